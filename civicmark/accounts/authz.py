@@ -1,0 +1,224 @@
+"""The authorization layer: every view and command asks here what a person may see and do.
+
+Two kinds of answers:
+- scoped querysets, `<entity>_for_user(user)`: what the person may *see*. A view fetches every
+  object through one of them, so an object outside the scope is simply not found (404), which
+  also tells an outsider nothing about whether it exists;
+- predicates, `can_<verb>_<entity>(user, obj)`: whether the person may *change* it.
+
+Scope is a division subtree. Each division stores its path ("/city/county/town/"), so "under X"
+is a prefix match on an indexed column, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from civicmark.accounts.models import RoleAssignment, User
+from civicmark.accounts.roles import GRANTABLE, MANAGER_ROLES, ROLE_LEVEL, Role
+from civicmark.core.models import AuditEvent
+from civicmark.divisions.models import Department, Division, Level, WorkingGroup
+
+log = logging.getLogger("civicmark.security")
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    path: str
+    division_id: int
+    department_id: int | None
+
+
+def grants(user: Any) -> list[Grant]:
+    """The person's role assignments, read once per request and kept on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_civicmark_grants", None)
+    if cached is None:
+        cached = [
+            Grant(r.role, r.division.path, r.division_id, r.department_id)
+            for r in RoleAssignment.objects.filter(user=user).select_related("division")
+        ]
+        user._civicmark_grants = cached
+    return cached
+
+
+def forget_grants(user: Any) -> None:
+    if hasattr(user, "_civicmark_grants"):
+        del user._civicmark_grants
+
+
+def is_super(user: Any) -> bool:
+    """Superusers, and `None`: the server operator running a command without --user."""
+    if user is None:
+        return True
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
+def roles_of(user: Any) -> set[str]:
+    return {g.role for g in grants(user)}
+
+
+def read_paths(user: Any) -> list[str]:
+    return sorted({g.path for g in grants(user)})
+
+
+def manage_paths(user: Any) -> list[str]:
+    return sorted({g.path for g in grants(user) if g.role in MANAGER_ROLES})
+
+
+def _under(field: str, paths: Iterable[str]) -> Q:
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(**{f"{field}__startswith": path})
+    return query
+
+
+def _ancestors(paths: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        parts = [p for p in path.split("/") if p]
+        for i in range(1, len(parts) + 1):
+            found.add("/" + "/".join(parts[:i]) + "/")
+    return found
+
+
+def _within(path: str, paths: Iterable[str], *, strictly: bool = False) -> bool:
+    return any(path.startswith(p) and not (strictly and path == p) for p in paths)
+
+
+# --- Scoped querysets ----------------------------------------------------------------------
+
+
+def divisions_for_user(user: Any) -> QuerySet[Division]:
+    qs = Division.objects.all()
+    return qs if is_super(user) else qs.filter(_under("path", read_paths(user)))
+
+
+def departments_for_user(user: Any) -> QuerySet[Department]:
+    """Departments of one's own subtree and of the governments above it (who assess it)."""
+    qs = Department.objects.select_related("division")
+    if is_super(user):
+        return qs
+    paths = read_paths(user)
+    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
+
+
+def working_groups_for_user(user: Any) -> QuerySet[WorkingGroup]:
+    qs = WorkingGroup.objects.select_related("division")
+    return qs if is_super(user) else qs.filter(_under("division__path", read_paths(user)))
+
+
+def role_assignments_for_user(user: Any) -> QuerySet[RoleAssignment]:
+    qs = RoleAssignment.objects.select_related("user", "division", "department")
+    return qs if is_super(user) else qs.filter(_under("division__path", manage_paths(user)))
+
+
+def users_for_user(user: Any) -> QuerySet[User]:
+    """People whom a manager administers: anyone holding a role inside his subtree."""
+    qs = User.objects.all()
+    if is_super(user):
+        return qs
+    paths = manage_paths(user)
+    if not paths:
+        return qs.filter(pk=user.pk) if user.is_authenticated else qs.none()
+    holders = RoleAssignment.objects.filter(_under("division__path", paths)).values("user_id")
+    return qs.filter(Q(pk__in=holders) | Q(pk=user.pk))
+
+
+def audit_events_for_user(user: Any) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor")
+    return qs if is_super(user) else qs.filter(_under("scope_path", manage_paths(user)))
+
+
+def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
+    """Fetch one object from a scoped queryset; outside the scope it does not exist."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        log.warning(
+            "not found or out of scope: user=%s model=%s lookup=%s",
+            getattr(user, "pk", None),
+            queryset.model.__name__,
+            lookup,
+        )
+        raise Http404 from None
+
+
+# --- Predicates ----------------------------------------------------------------------------
+
+
+def can_change_division(user: Any, division: Division) -> bool:
+    """Rename, move or re-profile a division: managers, strictly below their own division."""
+    return is_super(user) or _within(division.path, manage_paths(user), strictly=True)
+
+
+def can_add_division(user: Any, parent: Division | None) -> bool:
+    if parent is None:
+        return is_super(user)
+    return is_super(user) or _within(parent.path, manage_paths(user))
+
+
+def can_edit_profile(user: Any, community: Division) -> bool:
+    if community.level != Level.COMMUNITY:
+        return False
+    if can_change_division(user, community):
+        return True
+    return any(g.role == Role.COMMUNITY_STAFF and g.path == community.path for g in grants(user))
+
+
+def can_manage_departments(user: Any, division: Division) -> bool:
+    if is_super(user):
+        return True
+    return any(
+        g.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER) and division.path.startswith(g.path)
+        for g in grants(user)
+    )
+
+
+def can_manage_groups(user: Any, division: Division) -> bool:
+    if division.level not in (Level.CITY, Level.COUNTY, Level.TOWN):
+        return False
+    return is_super(user) or _within(division.path, manage_paths(user))
+
+
+def can_grant(user: Any, role: str, division: Division) -> bool:
+    if ROLE_LEVEL.get(role) not in (None, division.level):
+        return False
+    if is_super(user):
+        return True
+    return any(
+        g.role in MANAGER_ROLES and role in GRANTABLE[g.role] and division.path.startswith(g.path)
+        for g in grants(user)
+    )
+
+
+def can_manage_user(user: Any, target: User) -> bool:
+    """Change a person (roles, password link): every role he holds must be one we could grant."""
+    if is_super(user):
+        return True
+    if target.is_superuser or target.pk == user.pk:
+        return False
+    held = list(target.roles.select_related("division"))
+    return bool(held) and all(can_grant(user, r.role, r.division) for r in held)
+
+
+def can_manage_people(user: Any) -> bool:
+    return is_super(user) or bool(manage_paths(user))
+
+
+def can_view_audit(user: Any) -> bool:
+    return can_manage_people(user)
+
+
+def can_change_path(user: Any, path: str) -> bool:
+    """Create or change the division that will stand at `path` (used by imports)."""
+    return is_super(user) or _within(path, manage_paths(user), strictly=True)

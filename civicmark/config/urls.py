@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from civicmark.accounts import views as accounts
+from civicmark.core import views as core
+from civicmark.divisions import views as divisions
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("health/", core.health, name="health"),
+    path("audit/", core.audit_list, name="audit_list"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/set-password/<uidb64>/<token>/", accounts.SetPasswordView.as_view(), name="set_password"),
+    path("accounts/set-password/done/",
+         TemplateView.as_view(template_name="registration/set_password_done.html"), name="set_password_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("divisions/", divisions.division_list, name="division_list"),
+    path("divisions/import/", divisions.division_import, name="division_import"),
+    path("divisions/export.<str:fmt>", divisions.division_export, name="division_export"),
+    path("divisions/<str:code>/", divisions.division_detail, name="division_detail"),
+    path("divisions/<str:code>/profile/", divisions.profile_edit, name="profile_edit"),
+    path("departments/", divisions.department_list, name="department_list"),
+    path("departments/new/", divisions.department_edit, name="department_create"),
+    path("departments/import/", divisions.department_import, name="department_import"),
+    path("departments/export.<str:fmt>", divisions.department_export, name="department_export"),
+    path("departments/<str:code>/edit/", divisions.department_edit, name="department_edit"),
+    path("groups/", divisions.group_list, name="group_list"),
+    path("groups/new/", divisions.group_create, name="group_create"),
+    path("groups/<uuid:public_id>/", divisions.group_detail, name="group_detail"),
+    path("groups/<uuid:public_id>/members/<uuid:member_id>/remove/", divisions.group_member_remove,
+         name="group_member_remove"),
+    path("people/", accounts.person_list, name="person_list"),
+    path("people/new/", accounts.person_create, name="person_create"),
+    path("people/import/", accounts.person_import, name="person_import"),
+    path("people/<uuid:public_id>/", accounts.person_detail, name="person_detail"),
+    path("people/<uuid:public_id>/roles/", accounts.role_grant, name="role_grant"),
+    path("people/<uuid:public_id>/roles/<uuid:role_id>/revoke/", accounts.role_revoke, name="role_revoke"),
+    path("people/<uuid:public_id>/link/", accounts.person_link, name="person_link"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,50 @@
+"""What every command shares: acting as a person, and reporting refusals the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+
+from civicmark.core.errors import ApplicationError, ImportRefused
+
+
+class CivicCommand(BaseCommand):
+    """A command that can act as a named person (same scope checks as the web) or as the operator."""
+
+    def add_user_argument(self, parser: CommandParser, *, required: bool = False) -> None:
+        parser.add_argument("--user", required=required,
+                            help="act as this username, within his scope (default: the server operator)")
+
+    def acting_user(self, options: dict[str, Any]) -> Any:
+        from civicmark.accounts.models import User
+
+        if not options.get("user"):
+            return None
+        try:
+            return User.objects.get(username=options["user"], is_active=True)
+        except User.DoesNotExist:
+            raise CommandError(f"No active user named {options['user']!r}.") from None
+
+    def read_file(self, path: str) -> bytes:
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"No such file: {path}")
+        return file.read_bytes()
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # Commands speak the configured default language, like the pages do.
+        from django.conf import settings
+
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                return super().execute(*args, **options)
+            except ImportRefused as refused:
+                for error in refused.errors:
+                    self.stderr.write(str(error))
+                raise CommandError(
+                    f"{len(refused.errors)} error(s); nothing was imported.") from None
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+
+from civicmark.core.commands import CivicCommand
+
+
+class Command(CivicCommand):
+    help = "Load the demo city (idempotently) and serve it with gunicorn on 127.0.0.1:8000."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="load the demo city and stop")
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from civicmark.demo.loader import load_demo
+
+        call_command("migrate", verbosity=0, interactive=False)
+        accounts = load_demo()
+        url = f"http://{options['bind']}/"
+        self.stdout.write(self.style.SUCCESS("The demo city 清源市 / 安平县 is loaded."))
+        self.stdout.write(f"Open {url} and sign in as one of:")
+        for username, role, password in accounts:
+            self.stdout.write(f"  {username:<10} {role:<16} password: {password}")
+        if options["no_serve"]:
+            return
+        call_command("collectstatic", verbosity=0, interactive=False)
+        gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        self.stdout.write(f"Serving with gunicorn ({options['workers']} workers, DEBUG={settings.DEBUG}); Ctrl-C stops.")
+        sys.stdout.flush()
+        os.execv(gunicorn, [gunicorn, "civicmark.config.wsgi:application", "--bind", options["bind"],
+                            "--workers", str(options["workers"]), "--access-logfile", "-"])

@@ -1,0 +1,47 @@
+"""The one upload page shared by every tabular import (divisions, departments, people)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicmark.core.errors import ImportRefused, PlaceError
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than %d MB.") % (settings.IMPORT_MAX_BYTES // 2**20))
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Use a .xlsx or .csv file."))
+        return upload
+
+
+def import_page(request: HttpRequest, *, title: str, columns: str, run: Callable[[bytes, str], str],
+                back: str) -> HttpResponse:
+    """GET shows the form; POST runs the import and shows every error or a summary."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[PlaceError] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            message = run(upload.read(), upload.name)
+        except ImportRefused as refused:
+            errors = refused.errors
+        else:
+            messages.success(request, message)
+            return redirect(back)
+    return render(request, "core/import.html", {
+        "form": form, "errors": errors, "title": title, "columns": columns, "back": back,
+    }, status=422 if errors else 200)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from civicmark.divisions.models import CommunityProfile, Department, Division
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = CommunityProfile
+        # An explicit allow-list: the community itself is never taken from the form.
+        fields = ["committee", "households", "residents", "area_km2", "floor_space_m2", "staff", "is_pilot", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+
+class DepartmentForm(forms.Form):
+    code = forms.CharField(label=_("code"), max_length=32)
+    name = forms.CharField(label=_("name"), max_length=100)
+    division = forms.ModelChoiceField(label=_("division"), queryset=Division.objects.none(),
+                                      to_field_name="code")
+
+    def __init__(self, *args: Any, divisions: Any, department: Department | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = divisions
+        if department is not None:
+            self.fields["code"].disabled = True
+
+
+class WorkingGroupForm(forms.Form):
+    division = forms.ModelChoiceField(label=_("division"), queryset=Division.objects.none(),
+                                      to_field_name="code")
+    name = forms.CharField(label=_("name"), max_length=100)
+    purpose = forms.CharField(label=_("purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = divisions
+
+
+class MemberForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=64, required=False)
+    user = forms.ModelChoiceField(label=_("account"), queryset=None, required=False, to_field_name="public_id")
+    department = forms.ModelChoiceField(label=_("department"), queryset=None, required=False, to_field_name="code")
+    duty = forms.CharField(label=_("duty"), max_length=255, required=False)
+    is_leader = forms.BooleanField(label=_("leader"), required=False)
+
+    def __init__(self, *args: Any, users: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+        self.fields["department"].queryset = departments
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("name") and not data.get("user"):
+            raise forms.ValidationError(_("Give a name or choose an account."))
+        return data

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from civicmark.divisions.management.commands import _export_base
+
+
+class Command(_export_base.Command):
+    pass
