@@ -11,6 +11,9 @@ class RoleInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("CivicMark", {"fields": ("full_name", "home_division")}))  # type: ignore[misc]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("CivicMark", {"fields": ("full_name", "home_division")}),
+    )  # type: ignore[misc]
     list_display = ["username", "full_name", "is_active", "is_superuser"]
     inlines = [RoleInline]

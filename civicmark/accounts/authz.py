@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -143,7 +144,7 @@ def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
     """Fetch one object from a scoped queryset; outside the scope it does not exist."""
     try:
         return queryset.get(**lookup)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         log.warning(
             "not found or out of scope: user=%s model=%s lookup=%s",
             getattr(user, "pk", None),
@@ -176,6 +177,9 @@ def can_edit_profile(user: Any, community: Division) -> bool:
 
 
 def can_manage_departments(user: Any, division: Division) -> bool:
+    """Departments belong to the government of a city or a county (the leading groups' level)."""
+    if division.level not in (Level.CITY, Level.COUNTY):
+        return False
     if is_super(user):
         return True
     return any(

@@ -5,40 +5,58 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.core.uploads import limit_choices
+from civicmark.divisions.models import Department, Division
+
 from civicmark.accounts.roles import Role
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
-    division = forms.ModelChoiceField(label=_("division"), queryset=None, to_field_name="code")
-    department = forms.ModelChoiceField(label=_("department"), queryset=None, required=False,
-                                        to_field_name="code", help_text=_("Assessors only."))
+    division = forms.ModelChoiceField(
+        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
+    )
+    department = forms.ModelChoiceField(
+        label=_("department"),
+        queryset=Department.objects.none(),
+        required=False,
+        to_field_name="code",
+        help_text=_("Assessors only."),
+    )
 
     def __init__(self, *args: Any, divisions: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = divisions
-        self.fields["department"].queryset = departments
+        limit_choices(self, division=divisions)
+        limit_choices(self, department=departments)
 
 
 class PersonForm(RoleForm):
     username = forms.CharField(label=_("username"), max_length=150)
     full_name = forms.CharField(label=_("full name"), max_length=64)
     home_division = forms.ModelChoiceField(
-        label=_("lives or works in"), queryset=None, required=False, to_field_name="code",
-        help_text=_("Used to keep assessors away from their own community or town."))
+        label=_("lives or works in"),
+        queryset=Division.objects.none(),
+        required=False,
+        to_field_name="code",
+        help_text=_("Used to keep assessors away from their own community or town."),
+    )
     field_order = ["username", "full_name", "role", "division", "department", "home_division"]
 
     def __init__(self, *args: Any, divisions: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, divisions=divisions, departments=departments, **kwargs)
-        self.fields["home_division"].queryset = divisions
+        limit_choices(self, home_division=divisions)
 
 
 class PersonEditForm(forms.Form):
     full_name = forms.CharField(label=_("full name"), max_length=64)
-    home_division = forms.ModelChoiceField(label=_("lives or works in"), queryset=None, required=False,
-                                           to_field_name="code")
+    home_division = forms.ModelChoiceField(
+        label=_("lives or works in"),
+        queryset=Division.objects.none(),
+        required=False,
+        to_field_name="code",
+    )
     is_active = forms.BooleanField(label=_("active"), required=False)
 
     def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["home_division"].queryset = divisions
+        limit_choices(self, home_division=divisions)

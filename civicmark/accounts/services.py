@@ -35,27 +35,47 @@ def _check_role(role: str, division: Division, department: Department | None) ->
         raise ApplicationError(_("Unknown role %s.") % role)
     wanted = ROLE_LEVEL[role]
     if wanted is not None and division.level != wanted:
-        raise ApplicationError(_("The role %(role)s is held at a %(level)s, not at %(division)s.")
-                               % {"role": role, "level": wanted, "division": division.name})
+        raise ApplicationError(
+            _("The role %(role)s is held at a %(level)s, not at %(division)s.")
+            % {"role": role, "level": wanted, "division": division.name}
+        )
     if role == Role.ASSESSOR and department is None:
         raise ApplicationError(_("An assessor needs a department."))
     if role != Role.ASSESSOR and department is not None:
         raise ApplicationError(_("Only an assessor is bound to a department."))
 
 
-def role_grant(*, actor: Any, user: User, role: str, division: Division,
-               department: Department | None = None, via: str = "web") -> RoleAssignment:
+def role_grant(
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    division: Division,
+    department: Department | None = None,
+    via: str = "web",
+) -> RoleAssignment:
     _check_role(role, division, department)
     if actor is not None and not authz.can_grant(actor, role, division):
         raise NotAllowed(_("You may not grant this role at %s.") % division.name)
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(
-            user=user, role=role, division=division, department=department)
+            user=user, role=role, division=division, department=department
+        )
         if created:
-            audit.record(actor=actor, via=via, action="role.granted", object_type="user",
-                         object_ref=user.username, scope_path=division.path, summary=role,
-                         after={"role": role, "division": division.code,
-                                "department": department.code if department else None})
+            audit.record(
+                actor=actor,
+                via=via,
+                action="role.granted",
+                object_type="user",
+                object_ref=user.username,
+                scope_path=division.path,
+                summary=role,
+                after={
+                    "role": role,
+                    "division": division.code,
+                    "department": department.code if department else None,
+                },
+            )
     authz.forget_grants(user)
     return assignment
 
@@ -64,17 +84,30 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
     if not authz.can_grant(actor, assignment.role, assignment.division):
         raise NotAllowed(_("You may not revoke this role."))
     with transaction.atomic():
-        audit.record(actor=actor, action="role.revoked", object_type="user",
-                     object_ref=assignment.user.username, scope_path=assignment.division.path,
-                     summary=assignment.role,
-                     before={"role": assignment.role, "division": assignment.division.code})
+        audit.record(
+            actor=actor,
+            action="role.revoked",
+            object_type="user",
+            object_ref=assignment.user.username,
+            scope_path=assignment.division.path,
+            summary=assignment.role,
+            before={"role": assignment.role, "division": assignment.division.code},
+        )
         assignment.delete()
     authz.forget_grants(assignment.user)
 
 
-def person_create(*, actor: Any, username: str, full_name: str, role: str, division: Division,
-                  department: Department | None = None, home_division: Division | None = None,
-                  via: str = "web") -> User:
+def person_create(
+    *,
+    actor: Any,
+    username: str,
+    full_name: str,
+    role: str,
+    division: Division,
+    department: Department | None = None,
+    home_division: Division | None = None,
+    via: str = "web",
+) -> User:
     """Create a person with one role and no usable password: he sets it through a link."""
     username = username.strip()
     if not username or not full_name.strip():
@@ -88,25 +121,53 @@ def person_create(*, actor: Any, username: str, full_name: str, role: str, divis
         user = User(username=username, full_name=full_name.strip(), home_division=home_division)
         user.set_unusable_password()
         user.save()
-        audit.record(actor=actor, via=via, action="person.created", object_type="user",
-                     object_ref=username, scope_path=division.path, summary=full_name,
-                     after={"username": username, "name": full_name})
-        role_grant(actor=actor, user=user, role=role, division=division, department=department, via=via)
+        audit.record(
+            actor=actor,
+            via=via,
+            action="person.created",
+            object_type="user",
+            object_ref=username,
+            scope_path=division.path,
+            summary=full_name,
+            after={"username": username, "name": full_name},
+        )
+        role_grant(
+            actor=actor, user=user, role=role, division=division, department=department, via=via
+        )
     return user
 
 
-def person_update(*, actor: Any, user: User, full_name: str, home_division: Division | None,
-                  is_active: bool) -> User:
+def person_update(
+    *, actor: Any, user: User, full_name: str, home_division: Division | None, is_active: bool
+) -> User:
     if not authz.can_manage_user(actor, user):
         raise NotAllowed(_("You may not change this person."))
-    before = {"name": user.full_name, "home": getattr(user.home_division, "code", None), "active": user.is_active}
+    before = {
+        "name": user.full_name,
+        "home": getattr(user.home_division, "code", None),
+        "active": user.is_active,
+    }
     with transaction.atomic():
-        user.full_name, user.home_division, user.is_active = full_name.strip(), home_division, is_active
+        user.full_name, user.home_division, user.is_active = (
+            full_name.strip(),
+            home_division,
+            is_active,
+        )
         user.save(update_fields=["full_name", "home_division", "is_active"])
-        audit.record(actor=actor, action="person.updated", object_type="user", object_ref=user.username,
-                     summary=user.full_name, before=before,
-                     after={"name": user.full_name, "home": getattr(home_division, "code", None), "active": is_active},
-                     scope_path=authz.manage_paths(actor)[0] if authz.manage_paths(actor) else "")
+        audit.record(
+            actor=actor,
+            action="person.updated",
+            object_type="user",
+            object_ref=user.username,
+            summary=user.full_name,
+            before=before,
+            after={
+                "name": user.full_name,
+                "home": getattr(home_division, "code", None),
+                "active": is_active,
+            },
+            scope_path=authz.manage_paths(actor)[0] if authz.manage_paths(actor) else "",
+        )
     return user
 
 
@@ -115,8 +176,13 @@ def password_link_issue(*, actor: Any, user: User) -> str:
     if not authz.can_manage_user(actor, user):
         raise NotAllowed(_("You may not change this person."))
     with transaction.atomic():
-        audit.record(actor=actor, action="person.password_link", object_type="user", object_ref=user.username,
-                     scope_path=authz.manage_paths(actor)[0] if authz.manage_paths(actor) else "")
+        audit.record(
+            actor=actor,
+            action="person.password_link",
+            object_type="user",
+            object_ref=user.username,
+            scope_path=authz.manage_paths(actor)[0] if authz.manage_paths(actor) else "",
+        )
     return password_link(user)
 
 
@@ -139,13 +205,27 @@ class UsersImported:
 def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") -> UsersImported:
     """One row per (person, role). Existing people gain roles; nobody's name is overwritten."""
     table = read_table(data, filename, USER_COLUMNS)
-    divisions = {d.code: d for d in Division.objects.filter(code__in={r["division_code"].strip() for _n, r in table.rows})}
-    departments = {d.code: d for d in Department.objects.filter(code__in={r.get("department_code", "").strip() for _n, r in table.rows})}
+    divisions = {
+        d.code: d
+        for d in Division.objects.filter(
+            code__in={r["division_code"].strip() for _n, r in table.rows}
+        )
+    }
+    departments = {
+        d.code: d
+        for d in Department.objects.filter(
+            code__in={r.get("department_code", "").strip() for _n, r in table.rows}
+        )
+    }
     errors: list[PlaceError] = []
     plan: list[tuple[int, str, str, str, Division, Department | None]] = []
     for number, raw in table.rows:
         username, name = raw["username"].strip(), raw["name"].strip()
-        role, dcode, pcode = raw["role"].strip(), raw["division_code"].strip(), raw.get("department_code", "").strip()
+        role, dcode, pcode = (
+            raw["role"].strip(),
+            raw["division_code"].strip(),
+            raw.get("department_code", "").strip(),
+        )
         start = len(errors)
         if not username:
             errors.append(PlaceError(_("The username is empty."), row=number, column="username"))
@@ -153,9 +233,19 @@ def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") ->
             errors.append(PlaceError(_("The name is empty."), row=number, column="name"))
         division, department = divisions.get(dcode), departments.get(pcode) if pcode else None
         if division is None:
-            errors.append(PlaceError(_("Unknown division code %s.") % (dcode or "—"), row=number, column="division_code"))
+            errors.append(
+                PlaceError(
+                    _("Unknown division code %s.") % (dcode or "—"),
+                    row=number,
+                    column="division_code",
+                )
+            )
         if pcode and department is None:
-            errors.append(PlaceError(_("Unknown department code %s.") % pcode, row=number, column="department_code"))
+            errors.append(
+                PlaceError(
+                    _("Unknown department code %s.") % pcode, row=number, column="department_code"
+                )
+            )
         if division is not None and len(errors) == start:
             try:
                 _check_role(role, division, department)
@@ -165,11 +255,19 @@ def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") ->
                 errors.append(PlaceError(exc.message, row=number, column="role"))
         if len(errors) == start and division is not None:
             plan.append((number, username, name, role, division, department))
-    existing = {u.username.lower(): u for u in User.objects.filter(username__in=[p[1] for p in plan])}
+    existing = {
+        u.username.lower(): u for u in User.objects.filter(username__in=[p[1] for p in plan])
+    }
     for number, username, _n, _r, _d, _p in plan:
         user = existing.get(username.lower())
         if user is not None and actor is not None and not authz.can_manage_user(actor, user):
-            errors.append(PlaceError(_("%s exists and is outside your area.") % username, row=number, column="username"))
+            errors.append(
+                PlaceError(
+                    _("%s exists and is outside your area.") % username,
+                    row=number,
+                    column="username",
+                )
+            )
     if errors:
         raise ImportRefused(errors=errors)
     result = UsersImported()
@@ -177,16 +275,32 @@ def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") ->
         for _number, username, name, role, division, department in plan:
             user = existing.get(username.lower())
             if user is None:
-                user = person_create(actor=actor, username=username, full_name=name, role=role,
-                                     division=division, department=department, via=via)
+                user = person_create(
+                    actor=actor,
+                    username=username,
+                    full_name=name,
+                    role=role,
+                    division=division,
+                    department=department,
+                    via=via,
+                )
                 existing[username.lower()] = user
                 result.created.append((user, ""))
                 continue
-            held = RoleAssignment.objects.filter(user=user, role=role, division=division, department=department)
+            held = RoleAssignment.objects.filter(
+                user=user, role=role, division=division, department=department
+            )
             if held.exists():
                 result.unchanged += 1
             else:
-                role_grant(actor=actor, user=user, role=role, division=division, department=department, via=via)
+                role_grant(
+                    actor=actor,
+                    user=user,
+                    role=role,
+                    division=division,
+                    department=department,
+                    via=via,
+                )
                 result.granted.append(f"{username}:{role}@{division.code}")
     result.created = [(u, password_link(u)) for u, _link in result.created]
     return result

@@ -23,7 +23,9 @@ def _require_manager(request: HttpRequest) -> None:
 
 
 def _person_or_404(request: HttpRequest, public_id: str) -> User:
-    return authz.get_visible_or_404(authz.users_for_user(request.user), request.user, public_id=public_id)
+    return authz.get_visible_or_404(
+        authz.users_for_user(request.user), request.user, public_id=public_id
+    )
 
 
 @login_required
@@ -38,8 +40,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 def _role_choices(request: HttpRequest) -> dict:
-    return {"divisions": authz.divisions_for_user(request.user),
-            "departments": authz.departments_for_user(request.user)}
+    return {
+        "divisions": authz.divisions_for_user(request.user),
+        "departments": authz.departments_for_user(request.user),
+    }
 
 
 @login_required
@@ -49,14 +53,26 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.person_create(actor=request.user, username=data["username"], full_name=data["full_name"],
-                                          role=data["role"], division=data["division"],
-                                          department=data["department"], home_division=data["home_division"])
+            user = services.person_create(
+                actor=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                role=data["role"],
+                division=data["division"],
+                department=data["department"],
+                home_division=data["home_division"],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(request, "accounts/person_link.html", {
-                "person": user, "link": services.password_link(user, base=request.build_absolute_uri("/"))})
+            return render(
+                request,
+                "accounts/person_link.html",
+                {
+                    "person": user,
+                    "link": services.password_link(user, base=request.build_absolute_uri("/")),
+                },
+            )
     return render(request, "accounts/person_form.html", {"form": form})
 
 
@@ -65,9 +81,15 @@ def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     _require_manager(request)
     person = _person_or_404(request, public_id)
     can_manage = authz.can_manage_user(request.user, person)
-    edit_form = PersonEditForm(request.POST or None, divisions=authz.divisions_for_user(request.user),
-                               initial={"full_name": person.full_name, "home_division": person.home_division,
-                                        "is_active": person.is_active})
+    edit_form = PersonEditForm(
+        request.POST or None,
+        divisions=authz.divisions_for_user(request.user),
+        initial={
+            "full_name": person.full_name,
+            "home_division": person.home_division,
+            "is_active": person.is_active,
+        },
+    )
     if request.method == "POST":
         if not can_manage:
             raise Http404
@@ -75,11 +97,17 @@ def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             services.person_update(actor=request.user, user=person, **edit_form.cleaned_data)
             messages.success(request, _("Saved."))
             return redirect("person_detail", public_id=person.public_id)
-    return render(request, "accounts/person_detail.html", {
-        "person": person, "can_manage": can_manage, "edit_form": edit_form,
-        "roles": person.roles.select_related("division", "department"),
-        "role_form": RoleForm(**_role_choices(request)),
-    })
+    return render(
+        request,
+        "accounts/person_detail.html",
+        {
+            "person": person,
+            "can_manage": can_manage,
+            "edit_form": edit_form,
+            "roles": person.roles.select_related("division", "department"),
+            "role_form": RoleForm(**_role_choices(request)),
+        },
+    )
 
 
 @require_POST
@@ -104,8 +132,11 @@ def role_grant(request: HttpRequest, public_id: str) -> HttpResponse:
 def role_revoke(request: HttpRequest, public_id: str, role_id: str) -> HttpResponse:
     _require_manager(request)
     person = _person_or_404(request, public_id)
-    assignment = authz.get_visible_or_404(authz.role_assignments_for_user(request.user).filter(user=person),
-                                          request.user, public_id=role_id)
+    assignment = authz.get_visible_or_404(
+        authz.role_assignments_for_user(request.user).filter(user=person),
+        request.user,
+        public_id=role_id,
+    )
     try:
         services.role_revoke(actor=request.user, assignment=assignment)
         messages.success(request, _("Role revoked."))
@@ -123,7 +154,7 @@ def person_link(request: HttpRequest, public_id: str) -> HttpResponse:
         link = services.password_link_issue(actor=request.user, user=person)
     except ApplicationError:
         raise Http404 from None
-    link = request.build_absolute_uri(link[link.index("/accounts/"):])
+    link = request.build_absolute_uri(link[link.index("/accounts/") :])
     return render(request, "accounts/person_link.html", {"person": person, "link": link})
 
 
@@ -136,15 +167,22 @@ def person_import(request: HttpRequest) -> HttpResponse:
         result = services.users_import(actor=request.user, data=data, filename=name)
         created.extend(result.created)
         return _("Import finished: %(c)d people created, %(g)d roles granted, %(n)d unchanged.") % {
-            "c": len(result.created), "g": len(result.granted), "n": result.unchanged}
+            "c": len(result.created),
+            "g": len(result.granted),
+            "n": result.unchanged,
+        }
 
-    response = import_page(request, title=_("Import people"),
-                           columns="username, name, role, division_code, department_code / 用户名, 姓名, 角色, 区划代码, 部门代码",
-                           run=run, back="person_list")
+    response = import_page(
+        request,
+        title=_("Import people"),
+        columns="username, name, role, division_code, department_code / 用户名, 姓名, 角色, 区划代码, 部门代码",
+        run=run,
+        back="person_list",
+    )
     if created:
         # The links are shown once, here; they are never stored or mailed.
         base = request.build_absolute_uri("/").rstrip("/")
-        links = [(u, base + link[link.index("/accounts/"):]) for u, link in created]
+        links = [(u, base + link[link.index("/accounts/") :]) for u, link in created]
         return render(request, "accounts/import_links.html", {"links": links})
     return response
 

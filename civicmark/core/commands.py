@@ -15,8 +15,11 @@ class CivicCommand(BaseCommand):
     """A command that can act as a named person (same scope checks as the web) or as the operator."""
 
     def add_user_argument(self, parser: CommandParser, *, required: bool = False) -> None:
-        parser.add_argument("--user", required=required,
-                            help="act as this username, within his scope (default: the server operator)")
+        parser.add_argument(
+            "--user",
+            required=required,
+            help="act as this username, within his scope (default: the server operator)",
+        )
 
     def acting_user(self, options: dict[str, Any]) -> Any:
         from civicmark.accounts.models import User
@@ -45,6 +48,7 @@ class CivicCommand(BaseCommand):
                 for error in refused.errors:
                     self.stderr.write(str(error))
                 raise CommandError(
-                    f"{len(refused.errors)} error(s); nothing was imported.") from None
+                    f"{len(refused.errors)} error(s); nothing was imported."
+                ) from None
             except ApplicationError as exc:
                 raise CommandError(exc.message) from None

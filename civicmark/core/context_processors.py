@@ -21,7 +21,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if authz.is_super(user) or roles:
         items.append((_("Divisions"), reverse("division_list")))
         items.append((_("Departments"), reverse("department_list")))
-    if authz.is_super(user) or roles & {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.TOWN_OFFICER, Role.VIEWER}:
+    if authz.is_super(user) or roles & {
+        Role.CITY_ADMIN,
+        Role.COUNTY_OFFICER,
+        Role.TOWN_OFFICER,
+        Role.VIEWER,
+    }:
         items.append((_("Working groups"), reverse("group_list")))
     if authz.can_manage_people(user):
         items.append((_("People"), reverse("person_list")))

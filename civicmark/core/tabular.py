@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from civicmark.core.errors import ImportRefused, PlaceError
@@ -70,7 +72,7 @@ def _raw_rows(data: bytes, filename: str, sheet: str | None) -> tuple[str | None
     if suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise ImportRefused(
                 errors=[PlaceError(_("The file is not a readable .xlsx workbook (%s).") % exc)]
             ) from exc
@@ -125,9 +127,7 @@ def read_table(
     for col in columns:
         if col.required and col.key not in positions:
             errors.append(
-                PlaceError(
-                    _("Required column “%s” is missing.") % col.key, row=1, sheet=sheet_name
-                )
+                PlaceError(_("Required column “%s” is missing.") % col.key, row=1, sheet=sheet_name)
             )
     if errors:
         raise ImportRefused(errors=errors)
@@ -135,9 +135,7 @@ def read_table(
     for number, values in enumerate(raw[1:], start=2):
         if not any(values):
             continue
-        row = {
-            key: (values[pos] if pos < len(values) else "") for key, pos in positions.items()
-        }
+        row = {key: (values[pos] if pos < len(values) else "") for key, pos in positions.items()}
         table.rows.append((number, row))
     return table
 
@@ -153,7 +151,9 @@ def parse_int(text: str, *, minimum: int = 0) -> int | None:
     if value != value.to_integral_value():
         raise ValueError(_("“%s” is not a whole number.") % text)
     if value < minimum:
-        raise ValueError(_("%(value)s is below the minimum %(min)s.") % {"value": text, "min": minimum})
+        raise ValueError(
+            _("%(value)s is below the minimum %(min)s.") % {"value": text, "min": minimum}
+        )
     return int(value)
 
 
@@ -196,10 +196,17 @@ def write_table(
     ws.append(list(header))
     widths = [max(8, len(str(h)) + 2) for h in header]
     for row in rows:
-        values = ["" if v is None else v for v in row]
+        # Control characters (pasted from old systems) cannot stand in a worksheet: drop them
+        # rather than fail the whole export.
+        values = [
+            "" if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
+            for v in row
+        ]
         ws.append(values)
         for i, v in enumerate(values):
-            widths[i] = min(60, max(widths[i], len(str(v)) * (2 if not str(v).isascii() else 1) + 2))
+            widths[i] = min(
+                60, max(widths[i], len(str(v)) * (2 if not str(v).isascii() else 1) + 2)
+            )
     ws.freeze_panes = "A2"
     for i, width in enumerate(widths):
         ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = width

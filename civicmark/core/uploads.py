@@ -22,14 +22,17 @@ class UploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than %d MB.") % (settings.IMPORT_MAX_BYTES // 2**20))
+            raise forms.ValidationError(
+                _("The file is larger than %d MB.") % (settings.IMPORT_MAX_BYTES // 2**20)
+            )
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Use a .xlsx or .csv file."))
         return upload
 
 
-def import_page(request: HttpRequest, *, title: str, columns: str, run: Callable[[bytes, str], str],
-                back: str) -> HttpResponse:
+def import_page(
+    request: HttpRequest, *, title: str, columns: str, run: Callable[[bytes, str], str], back: str
+) -> HttpResponse:
     """GET shows the form; POST runs the import and shows every error or a summary."""
     form = UploadForm(request.POST or None, request.FILES or None)
     errors: list[PlaceError] = []
@@ -42,6 +45,23 @@ def import_page(request: HttpRequest, *, title: str, columns: str, run: Callable
         else:
             messages.success(request, message)
             return redirect(back)
-    return render(request, "core/import.html", {
-        "form": form, "errors": errors, "title": title, "columns": columns, "back": back,
-    }, status=422 if errors else 200)
+    return render(
+        request,
+        "core/import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "title": title,
+            "columns": columns,
+            "back": back,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def limit_choices(form: forms.Form, **querysets: Any) -> None:
+    """Give model choice fields the querysets the authorization layer allows for this person."""
+    for name, queryset in querysets.items():
+        field = form.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = queryset

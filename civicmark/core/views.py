@@ -18,19 +18,27 @@ def home(request: HttpRequest) -> HttpResponse:
         authz.divisions_for_user(user).values_list("level").annotate(n=Count("id")).order_by()
     )
     names = level_names()
-    return render(request, "core/home.html", {
-        "grants": RoleAssignment.objects.filter(user=user).select_related("division", "department"),
-        "counts": [(names[level], counts[level]) for level in Level if counts.get(level)],
-        "groups": authz.working_groups_for_user(user)[:10],
-        "can_manage_people": authz.can_manage_people(user),
-    })
+    return render(
+        request,
+        "core/home.html",
+        {
+            "grants": RoleAssignment.objects.filter(user__pk=user.pk or 0).select_related(
+                "division", "department"
+            ),
+            "counts": [(names[level], counts[level]) for level in Level if counts.get(level)],
+            "groups": authz.working_groups_for_user(user)[:10],
+            "can_manage_people": authz.can_manage_people(user),
+        },
+    )
 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not authz.can_view_audit(request.user):
         raise Http404
-    page = Paginator(authz.audit_events_for_user(request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(authz.audit_events_for_user(request.user), 50).get_page(
+        request.GET.get("page")
+    )
     return render(request, "core/audit_list.html", {"page": page})
 
 

@@ -16,15 +16,35 @@ DEMO_PASSWORD = "CivicMark-demo-2026"
 ADMIN = ("admin", "系统管理员")
 PILOT = "990121100001"
 
-GROUPS = [
-    ("990100000000", "市社区建设领导小组办公室", "统筹全市示范社区创建，组织两轮验收", [
-        ("王建国", "CIVIL", "办公室主任", True), ("周立新", "ORG", "成员", False), ("孙丽", "FP", "成员", False)]),
-    ("990121000000", "安平县创建示范社区工作组", "县民政局牵头，负责县级预验收和上报", [
-        ("李秀英", "AP-CIVIL", "组长", True), ("马强", "AP-PSB", "社会治安综合治理", False)]),
-    ("990121100000", "城关镇创建工作组", "指导辖区四个社区创建，办好试点", [
-        ("张卫东", None, "组长", True), ("吴敏", None, "业务培训", False)]),
-    ("990121001000", "东关街道创建工作组", "推动辖区四个社区全面铺开", [
-        ("郑海", None, "组长", True), ("黄静", None, "台账资料", False)]),
+GROUPS: list[tuple[str, str, str, list[tuple[str, str | None, str, bool]]]] = [
+    (
+        "990100000000",
+        "市社区建设领导小组办公室",
+        "统筹全市示范社区创建，组织两轮验收",
+        [
+            ("王建国", "CIVIL", "办公室主任", True),
+            ("周立新", "ORG", "成员", False),
+            ("孙丽", "FP", "成员", False),
+        ],
+    ),
+    (
+        "990121000000",
+        "安平县创建示范社区工作组",
+        "县民政局牵头，负责县级预验收和上报",
+        [("李秀英", "AP-CIVIL", "组长", True), ("马强", "AP-PSB", "社会治安综合治理", False)],
+    ),
+    (
+        "990121100000",
+        "城关镇创建工作组",
+        "指导辖区四个社区创建，办好试点",
+        [("张卫东", None, "组长", True), ("吴敏", None, "业务培训", False)],
+    ),
+    (
+        "990121001000",
+        "东关街道创建工作组",
+        "推动辖区四个社区全面铺开",
+        [("郑海", None, "组长", True), ("黄静", None, "台账资料", False)],
+    ),
 ]
 
 
@@ -35,8 +55,12 @@ def _file(name: str) -> bytes:
 def load_demo() -> list[tuple[str, str, str]]:
     """Load the demo city; return (username, role, password) for each demo account."""
     with transaction.atomic():
-        divisions_import(actor=None, data=_file("divisions.csv"), filename="divisions.csv", via="demo")
-        departments_import(actor=None, data=_file("departments.csv"), filename="departments.csv", via="demo")
+        divisions_import(
+            actor=None, data=_file("divisions.csv"), filename="divisions.csv", via="demo"
+        )
+        departments_import(
+            actor=None, data=_file("departments.csv"), filename="departments.csv", via="demo"
+        )
         CommunityProfile.objects.filter(division__code=PILOT, is_pilot=False).update(is_pilot=True)
         result = users_import(actor=None, data=_file("users.csv"), filename="users.csv", via="demo")
         User = get_user_model()
@@ -44,7 +68,9 @@ def load_demo() -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         if not User.objects.filter(username=ADMIN[0]).exists():
-            User.objects.create_superuser(username=ADMIN[0], password=DEMO_PASSWORD, full_name=ADMIN[1])
+            User.objects.create_superuser(
+                username=ADMIN[0], password=DEMO_PASSWORD, full_name=ADMIN[1]
+            )
         _load_groups()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
@@ -59,7 +85,15 @@ def _load_groups() -> None:
         division = Division.objects.get(code=code)
         if WorkingGroup.objects.filter(division=division, name=name).exists():
             continue
-        group = services.working_group_create(actor=None, division=division, name=name, purpose=purpose)
+        group = services.working_group_create(
+            actor=None, division=division, name=name, purpose=purpose
+        )
         for member_name, dept, duty, leader in members:
-            services.working_group_member_add(actor=None, group=group, name=member_name, duty=duty,
-                                              is_leader=leader, department=departments.get(dept or ""))
+            services.working_group_member_add(
+                actor=None,
+                group=group,
+                name=member_name,
+                duty=duty,
+                is_leader=leader,
+                department=departments.get(dept or ""),
+            )

@@ -5,6 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.accounts.models import User
+from civicmark.core.uploads import limit_choices
+
 from civicmark.divisions.models import CommunityProfile, Department, Division
 
 
@@ -12,45 +15,67 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = CommunityProfile
         # An explicit allow-list: the community itself is never taken from the form.
-        fields = ["committee", "households", "residents", "area_km2", "floor_space_m2", "staff", "is_pilot", "note"]
+        fields = [
+            "committee",
+            "households",
+            "residents",
+            "area_km2",
+            "floor_space_m2",
+            "staff",
+            "is_pilot",
+            "note",
+        ]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
 
 class DepartmentForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=32)
     name = forms.CharField(label=_("name"), max_length=100)
-    division = forms.ModelChoiceField(label=_("division"), queryset=Division.objects.none(),
-                                      to_field_name="code")
+    division = forms.ModelChoiceField(
+        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
+    )
 
-    def __init__(self, *args: Any, divisions: Any, department: Department | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, divisions: Any, department: Department | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = divisions
+        limit_choices(self, division=divisions)
         if department is not None:
             self.fields["code"].disabled = True
 
 
 class WorkingGroupForm(forms.Form):
-    division = forms.ModelChoiceField(label=_("division"), queryset=Division.objects.none(),
-                                      to_field_name="code")
+    division = forms.ModelChoiceField(
+        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
+    )
     name = forms.CharField(label=_("name"), max_length=100)
-    purpose = forms.CharField(label=_("purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    purpose = forms.CharField(
+        label=_("purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = divisions
+        limit_choices(self, division=divisions)
 
 
 class MemberForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=64, required=False)
-    user = forms.ModelChoiceField(label=_("account"), queryset=None, required=False, to_field_name="public_id")
-    department = forms.ModelChoiceField(label=_("department"), queryset=None, required=False, to_field_name="code")
+    user = forms.ModelChoiceField(
+        label=_("account"), queryset=User.objects.none(), required=False, to_field_name="public_id"
+    )
+    department = forms.ModelChoiceField(
+        label=_("department"),
+        queryset=Department.objects.none(),
+        required=False,
+        to_field_name="code",
+    )
     duty = forms.CharField(label=_("duty"), max_length=255, required=False)
     is_leader = forms.BooleanField(label=_("leader"), required=False)
 
     def __init__(self, *args: Any, users: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = users
-        self.fields["department"].queryset = departments
+        limit_choices(self, user=users)
+        limit_choices(self, department=departments)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -42,16 +42,43 @@ DIVISION_COLUMNS = [
     Column("note", ("备注",), required=False),
 ]
 DIVISION_HEADERS_ZH = [
-    "代码", "名称", "层级", "上级代码", "居委会", "户数", "人口", "面积", "用房面积", "工作人员", "备注",
+    "代码",
+    "名称",
+    "层级",
+    "上级代码",
+    "居委会",
+    "户数",
+    "人口",
+    "面积",
+    "用房面积",
+    "工作人员",
+    "备注",
 ]
-PROFILE_KEYS = ["committee", "households", "residents", "area_km2", "floor_space_m2", "staff", "note"]
+PROFILE_KEYS = [
+    "committee",
+    "households",
+    "residents",
+    "area_km2",
+    "floor_space_m2",
+    "staff",
+    "note",
+]
 LEVEL_ZH = {Level.CITY: "市", Level.COUNTY: "县", Level.TOWN: "镇", Level.COMMUNITY: "社区"}
 _LEVEL_WORDS = {
-    "city": Level.CITY, "市": Level.CITY,
-    "county": Level.COUNTY, "district": Level.COUNTY, "县": Level.COUNTY, "区": Level.COUNTY,
-    "town": Level.TOWN, "street": Level.TOWN, "subdistrict": Level.TOWN,
-    "镇": Level.TOWN, "街道": Level.TOWN, "乡": Level.TOWN,
-    "community": Level.COMMUNITY, "社区": Level.COMMUNITY,
+    "city": Level.CITY,
+    "市": Level.CITY,
+    "county": Level.COUNTY,
+    "district": Level.COUNTY,
+    "县": Level.COUNTY,
+    "区": Level.COUNTY,
+    "town": Level.TOWN,
+    "street": Level.TOWN,
+    "subdistrict": Level.TOWN,
+    "镇": Level.TOWN,
+    "街道": Level.TOWN,
+    "乡": Level.TOWN,
+    "community": Level.COMMUNITY,
+    "社区": Level.COMMUNITY,
 }
 
 DEPARTMENT_COLUMNS = [
@@ -96,11 +123,14 @@ class _Row:
     profile: dict[str, Any]
 
 
-def _parse_division_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_Row], list[PlaceError]]:
+def _parse_division_rows(
+    rows: list[tuple[int, dict[str, str]]],
+) -> tuple[list[_Row], list[PlaceError]]:
     errors: list[PlaceError] = []
     parsed: list[_Row] = []
     seen: dict[str, int] = {}
     for number, raw in rows:
+
         def err(column: str, message: str, number: int = number, raw: dict = raw) -> None:
             errors.append(PlaceError(message, row=number, column=column, value=raw.get(column)))
 
@@ -108,7 +138,11 @@ def _parse_division_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_
         if not code:
             err("code", _("The code is empty."))
         elif code in seen:
-            err("code", _("Code %(code)s is already used in row %(row)s.") % {"code": code, "row": seen[code]})
+            err(
+                "code",
+                _("Code %(code)s is already used in row %(row)s.")
+                % {"code": code, "row": seen[code]},
+            )
         elif "/" in code or len(code) > 32:
             err("code", _("A code has at most 32 characters and no “/”."))
         else:
@@ -117,11 +151,18 @@ def _parse_division_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_
             err("name", _("The name is empty."))
         level = _level_word(raw["level"])
         if level is None:
-            err("level", _("Unknown level “%s”: use city, county, town or community (市/县/镇/社区).") % raw["level"])
+            err(
+                "level",
+                _("Unknown level “%s”: use city, county, town or community (市/县/镇/社区).")
+                % raw["level"],
+            )
         profile: dict[str, Any] = {}
         for key, parser in (
-            ("households", parse_int), ("residents", parse_int), ("staff", parse_int),
-            ("area_km2", parse_decimal), ("floor_space_m2", parse_decimal),
+            ("households", parse_int),
+            ("residents", parse_int),
+            ("staff", parse_int),
+            ("area_km2", parse_decimal),
+            ("floor_space_m2", parse_decimal),
         ):
             try:
                 profile[key] = parser(raw.get(key, "").strip())
@@ -132,7 +173,11 @@ def _parse_division_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[_
         if level and level != Level.COMMUNITY:
             for key in PROFILE_KEYS:
                 if raw.get(key, "").strip():
-                    err(key, _("Only a community has a profile; leave this cell empty for a %s.") % level)
+                    err(
+                        key,
+                        _("Only a community has a profile; leave this cell empty for a %s.")
+                        % level,
+                    )
         parsed.append(_Row(number, code, name, level or "", raw["parent_code"].strip(), profile))
     return parsed, errors
 
@@ -142,14 +187,20 @@ def _check_tree(rows: list[_Row], errors: list[PlaceError]) -> dict[str, str]:
     in_file = {r.code: r for r in rows if r.code}
     existing = {
         d.code: d
-        for d in Division.objects.filter(code__in={r.code for r in rows} | {r.parent_code for r in rows})
+        for d in Division.objects.filter(
+            code__in={r.code for r in rows} | {r.parent_code for r in rows}
+        )
     }
     for row in rows:
         if row.code in existing and row.level and existing[row.code].level != row.level:
-            errors.append(PlaceError(
-                _("%(code)s is already a %(old)s; its level cannot change to %(new)s.")
-                % {"code": row.code, "old": existing[row.code].level, "new": row.level},
-                row=row.number, column="level"))
+            errors.append(
+                PlaceError(
+                    _("%(code)s is already a %(old)s; its level cannot change to %(new)s.")
+                    % {"code": row.code, "old": existing[row.code].level, "new": row.level},
+                    row=row.number,
+                    column="level",
+                )
+            )
     # Cycles first: a parent chain inside the file that comes back to where it started.
     cyclic: set[str] = set()
     for row in rows:
@@ -158,11 +209,15 @@ def _check_tree(rows: list[_Row], errors: list[PlaceError]) -> dict[str, str]:
             chain.append(code)
             code = in_file[code].parent_code
         if code in chain and row.code not in cyclic:
-            loop = chain[chain.index(code):]
+            loop = chain[chain.index(code) :]
             cyclic.update(loop)
-            errors.append(PlaceError(
-                _("The parent codes form a cycle: %s.") % " → ".join([*loop, code]),
-                row=row.number, column="parent_code"))
+            errors.append(
+                PlaceError(
+                    _("The parent codes form a cycle: %s.") % " → ".join([*loop, code]),
+                    row=row.number,
+                    column="parent_code",
+                )
+            )
     paths: dict[str, str] = {}
 
     def parent_level(code: str) -> str | None:
@@ -176,20 +231,43 @@ def _check_tree(rows: list[_Row], errors: list[PlaceError]) -> dict[str, str]:
         wanted = PARENT_LEVEL[Level(row.level)]
         if wanted is None:
             if row.parent_code:
-                errors.append(PlaceError(_("A city has no parent code."), row=row.number, column="parent_code"))
+                errors.append(
+                    PlaceError(
+                        _("A city has no parent code."), row=row.number, column="parent_code"
+                    )
+                )
             continue
         if not row.parent_code:
-            errors.append(PlaceError(_("The parent code is empty; a %s needs one.") % row.level,
-                                     row=row.number, column="parent_code"))
+            errors.append(
+                PlaceError(
+                    _("The parent code is empty; a %s needs one.") % row.level,
+                    row=row.number,
+                    column="parent_code",
+                )
+            )
         elif row.parent_code not in in_file and row.parent_code not in existing:
-            errors.append(PlaceError(_("Unknown parent code %s: it is neither in this file nor in the system.")
-                                     % row.parent_code, row=row.number, column="parent_code"))
+            errors.append(
+                PlaceError(
+                    _("Unknown parent code %s: it is neither in this file nor in the system.")
+                    % row.parent_code,
+                    row=row.number,
+                    column="parent_code",
+                )
+            )
         elif parent_level(row.parent_code) not in (None, wanted):
-            errors.append(PlaceError(
-                _("A %(level)s must belong to a %(wanted)s, but %(parent)s is a %(actual)s.")
-                % {"level": row.level, "wanted": wanted, "parent": row.parent_code,
-                   "actual": parent_level(row.parent_code)},
-                row=row.number, column="parent_code"))
+            errors.append(
+                PlaceError(
+                    _("A %(level)s must belong to a %(wanted)s, but %(parent)s is a %(actual)s.")
+                    % {
+                        "level": row.level,
+                        "wanted": wanted,
+                        "parent": row.parent_code,
+                        "actual": parent_level(row.parent_code),
+                    },
+                    row=row.number,
+                    column="parent_code",
+                )
+            )
     if errors:
         return paths
     for row in sorted(rows, key=lambda r: LEVEL_ORDER.index(Level(r.level))):
@@ -210,17 +288,29 @@ def divisions_import(*, actor: Any, data: bytes, filename: str, via: str = "web"
         for row in rows:
             targets = [paths[row.code], existing_paths.get(row.code, paths[row.code])]
             if not all(authz.can_change_path(actor, p) for p in targets):
-                errors.append(PlaceError(_("You may not create or change %s: it lies outside your area.")
-                                         % row.code, row=row.number, column="code"))
+                errors.append(
+                    PlaceError(
+                        _("You may not create or change %s: it lies outside your area.") % row.code,
+                        row=row.number,
+                        column="code",
+                    )
+                )
     if errors:
         raise ImportRefused(errors=errors)
     with transaction.atomic():
         summary = _write_divisions(rows, paths)
         if summary.changed:
-            audit.record(actor=actor, via=via, action="divisions.imported", object_type="division",
-                         object_ref=filename[:64], scope_path=_common_path(paths.values()),
-                         summary=_("%(c)d created, %(u)d updated") % {"c": len(summary.created), "u": len(summary.updated)},
-                         after=summary.as_dict())
+            audit.record(
+                actor=actor,
+                via=via,
+                action="divisions.imported",
+                object_type="division",
+                object_ref=filename[:64],
+                scope_path=_common_path(paths.values()),
+                summary=_("%(c)d created, %(u)d updated")
+                % {"c": len(summary.created), "u": len(summary.updated)},
+                after=summary.as_dict(),
+            )
     return summary
 
 
@@ -239,20 +329,31 @@ def _common_path(paths: Any) -> str:
 def _write_divisions(rows: list[_Row], paths: dict[str, str]) -> ImportSummary:
     summary = ImportSummary()
     by_code = {d.code: d for d in Division.objects.filter(code__in=paths).select_related("parent")}
-    profiles = {p.division.code: p for p in CommunityProfile.objects.filter(division__code__in=paths).select_related("division")}
+    profiles = {
+        p.division.code: p
+        for p in CommunityProfile.objects.filter(division__code__in=paths).select_related(
+            "division"
+        )
+    }
     for row in sorted(rows, key=lambda r: LEVEL_ORDER.index(Level(r.level))):
         parent = by_code.get(row.parent_code) or (
-            Division.objects.get(code=row.parent_code) if row.parent_code else None)
+            Division.objects.get(code=row.parent_code) if row.parent_code else None
+        )
         division = by_code.get(row.code)
         changed = False
         if division is None:
-            division = Division.objects.create(code=row.code, name=row.name, level=row.level,
-                                               parent=parent, path=paths[row.code])
+            division = Division.objects.create(
+                code=row.code, name=row.name, level=row.level, parent=parent, path=paths[row.code]
+            )
             by_code[row.code] = division
             summary.created.append(row.code)
         else:
             old_path = division.path
-            if (division.name, division.parent_id, division.path) != (row.name, getattr(parent, "pk", None), paths[row.code]):
+            if (division.name, division.parent_id, division.path) != (
+                row.name,
+                getattr(parent, "pk", None),
+                paths[row.code],
+            ):
                 division.name, division.parent, division.path = row.name, parent, paths[row.code]
                 division.save(update_fields=["name", "parent", "path"])
                 changed = True
@@ -270,11 +371,13 @@ def _write_divisions(rows: list[_Row], paths: dict[str, str]) -> ImportSummary:
 def _move_descendants(division: Division, old_path: str) -> None:
     moved = list(Division.objects.filter(path__startswith=old_path).exclude(pk=division.pk))
     for child in moved:
-        child.path = division.path + child.path[len(old_path):]
+        child.path = division.path + child.path[len(old_path) :]
     Division.objects.bulk_update(moved, ["path"])
 
 
-def _write_profile(division: Division, profile: CommunityProfile | None, values: dict[str, Any]) -> bool:
+def _write_profile(
+    division: Division, profile: CommunityProfile | None, values: dict[str, Any]
+) -> bool:
     if profile is None:
         CommunityProfile.objects.create(division=division, **values)
         return any(v not in (None, "") for v in values.values())
@@ -289,7 +392,9 @@ def _write_profile(division: Division, profile: CommunityProfile | None, values:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
-        return (a is None and b is None) or (a is not None and b is not None and Decimal(a) == Decimal(b))
+        return (a is None and b is None) or (
+            a is not None and b is not None and Decimal(a) == Decimal(b)
+        )
     return a == b
 
 
@@ -301,20 +406,43 @@ def divisions_export(*, user: Any, target: Any, fmt: str, chinese: bool = False)
     for d in qs:
         p = getattr(d, "profile", None) if d.level == Level.COMMUNITY else None
         level = LEVEL_ZH[Level(d.level)] if chinese else d.level
-        rows.append([
-            d.code, d.name, level, d.parent.code if d.parent else "",
-            *( [p.committee, p.households, p.residents, p.area_km2, p.floor_space_m2, p.staff, p.note]
-               if p else [""] * 7),
-        ])
+        rows.append(
+            [
+                d.code,
+                d.name,
+                level,
+                d.parent.code if d.parent else "",
+                *(
+                    [
+                        p.committee,
+                        p.households,
+                        p.residents,
+                        p.area_km2,
+                        p.floor_space_m2,
+                        p.staff,
+                        p.note,
+                    ]
+                    if p
+                    else [""] * 7
+                ),
+            ]
+        )
     header = DIVISION_HEADERS_ZH if chinese else [c.key for c in DIVISION_COLUMNS]
     write_table(target, header, rows, fmt=fmt, sheet="divisions")
     return len(rows)
 
 
-def departments_import(*, actor: Any, data: bytes, filename: str, via: str = "web") -> ImportSummary:
+def departments_import(
+    *, actor: Any, data: bytes, filename: str, via: str = "web"
+) -> ImportSummary:
     table = read_table(data, filename, DEPARTMENT_COLUMNS)
     errors: list[PlaceError] = []
-    divisions = {d.code: d for d in Division.objects.filter(code__in={r["division_code"].strip() for _n, r in table.rows})}
+    divisions = {
+        d.code: d
+        for d in Division.objects.filter(
+            code__in={r["division_code"].strip() for _n, r in table.rows}
+        )
+    }
     seen: dict[str, int] = {}
     clean: list[tuple[int, str, str, Division]] = []
     for number, raw in table.rows:
@@ -323,23 +451,58 @@ def departments_import(*, actor: Any, data: bytes, filename: str, via: str = "we
         if not code:
             row_errors.append(PlaceError(_("The code is empty."), row=number, column="code"))
         elif code in seen:
-            row_errors.append(PlaceError(_("Code %(code)s is already used in row %(row)s.") % {"code": code, "row": seen[code]}, row=number, column="code"))
+            row_errors.append(
+                PlaceError(
+                    _("Code %(code)s is already used in row %(row)s.")
+                    % {"code": code, "row": seen[code]},
+                    row=number,
+                    column="code",
+                )
+            )
         seen.setdefault(code, number)
         if not name:
             row_errors.append(PlaceError(_("The name is empty."), row=number, column="name"))
         division = divisions.get(dcode)
         if division is None:
-            row_errors.append(PlaceError(_("Unknown division code %s.") % (dcode or "—"), row=number, column="division_code"))
-        elif actor is not None and not authz.can_manage_departments(actor, division):
-            row_errors.append(PlaceError(_("You may not manage the departments of %s.") % division.name, row=number, column="division_code"))
+            row_errors.append(
+                PlaceError(
+                    _("Unknown division code %s.") % (dcode or "—"),
+                    row=number,
+                    column="division_code",
+                )
+            )
+        elif division.level not in (Level.CITY, Level.COUNTY):
+            row_errors.append(
+                PlaceError(
+                    _("A department belongs to a city or county government, not to %s.")
+                    % division.name,
+                    row=number,
+                    column="division_code",
+                )
+            )
+        elif not authz.can_manage_departments(actor, division):
+            row_errors.append(
+                PlaceError(
+                    _("You may not manage the departments of %s.") % division.name,
+                    row=number,
+                    column="division_code",
+                )
+            )
         errors.extend(row_errors)
         if not row_errors and division is not None:
             clean.append((number, code, name, division))
-    existing = {d.code: d for d in Department.objects.filter(code__in=[c[1] for c in clean]).select_related("division")}
+    existing = {
+        d.code: d
+        for d in Department.objects.filter(code__in=[c[1] for c in clean]).select_related(
+            "division"
+        )
+    }
     for number, code, _name, _division in clean:
         dep = existing.get(code)
-        if dep is not None and actor is not None and not authz.can_manage_departments(actor, dep.division):
-            errors.append(PlaceError(_("You may not change department %s.") % code, row=number, column="code"))
+        if dep is not None and not authz.can_manage_departments(actor, dep.division):
+            errors.append(
+                PlaceError(_("You may not change department %s.") % code, row=number, column="code")
+            )
     if errors:
         raise ImportRefused(errors=errors)
     summary = ImportSummary()
@@ -356,15 +519,26 @@ def departments_import(*, actor: Any, data: bytes, filename: str, via: str = "we
             else:
                 summary.unchanged += 1
         if summary.changed:
-            audit.record(actor=actor, via=via, action="departments.imported", object_type="department",
-                         object_ref=filename[:64], scope_path=_common_path(c[3].path for c in clean),
-                         summary=_("%(c)d created, %(u)d updated") % {"c": len(summary.created), "u": len(summary.updated)},
-                         after=summary.as_dict())
+            audit.record(
+                actor=actor,
+                via=via,
+                action="departments.imported",
+                object_type="department",
+                object_ref=filename[:64],
+                scope_path=_common_path(c[3].path for c in clean),
+                summary=_("%(c)d created, %(u)d updated")
+                % {"c": len(summary.created), "u": len(summary.updated)},
+                after=summary.as_dict(),
+            )
     return summary
 
 
 def departments_export(*, user: Any, target: Any, fmt: str, chinese: bool = False) -> int:
-    qs = Department.objects.select_related("division") if user is None else authz.departments_for_user(user)
+    qs = (
+        Department.objects.select_related("division")
+        if user is None
+        else authz.departments_for_user(user)
+    )
     rows = [[d.code, d.name, d.division.code] for d in qs.order_by("code")]
     header = DEPARTMENT_HEADERS_ZH if chinese else [c.key for c in DEPARTMENT_COLUMNS]
     write_table(target, header, rows, fmt=fmt, sheet="departments")

@@ -136,7 +136,10 @@ class WorkingGroup(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
     division = models.ForeignKey(
-        Division, on_delete=models.PROTECT, related_name="working_groups", verbose_name=_("division")
+        Division,
+        on_delete=models.PROTECT,
+        related_name="working_groups",
+        verbose_name=_("division"),
     )
     purpose = models.TextField(_("purpose"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

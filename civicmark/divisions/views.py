@@ -47,33 +47,54 @@ def division_list(request: HttpRequest) -> HttpResponse:
     if query:
         qs = qs.filter(name__icontains=query) | qs.filter(code__startswith=query)
     page = Paginator(qs.order_by("path"), 100).get_page(request.GET.get("page"))
-    return render(request, "divisions/list.html", {
-        "page": page, "level": level, "q": query, "levels": Level.choices,
-        "can_import": bool(authz.manage_paths(request.user)) or authz.is_super(request.user),
-    })
+    return render(
+        request,
+        "divisions/list.html",
+        {
+            "page": page,
+            "level": level,
+            "q": query,
+            "levels": Level.choices,
+            "can_import": bool(authz.manage_paths(request.user)) or authz.is_super(request.user),
+        },
+    )
 
 
 @login_required
 def division_detail(request: HttpRequest, code: str) -> HttpResponse:
     division = authz.get_visible_or_404(
-        authz.divisions_for_user(request.user).select_related("parent"), request.user, code=code)
+        authz.divisions_for_user(request.user).select_related("parent"), request.user, code=code
+    )
     profile = CommunityProfile.objects.filter(division=division).first()
-    children = authz.divisions_for_user(request.user).filter(parent=division).select_related("profile")
-    return render(request, "divisions/detail.html", {
-        "division": division, "profile": profile, "children": children,
-        "departments": authz.departments_for_user(request.user).filter(division=division),
-        "groups": authz.working_groups_for_user(request.user).filter(division=division),
-        "can_edit_profile": authz.can_edit_profile(request.user, division),
-        "parent_visible": division.parent and authz.divisions_for_user(request.user).filter(pk=division.parent_id).exists(),
-    })
+    children = (
+        authz.divisions_for_user(request.user).filter(parent=division).select_related("profile")
+    )
+    return render(
+        request,
+        "divisions/detail.html",
+        {
+            "division": division,
+            "profile": profile,
+            "children": children,
+            "departments": authz.departments_for_user(request.user).filter(division=division),
+            "groups": authz.working_groups_for_user(request.user).filter(division=division),
+            "can_edit_profile": authz.can_edit_profile(request.user, division),
+            "parent_visible": division.parent_id is not None
+            and authz.divisions_for_user(request.user).filter(pk=division.parent_id).exists(),
+        },
+    )
 
 
 @login_required
 def profile_edit(request: HttpRequest, code: str) -> HttpResponse:
-    division = authz.get_visible_or_404(authz.divisions_for_user(request.user), request.user, code=code)
+    division = authz.get_visible_or_404(
+        authz.divisions_for_user(request.user), request.user, code=code
+    )
     if not authz.can_edit_profile(request.user, division):
         raise Http404
-    profile = CommunityProfile.objects.filter(division=division).first() or CommunityProfile(division=division)
+    profile = CommunityProfile.objects.filter(division=division).first() or CommunityProfile(
+        division=division
+    )
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         services.profile_update(actor=request.user, community=division, values=form.cleaned_data)
@@ -84,7 +105,10 @@ def profile_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 def _summary_text(summary: imports.ImportSummary) -> str:
     return _("Import finished: %(c)d created, %(u)d updated, %(n)d unchanged.") % {
-        "c": len(summary.created), "u": len(summary.updated), "n": summary.unchanged}
+        "c": len(summary.created),
+        "u": len(summary.updated),
+        "n": summary.unchanged,
+    }
 
 
 @login_required
@@ -92,18 +116,30 @@ def division_import(request: HttpRequest) -> HttpResponse:
     if not (authz.manage_paths(request.user) or authz.is_super(request.user)):
         raise Http404
     return import_page(
-        request, title=_("Import divisions and community profiles"),
-        columns=", ".join(c.key for c in imports.DIVISION_COLUMNS) + " / " + ", ".join(imports.DIVISION_HEADERS_ZH),
+        request,
+        title=_("Import divisions and community profiles"),
+        columns=", ".join(c.key for c in imports.DIVISION_COLUMNS)
+        + " / "
+        + ", ".join(imports.DIVISION_HEADERS_ZH),
         run=lambda data, name: _summary_text(
-            imports.divisions_import(actor=request.user, data=data, filename=name)),
-        back="division_list")
+            imports.divisions_import(actor=request.user, data=data, filename=name)
+        ),
+        back="division_list",
+    )
 
 
 @login_required
 def division_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    chinese = request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
-    return _download("divisions", fmt, lambda target, fmt: imports.divisions_export(
-        user=request.user, target=target, fmt=fmt, chinese=chinese))
+    chinese = (
+        request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
+    )
+    return _download(
+        "divisions",
+        fmt,
+        lambda target, fmt: imports.divisions_export(
+            user=request.user, target=target, fmt=fmt, chinese=chinese
+        ),
+    )
 
 
 # --- Departments -------------------------------------------------------------------------------
@@ -118,35 +154,53 @@ def _department_divisions(user: object):  # type: ignore[no-untyped-def]
 @login_required
 def department_list(request: HttpRequest) -> HttpResponse:
     departments = authz.departments_for_user(request.user).order_by("division__path", "code")
-    return render(request, "divisions/department_list.html", {
-        "departments": departments,
-        "can_manage": _department_divisions(request.user).exists(),
-    })
+    return render(
+        request,
+        "divisions/department_list.html",
+        {
+            "departments": departments,
+            "can_manage": _department_divisions(request.user).exists(),
+        },
+    )
 
 
 @login_required
 def department_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
     department = None
     if code is not None:
-        department = authz.get_visible_or_404(authz.departments_for_user(request.user), request.user, code=code)
+        department = authz.get_visible_or_404(
+            authz.departments_for_user(request.user), request.user, code=code
+        )
         if not authz.can_manage_departments(request.user, department.division):
             raise Http404
     divisions = _department_divisions(request.user)
     if department is None and not divisions.exists():
         raise Http404
-    initial = {"code": department.code, "name": department.name, "division": department.division} if department else None
-    form = DepartmentForm(request.POST or None, initial=initial, divisions=divisions, department=department)
+    initial = (
+        {"code": department.code, "name": department.name, "division": department.division}
+        if department
+        else None
+    )
+    form = DepartmentForm(
+        request.POST or None, initial=initial, divisions=divisions, department=department
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.department_save(actor=request.user, code=department.code if department else form.cleaned_data["code"],
-                                     name=form.cleaned_data["name"], division=form.cleaned_data["division"],
-                                     department=department)
+            services.department_save(
+                actor=request.user,
+                code=department.code if department else form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                division=form.cleaned_data["division"],
+                department=department,
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Department saved."))
             return redirect("department_list")
-    return render(request, "divisions/department_form.html", {"form": form, "department": department})
+    return render(
+        request, "divisions/department_form.html", {"form": form, "department": department}
+    )
 
 
 @login_required
@@ -154,18 +208,28 @@ def department_import(request: HttpRequest) -> HttpResponse:
     if not _department_divisions(request.user).exists():
         raise Http404
     return import_page(
-        request, title=_("Import departments"),
+        request,
+        title=_("Import departments"),
         columns="code, name, division_code / " + ", ".join(imports.DEPARTMENT_HEADERS_ZH),
         run=lambda data, name: _summary_text(
-            imports.departments_import(actor=request.user, data=data, filename=name)),
-        back="department_list")
+            imports.departments_import(actor=request.user, data=data, filename=name)
+        ),
+        back="department_list",
+    )
 
 
 @login_required
 def department_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    chinese = request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
-    return _download("departments", fmt, lambda target, fmt: imports.departments_export(
-        user=request.user, target=target, fmt=fmt, chinese=chinese))
+    chinese = (
+        request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
+    )
+    return _download(
+        "departments",
+        fmt,
+        lambda target, fmt: imports.departments_export(
+            user=request.user, target=target, fmt=fmt, chinese=chinese
+        ),
+    )
 
 
 # --- Working groups ----------------------------------------------------------------------------
@@ -179,8 +243,12 @@ def _group_divisions(user: object):  # type: ignore[no-untyped-def]
 @login_required
 def group_list(request: HttpRequest) -> HttpResponse:
     groups = authz.working_groups_for_user(request.user).prefetch_related("members")
-    can_create = bool(set(authz.roles_of(request.user)) & set(MANAGER_ROLES)) or authz.is_super(request.user)
-    return render(request, "divisions/group_list.html", {"groups": groups, "can_create": can_create})
+    can_create = bool(set(authz.roles_of(request.user)) & set(MANAGER_ROLES)) or authz.is_super(
+        request.user
+    )
+    return render(
+        request, "divisions/group_list.html", {"groups": groups, "can_create": can_create}
+    )
 
 
 @login_required
@@ -200,13 +268,18 @@ def group_create(request: HttpRequest) -> HttpResponse:
 
 
 def _member_form(request: HttpRequest, data: object = None) -> MemberForm:
-    return MemberForm(data, users=authz.users_for_user(request.user),
-                      departments=authz.departments_for_user(request.user))
+    return MemberForm(
+        data,
+        users=authz.users_for_user(request.user),
+        departments=authz.departments_for_user(request.user),
+    )
 
 
 @login_required
 def group_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    group = authz.get_visible_or_404(authz.working_groups_for_user(request.user), request.user, public_id=public_id)
+    group = authz.get_visible_or_404(
+        authz.working_groups_for_user(request.user), request.user, public_id=public_id
+    )
     form = _member_form(request, request.POST or None)
     can_manage = authz.can_manage_groups(request.user, group.division)
     if request.method == "POST":
@@ -214,21 +287,28 @@ def group_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                services.working_group_member_add(actor=request.user, group=group, **form.cleaned_data)
+                services.working_group_member_add(
+                    actor=request.user, group=group, **form.cleaned_data
+                )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Member added."))
                 return redirect("group_detail", public_id=group.public_id)
     members = group.members.select_related("user", "department")
-    return render(request, "divisions/group_detail.html", {
-        "group": group, "members": members, "form": form, "can_manage": can_manage})
+    return render(
+        request,
+        "divisions/group_detail.html",
+        {"group": group, "members": members, "form": form, "can_manage": can_manage},
+    )
 
 
 @require_POST
 @login_required
 def group_member_remove(request: HttpRequest, public_id: str, member_id: str) -> HttpResponse:
-    group = authz.get_visible_or_404(authz.working_groups_for_user(request.user), request.user, public_id=public_id)
+    group = authz.get_visible_or_404(
+        authz.working_groups_for_user(request.user), request.user, public_id=public_id
+    )
     member = authz.get_visible_or_404(group.members.all(), request.user, public_id=member_id)
     try:
         services.working_group_member_remove(actor=request.user, member=member)

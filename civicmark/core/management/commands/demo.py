@@ -32,8 +32,23 @@ class Command(CivicCommand):
         if options["no_serve"]:
             return
         call_command("collectstatic", verbosity=0, interactive=False)
-        gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        self.stdout.write(f"Serving with gunicorn ({options['workers']} workers, DEBUG={settings.DEBUG}); Ctrl-C stops.")
+        gunicorn = shutil.which("gunicorn") or os.path.join(
+            os.path.dirname(sys.executable), "gunicorn"
+        )
+        self.stdout.write(
+            f"Serving with gunicorn ({options['workers']} workers, DEBUG={settings.DEBUG}); Ctrl-C stops."
+        )
         sys.stdout.flush()
-        os.execv(gunicorn, [gunicorn, "civicmark.config.wsgi:application", "--bind", options["bind"],
-                            "--workers", str(options["workers"]), "--access-logfile", "-"])
+        os.execv(  # noqa: S606 - the demo becomes the server process, by design
+            gunicorn,
+            [
+                gunicorn,
+                "civicmark.config.wsgi:application",
+                "--bind",
+                options["bind"],
+                "--workers",
+                str(options["workers"]),
+                "--access-logfile",
+                "-",
+            ],
+        )

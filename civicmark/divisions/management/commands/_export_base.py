@@ -15,7 +15,9 @@ class Command(CivicCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
-        parser.add_argument("--chinese", action="store_true", help="write the header row in Chinese")
+        parser.add_argument(
+            "--chinese", action="store_true", help="write the header row in Chinese"
+        )
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -24,6 +26,7 @@ class Command(CivicCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         with open(options["file"], "wb") as target:
-            count = self.exporter(user=self.acting_user(options), target=target, fmt=fmt,
-                                  chinese=options["chinese"])
+            count = self.exporter(
+                user=self.acting_user(options), target=target, fmt=fmt, chinese=options["chinese"]
+            )
         self.stdout.write(f"wrote {count} rows to {options['file']}")

@@ -15,7 +15,13 @@ class Command(CivicCommand):
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        summary = departments_import(actor=self.acting_user(options), data=self.read_file(options["file"]),
-                                   filename=Path(options["file"]).name, via="cli")
-        self.stdout.write(f"created {len(summary.created)}, updated {len(summary.updated)}, "
-                          f"unchanged {summary.unchanged}")
+        summary = departments_import(
+            actor=self.acting_user(options),
+            data=self.read_file(options["file"]),
+            filename=Path(options["file"]).name,
+            via="cli",
+        )
+        self.stdout.write(
+            f"created {len(summary.created)}, updated {len(summary.updated)}, "
+            f"unchanged {summary.unchanged}"
+        )

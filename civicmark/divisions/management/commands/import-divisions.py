@@ -8,14 +8,22 @@ from civicmark.divisions.imports import divisions_import
 
 
 class Command(CivicCommand):
-    help = "Import divisions and community profiles from .xlsx or .csv (all or nothing, idempotent)."
+    help = (
+        "Import divisions and community profiles from .xlsx or .csv (all or nothing, idempotent)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        summary = divisions_import(actor=self.acting_user(options), data=self.read_file(options["file"]),
-                                   filename=Path(options["file"]).name, via="cli")
-        self.stdout.write(f"created {len(summary.created)}, updated {len(summary.updated)}, "
-                          f"unchanged {summary.unchanged}")
+        summary = divisions_import(
+            actor=self.acting_user(options),
+            data=self.read_file(options["file"]),
+            filename=Path(options["file"]).name,
+            via="cli",
+        )
+        self.stdout.write(
+            f"created {len(summary.created)}, updated {len(summary.updated)}, "
+            f"unchanged {summary.unchanged}"
+        )

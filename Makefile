@@ -1,0 +1,67 @@
+# CivicMark: `make demo` serves the demo city, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test test-pg test-browser lint messages vendor clean help
+
+help:
+	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
+	@echo "make test   - lint, type-check and run the whole test suite (SQLite)"
+	@echo "make test-pg / test-browser - the suite on PostgreSQL / the browser tests alone"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+var/secret_key:
+	mkdir -p var
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+	chmod 600 $@
+
+# The demo runs as production does (gunicorn, whitenoise, DEBUG off); only HTTPS is off,
+# because it listens on 127.0.0.1 without a certificate.
+demo: $(VENV)/.installed var/secret_key
+	SECRET_KEY="$$(cat var/secret_key)" DEBUG=false HTTPS=false $(BIN)/civicmark demo
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check civicmark tests
+	$(BIN)/mypy civicmark
+
+test: lint
+	@if [ -x "$(CHROMIUM)" ] && [ "$$CIVICMARK_BROWSER" != "separate" ]; then \
+	  echo "== tests (browser tests included: $(CHROMIUM)) =="; \
+	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest; \
+	else \
+	  if [ "$$CIVICMARK_BROWSER" = "separate" ]; then echo "== browser tests run in their own step =="; \
+	  else echo "== $(CHROMIUM) not found: the browser tests are SKIPPED (apt-get install chromium) =="; fi; \
+	  $(BIN)/pytest -m "not browser"; \
+	fi
+
+# The same suite on PostgreSQL; it fails (never skips) when the server cannot be reached.
+test-pg: $(VENV)/.installed
+	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=5).close()" \
+	  || { echo "PostgreSQL at $(PG_URL) is unreachable"; exit 1; }
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+test-browser: $(VENV)/.installed
+	@[ -x "$(CHROMIUM)" ] || { echo "$(CHROMIUM) is missing: apt-get install chromium"; exit 1; }
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CIVICMARK_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser
+
+# Regenerate the message catalogs after changing translatable text (needs gettext).
+messages: $(VENV)/.installed
+	cd civicmark && ../$(BIN)/civicmark makemessages -l zh_Hans --no-obsolete --ignore 'static/*'
+	cd civicmark && ../$(BIN)/civicmark compilemessages -l zh_Hans
+
+vendor:
+	./scripts/vendor-static.sh
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

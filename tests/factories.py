@@ -1,0 +1,85 @@
+"""Factory helpers (no fixture files): a small world with two of everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from civicmark.accounts.models import RoleAssignment, User
+from civicmark.divisions.models import (
+    CommunityProfile,
+    Department,
+    Division,
+    WorkingGroup,
+    WorkingGroupMember,
+)
+
+
+def division(code: str, name: str, level: str, parent: Division | None = None) -> Division:
+    path = f"{parent.path if parent else '/'}{code}/"
+    d = Division.objects.create(code=code, name=name, level=level, parent=parent, path=path)
+    if level == "community":
+        CommunityProfile.objects.create(division=d, households=1000, residents=3000)
+    return d
+
+
+def person(
+    username: str,
+    role: str | None = None,
+    at: Division | None = None,
+    department: Department | None = None,
+    **extra: Any,
+) -> User:
+    user = User.objects.create_user(
+        username=username, password="x-secret-password-1", full_name=username, **extra
+    )
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, division=at, department=department)
+    return user
+
+
+@dataclass
+class World:
+    """City C; counties K1, K2; towns T11, T12 (K1), T21 (K2); communities C111, C112, C121, C211."""
+
+    d: dict[str, Division] = field(default_factory=dict)
+    dept: dict[str, Department] = field(default_factory=dict)
+    groups: dict[str, WorkingGroup] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    w = World()
+    w.d["C"] = division("C", "City", "city")
+    w.d["K1"] = division("K1", "County One", "county", w.d["C"])
+    w.d["K2"] = division("K2", "County Two", "county", w.d["C"])
+    w.d["T11"] = division("T11", "Town 11", "town", w.d["K1"])
+    w.d["T12"] = division("T12", "Town 12", "town", w.d["K1"])
+    w.d["T21"] = division("T21", "Town 21", "town", w.d["K2"])
+    w.d["C111"] = division("C111", "Community 111", "community", w.d["T11"])
+    w.d["C112"] = division("C112", "Community 112", "community", w.d["T11"])
+    w.d["C121"] = division("C121", "Community 121", "community", w.d["T12"])
+    w.d["C211"] = division("C211", "Community 211", "community", w.d["T21"])
+    w.dept["FP"] = Department.objects.create(code="FP", name="Family Planning", division=w.d["C"])
+    w.dept["K1PSB"] = Department.objects.create(
+        code="K1PSB", name="K1 Public Security", division=w.d["K1"]
+    )
+    w.dept["K2PSB"] = Department.objects.create(
+        code="K2PSB", name="K2 Public Security", division=w.d["K2"]
+    )
+    for key in ("K1", "K2", "T11", "T21"):
+        w.groups[key] = WorkingGroup.objects.create(name=f"Group {key}", division=w.d[key])
+        WorkingGroupMember.objects.create(group=w.groups[key], name=f"Leader {key}", is_leader=True)
+    u = w.users
+    u["city_admin"] = person("city_admin", "city_admin", w.d["C"])
+    u["county_officer"] = person("county_officer", "county_officer", w.d["K1"])
+    u["town_officer"] = person("town_officer", "town_officer", w.d["T11"])
+    u["community_staff"] = person("community_staff", "community_staff", w.d["C111"])
+    u["assessor"] = person("assessor", "assessor", w.d["K1"], department=w.dept["K1PSB"])
+    u["viewer"] = person("viewer", "viewer", w.d["K1"])
+    u["nobody"] = person("nobody")
+    # Their counterparts elsewhere, whose objects the personas above must not reach.
+    u["other_county_officer"] = person("other_county_officer", "county_officer", w.d["K2"])
+    u["other_town_officer"] = person("other_town_officer", "town_officer", w.d["T12"])
+    u["other_staff"] = person("other_staff", "community_staff", w.d["C211"])
+    return w

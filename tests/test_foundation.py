@@ -1,0 +1,202 @@
+"""Settings, security basics, audit trail, demo city and translations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.urls import reverse
+
+from civicmark.accounts.models import User
+from civicmark.core import audit
+from civicmark.core.models import AuditEvent
+from civicmark.divisions.models import CommunityProfile, Department, Division, WorkingGroup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _production_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CIVICMARK_", "DJANGO_", "HTTPS", "DATABASE_URL"))
+    }
+    env.update(
+        {
+            "SECRET_KEY": "p" * 30 + "-production-secret-for-the-check-only-xyz",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "civicmark.example.gov.cn",
+            "DJANGO_SETTINGS_MODULE": "civicmark.config.settings",
+            **extra,
+        }
+    )
+    return env
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "civicmark", "check", "--deploy", "--fail-level", "WARNING"],
+        env=_production_env(CIVICMARK_HOME=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_a_missing_or_short_secret(tmp_path):
+    env = _production_env(CIVICMARK_HOME=str(tmp_path), SECRET_KEY="short")
+    result = subprocess.run(
+        [sys.executable, "-m", "civicmark", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_with_immediate_transactions():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings only")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 5000
+    assert "journal_mode=WAL" in options["init_command"]
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+def test_passwords_are_hashed_with_argon2_in_production():
+    from civicmark.config import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert "axes.middleware.AxesMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.django_db
+def test_the_audit_trail_is_append_only():
+    with transaction.atomic():
+        event = audit.record(actor=None, action="test", object_type="x")
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().update(action="forged")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_login_is_throttled_after_five_failures(client):
+    User.objects.create_user("clerk", password="Correct-horse-2026")
+    for _ in range(5):
+        client.post(
+            reverse("login"), {"username": "clerk", "password": "wrong"}, REMOTE_ADDR="10.0.0.9"
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "clerk", "password": "Correct-horse-2026"},
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_pages_carry_security_headers(client):
+    User.objects.create_user("clerk", password="Correct-horse-2026")
+    client.post(reverse("login"), {"username": "clerk", "password": "Correct-horse-2026"})
+    response = client.get(reverse("home"))
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_a_post_without_csrf_token_is_refused(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["community_staff"])
+    response = client.post(reverse("profile_edit", args=["C111"]), {"households": 1})
+    assert response.status_code == 403
+    assert CommunityProfile.objects.get(division__code="C111").households == 1000
+
+
+def _demo_state() -> tuple:
+    return (
+        list(Division.objects.values_list("code", "name", "path")),
+        list(CommunityProfile.objects.values_list("division__code", "households", "is_pilot")),
+        list(Department.objects.values_list("code", "name")),
+        list(WorkingGroup.objects.values_list("name", "division__code")),
+        sorted(User.objects.values_list("username", "password")),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert Division.objects.filter(level="community").count() == 8
+    assert CommunityProfile.objects.filter(is_pilot=True).count() == 1
+    assert Department.objects.filter(division__level="city").count() == 8
+    assert WorkingGroup.objects.count() == 4
+    for role in (
+        "city_admin",
+        "county_officer",
+        "town_officer",
+        "community_staff",
+        "assessor",
+        "viewer",
+    ):
+        assert role in out.getvalue()
+        assert User.objects.filter(roles__role=role).exists()
+    assert "password: " in out.getvalue() and "http://127.0.0.1:8000/" in out.getvalue()
+    before = _demo_state()
+    call_command("demo", "--no-serve", stdout=StringIO())
+    assert _demo_state() == before
+
+
+def _po_entries(text: str) -> list[tuple[str, str]]:
+    import re
+
+    def joined(block: str) -> str:
+        return "".join(re.findall(r'"(.*)"', block)).replace('\\"', '"').replace("\\n", "\n")
+
+    found = []
+    for entry in text.split("\n\n")[1:]:
+        m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry + "\n", re.M)
+        if m:
+            found.append((joined(m.group(1)), joined(m.group(2))))
+    return found
+
+
+def test_the_chinese_catalog_is_complete_and_compiled():
+    import gettext
+
+    po = ROOT / "civicmark/locale/zh_Hans/LC_MESSAGES/django.po"
+    text = po.read_text(encoding="utf-8")
+    assert "#, fuzzy" not in text
+    entries = _po_entries(text)
+    assert len(entries) > 200
+    assert not [msgid for msgid, msgstr in entries if not msgstr]
+    with open(po.with_suffix(".mo"), "rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = [msgid for msgid, msgstr in entries if compiled.gettext(msgid) != msgstr]
+    assert not stale, f"run make messages: {stale[:3]}"
+
+
+@pytest.mark.django_db
+def test_pages_speak_chinese_by_default_and_english_on_request(world, client_for):
+    client = client_for(world.users["town_officer"])
+    assert "行政区划" in client.get(reverse("division_list")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Divisions" in client.get(reverse("division_list")).content.decode()
