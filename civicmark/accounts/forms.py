@@ -5,10 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.accounts.roles import Role
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Department, Division
-
-from civicmark.accounts.roles import Role
 
 
 class RoleForm(forms.Form):

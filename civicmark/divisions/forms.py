@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.core.uploads import limit_choices
-
 from civicmark.divisions.models import CommunityProfile, Department, Division
 
 
