@@ -154,7 +154,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-MEDIA_URL = None  # evidence is served only through permission-checked views, never by URL
+# No URL pattern and no static handler serves MEDIA_ROOT: evidence goes out only through
+# permission-checked views. (Django still wants MEDIA_URL to be a string.)
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
