@@ -50,7 +50,7 @@ def page(browser):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def sign_in(page, live_server):  # noqa: ANN001, ANN201
-    def go(username: str, password: str = "x-secret-password-1"):  # noqa: ANN202
+    def go(username: str, password: str = "x-secret-password-1"):  # noqa: S107
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
