@@ -21,5 +21,8 @@ cp htmx/package/dist/htmx.min.js htmx/package/LICENSE "$dest/htmx/"
 cp bootstrap/package/dist/css/bootstrap.min.css "$dest/bootstrap/css/"
 cp bootstrap/package/dist/js/bootstrap.bundle.min.js "$dest/bootstrap/js/"
 cp bootstrap/package/LICENSE "$dest/bootstrap/"
+# Source maps are not shipped; drop the comments that point at them, or the hashed-name
+# static storage refuses to collect files that reference a missing map.
+sed -i '/sourceMappingURL=/d' "$dest"/bootstrap/css/*.css "$dest"/bootstrap/js/*.js "$dest"/htmx/*.js
 printf 'htmx.org %s\nbootstrap %s\n' "$HTMX_VERSION" "$BOOTSTRAP_VERSION" > "$dest/VERSIONS"
 echo "vendored into $dest:"; cat "$dest/VERSIONS"

@@ -153,6 +153,7 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # No URL pattern and no static handler serves MEDIA_ROOT: evidence goes out only through
 # permission-checked views. (Django still wants MEDIA_URL to be a string.)

@@ -38,6 +38,9 @@ def test_each_role_sees_its_own_menu_and_area(sign_in, live_server, persona):
     page = sign_in(persona)
     menu = set(page.locator("nav .nav-link").all_inner_texts())
     assert menu == NAV[persona]
+    # The vendored stylesheet is loaded (the navbar takes the product's colour).
+    colour = page.eval_on_selector("nav.navbar", "e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(139, 26, 26)"
     page.goto(f"{live_server.url}/divisions/")
     table = page.locator("[data-testid=division-table]").inner_text()
     for name in DIVISIONS[persona]:
@@ -68,7 +71,9 @@ def test_a_bad_import_shows_each_error_with_its_row(sign_in, live_server, tmp_pa
     build_world()
     page = sign_in("county_officer")
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name,level,parent_code\nN1,,community,T11\nN2,Two,community,NOPE\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,level,parent_code\nN1,,community,T11\nN2,Two,community,NOPE\n", encoding="utf-8"
+    )
     page.goto(f"{live_server.url}/divisions/import/")
     page.set_input_files("#id_file", str(bad))
     page.click("button:has-text('导入')")
