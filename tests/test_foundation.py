@@ -230,3 +230,12 @@ def test_the_demo_serves_its_assets_under_production_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = (tmp_path / "var/static/staticfiles.json").read_text()
     assert "vendor/htmx/htmx.min.js" in manifest and "civicmark/app.css" in manifest
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_it_chooses(world, client_for):
+    client = client_for(world.users["viewer"])
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我的工作" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "My work" in client.get(reverse("home")).content.decode()
