@@ -226,3 +226,24 @@ def can_view_audit(user: Any) -> bool:
 def can_change_path(user: Any, path: str) -> bool:
     """Create or change the division that will stand at `path` (used by imports)."""
     return is_super(user) or _within(path, manage_paths(user), strictly=True)
+
+
+# --- Standards -----------------------------------------------------------------------------
+
+
+def standards_for_user(user: Any) -> QuerySet[Any]:
+    """A city's standards are read by everyone who works under that city."""
+    from civicmark.standards.models import Standard
+
+    qs = Standard.objects.select_related("division")
+    if is_super(user):
+        return qs
+    paths = read_paths(user)
+    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
+
+
+def can_manage_standards(user: Any, division: Division) -> bool:
+    """The municipal office writes, publishes and retires its city's standards."""
+    if is_super(user):
+        return True
+    return any(g.role == Role.CITY_ADMIN and division.path.startswith(g.path) for g in grants(user))

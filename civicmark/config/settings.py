@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "civicmark.core",
     "civicmark.accounts",
     "civicmark.divisions",
+    "civicmark.standards",
 ]
 
 MIDDLEWARE = [

@@ -70,25 +70,34 @@ def _raw_rows(data: bytes, filename: str, sheet: str | None) -> tuple[str | None
         text = _decode_csv(data)
         return None, [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text))]
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        sheets = read_workbook(data)
+        if sheet is not None and sheet not in sheets:
             raise ImportRefused(
-                errors=[PlaceError(_("The file is not a readable .xlsx workbook (%s).") % exc)]
-            ) from exc
-        try:
-            if sheet is not None and sheet not in book.sheetnames:
-                raise ImportRefused(
-                    errors=[PlaceError(_("The workbook has no sheet named “%s”.") % sheet)]
-                )
-            ws = book[sheet] if sheet else book.worksheets[0]
-            rows = [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]
-            return ws.title, rows
-        finally:
-            book.close()
+                errors=[PlaceError(_("The workbook has no sheet named “%s”.") % sheet)]
+            )
+        title = sheet or next(iter(sheets))
+        return title, sheets[title]
     raise ImportRefused(
         errors=[PlaceError(_("Unsupported file type “%s”: use .xlsx or .csv.") % suffix)]
     )
+
+
+def read_workbook(data: bytes) -> dict[str, list[list[str]]]:
+    """Every sheet of an .xlsx workbook as rows of cell text (workbooks saved by Excel, WPS or
+    LibreOffice alike: only cell values are read, never formulas or styles)."""
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportRefused(
+            errors=[PlaceError(_("The file is not a readable .xlsx workbook (%s).") % exc)]
+        ) from exc
+    try:
+        return {
+            ws.title: [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]
+            for ws in book.worksheets
+        }
+    finally:
+        book.close()
 
 
 def read_table(
@@ -96,6 +105,13 @@ def read_table(
 ) -> Table:
     """Parse a file into rows keyed by column key; raise ImportRefused for a bad header."""
     sheet_name, raw = _raw_rows(data, filename, sheet)
+    return table_from_rows(raw, columns, sheet_name)
+
+
+def table_from_rows(
+    raw: list[list[str]], columns: Sequence[Column], sheet_name: str | None
+) -> Table:
+    raw = list(raw)
     while raw and not any(raw[-1]):
         raw.pop()
     if not raw:

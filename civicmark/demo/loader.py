@@ -72,11 +72,25 @@ def load_demo() -> list[tuple[str, str, str]]:
                 username=ADMIN[0], password=DEMO_PASSWORD, full_name=ADMIN[1]
             )
         _load_groups()
+        _load_standard()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")
         accounts.append((username, role, DEMO_PASSWORD))
     return accounts
+
+
+def _load_standard() -> None:
+    """The default standard written by this team, in Chinese, published (English: importable)."""
+    from civicmark.standards import formats
+    from civicmark.standards.services import standard_import
+
+    data = formats.from_yaml(
+        resources.files("civicmark.standards")
+        .joinpath("data/demonstration-community.zh.yaml")
+        .read_bytes()
+    )
+    standard_import(actor=None, data=data, publish=True, via="demo")
 
 
 def _load_groups() -> None:
