@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from civicmark.accounts import views as accounts
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
+from civicmark.standards import views as standards
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -61,5 +62,22 @@ urlpatterns = [
         name="role_revoke",
     ),
     path("people/<uuid:public_id>/link/", accounts.person_link, name="person_link"),
+    path("standards/", standards.standard_list, name="standard_list"),
+    path("standards/import/", standards.standard_import_view, name="standard_import"),
+    path("standards/<uuid:public_id>/", standards.standard_detail, name="standard_detail"),
+    path(
+        "standards/<uuid:public_id>/export.<str:fmt>",
+        standards.standard_export,
+        name="standard_export",
+    ),
+    path(
+        "standards/<uuid:public_id>/publish/", standards.standard_publish, name="standard_publish"
+    ),
+    path(
+        "standards/<uuid:public_id>/new-draft/",
+        standards.standard_new_draft,
+        name="standard_new_draft",
+    ),
+    path("standards/<uuid:public_id>/retire/", standards.standard_retire, name="standard_retire"),
     path("admin/", admin.site.urls),
 ]

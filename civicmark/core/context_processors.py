@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if authz.is_super(user) or roles:
         items.append((_("Divisions"), reverse("division_list")))
         items.append((_("Departments"), reverse("department_list")))
+        items.append((_("Standards"), reverse("standard_list")))
     if authz.is_super(user) or roles & {
         Role.CITY_ADMIN,
         Role.COUNTY_OFFICER,

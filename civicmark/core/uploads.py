@@ -18,6 +18,7 @@ from civicmark.core.errors import ImportRefused, PlaceError
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
+    suffixes: tuple[str, ...] = (".xlsx", ".csv")
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -25,16 +26,22 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 _("The file is larger than %d MB.") % (settings.IMPORT_MAX_BYTES // 2**20)
             )
-        if not upload.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("Use a .xlsx or .csv file."))
+        if not upload.name.lower().endswith(self.suffixes):
+            raise forms.ValidationError(_("Use a file ending in %s.") % " / ".join(self.suffixes))
         return upload
 
 
 def import_page(
-    request: HttpRequest, *, title: str, columns: str, run: Callable[[bytes, str], str], back: str
+    request: HttpRequest,
+    *,
+    title: str,
+    columns: str,
+    run: Callable[[bytes, str], str],
+    back: str,
+    form_class: type[UploadForm] = UploadForm,
 ) -> HttpResponse:
     """GET shows the form; POST runs the import and shows every error or a summary."""
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = form_class(request.POST or None, request.FILES or None)
     errors: list[PlaceError] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

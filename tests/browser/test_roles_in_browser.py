@@ -7,12 +7,12 @@ import pytest
 from tests.factories import build_world
 
 NAV = {
-    "city_admin": {"我的工作", "行政区划", "部门", "工作组", "人员", "审计日志"},
-    "county_officer": {"我的工作", "行政区划", "部门", "工作组", "人员", "审计日志"},
-    "town_officer": {"我的工作", "行政区划", "部门", "工作组", "人员", "审计日志"},
-    "community_staff": {"我的工作", "行政区划", "部门"},
-    "assessor": {"我的工作", "行政区划", "部门"},
-    "viewer": {"我的工作", "行政区划", "部门", "工作组"},
+    "city_admin": {"我的工作", "行政区划", "部门", "标准", "工作组", "人员", "审计日志"},
+    "county_officer": {"我的工作", "行政区划", "部门", "标准", "工作组", "人员", "审计日志"},
+    "town_officer": {"我的工作", "行政区划", "部门", "标准", "工作组", "人员", "审计日志"},
+    "community_staff": {"我的工作", "行政区划", "部门", "标准"},
+    "assessor": {"我的工作", "行政区划", "部门", "标准"},
+    "viewer": {"我的工作", "行政区划", "部门", "标准", "工作组"},
 }
 DIVISIONS = {
     "city_admin": {"City", "County One", "County Two", "Community 211"},

@@ -1,0 +1,184 @@
+"""Standards pages: the list, the readable document and scoring table, import, export, versions."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from civicmark.accounts import authz
+from civicmark.core.errors import ApplicationError, ImportRefused
+from civicmark.core.uploads import UploadForm, import_page
+from civicmark.divisions.models import Division, Level
+from civicmark.standards import formats, services
+from civicmark.standards.models import Standard
+
+
+class StandardUploadForm(UploadForm):
+    file = forms.FileField(label=gettext_lazy("File (.xlsx or .yaml)"))
+    publish = forms.BooleanField(label=gettext_lazy("Publish after importing"), required=False)
+    suffixes = (".xlsx", ".yaml", ".yml")
+
+
+def _standard_or_404(request: HttpRequest, public_id: Any) -> Standard:
+    return authz.get_visible_or_404(
+        authz.standards_for_user(request.user), request.user, public_id=public_id
+    )
+
+
+def _managed_city(user: Any) -> Division | None:
+    cities = [
+        d
+        for d in authz.divisions_for_user(user).filter(level=Level.CITY)
+        if authz.can_manage_standards(user, d)
+    ]
+    return cities[0] if len(cities) == 1 else None
+
+
+@login_required
+def standard_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "standards/list.html",
+        {
+            "standards": authz.standards_for_user(request.user),
+            "can_import": _managed_city(request.user) is not None,
+        },
+    )
+
+
+@login_required
+def standard_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    standard = _standard_or_404(request, public_id)
+    items = list(standard.items.select_related("category", "department").order_by("order"))
+    requirements = standard.requirements.all()
+    return render(
+        request,
+        "standards/detail.html",
+        {
+            "standard": standard,
+            "levels": standard.levels.all(),
+            "basics": [
+                (area, list(rows)) for area, rows in groupby(requirements, key=lambda r: r.area)
+            ],
+            "categories": [
+                (cat, list(rows)) for cat, rows in groupby(items, key=lambda i: i.category)
+            ],
+            "vetoes": standard.vetoes.select_related("department"),
+            "can_manage": authz.can_manage_standards(request.user, standard.division),
+            "versions": Standard.objects.filter(
+                slug=standard.slug, pk__in=authz.standards_for_user(request.user)
+            ),
+        },
+    )
+
+
+@login_required
+def standard_import_view(request: HttpRequest) -> HttpResponse:
+    city = _managed_city(request.user)
+    if city is None:
+        raise Http404
+
+    def run(content: bytes, name: str) -> str:
+        data = (
+            formats.read_xlsx(content)
+            if name.lower().endswith(".xlsx")
+            else formats.from_yaml(content)
+        )
+        standard, changed = services.standard_import(
+            actor=request.user, data=data, division=city, publish=bool(request.POST.get("publish"))
+        )
+        if not changed:
+            return _("%(name)s v%(version)s is already stored exactly so: nothing changed.") % {
+                "name": standard.name,
+                "version": standard.version,
+            }
+        return _("%(name)s v%(version)s is imported.") % {
+            "name": standard.name,
+            "version": standard.version,
+        }
+
+    return import_page(
+        request,
+        title=_("Import a standard"),
+        form_class=StandardUploadForm,
+        columns="standard, levels, basics, items, vetoes / 标准, 等级, 基本标准, 评分表, 一票否决",
+        run=run,
+        back="standard_list",
+    )
+
+
+@login_required
+def standard_export(request: HttpRequest, public_id: Any, fmt: str) -> HttpResponse:
+    standard = _standard_or_404(request, public_id)
+    data = services.standard_data(standard)
+    name = f"{standard.slug}-v{standard.version}"
+    if fmt == "yaml":
+        response = HttpResponse(
+            formats.to_yaml(data), content_type="application/yaml; charset=utf-8"
+        )
+    elif fmt == "xlsx":
+        chinese = (
+            request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en")
+            == "zh"
+        )
+        response = HttpResponse(
+            formats.write_xlsx(data, chinese=chinese),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _act(request: HttpRequest, public_id: Any, action: Any, done: str) -> HttpResponse:
+    standard = _standard_or_404(request, public_id)
+    if not authz.can_manage_standards(request.user, standard.division):
+        raise Http404
+    try:
+        result = action(actor=request.user, standard=standard)
+    except ImportRefused as refused:
+        messages.error(request, "; ".join(str(e) for e in refused.errors[:5]))
+        return redirect("standard_detail", public_id=standard.public_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("standard_detail", public_id=standard.public_id)
+    messages.success(request, done)
+    return redirect("standard_detail", public_id=result.public_id)
+
+
+@require_POST
+@login_required
+def standard_publish(request: HttpRequest, public_id: Any) -> HttpResponse:
+    return _act(
+        request,
+        public_id,
+        services.standard_publish,
+        _("Published. This version can no longer change."),
+    )
+
+
+@require_POST
+@login_required
+def standard_new_draft(request: HttpRequest, public_id: Any) -> HttpResponse:
+    return _act(
+        request,
+        public_id,
+        services.standard_new_draft,
+        _("A new draft version was made; export it, edit the file and import it."),
+    )
+
+
+@require_POST
+@login_required
+def standard_retire(request: HttpRequest, public_id: Any) -> HttpResponse:
+    return _act(request, public_id, services.standard_retire, _("Retired."))
