@@ -247,3 +247,50 @@ def can_manage_standards(user: Any, division: Division) -> bool:
     if is_super(user):
         return True
     return any(g.role == Role.CITY_ADMIN and division.path.startswith(g.path) for g in grants(user))
+
+
+# --- Campaigns -----------------------------------------------------------------------------
+
+
+def campaigns_for_user(user: Any) -> QuerySet[Any]:
+    """A campaign is seen by the unit that runs it, those above it and everyone under it."""
+    from civicmark.campaigns.models import Campaign
+
+    qs = Campaign.objects.select_related("division", "standard")
+    if is_super(user):
+        return qs
+    paths = read_paths(user)
+    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
+
+
+def tasks_for_user(user: Any) -> QuerySet[Any]:
+    from civicmark.campaigns.models import Task
+
+    qs = Task.objects.select_related("division", "phase", "campaign")
+    return qs if is_super(user) else qs.filter(_under("division__path", read_paths(user)))
+
+
+def meetings_for_user(user: Any) -> QuerySet[Any]:
+    from civicmark.campaigns.models import Meeting
+
+    qs = Meeting.objects.select_related("host", "campaign")
+    return qs if is_super(user) else qs.filter(_under("host__path", read_paths(user)))
+
+
+def can_manage_campaigns(user: Any, division: Division) -> bool:
+    """The office that runs a campaign (city administrator or county officer) plans it."""
+    if is_super(user):
+        return True
+    return any(
+        g.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER) and division.path.startswith(g.path)
+        for g in grants(user)
+    )
+
+
+def can_update_task(user: Any, task: Any) -> bool:
+    """The unit that owns a task reports on it, and so does any manager above it."""
+    if is_super(user) or _within(task.division.path, manage_paths(user)):
+        return True
+    return any(
+        g.role == Role.COMMUNITY_STAFF and g.path == task.division.path for g in grants(user)
+    )

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "civicmark.accounts",
     "civicmark.divisions",
     "civicmark.standards",
+    "civicmark.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from civicmark.accounts import views as accounts
+from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
 from civicmark.standards import views as standards
@@ -79,5 +80,23 @@ urlpatterns = [
         name="standard_new_draft",
     ),
     path("standards/<uuid:public_id>/retire/", standards.standard_retire, name="standard_retire"),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/<slug:slug>/", campaigns.campaign_overview, name="campaign_overview"),
+    path("campaigns/<slug:slug>/tasks/", campaigns.task_list, name="task_list"),
+    path(
+        "campaigns/<slug:slug>/tasks/<uuid:public_id>/", campaigns.task_update, name="task_update"
+    ),
+    path("campaigns/<slug:slug>/phases/<slug:key>/", campaigns.phase_edit, name="phase_edit"),
+    path(
+        "campaigns/<slug:slug>/communities/<str:code>/",
+        campaigns.community_checklist,
+        name="community_checklist",
+    ),
+    path("campaigns/<slug:slug>/meetings/", campaigns.meeting_list, name="meeting_list"),
+    path(
+        "campaigns/<slug:slug>/meetings/<uuid:public_id>/",
+        campaigns.meeting_detail,
+        name="meeting_detail",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     roles = authz.roles_of(user)
     items = [(_("My work"), reverse("home"))]
     if authz.is_super(user) or roles:
+        items.append((_("Campaigns"), reverse("campaign_list")))
         items.append((_("Divisions"), reverse("division_list")))
         items.append((_("Departments"), reverse("department_list")))
         items.append((_("Standards"), reverse("standard_list")))

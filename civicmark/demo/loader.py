@@ -73,6 +73,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             )
         _load_groups()
         _load_standard()
+        _load_campaign()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")
@@ -91,6 +92,82 @@ def _load_standard() -> None:
         .read_bytes()
     )
     standard_import(actor=None, data=data, publish=True, via="demo")
+
+
+CAMPAIGN = "anping-2026"
+
+
+def _load_campaign() -> None:
+    """The county's campaign for the year, with the plan's steps; the early steps are done."""
+    from datetime import date
+
+    from civicmark.campaigns.models import Campaign, Meeting, MeetingKind, Task, TaskStatus
+    from civicmark.campaigns.services import attendance_record, campaign_create, meeting_create
+    from civicmark.standards.models import Standard
+
+    if Campaign.objects.filter(slug=CAMPAIGN).exists():
+        return
+    county = Division.objects.get(code="990121000000")
+    standard = Standard.objects.get(slug="demonstration-community", version=1)
+    campaign = campaign_create(
+        actor=None,
+        slug=CAMPAIGN,
+        name="安平县2026年城市示范社区创建",
+        year=2026,
+        division=county,
+        standard=standard,
+        pilots=[PILOT],
+        via="demo",
+    )
+    campaign.working_groups.set(WorkingGroup.objects.filter(division__path__startswith=county.path))
+    # Work up to the training step is done everywhere but in two communities of 东关街道, whose
+    # "start completely" tasks are still open, so overdue work shows up where it would in life.
+    late = {"990121001003", "990121001004"}
+    tasks = campaign.tasks.select_related("phase", "division")
+    done = [
+        t
+        for t in tasks
+        if t.phase.key in ("team_up", "mobilise", "pilot", "start", "training")
+        and t.division.code not in late
+    ]
+    for task in done:
+        task.status = TaskStatus.DONE
+    Task.objects.bulk_update(done, ["status"])
+    communities = list(Division.objects.filter(enrollments__campaign=campaign).order_by("path"))
+    training = meeting_create(
+        actor=None,
+        campaign=campaign,
+        kind=MeetingKind.TRAINING,
+        title="社区居委会干部业务培训班",
+        held_on=date(2026, 7, 2),
+        host=county,
+        place="县委党校",
+        agenda="创建标准解读；台账资料规范；自评方法",
+        expected=[(c, f"{c.name}主任") for c in communities]
+        + [(c, f"{c.name}专干") for c in communities],
+    )
+    attendance_record(
+        actor=None,
+        meeting=training,
+        minutes="应到16人，实到14人。",
+        present={
+            a.pk
+            for a in training.attendance.all()
+            if a.community.code not in late or "主任" in a.name
+        },
+    )
+    meeting_create(
+        actor=None,
+        campaign=campaign,
+        kind=MeetingKind.ON_SITE,
+        title="创建示范社区现场推进会",
+        held_on=date(2026, 5, 30),
+        host=county,
+        place="解放路社区",
+        agenda="参观试点社区；交流经验；部署全面启动",
+        expected=[(c, f"{c.name}书记") for c in communities],
+    )
+    assert Meeting.objects.filter(campaign=campaign).count() == 2
 
 
 def _load_groups() -> None:

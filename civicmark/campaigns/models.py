@@ -1,0 +1,179 @@
+"""A campaign: the plan's six work steps as phases, the tasks they give each unit, meetings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civicmark.accounts.models import User
+from civicmark.divisions.models import Division, WorkingGroup
+from civicmark.standards.models import Standard
+
+
+class Campaign(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveIntegerField(_("year"))
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("run by")
+    )
+    standard = models.ForeignKey(
+        Standard, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("standard")
+    )
+    working_groups = models.ManyToManyField(
+        WorkingGroup, blank=True, related_name="campaigns", verbose_name=_("working groups")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "name"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="enrollments")
+    is_pilot = models.BooleanField(_("pilot"), default=False)
+
+    class Meta:
+        ordering = ["community__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "community"], name="unique_enrollment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.community}"
+
+
+class Phase(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    key = models.CharField(_("step"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(default=0)
+    starts_on = models.DateField(_("starts"))
+    due_on = models.DateField(_("due"))
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "key"], name="unique_phase_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class Task(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="tasks")
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("unit")
+    )
+    title = models.CharField(_("task"), max_length=200)
+    owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("owner"),
+    )
+    due_on = models.DateField(_("due"), db_index=True)
+    # A due date set by hand no longer follows its phase's date (see campaigns.services).
+    due_set_by_hand = models.BooleanField(default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    note = models.TextField(_("note"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "division__path"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status != TaskStatus.DONE and self.due_on < today
+
+
+class MeetingKind(models.TextChoices):
+    MOBILISATION = "mobilisation", _("Mobilisation meeting")
+    ON_SITE = "on_site", _("On-the-spot meeting at the pilot")
+    TRAINING = "training", _("Training for neighbourhood committee cadres")
+    OTHER = "other", _("Other meeting")
+
+
+class Meeting(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="meetings")
+    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    held_on = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    agenda = models.TextField(_("agenda"), blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    host = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("host")
+    )
+
+    class Meta:
+        ordering = ["held_on"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Attendance(models.Model):
+    """Who was expected at a meeting, and whether they came."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=64)
+    attended = models.BooleanField(_("attended"), default=False)
+
+    class Meta:
+        ordering = ["community__path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "community", "name"], name="unique_attendee")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AcceptanceRound(models.Model):
+    """The rounds of acceptance, in order: by default the county pre-acceptance, then two municipal."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16)  # the level that accepts: county or city
+    opens_on = models.DateField(_("opens"))
+    closes_on = models.DateField(_("closes"))
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="unique_round_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,91 @@
+"""The implementation plan's six work steps, as the default phases and tasks of a campaign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+# Lower units must finish before the unit above them: a task's default due date is its phase's
+# date minus this many days. Moving a phase's date moves every task that follows it.
+LEAD_DAYS = {"city": 0, "county": 2, "town": 4, "community": 6}
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    name: object
+    start: tuple[int, int]
+    due: tuple[int, int]
+    # (which units, task title); units: county, town, pilot, community (non-pilot), every_community
+    tasks: tuple[tuple[str, object], ...]
+
+
+STEPS = (
+    Step(
+        "team_up",
+        _("Form working groups"),
+        (5, 1),
+        (5, 15),
+        (
+            ("county", _("Set up the county working group led by civil affairs")),
+            ("town", _("Set up the town working group")),
+        ),
+    ),
+    Step(
+        "mobilise",
+        _("Mobilise and deploy"),
+        (5, 16),
+        (5, 31),
+        (("town", _("Hold the meeting of the leading group's member units and assign the work")),),
+    ),
+    Step(
+        "pilot",
+        _("Run the pilot"),
+        (5, 16),
+        (5, 29),
+        (("pilot", _("Complete the pilot community's work against the basic standards")),),
+    ),
+    Step(
+        "start",
+        _("Start completely"),
+        (5, 29),
+        (6, 30),
+        (
+            ("county", _("Hold the on-the-spot meeting at the pilot community before 1 June")),
+            ("community", _("Carry out the work in full against the basic standards")),
+        ),
+    ),
+    Step(
+        "training",
+        _("Organise training"),
+        (6, 25),
+        (7, 10),
+        (("town", _("Train the neighbourhood committee cadres")),),
+    ),
+    Step(
+        "acceptance",
+        _("Evaluation and acceptance"),
+        (7, 1),
+        (7, 15),
+        (
+            ("every_community", _("Finish the self-assessment with evidence for every item")),
+            ("county", _("Pre-accept the communities and report those that reach the standard")),
+        ),
+    ),
+)
+
+ROUNDS = (
+    (1, _("County pre-acceptance"), "county", (7, 1), (7, 10)),
+    (2, _("Municipal acceptance, first round (mid-July)"), "city", (7, 13), (7, 20)),
+    (3, _("Municipal acceptance, second round (November)"), "city", (11, 10), (11, 20)),
+)
+
+
+def on(year: int, month_day: tuple[int, int]) -> date:
+    return date(year, *month_day)
+
+
+def task_due(phase_due: date, level: str) -> date:
+    return phase_due - timedelta(days=LEAD_DAYS[level])

@@ -1,0 +1,275 @@
+"""Every write to campaigns: create (with the plan's phases, tasks and rounds), dates, tasks, meetings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.campaigns.models import (
+    AcceptanceRound,
+    Attendance,
+    Campaign,
+    Enrollment,
+    Meeting,
+    Phase,
+    Task,
+    TaskStatus,
+)
+from civicmark.campaigns.plan import ROUNDS, STEPS, on, task_due
+from civicmark.core import audit
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.divisions.models import Division, Level
+from civicmark.standards.models import Standard, Status
+
+
+def campaign_create(
+    *,
+    actor: Any,
+    slug: str,
+    name: str,
+    year: int,
+    division: Division,
+    standard: Standard,
+    communities: Iterable[Division] | None = None,
+    pilots: Iterable[str] = (),
+    via: str = "web",
+) -> Campaign:
+    """A campaign with the plan's six steps as phases, their tasks for every unit, and the rounds."""
+    if not authz.can_manage_campaigns(actor, division):
+        raise NotAllowed(_("You may not start a campaign for %s.") % division.name)
+    if standard.status != Status.PUBLISHED:
+        raise ApplicationError(_("A campaign is pinned to a published standard."))
+    if division.level not in (Level.CITY, Level.COUNTY):
+        raise ApplicationError(_("A campaign is run by a city or a county."))
+    members = (
+        list(communities)
+        if communities is not None
+        else list(Division.objects.filter(level=Level.COMMUNITY, path__startswith=division.path))
+    )
+    outside = [
+        c.code
+        for c in members
+        if c.level != Level.COMMUNITY or not c.path.startswith(division.path)
+    ]
+    if outside:
+        raise ApplicationError(
+            _("Not communities of %(division)s: %(codes)s.")
+            % {"division": division.name, "codes": ", ".join(outside)}
+        )
+    if not members:
+        raise ApplicationError(_("A campaign needs at least one community."))
+    pilot_codes = set(pilots)
+    with transaction.atomic():
+        if Campaign.objects.filter(slug=slug).exists():
+            raise ApplicationError(_("The slug %s is taken.") % slug)
+        campaign = Campaign.objects.create(
+            slug=slug, name=name, year=year, division=division, standard=standard
+        )
+        Enrollment.objects.bulk_create(
+            Enrollment(campaign=campaign, community=c, is_pilot=c.code in pilot_codes)
+            for c in members
+        )
+        _plan_phases(campaign, members, pilot_codes)
+        AcceptanceRound.objects.bulk_create(
+            AcceptanceRound(
+                campaign=campaign,
+                number=n,
+                name=str(label),
+                level=level,
+                opens_on=on(year, start),
+                closes_on=on(year, end),
+            )
+            for n, label, level, start, end in ROUNDS
+        )
+        audit.record(
+            actor=actor,
+            via=via,
+            action="campaign.created",
+            object_type="campaign",
+            object_ref=slug,
+            scope_path=division.path,
+            summary=name,
+            after={"standard": f"{standard.slug}@{standard.version}", "communities": len(members)},
+        )
+    return campaign
+
+
+def _plan_phases(campaign: Campaign, communities: list[Division], pilots: set[str]) -> None:
+    towns = Division.objects.filter(pk__in={c.parent_id for c in communities}).order_by("path")
+    counties = Division.objects.filter(pk__in={t.parent_id for t in towns}).order_by("path")
+    units = {
+        "county": list(counties),
+        "town": list(towns),
+        "pilot": [c for c in communities if c.code in pilots],
+        "community": [c for c in communities if c.code not in pilots],
+        "every_community": communities,
+    }
+    tasks = []
+    for order, step in enumerate(STEPS):
+        phase = Phase.objects.create(
+            campaign=campaign,
+            key=step.key,
+            name=str(step.name),
+            order=order,
+            starts_on=on(campaign.year, step.start),
+            due_on=on(campaign.year, step.due),
+        )
+        for which, title in step.tasks:
+            for unit in units[which]:
+                tasks.append(
+                    Task(
+                        campaign=campaign,
+                        phase=phase,
+                        division=unit,
+                        title=str(title),
+                        due_on=task_due(phase.due_on, unit.level),
+                    )
+                )
+    Task.objects.bulk_create(tasks)
+
+
+def phase_set_due(
+    *, actor: Any, phase: Phase, due_on: date, starts_on: date | None = None
+) -> Phase:
+    """Move a phase's date; every task that follows the phase moves with it, a step earlier per level."""
+    if not authz.can_manage_campaigns(actor, phase.campaign.division):
+        raise NotAllowed(_("You may not change this campaign's plan."))
+    starts_on = starts_on or phase.starts_on
+    if starts_on > due_on:
+        raise ApplicationError(_("A phase cannot end before it starts."))
+    with transaction.atomic():
+        before = {"starts": str(phase.starts_on), "due": str(phase.due_on)}
+        phase.starts_on, phase.due_on = starts_on, due_on
+        phase.save(update_fields=["starts_on", "due_on"])
+        following = list(phase.tasks.filter(due_set_by_hand=False).select_related("division"))
+        for task in following:
+            task.due_on = task_due(due_on, task.division.level)
+        Task.objects.bulk_update(following, ["due_on"])
+        audit.record(
+            actor=actor,
+            action="phase.rescheduled",
+            object_type="campaign",
+            object_ref=phase.campaign.slug,
+            scope_path=phase.campaign.division.path,
+            summary=phase.name,
+            before=before,
+            after={"starts": str(starts_on), "due": str(due_on), "tasks_moved": len(following)},
+        )
+    return phase
+
+
+def task_update(
+    *, actor: Any, task: Task, status: str, note: str | None = None, due_on: date | None = None
+) -> Task:
+    if not authz.can_update_task(actor, task):
+        raise NotAllowed(_("You may not update this task."))
+    if status not in TaskStatus.values:
+        raise ApplicationError(_("Unknown status %s.") % status)
+    if (
+        due_on is not None
+        and not authz.can_manage_campaigns(actor, task.campaign.division)
+        and not authz.can_change_division(actor, task.division)
+    ):
+        raise NotAllowed(_("Only the unit above may move this task's due date."))
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        before = {"status": task.status, "due": str(task.due_on), "note": task.note}
+        task.status = status
+        task.done_at = timezone.now() if status == TaskStatus.DONE else None
+        if note is not None:
+            task.note = note
+        if due_on is not None and due_on != task.due_on:
+            task.due_on, task.due_set_by_hand = due_on, True
+        task.save(update_fields=["status", "done_at", "note", "due_on", "due_set_by_hand"])
+        audit.record(
+            actor=actor,
+            action="task.updated",
+            object_type="task",
+            object_ref=str(task.public_id),
+            scope_path=task.division.path,
+            summary=task.title,
+            before=before,
+            after={"status": task.status, "due": str(task.due_on), "note": task.note},
+        )
+    return task
+
+
+def meeting_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    kind: str,
+    title: str,
+    held_on: date,
+    host: Division,
+    place: str = "",
+    agenda: str = "",
+    expected: Iterable[tuple[Division, str]] = (),
+) -> Meeting:
+    if not authz.can_manage_groups(actor, host) or not host.path.startswith(campaign.division.path):
+        raise NotAllowed(_("You may not hold a meeting for %s.") % host.name)
+    enrolled = set(campaign.enrollments.values_list("community_id", flat=True))
+    expected = list(expected)
+    strangers = [
+        c.name for c, _n in expected if c.pk not in enrolled or not c.path.startswith(host.path)
+    ]
+    if strangers:
+        raise ApplicationError(
+            _("Not communities of this campaign under %(host)s: %(names)s.")
+            % {"host": host.name, "names": ", ".join(strangers)}
+        )
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            campaign=campaign,
+            kind=kind,
+            title=title.strip(),
+            held_on=held_on,
+            host=host,
+            place=place,
+            agenda=agenda,
+        )
+        Attendance.objects.bulk_create(
+            Attendance(meeting=meeting, community=c, name=n) for c, n in expected
+        )
+        audit.record(
+            actor=actor,
+            action="meeting.created",
+            object_type="meeting",
+            object_ref=str(meeting.public_id),
+            scope_path=host.path,
+            summary=meeting.title,
+            after={"kind": kind, "date": str(held_on), "expected": len(expected)},
+        )
+    return meeting
+
+
+def attendance_record(
+    *, actor: Any, meeting: Meeting, present: set[int], minutes: str | None = None
+) -> Meeting:
+    """Record who came (by attendance row id, from the host's own list) and the minutes."""
+    if not authz.can_manage_groups(actor, meeting.host):
+        raise NotAllowed(_("You may not record this meeting."))
+    with transaction.atomic():
+        rows = list(meeting.attendance.select_for_update())
+        for row in rows:
+            row.attended = row.pk in present
+        Attendance.objects.bulk_update(rows, ["attended"])
+        if minutes is not None:
+            meeting.minutes = minutes
+            meeting.save(update_fields=["minutes"])
+        audit.record(
+            actor=actor,
+            action="meeting.attendance",
+            object_type="meeting",
+            object_ref=str(meeting.public_id),
+            scope_path=meeting.host.path,
+            summary=meeting.title,
+            after={"attended": sum(r.attended for r in rows), "expected": len(rows)},
+        )
+    return meeting

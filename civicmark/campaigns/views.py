@@ -1,0 +1,246 @@
+"""Campaign pages: overview, tasks, a community's checklist, meetings and attendance."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from civicmark.accounts import authz
+from civicmark.campaigns import selectors, services
+from civicmark.campaigns.models import Campaign, TaskStatus
+from civicmark.core.errors import ApplicationError
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign:
+    return authz.get_visible_or_404(authz.campaigns_for_user(request.user), request.user, slug=slug)
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "campaigns/list.html", {"campaigns": authz.campaigns_for_user(request.user)}
+    )
+
+
+@login_required
+def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    today = _today()
+    phases = list(campaign.phases.all())
+    first, last = min(p.starts_on for p in phases), max(p.due_on for p in phases)
+    span = max((last - first).days, 1)
+    timeline = [
+        {
+            "phase": p,
+            "left": 100 * (p.starts_on - first).days / span,
+            "width": max(100 * (p.due_on - p.starts_on).days / span, 1.5),
+        }
+        for p in phases
+    ]
+    return render(
+        request,
+        "campaigns/overview.html",
+        {
+            "campaign": campaign,
+            "today": today,
+            "timeline": timeline,
+            "today_left": min(max(100 * (today - first).days / span, 0), 100),
+            "first": first,
+            "last": last,
+            "phases": selectors.progress_by_phase(request.user, campaign, today),
+            "towns": selectors.progress_by_town(request.user, campaign, today),
+            "week": selectors.due_this_week(request.user, campaign, today),
+            "rounds": campaign.rounds.all(),
+            "attendance": selectors.attendance_rates(request.user, campaign),
+            "can_manage": authz.can_manage_campaigns(request.user, campaign.division),
+        },
+    )
+
+
+STATUS_FILTERS = {"overdue", "open", "done", "all"}
+
+
+@login_required
+def task_list(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    today = _today()
+    show = request.GET.get("show", "open")
+    show = show if show in STATUS_FILTERS else "open"
+    tasks = selectors.visible_tasks(request.user, campaign)
+    if show == "overdue":
+        tasks = tasks.filter(selectors.overdue_q(today))
+    elif show == "open":
+        tasks = tasks.exclude(status=TaskStatus.DONE)
+    elif show == "done":
+        tasks = tasks.filter(status=TaskStatus.DONE)
+    division = request.GET.get("division", "")
+    if division:
+        tasks = tasks.filter(division__path__contains=f"/{division}/")
+    rows = [
+        {
+            "task": t,
+            "overdue": t.is_overdue(today),
+            "can_update": authz.can_update_task(request.user, t),
+        }
+        for t in tasks.order_by("due_on", "division__path")[:500]
+    ]
+    return render(
+        request,
+        "campaigns/tasks.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "show": show,
+            "division": division,
+            "statuses": TaskStatus.choices,
+            "overdue_count": selectors.visible_tasks(request.user, campaign)
+            .filter(selectors.overdue_q(today))
+            .count(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    task = authz.get_visible_or_404(
+        selectors.visible_tasks(request.user, campaign), request.user, public_id=public_id
+    )
+    try:
+        services.task_update(
+            actor=request.user,
+            task=task,
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Task “%s” updated.") % task.title)
+    back = request.POST.get("back", "")
+    return redirect(
+        back if back.startswith("/campaigns/") else f"/campaigns/{campaign.slug}/tasks/"
+    )
+
+
+@login_required
+def community_checklist(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    enrollment = authz.get_visible_or_404(
+        campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        ),
+        request.user,
+        community__code=code,
+    )
+    today = _today()
+    tasks = selectors.visible_tasks(request.user, campaign).filter(division=enrollment.community)
+    items = campaign.standard.items.select_related("category", "department").order_by("order")
+    return render(
+        request,
+        "campaigns/checklist.html",
+        {
+            "campaign": campaign,
+            "enrollment": enrollment,
+            "community": enrollment.community,
+            "tasks": [{"task": t, "overdue": t.is_overdue(today)} for t in tasks],
+            "items": items,
+            "vetoes": campaign.standard.vetoes.select_related("department"),
+        },
+    )
+
+
+class PhaseDateForm(forms.Form):
+    starts_on = forms.DateField(
+        label=gettext_lazy("starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_on = forms.DateField(
+        label=gettext_lazy("due"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@login_required
+def phase_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    if not authz.can_manage_campaigns(request.user, campaign.division):
+        raise Http404
+    phase = authz.get_visible_or_404(campaign.phases.all(), request.user, key=key)
+    form = PhaseDateForm(
+        request.POST or None, initial={"starts_on": phase.starts_on, "due_on": phase.due_on}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.phase_set_due(actor=request.user, phase=phase, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("The dates of “%s” are saved; its tasks follow them.") % phase.name
+            )
+            return redirect("campaign_overview", slug=campaign.slug)
+    return render(
+        request, "campaigns/phase_form.html", {"campaign": campaign, "phase": phase, "form": form}
+    )
+
+
+@login_required
+def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    meetings = (
+        authz.meetings_for_user(request.user)
+        .filter(campaign=campaign)
+        .prefetch_related("attendance")
+    )
+    return render(request, "campaigns/meetings.html", {"campaign": campaign, "meetings": meetings})
+
+
+@login_required
+def meeting_detail(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    meeting = authz.get_visible_or_404(
+        authz.meetings_for_user(request.user).filter(campaign=campaign),
+        request.user,
+        public_id=public_id,
+    )
+    can_record = authz.can_manage_groups(request.user, meeting.host)
+    if request.method == "POST":
+        if not can_record:
+            raise Http404
+        present = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+        services.attendance_record(
+            actor=request.user,
+            meeting=meeting,
+            present=present,
+            minutes=request.POST.get("minutes", meeting.minutes),
+        )
+        messages.success(request, _("Attendance saved."))
+        return redirect("meeting_detail", slug=campaign.slug, public_id=meeting.public_id)
+    rows = list(meeting.attendance.select_related("community"))
+    came = sum(r.attended for r in rows)
+    return render(
+        request,
+        "campaigns/meeting.html",
+        {
+            "campaign": campaign,
+            "meeting": meeting,
+            "rows": rows,
+            "can_record": can_record,
+            "came": came,
+            "percent": round(100 * came / len(rows)) if rows else 0,
+        },
+    )

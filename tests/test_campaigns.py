@@ -1,0 +1,260 @@
+"""Campaigns: the plan's steps as phases and tasks, cascading dates, overdue work, meetings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from civicmark.campaigns import selectors
+from civicmark.campaigns.models import Attendance, Campaign, Phase, Task, TaskStatus
+from civicmark.campaigns.services import (
+    attendance_record,
+    campaign_create,
+    meeting_create,
+    phase_set_due,
+    task_update,
+)
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+from civicmark.standards import formats
+from civicmark.standards.services import standard_import
+
+from .test_authz_matrix import PERSONAS
+from .test_standards import city, default_yaml  # noqa: F401  (city is a fixture)
+
+STEPS = ["team_up", "mobilise", "pilot", "start", "training", "acceptance"]
+
+
+@pytest.fixture
+def campaign(world, city):  # noqa: F811
+    standard, _ = standard_import(
+        actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
+    )
+    return campaign_create(
+        actor=world.users["county_officer"],
+        slug="k1-2026",
+        name="K1 2026",
+        year=2026,
+        division=world.d["K1"],
+        standard=standard,
+        pilots=["C111"],
+    )
+
+
+def test_it_lays_out_the_six_steps_with_the_plans_dates(campaign):
+    phases = {p.key: p for p in campaign.phases.all()}
+    assert list(phases) == STEPS
+    assert phases["team_up"].due_on == date(2026, 5, 15)
+    assert phases["pilot"].due_on == date(2026, 5, 29)
+    assert phases["start"].due_on == date(2026, 6, 30)
+    assert phases["acceptance"].due_on == date(2026, 7, 15)
+    assert [r.number for r in campaign.rounds.all()] == [1, 2, 3]
+    assert [r.level for r in campaign.rounds.all()] == ["county", "city", "city"]
+    assert campaign.rounds.get(number=3).opens_on.month == 11
+
+
+def test_it_gives_each_unit_its_tasks(campaign, world):
+    def units(key):  # noqa: ANN001, ANN202
+        return sorted(
+            campaign.tasks.filter(phase__key=key).values_list("division__code", flat=True)
+        )
+
+    assert units("team_up") == ["K1", "T11", "T12"]
+    assert units("pilot") == ["C111"]
+    assert units("start") == ["C112", "C121", "K1"]  # the pilot is already under way
+    assert units("acceptance") == ["C111", "C112", "C121", "K1"]
+    town_task = campaign.tasks.get(phase__key="team_up", division__code="T11")
+    assert town_task.due_on == date(2026, 5, 11)  # four days before the county's deadline of 15 May
+
+
+def test_moving_a_phase_moves_its_tasks_but_not_those_set_by_hand(campaign, world):
+    officer = world.users["county_officer"]
+    phase = campaign.phases.get(key="team_up")
+    pinned = campaign.tasks.get(phase=phase, division__code="T12")
+    task_update(actor=officer, task=pinned, status="open", due_on=date(2026, 5, 5))
+    phase_set_due(actor=officer, phase=phase, due_on=date(2026, 5, 20))
+    assert campaign.tasks.get(phase=phase, division__code="K1").due_on == date(2026, 5, 18)
+    assert campaign.tasks.get(phase=phase, division__code="T11").due_on == date(2026, 5, 16)
+    assert Task.objects.get(pk=pinned.pk).due_on == date(2026, 5, 5)
+
+
+def test_only_the_running_office_plans_and_nothing_changes_when_refused(campaign, world):
+    phase = campaign.phases.get(key="team_up")
+    events = AuditEvent.objects.count()
+    for persona in (
+        "town_officer",
+        "community_staff",
+        "assessor",
+        "viewer",
+        "other_county_officer",
+    ):
+        with pytest.raises(NotAllowed):
+            phase_set_due(actor=world.users[persona], phase=phase, due_on=date(2026, 6, 1))
+    assert Phase.objects.get(pk=phase.pk).due_on == date(2026, 5, 15)
+    assert AuditEvent.objects.count() == events
+    with pytest.raises(NotAllowed):
+        campaign_create(
+            actor=world.users["town_officer"],
+            slug="x",
+            name="x",
+            year=2026,
+            division=world.d["K1"],
+            standard=campaign.standard,
+        )
+
+
+def test_a_campaign_is_pinned_to_a_published_standard(campaign, world):
+    from civicmark.standards.services import standard_new_draft
+
+    draft = standard_new_draft(actor=None, standard=campaign.standard)
+    with pytest.raises(ApplicationError):
+        campaign_create(
+            actor=None, slug="y", name="y", year=2027, division=world.d["K1"], standard=draft
+        )
+    assert Campaign.objects.get(pk=campaign.pk).standard.version == 1
+
+
+def test_community_staff_update_their_own_tasks_only(campaign, world):
+    staff = world.users["community_staff"]
+    own = campaign.tasks.get(phase__key="pilot", division__code="C111")
+    task_update(actor=staff, task=own, status=TaskStatus.DONE, note="材料已归档")
+    assert Task.objects.get(pk=own.pk).status == TaskStatus.DONE
+    other = campaign.tasks.get(phase__key="start", division__code="C112")
+    with pytest.raises(NotAllowed):
+        task_update(actor=staff, task=other, status=TaskStatus.DONE)
+    with pytest.raises(NotAllowed):
+        task_update(actor=staff, task=own, status=TaskStatus.DONE, due_on=date(2026, 12, 1))
+    assert Task.objects.get(pk=other.pk).status == TaskStatus.OPEN
+
+
+def test_progress_figures_equal_direct_counts(campaign, world):
+    today = date(2026, 6, 15)
+    officer = world.users["county_officer"]
+    for t in campaign.tasks.filter(phase__key="team_up"):
+        task_update(actor=officer, task=t, status=TaskStatus.DONE)
+    for row in selectors.progress_by_phase(officer, campaign, today):
+        tasks = Task.objects.filter(phase=row["phase"])
+        assert row["total"] == tasks.count()
+        assert row["done"] == tasks.filter(status=TaskStatus.DONE).count()
+        assert (
+            row["overdue"] == tasks.exclude(status=TaskStatus.DONE).filter(due_on__lt=today).count()
+        )
+    for row in selectors.progress_by_town(officer, campaign, today):
+        tasks = Task.objects.filter(division__path__startswith=row["town"].path)
+        assert row["total"] == tasks.count()
+        assert (
+            row["overdue"] == tasks.exclude(status=TaskStatus.DONE).filter(due_on__lt=today).count()
+        )
+    town_view = selectors.progress_by_town(world.users["town_officer"], campaign, today)
+    assert [r["town"].code for r in town_view] == ["T11"]
+
+
+def test_attendance_rates_per_community(campaign, world):
+    officer = world.users["county_officer"]
+    meeting = meeting_create(
+        actor=officer,
+        campaign=campaign,
+        kind="training",
+        title="培训",
+        held_on=date(2026, 7, 1),
+        host=world.d["K1"],
+        expected=[(world.d["C111"], "甲"), (world.d["C111"], "乙"), (world.d["C112"], "丙")],
+    )
+    first = Attendance.objects.get(name="甲")
+    attendance_record(actor=officer, meeting=meeting, present={first.pk}, minutes="ok")
+    rates = {r["community"]: r for r in selectors.attendance_rates(officer, campaign)}
+    assert (rates["Community 111"]["came"], rates["Community 111"]["expected"]) == (1, 2)
+    assert rates["Community 112"]["percent"] == 0
+    with pytest.raises(ApplicationError):
+        meeting_create(
+            actor=officer,
+            campaign=campaign,
+            kind="training",
+            title="x",
+            held_on=date(2026, 7, 1),
+            host=world.d["K1"],
+            expected=[(world.d["C211"], "外县")],
+        )
+    with pytest.raises(NotAllowed):
+        attendance_record(actor=world.users["community_staff"], meeting=meeting, present=set())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_campaign_pages_for_every_persona(campaign, world, client_for, persona):
+    client = client_for(world.users[persona])
+    sees = persona != "nobody"
+    ok = 200 if sees else 404
+    assert client.get(reverse("campaign_overview", args=[campaign.slug])).status_code == ok
+    assert client.get(reverse("task_list", args=[campaign.slug]) + "?show=all").status_code == ok
+    checklist = client.get(reverse("community_checklist", args=[campaign.slug, "C112"]))
+    sees_c112 = persona in ("city_admin", "county_officer", "town_officer", "assessor", "viewer")
+    assert checklist.status_code == (200 if sees_c112 else 404)
+    plans = persona in ("city_admin", "county_officer")  # the office running it, and the city above
+    assert client.get(reverse("phase_edit", args=[campaign.slug, "team_up"])).status_code == (
+        200 if plans else 404
+    )
+
+
+def test_a_town_officer_sees_only_his_towns_tasks(campaign, world, client_for):
+    page = (
+        client_for(world.users["town_officer"])
+        .get(reverse("task_list", args=[campaign.slug]) + "?show=all")
+        .content.decode()
+    )
+    assert "Community 111" in page and "Town 11" in page
+    assert "Community 121" not in page and "Town 12" not in page
+
+
+def test_the_command_creates_a_campaign(world, city):  # noqa: F811
+    standard_import(actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True)
+    out = StringIO()
+    call_command(
+        "campaign",
+        "create",
+        "--slug",
+        "k2",
+        "--name",
+        "K2",
+        "--year",
+        "2026",
+        "--standard",
+        "demonstration-community",
+        "--division",
+        "K2",
+        stdout=out,
+    )
+    assert "1 communities, 6 phases" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command(
+            "campaign",
+            "create",
+            "--slug",
+            "k3",
+            "--name",
+            "K3",
+            "--year",
+            "2026",
+            "--standard",
+            "demonstration-community",
+            "--division",
+            "K1",
+            "--communities",
+            "C211",
+            stderr=StringIO(),
+        )
+
+
+def test_overdue_is_marked_everywhere(campaign, world, client_for):
+    Task.objects.update(due_on=date.today() + timedelta(days=30))
+    Task.objects.filter(phase__key="team_up").update(due_on=date.today() - timedelta(days=1))
+    client = client_for(world.users["county_officer"])
+    overview = client.get(reverse("campaign_overview", args=[campaign.slug])).content.decode()
+    assert "text-danger fw-bold" in overview
+    tasks = client.get(
+        reverse("task_list", args=[campaign.slug]) + "?show=overdue"
+    ).content.decode()
+    assert tasks.count('data-overdue="1"') == 3
