@@ -258,3 +258,80 @@ def test_overdue_is_marked_everywhere(campaign, world, client_for):
         reverse("task_list", args=[campaign.slug]) + "?show=overdue"
     ).content.decode()
     assert tasks.count('data-overdue="1"') == 3
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_task_takes_attachments_checked_by_content_and_serves_them_only_in_scope(
+    campaign, world, client_for
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    task = campaign.tasks.get(phase__key="pilot", division__code="C111")
+    url = reverse("task_attach", args=[campaign.slug, task.public_id])
+    staff = client_for(world.users["community_staff"])
+    staff.post(url, {"file": SimpleUploadedFile("../../台账.pdf", PDF)})
+    attachment = task.attachments.get()
+    assert attachment.name == "台账.pdf" and len(attachment.sha256) == 64
+    assert ".." not in attachment.path and attachment.path.startswith("tasks/")
+    for name, data in (
+        ("x.pdf", b"<html><script>alert(1)</script>"),
+        ("pic.png", PDF),
+        ("page.html", b"<html></html>"),
+    ):
+        staff.post(url, {"file": SimpleUploadedFile(name, data)})
+    assert task.attachments.count() == 1  # a disguised or foreign type is refused
+    file_url = reverse("task_file", args=[campaign.slug, task.public_id, attachment.public_id])
+    response = staff.get(file_url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert AuditEvent.objects.filter(action="task.attached").count() == 1
+    outsider = client_for(world.users["other_staff"])
+    assert outsider.get(file_url).status_code == 404
+    assert outsider.post(url, {"file": SimpleUploadedFile("y.pdf", PDF)}).status_code == 404
+    assert task.attachments.count() == 1
+
+
+def test_the_owner_must_be_someone_in_reach(campaign, world, client_for):
+    task = campaign.tasks.get(phase__key="team_up", division__code="T11")
+    client = client_for(world.users["town_officer"])
+    url = reverse("task_assign", args=[campaign.slug, task.public_id])
+    client.post(url, {"owner": str(world.users["other_staff"].public_id)})
+    assert Task.objects.get(pk=task.pk).owner is None
+    client.post(url, {"owner": str(world.users["community_staff"].public_id)})
+    assert Task.objects.get(pk=task.pk).owner == world.users["community_staff"]
+
+
+def test_a_town_officer_records_a_training_session_from_the_page(campaign, world, client_for):
+    client = client_for(world.users["town_officer"])
+    url = reverse("meeting_list", args=[campaign.slug])
+    bad = client.post(
+        url,
+        {
+            "kind": "training",
+            "title": "培训",
+            "held_on": "2026-07-01",
+            "host": "T11",
+            "expected": "C111 王主任\nC211 外县\nC112",
+        },
+    )
+    assert bad.status_code == 200 and not campaign.meetings.exists()
+    ok = client.post(
+        url,
+        {
+            "kind": "training",
+            "title": "培训",
+            "held_on": "2026-07-01",
+            "host": "T11",
+            "expected": "C111 王主任\nC112 李专干",
+        },
+    )
+    assert ok.status_code == 302
+    meeting = campaign.meetings.get()
+    assert meeting.attendance.count() == 2
+    assert (
+        client_for(world.users["community_staff"]).post(url, {"kind": "training"}).status_code
+        == 404
+    )

@@ -177,3 +177,21 @@ class AcceptanceRound(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskAttachment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
+    path = models.CharField(max_length=255)  # under MEDIA_ROOT, a generated name
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name

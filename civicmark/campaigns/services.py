@@ -19,11 +19,13 @@ from civicmark.campaigns.models import (
     Meeting,
     Phase,
     Task,
+    TaskAttachment,
     TaskStatus,
 )
 from civicmark.campaigns.plan import ROUNDS, STEPS, on, task_due
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.files import store_upload
 from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard, Status
 
@@ -196,6 +198,54 @@ def task_update(
             summary=task.title,
             before=before,
             after={"status": task.status, "due": str(task.due_on), "note": task.note},
+        )
+    return task
+
+
+def task_attach(*, actor: Any, task: Task, upload: Any) -> TaskAttachment:
+    if not authz.can_update_task(actor, task):
+        raise NotAllowed(_("You may not update this task."))
+    stored = store_upload(upload, folder=f"tasks/{task.campaign.slug}")
+    with transaction.atomic():
+        attachment = TaskAttachment.objects.create(
+            task=task,
+            path=stored.path,
+            name=stored.name,
+            size=stored.size,
+            sha256=stored.sha256,
+            content_type=stored.content_type,
+            uploaded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(
+            actor=actor,
+            action="task.attached",
+            object_type="task",
+            object_ref=str(task.public_id),
+            scope_path=task.division.path,
+            summary=stored.name,
+            after={"file": stored.name, "sha256": stored.sha256, "size": stored.size},
+        )
+    return attachment
+
+
+def task_assign(*, actor: Any, task: Task, owner: Any) -> Task:
+    if not authz.can_update_task(actor, task):
+        raise NotAllowed(_("You may not update this task."))
+    if owner is not None and not authz.users_for_user(actor).filter(pk=owner.pk).exists():
+        raise NotAllowed(_("That person is outside your area."))
+    with transaction.atomic():
+        before = {"owner": getattr(task.owner, "username", None)}
+        task.owner = owner
+        task.save(update_fields=["owner"])
+        audit.record(
+            actor=actor,
+            action="task.assigned",
+            object_type="task",
+            object_ref=str(task.public_id),
+            scope_path=task.division.path,
+            summary=task.title,
+            before=before,
+            after={"owner": getattr(owner, "username", None)},
         )
     return task
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +17,11 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.campaigns import selectors, services
-from civicmark.campaigns.models import Campaign, TaskStatus
+from civicmark.campaigns.models import Campaign, MeetingKind, Task, TaskStatus
 from civicmark.core.errors import ApplicationError
+from civicmark.core.files import download
+from civicmark.core.uploads import limit_choices
+from civicmark.divisions.models import Division
 
 
 def _today() -> date:
@@ -63,6 +66,7 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "last": last,
             "phases": selectors.progress_by_phase(request.user, campaign, today),
             "towns": selectors.progress_by_town(request.user, campaign, today),
+            "communities": selectors.progress_by_community(request.user, campaign, today),
             "week": selectors.due_this_week(request.user, campaign, today),
             "rounds": campaign.rounds.all(),
             "attendance": selectors.attendance_rates(request.user, campaign),
@@ -114,13 +118,31 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
-def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
-    campaign = _campaign_or_404(request, slug)
-    task = authz.get_visible_or_404(
+def _task_or_404(request: HttpRequest, campaign: Campaign, public_id: Any) -> Task:
+    return authz.get_visible_or_404(
         selectors.visible_tasks(request.user, campaign), request.user, public_id=public_id
     )
+
+
+@login_required
+def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """GET: the task with its files and owner; POST: its status and note."""
+    campaign = _campaign_or_404(request, slug)
+    task = _task_or_404(request, campaign, public_id)
+    if request.method != "POST":
+        return render(
+            request,
+            "campaigns/task.html",
+            {
+                "campaign": campaign,
+                "task": task,
+                "overdue": task.is_overdue(_today()),
+                "attachments": task.attachments.all(),
+                "statuses": TaskStatus.choices,
+                "can_update": authz.can_update_task(request.user, task),
+                "people": authz.users_for_user(request.user).order_by("username"),
+            },
+        )
     try:
         services.task_update(
             actor=request.user,
@@ -136,6 +158,52 @@ def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse
     return redirect(
         back if back.startswith("/campaigns/") else f"/campaigns/{campaign.slug}/tasks/"
     )
+
+
+@require_POST
+@login_required
+def task_attach(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    task = _task_or_404(request, campaign, public_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+    else:
+        try:
+            services.task_attach(actor=request.user, task=task, upload=upload)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("File attached."))
+    return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
+
+
+@login_required
+def task_file(request: HttpRequest, slug: str, public_id: Any, file_id: Any) -> FileResponse:
+    campaign = _campaign_or_404(request, slug)
+    task = _task_or_404(request, campaign, public_id)
+    attachment = authz.get_visible_or_404(task.attachments.all(), request.user, public_id=file_id)
+    return download(attachment.path, attachment.name, attachment.content_type)
+
+
+@require_POST
+@login_required
+def task_assign(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    campaign = _campaign_or_404(request, slug)
+    task = _task_or_404(request, campaign, public_id)
+    owner_id = request.POST.get("owner", "")
+    owner = (
+        authz.users_for_user(request.user).filter(public_id=owner_id).first() if owner_id else None
+    )
+    try:
+        if owner_id and owner is None:
+            raise ApplicationError(_("That person is outside your area."))
+        services.task_assign(actor=request.user, task=task, owner=owner)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Owner saved."))
+    return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
 
 
 @login_required
@@ -198,15 +266,107 @@ def phase_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     )
 
 
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=MeetingKind.choices)
+    title = forms.CharField(label=gettext_lazy("title"), max_length=200)
+    held_on = forms.DateField(
+        label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    host = forms.ModelChoiceField(
+        label=gettext_lazy("host"), queryset=Division.objects.none(), to_field_name="code"
+    )
+    place = forms.CharField(label=gettext_lazy("place"), max_length=200, required=False)
+    agenda = forms.CharField(
+        label=gettext_lazy("agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expected = forms.CharField(
+        label=gettext_lazy("Expected attendees"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "One per line: the community code, a space, the person's name or post."
+        ),
+    )
+
+    def __init__(self, *args: Any, hosts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, host=hosts)
+
+    def clean_expected(self) -> list[tuple[str, str]]:
+        lines = [
+            line.strip() for line in self.cleaned_data["expected"].splitlines() if line.strip()
+        ]
+        result, bad = [], []
+        for number, line in enumerate(lines, start=1):
+            code, _sep, name = line.partition(" ")
+            if not name.strip():
+                bad.append(str(number))
+            result.append((code, name.strip()))
+        if bad:
+            raise forms.ValidationError(
+                _("Lines %s need a community code and a name.") % ", ".join(bad)
+            )
+        return result
+
+
+def _meeting_hosts(user: Any, campaign: Campaign) -> Any:
+    under = authz.divisions_for_user(user).filter(path__startswith=campaign.division.path)
+    return Division.objects.filter(pk__in=[d.pk for d in under if authz.can_manage_groups(user, d)])
+
+
 @login_required
 def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign's meetings; hosts also record a new one here."""
     campaign = _campaign_or_404(request, slug)
     meetings = (
         authz.meetings_for_user(request.user)
         .filter(campaign=campaign)
         .prefetch_related("attendance")
     )
-    return render(request, "campaigns/meetings.html", {"campaign": campaign, "meetings": meetings})
+    hosts = _meeting_hosts(request.user, campaign)
+    form = MeetingForm(request.POST or None, hosts=hosts)
+    if request.method == "POST":
+        if not hosts.exists():
+            raise Http404
+        if form.is_valid() and (meeting := _create_meeting(request, campaign, form)):
+            return redirect("meeting_detail", slug=campaign.slug, public_id=meeting.public_id)
+    enrolled = campaign.enrollments.select_related("community").filter(
+        community__in=authz.divisions_for_user(request.user)
+    )
+    return render(
+        request,
+        "campaigns/meetings.html",
+        {
+            "campaign": campaign,
+            "meetings": meetings,
+            "enrolled": enrolled,
+            "form": form if hosts.exists() else None,
+        },
+    )
+
+
+def _create_meeting(request: HttpRequest, campaign: Campaign, form: MeetingForm) -> Any:
+    data = form.cleaned_data
+    codes = {code for code, _n in data["expected"]}
+    communities = {d.code: d for d in authz.divisions_for_user(request.user).filter(code__in=codes)}
+    unknown = sorted(codes - set(communities))
+    if unknown:
+        form.add_error("expected", _("Unknown community codes: %s.") % ", ".join(unknown))
+        return None
+    try:
+        return services.meeting_create(
+            actor=request.user,
+            campaign=campaign,
+            kind=data["kind"],
+            title=data["title"],
+            held_on=data["held_on"],
+            host=data["host"],
+            place=data["place"],
+            agenda=data["agenda"],
+            expected=[(communities[c], n) for c, n in data["expected"]],
+        )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return None
 
 
 @login_required

@@ -86,6 +86,21 @@ urlpatterns = [
     path(
         "campaigns/<slug:slug>/tasks/<uuid:public_id>/", campaigns.task_update, name="task_update"
     ),
+    path(
+        "campaigns/<slug:slug>/tasks/<uuid:public_id>/attach/",
+        campaigns.task_attach,
+        name="task_attach",
+    ),
+    path(
+        "campaigns/<slug:slug>/tasks/<uuid:public_id>/owner/",
+        campaigns.task_assign,
+        name="task_assign",
+    ),
+    path(
+        "campaigns/<slug:slug>/tasks/<uuid:public_id>/files/<uuid:file_id>/",
+        campaigns.task_file,
+        name="task_file",
+    ),
     path("campaigns/<slug:slug>/phases/<slug:key>/", campaigns.phase_edit, name="phase_edit"),
     path(
         "campaigns/<slug:slug>/communities/<str:code>/",

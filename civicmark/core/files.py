@@ -1,0 +1,104 @@
+"""Uploaded files: type checked from the content, SHA-256 kept, stored under a generated name
+outside the web root, and served only through views that check permission first."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+
+from civicmark.core.errors import ApplicationError
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word/Excel/WPS containers
+KINDS = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ole": "application/octet-stream",
+}
+SUFFIXES = {
+    "pdf": {".pdf"},
+    "png": {".png"},
+    "jpeg": {".jpg", ".jpeg"},
+    "docx": {".docx"},
+    "xlsx": {".xlsx"},
+    "ole": {".doc", ".xls", ".wps", ".et"},
+}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+def sniff(head: bytes, data: bytes) -> str | None:
+    """The kind of file the bytes really are, whatever its name says."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(OLE):
+        return "ole"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    return None
+
+
+def store_upload(upload: UploadedFile, *, folder: str) -> StoredFile:
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size is None or upload.size > limit:
+        raise ApplicationError(_("The file is larger than %d MB.") % (limit // 2**20))
+    data = upload.read()
+    kind = sniff(data[:16], data)
+    name = PurePosixPath((upload.name or "file").replace("\\", "/")).name[:200] or "file"
+    suffix = PurePosixPath(name).suffix.lower()
+    if kind is None or suffix not in SUFFIXES[kind]:
+        raise ApplicationError(
+            _("“%s” is not a PDF, image, Word, Excel or WPS document (its content was checked).")
+            % name
+        )
+    path = default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", ContentFile(data))
+    return StoredFile(
+        path=path,
+        name=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=KINDS[kind],
+    )
+
+
+def download(path: str, name: str, content_type: str) -> FileResponse:
+    """Always an attachment, never rendered by the browser."""
+    response = FileResponse(
+        default_storage.open(path, "rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
