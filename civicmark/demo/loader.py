@@ -120,8 +120,8 @@ def _load_campaign() -> None:
         via="demo",
     )
     campaign.working_groups.set(WorkingGroup.objects.filter(division__path__startswith=county.path))
-    # Work up to the training step is done everywhere but in two communities of 东关街道, whose
-    # "start completely" tasks are still open, so overdue work shows up where it would in life.
+    # The work is done everywhere but in two communities of 东关街道, whose tasks are still open,
+    # so overdue work shows up where it would in life.
     late = {"990121001003", "990121001004"}
     tasks = campaign.tasks.select_related("phase", "division")
     done = [
@@ -156,7 +156,7 @@ def _load_campaign() -> None:
             if a.community.code not in late or "主任" in a.name
         },
     )
-    meeting_create(
+    on_site = meeting_create(
         actor=None,
         campaign=campaign,
         kind=MeetingKind.ON_SITE,
@@ -166,6 +166,12 @@ def _load_campaign() -> None:
         place="解放路社区",
         agenda="参观试点社区；交流经验；部署全面启动",
         expected=[(c, f"{c.name}书记") for c in communities],
+    )
+    attendance_record(
+        actor=None,
+        meeting=on_site,
+        minutes="各社区书记到会，参观试点社区台账和服务大厅。",
+        present={a.pk for a in on_site.attendance.all() if a.community.code != "990121001004"},
     )
     assert Meeting.objects.filter(campaign=campaign).count() == 2
 
