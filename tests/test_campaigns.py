@@ -335,3 +335,45 @@ def test_a_town_officer_records_a_training_session_from_the_page(campaign, world
         client_for(world.users["community_staff"]).post(url, {"kind": "training"}).status_code
         == 404
     )
+
+
+def test_a_county_officer_starts_a_campaign_from_the_page(world, city, client_for):  # noqa: F811
+    standard, _ = standard_import(
+        actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
+    )
+    client = client_for(world.users["county_officer"])
+    page = client.get(reverse("campaign_list")).content.decode()
+    assert 'name="slug"' in page
+    response = client.post(
+        reverse("campaign_list"),
+        {
+            "name": "K1 2027",
+            "slug": "k1-2027",
+            "year": 2027,
+            "division": "K1",
+            "standard": str(standard.public_id),
+            "pilots": ["C112"],
+        },
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(slug="k1-2027")
+    assert list(
+        campaign.enrollments.filter(is_pilot=True).values_list("community__code", flat=True)
+    ) == ["C112"]
+    refused = client.post(
+        reverse("campaign_list"),
+        {
+            "name": "K2",
+            "slug": "k2-2027",
+            "year": 2027,
+            "division": "K2",
+            "standard": str(standard.public_id),
+        },
+    )
+    assert refused.status_code == 200 and not Campaign.objects.filter(slug="k2-2027").exists()
+    assert (
+        client_for(world.users["town_officer"])
+        .post(reverse("campaign_list"), {"name": "x"})
+        .status_code
+        == 404
+    )

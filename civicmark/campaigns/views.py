@@ -21,7 +21,9 @@ from civicmark.campaigns.models import Campaign, MeetingKind, Task, TaskStatus
 from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
 from civicmark.core.uploads import limit_choices
-from civicmark.divisions.models import Division
+from civicmark.divisions.models import Division, Level
+from civicmark.standards.models import Standard
+from civicmark.standards.models import Status as StandardStatus
 
 
 def _today() -> date:
@@ -32,10 +34,74 @@ def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign:
     return authz.get_visible_or_404(authz.campaigns_for_user(request.user), request.user, slug=slug)
 
 
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("name"), max_length=200)
+    slug = forms.SlugField(
+        label=gettext_lazy("slug"),
+        max_length=80,
+        help_text=gettext_lazy("Short name for addresses and files, e.g. anping-2026."),
+    )
+    year = forms.IntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
+    division = forms.ModelChoiceField(
+        label=gettext_lazy("run by"), queryset=Division.objects.none(), to_field_name="code"
+    )
+    standard = forms.ModelChoiceField(
+        label=gettext_lazy("standard"), queryset=Standard.objects.none(), to_field_name="public_id"
+    )
+    pilots = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("pilot communities"),
+        required=False,
+        queryset=Division.objects.none(),
+        to_field_name="code",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        runners = [
+            d
+            for d in authz.divisions_for_user(user).filter(level__in=[Level.CITY, Level.COUNTY])
+            if authz.can_manage_campaigns(user, d)
+        ]
+        self.runners = Division.objects.filter(pk__in=[d.pk for d in runners])
+        limit_choices(
+            self,
+            division=self.runners,
+            standard=authz.standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
+            pilots=authz.divisions_for_user(user).filter(level=Level.COMMUNITY),
+        )
+
+
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
+    """The campaigns in reach; the offices that run campaigns start a new one here."""
+    form = CampaignForm(request.POST or None, user=request.user)
+    can_create = form.runners.exists()
+    if request.method == "POST":
+        if not can_create:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                campaign = services.campaign_create(
+                    actor=request.user,
+                    slug=data["slug"],
+                    name=data["name"],
+                    year=data["year"],
+                    division=data["division"],
+                    standard=data["standard"],
+                    pilots=[d.code for d in data["pilots"]],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("campaign_overview", slug=campaign.slug)
     return render(
-        request, "campaigns/list.html", {"campaigns": authz.campaigns_for_user(request.user)}
+        request,
+        "campaigns/list.html",
+        {
+            "campaigns": authz.campaigns_for_user(request.user),
+            "form": form if can_create else None,
+        },
     )
 
 
@@ -69,6 +135,9 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "communities": selectors.progress_by_community(request.user, campaign, today),
             "week": selectors.due_this_week(request.user, campaign, today),
             "rounds": campaign.rounds.all(),
+            "groups": campaign.working_groups.filter(
+                pk__in=authz.working_groups_for_user(request.user)
+            ).select_related("division"),
             "attendance": selectors.attendance_rates(request.user, campaign),
             "can_manage": authz.can_manage_campaigns(request.user, campaign.division),
         },
