@@ -1,0 +1,60 @@
+"""Route inventory: every URL is either public on purpose or sends a stranger to sign in."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PUBLIC = {"login", "health", "set_password", "set_password_done", "set_language", "logout"}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if getattr(entry, "app_name", None) == "admin":
+                continue  # Django's admin has its own login
+            found += _patterns(entry, prefix + str(entry.pattern))
+        else:
+            found.append((prefix + str(entry.pattern), entry))
+    return found
+
+
+def _example(route: str) -> str:
+    """Fill a route's converters with plausible values."""
+    out = route
+    for token, value in (
+        ("<uuid:public_id>", str(uuid.uuid4())),
+        ("<uuid:member_id>", str(uuid.uuid4())),
+        ("<uuid:role_id>", str(uuid.uuid4())),
+        ("<uuid:file_id>", str(uuid.uuid4())),
+        ("<slug:slug>", "x"),
+        ("<slug:key>", "x"),
+        ("<str:code>", "x"),
+        ("<str:fmt>", "csv"),
+        ("<uidb64>", "MQ"),
+        ("<token>", "x"),
+    ):
+        out = out.replace(token, value)
+    return "/" + out
+
+
+@pytest.mark.django_db
+def test_every_route_is_public_on_purpose_or_asks_for_sign_in(client):
+    routes = _patterns(get_resolver())
+    assert len(routes) > 30
+    for route, pattern in routes:
+        if pattern.name in PUBLIC:
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(_example(route))
+            assert response.status_code in (302, 405), (route, method, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"].startswith("/accounts/login/"), route
+
+
+def test_no_view_is_exempt_from_csrf():
+    for _route, pattern in _patterns(get_resolver()):
+        assert not getattr(pattern.callback, "csrf_exempt", False), pattern.name
