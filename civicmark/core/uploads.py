@@ -72,3 +72,9 @@ def limit_choices(form: forms.Form, **querysets: Any) -> None:
         field = form.fields[name]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = queryset
+
+
+def wants_chinese_headers(request: HttpRequest) -> bool:
+    """Exports speak the reader's language unless `?headers=en` or `?headers=zh` says otherwise."""
+    default = "zh" if getattr(request, "LANGUAGE_CODE", "zh").startswith("zh") else "en"
+    return request.GET.get("headers", default) == "zh"

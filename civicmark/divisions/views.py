@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from civicmark.accounts import authz
 from civicmark.accounts.roles import MANAGER_ROLES
 from civicmark.core.errors import ApplicationError
-from civicmark.core.uploads import import_page
+from civicmark.core.uploads import import_page, wants_chinese_headers
 from civicmark.divisions import imports, services
 from civicmark.divisions.forms import DepartmentForm, MemberForm, ProfileForm, WorkingGroupForm
 from civicmark.divisions.models import CommunityProfile, Level
@@ -35,6 +36,16 @@ def _download(name: str, fmt: str, write: object) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}-{date.today():%Y%m%d}.{fmt}"'
     return response
+
+
+def _export(request: HttpRequest, name: str, exporter: Any, fmt: str) -> HttpResponse:
+    """A download of what the person may see, with headers in his language unless asked."""
+    chinese = wants_chinese_headers(request)
+    return _download(
+        name,
+        fmt,
+        lambda target, fmt: exporter(user=request.user, target=target, fmt=fmt, chinese=chinese),
+    )
 
 
 @login_required
@@ -130,16 +141,7 @@ def division_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def division_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    chinese = (
-        request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
-    )
-    return _download(
-        "divisions",
-        fmt,
-        lambda target, fmt: imports.divisions_export(
-            user=request.user, target=target, fmt=fmt, chinese=chinese
-        ),
-    )
+    return _export(request, "divisions", imports.divisions_export, fmt)
 
 
 # --- Departments -------------------------------------------------------------------------------
@@ -220,16 +222,7 @@ def department_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def department_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    chinese = (
-        request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en") == "zh"
-    )
-    return _download(
-        "departments",
-        fmt,
-        lambda target, fmt: imports.departments_export(
-            user=request.user, target=target, fmt=fmt, chinese=chinese
-        ),
-    )
+    return _export(request, "departments", imports.departments_export, fmt)
 
 
 # --- Working groups ----------------------------------------------------------------------------

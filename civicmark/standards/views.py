@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
-from civicmark.core.uploads import UploadForm, import_page
+from civicmark.core.uploads import UploadForm, import_page, wants_chinese_headers
 from civicmark.divisions.models import Division, Level
 from civicmark.standards import formats, services
 from civicmark.standards.models import Standard
@@ -126,10 +126,7 @@ def standard_export(request: HttpRequest, public_id: Any, fmt: str) -> HttpRespo
             formats.to_yaml(data), content_type="application/yaml; charset=utf-8"
         )
     elif fmt == "xlsx":
-        chinese = (
-            request.GET.get("headers", "zh" if request.LANGUAGE_CODE.startswith("zh") else "en")
-            == "zh"
-        )
+        chinese = wants_chinese_headers(request)
         response = HttpResponse(
             formats.write_xlsx(data, chinese=chinese),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,29 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from civicmark.core.commands import CivicCommand
 from civicmark.divisions.imports import divisions_import
+from civicmark.divisions.management.commands import _import_base
 
 
-class Command(CivicCommand):
+class Command(_import_base.Command):
     help = (
         "Import divisions and community profiles from .xlsx or .csv (all or nothing, idempotent)."
     )
-
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("file")
-        self.add_user_argument(parser)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        summary = divisions_import(
-            actor=self.acting_user(options),
-            data=self.read_file(options["file"]),
-            filename=Path(options["file"]).name,
-            via="cli",
-        )
-        self.stdout.write(
-            f"created {len(summary.created)}, updated {len(summary.updated)}, "
-            f"unchanged {summary.unchanged}"
-        )
+    importer = staticmethod(divisions_import)
