@@ -294,3 +294,28 @@ def can_update_task(user: Any, task: Any) -> bool:
     return any(
         g.role == Role.COMMUNITY_STAFF and g.path == task.division.path for g in grants(user)
     )
+
+
+# --- Scoring -------------------------------------------------------------------------------
+
+
+def has_conflict_of_interest(user: Any, community: Division) -> bool:
+    """An assessor never scores where he lives or works: that community, or his town's."""
+    home = getattr(user, "home_division", None)
+    return (
+        home is not None
+        and home.level in (Level.TOWN, Level.COMMUNITY)
+        and community.path.startswith(home.path)
+    )
+
+
+def can_score(user: Any, community: Division, department_id: int) -> bool:
+    """An assessor scores the items of his own department, for communities within his division."""
+    if has_conflict_of_interest(user, community):
+        return False
+    return any(
+        g.role == Role.ASSESSOR
+        and g.department_id == department_id
+        and community.path.startswith(g.path)
+        for g in grants(user)
+    )

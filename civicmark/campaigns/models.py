@@ -168,6 +168,9 @@ class AcceptanceRound(models.Model):
     level = models.CharField(_("level"), max_length=16)  # the level that accepts: county or city
     opens_on = models.DateField(_("opens"))
     closes_on = models.DateField(_("closes"))
+    # How several assessors' points on one item combine: mean, median or minimum.
+    combine_rule = models.CharField(_("combining rule"), max_length=16, default="mean")
+    finalised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]

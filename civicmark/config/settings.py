@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "civicmark.divisions",
     "civicmark.standards",
     "civicmark.campaigns",
+    "civicmark.assessments",
 ]
 
 MIDDLEWARE = [

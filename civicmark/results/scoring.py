@@ -4,7 +4,7 @@ docs/scoring.md says the same in prose. The aggregate queries that compute a who
 assessment issue) must give exactly these results; a property test will hold them to it.
 
 - An item's score combines its assessors' points by the round's rule: mean (default), median or
-  minimum.
+  minimum, recorded to 0.01.
 - A not-applicable item leaves both sides of the fraction:
   total = sum(awarded) / sum(maximum of applicable items) x the standard's total points.
 - A category minimum is scaled the same way when some of its items do not apply.
@@ -73,14 +73,16 @@ class Result:
 
 
 def combine(points: Sequence[Decimal], rule: Rule = Rule.MEAN) -> Decimal:
-    """One item's score from its assessors' points."""
+    """One item's score from its assessors' points, to 0.01 (half up), as it is recorded."""
     if not points:
         raise ValueError("no points to combine")
     if rule == Rule.MINIMUM:
-        return min(points)
-    if rule == Rule.MEDIAN:
-        return Decimal(statistics.median(points))
-    return sum(points, Decimal(0)) / len(points)
+        value = min(points)
+    elif rule == Rule.MEDIAN:
+        value = Decimal(statistics.median(points))
+    else:
+        value = sum(points, Decimal(0)) / len(points)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def score(

@@ -1,0 +1,123 @@
+"""Writing scores: permission, validation, a version check against lost updates, the audit event."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.assessments.models import Score
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core import audit
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.standards.models import Item
+
+HALF = Decimal("0.5")
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+
+
+def _check(points: Decimal | None, not_applicable: bool, reason: str, item: Item) -> None:
+    if not_applicable:
+        if points is not None:
+            raise ApplicationError(_("An item marked not applicable has no points."))
+        if not reason.strip():
+            raise ApplicationError(_("Say why the item does not apply."))
+        return
+    if points is None:
+        raise ApplicationError(_("Give the points, or mark the item not applicable."))
+    if not (0 <= points <= item.points) or points % HALF:
+        raise ApplicationError(
+            _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.")
+            % {"code": item.code, "max": item.points}
+        )
+    if points < item.points and not reason.strip():
+        raise ApplicationError(_("Say why points were deducted."))
+
+
+def score_save(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    item: Item,
+    points: Decimal | None,
+    not_applicable: bool = False,
+    reason: str = "",
+    expected_version: int | None = None,
+    via: str = "web",
+) -> Score:
+    """Record what one assessor gave one item. `expected_version` is the version the assessor saw
+    (None for a first score); if someone saved in between, Conflict is raised and nothing changes."""
+    if (
+        enrollment.campaign_id != round_.campaign_id
+        or item.standard_id != round_.campaign.standard_id
+    ):
+        raise ApplicationError(_("That item or community is not part of this round."))
+    if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is finalised: its scores are locked."))
+    if not authz.can_score(actor, enrollment.community, item.department_id):
+        raise NotAllowed(
+            _("You may not score %(item)s for %(community)s.")
+            % {"item": item.code, "community": enrollment.community.name}
+        )
+    _check(points, not_applicable, reason, item)
+    values = {
+        "points": None if not_applicable else points,
+        "not_applicable": not_applicable,
+        "reason": reason.strip(),
+    }
+    with transaction.atomic():
+        if expected_version is None:
+            try:
+                with transaction.atomic():
+                    score = Score.objects.create(
+                        round=round_, enrollment=enrollment, item=item, assessor=actor, **values
+                    )
+            except IntegrityError:
+                raise Conflict(
+                    _("You have already scored this item; reload and change that score.")
+                ) from None
+            before = None
+        else:
+            found = Score.objects.filter(
+                round=round_, enrollment=enrollment, item=item, assessor=actor
+            ).first()
+            if found is None:
+                raise Conflict(_("This score no longer exists; reload it."))
+            score = found
+            before = {
+                "points": str(score.points),
+                "not_applicable": score.not_applicable,
+                "reason": score.reason,
+            }
+            updated = Score.objects.filter(pk=score.pk, version=expected_version).update(
+                version=expected_version + 1, **values
+            )
+            if not updated:
+                raise Conflict(
+                    _("This score was changed by someone else since you opened it; reload it.")
+                )
+            score.refresh_from_db()
+        audit.record(
+            actor=actor,
+            via=via,
+            action="score.saved",
+            object_type="score",
+            object_ref=str(score.public_id),
+            scope_path=enrollment.community.path,
+            summary=f"{item.code} {enrollment.community.name}",
+            before=before,
+            after={
+                "points": str(score.points),
+                "not_applicable": not_applicable,
+                "reason": score.reason,
+                "round": round_.number,
+            },
+        )
+    return score

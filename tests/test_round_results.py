@@ -1,0 +1,303 @@
+"""Scores: who may save them, what they must say, no lost updates, and round results that equal
+the reference rules on random data."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from civicmark.accounts.models import RoleAssignment
+from civicmark.assessments.models import Score, VetoFinding
+from civicmark.assessments.services import Conflict, score_save
+from civicmark.campaigns.services import campaign_create
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+from civicmark.divisions.models import Department
+from civicmark.results.rounds import round_results
+from civicmark.results.scoring import CategoryInput, ItemInput, Rule, TableInput, score
+from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData
+from civicmark.standards.services import standard_import
+from tests.factories import person
+
+
+def small_standard(world):  # noqa: ANN001, ANN201
+    Department.objects.get_or_create(code="PSB", defaults={"name": "PSB", "division": world.d["C"]})
+    data = StandardData(
+        slug="small",
+        name="Small",
+        version=1,
+        total_points=Decimal(100),
+        pass_threshold=Decimal(80),
+        levels=[("standard", Decimal(80)), ("advanced", Decimal(90))],
+        categories=[
+            CategoryData(
+                "A",
+                "A",
+                Decimal(60),
+                Decimal(30),
+                [
+                    ItemData("A1", "a1", Decimal(30), "", "documents", "FP", ""),
+                    ItemData("A2", "a2", Decimal(30), "", "site_visit", "PSB", ""),
+                ],
+            ),
+            CategoryData(
+                "B",
+                "B",
+                Decimal(40),
+                None,
+                [
+                    ItemData("B1", "b1", Decimal(20), "", "documents", "FP", ""),
+                    ItemData("B2", "b2", Decimal(20), "", "survey", "PSB", ""),
+                ],
+            ),
+        ],
+        vetoes=[VetoData("V1", "x", "FP")],
+    )
+    return standard_import(actor=None, data=data, division=world.d["C"], publish=True)[0]
+
+
+@pytest.fixture
+def scoring(world):  # noqa: ANN001, ANN201
+    standard = small_standard(world)
+    campaign = campaign_create(
+        actor=None, slug="c", name="c", year=2026, division=world.d["C"], standard=standard
+    )
+    round_ = campaign.rounds.get(number=2)
+    assessors = []
+    for n in range(3):
+        user = person(f"fp{n}", "assessor", world.d["C"], department=world.dept["FP"])
+        RoleAssignment.objects.create(
+            user=user,
+            role="assessor",
+            division=world.d["C"],
+            department=Department.objects.get(code="PSB"),
+        )
+        assessors.append(user)
+    return {
+        "campaign": campaign,
+        "round": round_,
+        "assessors": assessors,
+        "standard": standard,
+        "items": {i.code: i for i in standard.items.all()},
+        "enrollments": {
+            e.community.code: e for e in campaign.enrollments.select_related("community")
+        },
+    }
+
+
+def save(s, who, community, code, points, **kw):  # noqa: ANN001, ANN201
+    return score_save(
+        actor=s["assessors"][who] if isinstance(who, int) else who,
+        round_=s["round"],
+        enrollment=s["enrollments"][community],
+        item=s["items"][code],
+        points=None if points is None else Decimal(str(points)),
+        **kw,
+    )
+
+
+def test_an_assessor_scores_only_his_departments_items_in_his_area(scoring, world):
+    save(scoring, 0, "C111", "A1", 30)
+    k1_psb = world.users["assessor"]  # the county's public security assessor
+    with pytest.raises(NotAllowed):
+        save(scoring, k1_psb, "C111", "A1", 30)  # a family planning item
+    with pytest.raises(NotAllowed):
+        save(scoring, k1_psb, "C111", "A2", 30)  # the city's public security item, not his county's
+    home = scoring["assessors"][1]
+    home.home_division = world.d["T11"]
+    home.save()
+    with pytest.raises(NotAllowed):
+        save(scoring, home, "C112", "A1", 30)  # he lives or works in that town
+    save(scoring, home, "C211", "A1", 30)  # elsewhere he scores as usual
+    assert Score.objects.count() == 2
+
+
+def test_points_must_be_halves_within_the_maximum_with_a_reason_for_any_deduction(scoring):
+    events = AuditEvent.objects.count()
+    for points, reason, na in (
+        (31, "", False),
+        (12.3, "x", False),
+        (20, "", False),
+        (None, "", True),
+        (5, "x", True),
+    ):
+        with pytest.raises(ApplicationError):
+            save(scoring, 0, "C111", "A1", points, reason=reason, not_applicable=na)
+    assert not Score.objects.exists() and AuditEvent.objects.count() == events
+    save(scoring, 0, "C111", "A1", 27.5, reason="台账缺两个月")
+    save(scoring, 0, "C111", "B1", None, not_applicable=True, reason="辖区无此类单位")
+
+
+def test_a_stale_save_is_told_and_loses_nothing(scoring):
+    first = save(scoring, 0, "C111", "A1", 30)
+    save(scoring, 0, "C111", "A1", 28, reason="second look", expected_version=first.version)
+    with pytest.raises(Conflict):
+        save(scoring, 0, "C111", "A1", 25, reason="stale", expected_version=first.version)
+    with pytest.raises(Conflict):
+        save(scoring, 0, "C111", "A1", 25, reason="double first save")
+    assert Score.objects.get().points == 28
+
+
+def test_a_finalised_round_is_locked(scoring):
+    from django.utils import timezone
+
+    scoring["round"].finalised_at = timezone.now()
+    scoring["round"].save()
+    with pytest.raises(ApplicationError):
+        save(scoring, 0, "C111", "A1", 30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_saves_of_the_same_version_one_wins_one_is_told(world):
+    """Real concurrent transactions, each on its own connection (PostgreSQL in CI's second run)."""
+    from django.db import connections
+
+    standard = small_standard(world)
+    campaign = campaign_create(
+        actor=None, slug="cc", name="cc", year=2026, division=world.d["C"], standard=standard
+    )
+    user = person("fpx", "assessor", world.d["C"], department=world.dept["FP"])
+    ctx = {
+        "round": campaign.rounds.get(number=2),
+        "assessors": [user],
+        "items": {i.code: i for i in standard.items.all()},
+        "enrollments": {
+            e.community.code: e for e in campaign.enrollments.select_related("community")
+        },
+    }
+    first = save(ctx, 0, "C111", "A1", 30)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def worker(points: int) -> None:
+        try:
+            barrier.wait()
+            save(ctx, 0, "C111", "A1", points, reason="concurrent", expected_version=first.version)
+            outcomes.append("saved")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (20, 25)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "saved"], (connection.vendor, outcomes)
+    final = Score.objects.get()
+    assert final.version == 2 and final.points in (20, 25)
+    assert AuditEvent.objects.filter(action="score.saved").count() == 2
+
+
+TABLE = TableInput(
+    Decimal(100),
+    Decimal(80),
+    (CategoryInput("A", Decimal(60), Decimal(30)), CategoryInput("B", Decimal(40))),
+    (("standard", Decimal(80)), ("advanced", Decimal(90))),
+)
+MAX = {
+    "A1": ("A", Decimal(30)),
+    "A2": ("A", Decimal(30)),
+    "B1": ("B", Decimal(20)),
+    "B2": ("B", Decimal(20)),
+}
+COMMUNITIES = ["C111", "C112", "C121", "C211"]
+
+
+@st.composite
+def round_data(draw):  # noqa: ANN001, ANN201
+    entries = {}
+    for community in COMMUNITIES:
+        for code, (_cat, maximum) in MAX.items():
+            how = draw(st.sampled_from(["none", "na", "scored", "scored", "scored"]))
+            if how == "na":
+                entries[(community, code)] = "na"
+            elif how == "scored":
+                n = draw(st.integers(min_value=1, max_value=3))
+                entries[(community, code)] = [
+                    Decimal(draw(st.integers(min_value=0, max_value=int(maximum * 2)))) / 2
+                    for _ in range(n)
+                ]
+    vetoed = draw(st.sets(st.sampled_from(COMMUNITIES), max_size=2))
+    return entries, vetoed, draw(st.sampled_from(list(Rule)))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=round_data())
+def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data):
+    entries, vetoed, rule = data
+    Score.objects.all().delete()
+    VetoFinding.objects.all().delete()
+    round_ = scoring["round"]
+    round_.combine_rule = rule.value
+    round_.save()
+    rows = []
+    for (community, code), value in entries.items():
+        enrollment, item = scoring["enrollments"][community], scoring["items"][code]
+        if value == "na":
+            rows.append(
+                Score(
+                    round=round_,
+                    enrollment=enrollment,
+                    item=item,
+                    assessor=scoring["assessors"][0],
+                    not_applicable=True,
+                    reason="n/a",
+                )
+            )
+        else:
+            rows += [
+                Score(
+                    round=round_,
+                    enrollment=enrollment,
+                    item=item,
+                    assessor=scoring["assessors"][n],
+                    points=p,
+                    reason="r",
+                )
+                for n, p in enumerate(value)
+            ]
+    Score.objects.bulk_create(rows)
+    veto = scoring["standard"].vetoes.get()
+    VetoFinding.objects.bulk_create(
+        VetoFinding(
+            round=round_,
+            enrollment=scoring["enrollments"][c],
+            veto=veto,
+            assessor=scoring["assessors"][0],
+            reason="finding",
+        )
+        for c in vetoed
+    )
+    results = round_results(round_)
+    for community in COMMUNITIES:
+        items = []
+        for code, (cat, maximum) in MAX.items():
+            value = entries.get((community, code))
+            items.append(
+                ItemInput(
+                    code, cat, maximum, () if value in (None, "na") else tuple(value), value == "na"
+                )
+            )
+        expected = score(TABLE, items, vetoes=int(community in vetoed), rule=rule)
+        got = results[scoring["enrollments"][community].pk]
+        assert (
+            got.total,
+            got.outcome,
+            got.level,
+            got.categories_below_minimum,
+            got.category_subtotals,
+        ) == (
+            expected.total,
+            expected.outcome,
+            expected.level,
+            expected.categories_below_minimum,
+            expected.category_subtotals,
+        ), (community, rule, entries)
