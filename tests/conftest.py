@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import World, build_world
+from civicmark.accounts.models import RoleAssignment
+from civicmark.campaigns.services import campaign_create
+from civicmark.divisions.models import Department
+from tests.factories import World, build_world, person, small_standard
 
 
 @pytest.fixture
@@ -19,3 +22,42 @@ def client_for(client):  # noqa: ANN001
         return client
 
     return login
+
+
+@pytest.fixture
+def city(world):  # noqa: ANN001, ANN201
+    """The world's city with the eight departments of the default standard."""
+    for code in ["ORG", "PROP", "CIVIL", "PSB", "FIN", "LABOUR", "URBAN", "FP"]:
+        Department.objects.get_or_create(
+            code=code, defaults={"name": code, "division": world.d["C"]}
+        )
+    return world.d["C"]
+
+
+@pytest.fixture
+def scoring(world):  # noqa: ANN001, ANN201
+    standard = small_standard(world)
+    campaign = campaign_create(
+        actor=None, slug="c", name="c", year=2026, division=world.d["C"], standard=standard
+    )
+    round_ = campaign.rounds.get(number=2)
+    assessors = []
+    for n in range(3):
+        user = person(f"fp{n}", "assessor", world.d["C"], department=world.dept["FP"])
+        RoleAssignment.objects.create(
+            user=user,
+            role="assessor",
+            division=world.d["C"],
+            department=Department.objects.get(code="PSB"),
+        )
+        assessors.append(user)
+    return {
+        "campaign": campaign,
+        "round": round_,
+        "assessors": assessors,
+        "standard": standard,
+        "items": {i.code: i for i in standard.items.all()},
+        "enrollments": {
+            e.community.code: e for e in campaign.enrollments.select_related("community")
+        },
+    }

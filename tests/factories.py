@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from civicmark.accounts.models import RoleAssignment, User
@@ -13,6 +14,8 @@ from civicmark.divisions.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
+from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData
+from civicmark.standards.services import standard_import
 
 
 def division(code: str, name: str, level: str, parent: Division | None = None) -> Division:
@@ -83,3 +86,40 @@ def build_world() -> World:
     u["other_town_officer"] = person("other_town_officer", "town_officer", w.d["T12"])
     u["other_staff"] = person("other_staff", "community_staff", w.d["C211"])
     return w
+
+
+def small_standard(world):  # noqa: ANN001, ANN201
+    """A four-item table (two departments, one veto) for scoring tests."""
+    Department.objects.get_or_create(code="PSB", defaults={"name": "PSB", "division": world.d["C"]})
+    data = StandardData(
+        slug="small",
+        name="Small",
+        version=1,
+        total_points=Decimal(100),
+        pass_threshold=Decimal(80),
+        levels=[("standard", Decimal(80)), ("advanced", Decimal(90))],
+        categories=[
+            CategoryData(
+                "A",
+                "A",
+                Decimal(60),
+                Decimal(30),
+                [
+                    ItemData("A1", "a1", Decimal(30), "", "documents", "FP", ""),
+                    ItemData("A2", "a2", Decimal(30), "", "site_visit", "PSB", ""),
+                ],
+            ),
+            CategoryData(
+                "B",
+                "B",
+                Decimal(40),
+                None,
+                [
+                    ItemData("B1", "b1", Decimal(20), "", "documents", "FP", ""),
+                    ItemData("B2", "b2", Decimal(20), "", "survey", "PSB", ""),
+                ],
+            ),
+        ],
+        vetoes=[VetoData("V1", "x", "FP")],
+    )
+    return standard_import(actor=None, data=data, division=world.d["C"], publish=True)[0]

@@ -24,13 +24,13 @@ from civicmark.standards import formats
 from civicmark.standards.services import standard_import
 
 from .test_authz_matrix import PERSONAS
-from .test_standards import city, default_yaml  # noqa: F401  (city is a fixture)
+from .test_standards import default_yaml
 
 STEPS = ["team_up", "mobilise", "pilot", "start", "training", "acceptance"]
 
 
 @pytest.fixture
-def campaign(world, city):  # noqa: F811
+def campaign(world, city):
     standard, _ = standard_import(
         actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
     )
@@ -209,7 +209,7 @@ def test_a_town_officer_sees_only_his_towns_tasks(campaign, world, client_for):
     assert "Community 121" not in page and "Town 12" not in page
 
 
-def test_the_command_creates_a_campaign(world, city):  # noqa: F811
+def test_the_command_creates_a_campaign(world, city):
     standard_import(actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True)
     out = StringIO()
     call_command(
@@ -337,7 +337,7 @@ def test_a_town_officer_records_a_training_session_from_the_page(campaign, world
     )
 
 
-def test_a_county_officer_starts_a_campaign_from_the_page(world, city, client_for):  # noqa: F811
+def test_a_county_officer_starts_a_campaign_from_the_page(world, city, client_for):
     standard, _ = standard_import(
         actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
     )

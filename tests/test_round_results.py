@@ -11,83 +11,17 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civicmark.accounts.models import RoleAssignment
 from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import Conflict, score_save
 from civicmark.campaigns.services import campaign_create
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.divisions.models import Department
 from civicmark.results.rounds import round_results
 from civicmark.results.scoring import CategoryInput, ItemInput, Rule, TableInput, score
-from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData
-from civicmark.standards.services import standard_import
-from tests.factories import person
-
-
-def small_standard(world):  # noqa: ANN001, ANN201
-    Department.objects.get_or_create(code="PSB", defaults={"name": "PSB", "division": world.d["C"]})
-    data = StandardData(
-        slug="small",
-        name="Small",
-        version=1,
-        total_points=Decimal(100),
-        pass_threshold=Decimal(80),
-        levels=[("standard", Decimal(80)), ("advanced", Decimal(90))],
-        categories=[
-            CategoryData(
-                "A",
-                "A",
-                Decimal(60),
-                Decimal(30),
-                [
-                    ItemData("A1", "a1", Decimal(30), "", "documents", "FP", ""),
-                    ItemData("A2", "a2", Decimal(30), "", "site_visit", "PSB", ""),
-                ],
-            ),
-            CategoryData(
-                "B",
-                "B",
-                Decimal(40),
-                None,
-                [
-                    ItemData("B1", "b1", Decimal(20), "", "documents", "FP", ""),
-                    ItemData("B2", "b2", Decimal(20), "", "survey", "PSB", ""),
-                ],
-            ),
-        ],
-        vetoes=[VetoData("V1", "x", "FP")],
-    )
-    return standard_import(actor=None, data=data, division=world.d["C"], publish=True)[0]
-
-
-@pytest.fixture
-def scoring(world):  # noqa: ANN001, ANN201
-    standard = small_standard(world)
-    campaign = campaign_create(
-        actor=None, slug="c", name="c", year=2026, division=world.d["C"], standard=standard
-    )
-    round_ = campaign.rounds.get(number=2)
-    assessors = []
-    for n in range(3):
-        user = person(f"fp{n}", "assessor", world.d["C"], department=world.dept["FP"])
-        RoleAssignment.objects.create(
-            user=user,
-            role="assessor",
-            division=world.d["C"],
-            department=Department.objects.get(code="PSB"),
-        )
-        assessors.append(user)
-    return {
-        "campaign": campaign,
-        "round": round_,
-        "assessors": assessors,
-        "standard": standard,
-        "items": {i.code: i for i in standard.items.all()},
-        "enrollments": {
-            e.community.code: e for e in campaign.enrollments.select_related("community")
-        },
-    }
+from tests.factories import (
+    person,
+    small_standard,  # noqa: F401
+)
 
 
 def save(s, who, community, code, points, **kw):  # noqa: ANN001, ANN201

@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 
 from civicmark.core.errors import ImportRefused, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.divisions.models import Department
 from civicmark.standards import formats
 from civicmark.standards.models import Item, Standard, Status
 from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData, validate
@@ -35,15 +34,6 @@ def default_yaml(lang: str = "zh") -> bytes:
         .joinpath(f"data/demonstration-community.{lang}.yaml")
         .read_bytes()
     )
-
-
-@pytest.fixture
-def city(world):
-    for code in DEPARTMENTS:
-        Department.objects.get_or_create(
-            code=code, defaults={"name": code, "division": world.d["C"]}
-        )
-    return world.d["C"]
 
 
 def cells(xlsx: bytes) -> dict[str, list[tuple]]:

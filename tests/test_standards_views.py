@@ -14,12 +14,9 @@ from civicmark.standards.services import standard_data, standard_import
 from .test_authz_matrix import PERSONAS
 from .test_standards import default_yaml
 
-pytestmark = pytest.mark.usefixtures("city")
-from .test_standards import city  # noqa: E402,F401  (the fixture)
-
 
 @pytest.fixture
-def standard(city):  # noqa: F811
+def standard(city):
     return standard_import(
         actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
     )[0]

@@ -12,6 +12,41 @@ from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.standards.models import Item, VetoItem, points_field
 
 
+class SelfScore(models.Model):
+    """The community's own score of an item, with a short explanation."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="self_scores")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    points = points_field(_("points"))
+    explanation = models.TextField(_("explanation"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "item"], name="one_self_score")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code}: {self.points}"
+
+
+class Transition(models.Model):
+    """One step of an enrollment through the workflow: who, when, from, to, why."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=24)
+    to_status = models.CharField(max_length=24)
+    actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
 class Score(models.Model):
     """What one assessor gave one item of one community in one round."""
 

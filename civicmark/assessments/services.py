@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments.models import Score
+from civicmark.assessments.models import Score, SelfScore
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -121,3 +121,46 @@ def score_save(
             },
         )
     return score
+
+
+SELF_ASSESSABLE = ("enrolled", "self_assessing", "returned")
+
+
+def self_score_save(
+    *, actor: Any, enrollment: Enrollment, item: Item, points: Decimal, explanation: str = ""
+) -> None:
+    """The community scores itself, item by item, until it submits."""
+    community = enrollment.community
+    is_staff = any(
+        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
+    )
+    if not (is_staff or authz.is_super(actor)):
+        raise NotAllowed(_("Only the community's own staff score its self-assessment."))
+    if item.standard_id != enrollment.campaign.standard_id:
+        raise ApplicationError(_("That item is not in this campaign's standard."))
+    if not (0 <= points <= item.points) or points % HALF:
+        raise ApplicationError(
+            _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.")
+            % {"code": item.code, "max": item.points}
+        )
+    with transaction.atomic():
+        # Read the status under a lock: a submission in between closes the self-assessment.
+        current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if current.status not in SELF_ASSESSABLE:
+            raise ApplicationError(
+                _("The self-assessment was submitted; it can change only if it is returned.")
+            )
+        SelfScore.objects.update_or_create(
+            enrollment=enrollment,
+            item=item,
+            defaults={"points": points, "explanation": explanation.strip()},
+        )
+        audit.record(
+            actor=actor,
+            action="self_score.saved",
+            object_type="enrollment",
+            object_ref=f"{enrollment.campaign.slug}/{community.code}",
+            scope_path=community.path,
+            summary=item.code,
+            after={"points": str(points), "explanation": explanation.strip()},
+        )

@@ -42,6 +42,8 @@ class Enrollment(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
     community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="enrollments")
     is_pilot = models.BooleanField(_("pilot"), default=False)
+    # Changed only through civicmark.assessments.workflow, which records every transition.
+    status = models.CharField(_("status"), max_length=24, default="enrolled", db_index=True)
 
     class Meta:
         ordering = ["community__path"]

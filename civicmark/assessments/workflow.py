@@ -1,0 +1,266 @@
+"""The enrollment's workflow: one table of transitions, each allowed to certain roles, with guards.
+
+enrolled -> self_assessing -> submitted -> town_reviewed -> county_pre_accepted -> reported
+               ^   (returned with comments, by the town or the county)   |
+               +-- returned <------------------------------------------+
+reported -> standard_unit | not_reached | vetoed        (by the municipal round's result)
+not_reached / vetoed -> rectifying -> standard_unit | not_reached | vetoed   (next round)
+standard_unit -> proposed -> commended (or back to standard_unit if the city declines)
+
+Every transition is applied by `transition_apply`, to one community or many at once; a batch
+is all or nothing, and every refusal says which community and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import TextChoices
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicmark.accounts import authz
+from civicmark.accounts.roles import Role
+from civicmark.assessments.models import SelfScore, Transition
+from civicmark.campaigns.models import Campaign, Enrollment
+from civicmark.core import audit
+from civicmark.core.errors import ApplicationError
+from civicmark.results.scoring import Outcome
+
+
+class State(TextChoices):
+    ENROLLED = "enrolled", gettext_lazy("Enrolled")
+    SELF_ASSESSING = "self_assessing", gettext_lazy("Self-assessing")
+    SUBMITTED = "submitted", gettext_lazy("Submitted to the town")
+    RETURNED = "returned", gettext_lazy("Returned for changes")
+    TOWN_REVIEWED = "town_reviewed", gettext_lazy("Reviewed by the town")
+    COUNTY_PRE_ACCEPTED = "county_pre_accepted", gettext_lazy("Pre-accepted by the county")
+    REPORTED = "reported", gettext_lazy("Reported to the city")
+    STANDARD_UNIT = "standard_unit", gettext_lazy("Standard unit")
+    NOT_REACHED = "not_reached", gettext_lazy("Standard not reached")
+    VETOED = "vetoed", gettext_lazy("Vetoed")
+    RECTIFYING = "rectifying", gettext_lazy("Rectifying")
+    PROPOSED = "proposed", gettext_lazy("Proposed for commendation")
+    COMMENDED = "commended", gettext_lazy("Commended")
+
+
+@dataclass
+class Context:
+    """What guards need, computed once per batch (round results above all)."""
+
+    campaign: Campaign
+    comment: str = ""
+    _results: dict[int, dict[int, Any]] = field(default_factory=dict)
+
+    def result(self, enrollment: Enrollment, round_number: int) -> Any:
+        from civicmark.results.rounds import round_results
+
+        if round_number not in self._results:
+            round_ = self.campaign.rounds.filter(number=round_number).first()
+            self._results[round_number] = round_results(round_) if round_ else {}
+        return self._results[round_number].get(enrollment.pk)
+
+
+Guard = Callable[[Enrollment, Context], str | None]  # returns the reason for refusing, or None
+
+
+def _self_assessment_complete(enrollment: Enrollment, ctx: Context) -> str | None:
+    total = ctx.campaign.standard.items.count()
+    done = SelfScore.objects.filter(enrollment=enrollment).count()
+    if done < total:
+        return _("the self-assessment has %(missing)d of %(total)d items still to score") % {
+            "missing": total - done,
+            "total": total,
+        }
+    return None
+
+
+def _needs_comment(enrollment: Enrollment, ctx: Context) -> str | None:
+    return None if ctx.comment.strip() else _("say what must change (a comment is required)")
+
+
+def _pre_acceptance_passed(enrollment: Enrollment, ctx: Context) -> str | None:
+    result = ctx.result(enrollment, 1)
+    if result is None or result.outcome != Outcome.STANDARD:
+        return _("the county pre-acceptance (round 1) has not found it a standard unit")
+    return None
+
+
+def _municipal_outcome(outcome: Outcome) -> Guard:
+    def guard(enrollment: Enrollment, ctx: Context) -> str | None:
+        latest = None
+        for number in (3, 2):
+            result = ctx.result(enrollment, number)
+            if result is not None and result.outcome != Outcome.INCOMPLETE:
+                latest = result
+                break
+        if latest is None:
+            return _("no municipal round has a complete result for it yet")
+        if latest.outcome != outcome:
+            return _("its latest municipal result is “%s”") % State(latest.outcome).label
+        return None
+
+    return guard
+
+
+def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
+    levels = list(
+        ctx.campaign.standard.levels.order_by("-min_score").values_list("name", flat=True)
+    )
+    for number in (3, 2):
+        result = ctx.result(enrollment, number)
+        if result is not None and result.outcome == Outcome.STANDARD:
+            return (
+                None
+                if levels and result.level == levels[0]
+                else _("it did not reach the highest level")
+            )
+    return _("no municipal round found it a standard unit")
+
+
+@dataclass(frozen=True)
+class Step:
+    source: tuple[str, ...]
+    target: str
+    roles: frozenset[str]
+    guards: tuple[Guard, ...] = ()
+
+
+COMMUNITY, TOWN, COUNTY, CITY = (
+    Role.COMMUNITY_STAFF,
+    Role.TOWN_OFFICER,
+    Role.COUNTY_OFFICER,
+    Role.CITY_ADMIN,
+)
+S = State
+STEPS: tuple[Step, ...] = (
+    Step((S.ENROLLED, S.RETURNED), S.SELF_ASSESSING, frozenset({COMMUNITY, TOWN})),
+    Step((S.SELF_ASSESSING,), S.SUBMITTED, frozenset({COMMUNITY}), (_self_assessment_complete,)),
+    Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN})),
+    Step((S.SUBMITTED, S.TOWN_REVIEWED), S.RETURNED, frozenset({TOWN, COUNTY}), (_needs_comment,)),
+    Step((S.TOWN_REVIEWED,), S.COUNTY_PRE_ACCEPTED, frozenset({COUNTY}), (_pre_acceptance_passed,)),
+    Step((S.COUNTY_PRE_ACCEPTED,), S.REPORTED, frozenset({COUNTY})),
+    Step(
+        (S.REPORTED, S.RECTIFYING),
+        S.STANDARD_UNIT,
+        frozenset({CITY}),
+        (_municipal_outcome(Outcome.STANDARD),),
+    ),
+    Step(
+        (S.REPORTED, S.RECTIFYING),
+        S.NOT_REACHED,
+        frozenset({CITY}),
+        (_municipal_outcome(Outcome.NOT_REACHED),),
+    ),
+    Step(
+        (S.REPORTED, S.RECTIFYING),
+        S.VETOED,
+        frozenset({CITY}),
+        (_municipal_outcome(Outcome.VETOED),),
+    ),
+    Step((S.NOT_REACHED, S.VETOED), S.RECTIFYING, frozenset({TOWN, COUNTY, CITY})),
+    Step((S.STANDARD_UNIT,), S.PROPOSED, frozenset({CITY}), (_advanced,)),
+    Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY})),
+    Step((S.PROPOSED,), S.STANDARD_UNIT, frozenset({CITY}), (_needs_comment,)),
+)
+
+
+def step_for(source: str, target: str) -> Step | None:
+    return next((s for s in STEPS if source in s.source and s.target == target), None)
+
+
+def targets_from(source: str) -> list[str]:
+    return [s.target for s in STEPS if source in s.source]
+
+
+def _may(actor: Any, step: Step, enrollment: Enrollment) -> bool:
+    if authz.is_super(actor):
+        return True
+    return any(
+        g.role in step.roles and enrollment.community.path.startswith(g.path)
+        for g in authz.grants(actor)
+    )
+
+
+@dataclass
+class Refusal:
+    community: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.community}: {self.reason}"
+
+
+class TransitionRefused(ApplicationError):
+    code = "transition_refused"
+
+    def __init__(self, refusals: list[Refusal]) -> None:
+        self.refusals = refusals
+        super().__init__("; ".join(str(r) for r in refusals))
+
+
+def transition_apply(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    enrollments: Iterable[Enrollment],
+    to: str,
+    comment: str = "",
+    via: str = "web",
+) -> int:
+    """Move every given enrollment to `to`, or none of them; return how many moved."""
+    if to not in State.values:
+        raise ApplicationError(_("Unknown state %s.") % to)
+    ctx = Context(campaign=campaign, comment=comment)
+    with transaction.atomic():
+        locked = list(
+            Enrollment.objects.select_for_update()
+            .filter(campaign=campaign, pk__in=[e.pk for e in enrollments])
+            .select_related("community")
+        )
+        refusals = []
+        for enrollment in locked:
+            name = enrollment.community.name
+            step = step_for(enrollment.status, to)
+            if step is None:
+                refusals.append(
+                    Refusal(
+                        name,
+                        _("cannot go from “%(source)s” to “%(target)s”")
+                        % {"source": State(enrollment.status).label, "target": State(to).label},
+                    )
+                )
+            elif not _may(actor, step, enrollment):
+                refusals.append(Refusal(name, _("your role may not make this step here")))
+            else:
+                refusals += [
+                    Refusal(name, reason)
+                    for guard in step.guards
+                    if (reason := guard(enrollment, ctx))
+                ]
+        if refusals:
+            raise TransitionRefused(refusals)
+        for enrollment in locked:
+            Transition.objects.create(
+                enrollment=enrollment,
+                from_status=enrollment.status,
+                to_status=to,
+                actor=actor if getattr(actor, "pk", None) else None,
+                comment=comment,
+            )
+            audit.record(
+                actor=actor,
+                via=via,
+                action="workflow.transition",
+                object_type="enrollment",
+                object_ref=f"{campaign.slug}/{enrollment.community.code}",
+                scope_path=enrollment.community.path,
+                summary=f"{enrollment.status} → {to}",
+                before={"status": enrollment.status},
+                after={"status": to, "comment": comment},
+            )
+        Enrollment.objects.filter(pk__in=[e.pk for e in locked]).update(status=to)
+    return len(locked)

@@ -1,0 +1,212 @@
+"""The workflow: every step by its roles only, guards that say why, batches all or nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from civicmark.assessments.models import Score, SelfScore, Transition, VetoFinding
+from civicmark.assessments.services import self_score_save
+from civicmark.assessments.workflow import STEPS, State, TransitionRefused, transition_apply
+from civicmark.campaigns.models import Enrollment
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+
+PERSONAS = [
+    "city_admin",
+    "county_officer",
+    "town_officer",
+    "community_staff",
+    "assessor",
+    "viewer",
+    "nobody",
+]
+
+
+def status(s, code):  # noqa: ANN001, ANN201
+    return Enrollment.objects.get(pk=s["enrollments"][code].pk).status
+
+
+def move(s, who, codes, to, comment=""):  # noqa: ANN001, ANN201
+    return transition_apply(
+        actor=who,
+        campaign=s["campaign"],
+        to=to,
+        comment=comment,
+        enrollments=[s["enrollments"][c] for c in codes],
+    )
+
+
+def self_assess(s, world, code="C111"):  # noqa: ANN001, ANN201
+    staff = world.users["community_staff"] if code == "C111" else world.users["other_staff"]
+    for item in s["items"].values():
+        self_score_save(
+            actor=staff,
+            enrollment=s["enrollments"][code],
+            item=item,
+            points=item.points,
+            explanation="自评",
+        )
+
+
+def pass_round(s, number, code, points=None):  # noqa: ANN001, ANN201
+    round_ = s["campaign"].rounds.get(number=number)
+    Score.objects.bulk_create(
+        Score(
+            round=round_,
+            enrollment=s["enrollments"][code],
+            item=i,
+            assessor=s["assessors"][0],
+            points=i.points if points is None else Decimal(points),
+            reason="r",
+        )
+        for i in s["items"].values()
+    )
+
+
+def test_a_community_goes_the_whole_way_to_commendation(scoring, world):
+    s, users = scoring, world.users
+    move(s, users["community_staff"], ["C111"], State.SELF_ASSESSING)
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, users["community_staff"], ["C111"], State.SUBMITTED)
+    assert "4" in refused.value.refusals[0].reason  # the items still to score
+    self_assess(s, world)
+    move(s, users["community_staff"], ["C111"], State.SUBMITTED)
+    with pytest.raises(ApplicationError):
+        self_score_save(
+            actor=users["community_staff"],
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A1"],
+            points=Decimal(1),
+        )
+    move(s, users["town_officer"], ["C111"], State.TOWN_REVIEWED)
+    with pytest.raises(TransitionRefused):
+        move(s, users["county_officer"], ["C111"], State.COUNTY_PRE_ACCEPTED)  # round 1 not scored
+    pass_round(s, 1, "C111")
+    move(s, users["county_officer"], ["C111"], State.COUNTY_PRE_ACCEPTED)
+    move(s, users["county_officer"], ["C111"], State.REPORTED)
+    pass_round(s, 2, "C111")
+    with pytest.raises(TransitionRefused):
+        move(s, users["city_admin"], ["C111"], State.NOT_REACHED)  # the result says otherwise
+    move(s, users["city_admin"], ["C111"], State.STANDARD_UNIT)
+    move(s, users["city_admin"], ["C111"], State.PROPOSED)
+    move(s, users["city_admin"], ["C111"], State.COMMENDED)
+    path = list(
+        Transition.objects.filter(enrollment=s["enrollments"]["C111"]).values_list(
+            "to_status", flat=True
+        )
+    )
+    assert path == [
+        "self_assessing",
+        "submitted",
+        "town_reviewed",
+        "county_pre_accepted",
+        "reported",
+        "standard_unit",
+        "proposed",
+        "commended",
+    ]
+    assert AuditEvent.objects.filter(action="workflow.transition").count() == 8
+
+
+def test_a_vetoed_community_rectifies_and_is_accepted_in_the_second_round(scoring, world):
+    s, users = scoring, world.users
+    Enrollment.objects.filter(pk=s["enrollments"]["C112"].pk).update(status=State.REPORTED)
+    pass_round(s, 2, "C112")
+    VetoFinding.objects.create(
+        round=s["campaign"].rounds.get(number=2),
+        enrollment=s["enrollments"]["C112"],
+        veto=s["standard"].vetoes.get(),
+        assessor=s["assessors"][0],
+        reason="重大问题",
+    )
+    move(s, users["city_admin"], ["C112"], State.VETOED)
+    move(s, users["town_officer"], ["C112"], State.RECTIFYING)
+    pass_round(s, 3, "C112")
+    move(s, users["city_admin"], ["C112"], State.STANDARD_UNIT)
+    assert status(s, "C112") == State.STANDARD_UNIT
+
+
+@pytest.mark.parametrize("step", STEPS, ids=[f"{'|'.join(s.source)}->{s.target}" for s in STEPS])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_step_is_refused_to_every_other_role(scoring, world, step, persona):
+    s = scoring
+    Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=step.source[0])
+    s["enrollments"]["C111"].refresh_from_db()
+    if persona in step.roles:
+        return  # allowed roles are walked through above
+    events = AuditEvent.objects.count()
+    with pytest.raises(TransitionRefused):
+        move(s, world.users[persona], ["C111"], step.target, comment="x")
+    assert status(s, "C111") == step.source[0] and AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("source", list(State.values))
+def test_every_illegal_transition_is_refused_with_a_reason(scoring, world, source):
+    s = scoring
+    legal = {st.target for st in STEPS if source in st.source}
+    Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=source)
+    s["enrollments"]["C111"].refresh_from_db()
+    for target in set(State.values) - legal:
+        with pytest.raises(TransitionRefused) as refused:
+            move(s, world.users["city_admin"], ["C111"], target)
+        assert refused.value.refusals[0].community == "Community 111"
+    assert status(s, "C111") == source and not Transition.objects.exists()
+
+
+def test_returning_needs_a_comment_and_the_town_acts_only_on_its_own(scoring, world):
+    s, town = scoring, world.users["town_officer"]
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.SUBMITTED)
+    with pytest.raises(TransitionRefused):
+        move(s, town, ["C111"], State.RETURNED)
+    move(s, town, ["C111"], State.RETURNED, comment="A1 台账不全")
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, town, ["C112", "C121"], State.TOWN_REVIEWED)  # C121 belongs to another town
+    assert [r.community for r in refused.value.refusals] == ["Community 121"]
+    assert status(s, "C112") == State.SUBMITTED  # the batch is all or nothing
+
+
+def test_only_the_communitys_staff_self_assess(scoring, world):
+    with pytest.raises(NotAllowed):
+        self_score_save(
+            actor=world.users["town_officer"],
+            enrollment=scoring["enrollments"]["C111"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+    with pytest.raises(NotAllowed):
+        self_score_save(
+            actor=world.users["other_staff"],
+            enrollment=scoring["enrollments"]["C111"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+    assert not SelfScore.objects.exists()
+
+
+def test_the_workflow_command_uses_the_same_checks(scoring, world):
+    out, err = StringIO(), StringIO()
+    call_command(
+        "workflow",
+        "c",
+        "--to",
+        "self_assessing",
+        "--communities",
+        "C111,C112",
+        "--user",
+        "town_officer",
+        stdout=out,
+    )
+    assert "moved 2" in out.getvalue()
+    with pytest.raises(CommandError, match="nothing changed"):
+        call_command(
+            "workflow", "c", "--to", "submitted", "--all", "--user", "town_officer", stderr=err
+        )
+    assert "Community 111" in err.getvalue()
+    with pytest.raises(CommandError):
+        call_command(
+            "workflow", "c", "--to", "submitted", "--communities", "NOPE", "--user", "town_officer"
+        )
