@@ -160,6 +160,23 @@ def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
         assert role in out.getvalue()
         assert User.objects.filter(roles__role=role).exists()
     assert "password: " in out.getvalue() and "http://127.0.0.1:8000/" in out.getvalue()
+    from civicmark.campaigns.models import Campaign
+    from civicmark.results.rounds import round_results
+
+    campaign = Campaign.objects.get(slug="anping-2026")
+    outcomes = sorted(str(r.outcome) for r in round_results(campaign.rounds.get(number=2)).values())
+    assert outcomes == ["incomplete"] * 2 + ["not_reached"] + ["standard_unit"] * 4 + ["vetoed"]
+    statuses = sorted(campaign.enrollments.values_list("status", flat=True))
+    assert statuses == [
+        "not_reached",
+        "proposed",
+        "self_assessing",
+        "self_assessing",
+        "standard_unit",
+        "standard_unit",
+        "standard_unit",
+        "vetoed",
+    ]
     before = _demo_state()
     call_command("demo", "--no-serve", stdout=StringIO())
     assert _demo_state() == before

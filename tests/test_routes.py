@@ -32,6 +32,7 @@ def _example(route: str) -> str:
         ("<uuid:file_id>", str(uuid.uuid4())),
         ("<slug:slug>", "x"),
         ("<slug:key>", "x"),
+        ("<int:number>", "2"),
         ("<str:code>", "x"),
         ("<str:fmt>", "csv"),
         ("<uidb64>", "MQ"),

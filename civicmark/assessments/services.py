@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments.models import Score, SelfScore
+from civicmark.assessments.models import Score, SelfScore, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -164,3 +164,40 @@ def self_score_save(
             summary=item.code,
             after={"points": str(points), "explanation": explanation.strip()},
         )
+
+
+def veto_finding_record(
+    *, actor: Any, round_: AcceptanceRound, enrollment: Enrollment, veto: Any, reason: str
+) -> VetoFinding:
+    """An assessor records that a one-vote veto condition of his department occurred."""
+    if (
+        enrollment.campaign_id != round_.campaign_id
+        or veto.standard_id != round_.campaign.standard_id
+    ):
+        raise ApplicationError(_("That veto or community is not part of this round."))
+    if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is finalised: its scores are locked."))
+    if not authz.can_score(actor, enrollment.community, veto.department_id):
+        raise NotAllowed(_("Only an assessor of the responsible department records this veto."))
+    if not reason.strip():
+        raise ApplicationError(_("Describe the finding that brings the veto."))
+    with transaction.atomic():
+        finding, created = VetoFinding.objects.get_or_create(
+            round=round_,
+            enrollment=enrollment,
+            veto=veto,
+            assessor=actor,
+            defaults={"reason": reason.strip()},
+        )
+        if not created:
+            raise ApplicationError(_("You have already recorded this veto for this community."))
+        audit.record(
+            actor=actor,
+            action="veto.recorded",
+            object_type="enrollment",
+            object_ref=f"{round_.campaign.slug}/{enrollment.community.code}",
+            scope_path=enrollment.community.path,
+            summary=veto.code,
+            after={"veto": veto.code, "reason": finding.reason, "round": round_.number},
+        )
+    return finding

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "civicmark.standards",
     "civicmark.campaigns",
     "civicmark.assessments",
+    "civicmark.results",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from civicmark.accounts import views as accounts
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
+from civicmark.results import views as results
 from civicmark.standards import views as standards
 
 urlpatterns = [
@@ -106,6 +107,11 @@ urlpatterns = [
         "campaigns/<slug:slug>/communities/<str:code>/",
         campaigns.community_checklist,
         name="community_checklist",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/communities/<str:code>/",
+        results.community_result,
+        name="community_result",
     ),
     path("campaigns/<slug:slug>/meetings/", campaigns.meeting_list, name="meeting_list"),
     path(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.services import users_import
 from civicmark.divisions import services
 from civicmark.divisions.imports import departments_import, divisions_import
@@ -74,6 +76,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _load_groups()
         _load_standard()
         _load_campaign()
+        _load_acceptance()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")
@@ -174,6 +177,147 @@ def _load_campaign() -> None:
         present={a.pk for a in on_site.attendance.all() if a.community.code != "990121001004"},
     )
     assert Meeting.objects.filter(campaign=campaign).count() == 2
+
+
+# Round 2 (the municipal acceptance in mid-July): what each community lost, and why.
+DEDUCTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "990121100001": {"H3": ("0.5", "市民学校教学记录不全")},
+    "990121100002": {
+        "C1": ("2", "用房面积二百六十平方米，不足三百"),
+        "D3": ("2", "缺少便民维修网点"),
+        "J1": ("2", "满意率百分之八十六"),
+        "G2": ("1", "两个老旧小区无物业服务"),
+        "E4": ("2", "居民安全感百分之七十六"),
+        "H2": ("1", "第二季度无文体活动记录"),
+        "B2": ("1", "公开栏未按季度更新"),
+        "C3": ("1.5", "流动人口数据两个月未更新"),
+        "F3": ("1", "抽查发现一户低保未动态调整"),
+    },
+    "990121100003": {
+        "B1": ("2", "全年只召开一次居民会议"),
+        "E3": ("2", "调解成功率百分之九十一"),
+        "F2": ("2", "一户零就业家庭未按期清零"),
+        "H2": ("1", "第三季度无活动记录"),
+        "J1": ("2", "满意率百分之八十四"),
+        "C1": ("2", "用房面积二百五十平方米"),
+        "D2": ("2", "为老服务台账不全"),
+    },
+    "990121100004": {
+        "C1": ("4", "用房面积一百八十平方米"),
+        "C2": ("2", "健身器材损坏未修复"),
+        "D1": ("2", "服务事项清单未公开"),
+        "E2": ("2", "巡逻记录缺失"),
+        "F1": ("1", "缺专职人员"),
+        "G1": ("2", "发现四处卫生死角"),
+        "H1": ("1.5", "无图书室"),
+        "J1": ("6", "满意率百分之六十八"),
+    },
+    "990121001001": {
+        "G2": ("1", "一个小区准物业服务未覆盖"),
+        "J1": ("2", "满意率百分之八十八"),
+        "E4": ("2", "居民安全感百分之七十八"),
+        "D3": ("2", "缺少家政服务网点"),
+        "A2": ("1", "缺一名社区专职工作人员"),
+        "I2": ("1", "两名流动人口信息不符"),
+        "G3": ("1", "发现一处违章搭建"),
+        "B2": ("1", "公开栏未按季度更新"),
+    },
+    "990121001002": {"E1": ("2", "民警驻勤不到位"), "J1": ("2", "满意率百分之八十五")},
+}
+VETOED = ("990121001002", "V2", "考核年度内辖区发生一起重大刑事案件")
+NOT_YET = {"990121001003", "990121001004"}  # still self-assessing: their work is late
+
+
+def _demo_assessors() -> dict[int, Any]:
+    """One assessor per city department (the demo prints only the family planning one)."""
+    User = get_user_model()
+    city = Division.objects.get(code="990100000000")
+    found = {}
+    for dept in Department.objects.filter(division=city):
+        user = User.objects.filter(roles__role="assessor", roles__department=dept).first()
+        if user is None:
+            user = User(username=f"assessor-{dept.code.lower()}", full_name=f"{dept.name}考核员")
+            user.set_unusable_password()
+            user.save()
+            RoleAssignment.objects.create(
+                user=user, role="assessor", division=city, department=dept
+            )
+        found[dept.pk] = user
+    return found
+
+
+def _load_acceptance() -> None:
+    """Self-assessments, the county pre-acceptance and the first municipal round, through the
+    same services and workflow as real use."""
+    from decimal import Decimal
+
+    from civicmark.assessments.models import SelfScore, Transition
+    from civicmark.assessments.services import score_save, veto_finding_record
+    from civicmark.assessments.workflow import State, transition_apply
+    from civicmark.campaigns.models import Campaign
+
+    campaign = Campaign.objects.get(slug=CAMPAIGN)
+    if Transition.objects.filter(enrollment__campaign=campaign).exists():
+        return
+    assessors = _demo_assessors()
+    items = list(campaign.standard.items.all())
+    enrollments = {e.community.code: e for e in campaign.enrollments.select_related("community")}
+    SelfScore.objects.bulk_create(
+        SelfScore(enrollment=e, item=i, points=i.points, explanation="对照标准逐项自查")
+        for e in enrollments.values()
+        for i in items
+    )
+
+    def move(codes: Any, to: str, comment: str = "") -> None:
+        transition_apply(
+            actor=None,
+            campaign=campaign,
+            enrollments=[enrollments[c] for c in codes],
+            to=to,
+            comment=comment,
+            via="demo",
+        )
+
+    def score_round(
+        number: int, codes: Any, deductions: dict[str, dict[str, tuple[str, str]]]
+    ) -> None:
+        round_ = campaign.rounds.get(number=number)
+        for code in codes:
+            lost = deductions.get(code, {})
+            for item in items:
+                minus, reason = lost.get(item.code, ("0", ""))
+                score_save(
+                    actor=assessors[item.department_id],
+                    round_=round_,
+                    enrollment=enrollments[code],
+                    item=item,
+                    points=item.points - Decimal(minus),
+                    reason=reason,
+                    via="demo",
+                )
+
+    move(enrollments, State.SELF_ASSESSING)
+    ready = [c for c in enrollments if c not in NOT_YET]
+    move(ready, State.SUBMITTED)
+    move(ready, State.TOWN_REVIEWED)
+    # The county pre-acceptance, scored by the same panel for the demo (panels come later).
+    score_round(1, ready, {c: dict(list(d.items())[:2]) for c, d in DEDUCTIONS.items()})
+    move(ready, State.COUNTY_PRE_ACCEPTED)
+    move(ready, State.REPORTED)
+    score_round(2, ready, DEDUCTIONS)
+    community, veto_code, finding = VETOED
+    veto = campaign.standard.vetoes.get(code=veto_code)
+    veto_finding_record(
+        actor=assessors[veto.department_id],
+        round_=campaign.rounds.get(number=2),
+        enrollment=enrollments[community],
+        veto=veto,
+        reason=finding,
+    )
+    move([c for c in ready if c not in (community, "990121100004")], State.STANDARD_UNIT)
+    move(["990121100004"], State.NOT_REACHED)
+    move([community], State.VETOED)
+    move(["990121100001"], State.PROPOSED, "全部项目基本满分，拟表彰为先进单位")
 
 
 def _load_groups() -> None:
