@@ -100,3 +100,55 @@ def test_the_results_command(scoring, tmp_path):
     assert (tmp_path / "r.xlsx").stat().st_size > 0
     with pytest.raises(CommandError):
         call_command("results", "c", "9")
+
+
+def _form(s, values):  # noqa: ANN001, ANN201
+    data = {}
+    for code, (points, reason) in values.items():
+        pk = s["items"][code].pk
+        data.update({f"i{pk}-points": points, f"i{pk}-reason": reason, f"i{pk}-version": ""})
+    return data
+
+
+def test_an_assessor_scores_his_items_on_the_page_all_or_nothing(scoring, world, client_for):
+    from civicmark.assessments.models import Score
+
+    client = client_for(scoring["assessors"][0])
+    url = reverse("score_community", args=["c", 2, "C111"])
+    page = client.get(url).content.decode()
+    assert "A1" in page and "B2" in page  # he holds both departments here
+    bad = client.post(url, _form(scoring, {"A1": ("28", ""), "B1": ("20", "")}))
+    assert bad.status_code == 200 and not Score.objects.exists()  # A1 lost points without a reason
+    ok = client.post(url, _form(scoring, {"A1": ("28", "台账不全"), "B1": ("20", "")}))
+    assert ok.status_code == 302
+    assert sorted(Score.objects.values_list("item__code", "points")) == [
+        ("A1", Decimal(28)),
+        ("B1", Decimal(20)),
+    ]
+    first, other = Score.objects.get(item__code="A1"), Score.objects.get(item__code="B1")
+    stale = _form(scoring, {"A1": ("27", "再看"), "B1": ("20", "")})
+    stale[f"i{first.item_id}-version"] = str(first.version)
+    stale[f"i{other.item_id}-version"] = str(other.version)
+    client.post(url, stale)
+    stale[f"i{first.item_id}-points"] = "26"
+    client.post(url, stale)  # the same version again: someone else's save came in between
+    assert Score.objects.get(pk=first.pk).points == 27
+
+
+@pytest.mark.parametrize(
+    "persona", ["city_admin", "county_officer", "town_officer", "community_staff", "viewer"]
+)
+def test_only_assessors_reach_the_scoring_pages(scoring, world, client_for, persona):
+    client = client_for(world.users[persona])
+    assert client.get(reverse("score_home", args=["c", 2])).status_code == 404
+    assert client.get(reverse("score_community", args=["c", 2, "C111"])).status_code == 404
+
+
+def test_an_assessor_cannot_open_a_community_where_he_lives(scoring, world, client_for):
+    assessor = scoring["assessors"][0]
+    assessor.home_division = world.d["C111"]
+    assessor.save()
+    assert (
+        client_for(assessor).get(reverse("score_community", args=["c", 2, "C111"])).status_code
+        == 404
+    )

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from civicmark.accounts import views as accounts
+from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
@@ -112,6 +113,16 @@ urlpatterns = [
         "campaigns/<slug:slug>/rounds/<int:number>/communities/<str:code>/",
         results.community_result,
         name="community_result",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/score/",
+        assessments.score_home,
+        name="score_home",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/",
+        assessments.score_community,
+        name="score_community",
     ),
     path("campaigns/<slug:slug>/meetings/", campaigns.meeting_list, name="meeting_list"),
     path(

@@ -1,0 +1,167 @@
+"""The assessor's scoring pages: his department's items, community by community."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.assessments.models import Score, SelfScore
+from civicmark.assessments.services import score_save
+from civicmark.core.errors import ApplicationError
+
+
+def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    return campaign, authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
+
+
+def _my_departments(user: Any) -> set[int]:
+    return {g.department_id for g in authz.grants(user) if g.role == "assessor" and g.department_id}
+
+
+@login_required
+def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The communities this assessor may score in this round, with his progress on each."""
+    campaign, round_ = _round_or_404(request, slug, number)
+    departments = _my_departments(request.user)
+    if not departments:
+        raise Http404
+    items = campaign.standard.items.filter(department_id__in=departments).count()
+    done = dict(
+        Score.objects.filter(round=round_, assessor_id=request.user.pk)
+        .values_list("enrollment")
+        .annotate(n=Count("id"))
+    )
+    rows = [
+        {
+            "enrollment": e,
+            "done": done.get(e.pk, 0),
+            "conflict": authz.has_conflict_of_interest(request.user, e.community),
+        }
+        for e in campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        )
+    ]
+    return render(
+        request,
+        "assessments/score_home.html",
+        {"campaign": campaign, "round": round_, "rows": rows, "items": items},
+    )
+
+
+def _parse(raw: str) -> Decimal | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ApplicationError(_("“%s” is not a number of points.") % raw) from None
+
+
+@login_required
+def score_community(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    """Score this assessor's items for one community; all rows are saved together or none."""
+    campaign, round_ = _round_or_404(request, slug, number)
+    enrollment = authz.get_visible_or_404(
+        campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        ),
+        request.user,
+        community__code=code,
+    )
+    items = list(
+        campaign.standard.items.filter(department_id__in=_my_departments(request.user))
+        .select_related("category")
+        .order_by("order")
+    )
+    if not items or not all(
+        authz.can_score(request.user, enrollment.community, i.department_id) for i in items
+    ):
+        raise Http404
+    mine = {
+        s.item_id: s
+        for s in Score.objects.filter(
+            round=round_, enrollment=enrollment, assessor_id=request.user.pk
+        )
+    }
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                for item in items:
+                    errors.update(_save_row(request, round_, enrollment, item, mine.get(item.pk)))
+                if errors:
+                    raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
+            return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
+    own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    rows = [
+        {
+            "item": i,
+            "score": mine.get(i.pk),
+            "self": own.get(i.pk),
+            "error": errors.get(i.pk),
+            "posted": request.POST if request.method == "POST" else None,
+        }
+        for i in items
+    ]
+    return render(
+        request,
+        "assessments/score_community.html",
+        {
+            "campaign": campaign,
+            "round": round_,
+            "community": enrollment.community,
+            "rows": rows,
+            "locked": round_.finalised_at is not None,
+        },
+    )
+
+
+def _save_row(
+    request: HttpRequest, round_: Any, enrollment: Any, item: Any, current: Score | None
+) -> dict[int, str]:
+    prefix = f"i{item.pk}"
+    na = request.POST.get(f"{prefix}-na") == "on"
+    raw = request.POST.get(f"{prefix}-points", "")
+    reason = request.POST.get(f"{prefix}-reason", "")
+    version = request.POST.get(f"{prefix}-version", "")
+    if not raw.strip() and not na and current is None:
+        return {}  # left blank: not scored yet
+    try:
+        points = None if na else _parse(raw)
+        unchanged = current is not None and (
+            current.points,
+            current.not_applicable,
+            current.reason,
+        ) == (points, na, reason.strip())
+        if unchanged and str(current.version) == version:  # type: ignore[union-attr]
+            return {}
+        score_save(
+            actor=request.user,
+            round_=round_,
+            enrollment=enrollment,
+            item=item,
+            points=points,
+            not_applicable=na,
+            reason=reason,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except ApplicationError as exc:
+        return {item.pk: exc.message}
+    return {}
