@@ -210,3 +210,53 @@ def test_the_workflow_command_uses_the_same_checks(scoring, world):
         call_command(
             "workflow", "c", "--to", "submitted", "--communities", "NOPE", "--user", "town_officer"
         )
+
+
+def test_the_county_reports_its_communities_from_the_page(scoring, world, client_for):
+    from django.urls import reverse
+
+    s = scoring
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.TOWN_REVIEWED)
+    for code in ("C111", "C112"):
+        pass_round(s, 1, code)
+    client = client_for(world.users["county_officer"])
+    url = reverse("communities", args=["c"])
+    ids = [str(s["enrollments"][c].pk) for c in ("C111", "C112", "C121")]
+    refused = client.post(
+        url, {"action": "move", "to": State.COUNTY_PRE_ACCEPTED, "enrollment": ids}
+    )
+    assert "Community 121" in refused.content.decode()  # no round-1 result: nothing moved
+    assert status(s, "C111") == State.TOWN_REVIEWED
+    client.post(url, {"action": "move", "to": State.COUNTY_PRE_ACCEPTED, "enrollment": ids[:2]})
+    client.post(url, {"action": "move", "to": State.REPORTED, "enrollment": ids[:2]})
+    assert (status(s, "C111"), status(s, "C112")) == (State.REPORTED, State.REPORTED)
+    city_page = client_for(world.users["city_admin"]).get(url).content.decode()
+    assert city_page.count('data-status="reported"') == 2
+    outsider = client_for(world.users["other_county_officer"])
+    outsider.post(url, {"action": "move", "to": State.STANDARD_UNIT, "enrollment": ids[:2]})
+    assert status(s, "C111") == State.REPORTED
+
+
+def test_a_round_is_finalised_when_complete_and_reopened_with_a_reason(scoring, world):
+    from civicmark.assessments.services import round_finalise, round_reopen, score_save
+
+    s = scoring
+    round_ = s["round"]
+    pass_round(s, 2, "C111")
+    with pytest.raises(NotAllowed):
+        round_finalise(actor=world.users["county_officer"], round_=round_)  # a municipal round
+    round_finalise(actor=world.users["city_admin"], round_=round_)
+    with pytest.raises(ApplicationError):
+        score_save(
+            actor=s["assessors"][1],
+            round_=round_,
+            enrollment=s["enrollments"]["C112"],
+            item=s["items"]["A1"],
+            points=Decimal(30),
+        )
+    with pytest.raises(ApplicationError):
+        round_reopen(actor=world.users["city_admin"], round_=round_, reason=" ")
+    round_reopen(
+        actor=world.users["city_admin"], round_=round_, reason="A1 分数录入错误，经领导小组同意更正"
+    )
+    assert AuditEvent.objects.filter(action="round.reopened").get().after["reason"].startswith("A1")

@@ -319,3 +319,15 @@ def can_score(user: Any, community: Division, department_id: int) -> bool:
         and community.path.startswith(g.path)
         for g in grants(user)
     )
+
+
+def can_lead_round(user: Any, round_: Any) -> bool:
+    """A county round is led by the county office; a municipal round by the municipal office."""
+    if is_super(user):
+        return True
+    role = Role.COUNTY_OFFICER if round_.level == Level.COUNTY else Role.CITY_ADMIN
+    path = round_.campaign.division.path
+    return any(
+        g.role == role and (path.startswith(g.path) or g.path.startswith(path))
+        for g in grants(user)
+    )

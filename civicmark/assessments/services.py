@@ -201,3 +201,62 @@ def veto_finding_record(
             after={"veto": veto.code, "reason": finding.reason, "round": round_.number},
         )
     return finding
+
+
+def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
+    """Sign off a round: only when every applicable item of every community it covers is scored."""
+    from django.utils import timezone
+
+    from civicmark.results.rounds import round_results
+    from civicmark.results.scoring import Outcome
+
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the round's lead office may finalise it."))
+    if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is already finalised."))
+    covered = set(Score.objects.filter(round=round_).values_list("enrollment", flat=True))
+    results = round_results(round_)
+    open_ = [
+        e.community.name
+        for e in round_.campaign.enrollments.select_related("community")
+        if e.pk in covered and results[e.pk].outcome == Outcome.INCOMPLETE
+    ]
+    if open_ or not covered:
+        raise ApplicationError(_("Items are still unscored for: %s.") % (", ".join(open_) or "—"))
+    with transaction.atomic():
+        round_.finalised_at = timezone.now()
+        round_.save(update_fields=["finalised_at"])
+        audit.record(
+            actor=actor,
+            action="round.finalised",
+            object_type="round",
+            object_ref=f"{round_.campaign.slug}/{round_.number}",
+            scope_path=round_.campaign.division.path,
+            summary=round_.name,
+            after={"communities": len(covered)},
+        )
+    return round_
+
+
+def round_reopen(*, actor: Any, round_: AcceptanceRound, reason: str) -> AcceptanceRound:
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the round's lead office may reopen it."))
+    if round_.finalised_at is None:
+        raise ApplicationError(_("The round is not finalised."))
+    if not reason.strip():
+        raise ApplicationError(_("Say why the round is reopened."))
+    with transaction.atomic():
+        before = {"finalised_at": round_.finalised_at.isoformat()}
+        round_.finalised_at = None
+        round_.save(update_fields=["finalised_at"])
+        audit.record(
+            actor=actor,
+            action="round.reopened",
+            object_type="round",
+            object_ref=f"{round_.campaign.slug}/{round_.number}",
+            scope_path=round_.campaign.division.path,
+            summary=reason.strip()[:255],
+            before=before,
+            after={"reason": reason.strip()},
+        )
+    return round_

@@ -165,3 +165,79 @@ def _save_row(
     except ApplicationError as exc:
         return {item.pk: exc.message}
     return {}
+
+
+@login_required
+def communities(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign's communities and where each stands; steps apply to many at once."""
+    from civicmark.assessments.services import round_finalise, round_reopen
+    from civicmark.assessments.workflow import (
+        State,
+        TransitionRefused,
+        targets_from,
+        transition_apply,
+    )
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    enrollments = list(
+        campaign.enrollments.select_related("community", "community__parent").filter(
+            community__in=authz.divisions_for_user(request.user)
+        )
+    )
+    refusals: list[Any] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "move":
+                chosen = [e for e in enrollments if str(e.pk) in request.POST.getlist("enrollment")]
+                if not chosen:
+                    raise ApplicationError(_("Tick the communities to move."))
+                moved = transition_apply(
+                    actor=request.user,
+                    campaign=campaign,
+                    enrollments=chosen,
+                    to=request.POST.get("to", ""),
+                    comment=request.POST.get("comment", ""),
+                )
+                messages.success(request, _("%d communities moved.") % moved)
+                return redirect("communities", slug=campaign.slug)
+            if action in ("finalise", "reopen"):
+                round_ = authz.get_visible_or_404(
+                    campaign.rounds.all(),
+                    request.user,
+                    number=int(request.POST.get("round", "0") or 0),
+                )
+                if action == "finalise":
+                    round_finalise(actor=request.user, round_=round_)
+                else:
+                    round_reopen(
+                        actor=request.user, round_=round_, reason=request.POST.get("reason", "")
+                    )
+                messages.success(request, _("Saved."))
+                return redirect("communities", slug=campaign.slug)
+        except TransitionRefused as refused:
+            refusals = refused.refusals
+            messages.error(
+                request, _("Nothing changed: %d communities cannot take that step.") % len(refusals)
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    targets = sorted(
+        {t for e in enrollments for t in targets_from(e.status)}, key=list(State.values).index
+    )
+    return render(
+        request,
+        "assessments/communities.html",
+        {
+            "campaign": campaign,
+            "rows": [{"e": e, "label": State(e.status).label} for e in enrollments],
+            "targets": [(t, State(t).label) for t in targets],
+            "refusals": refusals,
+            "rounds": [
+                {"round": r, "can_lead": authz.can_lead_round(request.user, r)}
+                for r in campaign.rounds.all()
+            ],
+        },
+    )

@@ -114,6 +114,7 @@ urlpatterns = [
         results.community_result,
         name="community_result",
     ),
+    path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
     path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/",
         assessments.score_home,
