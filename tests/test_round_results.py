@@ -114,6 +114,8 @@ def test_two_concurrent_saves_of_the_same_version_one_wins_one_is_told(world):
             outcomes.append("saved")
         except Conflict:
             outcomes.append("conflict")
+        except Exception as exc:  # anything else is a failure the assertion below will show
+            outcomes.append(repr(exc))
         finally:
             connections.close_all()
 

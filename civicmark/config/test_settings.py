@@ -10,3 +10,10 @@ from civicmark.config.settings import *  # noqa: E402,F403
 
 # Hashing is deliberately slow in production; tests create many passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared in-memory test database: shared-cache memory databases answer
+    # concurrent writers with "table is locked" at once instead of waiting the busy timeout, so
+    # only a file (in WAL mode, as in production) tests concurrency truthfully.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
