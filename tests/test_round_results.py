@@ -4,6 +4,7 @@ the reference rules on random data."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -237,3 +238,102 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
             expected.categories_below_minimum,
             expected.category_subtotals,
         ), (community, rule, entries)
+
+
+def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_rest(scoring, world):
+    from civicmark.assessments.models import Rectification
+    from civicmark.assessments.services import round_finalise
+
+    s = scoring
+    give = {"A1": 20, "A2": 30, "B1": 20, "B2": 12}  # 82
+    for code, points in give.items():
+        save(
+            s,
+            0,
+            "C111",
+            code,
+            points,
+            reason="" if points == s["items"][code].points else f"{code} 不足",
+        )
+    for code in ("A1", "A2", "B1", "B2"):
+        save(s, 0, "C112", code, s["items"][code].points)
+    round2 = s["round"]
+    round_finalise(actor=world.users["city_admin"], round_=round2)
+    tasks = Rectification.objects.filter(round=round2)
+    assert sorted(
+        tasks.values_list("enrollment__community__code", "item__code", "points_lost")
+    ) == [("C111", "A1", Decimal(10)), ("C111", "B2", Decimal(8))]
+    assert tasks.first().due_on == s["campaign"].rounds.get(number=3).opens_on - timedelta(days=1)
+    round3 = s["campaign"].rounds.get(number=3)
+    score_save(
+        actor=s["assessors"][1],
+        round_=round3,
+        enrollment=s["enrollments"]["C111"],
+        item=s["items"]["A1"],
+        points=Decimal(30),
+    )
+    results3 = round_results(round3)
+    assert results3[s["enrollments"]["C111"].pk].total == Decimal(
+        "92.00"
+    )  # A1 re-scored, the rest carried
+    assert results3[s["enrollments"]["C112"].pk].total == Decimal(
+        "100.00"
+    )  # nothing re-scored at all
+
+
+def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scoring, world):
+    from civicmark.assessments.services import veto_finding_record
+
+    s = scoring
+    for code in ("A1", "A2", "B1", "B2"):
+        save(s, 0, "C111", code, s["items"][code].points)
+    veto_finding_record(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        reason="问题",
+    )
+    round3 = s["campaign"].rounds.get(number=3)
+    assert round_results(round3)[s["enrollments"]["C111"].pk].outcome == "vetoed"
+    save_3 = score_save(
+        actor=s["assessors"][0],
+        round_=round3,
+        enrollment=s["enrollments"]["C111"],
+        item=s["items"]["A1"],
+        points=Decimal(30),
+    )
+    assert save_3.round == round3
+    assert round_results(round3)[s["enrollments"]["C111"].pk].outcome == "standard_unit"
+
+
+def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
+    scoring, world, client_for
+):
+    from django.urls import reverse
+
+    from civicmark.assessments.models import Rectification
+    from civicmark.assessments.services import round_finalise
+
+    s = scoring
+    for code, points in {"A1": 20, "A2": 30, "B1": 20, "B2": 20}.items():
+        save(s, 0, "C111", code, points, reason="台账缺失" if code == "A1" else "")
+    round_finalise(actor=world.users["city_admin"], round_=s["round"])
+    fix = Rectification.objects.get()
+    url = reverse("rectifications", args=["c"])
+    staff = client_for(world.users["community_staff"])
+    staff.post(url, {"id": str(fix.public_id), "status": "done", "note": ""})
+    assert Rectification.objects.get().status == "open"  # "done" needs a word on what was done
+    staff.post(url, {"id": str(fix.public_id), "status": "done", "note": "补齐十二个月台账"})
+    assert Rectification.objects.get().status == "done"
+    outsider = client_for(world.users["other_staff"])
+    assert (
+        outsider.post(url, {"id": str(fix.public_id), "status": "open", "note": "x"}).status_code
+        == 404
+    )
+    page = (
+        client_for(s["assessors"][0])
+        .get(reverse("score_community", args=["c", 3, "C111"]))
+        .content.decode()
+    )
+    assert "补齐十二个月台账" in page

@@ -102,3 +102,42 @@ class VetoFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.veto.code}: {self.reason[:40]}"
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Rectified")
+
+
+class Rectification(models.Model):
+    """What a finalised round found wanting: an item that lost points, or a veto finding."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.ForeignKey(
+        AcceptanceRound, on_delete=models.CASCADE, related_name="rectifications"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="rectifications"
+    )
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    veto = models.ForeignKey(
+        VetoItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    points_lost = points_field(_("points lost"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.OPEN,
+    )
+    note = models.TextField(_("what was done"), blank=True)
+
+    class Meta:
+        ordering = ["enrollment__community__path", "item__order"]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment.community} {self.item.code if self.item else self.veto}"

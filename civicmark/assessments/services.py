@@ -226,6 +226,7 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
     with transaction.atomic():
         round_.finalised_at = timezone.now()
         round_.save(update_fields=["finalised_at"])
+        created = _rectifications_for(round_, results, covered)
         audit.record(
             actor=actor,
             action="round.finalised",
@@ -233,9 +234,55 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
             object_ref=f"{round_.campaign.slug}/{round_.number}",
             scope_path=round_.campaign.division.path,
             summary=round_.name,
-            after={"communities": len(covered)},
+            after={"communities": len(covered), "rectifications": created},
         )
     return round_
+
+
+def _rectifications_for(round_: AcceptanceRound, results: dict[int, Any], covered: set[int]) -> int:
+    """Every item that lost points and every veto finding becomes a task to rectify before the
+    next round (reopening and finalising again does not duplicate them)."""
+    from datetime import timedelta
+
+    from civicmark.assessments.models import Rectification
+
+    following = round_.campaign.rounds.filter(number__gt=round_.number).order_by("number").first()
+    due = following.opens_on - timedelta(days=1) if following else None
+    items = {i.code: i for i in round_.campaign.standard.items.all()}
+    reasons: dict[tuple[int, int], str] = {}
+    for s in Score.objects.filter(round=round_).exclude(reason="").order_by("id"):
+        reasons.setdefault((s.enrollment_id, s.item_id), s.reason)
+    existing = set(
+        Rectification.objects.filter(round=round_).values_list("enrollment", "item", "veto")
+    )
+    new = []
+    for enrollment_id in covered:
+        for code, lost in results[enrollment_id].lost:
+            item = items[code]
+            if (enrollment_id, item.pk, None) not in existing:
+                new.append(
+                    Rectification(
+                        round=round_,
+                        enrollment_id=enrollment_id,
+                        item=item,
+                        points_lost=lost,
+                        reason=reasons.get((enrollment_id, item.pk), ""),
+                        due_on=due,
+                    )
+                )
+    for finding in VetoFinding.objects.filter(round=round_):
+        if (finding.enrollment_id, None, finding.veto_id) not in existing:
+            new.append(
+                Rectification(
+                    round=round_,
+                    enrollment_id=finding.enrollment_id,
+                    veto_id=finding.veto_id,
+                    reason=finding.reason,
+                    due_on=due,
+                )
+            )
+    Rectification.objects.bulk_create(new)
+    return len(new)
 
 
 def round_reopen(*, actor: Any, round_: AcceptanceRound, reason: str) -> AcceptanceRound:
@@ -260,3 +307,34 @@ def round_reopen(*, actor: Any, round_: AcceptanceRound, reason: str) -> Accepta
             after={"reason": reason.strip()},
         )
     return round_
+
+
+def rectification_update(*, actor: Any, rectification: Any, status: str, note: str) -> Any:
+    """The community reports what it fixed; the town (or anyone above) may do the same."""
+    from civicmark.assessments.models import RectificationStatus
+
+    community = rectification.enrollment.community
+    own_staff = any(
+        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
+    )
+    if not (own_staff or authz.can_change_division(actor, community)):
+        raise NotAllowed(_("You may not update this rectification."))
+    if status not in RectificationStatus.values:
+        raise ApplicationError(_("Unknown status %s.") % status)
+    if status == RectificationStatus.DONE and not note.strip():
+        raise ApplicationError(_("Say what was done to rectify it."))
+    with transaction.atomic():
+        before = {"status": rectification.status, "note": rectification.note}
+        rectification.status, rectification.note = status, note.strip()
+        rectification.save(update_fields=["status", "note"])
+        audit.record(
+            actor=actor,
+            action="rectification.updated",
+            object_type="enrollment",
+            object_ref=str(rectification.public_id),
+            scope_path=community.path,
+            summary=str(rectification),
+            before=before,
+            after={"status": status, "note": note.strip()},
+        )
+    return rectification

@@ -110,12 +110,21 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
             return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    from civicmark.assessments.models import Rectification
+
+    fixes = {
+        r.item_id: r
+        for r in Rectification.objects.filter(
+            enrollment=enrollment, round__number__lt=round_.number
+        )
+    }
     rows = [
         {
             "item": i,
             "score": mine.get(i.pk),
             "self": own.get(i.pk),
             "error": errors.get(i.pk),
+            "fix": fixes.get(i.pk),
             "posted": request.POST if request.method == "POST" else None,
         }
         for i in items
@@ -240,4 +249,50 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                 for r in campaign.rounds.all()
             ],
         },
+    )
+
+
+@login_required
+def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the finalised rounds found wanting, community by community, and what was done."""
+    from civicmark.assessments.models import Rectification, RectificationStatus
+    from civicmark.assessments.services import rectification_update
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    visible = Rectification.objects.filter(
+        round__campaign=campaign, enrollment__community__in=authz.divisions_for_user(request.user)
+    ).select_related("enrollment__community", "item", "veto", "round")
+    if request.method == "POST":
+        target = authz.get_visible_or_404(
+            visible, request.user, public_id=request.POST.get("id", "")
+        )
+        try:
+            rectification_update(
+                actor=request.user,
+                rectification=target,
+                status=request.POST.get("status", ""),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("Saved."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("rectifications", slug=campaign.slug)
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    rows = [
+        {
+            "r": r,
+            "overdue": r.status == RectificationStatus.OPEN
+            and r.due_on is not None
+            and r.due_on < today,
+        }
+        for r in visible
+    ]
+    return render(
+        request,
+        "assessments/rectifications.html",
+        {"campaign": campaign, "rows": rows, "statuses": RectificationStatus.choices},
     )

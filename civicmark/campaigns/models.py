@@ -173,6 +173,9 @@ class AcceptanceRound(models.Model):
     # How several assessors' points on one item combine: mean, median or minimum.
     combine_rule = models.CharField(_("combining rule"), max_length=16, default="mean")
     finalised_at = models.DateTimeField(null=True, blank=True)
+    # A second municipal round re-scores what was rectified; every other item keeps the score
+    # it had in this earlier round.
+    carries_from = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]

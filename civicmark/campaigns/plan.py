@@ -76,10 +76,11 @@ STEPS = (
     ),
 )
 
+# (number, name, level, opens, closes, carries scores over from round)
 ROUNDS = (
-    (1, _("County pre-acceptance"), "county", (7, 1), (7, 10)),
-    (2, _("Municipal acceptance, first round (mid-July)"), "city", (7, 13), (7, 20)),
-    (3, _("Municipal acceptance, second round (November)"), "city", (11, 10), (11, 20)),
+    (1, _("County pre-acceptance"), "county", (7, 1), (7, 10), None),
+    (2, _("Municipal acceptance, first round (mid-July)"), "city", (7, 13), (7, 20), None),
+    (3, _("Municipal acceptance, second round (November)"), "city", (11, 10), (11, 20), 2),
 )
 
 

@@ -86,8 +86,9 @@ def campaign_create(
                 level=level,
                 opens_on=on(year, start),
                 closes_on=on(year, end),
+                carries_from=carry,
             )
-            for n, label, level, start, end in ROUNDS
+            for n, label, level, start, end, carry in ROUNDS
         )
         audit.record(
             actor=actor,

@@ -115,6 +115,7 @@ urlpatterns = [
         name="community_result",
     ),
     path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
+    path("campaigns/<slug:slug>/rectification/", assessments.rectifications, name="rectifications"),
     path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/",
         assessments.score_home,

@@ -53,6 +53,34 @@ def combined_points(round_: AcceptanceRound) -> QuerySet[Any]:
     return qualifying.values("enrollment", "item").annotate(value=Avg("points", distinct=True))
 
 
+def _item_values(
+    round_: AcceptanceRound,
+) -> tuple[dict[tuple[int, int], Decimal], set[tuple[int, int]]]:
+    """(enrollment, item) -> combined points, and the (enrollment, item) pairs marked not applicable."""
+    values = {
+        # SQLite averages in floating point: read the value back to the 0.01 it is recorded at.
+        (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        for r in combined_points(round_)
+    }
+    scored = (
+        Score.objects.filter(round=round_)
+        .values("enrollment", "item")
+        .annotate(n=Count("id"), na=Count("id", filter=Q(not_applicable=True)))
+    )
+    return values, {(r["enrollment"], r["item"]) for r in scored if r["n"] == r["na"]}
+
+
+def _veto_counts(round_: AcceptanceRound) -> dict[int, int]:
+    return dict(
+        VetoFinding.objects.filter(round=round_)
+        .values("enrollment")
+        .annotate(n=Count("id"))
+        .values_list("enrollment", "n")
+    )
+
+
 def round_results(round_: AcceptanceRound) -> dict[int, Result]:
     """Every covered community's result in this round, keyed by enrollment id."""
     standard = round_.campaign.standard
@@ -69,25 +97,23 @@ def round_results(round_: AcceptanceRound) -> dict[int, Result]:
             "pk", "code", "category__code", "points"
         )
     )
-    values: dict[tuple[int, int], Decimal] = {
-        # SQLite averages in floating point: read the value back to the 0.01 it is recorded at.
-        (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
-            CENT, rounding=ROUND_HALF_UP
-        )
-        for r in combined_points(round_)
-    }
-    scored = (
-        Score.objects.filter(round=round_)
-        .values("enrollment", "item")
-        .annotate(n=Count("id"), na=Count("id", filter=Q(not_applicable=True)))
-    )
-    not_applicable = {(r["enrollment"], r["item"]) for r in scored if r["n"] == r["na"]}
-    vetoes = dict(
-        VetoFinding.objects.filter(round=round_)
-        .values("enrollment")
-        .annotate(n=Count("id"))
-        .values_list("enrollment", "n")
-    )
+    values, not_applicable = _item_values(round_)
+    earlier = None
+    if round_.carries_from:
+        # Items this round did not re-score keep what the earlier round gave them.
+        earlier = round_.campaign.rounds.filter(number=round_.carries_from).first()
+        if earlier is not None:
+            old_values, old_na = _item_values(earlier)
+            rescored = set(values) | not_applicable
+            values = {**{k: v for k, v in old_values.items() if k not in rescored}, **values}
+            not_applicable = not_applicable | {k for k in old_na if k not in rescored}
+    vetoes = _veto_counts(round_)
+    if round_.carries_from and earlier is not None:
+        # A community this round has not looked at yet keeps its earlier vetoes too; one it
+        # re-assessed stands on what this round's panel found.
+        assessed = set(Score.objects.filter(round=round_).values_list("enrollment", flat=True))
+        assessed |= set(vetoes)
+        vetoes |= {k: v for k, v in _veto_counts(earlier).items() if k not in assessed}
     results: dict[int, Result] = {}
     by_enrollment: dict[int, list[ItemInput]] = defaultdict(list)
     for enrollment_id in round_.campaign.enrollments.values_list("pk", flat=True):
