@@ -240,3 +240,23 @@ def test_an_export_drops_control_characters_instead_of_failing():
     buffer = io.BytesIO()
     divisions_export(user=None, target=buffer, fmt="xlsx")
     assert load_workbook(buffer).active["K5"].value == "badnote"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_text_that_looks_like_a_formula_stays_text(fmt):
+    run(GOOD)
+    Division.objects.filter(code="990121100001").update(name='=HYPERLINK("http://x")')
+    CommunityProfile.objects.update(note="+1 -2 @3")
+    buffer = io.BytesIO()
+    divisions_export(user=None, target=buffer, fmt=fmt)
+    if fmt == "csv":
+        assert "'=HYPERLINK" in buffer.getvalue().decode(
+            "utf-8-sig"
+        )  # a spreadsheet will not run it
+    else:
+        cell = load_workbook(io.BytesIO(buffer.getvalue()))["divisions"]["B5"]
+        assert cell.data_type == "s"
+    before = state()
+    assert not divisions_import(actor=None, data=buffer.getvalue(), filename=f"x.{fmt}").changed
+    assert state() == before

@@ -68,7 +68,8 @@ def _raw_rows(data: bytes, filename: str, sheet: str | None) -> tuple[str | None
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         text = _decode_csv(data)
-        return None, [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text))]
+        rows = csv.reader(io.StringIO(text))
+        return None, [[csv_unquote(_cell_text(c)) for c in row] for row in rows]
     if suffix in (".xlsx", ".xlsm"):
         sheets = read_workbook(data)
         if sheet is not None and sheet not in sheets:
@@ -198,7 +199,7 @@ def write_table(
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows(["" if v is None else csv_safe(v) for v in row] for row in rows)
         payload = ("\ufeff" + text.getvalue()).encode("utf-8")
         if isinstance(path_or_file, str | Path):
             Path(path_or_file).write_bytes(payload)
@@ -218,7 +219,7 @@ def write_table(
             "" if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
             for v in row
         ]
-        ws.append(values)
+        append_row(ws, values)
         for i, v in enumerate(values):
             widths[i] = min(
                 60, max(widths[i], len(str(v)) * (2 if not str(v).isascii() else 1) + 2)
@@ -227,6 +228,39 @@ def write_table(
     for i, width in enumerate(widths):
         ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = width
     book.save(path_or_file)
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def append_row(ws: Any, values: Sequence[Any]) -> None:
+    """Append a row in which text is always text: a name such as "=1+1" must never become a
+    formula (it would be lost on reading back, and formulas in exports are an attack vector)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+def csv_safe(value: Any) -> Any:
+    """Quote text that a spreadsheet would run as a formula when it opens the CSV."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def csv_unquote(text: str) -> str:
+    if text.startswith("'") and text[1:2] in FORMULA_START and not _is_number(text[1:]):
+        return text[1:]
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
 
 
 def format_for(filename: str) -> str:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.core.errors import ImportRefused, PlaceError
-from civicmark.core.tabular import Column, read_workbook, table_from_rows
+from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
 from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData
 
 KEYS = {  # sheet `standard`: key -> Chinese alias
@@ -257,7 +257,7 @@ def write_xlsx(data: StandardData, *, chinese: bool = False) -> bytes:
         ws = book.create_sheet(SHEETS_ZH[key] if chinese else key)
         ws.append(header)
         for row in rows:
-            ws.append(row)
+            append_row(ws, row)
         ws.freeze_panes = "A2"
         for i, width in enumerate(widths):
             ws.column_dimensions[chr(65 + i)].width = width
