@@ -53,10 +53,19 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             community__in=authz.divisions_for_user(request.user)
         )
     ]
+    from civicmark.divisions.models import Department
+
+    my_departments = Department.objects.filter(pk__in=departments)
     return render(
         request,
         "assessments/score_home.html",
-        {"campaign": campaign, "round": round_, "rows": rows, "items": items},
+        {
+            "campaign": campaign,
+            "round": round_,
+            "rows": rows,
+            "items": items,
+            "departments": my_departments,
+        },
     )
 
 
@@ -296,3 +305,56 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         "assessments/rectifications.html",
         {"campaign": campaign, "rows": rows, "statuses": RectificationStatus.choices},
     )
+
+
+@login_required
+def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """GET: the offline sheet of one of my departments; POST: upload a filled-in sheet."""
+    from civicmark.assessments.sheets import export_sheet, import_sheet
+    from civicmark.core.errors import ImportRefused
+    from civicmark.divisions.models import Department
+
+    campaign, round_ = _round_or_404(request, slug, number)
+    departments = _my_departments(request.user)
+    if not departments:
+        raise Http404
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError(_("Choose the filled-in score sheet."))
+            result = import_sheet(actor=request.user, data=upload.read())
+        except ImportRefused as refused:
+            return render(
+                request,
+                "core/import.html",
+                {
+                    "errors": refused.errors,
+                    "title": _("Upload a score sheet"),
+                    "columns": "",
+                    "back": "home",
+                    "form": None,
+                },
+                status=422,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Sheet imported: %(s)d scores saved, %(u)d unchanged, %(v)d vetoes.")
+                % {"s": result.saved, "u": result.unchanged, "v": result.vetoes},
+            )
+        return redirect("score_home", slug=campaign.slug, number=round_.number)
+    department = authz.get_visible_or_404(
+        Department.objects.filter(pk__in=departments),
+        request.user,
+        code=request.GET.get("department", ""),
+    )
+    response = HttpResponse(
+        export_sheet(round_=round_, department=department),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"{campaign.slug}-round{round_.number}-{department.code}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

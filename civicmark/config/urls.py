@@ -115,6 +115,11 @@ urlpatterns = [
         name="community_result",
     ),
     path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/sheet/",
+        assessments.score_sheet,
+        name="score_sheet",
+    ),
     path("campaigns/<slug:slug>/rectification/", assessments.rectifications, name="rectifications"),
     path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/",

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from civicmark.assessments.sheets import export_sheet
+from civicmark.campaigns.models import Campaign
+from civicmark.core.commands import CivicCommand
+from civicmark.divisions.models import Department, Division
+
+
+class Command(CivicCommand):
+    help = (
+        "Write the offline score sheet of one round and one department (optionally one community)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("campaign")
+        parser.add_argument("round", type=int)
+        parser.add_argument("file")
+        parser.add_argument("--department", required=True)
+        parser.add_argument("--community", help="only this community's rows")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        campaign = Campaign.objects.filter(slug=options["campaign"]).first()
+        round_ = campaign.rounds.filter(number=options["round"]).first() if campaign else None
+        department = Department.objects.filter(code=options["department"]).first()
+        if round_ is None or department is None:
+            raise CommandError("Unknown campaign, round or department.")
+        community = None
+        if options["community"]:
+            community = Division.objects.filter(code=options["community"]).first()
+            if community is None:
+                raise CommandError(f"Unknown community {options['community']}.")
+        Path(options["file"]).write_bytes(
+            export_sheet(round_=round_, department=department, community=community)
+        )
+        self.stdout.write(f"wrote {options['file']}")
