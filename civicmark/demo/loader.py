@@ -8,8 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from civicmark.accounts.models import RoleAssignment
-from civicmark.accounts.services import users_import
+from civicmark.accounts.services import person_create, users_import
 from civicmark.divisions import services
 from civicmark.divisions.imports import departments_import, divisions_import
 from civicmark.divisions.models import CommunityProfile, Department, Division, WorkingGroup
@@ -236,11 +235,15 @@ def _demo_assessors() -> dict[int, Any]:
     for dept in Department.objects.filter(division=city):
         user = User.objects.filter(roles__role="assessor", roles__department=dept).first()
         if user is None:
-            user = User(username=f"assessor-{dept.code.lower()}", full_name=f"{dept.name}考核员")
-            user.set_unusable_password()
-            user.save()
-            RoleAssignment.objects.create(
-                user=user, role="assessor", division=city, department=dept
+            # Through the same service as real people: no usable password, audited.
+            user = person_create(
+                actor=None,
+                username=f"assessor-{dept.code.lower()}",
+                full_name=f"{dept.name}考核员",
+                role="assessor",
+                division=city,
+                department=dept,
+                via="demo",
             )
         found[dept.pk] = user
     return found
