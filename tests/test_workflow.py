@@ -260,3 +260,45 @@ def test_a_round_is_finalised_when_complete_and_reopened_with_a_reason(scoring, 
         actor=world.users["city_admin"], round_=round_, reason="A1 分数录入错误，经领导小组同意更正"
     )
     assert AuditEvent.objects.filter(action="round.reopened").get().after["reason"].startswith("A1")
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def test_community_staff_self_assess_and_attach_evidence_on_the_page(scoring, world, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from civicmark.assessments.models import Evidence
+
+    s = scoring
+    url = reverse("self_assessment", args=["c"]) + "?community=C111"
+    staff = client_for(world.users["community_staff"])
+    assert "A1" in staff.get(url).content.decode()
+    post_url = reverse("self_assessment", args=["c"])
+    staff.post(
+        post_url,
+        {"community": "C111", "item": s["items"]["A1"].pk, "points": "28", "explanation": "自查"},
+    )
+    assert SelfScore.objects.get().points == 28
+    staff.post(
+        post_url,
+        {
+            "community": "C111",
+            "action": "evidence",
+            "items": [s["items"]["A1"].pk, s["items"]["B1"].pk],
+            "file": SimpleUploadedFile("台账.pdf", PDF),
+        },
+    )
+    evidence = Evidence.objects.get()
+    assert sorted(evidence.items.values_list("code", flat=True)) == ["A1", "B1"]
+    file_url = reverse("evidence_file", args=["c", evidence.public_id])
+    assert (
+        client_for(s["assessors"][0]).get(file_url).status_code == 200
+    )  # the city's assessor sees it
+    assert client_for(world.users["other_staff"]).get(file_url).status_code == 404
+    town = client_for(world.users["town_officer"])
+    town.post(post_url, {"community": "C111", "item": s["items"]["A2"].pk, "points": "30"})
+    assert SelfScore.objects.count() == 1  # the town reviews; it does not score for the community
+    page = town.get(url).content.decode()
+    assert "A2" in page and "台账.pdf" in page

@@ -30,6 +30,27 @@ class SelfScore(models.Model):
         return f"{self.item.code}: {self.points}"
 
 
+class Evidence(models.Model):
+    """A document the community offers as proof; one document may serve several items."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="evidence")
+    items = models.ManyToManyField(Item, related_name="+")
+    path = models.CharField(max_length=255)  # under MEDIA_ROOT, a generated name
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Transition(models.Model):
     """One step of an enrollment through the workflow: who, when, from, to, why."""
 

@@ -338,3 +338,39 @@ def rectification_update(*, actor: Any, rectification: Any, status: str, note: s
             after={"status": status, "note": note.strip()},
         )
     return rectification
+
+
+def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], upload: Any) -> Any:
+    """Store one document for the given items of the community's self-assessment."""
+    from civicmark.assessments.models import Evidence
+    from civicmark.core.files import store_upload
+
+    community = enrollment.community
+    if not any(
+        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
+    ):
+        raise NotAllowed(_("Only the community's own staff add its evidence."))
+    if not items or any(i.standard_id != enrollment.campaign.standard_id for i in items):
+        raise ApplicationError(_("Choose the items this document proves."))
+    stored = store_upload(upload, folder=f"evidence/{enrollment.campaign.slug}/{community.code}")
+    with transaction.atomic():
+        evidence = Evidence.objects.create(
+            enrollment=enrollment,
+            path=stored.path,
+            name=stored.name,
+            size=stored.size,
+            sha256=stored.sha256,
+            content_type=stored.content_type,
+            uploaded_by=actor,
+        )
+        evidence.items.set(items)
+        audit.record(
+            actor=actor,
+            action="evidence.added",
+            object_type="enrollment",
+            object_ref=f"{enrollment.campaign.slug}/{community.code}",
+            scope_path=community.path,
+            summary=stored.name,
+            after={"sha256": stored.sha256, "items": [i.code for i in items]},
+        )
+    return evidence

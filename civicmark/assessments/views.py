@@ -358,3 +358,95 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     name = f"{campaign.slug}-round{round_.number}-{department.code}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The community scores itself item by item, attaches evidence, sees what is missing."""
+    from civicmark.assessments.models import Evidence
+    from civicmark.assessments.services import evidence_attach, self_score_save
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    code = request.GET.get("community") or request.POST.get("community", "")
+    enrollment = authz.get_visible_or_404(
+        campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        ),
+        request.user,
+        community__code=code,
+    )
+    items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "evidence":
+                chosen = [i for i in items if str(i.pk) in request.POST.getlist("items")]
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise ApplicationError(_("Choose a file to attach."))
+                evidence_attach(
+                    actor=request.user, enrollment=enrollment, items=chosen, upload=upload
+                )
+                messages.success(request, _("File attached."))
+            else:
+                item = authz.get_visible_or_404(
+                    campaign.standard.items.all(),
+                    request.user,
+                    pk=int(request.POST.get("item", "0") or 0),
+                )
+                self_score_save(
+                    actor=request.user,
+                    enrollment=enrollment,
+                    item=item,
+                    points=_parse(request.POST.get("points", "")) or Decimal(0),
+                    explanation=request.POST.get("explanation", ""),
+                )
+                messages.success(request, _("Saved."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"{request.path}?community={enrollment.community.code}")
+    own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    files: dict[int, list[Any]] = {}
+    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
+        for item in evidence.items.all():
+            files.setdefault(item.pk, []).append(evidence)
+    rows = [{"item": i, "self": own.get(i.pk), "files": files.get(i.pk, [])} for i in items]
+    return render(
+        request,
+        "assessments/self_assessment.html",
+        {
+            "campaign": campaign,
+            "enrollment": enrollment,
+            "rows": rows,
+            "missing_scores": [r["item"].code for r in rows if not r["self"]],
+            "missing_evidence": [
+                r["item"].code for r in rows if r["item"].evidence and not r["files"]
+            ],
+            "can_edit": any(
+                g.role == "community_staff" and g.path == enrollment.community.path
+                for g in authz.grants(request.user)
+            )
+            and enrollment.status in ("enrolled", "self_assessing", "returned"),
+        },
+    )
+
+
+@login_required
+def evidence_file(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """Evidence goes out only to those who may see the community, and only as an attachment."""
+    from civicmark.assessments.models import Evidence
+    from civicmark.core.files import download
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    evidence = authz.get_visible_or_404(
+        Evidence.objects.filter(
+            enrollment__campaign=campaign,
+            enrollment__community__in=authz.divisions_for_user(request.user),
+        ),
+        request.user,
+        public_id=public_id,
+    )
+    return download(evidence.path, evidence.name, evidence.content_type)  # type: ignore[return-value]

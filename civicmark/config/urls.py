@@ -116,6 +116,16 @@ urlpatterns = [
     ),
     path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
     path(
+        "campaigns/<slug:slug>/self-assessment/",
+        assessments.self_assessment,
+        name="self_assessment",
+    ),
+    path(
+        "campaigns/<slug:slug>/evidence/<uuid:public_id>/",
+        assessments.evidence_file,
+        name="evidence_file",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/sheet/",
         assessments.score_sheet,
         name="score_sheet",
