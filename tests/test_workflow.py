@@ -302,3 +302,7 @@ def test_community_staff_self_assess_and_attach_evidence_on_the_page(scoring, wo
     assert SelfScore.objects.count() == 1  # the town reviews; it does not score for the community
     page = town.get(url).content.decode()
     assert "A2" in page and "台账.pdf" in page
+    scoring_page = client_for(s["assessors"][0]).get(
+        reverse("score_community", args=["c", 2, "C111"])
+    )
+    assert "台账.pdf" in scoring_page.content.decode()  # the evidence sits beside the item

@@ -119,8 +119,12 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
             return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
-    from civicmark.assessments.models import Rectification
+    from civicmark.assessments.models import Evidence, Rectification
 
+    files: dict[int, list[Any]] = {}
+    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
+        for linked in evidence.items.all():
+            files.setdefault(linked.pk, []).append(evidence)
     fixes = {
         r.item_id: r
         for r in Rectification.objects.filter(
@@ -134,6 +138,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "self": own.get(i.pk),
             "error": errors.get(i.pk),
             "fix": fixes.get(i.pk),
+            "files": files.get(i.pk, []),
             "posted": request.POST if request.method == "POST" else None,
         }
         for i in items
