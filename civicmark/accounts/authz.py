@@ -64,6 +64,16 @@ def is_super(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
 
 
+def is_community_staff(user: Any, community: Division) -> bool:
+    """The community's own neighbourhood committee staff (no one above counts as such)."""
+    return any(g.role == Role.COMMUNITY_STAFF and g.path == community.path for g in grants(user))
+
+
+def assessor_departments(user: Any) -> set[int]:
+    """The departments a person assesses for."""
+    return {g.department_id for g in grants(user) if g.role == Role.ASSESSOR and g.department_id}
+
+
 def roles_of(user: Any) -> set[str]:
     return {g.role for g in grants(user)}
 
@@ -173,7 +183,7 @@ def can_edit_profile(user: Any, community: Division) -> bool:
         return False
     if can_change_division(user, community):
         return True
-    return any(g.role == Role.COMMUNITY_STAFF and g.path == community.path for g in grants(user))
+    return is_community_staff(user, community)
 
 
 def can_manage_departments(user: Any, division: Division) -> bool:
@@ -291,9 +301,7 @@ def can_update_task(user: Any, task: Any) -> bool:
     """The unit that owns a task reports on it, and so does any manager above it."""
     if is_super(user) or _within(task.division.path, manage_paths(user)):
         return True
-    return any(
-        g.role == Role.COMMUNITY_STAFF and g.path == task.division.path for g in grants(user)
-    )
+    return is_community_staff(user, task.division)
 
 
 # --- Scoring -------------------------------------------------------------------------------

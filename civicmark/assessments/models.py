@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core.models import StoredFileRecord
 from civicmark.standards.models import Item, VetoItem, points_field
 
 
@@ -30,25 +31,11 @@ class SelfScore(models.Model):
         return f"{self.item.code}: {self.points}"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFileRecord):
     """A document the community offers as proof; one document may serve several items."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="evidence")
     items = models.ManyToManyField(Item, related_name="+")
-    path = models.CharField(max_length=255)  # under MEDIA_ROOT, a generated name
-    name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    content_type = models.CharField(max_length=100)
-    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["uploaded_at"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Transition(models.Model):

@@ -131,10 +131,7 @@ def self_score_save(
 ) -> None:
     """The community scores itself, item by item, until it submits."""
     community = enrollment.community
-    is_staff = any(
-        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
-    )
-    if not (is_staff or authz.is_super(actor)):
+    if not (authz.is_community_staff(actor, community) or authz.is_super(actor)):
         raise NotAllowed(_("Only the community's own staff score its self-assessment."))
     if item.standard_id != enrollment.campaign.standard_id:
         raise ApplicationError(_("That item is not in this campaign's standard."))
@@ -314,10 +311,9 @@ def rectification_update(*, actor: Any, rectification: Any, status: str, note: s
     from civicmark.assessments.models import RectificationStatus
 
     community = rectification.enrollment.community
-    own_staff = any(
-        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
-    )
-    if not (own_staff or authz.can_change_division(actor, community)):
+    if not (
+        authz.is_community_staff(actor, community) or authz.can_change_division(actor, community)
+    ):
         raise NotAllowed(_("You may not update this rectification."))
     if status not in RectificationStatus.values:
         raise ApplicationError(_("Unknown status %s.") % status)
@@ -346,9 +342,7 @@ def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], up
     from civicmark.core.files import store_upload
 
     community = enrollment.community
-    if not any(
-        g.role == "community_staff" and g.path == community.path for g in authz.grants(actor)
-    ):
+    if not authz.is_community_staff(actor, community):
         raise NotAllowed(_("Only the community's own staff add its evidence."))
     if not items or any(i.standard_id != enrollment.campaign.standard_id for i in items):
         raise ApplicationError(_("Choose the items this document proves."))
@@ -356,12 +350,8 @@ def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], up
     with transaction.atomic():
         evidence = Evidence.objects.create(
             enrollment=enrollment,
-            path=stored.path,
-            name=stored.name,
-            size=stored.size,
-            sha256=stored.sha256,
-            content_type=stored.content_type,
             uploaded_by=actor,
+            **stored.fields(),
         )
         evidence.items.set(items)
         audit.record(

@@ -26,15 +26,11 @@ def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
     return campaign, authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
 
 
-def _my_departments(user: Any) -> set[int]:
-    return {g.department_id for g in authz.grants(user) if g.role == "assessor" and g.department_id}
-
-
 @login_required
 def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The communities this assessor may score in this round, with his progress on each."""
     campaign, round_ = _round_or_404(request, slug, number)
-    departments = _my_departments(request.user)
+    departments = authz.assessor_departments(request.user)
     if not departments:
         raise Http404
     items = campaign.standard.items.filter(department_id__in=departments).count()
@@ -69,6 +65,17 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     )
 
 
+def _evidence_by_item(enrollment: Any) -> dict[int, list[Any]]:
+    """The community's documents, listed under every item each one proves (two queries)."""
+    from civicmark.assessments.models import Evidence
+
+    files: dict[int, list[Any]] = {}
+    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
+        for item in evidence.items.all():
+            files.setdefault(item.pk, []).append(evidence)
+    return files
+
+
 def _parse(raw: str) -> Decimal | None:
     raw = raw.strip()
     if not raw:
@@ -91,7 +98,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         community__code=code,
     )
     items = list(
-        campaign.standard.items.filter(department_id__in=_my_departments(request.user))
+        campaign.standard.items.filter(department_id__in=authz.assessor_departments(request.user))
         .select_related("category")
         .order_by("order")
     )
@@ -119,12 +126,9 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
             return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
-    from civicmark.assessments.models import Evidence, Rectification
+    from civicmark.assessments.models import Rectification
 
-    files: dict[int, list[Any]] = {}
-    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
-        for linked in evidence.items.all():
-            files.setdefault(linked.pk, []).append(evidence)
+    files = _evidence_by_item(enrollment)
     fixes = {
         r.item_id: r
         for r in Rectification.objects.filter(
@@ -320,7 +324,7 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from civicmark.divisions.models import Department
 
     campaign, round_ = _round_or_404(request, slug, number)
-    departments = _my_departments(request.user)
+    departments = authz.assessor_departments(request.user)
     if not departments:
         raise Http404
     if request.method == "POST":
@@ -368,7 +372,6 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @login_required
 def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     """The community scores itself item by item, attaches evidence, sees what is missing."""
-    from civicmark.assessments.models import Evidence
     from civicmark.assessments.services import evidence_attach, self_score_save
 
     campaign = authz.get_visible_or_404(
@@ -412,10 +415,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect(f"{request.path}?community={enrollment.community.code}")
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
-    files: dict[int, list[Any]] = {}
-    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
-        for item in evidence.items.all():
-            files.setdefault(item.pk, []).append(evidence)
+    files = _evidence_by_item(enrollment)
     rows = [{"item": i, "self": own.get(i.pk), "files": files.get(i.pk, [])} for i in items]
     return render(
         request,
@@ -428,10 +428,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             "missing_evidence": [
                 r["item"].code for r in rows if r["item"].evidence and not r["files"]
             ],
-            "can_edit": any(
-                g.role == "community_staff" and g.path == enrollment.community.path
-                for g in authz.grants(request.user)
-            )
+            "can_edit": authz.is_community_staff(request.user, enrollment.community)
             and enrollment.status in ("enrolled", "self_assessing", "returned"),
         },
     )

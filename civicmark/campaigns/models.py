@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
+from civicmark.core.models import StoredFileRecord
 from civicmark.divisions.models import Division, WorkingGroup
 from civicmark.standards.models import Standard
 
@@ -187,19 +188,5 @@ class AcceptanceRound(models.Model):
         return self.name
 
 
-class TaskAttachment(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class TaskAttachment(StoredFileRecord):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
-    path = models.CharField(max_length=255)  # under MEDIA_ROOT, a generated name
-    name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    content_type = models.CharField(max_length=100)
-    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["uploaded_at"]
-
-    def __str__(self) -> str:
-        return self.name

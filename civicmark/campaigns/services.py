@@ -210,12 +210,8 @@ def task_attach(*, actor: Any, task: Task, upload: Any) -> TaskAttachment:
     with transaction.atomic():
         attachment = TaskAttachment.objects.create(
             task=task,
-            path=stored.path,
-            name=stored.name,
-            size=stored.size,
-            sha256=stored.sha256,
-            content_type=stored.content_type,
             uploaded_by=actor if getattr(actor, "pk", None) else None,
+            **stored.fields(),
         )
         audit.record(
             actor=actor,

@@ -135,7 +135,7 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "communities": selectors.progress_by_community(request.user, campaign, today),
             "week": selectors.due_this_week(request.user, campaign, today),
             "rounds": campaign.rounds.all(),
-            "is_assessor": any(g.role == "assessor" for g in authz.grants(request.user)),
+            "is_assessor": bool(authz.assessor_departments(request.user)),
             "groups": campaign.working_groups.filter(
                 pk__in=authz.working_groups_for_user(request.user)
             ).select_related("division"),

@@ -46,6 +46,16 @@ class StoredFile:
     sha256: str
     content_type: str
 
+    def fields(self) -> dict[str, object]:
+        """The columns of a StoredFileRecord."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+            "content_type": self.content_type,
+        }
+
 
 def sniff(head: bytes, data: bytes) -> str | None:
     """The kind of file the bytes really are, whatever its name says."""

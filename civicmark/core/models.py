@@ -10,6 +10,29 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class StoredFileRecord(models.Model):
+    """What is kept of an uploaded file: a generated path under MEDIA_ROOT (never the user's file
+    name), the name to show, size, SHA-256, the type read from its content, who and when."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    path = models.CharField(max_length=255)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("Audit events are append-only.")
