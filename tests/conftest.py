@@ -41,6 +41,10 @@ def scoring(world):  # noqa: ANN001, ANN201
         actor=None, slug="c", name="c", year=2026, division=world.d["C"], standard=standard
     )
     round_ = campaign.rounds.get(number=2)
+    # Set-up: the first two rounds cover every community whatever its workflow state (the
+    # defaults, which follow the workflow, have their own tests).
+    for r in campaign.rounds.filter(number__in=(1, 2)):
+        r.covers.set(campaign.enrollments.all())
     assessors = []
     for n in range(3):
         user = person(f"fp{n}", "assessor", world.d["C"], department=world.dept["FP"])

@@ -36,6 +36,23 @@ def save(s, who, community, code, points, **kw):  # noqa: ANN001, ANN201
     )
 
 
+def cover(s, world, round_, codes):  # noqa: ANN001, ANN201
+    """The city's lead narrows a round to the given communities, through the service."""
+    from civicmark.assessments.services import round_configure
+
+    return round_configure(
+        actor=world.users["city_admin"],
+        round_=round_,
+        opens_on=round_.opens_on,
+        closes_on=round_.closes_on,
+        combine_rule=round_.combine_rule,
+        rescore=round_.rescore,
+        lead=None,
+        panel=[],
+        covers=[s["enrollments"][c] for c in codes],
+    )
+
+
 def test_an_assessor_scores_only_his_departments_items_in_his_area(scoring, world):
     save(scoring, 0, "C111", "A1", 30)
     k1_psb = world.users["assessor"]  # the county's public security assessor
@@ -97,6 +114,7 @@ def test_two_concurrent_saves_of_the_same_version_one_wins_one_is_told(world):
         actor=None, slug="cc", name="cc", year=2026, division=world.d["C"], standard=standard
     )
     user = person("fpx", "assessor", world.d["C"], department=world.dept["FP"])
+    campaign.rounds.get(number=2).covers.set(campaign.enrollments.all())
     ctx = {
         "round": campaign.rounds.get(number=2),
         "assessors": [user],
@@ -258,6 +276,7 @@ def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_res
     for code in ("A1", "A2", "B1", "B2"):
         save(s, 0, "C112", code, s["items"][code].points)
     round2 = s["round"]
+    cover(s, world, round2, ["C111", "C112"])
     round_finalise(actor=world.users["city_admin"], round_=round2)
     tasks = Rectification.objects.filter(round=round2)
     assert sorted(
@@ -265,6 +284,25 @@ def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_res
     ) == [("C111", "A1", Decimal(10)), ("C111", "B2", Decimal(8))]
     assert tasks.first().due_on == s["campaign"].rounds.get(number=3).opens_on - timedelta(days=1)
     round3 = s["campaign"].rounds.get(number=3)
+    # C111 reached the standard, so November does not cover it by default; the lead adds it.
+    with pytest.raises(NotAllowed, match="C111|Community 111"):
+        score_save(
+            actor=s["assessors"][1],
+            round_=round3,
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A1"],
+            points=Decimal(30),
+        )
+    cover(s, world, round3, ["C111", "C112"])
+    # Only what lost points is re-scored; A2 kept its full marks from round 2.
+    with pytest.raises(NotAllowed):
+        score_save(
+            actor=s["assessors"][1],
+            round_=round3,
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A2"],
+            points=Decimal(30),
+        )
     score_save(
         actor=s["assessors"][1],
         round_=round3,
@@ -282,7 +320,7 @@ def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_res
 
 
 def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scoring, world):
-    from civicmark.assessments.services import veto_finding_record
+    from civicmark.assessments.services import round_finalise, veto_finding_record
 
     s = scoring
     for code in ("A1", "A2", "B1", "B2"):
@@ -296,6 +334,14 @@ def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scori
     )
     round3 = s["campaign"].rounds.get(number=3)
     assert round_results(round3)[s["enrollments"]["C111"].pk].outcome == "vetoed"
+    with pytest.raises(NotAllowed, match="finalised|定稿"):  # July is not signed off yet
+        save(dict(s, round=round3), 0, "C111", "A1", 30)
+    cover(s, world, s["round"], ["C111"])
+    round_finalise(actor=world.users["city_admin"], round_=s["round"])
+    cover(s, world, round3, ["C111"])
+    # No item lost points, but the veto's department (FP) looks at its items again.
+    with pytest.raises(NotAllowed):
+        save(dict(s, round=round3), 1, "C111", "A2", 30)  # PSB's item: carried over
     save_3 = score_save(
         actor=s["assessors"][0],
         round_=round3,
@@ -318,7 +364,9 @@ def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
     s = scoring
     for code, points in {"A1": 20, "A2": 30, "B1": 20, "B2": 20}.items():
         save(s, 0, "C111", code, points, reason="台账缺失" if code == "A1" else "")
+    cover(s, world, s["round"], ["C111"])
     round_finalise(actor=world.users["city_admin"], round_=s["round"])
+    cover(s, world, s["campaign"].rounds.get(number=3), ["C111"])
     fix = Rectification.objects.get()
     url = reverse("rectifications", args=["c"])
     staff = client_for(world.users["community_staff"])

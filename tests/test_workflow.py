@@ -243,6 +243,9 @@ def test_a_round_is_finalised_when_complete_and_reopened_with_a_reason(scoring, 
     s = scoring
     round_ = s["round"]
     pass_round(s, 2, "C111")
+    with pytest.raises(ApplicationError, match="Community 112"):
+        round_finalise(actor=world.users["city_admin"], round_=round_)  # C112 etc. unscored
+    round_.covers.set([s["enrollments"]["C111"]])
     with pytest.raises(NotAllowed):
         round_finalise(actor=world.users["county_officer"], round_=round_)  # a municipal round
     round_finalise(actor=world.users["city_admin"], round_=round_)

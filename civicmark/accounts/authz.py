@@ -329,9 +329,52 @@ def can_score(user: Any, community: Division, department_id: int) -> bool:
     )
 
 
+def score_refusal(
+    user: Any, round_: Any, enrollment: Any, item: Any = None, veto: Any = None
+) -> str | None:
+    """Why this assessor may not score this item of this community in this round, or None.
+
+    On top of `can_score`: he sits on the round's panel, the round covers the community, and a
+    round that re-scores only what was rectified lists the item."""
+    from django.utils.translation import gettext as _
+
+    from civicmark.assessments import panels
+
+    community = enrollment.community
+    if has_conflict_of_interest(user, community):
+        return _("You live or work in %s: someone else scores it.") % community.name
+    subject = item if item is not None else veto
+    if not can_score(user, community, subject.department_id):
+        return _("You may not score %(item)s for %(community)s.") % {
+            "item": subject.code,
+            "community": community.name,
+        }
+    earlier = panels.earlier_round(round_)
+    if earlier is not None and earlier.finalised_at is None:
+        return _("%(round)s re-scores what %(earlier)s found; that round is not finalised yet.") % {
+            "round": round_.name,
+            "earlier": earlier.name,
+        }
+    if not panels.on_panel(user, round_):
+        return _("You are not on the panel of %s.") % round_.name
+    if enrollment.pk not in panels.covered_ids(round_):
+        return _("%(round)s does not cover %(community)s.") % {
+            "round": round_.name,
+            "community": community.name,
+        }
+    to_score = panels.items_to_score(round_, enrollment)
+    if item is not None and to_score is not None and item.pk not in to_score:
+        return _(
+            "%(item)s kept its score from the earlier round; this round does not re-score it."
+        ) % {"item": item.code}
+    return None
+
+
 def can_lead_round(user: Any, round_: Any) -> bool:
     """A county round is led by the county office; a municipal round by the municipal office."""
     if is_super(user):
+        return True
+    if round_.lead_id is not None and round_.lead_id == getattr(user, "pk", None):
         return True
     role = Role.COUNTY_OFFICER if round_.level == Level.COUNTY else Role.CITY_ADMIN
     path = round_.campaign.division.path

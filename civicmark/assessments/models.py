@@ -149,3 +149,25 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment.community} {self.item.code if self.item else self.veto}"
+
+
+class RectificationEvidence(StoredFileRecord):
+    """A document that shows a rectification was done: a photo, minutes, a new register."""
+
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.CASCADE, related_name="evidence"
+    )
+
+
+class ReturnComment(models.Model):
+    """When the town or county returns a self-assessment, what must change on each item."""
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="comments")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(_("comment"))
+
+    class Meta:
+        ordering = ["item__order"]
+
+    def __str__(self) -> str:
+        return f"{self.item.code}: {self.comment[:40]}"

@@ -61,11 +61,9 @@ def score_save(
         raise ApplicationError(_("That item or community is not part of this round."))
     if round_.finalised_at is not None:
         raise ApplicationError(_("The round is finalised: its scores are locked."))
-    if not authz.can_score(actor, enrollment.community, item.department_id):
-        raise NotAllowed(
-            _("You may not score %(item)s for %(community)s.")
-            % {"item": item.code, "community": enrollment.community.name}
-        )
+    refusal = authz.score_refusal(actor, round_, enrollment, item)
+    if refusal:
+        raise NotAllowed(refusal)
     _check(points, not_applicable, reason, item)
     values = {
         "points": None if not_applicable else points,
@@ -176,6 +174,9 @@ def veto_finding_record(
         raise ApplicationError(_("The round is finalised: its scores are locked."))
     if not authz.can_score(actor, enrollment.community, veto.department_id):
         raise NotAllowed(_("Only an assessor of the responsible department records this veto."))
+    refusal = authz.score_refusal(actor, round_, enrollment, veto=veto)
+    if refusal:
+        raise NotAllowed(refusal)
     if not reason.strip():
         raise ApplicationError(_("Describe the finding that brings the veto."))
     with transaction.atomic():
@@ -205,21 +206,30 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
     from django.utils import timezone
 
     from civicmark.results.rounds import round_results
-    from civicmark.results.scoring import Outcome
 
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may finalise it."))
     if round_.finalised_at is not None:
         raise ApplicationError(_("The round is already finalised."))
-    covered = set(Score.objects.filter(round=round_).values_list("enrollment", flat=True))
+    from civicmark.assessments import panels
+
+    enrollments = list(panels.covered(round_).select_related("community"))
+    if not enrollments:
+        raise ApplicationError(_("The round covers no community."))
+    covered = {e.pk for e in enrollments}
+    all_items = set(round_.campaign.standard.items.values_list("pk", flat=True))
+    scored: dict[int, set[int]] = {}
+    for e, item in Score.objects.filter(round=round_).values_list("enrollment", "item").distinct():
+        scored.setdefault(e, set()).add(item)
+    open_ = []
+    for e in enrollments:
+        wanted = panels.items_to_score(round_, e)
+        missing = (all_items if wanted is None else wanted) - scored.get(e.pk, set())
+        if missing:
+            open_.append(f"{e.community.name} ({len(missing)})")
+    if open_:
+        raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
     results = round_results(round_)
-    open_ = [
-        e.community.name
-        for e in round_.campaign.enrollments.select_related("community")
-        if e.pk in covered and results[e.pk].outcome == Outcome.INCOMPLETE
-    ]
-    if open_ or not covered:
-        raise ApplicationError(_("Items are still unscored for: %s.") % (", ".join(open_) or "—"))
     with transaction.atomic():
         round_.finalised_at = timezone.now()
         round_.save(update_fields=["finalised_at"])
@@ -364,3 +374,81 @@ def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], up
             after={"sha256": stored.sha256, "items": [i.code for i in items]},
         )
     return evidence
+
+
+def round_configure(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    opens_on: Any,
+    closes_on: Any,
+    combine_rule: str,
+    rescore: str,
+    lead: Any,
+    panel: list[Any],
+    covers: list[Enrollment],
+    via: str = "web",
+) -> AcceptanceRound:
+    """The lead sets a round's window, rules, lead, panel and coverage (empty lists keep the
+    defaults). A finalised round is not changed: reopen it first."""
+    from civicmark.assessments import panels
+    from civicmark.campaigns.models import CombineRule, Rescore
+
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the round's lead office may change it."))
+    if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is finalised: reopen it before changing it."))
+    if opens_on is None or closes_on is None or opens_on > closes_on:
+        raise ApplicationError(_("The round must open on or before the day it closes."))
+    if combine_rule not in CombineRule.values:
+        raise ApplicationError(_("Unknown combining rule %s.") % combine_rule)
+    if rescore not in Rescore.values:
+        raise ApplicationError(_("Unknown re-scoring rule %s.") % rescore)
+    allowed = set(panels.candidates(round_).values_list("pk", flat=True))
+    if any(u.pk not in allowed for u in panel):
+        raise ApplicationError(
+            _("Only assessors appointed within or above the campaign sit on its panel.")
+        )
+    if lead is not None and lead.pk not in set(
+        panels.lead_candidates(round_).values_list("pk", flat=True)
+    ):
+        raise ApplicationError(_("The lead must be an officer of the campaign's county or city."))
+    if any(e.campaign_id != round_.campaign_id for e in covers):
+        raise ApplicationError(_("A round covers only the campaign's communities."))
+    if round_.scores.exclude(enrollment__in=covers).exists() and covers:
+        raise ApplicationError(
+            _("Communities already scored in this round stay covered: keep them in the list.")
+        )
+
+    def state() -> dict[str, Any]:
+        return {
+            "opens_on": str(round_.opens_on),
+            "closes_on": str(round_.closes_on),
+            "combine_rule": round_.combine_rule,
+            "rescore": round_.rescore,
+            "lead": round_.lead.username if round_.lead else None,
+            "panel": sorted(round_.panel.values_list("username", flat=True)),
+            "covers": sorted(round_.covers.values_list("community__code", flat=True)),
+        }
+
+    with transaction.atomic():
+        before = state()
+        round_.opens_on, round_.closes_on = opens_on, closes_on
+        round_.combine_rule, round_.rescore, round_.lead = combine_rule, rescore, lead
+        round_.save(update_fields=["opens_on", "closes_on", "combine_rule", "rescore", "lead"])
+        round_.panel.set(panel)
+        round_.covers.set(covers)
+        round_.__dict__.pop("_panels_memo", None)
+        after = state()
+        audit.record(
+            actor=actor,
+            via=via,
+            action="round.configured",
+            object_type="round",
+            object_ref=f"{round_.campaign.slug}/{round_.number}",
+            scope_path=round_.campaign.division.path,
+            summary=round_.name,
+            before=before,
+            after=after,
+        )
+    return round_

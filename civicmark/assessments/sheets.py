@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.accounts import authz
+from civicmark.assessments import panels
 from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import score_save, veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
@@ -37,7 +38,7 @@ YES = {"1", "y", "yes", "true", "是", "x", "✓"}
 
 def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = None) -> bytes:
     campaign = round_.campaign
-    enrollments = campaign.enrollments.select_related("community").order_by("community__code")
+    enrollments = panels.covered(round_).select_related("community").order_by("community__code")
     if community is not None:
         enrollments = enrollments.filter(community=community)
     items = list(campaign.standard.items.filter(department=department).order_by("order"))
@@ -56,7 +57,10 @@ def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = N
     scores = book.create_sheet("scores")
     append_row(scores, [c.key for c in SCORE_COLUMNS])
     for e in enrollments:
+        to_score = panels.items_to_score(round_, e)
         for item in items:
+            if to_score is not None and item.pk not in to_score:
+                continue  # carries over from the earlier round
             append_row(
                 scores,
                 [
@@ -139,12 +143,9 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         if item is None:
             err("item_code", _("Unknown item %s.") % row["item_code"])
             continue
-        if not authz.can_score(actor, enrollment.community, item.department_id):
-            err(
-                "item_code",
-                _("You may not score %(item)s for %(community)s.")
-                % {"item": item.code, "community": enrollment.community.name},
-            )
+        refusal = authz.score_refusal(actor, round_, enrollment, item)
+        if refusal:
+            err("item_code", refusal)
             continue
         try:
             points = None if na else Decimal(points_text)
@@ -185,10 +186,10 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                     column="finding",
                 )
             )
-        elif not authz.can_score(actor, enrollment.community, veto.department_id):
+        elif refusal := authz.score_refusal(actor, round_, enrollment, veto=veto):
             errors.append(
                 PlaceError(
-                    _("Only an assessor of the responsible department records this veto."),
+                    refusal,
                     sheet="vetoes",
                     row=number,
                     column="veto_code",

@@ -39,15 +39,29 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         .values_list("enrollment")
         .annotate(n=Count("id"))
     )
+    from civicmark.assessments import panels
+
+    on_panel = panels.on_panel(request.user, round_)
+    covered = (
+        panels.covered(round_)
+        .select_related("community")
+        .filter(community__in=authz.divisions_for_user(request.user))
+        .order_by("community__path")
+    )
     rows = [
         {
             "enrollment": e,
             "done": done.get(e.pk, 0),
+            "to_score": (
+                items
+                if (wanted := panels.items_to_score(round_, e)) is None
+                else campaign.standard.items.filter(
+                    pk__in=wanted, department_id__in=departments
+                ).count()
+            ),
             "conflict": authz.has_conflict_of_interest(request.user, e.community),
         }
-        for e in campaign.enrollments.select_related("community").filter(
-            community__in=authz.divisions_for_user(request.user)
-        )
+        for e in (covered if on_panel else [])
     ]
     from civicmark.divisions.models import Department
 
@@ -61,6 +75,7 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "rows": rows,
             "items": items,
             "departments": my_departments,
+            "on_panel": on_panel,
         },
     )
 
@@ -102,9 +117,11 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         .select_related("category")
         .order_by("order")
     )
-    if not items or not all(
-        authz.can_score(request.user, enrollment.community, i.department_id) for i in items
-    ):
+    from civicmark.assessments import panels
+
+    wanted = panels.items_to_score(round_, enrollment)
+    items = [i for i in items if wanted is None or i.pk in wanted]
+    if not items or any(authz.score_refusal(request.user, round_, enrollment, i) for i in items):
         raise Http404
     mine = {
         s.item_id: s
@@ -452,3 +469,90 @@ def evidence_file(request: HttpRequest, slug: str, public_id: Any) -> HttpRespon
         public_id=public_id,
     )
     return download(evidence.path, evidence.name, evidence.content_type)  # type: ignore[return-value]
+
+
+def _date(raw: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+@login_required
+def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """A round's window, lead, rules, panel and coverage; its lead may change them."""
+    from civicmark.accounts.models import User
+    from civicmark.assessments import panels
+    from civicmark.assessments.services import round_configure
+    from civicmark.assessments.workflow import State
+    from civicmark.campaigns.models import CombineRule, Rescore
+
+    campaign, round_ = _round_or_404(request, slug, number)
+    can_lead = authz.can_lead_round(request.user, round_)
+    if request.method == "POST":
+        if not can_lead:
+            raise Http404
+        post = request.POST
+        try:
+            lead_id = post.get("lead", "")
+            round_configure(
+                actor=request.user,
+                round_=round_,
+                opens_on=_date(post.get("opens_on", "")),
+                closes_on=_date(post.get("closes_on", "")),
+                combine_rule=post.get("combine_rule", ""),
+                rescore=post.get("rescore", Rescore.LOST),
+                lead=User.objects.filter(public_id=lead_id).first() if lead_id else None,
+                panel=list(panels.candidates(round_).filter(public_id__in=post.getlist("panel"))),
+                covers=list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers")))),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("round_detail", slug=campaign.slug, number=round_.number)
+    panel = list(panels.panel(round_))
+    grants = {}
+    for user_id, dept in (
+        panels.candidates(round_)
+        .filter(roles__role="assessor")
+        .values_list("pk", "roles__department__name")
+    ):
+        grants.setdefault(user_id, []).append(dept)
+    covered_ids = panels.covered_ids(round_)
+    enrollments = list(
+        campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        )
+    )
+    return render(
+        request,
+        "assessments/round_detail.html",
+        {
+            "campaign": campaign,
+            "round": round_,
+            "can_lead": can_lead and round_.finalised_at is None,
+            "panel": [{"user": u, "departments": grants.get(u.pk, [])} for u in panel],
+            "candidates": [
+                {"user": u, "departments": grants.get(u.pk, []), "on": u in panel}
+                for u in panels.candidates(round_)
+            ],
+            "explicit_panel": round_.panel.exists(),
+            "explicit_covers": round_.covers.exists(),
+            "leads": panels.lead_candidates(round_),
+            "coverage": [
+                {"e": e, "on": e.pk in covered_ids, "label": State(e.status).label}
+                for e in enrollments
+            ],
+            "covered_count": len(covered_ids),
+            "rules": CombineRule.choices,
+            "rescores": Rescore.choices,
+            "departments": panels.departments(round_),
+        },
+    )
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]

@@ -162,6 +162,17 @@ class Attendance(models.Model):
         return self.name
 
 
+class CombineRule(models.TextChoices):
+    MEAN = "mean", _("Mean")
+    MEDIAN = "median", _("Median")
+    MINIMUM = "minimum", _("Minimum")
+
+
+class Rescore(models.TextChoices):
+    LOST = "lost", _("Only the items that lost points")
+    ALL = "all", _("Every item")
+
+
 class AcceptanceRound(models.Model):
     """The rounds of acceptance, in order: by default the county pre-acceptance, then two municipal."""
 
@@ -172,11 +183,29 @@ class AcceptanceRound(models.Model):
     opens_on = models.DateField(_("opens"))
     closes_on = models.DateField(_("closes"))
     # How several assessors' points on one item combine: mean, median or minimum.
-    combine_rule = models.CharField(_("combining rule"), max_length=16, default="mean")
+    combine_rule = models.CharField(
+        _("combining rule"), max_length=16, choices=CombineRule.choices, default="mean"
+    )
     finalised_at = models.DateTimeField(null=True, blank=True)
     # A second municipal round re-scores what was rectified; every other item keeps the score
     # it had in this earlier round.
     carries_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What a carrying round re-scores: "lost" (the items that lost points before) or "all".
+    rescore = models.CharField(
+        _("re-scores"), max_length=8, choices=Rescore.choices, default="lost"
+    )
+    lead = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("lead"),
+    )
+    # Empty means the default panel and coverage (see assessments.panels); once the lead picks
+    # them, these lists are what counts.
+    panel = models.ManyToManyField(User, blank=True, related_name="panels")
+    covers = models.ManyToManyField(Enrollment, blank=True, related_name="rounds_covering")
 
     class Meta:
         ordering = ["number"]

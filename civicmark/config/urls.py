@@ -126,6 +126,11 @@ urlpatterns = [
         name="evidence_file",
     ),
     path(
+        "campaigns/<slug:slug>/rounds/<int:number>/",
+        assessments.round_detail,
+        name="round_detail",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/sheet/",
         assessments.score_sheet,
         name="score_sheet",

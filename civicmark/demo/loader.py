@@ -227,21 +227,26 @@ VETOED = ("990121001002", "V2", "考核年度内辖区发生一起重大刑事�
 NOT_YET = {"990121001003", "990121001004"}  # still self-assessing: their work is late
 
 
-def _demo_assessors() -> dict[int, Any]:
-    """One assessor per city department (the demo prints only the family planning one)."""
+def _demo_assessors(code: str = "990100000000", prefix: str = "assessor") -> dict[int, Any]:
+    """One assessor per city department at the given division: the city's panel for the
+    municipal rounds, the county's own for its pre-acceptance (the demo prints only the city's
+    family planning assessor)."""
     User = get_user_model()
     city = Division.objects.get(code="990100000000")
+    division = Division.objects.get(code=code)
     found = {}
     for dept in Department.objects.filter(division=city):
-        user = User.objects.filter(roles__role="assessor", roles__department=dept).first()
+        user = User.objects.filter(
+            roles__role="assessor", roles__department=dept, roles__division=division
+        ).first()
         if user is None:
             # Through the same service as real people: no usable password, audited.
             user = person_create(
                 actor=None,
-                username=f"assessor-{dept.code.lower()}",
-                full_name=f"{dept.name}考核员",
+                username=f"{prefix}-{dept.code.lower()}",
+                full_name=f"{division.name}{dept.name}考核员",
                 role="assessor",
-                division=city,
+                division=division,
                 department=dept,
                 via="demo",
             )
@@ -255,7 +260,7 @@ def _load_acceptance() -> None:
     from decimal import Decimal
 
     from civicmark.assessments.models import SelfScore, Transition
-    from civicmark.assessments.services import score_save, veto_finding_record
+    from civicmark.assessments.services import round_finalise, score_save, veto_finding_record
     from civicmark.assessments.workflow import State, transition_apply
     from civicmark.campaigns.models import Campaign
 
@@ -263,6 +268,7 @@ def _load_acceptance() -> None:
     if Transition.objects.filter(enrollment__campaign=campaign).exists():
         return
     assessors = _demo_assessors()
+    county_assessors = _demo_assessors("990121000000", "county-assessor")
     items = list(campaign.standard.items.all())
     enrollments = {e.community.code: e for e in campaign.enrollments.select_related("community")}
     SelfScore.objects.bulk_create(
@@ -282,7 +288,10 @@ def _load_acceptance() -> None:
         )
 
     def score_round(
-        number: int, codes: Any, deductions: dict[str, dict[str, tuple[str, str]]]
+        number: int,
+        codes: Any,
+        deductions: dict[str, dict[str, tuple[str, str]]],
+        panel: dict[int, Any],
     ) -> None:
         round_ = campaign.rounds.get(number=number)
         for code in codes:
@@ -290,7 +299,7 @@ def _load_acceptance() -> None:
             for item in items:
                 minus, reason = lost.get(item.code, ("0", ""))
                 score_save(
-                    actor=assessors[item.department_id],
+                    actor=panel[item.department_id],
                     round_=round_,
                     enrollment=enrollments[code],
                     item=item,
@@ -303,11 +312,14 @@ def _load_acceptance() -> None:
     ready = [c for c in enrollments if c not in NOT_YET]
     move(ready, State.SUBMITTED)
     move(ready, State.TOWN_REVIEWED)
-    # The county pre-acceptance, scored by the same panel for the demo (panels come later).
-    score_round(1, ready, {c: dict(list(d.items())[:2]) for c, d in DEDUCTIONS.items()})
+    # The county pre-acceptance, scored by the county's own assessors.
+    score_round(
+        1, ready, {c: dict(list(d.items())[:2]) for c, d in DEDUCTIONS.items()}, county_assessors
+    )
+    round_finalise(actor=None, round_=campaign.rounds.get(number=1))
     move(ready, State.COUNTY_PRE_ACCEPTED)
     move(ready, State.REPORTED)
-    score_round(2, ready, DEDUCTIONS)
+    score_round(2, ready, DEDUCTIONS, assessors)
     community, veto_code, finding = VETOED
     veto = campaign.standard.vetoes.get(code=veto_code)
     veto_finding_record(
@@ -317,6 +329,8 @@ def _load_acceptance() -> None:
         veto=veto,
         reason=finding,
     )
+    # Signed off: what lost points becomes the communities' rectification list for November.
+    round_finalise(actor=None, round_=campaign.rounds.get(number=2))
     move([c for c in ready if c not in (community, "990121100004")], State.STANDARD_UNIT)
     move(["990121100004"], State.NOT_REACHED)
     move([community], State.VETOED)

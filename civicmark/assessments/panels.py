@@ -1,0 +1,178 @@
+"""Who sits on a round's panel, which communities it covers, and which items it re-scores.
+
+A round's lead may list the panel and the communities explicitly; until then the defaults hold:
+
+- panel: for the county pre-acceptance, the assessors appointed at county level within the
+  campaign's scope; for a municipal round, the assessors appointed at the city above it;
+- coverage: a round that does not carry scores over covers every community that has reached
+  it in the workflow (the town has reviewed it for the county round; the county has reported it
+  for a municipal round); a round that carries over (the November round) covers those that did
+  not reach the standard or are rectifying. A community already scored in a round stays covered,
+  whatever the workflow did with it since;
+- items: a carrying round re-scores, by default, only the items that lost points in the round it
+  carries from (they became the community's rectifications) and, where a veto was found, the
+  items of the veto's department; every other item carries over. It opens for scoring only once
+  the round it carries from is finalised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from civicmark.accounts.models import RoleAssignment, User
+from civicmark.accounts.roles import Role
+from civicmark.campaigns.models import AcceptanceRound, Enrollment, Rescore
+from civicmark.divisions.models import Level
+
+# The workflow states from which a community is in the running for each kind of round.
+AFTER_TOWN_REVIEW = (
+    "town_reviewed",
+    "county_pre_accepted",
+    "reported",
+    "standard_unit",
+    "not_reached",
+    "vetoed",
+    "rectifying",
+    "proposed",
+    "commended",
+)
+AFTER_REPORT = AFTER_TOWN_REVIEW[2:]
+TO_ACCEPT_AGAIN = ("not_reached", "vetoed", "rectifying")
+
+
+def default_panel_grants(round_: AcceptanceRound) -> QuerySet[RoleAssignment]:
+    path = round_.campaign.division.path
+    grants = RoleAssignment.objects.filter(role=Role.ASSESSOR, user__is_active=True)
+    if round_.level == Level.COUNTY:
+        # The county's own assessors: appointed at a county inside the campaign's scope (or the
+        # county that runs the campaign).
+        return grants.filter(division__level=Level.COUNTY).filter(
+            Q(division__path__startswith=path) | Q(division__path=path)
+        )
+    # A municipal round: the assessors appointed at a city whose scope holds the campaign.
+    cities = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    return grants.filter(division__level=Level.CITY, division__path__in=cities)
+
+
+def candidates(round_: AcceptanceRound) -> QuerySet[User]:
+    """Everyone the lead could put on the panel: assessors appointed within or above the scope."""
+    path = round_.campaign.division.path
+    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    return (
+        User.objects.filter(
+            Q(roles__division__path__startswith=path) | Q(roles__division__path__in=ancestors),
+            roles__role=Role.ASSESSOR,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def lead_candidates(round_: AcceptanceRound) -> QuerySet[User]:
+    """The officers who may lead a round: county or city officers of the campaign's scope."""
+    path = round_.campaign.division.path
+    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    return (
+        User.objects.filter(
+            Q(roles__division__path__in=ancestors) | Q(roles__division__path__startswith=path),
+            roles__role__in=(Role.COUNTY_OFFICER, Role.CITY_ADMIN),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def panel(round_: AcceptanceRound) -> QuerySet[User]:
+    if round_.panel.exists():
+        return round_.panel.all()
+    return User.objects.filter(pk__in=default_panel_grants(round_).values("user")).order_by(
+        "username"
+    )
+
+
+def _memo(round_: AcceptanceRound, key: Any, compute: Any) -> Any:
+    """Keep an answer on the round object for the rest of the request or import: checking every
+    row of a score sheet must not ask the database the same question each time."""
+    memo = round_.__dict__.setdefault("_panels_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def on_panel(user: Any, round_: AcceptanceRound) -> bool:
+    if not getattr(user, "pk", None):
+        return False
+    return bool(
+        _memo(round_, ("panel", user.pk), lambda: panel(round_).filter(pk=user.pk).exists())
+    )
+
+
+def covered_ids(round_: AcceptanceRound) -> set[int]:
+    return set(_memo(round_, "covered", lambda: set(covered(round_).values_list("pk", flat=True))))
+
+
+def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
+    """The enrollments this round assesses."""
+    from civicmark.assessments.models import Score, VetoFinding
+
+    enrollments = round_.campaign.enrollments.all()
+    if round_.covers.exists():
+        return enrollments.filter(pk__in=round_.covers.values("pk"))
+    if round_.carries_from:
+        states: tuple[str, ...] = TO_ACCEPT_AGAIN
+    elif round_.level == Level.COUNTY:
+        states = AFTER_TOWN_REVIEW
+    else:
+        states = AFTER_REPORT
+    return enrollments.filter(
+        Q(status__in=states)
+        | Q(pk__in=Score.objects.filter(round=round_).values("enrollment"))
+        | Q(pk__in=VetoFinding.objects.filter(round=round_).values("enrollment"))
+    )
+
+
+def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:
+    if not round_.carries_from:
+        return None
+    return round_.campaign.rounds.filter(number=round_.carries_from).first()
+
+
+def items_to_score(round_: AcceptanceRound, enrollment: Enrollment) -> set[int] | None:
+    """The item ids this round re-scores for the community, or None for every item."""
+    from civicmark.assessments.models import Rectification
+
+    earlier = earlier_round(round_)
+    if earlier is None or round_.rescore == Rescore.ALL:
+        return None
+
+    def lost() -> dict[int, set[int]]:
+        found: dict[int, set[int]] = {}
+        items_of: dict[int, set[int]] = {}
+        for pk, department in round_.campaign.standard.items.values_list("pk", "department"):
+            items_of.setdefault(department, set()).add(pk)
+        for e, item, veto_department in Rectification.objects.filter(round=earlier).values_list(
+            "enrollment", "item", "veto__department"
+        ):
+            if item is not None:
+                found.setdefault(e, set()).add(item)
+            else:
+                # A veto is re-assessed by its department looking at its items again.
+                found.setdefault(e, set()).update(items_of.get(veto_department, set()))
+        return found
+
+    return set(_memo(round_, "rescored", lost).get(enrollment.pk, set()))
+
+
+def departments(round_: AcceptanceRound) -> list[Any]:
+    """The departments represented on the panel."""
+    from civicmark.divisions.models import Department
+
+    return list(
+        Department.objects.filter(assessors__role=Role.ASSESSOR, assessors__user__in=panel(round_))
+        .distinct()
+        .order_by("code")
+    )

@@ -1,0 +1,220 @@
+"""Round panels, coverage and settings: defaults that follow the plan, and the lead's choices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from civicmark.accounts.models import RoleAssignment
+from civicmark.assessments import panels
+from civicmark.assessments.services import round_configure, score_save
+from civicmark.campaigns.models import AcceptanceRound
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+from tests.factories import person
+
+
+def fresh(round_: AcceptanceRound) -> AcceptanceRound:
+    return AcceptanceRound.objects.get(pk=round_.pk)
+
+
+def configure(actor, round_, **changes):  # noqa: ANN001, ANN201
+    values = {
+        "opens_on": round_.opens_on,
+        "closes_on": round_.closes_on,
+        "combine_rule": round_.combine_rule,
+        "rescore": round_.rescore,
+        "lead": None,
+        "panel": [],
+        "covers": [],
+    } | changes
+    return round_configure(actor=actor, round_=round_, **values)
+
+
+@pytest.fixture
+def county_assessor(world, scoring):  # noqa: ANN001, ANN201
+    return person("k1fp", "assessor", world.d["K1"], department=world.dept["FP"])
+
+
+def test_the_default_panels_follow_the_plan(scoring, world, county_assessor):
+    campaign = scoring["campaign"]
+    county_round, city_round = campaign.rounds.get(number=1), campaign.rounds.get(number=2)
+    # The county pre-acceptance: the county's own assessors (here both counties of a city-run
+    # campaign); the municipal rounds: the assessors appointed at the city.
+    assert county_assessor in panels.panel(county_round)
+    assert world.users["assessor"] in panels.panel(county_round)
+    assert not any(a in panels.panel(county_round) for a in scoring["assessors"])
+    assert set(scoring["assessors"]) <= set(panels.panel(city_round))
+    assert county_assessor not in panels.panel(city_round)
+    # The city's assessor is refused in the county round and the county's in the city's.
+    with pytest.raises(NotAllowed, match="panel"):
+        score_save(
+            actor=scoring["assessors"][0],
+            round_=county_round,
+            enrollment=scoring["enrollments"]["C111"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+    score_save(
+        actor=county_assessor,
+        round_=county_round,
+        enrollment=scoring["enrollments"]["C111"],
+        item=scoring["items"]["A1"],
+        points=Decimal(30),
+    )
+    with pytest.raises(NotAllowed, match="panel"):
+        score_save(
+            actor=county_assessor,
+            round_=city_round,
+            enrollment=scoring["enrollments"]["C111"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+
+
+def test_default_coverage_follows_the_workflow(scoring, world):
+    campaign = scoring["campaign"]
+    for r in campaign.rounds.all():
+        r.covers.clear()
+    e = scoring["enrollments"]
+    county_round, city_round, november = (campaign.rounds.get(number=n) for n in (1, 2, 3))
+    assert set(panels.covered(county_round)) == set()  # nobody reviewed by a town yet
+    campaign.enrollments.filter(pk=e["C111"].pk).update(status="town_reviewed")
+    campaign.enrollments.filter(pk=e["C112"].pk).update(status="reported")
+    campaign.enrollments.filter(pk=e["C121"].pk).update(status="not_reached")
+    assert set(panels.covered(fresh(county_round))) == {e["C111"], e["C112"], e["C121"]}
+    assert set(panels.covered(fresh(city_round))) == {e["C112"], e["C121"]}
+    assert set(panels.covered(fresh(november))) == {e["C121"]}
+    # Once scored in a round, a community stays covered whatever the workflow does next.
+    score_save(
+        actor=scoring["assessors"][0],
+        round_=fresh(city_round),
+        enrollment=e["C112"],
+        item=scoring["items"]["A1"],
+        points=Decimal(30),
+    )
+    campaign.enrollments.filter(pk=e["C112"].pk).update(status="standard_unit")
+    assert e["C112"] in set(panels.covered(fresh(city_round)))
+
+
+def test_the_lead_sets_window_rule_panel_and_coverage_and_it_is_audited(scoring, world):
+    round_ = scoring["round"]
+    fp0, fp1 = scoring["assessors"][:2]
+    configure(
+        world.users["city_admin"],
+        round_,
+        combine_rule="minimum",
+        panel=[fp0],
+        covers=[scoring["enrollments"]["C111"]],
+        lead=world.users["city_admin"],
+    )
+    round_ = fresh(round_)
+    assert round_.combine_rule == "minimum" and list(panels.panel(round_)) == [fp0]
+    assert list(panels.covered(round_)) == [scoring["enrollments"]["C111"]]
+    event = AuditEvent.objects.get(action="round.configured")
+    assert event.after["panel"] == ["fp0"] and event.before["panel"] == []
+    with pytest.raises(NotAllowed, match="panel"):
+        score_save(
+            actor=fp1,
+            round_=round_,
+            enrollment=scoring["enrollments"]["C111"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+    with pytest.raises(NotAllowed, match="cover"):
+        score_save(
+            actor=fp0,
+            round_=round_,
+            enrollment=scoring["enrollments"]["C112"],
+            item=scoring["items"]["A1"],
+            points=Decimal(30),
+        )
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"combine_rule": "mode"}, "rule"),
+        ({"rescore": "some"}, "rule|规则"),
+        ({"opens_on": None}, "open|开始"),
+    ],
+)
+def test_bad_settings_are_refused_and_nothing_changes(scoring, world, changes, message):
+    round_ = scoring["round"]
+    before = (round_.combine_rule, round_.opens_on, list(round_.covers.all()))
+    with pytest.raises(ApplicationError):
+        configure(world.users["city_admin"], round_, **changes)
+    again = fresh(round_)
+    assert (again.combine_rule, again.opens_on, list(again.covers.all())) == before
+    assert not AuditEvent.objects.filter(action="round.configured").exists()
+
+
+def test_who_may_change_a_round(scoring, world, county_assessor):
+    round_ = scoring["round"]  # municipal
+    for who in ("county_officer", "town_officer", "assessor", "viewer"):
+        with pytest.raises(NotAllowed):
+            configure(world.users[who], round_)
+    with pytest.raises(ApplicationError):  # not an assessor at all
+        configure(world.users["city_admin"], round_, panel=[person("stranger")])
+    county_round = scoring["campaign"].rounds.get(number=1)
+    configure(world.users["county_officer"], county_round, panel=[county_assessor])
+    assert list(panels.panel(fresh(county_round))) == [county_assessor]
+
+
+def test_the_lead_named_on_a_round_may_finalise_it(scoring, world):
+    from civicmark.accounts import authz
+
+    round_ = scoring["round"]
+    officer = world.users["county_officer"]
+    assert not authz.can_lead_round(officer, round_)
+    configure(world.users["city_admin"], round_, lead=officer)
+    assert authz.can_lead_round(officer, fresh(round_))
+
+
+def test_the_round_page_permission_matrix(scoring, world, client_for, county_assessor):
+    url = reverse("round_detail", args=["c", 2])
+    for who, status in {
+        "city_admin": 200,
+        "county_officer": 200,
+        "viewer": 200,
+        "nobody": 404,
+    }.items():
+        assert client_for(world.users[who]).get(url).status_code == status, who
+    page = client_for(world.users["city_admin"]).get(url).content.decode()
+    assert 'data-testid="round-form"' in page and "fp0" in page
+    # A county officer sees the municipal round but may not change it.
+    county = client_for(world.users["county_officer"])
+    assert 'data-testid="round-form"' not in county.get(url).content.decode()
+    assert county.post(url, {"combine_rule": "minimum"}).status_code == 404
+    assert fresh(scoring["round"]).combine_rule == "mean"
+    # The city sets the rule on the page.
+    round_ = scoring["round"]
+    response = client_for(world.users["city_admin"]).post(
+        url,
+        {
+            "opens_on": "2026-07-13",
+            "closes_on": "2026-07-22",
+            "combine_rule": "median",
+            "covers": [str(scoring["enrollments"]["C111"].pk)],
+        },
+    )
+    assert response.status_code == 302
+    round_ = fresh(round_)
+    assert round_.combine_rule == "median" and str(round_.closes_on) == "2026-07-22"
+    assert list(round_.covers.all()) == [scoring["enrollments"]["C111"]]
+    # Dates the wrong way round: a message, nothing changed.
+    response = client_for(world.users["city_admin"]).post(
+        url, {"opens_on": "2026-07-30", "closes_on": "2026-07-01", "combine_rule": "mean"}
+    )
+    assert response.status_code == 200 and fresh(round_).combine_rule == "median"
+
+
+def test_an_assessor_off_the_panel_sees_no_community_to_score(scoring, world, client_for):
+    # Panel membership never leaks through the assessor's page: the county assessor's round-2
+    # page lists nothing and says why.
+    RoleAssignment.objects.filter(user=world.users["assessor"]).update(department=world.dept["FP"])
+    page = client_for(world.users["assessor"]).get(reverse("score_home", args=["c", 2]))
+    assert page.status_code == 200
+    assert "Community 111" not in page.content.decode()
