@@ -219,8 +219,8 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
     covered = {e.pk for e in enrollments}
     all_items = set(round_.campaign.standard.items.values_list("pk", flat=True))
     scored: dict[int, set[int]] = {}
-    for e, item in Score.objects.filter(round=round_).values_list("enrollment", "item").distinct():
-        scored.setdefault(e, set()).add(item)
+    for pk, item in Score.objects.filter(round=round_).values_list("enrollment", "item").distinct():
+        scored.setdefault(pk, set()).add(item)
     open_ = []
     for e in enrollments:
         wanted = panels.items_to_score(round_, e)

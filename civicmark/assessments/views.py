@@ -514,7 +514,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("round_detail", slug=campaign.slug, number=round_.number)
     panel = list(panels.panel(round_))
-    grants = {}
+    grants: dict[int, list[str]] = {}
     for user_id, dept in (
         panels.candidates(round_)
         .filter(roles__role="assessor")
