@@ -317,6 +317,23 @@ def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_res
     assert results3[s["enrollments"]["C112"].pk].total == Decimal(
         "100.00"
     )  # nothing re-scored at all
+    # The comparison shows both rounds item by item; lost points carried over keep their reason.
+    from civicmark.results.explain import explain
+
+    explained = explain(round3, s["enrollments"]["C111"])
+    rows = {c.item.code: (c.before, c.after, c.rescored) for c in explained.comparison}
+    assert rows["A1"] == (Decimal(20), Decimal(30), True)
+    assert rows["B2"] == (Decimal(12), Decimal(12), False)
+    assert [(lost.item.code, [x.reason for x in lost.scores]) for lost in explained.lost] == [
+        ("B2", ["B2 不足"])
+    ]
+    from django.test import Client
+    from django.urls import reverse
+
+    browser = Client()
+    browser.force_login(world.users["city_admin"])
+    page = browser.get(reverse("community_result", args=["c", 3, "C111"])).content.decode()
+    assert 'data-testid="comparison"' in page and "+10.00" in page and "B2 不足" in page
 
 
 def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scoring, world):

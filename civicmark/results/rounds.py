@@ -34,9 +34,11 @@ def _count(qs: QuerySet[Score]) -> Subquery:
     )
 
 
-def combined_points(round_: AcceptanceRound) -> QuerySet[Any]:
+def combined_points(round_: AcceptanceRound, enrollment_id: int | None = None) -> QuerySet[Any]:
     """(enrollment, item, value) for every item with at least one score that is not 'not applicable'."""
     base = Score.objects.filter(round=round_, not_applicable=False)
+    if enrollment_id is not None:
+        base = base.filter(enrollment_id=enrollment_id)
     rule = Rule(round_.combine_rule)
     if rule == Rule.MEAN:
         return base.values("enrollment", "item").annotate(value=Avg("points"))
@@ -53,8 +55,8 @@ def combined_points(round_: AcceptanceRound) -> QuerySet[Any]:
     return qualifying.values("enrollment", "item").annotate(value=Avg("points", distinct=True))
 
 
-def _item_values(
-    round_: AcceptanceRound,
+def item_values(
+    round_: AcceptanceRound, enrollment_id: int | None = None
 ) -> tuple[dict[tuple[int, int], Decimal], set[tuple[int, int]]]:
     """(enrollment, item) -> combined points, and the (enrollment, item) pairs marked not applicable."""
     values = {
@@ -62,12 +64,13 @@ def _item_values(
         (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
             CENT, rounding=ROUND_HALF_UP
         )
-        for r in combined_points(round_)
+        for r in combined_points(round_, enrollment_id)
     }
-    scored = (
-        Score.objects.filter(round=round_)
-        .values("enrollment", "item")
-        .annotate(n=Count("id"), na=Count("id", filter=Q(not_applicable=True)))
+    scores = Score.objects.filter(round=round_)
+    if enrollment_id is not None:
+        scores = scores.filter(enrollment_id=enrollment_id)
+    scored = scores.values("enrollment", "item").annotate(
+        n=Count("id"), na=Count("id", filter=Q(not_applicable=True))
     )
     return values, {(r["enrollment"], r["item"]) for r in scored if r["n"] == r["na"]}
 
@@ -97,13 +100,13 @@ def round_results(round_: AcceptanceRound) -> dict[int, Result]:
             "pk", "code", "category__code", "points"
         )
     )
-    values, not_applicable = _item_values(round_)
+    values, not_applicable = item_values(round_)
     earlier = None
     if round_.carries_from:
         # Items this round did not re-score keep what the earlier round gave them.
         earlier = round_.campaign.rounds.filter(number=round_.carries_from).first()
         if earlier is not None:
-            old_values, old_na = _item_values(earlier)
+            old_values, old_na = item_values(earlier)
             rescored = set(values) | not_applicable
             values = {**{k: v for k, v in old_values.items() if k not in rescored}, **values}
             not_applicable = not_applicable | {k for k in old_na if k not in rescored}
