@@ -402,3 +402,30 @@ def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
         .content.decode()
     )
     assert "补齐十二个月台账" in page
+    # Evidence of the fix: the community uploads it; an outsider cannot; the assessor sees it.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from civicmark.assessments.models import RectificationEvidence
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    attach = {"id": str(fix.public_id), "action": "attach"}
+    outsider.post(url, attach | {"file": SimpleUploadedFile("x.pdf", pdf)})
+    assert not RectificationEvidence.objects.exists()
+    staff = client_for(world.users["community_staff"])  # one test client: sign back in
+    staff.post(url, attach | {"file": SimpleUploadedFile("fake.pdf", b"MZ\x90\x00 not a pdf")})
+    assert not RectificationEvidence.objects.exists()  # the content is checked, not the name
+    staff.post(url, attach | {"file": SimpleUploadedFile("台账照片.pdf", pdf)})
+    record = RectificationEvidence.objects.get()
+    assert AuditEvent.objects.filter(action="rectification.evidence_added").count() == 1
+    page = (
+        client_for(s["assessors"][0])
+        .get(reverse("score_community", args=["c", 3, "C111"]))
+        .content.decode()
+    )
+    assert "台账照片.pdf" in page
+    file_url = reverse("rectification_file", args=["c", record.public_id])
+    assert client_for(world.users["town_officer"]).get(file_url).status_code == 200
+    assert client_for(world.users["other_staff"]).get(file_url).status_code == 404
+    # The town tracks its communities' rectifications in one table per town.
+    summary = client_for(world.users["town_officer"]).get(url).content.decode()
+    assert 'data-testid="rectification-towns"' in summary and "Town 11" in summary

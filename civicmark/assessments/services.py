@@ -376,6 +376,36 @@ def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], up
     return evidence
 
 
+def rectification_attach(*, actor: Any, rectification: Any, upload: Any) -> Any:
+    """A document that shows the fix: the community's staff, or the town above it, adds it."""
+    from civicmark.assessments.models import RectificationEvidence
+    from civicmark.core.files import store_upload
+
+    enrollment = rectification.enrollment
+    community = enrollment.community
+    if rectification.round.campaign_id != enrollment.campaign_id or not (
+        authz.is_community_staff(actor, community) or authz.can_change_division(actor, community)
+    ):
+        raise NotAllowed(_("You may not update this rectification."))
+    stored = store_upload(
+        upload, folder=f"rectification/{enrollment.campaign.slug}/{community.code}"
+    )
+    with transaction.atomic():
+        record = RectificationEvidence.objects.create(
+            rectification=rectification, uploaded_by=actor, **stored.fields()
+        )
+        audit.record(
+            actor=actor,
+            action="rectification.evidence_added",
+            object_type="enrollment",
+            object_ref=str(rectification.public_id),
+            scope_path=community.path,
+            summary=stored.name,
+            after={"sha256": stored.sha256, "rectification": str(rectification)},
+        )
+    return record
+
+
 def round_configure(
     *,
     actor: Any,

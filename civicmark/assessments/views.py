@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
@@ -150,7 +151,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         r.item_id: r
         for r in Rectification.objects.filter(
             enrollment=enrollment, round__number__lt=round_.number
-        )
+        ).prefetch_related("evidence")
     }
     rows = [
         {
@@ -300,23 +301,44 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         round__campaign=campaign, enrollment__community__in=authz.divisions_for_user(request.user)
     ).select_related("enrollment__community", "item", "veto", "round")
     if request.method == "POST":
+        from civicmark.assessments.services import rectification_attach
+
         target = authz.get_visible_or_404(
             visible, request.user, public_id=request.POST.get("id", "")
         )
         try:
-            rectification_update(
-                actor=request.user,
-                rectification=target,
-                status=request.POST.get("status", ""),
-                note=request.POST.get("note", ""),
-            )
+            if request.POST.get("action") == "attach":
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise ApplicationError(_("Choose a file to upload."))
+                rectification_attach(actor=request.user, rectification=target, upload=upload)
+            else:
+                rectification_update(
+                    actor=request.user,
+                    rectification=target,
+                    status=request.POST.get("status", ""),
+                    note=request.POST.get("note", ""),
+                )
             messages.success(request, _("Saved."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        return redirect("rectifications", slug=campaign.slug)
+        return redirect(reverse("rectifications", args=[campaign.slug]) + _town_query(request.POST))
     from django.utils import timezone
 
     today = timezone.localdate()
+    overdue = Q(status=RectificationStatus.OPEN, due_on__lt=today)
+    by_town = list(
+        visible.order_by()
+        .values("enrollment__community__parent__code", "enrollment__community__parent__name")
+        .annotate(
+            open=Count("id", filter=Q(status=RectificationStatus.OPEN)),
+            done=Count("id", filter=Q(status=RectificationStatus.DONE)),
+            overdue=Count("id", filter=overdue),
+        )
+        .order_by("enrollment__community__parent__code")
+    )
+    town = request.GET.get("town", "")
+    shown = visible.filter(enrollment__community__parent__code=town) if town else visible
     rows = [
         {
             "r": r,
@@ -324,13 +346,46 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
             and r.due_on is not None
             and r.due_on < today,
         }
-        for r in visible
+        for r in shown.prefetch_related("evidence")
     ]
     return render(
         request,
         "assessments/rectifications.html",
-        {"campaign": campaign, "rows": rows, "statuses": RectificationStatus.choices},
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "statuses": RectificationStatus.choices,
+            "by_town": by_town,
+            "town": town,
+        },
     )
+
+
+def _town_query(post: Any) -> str:
+    from urllib.parse import urlencode
+
+    town = post.get("town", "")
+    return f"?{urlencode({'town': town})}" if town else ""
+
+
+@login_required
+def rectification_file(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """A fix's document goes only to those who may see the community."""
+    from civicmark.assessments.models import RectificationEvidence
+    from civicmark.core.files import download
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    record = authz.get_visible_or_404(
+        RectificationEvidence.objects.filter(
+            rectification__round__campaign=campaign,
+            rectification__enrollment__community__in=authz.divisions_for_user(request.user),
+        ),
+        request.user,
+        public_id=public_id,
+    )
+    return download(record.path, record.name, record.content_type)  # type: ignore[return-value]
 
 
 @login_required

@@ -137,6 +137,11 @@ urlpatterns = [
     ),
     path("campaigns/<slug:slug>/rectification/", assessments.rectifications, name="rectifications"),
     path(
+        "campaigns/<slug:slug>/rectification/files/<uuid:public_id>/",
+        assessments.rectification_file,
+        name="rectification_file",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/",
         assessments.score_home,
         name="score_home",
