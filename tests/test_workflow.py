@@ -309,3 +309,61 @@ def test_community_staff_self_assess_and_attach_evidence_on_the_page(scoring, wo
         reverse("score_community", args=["c", 2, "C111"])
     )
     assert "台账.pdf" in scoring_page.content.decode()  # the evidence sits beside the item
+
+
+def test_the_town_returns_a_self_assessment_with_a_comment_on_each_item(scoring, world, client_for):
+    from django.urls import reverse
+
+    from civicmark.assessments.models import ReturnComment
+
+    s = scoring
+    self_assess(s, world)
+    move(s, world.users["community_staff"], ["C111"], State.SELF_ASSESSING)
+    move(s, world.users["community_staff"], ["C111"], State.SUBMITTED)
+    url = reverse("self_assessment", args=["c"]) + "?community=C111"
+    a1, b2 = s["items"]["A1"], s["items"]["B2"]
+    town = client_for(world.users["town_officer"])
+    page = town.get(url).content.decode()
+    assert 'data-testid="review"' in page and f'name="note-{a1.pk}"' in page
+    # No comment at all: refused, nothing changed.
+    town.post(url, {"community": "C111", "action": "return", "comment": ""})
+    assert status(s, "C111") == State.SUBMITTED and not ReturnComment.objects.exists()
+    # Another town's officer cannot even see it.
+    other = client_for(world.users["other_town_officer"])
+    assert other.post(url, {"community": "C111", "action": "return"}).status_code == 404
+    town = client_for(world.users["town_officer"])
+    town.post(
+        url,
+        {
+            "community": "C111",
+            "action": "return",
+            f"note-{a1.pk}": "缺少第三季度居民会议记录",
+            f"note-{b2.pk}": "照片未标注日期",
+        },
+    )
+    assert status(s, "C111") == State.RETURNED
+    notes = dict(ReturnComment.objects.values_list("item__code", "comment"))
+    assert notes == {"A1": "缺少第三季度居民会议记录", "B2": "照片未标注日期"}
+    transition = Transition.objects.filter(to_status=State.RETURNED).get()
+    assert "A1" in transition.comment and transition.comments.count() == 2
+    assert AuditEvent.objects.filter(action="workflow.item_comments").count() == 1
+    # The community sees each comment beside its item.
+    page = client_for(world.users["community_staff"]).get(url).content.decode()
+    assert "缺少第三季度居民会议记录" in page and 'data-testid="returned"' in page
+    assert 'data-testid="review"' not in page  # the community does not review itself
+
+
+def test_the_town_passes_a_self_assessment_on_from_the_page(scoring, world, client_for):
+    from django.urls import reverse
+
+    s = scoring
+    self_assess(s, world)
+    move(s, world.users["community_staff"], ["C111"], State.SELF_ASSESSING)
+    move(s, world.users["community_staff"], ["C111"], State.SUBMITTED)
+    url = reverse("self_assessment", args=["c"]) + "?community=C111"
+    viewer = client_for(world.users["viewer"])
+    assert 'data-testid="review"' not in viewer.get(url).content.decode()
+    viewer.post(url, {"community": "C111", "action": "reviewed"})
+    assert status(s, "C111") == State.SUBMITTED
+    client_for(world.users["town_officer"]).post(url, {"community": "C111", "action": "reviewed"})
+    assert status(s, "C111") == State.TOWN_REVIEWED

@@ -460,6 +460,8 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
     if request.method == "POST":
         try:
+            if request.POST.get("action") in ("return", "reviewed"):
+                return _review(request, campaign, enrollment, items)
             if request.POST.get("action") == "evidence":
                 chosen = [i for i in items if str(i.pk) in request.POST.getlist("items")]
                 upload = request.FILES.get("file")
@@ -486,9 +488,15 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(f"{request.path}?community={enrollment.community.code}")
+    from civicmark.assessments.workflow import State, latest_return, may_take
+
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     files = _evidence_by_item(enrollment)
-    rows = [{"item": i, "self": own.get(i.pk), "files": files.get(i.pk, [])} for i in items]
+    returned, notes = latest_return(enrollment)
+    rows = [
+        {"item": i, "self": own.get(i.pk), "files": files.get(i.pk, []), "note": notes.get(i.pk)}
+        for i in items
+    ]
     return render(
         request,
         "assessments/self_assessment.html",
@@ -502,8 +510,45 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "can_edit": authz.is_community_staff(request.user, enrollment.community)
             and enrollment.status in ("enrolled", "self_assessing", "returned"),
+            "returned": returned,
+            "can_return": may_take(request.user, enrollment, State.RETURNED),
+            "can_review": may_take(request.user, enrollment, State.TOWN_REVIEWED),
         },
     )
+
+
+def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[Any]) -> HttpResponse:
+    """The town (or county) reviews a submitted self-assessment: passes it on, or returns it
+    with a comment on each item that must change."""
+    from civicmark.assessments.workflow import (
+        State,
+        TransitionRefused,
+        return_with_comments,
+        transition_apply,
+    )
+
+    here = f"{request.path}?community={enrollment.community.code}"
+    try:
+        if request.POST["action"] == "return":
+            return_with_comments(
+                actor=request.user,
+                enrollment=enrollment,
+                comment=request.POST.get("comment", ""),
+                item_comments={i: request.POST.get(f"note-{i.pk}", "") for i in items},
+            )
+            messages.success(request, _("Returned to the community with your comments."))
+        else:
+            transition_apply(
+                actor=request.user,
+                campaign=campaign,
+                enrollments=[enrollment],
+                to=State.TOWN_REVIEWED,
+                comment=request.POST.get("comment", ""),
+            )
+            messages.success(request, _("Marked as reviewed by the town."))
+    except TransitionRefused as refused:
+        messages.error(request, "; ".join(r.reason for r in refused.refusals))
+    return redirect(here)
 
 
 @login_required

@@ -264,3 +264,69 @@ def transition_apply(
             )
         Enrollment.objects.filter(pk__in=[e.pk for e in locked]).update(status=to)
     return len(locked)
+
+
+def may_take(actor: Any, enrollment: Enrollment, to: str) -> bool:
+    """Whether the step exists from where the enrollment stands and the actor's role may take it
+    (the guards still apply when it is taken)."""
+    step = step_for(enrollment.status, to)
+    return step is not None and _may(actor, step, enrollment)
+
+
+def return_with_comments(
+    *,
+    actor: Any,
+    enrollment: Enrollment,
+    comment: str,
+    item_comments: dict[Any, str],
+    via: str = "web",
+) -> Transition:
+    """Return a self-assessment to the community, saying what must change on each item; the
+    step and its comments are written together or not at all."""
+    from civicmark.assessments.models import ReturnComment
+
+    notes = {item: text.strip() for item, text in item_comments.items() if text.strip()}
+    if any(item.standard_id != enrollment.campaign.standard_id for item in notes):
+        raise ApplicationError(_("Those items are not in this campaign's standard."))
+    summary = comment.strip() or (
+        _("See the comments on items %s.") % ", ".join(i.code for i in notes) if notes else ""
+    )
+    with transaction.atomic():
+        transition_apply(
+            actor=actor,
+            campaign=enrollment.campaign,
+            enrollments=[enrollment],
+            to=State.RETURNED,
+            comment=summary,
+            via=via,
+        )
+        transition = Transition.objects.filter(enrollment=enrollment).latest("at", "id")
+        ReturnComment.objects.bulk_create(
+            ReturnComment(transition=transition, item=item, comment=text)
+            for item, text in notes.items()
+        )
+        if notes:
+            audit.record(
+                actor=actor,
+                via=via,
+                action="workflow.item_comments",
+                object_type="enrollment",
+                object_ref=f"{enrollment.campaign.slug}/{enrollment.community.code}",
+                scope_path=enrollment.community.path,
+                summary=summary[:255],
+                after={item.code: text for item, text in notes.items()},
+            )
+    return transition
+
+
+def latest_return(enrollment: Enrollment) -> tuple[Transition | None, dict[int, str]]:
+    """The last time the self-assessment was returned, and its comments by item id."""
+    transition = (
+        Transition.objects.filter(enrollment=enrollment, to_status=State.RETURNED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if transition is None:
+        return None, {}
+    return transition, dict(transition.comments.values_list("item", "comment"))
