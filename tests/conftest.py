@@ -65,3 +65,16 @@ def scoring(world):  # noqa: ANN001, ANN201
             e.community.code: e for e in campaign.enrollments.select_related("community")
         },
     }
+
+
+@pytest.fixture
+def demo(db):  # noqa: ANN001, ANN201
+    """The demo city and its campaign, loaded through the same services as real use."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from civicmark.campaigns.models import Campaign
+
+    call_command("demo", "--no-serve", stdout=StringIO())
+    return Campaign.objects.get(slug="anping-2026")

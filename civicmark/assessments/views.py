@@ -656,3 +656,80 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _ints(values: list[str]) -> list[int]:
     return [int(v) for v in values if v.isdigit()]
+
+
+@login_required
+def commendation(request: HttpRequest, slug: str) -> HttpResponse:
+    """The advanced units: proposed for commendation, and the city confirms (or declines) the list."""
+    from civicmark.assessments.workflow import State, TransitionRefused, may_take, transition_apply
+    from civicmark.results.rounds import round_results
+    from civicmark.results.scoring import Outcome
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    enrollments = list(
+        campaign.enrollments.select_related("community", "community__parent")
+        .filter(
+            community__in=authz.divisions_for_user(request.user),
+            status__in=(State.STANDARD_UNIT, State.PROPOSED, State.COMMENDED),
+        )
+        .order_by("community__path")
+    )
+    if request.method == "POST":
+        to = {"confirm": State.COMMENDED, "decline": State.STANDARD_UNIT, "propose": State.PROPOSED}
+        target = to.get(request.POST.get("action", ""))
+        chosen = [e for e in enrollments if str(e.pk) in request.POST.getlist("enrollment")]
+        try:
+            if target is None or not chosen:
+                raise ApplicationError(_("Tick the communities and choose what to do."))
+            moved = transition_apply(
+                actor=request.user,
+                campaign=campaign,
+                enrollments=chosen,
+                to=target,
+                comment=request.POST.get("comment", ""),
+            )
+            messages.success(request, _("%d communities moved.") % moved)
+        except TransitionRefused as refused:
+            messages.error(request, "; ".join(str(r) for r in refused.refusals))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("commendation", slug=campaign.slug)
+    # The latest municipal result of each community (two aggregate passes, whatever the size).
+    latest: dict[int, Any] = {}
+    for round_ in campaign.rounds.filter(level="city").order_by("number"):
+        for pk, result in round_results(round_).items():
+            if result.outcome != Outcome.INCOMPLETE:
+                latest[pk] = result
+    top = campaign.standard.levels.order_by("-min_score").first()
+
+    def row(e: Any) -> dict[str, Any]:
+        result = latest.get(e.pk)
+        return {"e": e, "result": result, "label": State(e.status).label}
+
+    proposed = [row(e) for e in enrollments if e.status == State.PROPOSED]
+    commended = [row(e) for e in enrollments if e.status == State.COMMENDED]
+    candidates = [
+        row(e)
+        for e in enrollments
+        if e.status == State.STANDARD_UNIT
+        and top is not None
+        and (r := latest.get(e.pk)) is not None
+        and r.level == top.name
+    ]
+    may_confirm = any(may_take(request.user, r["e"], State.COMMENDED) for r in proposed)
+    may_propose = any(may_take(request.user, r["e"], State.PROPOSED) for r in candidates)
+    return render(
+        request,
+        "assessments/commendation.html",
+        {
+            "campaign": campaign,
+            "proposed": proposed,
+            "commended": commended,
+            "candidates": candidates,
+            "top": top,
+            "may_confirm": may_confirm,
+            "may_propose": may_propose,
+        },
+    )

@@ -136,6 +136,7 @@ urlpatterns = [
         name="score_sheet",
     ),
     path("campaigns/<slug:slug>/rectification/", assessments.rectifications, name="rectifications"),
+    path("campaigns/<slug:slug>/commendation/", assessments.commendation, name="commendation"),
     path(
         "campaigns/<slug:slug>/rectification/files/<uuid:public_id>/",
         assessments.rectification_file,
