@@ -244,7 +244,7 @@ def _demo_assessors(code: str = "990100000000", prefix: str = "assessor") -> dic
             user = person_create(
                 actor=None,
                 username=f"{prefix}-{dept.code.lower()}",
-                full_name=f"{division.name}{dept.name}考核员",
+                full_name=f"{division.name}{dept.name.removeprefix('市')}考核员",
                 role="assessor",
                 division=division,
                 department=dept,
@@ -259,8 +259,13 @@ def _load_acceptance() -> None:
     same services and workflow as real use."""
     from decimal import Decimal
 
-    from civicmark.assessments.models import SelfScore, Transition
-    from civicmark.assessments.services import round_finalise, score_save, veto_finding_record
+    from civicmark.assessments.models import Rectification, SelfScore, Transition
+    from civicmark.assessments.services import (
+        rectification_update,
+        round_finalise,
+        score_save,
+        veto_finding_record,
+    )
     from civicmark.assessments.workflow import State, transition_apply
     from civicmark.campaigns.models import Campaign
 
@@ -317,6 +322,11 @@ def _load_acceptance() -> None:
         1, ready, {c: dict(list(d.items())[:2]) for c, d in DEDUCTIONS.items()}, county_assessors
     )
     round_finalise(actor=None, round_=campaign.rounds.get(number=1))
+    # What the county found was put right before the city came.
+    for fix in Rectification.objects.filter(round__campaign=campaign, round__number=1):
+        rectification_update(
+            actor=None, rectification=fix, status="done", note="已在市级验收前整改到位"
+        )
     move(ready, State.COUNTY_PRE_ACCEPTED)
     move(ready, State.REPORTED)
     score_round(2, ready, DEDUCTIONS, assessors)
