@@ -143,6 +143,13 @@ def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:
 
 def items_to_score(round_: AcceptanceRound, enrollment: Enrollment) -> set[int] | None:
     """The item ids this round re-scores for the community, or None for every item."""
+    found = rescore_map(round_)
+    return None if found is None else set(found.get(enrollment.pk, set()))
+
+
+def rescore_map(round_: AcceptanceRound) -> dict[int, set[int]] | None:
+    """For a round that re-scores only what was found wanting: enrollment -> item ids (one
+    query for the whole round); None when the round scores every item."""
     from civicmark.assessments.models import Rectification
 
     earlier = earlier_round(round_)
@@ -164,7 +171,7 @@ def items_to_score(round_: AcceptanceRound, enrollment: Enrollment) -> set[int] 
                 found.setdefault(e, set()).update(items_of.get(veto_department, set()))
         return found
 
-    return set(_memo(round_, "rescored", lost).get(enrollment.pk, set()))
+    return dict(_memo(round_, "rescored", lost))
 
 
 def departments(round_: AcceptanceRound) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, When
 
 from civicmark.accounts import authz
 from civicmark.campaigns.models import Attendance, Campaign, Task, TaskStatus
@@ -49,28 +49,39 @@ def progress_by_phase(user: Any, campaign: Campaign, today: date) -> list[dict[s
 
 
 def progress_by_town(user: Any, campaign: Campaign, today: date) -> list[dict[str, Any]]:
-    """Per town: the tasks of the town and of its communities (a division path prefix per town)."""
-    tasks = visible_tasks(user, campaign)
+    """Per town: the tasks of the town and of its communities, grouped by the database."""
+    tasks = visible_tasks(user, campaign).filter(division__level__in=[Level.TOWN, Level.COMMUNITY])
     towns = (
         authz.divisions_for_user(user)
         .filter(level=Level.TOWN, pk__in=campaign.enrollments.values("community__parent_id"))
         .order_by("path")
     )
-    # One query: group the tasks by the town part of their path (the first three path segments).
-    counts: dict[str, dict[str, int]] = {}
-    for path, status, due in tasks.filter(
-        division__level__in=[Level.TOWN, Level.COMMUNITY]
-    ).values_list("division__path", "status", "due_on"):
-        town_path = "/".join(path.split("/")[:4]) + "/"
-        entry = counts.setdefault(town_path, {"total": 0, "done": 0, "overdue": 0})
-        entry["total"] += 1
-        entry["done"] += status == TaskStatus.DONE
-        entry["overdue"] += status != TaskStatus.DONE and due < today
+    town_of = Case(
+        When(division__level=Level.TOWN, then=F("division_id")),
+        default=F("division__parent_id"),
+        output_field=IntegerField(),
+    )
+    counts = {
+        r["town"]: r
+        for r in tasks.annotate(town=town_of)
+        .values("town")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(status=TaskStatus.DONE)),
+            overdue=Count("id", filter=overdue_q(today)),
+        )
+    }
     result = []
     for town in towns:
-        c = counts.get(town.path, {"total": 0, "done": 0, "overdue": 0})
+        c = counts.get(town.pk, {"total": 0, "done": 0, "overdue": 0})
         result.append(
-            {"town": town, **c, "percent": round(100 * c["done"] / c["total"]) if c["total"] else 0}
+            {
+                "town": town,
+                "total": c["total"],
+                "done": c["done"],
+                "overdue": c["overdue"],
+                "percent": round(100 * c["done"] / c["total"]) if c["total"] else 0,
+            }
         )
     return result
 

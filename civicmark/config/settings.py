@@ -191,3 +191,8 @@ LOGGING = {
 
 # The address shown in one-time password links printed by commands.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# The public address printed in certificates' QR codes (for example https://civicmark.example.gov.cn);
+# empty means the address the certificate was downloaded from.
+CIVICMARK_PUBLIC_URL = env_str("CIVICMARK_PUBLIC_URL", "")
+CIVICMARK_JOBS_INLINE = env_bool("CIVICMARK_JOBS_INLINE", False)

@@ -114,6 +114,37 @@ urlpatterns = [
         results.community_result,
         name="community_result",
     ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/communities/<str:code>/sheet.xlsx",
+        results.community_sheet,
+        name="community_sheet",
+    ),
+    path("campaigns/<slug:slug>/rounds/<int:number>/ranking/", results.ranking, name="ranking"),
+    path("campaigns/<slug:slug>/results/", results.results_home, name="results_home"),
+    path("campaigns/<slug:slug>/dashboard/", results.dashboard, name="dashboard"),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/communities/<str:code>/report.pdf",
+        results.community_report,
+        name="community_report",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/certificates/",
+        results.certificates,
+        name="certificates",
+    ),
+    path(
+        "campaigns/<slug:slug>/certificates/<uuid:public_id>.pdf",
+        results.certificate_pdf,
+        name="certificate_pdf",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/export/",
+        results.round_export,
+        name="round_export",
+    ),
+    path("exports/<uuid:public_id>/", results.export_job, name="export_job"),
+    path("exports/<uuid:public_id>/file/", results.export_file, name="export_file"),
+    path("v/<str:code>/", results.verify, name="verify"),
     path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
     path(
         "campaigns/<slug:slug>/self-assessment/",

@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from civicmark.core.errors import ImportRefused, PlaceError
@@ -193,8 +194,11 @@ def write_table(
     *,
     fmt: str,
     sheet: str = "data",
+    number_formats: dict[int, str] | None = None,
+    notes: Sequence[tuple[str, Any]] = (),
 ) -> None:
-    """Write rows as .xlsx (frozen header, sensible widths) or as UTF-8 CSV with a BOM."""
+    """Write rows as .xlsx (frozen header, sensible widths, number formats by column index, and
+    an optional second sheet of notes) or as UTF-8 CSV with a BOM."""
     if fmt == "csv":
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
@@ -227,6 +231,17 @@ def write_table(
     ws.freeze_panes = "A2"
     for i, width in enumerate(widths):
         ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = width
+    for index, number_format in (number_formats or {}).items():
+        for (cell,) in ws.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+            cell.number_format = number_format
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    if notes:
+        about = book.create_sheet("notes")
+        for key, value in notes:
+            append_row(about, [key, value])
+        about.column_dimensions["A"].width = 18
+        about.column_dimensions["B"].width = 60
     book.save(path_or_file)
 
 

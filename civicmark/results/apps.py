@@ -6,3 +6,6 @@ class ResultsConfig(AppConfig):
     name = "civicmark.results"
     label = "results"
     verbose_name = _("Results")
+
+    def ready(self) -> None:
+        from civicmark.results import writers  # noqa: F401  (registers the long exports)

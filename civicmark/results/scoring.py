@@ -70,6 +70,10 @@ class Result:
     categories_below_minimum: list[str] = field(default_factory=list)
     lost: list[tuple[str, Decimal]] = field(default_factory=list)  # (item, points lost)
     unscored: list[str] = field(default_factory=list)
+    # For the gap planner: the applicable maximum (the denominator) and, per category with a
+    # minimum, the raw points it needs once not-applicable items are left out.
+    possible: Decimal = Decimal(0)
+    category_needs: dict[str, Decimal] = field(default_factory=dict)
 
 
 def combine(points: Sequence[Decimal], rule: Rule = Rule.MEAN) -> Decimal:
@@ -101,10 +105,12 @@ def score(
         applicable_max[item.category] += item.max_points
         subtotals[item.category] += awarded.get(item.code, Decimal(0))
     below = []
+    needs = {}
     for cat in table.categories:
         if cat.min_points is None or not applicable_max[cat.code]:
             continue
         needed = cat.min_points * applicable_max[cat.code] / cat.points
+        needs[cat.code] = needed
         if subtotals[cat.code] < needed:
             below.append(cat.code)
     if unscored:
@@ -134,4 +140,6 @@ def score(
         categories_below_minimum=below,
         lost=lost,
         unscored=unscored,
+        possible=possible,
+        category_needs=needs,
     )

@@ -1,30 +1,81 @@
+"""Result pages, rankings, the gap planner and the official spreadsheets of a round."""
+
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments.workflow import State
+from civicmark.core import audit
+from civicmark.core.uploads import wants_chinese_headers
+from civicmark.results import exports, summary
+from civicmark.results.dashboards import radar_chart
 from civicmark.results.explain import explain
+from civicmark.results.planner import plan_for
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+PER_PAGE = 50
 
 
-@login_required
-def community_result(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
-    """The result page explains itself: every lost point with its reason and assessor, every veto."""
+def _round(request: HttpRequest, slug: str, number: int) -> tuple[Any, Any]:
     campaign = authz.get_visible_or_404(
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
-    round_ = authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
-    enrollment = authz.get_visible_or_404(
+    return campaign, authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
+
+
+def _enrollment(request: HttpRequest, campaign: Any, code: str) -> Any:
+    return authz.get_visible_or_404(
         campaign.enrollments.select_related("community").filter(
             community__in=authz.divisions_for_user(request.user)
         ),
         request.user,
         community__code=code,
     )
+
+
+def attachment(
+    request: HttpRequest, payload: bytes, name: str, fmt: str, *, ref: str, scope: str
+) -> HttpResponse:
+    """A download, audited: who took which report, when (ASVS 8.3.5)."""
+    with transaction.atomic():
+        audit.record(
+            actor=request.user,
+            action="report.downloaded",
+            object_type="report",
+            object_ref=ref,
+            scope_path=scope,
+            summary=f"{name}.{fmt}",
+        )
+    response = HttpResponse(payload, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}.{fmt}"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@login_required
+def community_result(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    """The result page explains itself: every lost point with its reason and assessor, every veto,
+    and for a community that did not make it, the fewest items to fix."""
+    campaign, round_ = _round(request, slug, number)
+    enrollment = _enrollment(request, campaign, code)
     explained = explain(round_, enrollment)
     outcome: Any = explained.result.outcome
     return render(
@@ -37,5 +88,364 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
             "e": explained,
             "outcome_label": State(outcome).label if outcome in State.values else outcome,
             "standard": campaign.standard,
+            "plan": plan_for(round_, enrollment),
+            "radar": radar_chart(round_, request.user, enrollment.community.code),
         },
     )
+
+
+@login_required
+def community_sheet(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    campaign, round_ = _round(request, slug, number)
+    enrollment = _enrollment(request, campaign, code)
+    chinese = wants_chinese_headers(request)
+    payload = exports.community_sheet(round_, enrollment, chinese=chinese)
+    name = f"{enrollment.community.name}-{round_.number}" if chinese else f"{code}-round{number}"
+    return attachment(
+        request,
+        payload,
+        name,
+        "xlsx",
+        ref=f"{campaign.slug}/{number}/{code}",
+        scope=enrollment.community.path,
+    )
+
+
+def _choices(rows: list[summary.Row]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    counties = sorted({(r.county_code, r.county) for r in rows if r.county_code})
+    towns = sorted({(r.town_code, r.town) for r in rows if r.town_code})
+    return counties, towns
+
+
+@login_required
+def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Every covered community of a round the viewer may see: total, category subtotals, vetoes,
+    outcome and level; sortable, filterable by county or town, paginated; the download holds
+    exactly the rows on the page (or, with all=1, every page of the same filter and order)."""
+    campaign, round_ = _round(request, slug, number)
+    rows = summary.rows_for(round_, request.user)
+    counties, towns = _choices(rows)
+    params = {
+        k: request.GET.get(k, "")
+        for k in ("county", "town", "outcome", "sort")
+        if request.GET.get(k)
+    }
+    shown = summary.filtered(
+        rows,
+        county=params.get("county", ""),
+        town=params.get("town", ""),
+        outcome=params.get("outcome", ""),
+        sort=params.get("sort", "rank"),
+    )
+    page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
+    fmt = request.GET.get("format", "")
+    if fmt:
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        chinese = wants_chinese_headers(request)
+        chosen = shown if request.GET.get("all") == "1" else list(page.object_list)
+        return attachment(
+            request,
+            exports.table_bytes(round_, chosen, chinese=chinese, fmt=fmt),
+            f"{campaign.slug}-round{round_.number}-ranking",
+            fmt,
+            ref=f"{campaign.slug}/{round_.number}",
+            scope=campaign.division.path,
+        )
+    query = urlencode(params)
+    return render(
+        request,
+        "results/ranking.html",
+        {
+            "campaign": campaign,
+            "round": round_,
+            "page": page,
+            "categories": summary.category_headers(round_),
+            "counties": counties,
+            "towns": towns,
+            "outcomes": [(o.value, summary.OUTCOME_LABELS[o]) for o in summary.OUTCOME_ORDER],
+            "params": params,
+            "query": query,
+            "page_query": urlencode({**params, "page": page.number}),
+            "sorts": [
+                ("rank", "total"),
+                ("name", "community"),
+                ("town", "town"),
+                ("outcome", "outcome"),
+            ],
+            "count": len(shown),
+        },
+    )
+
+
+@login_required
+def results_home(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest round anyone has scored (or the first round)."""
+    from django.shortcuts import redirect
+
+    from civicmark.assessments.models import Score
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    latest = (
+        Score.objects.filter(round__campaign=campaign)
+        .order_by("-round__number")
+        .values_list("round__number", flat=True)
+        .first()
+    )
+    return redirect("ranking", slug=campaign.slug, number=latest or 1)
+
+
+@login_required
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """Where the campaign stands, for what the viewer may see: progress, acceptance per round,
+    the score distribution, department completion and rectification. Every chart has its
+    numbers as a table and as a CSV download (?chart=KEY&format=csv)."""
+    from django.utils import timezone
+
+    from civicmark.results import dashboards
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    today = timezone.localdate()
+    rounds = list(campaign.rounds.all())
+    try:
+        number = int(request.GET.get("round", "") or 0)
+    except ValueError:
+        number = 0
+    chosen = next((r for r in rounds if r.number == number), None)
+    rows = {r.number: summary.rows_for(r, request.user) for r in rounds}
+    if chosen is None:
+        from civicmark.assessments.models import Score
+
+        latest = (
+            Score.objects.filter(round__campaign=campaign)
+            .order_by("-round__number")
+            .values_list("round__number", flat=True)
+            .first()
+        )
+        chosen = next((r for r in rounds if r.number == latest), rounds[0])
+    sections = [
+        (_("Campaign progress"), dashboards.progress_charts(request.user, campaign, today)),
+        (
+            _("Acceptance per round"),
+            [dashboards.acceptance_chart(r, rows[r.number]) for r in rounds],
+        ),
+        (
+            _("Scores"),
+            [
+                dashboards.distribution_chart(
+                    chosen, rows[chosen.number], campaign.standard.pass_threshold
+                ),
+                *[
+                    dashboards.comparison_chart(a, b, request.user)
+                    for a, b in zip(rounds, rounds[1:], strict=False)
+                    if b.number == chosen.number or (a.number == 1 and chosen.number == 1)
+                ],
+                dashboards.department_chart(chosen, request.user),
+            ],
+        ),
+        (_("Rectification"), [dashboards.rectification_chart(campaign, request.user, today)]),
+    ]
+    wanted = request.GET.get("chart")
+    if wanted:
+        chart = next((c for _t, charts in sections for c in charts if c.key == wanted), None)
+        if chart is None or request.GET.get("format") != "csv":
+            raise Http404
+        import io
+
+        from civicmark.core.tabular import write_table
+
+        buffer = io.BytesIO()
+        write_table(buffer, chart.header, chart.csv_rows(), fmt="csv")
+        return attachment(
+            request,
+            buffer.getvalue(),
+            f"{campaign.slug}-{chart.key}",
+            "csv",
+            ref=f"{campaign.slug}/{chart.key}",
+            scope=campaign.division.path,
+        )
+    return render(
+        request,
+        "results/dashboard.html",
+        {"campaign": campaign, "sections": sections, "rounds": rounds, "chosen": chosen},
+    )
+
+
+@login_required
+def community_report(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    from civicmark.results import pdf
+
+    campaign, round_ = _round(request, slug, number)
+    enrollment = _enrollment(request, campaign, code)
+    return attachment(
+        request,
+        pdf.acceptance_report(round_, enrollment),
+        f"{enrollment.community.name}-{round_.name}-验收报告",
+        "pdf",
+        ref=f"{campaign.slug}/{number}/{code}",
+        scope=enrollment.community.path,
+    )
+
+
+def verify_url(request: HttpRequest, code: str) -> str:
+    """The public address of a certificate: the configured public site, or this one."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("verify", args=[code])
+    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
+    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+
+
+def _issuer(campaign: Any) -> str:
+    division = campaign.division
+    city = division.parent if division.level == "county" and division.parent else division
+    return f"{city.name}示范社区创建工作领导小组办公室"
+
+
+@login_required
+def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The certificates of a municipal round: issued in one action for its standard units,
+    revoked with a reason."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from civicmark.core.errors import ApplicationError
+    from civicmark.results.models import Certificate
+    from civicmark.results.services import certificate_revoke, certificates_issue
+
+    campaign, round_ = _round(request, slug, number)
+    visible = Certificate.objects.filter(
+        round=round_, enrollment__community__in=authz.divisions_for_user(request.user)
+    ).select_related("enrollment__community", "enrollment__community__parent")
+    can_issue = authz.can_lead_round(request.user, round_) and round_.level == "city"
+    if request.method == "POST":
+        if not can_issue:
+            raise Http404
+        try:
+            if request.POST.get("action") == "revoke":
+                cert = authz.get_visible_or_404(
+                    visible, request.user, public_id=request.POST.get("id", "")
+                )
+                certificate_revoke(
+                    actor=request.user, certificate=cert, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("The certificate is revoked."))
+            else:
+                issued = certificates_issue(actor=request.user, round_=round_)
+                messages.success(request, _("%d certificates issued.") % issued)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("certificates", slug=campaign.slug, number=round_.number)
+    return render(
+        request,
+        "results/certificates.html",
+        {"campaign": campaign, "round": round_, "certificates": visible, "can_issue": can_issue},
+    )
+
+
+@login_required
+def certificate_pdf(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    from civicmark.results import pdf
+    from civicmark.results.models import Certificate
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    cert = authz.get_visible_or_404(
+        Certificate.objects.filter(
+            enrollment__campaign=campaign,
+            enrollment__community__in=authz.divisions_for_user(request.user),
+        ).select_related("enrollment__community", "enrollment__campaign"),
+        request.user,
+        public_id=public_id,
+    )
+    return attachment(
+        request,
+        pdf.certificate(cert, verify_url(request, cert.code), _issuer(campaign)),
+        f"{cert.enrollment.community.name}-{cert.level}-{cert.code}",
+        "pdf",
+        ref=cert.code,
+        scope=cert.enrollment.community.path,
+    )
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public, no login: whether a certificate code is real and its title still stands. It shows
+    the community's name, the campaign, the title and the date, and nothing else."""
+    from civicmark.results.models import Certificate
+
+    cert = (
+        Certificate.objects.filter(code=code.strip().upper())
+        .select_related("enrollment__community", "enrollment__campaign")
+        .first()
+    )
+    response = render(request, "results/verify.html", {"cert": cert, "code": code[:16]})
+    response["X-Robots-Tag"] = "noindex"
+    if cert is None:
+        response.status_code = 404
+    return response
+
+
+@login_required
+def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Start a long export (a whole round's summary) and go to its page."""
+    from django.shortcuts import redirect
+
+    from civicmark.results import jobs
+
+    campaign, round_ = _round(request, slug, number)
+    kind = request.POST.get("kind", "")
+    if request.method != "POST" or kind not in ("summary-xlsx", "summary-pdf"):
+        raise Http404
+    job = jobs.start(
+        actor=request.user,
+        kind=kind,
+        campaign=campaign,
+        round_number=round_.number,
+        params={"headers": "zh" if wants_chinese_headers(request) else "en"},
+    )
+    return redirect("export_job", public_id=job.public_id)
+
+
+def _job_or_404(request: HttpRequest, public_id: Any) -> Any:
+    from civicmark.results.models import ExportJob
+
+    return authz.get_visible_or_404(
+        ExportJob.objects.filter(requested_by_id=request.user.pk).select_related("campaign"),
+        request.user,
+        public_id=public_id,
+    )
+
+
+@login_required
+def export_job(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Where a long export stands; the page asks again every second until the file is ready."""
+    from civicmark.results.jobs import effective_status
+    from civicmark.results.models import ExportJob
+
+    job = _job_or_404(request, public_id)
+    context = {
+        "job": job,
+        "status": effective_status(job),
+        "recent": ExportJob.objects.filter(requested_by_id=request.user.pk)[:10],
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "results/_job_status.html", context)
+    return render(request, "results/export_job.html", context)
+
+
+@login_required
+def export_file(request: HttpRequest, public_id: Any) -> HttpResponse:
+    from civicmark.core.files import download
+    from civicmark.results.models import ExportStatus
+
+    job = _job_or_404(request, public_id)
+    if job.status != ExportStatus.DONE:
+        raise Http404
+    content_type = CONTENT_TYPES["pdf" if job.filename.endswith(".pdf") else "xlsx"]
+    return download(job.path, job.filename, content_type)  # type: ignore[return-value]

@@ -1,0 +1,110 @@
+"""Long exports run beside the request: the view records an ExportJob and returns at once; one
+worker thread per process writes the file and its progress; the page polls and offers the file
+when it is ready, so a person can leave and come back.
+
+On one machine this is all it takes; with several application servers, the same `run` function
+is what a task queue worker would call (ARCHITECTURE.md, scale path). A job left running by a
+process that died is shown as failed after STALE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from civicmark.results.models import ExportJob, ExportStatus
+
+log = logging.getLogger("civicmark.jobs")
+STALE = timedelta(minutes=15)
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicmark-export")
+
+Writer = Callable[[ExportJob, Callable[[int], None]], tuple[bytes, str]]
+WRITERS: dict[str, Writer] = {}
+
+
+def writer(kind: str) -> Callable[[Writer], Writer]:
+    def register(fn: Writer) -> Writer:
+        WRITERS[kind] = fn
+        return fn
+
+    return register
+
+
+def submit(job: ExportJob) -> None:
+    """Run the job after the transaction that created it commits (inline when settings say so:
+    the test suite, and a deployment that wants no threads)."""
+    if getattr(settings, "CIVICMARK_JOBS_INLINE", False):
+        transaction.on_commit(lambda: run(job.pk))
+    else:
+        transaction.on_commit(lambda: _executor.submit(_run_in_thread, job.pk))
+
+
+def _run_in_thread(pk: int) -> None:
+    close_old_connections()
+    try:
+        run(pk)
+    finally:
+        close_old_connections()
+
+
+def run(pk: int) -> None:
+    job = ExportJob.objects.get(pk=pk)
+    ExportJob.objects.filter(pk=pk).update(status=ExportStatus.RUNNING, progress=1)
+
+    def progress(percent: int) -> None:
+        ExportJob.objects.filter(pk=pk).update(progress=max(1, min(99, percent)))
+
+    try:
+        payload, filename = WRITERS[job.kind](job, progress)
+        path = default_storage.save(f"exports/{job.public_id}-{filename}", ContentFile(payload))
+    except Exception as exc:  # the person sees that it failed; the log keeps the details
+        log.exception("export %s failed", job.public_id)
+        ExportJob.objects.filter(pk=pk).update(status=ExportStatus.FAILED, message=str(exc)[:500])
+        return
+    ExportJob.objects.filter(pk=pk).update(
+        status=ExportStatus.DONE, progress=100, path=path, filename=filename
+    )
+
+
+def effective_status(job: ExportJob) -> str:
+    if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING) and (
+        timezone.now() - job.updated_at > STALE
+    ):
+        return ExportStatus.FAILED
+    return job.status
+
+
+def start(
+    *, actor: Any, kind: str, campaign: Any, round_number: int | None, params: dict[str, Any]
+) -> ExportJob:
+    from civicmark.core import audit
+
+    if kind not in WRITERS:
+        raise ValueError(kind)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            kind=kind,
+            campaign=campaign,
+            round_number=round_number,
+            params=params,
+            requested_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            action="report.requested",
+            object_type="report",
+            object_ref=str(job.public_id),
+            scope_path=campaign.division.path,
+            summary=f"{kind} {campaign.slug}/{round_number or ''}",
+        )
+        submit(job)
+    return job

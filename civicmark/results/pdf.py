@@ -1,0 +1,410 @@
+"""PDF documents the municipal office stamps: a community's acceptance report, the certificate of
+its title, and a round's summary report.
+
+They are drawn with fpdf2 in Python and embed the Noto Sans SC font shipped in civicmark/fonts, so
+Chinese renders on a machine with no font installed; a character the font lacks raises instead of
+printing an empty box.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import segno
+from django.utils import timezone
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from civicmark.assessments.models import Score
+from civicmark.results.explain import explain
+from civicmark.results.scoring import Outcome
+from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, Row
+
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+REGULAR = FONTS / "noto-sans-sc-chinese-simplified-400-normal.woff"
+BOLD = FONTS / "noto-sans-sc-chinese-simplified-700-normal.woff"
+RED = (139, 26, 26)
+
+
+class MissingGlyph(ValueError):
+    """The text holds a character the embedded font cannot draw."""
+
+
+class Document(FPDF):
+    def __init__(self, *, landscape: bool = False, footer_text: str = "") -> None:
+        super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
+        self.add_font("noto", "", str(REGULAR))
+        self.add_font("noto", "B", str(BOLD))
+        self.set_font("noto", size=10.5)
+        self.set_auto_page_break(True, margin=18)
+        self.set_margins(18, 16, 18)
+        self.footer_text = footer_text
+
+    def normalize_text(self, text: str) -> str:
+        font = self.current_font
+        cmap = getattr(font, "cmap", None)
+        if cmap:
+            missing = sorted({c for c in text if ord(c) not in cmap and c not in "\n\r\t"})
+            if missing:
+                raise MissingGlyph("".join(missing))
+        return super().normalize_text(text)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("noto", size=8)
+        self.set_text_color(110, 110, 110)
+        self.cell(0, 5, f"{self.footer_text}  {self.page_no()}/{{nb}}", align="C")
+        self.set_text_color(0, 0, 0)
+
+    # --- building blocks ---------------------------------------------------------------
+
+    def heading(self, text: str, size: float = 16) -> None:
+        self.set_font("noto", "B", size)
+        self.multi_cell(0, size * 0.55, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("noto", size=10.5)
+        self.ln(2)
+
+    def subheading(self, text: str) -> None:
+        self.ln(2)
+        self.set_font("noto", "B", 12)
+        self.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("noto", size=10.5)
+
+    def line_text(self, text: str, size: float = 10.5) -> None:
+        self.set_font("noto", size=size)
+        self.multi_cell(0, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def grid(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        widths: Sequence[float],
+        align: str = "LEFT",
+        size: float = 9.5,
+    ) -> None:
+        self.set_font("noto", size=size)
+        with self.table(
+            col_widths=tuple(widths),
+            text_align=align,
+            line_height=size * 0.55,
+            headings_style=None,
+            first_row_as_headings=True,
+        ) as table:
+            head = table.row()
+            self.set_font("noto", "B", size)
+            for h in header:
+                head.cell(str(h))
+            self.set_font("noto", size=size)
+            for values in rows:
+                row = table.row()
+                for v in values:
+                    row.cell("" if v is None else str(v))
+        self.ln(2)
+
+    def qr(self, text: str, x: float, y: float, size: float) -> None:
+        """A QR code drawn as vector squares (no image library, sharp at any print size)."""
+        code = segno.make(text, error="m")
+        matrix = list(code.matrix)
+        module = size / len(matrix)
+        self.set_fill_color(0, 0, 0)
+        for r, line in enumerate(matrix):
+            for c, dark in enumerate(line):
+                if dark:
+                    self.rect(x + c * module, y + r * module, module, module, style="F")
+
+    def bytes(self) -> bytes:
+        return bytes(self.output())
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _outcome(result: Any) -> str:
+    return str(OUTCOME_LABELS[Outcome(result.outcome)])
+
+
+def acceptance_report(round_: Any, enrollment: Any) -> bytes:
+    """One community, one round: identity, scores by category, lost points with reasons, vetoes,
+    the outcome, the panel, and places for signatures and the seal."""
+    campaign = round_.campaign
+    community = enrollment.community
+    e = explain(round_, enrollment)
+    pdf = Document(footer_text=f"{campaign.name} · {round_.name} · {community.name}")
+    pdf.add_page()
+    pdf.heading(f"{community.name}示范社区创建考核验收报告")
+    pdf.line_text(f"{campaign.name}　{round_.name}", 10)
+    pdf.ln(2)
+    town = community.parent
+    county = town.parent if town else None
+    profile = getattr(community, "profile", None)
+    pdf.grid(
+        ["项目", "内容", "项目", "内容"],
+        [
+            [
+                "社区",
+                f"{community.name}（{community.code}）",
+                "所属",
+                f"{county.name if county else ''}{town.name if town else ''}",
+            ],
+            [
+                "户数",
+                getattr(profile, "households", None) or "",
+                "人口",
+                getattr(profile, "residents", None) or "",
+            ],
+            [
+                "验收时间",
+                f"{round_.opens_on:%Y-%m-%d} 至 {round_.closes_on:%Y-%m-%d}",
+                "评分标准",
+                f"{campaign.standard.name}（第{campaign.standard.version}版）",
+            ],
+        ],
+        (22, 58, 22, 72),
+    )
+    result = e.result
+    pdf.subheading("考核结论")
+    verdict = f"总分 {result.total}（满分 {campaign.standard.total_points}，{campaign.standard.pass_threshold} 分达标）　结论：{_outcome(result)}"
+    if result.level:
+        verdict += f"　等级：{result.level}"
+    pdf.set_font("noto", "B", 12)
+    pdf.multi_cell(0, 7, verdict, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("noto", size=10.5)
+    pdf.subheading("分类得分")
+    pdf.grid(
+        ["类别", "得分", "满分", "最低分", "说明"],
+        [
+            [
+                f"{c['category'].code} {c['category'].name}",
+                _fmt(c["subtotal"]),
+                c["category"].points,
+                c["category"].min_points if c["category"].min_points is not None else "",
+                "低于最低分" if c["below_minimum"] else "",
+            ]
+            for c in e.categories
+        ],
+        (70, 22, 22, 22, 38),
+        align="LEFT",
+    )
+    pdf.subheading("失分项目及理由")
+    if e.lost:
+        pdf.grid(
+            ["项目", "失分", "考核员评分与理由"],
+            [
+                [
+                    f"{lost.item.code} {lost.item.title}",
+                    f"-{lost.lost}",
+                    "\n".join(
+                        f"{s.assessor.full_name or s.assessor.username}：{s.points}/{lost.item.points} {s.reason}"
+                        for s in lost.scores
+                        if not s.not_applicable
+                    ),
+                ]
+                for lost in e.lost
+            ],
+            (72, 16, 86),
+            size=9,
+        )
+    else:
+        pdf.line_text("无失分项目。")
+    if e.not_applicable:
+        pdf.line_text(
+            "不适用项目（不计入总分）："
+            + "；".join(f"{s.item.code}（{s.reason}）" for s in e.not_applicable),
+            9.5,
+        )
+    pdf.subheading("一票否决")
+    if e.vetoes:
+        pdf.grid(
+            ["否决项", "发现情况", "考核员"],
+            [
+                [
+                    f"{v.veto.code} {v.veto.condition}",
+                    v.reason,
+                    v.assessor.full_name or v.assessor.username,
+                ]
+                for v in e.vetoes
+            ],
+            (70, 74, 30),
+            size=9,
+        )
+    else:
+        pdf.line_text("无。")
+    pdf.subheading("考核组")
+    panel = (
+        Score.objects.filter(round=round_, enrollment=enrollment)
+        .values_list("assessor__full_name", "assessor__username", "item__department__name")
+        .distinct()
+        .order_by("item__department__name")
+    )
+    members: dict[str, list[str]] = {}
+    for full_name, username, department in panel:
+        members.setdefault(department or "", [])
+        name = full_name or username
+        if name not in members[department or ""]:
+            members[department or ""].append(name)
+    pdf.grid(
+        ["部门", "考核员"],
+        [[d, "、".join(n)] for d, n in members.items()] or [["", ""]],
+        (60, 114),
+    )
+    pdf.ln(6)
+    if pdf.will_page_break(50):
+        pdf.add_page()
+    pdf.set_font("noto", size=11)
+    y = pdf.get_y()
+    pdf.cell(
+        0,
+        9,
+        "考核组组长（签字）：____________________　　日期：______年____月____日",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.cell(
+        0,
+        9,
+        "考核组成员（签字）：________________________________________",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.set_draw_color(*RED)
+    pdf.ellipse(pdf.w - 18 - 42, y + 20, 40, 40)
+    pdf.set_xy(pdf.w - 18 - 42, y + 36)
+    pdf.set_text_color(*RED)
+    pdf.cell(40, 8, "（盖章）", align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    return pdf.bytes()
+
+
+def certificate(cert: Any, verify_url: str, issuer: str) -> bytes:
+    """The certificate of a standard or advanced unit, with its code and a QR code that opens the
+    public verification page."""
+    enrollment = cert.enrollment
+    campaign = enrollment.campaign
+    pdf = Document(landscape=True)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    w, h = pdf.w, pdf.h
+    pdf.set_draw_color(*RED)
+    pdf.set_line_width(1.6)
+    pdf.rect(10, 10, w - 20, h - 20)
+    pdf.set_line_width(0.4)
+    pdf.rect(14, 14, w - 28, h - 28)
+    pdf.set_text_color(*RED)
+    pdf.set_xy(14, 34)
+    pdf.set_font("noto", "B", 34)
+    pdf.cell(w - 28, 16, "荣 誉 证 书", align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(40, 66)
+    pdf.set_font("noto", "B", 20)
+    pdf.cell(w - 80, 12, enrollment.community.name + "：", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_xy(52, 84)
+    pdf.set_font("noto", size=16)
+    pdf.multi_cell(
+        w - 104,
+        10,
+        f"在{campaign.name}中，经考核验收，总分{cert.total}分，被评为“{cert.level}”。",
+    )
+    pdf.set_font("noto", "B", 26)
+    pdf.set_text_color(*RED)
+    pdf.set_xy(14, 118)
+    pdf.cell(w - 28, 14, f"城市示范社区{cert.level}", align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("noto", size=14)
+    pdf.set_xy(w - 150, h - 58)
+    pdf.cell(120, 8, issuer, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_xy(w - 150, h - 48)
+    pdf.cell(
+        120,
+        8,
+        f"{cert.awarded_on.year}年{cert.awarded_on.month}月{cert.awarded_on.day}日",
+        align="C",
+    )
+    pdf.qr(verify_url, 26, h - 62, 32)
+    pdf.set_font("noto", size=9)
+    pdf.set_xy(60, h - 44)
+    pdf.cell(80, 5, f"证书编号：{cert.code}", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(80, 5, "扫码或访问以下网址核验：", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(80, 5, verify_url)
+    return pdf.bytes()
+
+
+def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
+    """The round's summary report for the municipal office: the outcome counts per county and
+    town, then every community with its total, category subtotals, vetoes, outcome and level."""
+    campaign = round_.campaign
+    categories = list(campaign.standard.categories.all())
+    pdf = Document(landscape=True, footer_text=f"{campaign.name} · {round_.name}")
+    pdf.add_page()
+    pdf.heading(f"{campaign.name}\n{round_.name}验收情况汇总")
+    pdf.line_text(
+        f"生成时间：{timezone.localtime():%Y-%m-%d %H:%M}　纳入验收社区 {len(rows)} 个　"
+        f"{'已定稿' if round_.finalised_at else '尚未定稿（数据可能变化）'}",
+        10,
+    )
+    counts = Counter(r.outcome for r in rows)
+    pdf.subheading("结果统计")
+    pdf.grid(
+        [str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER] + ["合计"],
+        [[counts.get(o.value, 0) for o in OUTCOME_ORDER] + [len(rows)]],
+        (40, 40, 40, 40, 40),
+        align="CENTER",
+    )
+    by_town: dict[tuple[str, str], Counter[str]] = {}
+    for r in rows:
+        by_town.setdefault((r.county, r.town), Counter())[r.outcome] += 1
+    pdf.subheading("分县（区）、镇（街道）统计")
+    pdf.grid(
+        ["县（区）", "镇（街道）", *[str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER], "合计"],
+        [
+            [county, town, *[c.get(o.value, 0) for o in OUTCOME_ORDER], sum(c.values())]
+            for (county, town), c in sorted(by_town.items())
+        ],
+        (40, 50, 32, 32, 32, 32, 24),
+    )
+    pdf.add_page()
+    pdf.subheading("社区得分一览")
+    header = [
+        "名次",
+        "社区",
+        "镇（街道）",
+        "总分",
+        *[c.code for c in categories],
+        "否决",
+        "结论",
+        "等级",
+    ]
+    fixed = 12 + 34 + 30 + 16 + 10 + 24 + 20
+    each = max(9.0, (pdf.w - 36 - fixed) / max(1, len(categories)))
+    widths = (12, 34, 30, 16, *[each] * len(categories), 10, 24, 20)
+    chunk = 200
+    for start in range(0, max(1, len(rows)), chunk):
+        part = rows[start : start + chunk]
+        pdf.grid(
+            header,
+            [
+                [
+                    r.rank,
+                    r.name,
+                    r.town,
+                    _fmt(r.total),
+                    *[_fmt(s) for s in r.subtotals],
+                    r.vetoes or "",
+                    r.outcome_label,
+                    r.level,
+                ]
+                for r in part
+            ],
+            widths,
+            size=8,
+        )
+        if progress is not None:
+            progress(min(100, int(100 * (start + len(part)) / max(1, len(rows)))))
+    pdf.ln(4)
+    pdf.line_text("类别：" + "；".join(f"{c.code} {c.name}（{c.points}分）" for c in categories), 9)
+    return pdf.bytes()

@@ -1,0 +1,103 @@
+"""Certificates: issued for the standard units of a finalised municipal round, revoked with a
+reason; each write is audited in its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.assessments import panels
+from civicmark.campaigns.models import AcceptanceRound
+from civicmark.core import audit
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.results.models import Certificate
+from civicmark.results.rounds import round_results
+from civicmark.results.scoring import Outcome
+
+TITLED = ("standard_unit", "proposed", "commended")
+
+
+def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
+    """A certificate for every community the finalised municipal round found a standard unit and
+    the workflow holds as one (idempotent: a community with a standing certificate is skipped).
+    A commended community's certificate names the highest level."""
+    if round_.level != "city":
+        raise ApplicationError(_("Certificates follow a municipal round, not the pre-acceptance."))
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the municipal office issues certificates."))
+    if round_.finalised_at is None:
+        raise ApplicationError(_("Finalise the round before issuing its certificates."))
+    results = round_results(round_)
+    standing = set(
+        Certificate.objects.filter(
+            enrollment__campaign=round_.campaign, revoked_at__isnull=True
+        ).values_list("enrollment", flat=True)
+    )
+    enrollments = (
+        panels.covered(round_)
+        .filter(status__in=TITLED)
+        .exclude(pk__in=standing)
+        .select_related("community")
+    )
+    top = round_.campaign.standard.levels.order_by("-min_score").first()
+    awarded_on = timezone.localdate(round_.finalised_at)
+    new = []
+    for e in enrollments:
+        result = results[e.pk]
+        if result.outcome != Outcome.STANDARD:
+            continue
+        level = (
+            top.name if e.status == "commended" and top else (result.level or _("Standard unit"))
+        )
+        new.append(
+            Certificate(
+                enrollment=e,
+                round=round_,
+                level=level,
+                total=result.total,
+                awarded_on=awarded_on,
+                issued_by=actor if getattr(actor, "pk", None) else None,
+            )
+        )
+    with transaction.atomic():
+        Certificate.objects.bulk_create(new)
+        if new:
+            audit.record(
+                actor=actor,
+                via=via,
+                action="certificates.issued",
+                object_type="round",
+                object_ref=f"{round_.campaign.slug}/{round_.number}",
+                scope_path=round_.campaign.division.path,
+                summary=f"{len(new)}",
+                after={c.enrollment.community.code: c.level for c in new},
+            )
+    return len(new)
+
+
+def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> Certificate:
+    if not authz.can_lead_round(actor, certificate.round):
+        raise NotAllowed(_("Only the municipal office revokes certificates."))
+    if certificate.revoked_at is not None:
+        raise ApplicationError(_("The certificate is already revoked."))
+    if not reason.strip():
+        raise ApplicationError(_("Say why the certificate is revoked."))
+    with transaction.atomic():
+        certificate.revoked_at = timezone.now()
+        certificate.revoked_reason = reason.strip()
+        certificate.save(update_fields=["revoked_at", "revoked_reason"])
+        audit.record(
+            actor=actor,
+            action="certificate.revoked",
+            object_type="certificate",
+            object_ref=certificate.code,
+            scope_path=certificate.enrollment.community.path,
+            summary=reason.strip()[:255],
+            before={"stands": True},
+            after={"stands": False, "reason": reason.strip()},
+        )
+    return certificate

@@ -1,0 +1,33 @@
+"""The long exports the job runner knows: a round's summary as a spreadsheet or a PDF report,
+for what the person who asked may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from civicmark.results import exports, jobs, pdf, summary
+from civicmark.results.models import ExportJob
+
+
+def _rows(job: ExportJob) -> tuple[Any, list[summary.Row]]:
+    round_ = job.campaign.rounds.get(number=job.round_number or 0)
+    rows = summary.filtered(summary.rows_for(round_, job.requested_by), sort="town")
+    return round_, rows
+
+
+@jobs.writer("summary-xlsx")
+def summary_xlsx(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes, str]:
+    round_, rows = _rows(job)
+    progress(50)
+    chinese = job.params.get("headers", "zh") == "zh"
+    payload = exports.table_bytes(round_, rows, chinese=chinese, fmt="xlsx")
+    return payload, f"{job.campaign.slug}-round{job.round_number}-summary.xlsx"
+
+
+@jobs.writer("summary-pdf")
+def summary_pdf(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes, str]:
+    round_, rows = _rows(job)
+    progress(20)
+    payload = pdf.round_summary(round_, rows, progress=lambda p: progress(20 + int(p * 0.75)))
+    return payload, f"{job.campaign.slug}-round{job.round_number}-summary.pdf"
