@@ -7,7 +7,15 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"login", "health", "set_password", "set_password_done", "set_language", "logout"}
+PUBLIC = {
+    "login",
+    "health",
+    "set_password",
+    "set_password_done",
+    "set_language",
+    "logout",
+    "verify",  # the public certificate check: shows a name, a title and whether it stands
+}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:

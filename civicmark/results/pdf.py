@@ -18,6 +18,7 @@ import segno
 from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from civicmark.assessments.models import Score
 from civicmark.results.explain import explain
@@ -91,14 +92,12 @@ class Document(FPDF):
             col_widths=tuple(widths),
             text_align=align,
             line_height=size * 0.55,
-            headings_style=None,
+            headings_style=FontFace(emphasis="BOLD", fill_color=(238, 238, 238)),
             first_row_as_headings=True,
         ) as table:
             head = table.row()
-            self.set_font("noto", "B", size)
             for h in header:
                 head.cell(str(h))
-            self.set_font("noto", size=size)
             for values in rows:
                 row = table.row()
                 for v in values:
