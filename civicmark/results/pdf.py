@@ -55,6 +55,8 @@ class Document(FPDF):
         return super().normalize_text(text)
 
     def footer(self) -> None:
+        if not self.footer_text:
+            return
         self.set_y(-12)
         self.set_font("noto", size=8)
         self.set_text_color(110, 110, 110)
@@ -388,7 +390,7 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
             header,
             [
                 [
-                    r.rank,
+                    r.rank or "—",
                     r.name,
                     r.town,
                     _fmt(r.total),

@@ -38,7 +38,7 @@ class Row:
     county_code: str
     county: str
     result: Result
-    rank: int = 0
+    rank: int | None = 0  # None: not ranked (vetoed or incomplete)
     subtotals: list[Decimal] = field(default_factory=list)
     vetoes: int = 0  # findings that stand against it
 
@@ -98,9 +98,18 @@ def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -
                 vetoes=vetoes.get(pk, 0) if result.outcome == Outcome.VETOED else 0,
             )
         )
-    rows.sort(key=lambda r: (-r.total, r.code))
+
+    # A vetoed or incomplete community takes no place in the ranking, whatever its points: it
+    # follows the ranked ones (vetoed first, then incomplete), each by total.
+    def standing(r: Row) -> int:
+        return {Outcome.VETOED: 1, Outcome.INCOMPLETE: 2}.get(Outcome(r.result.outcome), 0)
+
+    rows.sort(key=lambda r: (standing(r), -r.total, r.code))
     previous, rank = None, 0
     for position, row in enumerate(rows, start=1):
+        if standing(row):
+            row.rank = None
+            continue
         if row.total != previous:
             rank, previous = position, row.total
         row.rank = rank
@@ -131,7 +140,7 @@ def category_headers(round_: AcceptanceRound) -> list[Any]:
 
 
 SORTS = {
-    "rank": lambda r: (r.rank, r.code),
+    "rank": lambda r: (r.rank is None, r.rank or 0, r.code),
     "total": lambda r: (r.total, r.code),
     "name": lambda r: (r.name, r.code),
     "town": lambda r: (r.county, r.town, -r.total, r.code),
