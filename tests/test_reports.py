@@ -364,3 +364,44 @@ def test_the_round_summary_runs_as_a_job_and_waits_for_its_owner(
         .iter_rows(min_row=2, values_only=True)
     ]
     assert len(names) == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_runs_on_the_worker_thread_and_the_request_does_not_wait(
+    demo, client, city_user, settings
+):
+    """The request only records the job; the worker thread writes the file (polled here the way
+    the page polls, never timed)."""
+    import time
+
+    from civicmark.results import jobs
+    from civicmark.results.models import ExportJob
+
+    settings.CIVICMARK_JOBS_INLINE = False
+    gate = __import__("threading").Event()
+    original = jobs.WRITERS["summary-xlsx"]
+
+    def held(job, progress):  # noqa: ANN001, ANN202
+        gate.wait(30)  # the export cannot finish before the request has returned
+        return original(job, progress)
+
+    jobs.WRITERS["summary-xlsx"] = held
+    try:
+        client.force_login(city_user)
+        response = client.post(
+            reverse("round_export", args=[demo.slug, 2]), {"kind": "summary-xlsx"}
+        )
+        job = ExportJob.objects.get()
+        assert response.status_code == 302 and job.status in ("queued", "running")
+        page = client.get(reverse("export_job", args=[job.public_id]), HTTP_HX_REQUEST="true")
+        assert 'hx-trigger="every 1s"' in page.content.decode()
+        gate.set()
+        for _ in range(300):
+            job.refresh_from_db()
+            if job.status == "done":
+                break
+            time.sleep(0.1)
+        assert job.status == "done" and job.filename.endswith(".xlsx")
+    finally:
+        jobs.WRITERS["summary-xlsx"] = original
+        gate.set()
