@@ -232,6 +232,7 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
         for c in vetoed
     )
     results = round_results(round_)
+    detailed = round_results(round_, detail=True)
     for community in COMMUNITIES:
         items = []
         for code, (cat, maximum) in MAX.items():
@@ -243,6 +244,13 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
             )
         expected = score(TABLE, items, vetoes=int(community in vetoed), rule=rule)
         got = results[scoring["enrollments"][community].pk]
+        full = detailed[scoring["enrollments"][community].pk]
+        assert (full.lost, full.unscored, full.total, full.outcome) == (
+            expected.lost,
+            expected.unscored,
+            expected.total,
+            expected.outcome,
+        )
         assert (
             got.total,
             got.outcome,

@@ -229,7 +229,7 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
             open_.append(f"{e.community.name} ({len(missing)})")
     if open_:
         raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
-    results = round_results(round_)
+    results = round_results(round_, detail=True)  # every lost point becomes a task
     with transaction.atomic():
         round_.finalised_at = timezone.now()
         round_.save(update_fields=["finalised_at"])

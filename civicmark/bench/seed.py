@@ -106,7 +106,13 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             Division,
             ["code", "name", "level", "parent_id", "path"],
             (
-                (f"{prefix}K{k}", f"{prefix}县{k}", Level.COUNTY, province.pk, f"{province.path}{prefix}K{k}/")
+                (
+                    f"{prefix}K{k}",
+                    f"{prefix}县{k}",
+                    Level.COUNTY,
+                    province.pk,
+                    f"{province.path}{prefix}K{k}/",
+                )
                 for k in range(n_counties)
             ),
         )
@@ -155,7 +161,10 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
         _insert(
             CommunityProfile,
             ["division_id", "committee", "households", "residents", "staff", "is_pilot", "note"],
-            ((d.pk, "", rng.randint(800, 4000), rng.randint(2000, 12000), 9, False, "") for d in members),
+            (
+                (d.pk, "", rng.randint(800, 4000), rng.randint(2000, 12000), 9, False, "")
+                for d in members
+            ),
         )
         campaign = campaign_create(
             actor=None,
@@ -242,7 +251,15 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             vetoed = rng.sample(enrollments, max(1, len(enrollments) * 3 // 100))
             _insert(
                 VetoFinding,
-                ["public_id", "round_id", "enrollment_id", "veto_id", "assessor_id", "reason", "created_at"],
+                [
+                    "public_id",
+                    "round_id",
+                    "enrollment_id",
+                    "veto_id",
+                    "assessor_id",
+                    "reason",
+                    "created_at",
+                ],
                 (
                     (
                         uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(),

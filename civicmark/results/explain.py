@@ -67,7 +67,7 @@ def compare(round_: AcceptanceRound, enrollment: Enrollment) -> tuple[Any, list[
 
 
 def explain(round_: AcceptanceRound, enrollment: Enrollment) -> Explained:
-    result = round_results(round_)[enrollment.pk]
+    result = round_results(round_, enrollments=[enrollment.pk])[enrollment.pk]
     standard = round_.campaign.standard
     items = {i.code: i for i in standard.items.select_related("category", "department")}
     scores = defaultdict(list)

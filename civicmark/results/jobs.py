@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from civicmark.results.models import ExportJob, ExportStatus
@@ -53,7 +53,9 @@ def _run_in_thread(pk: int) -> None:
     try:
         run(pk)
     finally:
-        close_old_connections()
+        # The thread's own connection goes now: left open, it would hold the database (and keep
+        # PostgreSQL from dropping a test database).
+        connections.close_all()
 
 
 def run(pk: int) -> None:

@@ -105,7 +105,7 @@ def plan_for(round_: Any, enrollment: Any) -> CommunityPlan:
     from civicmark.results.rounds import round_results
     from civicmark.results.scoring import Outcome
 
-    result = round_results(round_)[enrollment.pk]
+    result = round_results(round_, enrollments=[enrollment.pk])[enrollment.pk]
     standard = round_.campaign.standard
     items = {i.code: i for i in standard.items.select_related("category")}
     losses = [Loss(code, items[code].category.code, lost) for code, lost in result.lost]

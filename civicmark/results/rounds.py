@@ -1,9 +1,10 @@
-"""A whole round's results, with the per-item combination done by the database.
+"""A whole round's results, computed by the database.
 
-Each item's assessor points are combined in one aggregate query per round (mean, minimum, or a
-median written so that SQLite and PostgreSQL compute it alike); the per-community arithmetic
-then applies the reference rules in `results.scoring` to those combined rows, so the two paths
-cannot drift apart. (Pushing the second step into SQL as well is left for the benchmark work.)
+Each item's assessor points are combined in one aggregate query (mean, minimum, or a median
+written so that SQLite and PostgreSQL compute it alike); a second aggregate over those rows sums
+them per community and category. Python then only divides and compares a handful of numbers per
+community. The detailed path (every lost point) applies the reference rules in
+`results.scoring` item by item; property tests hold the two paths and the reference equal.
 """
 
 from __future__ import annotations
@@ -84,8 +85,176 @@ def _veto_counts(round_: AcceptanceRound) -> dict[int, int]:
     )
 
 
-def round_results(round_: AcceptanceRound) -> dict[int, Result]:
-    """Every covered community's result in this round, keyed by enrollment id."""
+def round_results(
+    round_: AcceptanceRound, *, detail: bool = False, enrollments: list[int] | None = None
+) -> dict[int, Result]:
+    """Every community's result in this round, keyed by enrollment id.
+
+    By default the whole round is computed by the database (`_fast`): totals, category
+    subtotals, minimums, vetoes, outcome and level, without the per-item lists. `detail=True`
+    (for the given enrollments, or all) adds every lost point and unscored item, item by item
+    through the reference rules. The two agree on everything both compute (property-tested).
+    """
+    if detail or enrollments is not None:
+        return _detailed(round_, enrollments)
+    return _fast(round_)
+
+
+def _table(round_: AcceptanceRound) -> TableInput:
+    standard = round_.campaign.standard
+    return TableInput(
+        total_points=standard.total_points,
+        pass_threshold=standard.pass_threshold,
+        categories=tuple(
+            CategoryInput(c.code, c.points, c.min_points) for c in standard.categories.all()
+        ),
+        levels=tuple((lv.name, lv.min_score) for lv in standard.levels.all()),
+    )
+
+
+def _sources(round_: AcceptanceRound) -> tuple[str, list[Any], str, list[Any]]:
+    """SQL for (enrollment, item, value): the combined points of every applicable item, and for
+    (enrollment, item): the items marked not applicable by every assessor; a carrying round adds
+    the earlier round's rows for the items it did not re-score."""
+    score = Score._meta.db_table
+    compiled, compiled_params = combined_points(round_).query.sql_with_params()
+    values_sql, values_params = compiled, list(compiled_params)
+    na_sql = (
+        f"SELECT enrollment_id AS enrollment, item_id AS item FROM {score} WHERE round_id = %s "
+        f"GROUP BY enrollment_id, item_id "
+        f"HAVING SUM(CASE WHEN not_applicable THEN 0 ELSE 1 END) = 0"
+    )
+    na_params: list[Any] = [round_.pk]
+    earlier = (
+        round_.campaign.rounds.filter(number=round_.carries_from).first()
+        if round_.carries_from
+        else None
+    )
+    if earlier is not None:
+        old_sql, old_params = combined_points(earlier).query.sql_with_params()
+        fresh = (
+            f"NOT EXISTS (SELECT 1 FROM {score} s2 WHERE s2.round_id = %s "
+            f"AND s2.enrollment_id = o.enrollment AND s2.item_id = o.item)"
+        )
+        values_sql = (
+            f"SELECT enrollment, item, value FROM ({values_sql}) n UNION ALL "
+            f"SELECT o.enrollment, o.item, o.value FROM ({old_sql}) o WHERE {fresh}"
+        )
+        values_params = [*values_params, *old_params, round_.pk]
+        na_sql = (
+            f"SELECT enrollment, item FROM ({na_sql}) n UNION ALL "
+            f"SELECT o.enrollment, o.item FROM ({na_sql}) o WHERE {fresh}"
+        )
+        na_params = [round_.pk, earlier.pk, round_.pk]
+    return values_sql, values_params, na_sql, na_params
+
+
+def _fast(round_: AcceptanceRound) -> dict[int, Result]:
+    """The whole round in two aggregate queries (plus vetoes), whatever its size."""
+    from django.db import connection
+
+    from civicmark.results.scoring import Outcome
+    from civicmark.standards.models import Item
+
+    table = _table(round_)
+    standard = round_.campaign.standard
+    categories = dict(standard.categories.values_list("pk", "code"))
+    n_items = standard.items.count()
+    values_sql, values_params, na_sql, na_params = _sources(round_)
+    item = Item._meta.db_table
+    # Per category: the points of its items; an item every assessor marked not applicable
+    # leaves the denominator, an applicable item not yet scored stays in it (and makes the
+    # result incomplete).
+    full: dict[str, Decimal] = defaultdict(Decimal)
+    for code, points in standard.items.values_list("category__code", "points"):
+        full[code] += points
+    gained_by: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    left_out: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    counted: dict[int, int] = defaultdict(int)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT v.enrollment, i.category_id, SUM(ROUND(v.value, 2)), COUNT(*) "
+            f"FROM ({values_sql}) v JOIN {item} i ON i.id = v.item "
+            f"GROUP BY v.enrollment, i.category_id",
+            values_params,
+        )
+        for enrollment, category, gained, n in cursor.fetchall():
+            gained_by[enrollment][categories[category]] = Decimal(str(gained)).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )
+            counted[enrollment] += n
+        cursor.execute(
+            f"SELECT n.enrollment, i.category_id, SUM(i.points), COUNT(*) "
+            f"FROM ({na_sql}) n JOIN {item} i ON i.id = n.item "
+            f"GROUP BY n.enrollment, i.category_id",
+            na_params,
+        )
+        for enrollment, category, points, n in cursor.fetchall():
+            left_out[enrollment][categories[category]] = Decimal(str(points))
+            counted[enrollment] += n
+    vetoes = _vetoes(round_)
+    maxima = {c.code: c.points for c in table.categories}
+    results: dict[int, Result] = {}
+    for enrollment_id in round_.campaign.enrollments.values_list("pk", flat=True):
+        own, out = gained_by.get(enrollment_id, {}), left_out.get(enrollment_id, {})
+        cats = {c: (own.get(c, Decimal(0)), full[c] - out.get(c, Decimal(0))) for c in maxima}
+        gained = sum((g for g, _p in cats.values()), Decimal(0))
+        possible = sum((p for _g, p in cats.values()), Decimal(0))
+        total = (
+            (gained / possible * table.total_points).quantize(CENT, rounding=ROUND_HALF_UP)
+            if possible
+            else Decimal(0)
+        )
+        needs = {
+            c.code: c.min_points * cats[c.code][1] / c.points
+            for c in table.categories
+            if c.min_points is not None and cats[c.code][1]
+        }
+        below = [code for code, need in needs.items() if cats[code][0] < need]
+        if counted.get(enrollment_id, 0) < n_items:
+            outcome = Outcome.INCOMPLETE
+        elif vetoes.get(enrollment_id):
+            outcome = Outcome.VETOED
+        elif total < table.pass_threshold or below:
+            outcome = Outcome.NOT_REACHED
+        else:
+            outcome = Outcome.STANDARD
+        level = None
+        if outcome == Outcome.STANDARD:
+            reached = [(m, n) for n, m in table.levels if total >= m]
+            level = max(reached)[1] if reached else None
+        results[enrollment_id] = Result(
+            total=total,
+            outcome=outcome,
+            level=level,
+            category_subtotals={c: cats[c][0] for c in maxima},
+            categories_below_minimum=[c.code for c in table.categories if c.code in below],
+            possible=possible,
+            category_needs=needs,
+        )
+    return results
+
+
+def _vetoes(round_: AcceptanceRound) -> dict[int, int]:
+    """Veto findings per enrollment; in a carrying round, a community it has not looked at yet
+    keeps the earlier round's findings."""
+    vetoes = _veto_counts(round_)
+    earlier = (
+        round_.campaign.rounds.filter(number=round_.carries_from).first()
+        if round_.carries_from
+        else None
+    )
+    if earlier is not None:
+        assessed = set(
+            Score.objects.filter(round=round_).values_list("enrollment", flat=True).distinct()
+        )
+        assessed |= set(vetoes)
+        vetoes |= {k: v for k, v in _veto_counts(earlier).items() if k not in assessed}
+    return vetoes
+
+
+def _detailed(round_: AcceptanceRound, enrollment_ids: list[int] | None) -> dict[int, Result]:
+    """Item by item through the reference rules: every lost point and unscored item listed."""
     standard = round_.campaign.standard
     table = TableInput(
         total_points=standard.total_points,
@@ -119,7 +288,10 @@ def round_results(round_: AcceptanceRound) -> dict[int, Result]:
         vetoes |= {k: v for k, v in _veto_counts(earlier).items() if k not in assessed}
     results: dict[int, Result] = {}
     by_enrollment: dict[int, list[ItemInput]] = defaultdict(list)
-    for enrollment_id in round_.campaign.enrollments.values_list("pk", flat=True):
+    enrollments = round_.campaign.enrollments.values_list("pk", flat=True)
+    if enrollment_ids is not None:
+        enrollments = enrollments.filter(pk__in=enrollment_ids)
+    for enrollment_id in enrollments:
         for pk, code, category, max_points in items:
             key = (enrollment_id, pk)
             value = values.get(key)
