@@ -14,15 +14,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
 from civicmark.assessments.models import Score, VetoFinding
-from civicmark.assessments.services import score_save, veto_finding_record
+from civicmark.assessments.services import veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
-from civicmark.core.errors import ApplicationError, ImportRefused, PlaceError
+from civicmark.core import audit
+from civicmark.core.errors import ImportRefused, PlaceError
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
 
 SCORE_COLUMNS = [
@@ -200,34 +202,76 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
     if errors:
         raise ImportRefused(errors=errors)
     result = SheetImported()
-    current = {
-        (s.enrollment_id, s.item_id): s for s in Score.objects.filter(round=round_, assessor=actor)
-    }
     with transaction.atomic():
+        if AcceptanceRound.objects.select_for_update().get(pk=round_.pk).finalised_at:
+            raise ImportRefused(
+                errors=[
+                    PlaceError(_("The round is finalised: its scores are locked."), sheet="round")
+                ]
+            )
+        # The assessor's own scores of this round, locked: no other assessor writes them, and a
+        # second upload by the same person waits for this one (SQLite: the write lock does).
+        current = {
+            (s.enrollment_id, s.item_id): s
+            for s in Score.objects.select_for_update().filter(round=round_, assessor=actor)
+        }
+        new: list[Score] = []
+        changed: list[Score] = []
+        changes: list[list[Any]] = []
         for enrollment, item, points, na, reason in plan:
             existing = current.get((enrollment.pk, item.pk))
-            if existing is not None and (
-                existing.points,
-                existing.not_applicable,
-                existing.reason,
-            ) == (points, na, reason):
+            values = (None if na else points, na, reason)
+            if (
+                existing is not None
+                and (
+                    existing.points,
+                    existing.not_applicable,
+                    existing.reason,
+                )
+                == values
+            ):
                 result.unchanged += 1
                 continue
-            try:
-                score_save(
-                    actor=actor,
-                    round_=round_,
-                    enrollment=enrollment,
-                    item=item,
-                    points=points,
-                    not_applicable=na,
-                    reason=reason,
-                    via="sheet",
-                    expected_version=existing.version if existing else None,
+            before = None if existing is None else str(existing.points)
+            if existing is None:
+                new.append(
+                    Score(
+                        round=round_,
+                        enrollment=enrollment,
+                        item=item,
+                        assessor=actor,
+                        points=values[0],
+                        not_applicable=na,
+                        reason=reason,
+                    )
                 )
-            except ApplicationError as exc:  # a concurrent change: refuse the whole file
-                raise ImportRefused(errors=[PlaceError(exc.message, sheet="scores")]) from exc
-            result.saved += 1
+            else:
+                existing.points, existing.not_applicable, existing.reason = values
+                existing.version += 1
+                existing.updated_at = timezone.now()
+                changed.append(existing)
+            changes.append(
+                [enrollment.community.code, item.code, before, None if na else str(points)]
+            )
+        Score.objects.bulk_create(new, batch_size=2000)
+        Score.objects.bulk_update(
+            changed,
+            ["points", "not_applicable", "reason", "version", "updated_at"],
+            batch_size=2000,
+        )
+        result.saved = len(new) + len(changed)
+        if changes:
+            # One import is one write: one audit event that lists every change it made.
+            audit.record(
+                actor=actor,
+                via="sheet",
+                action="scores.imported",
+                object_type="round",
+                object_ref=f"{round_.campaign.slug}/{round_.number}",
+                scope_path=round_.campaign.division.path,
+                summary=f"{len(new)} new, {len(changed)} changed",
+                after={"columns": ["community", "item", "before", "after"], "changes": changes},
+            )
         recorded = set(
             VetoFinding.objects.filter(round=round_, assessor=actor).values_list(
                 "enrollment", "veto"
