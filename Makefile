@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-pg test-browser lint messages vendor clean help
+.PHONY: demo test test-pg test-browser bench lint messages vendor clean help
 
 help:
 	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
 	@echo "make test   - lint, type-check and run the whole test suite (SQLite)"
 	@echo "make test-pg / test-browser - the suite on PostgreSQL / the browser tests alone"
+	@echo "make bench  - the benchmarks (N=10000; DATABASE_URL=postgres://... adds PostgreSQL)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,12 @@ test-pg: $(VENV)/.installed
 	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=5).close()" \
 	  || { echo "PostgreSQL at $(PG_URL) is unreachable"; exit 1; }
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+# Benchmarks print figures; they never run in `make test`. N=10000 by default; BENCH_ARGS passes
+# more (for example BENCH_ARGS="--only results,pages"). PostgreSQL too when DATABASE_URL names it.
+N ?= 10000
+bench: $(VENV)/.installed
+	$(BIN)/python -m civicmark.bench --communities $(N) $(BENCH_ARGS)
 
 test-browser: $(VENV)/.installed
 	@[ -x "$(CHROMIUM)" ] || { echo "$(CHROMIUM) is missing: apt-get install chromium"; exit 1; }

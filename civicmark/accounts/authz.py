@@ -357,7 +357,7 @@ def score_refusal(
         }
     if not panels.on_panel(user, round_):
         return _("You are not on the panel of %s.") % round_.name
-    if enrollment.pk not in panels.covered_ids(round_):
+    if not panels.is_covered(round_, enrollment.pk):
         return _("%(round)s does not cover %(community)s.") % {
             "round": round_.name,
             "community": community.name,

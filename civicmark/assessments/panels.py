@@ -111,6 +111,21 @@ def on_panel(user: Any, round_: AcceptanceRound) -> bool:
     )
 
 
+def is_covered(round_: AcceptanceRound, enrollment_id: int) -> bool:
+    """One community: a set lookup when the whole round's coverage is already known (a sheet
+    import primes it), else one indexed query, so saving one score stays cheap at any size."""
+    memo = round_.__dict__.get("_panels_memo", {})
+    if "covered" in memo:
+        return enrollment_id in memo["covered"]
+    return bool(
+        _memo(
+            round_,
+            ("covers", enrollment_id),
+            lambda: covered(round_).filter(pk=enrollment_id).exists(),
+        )
+    )
+
+
 def covered_ids(round_: AcceptanceRound) -> set[int]:
     return set(_memo(round_, "covered", lambda: set(covered(round_).values_list("pk", flat=True))))
 

@@ -121,6 +121,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         e.community.code: e for e in round_.campaign.enrollments.select_related("community")
     }
     items = {i.code: i for i in round_.campaign.standard.items.all()}
+    panels.covered_ids(round_)  # one query for the whole sheet, then set lookups per row
     vetoes = {v.code: v for v in round_.campaign.standard.vetoes.all()}
     errors: list[PlaceError] = []
     plan: list[tuple[Any, Any, Decimal | None, bool, str]] = []

@@ -55,7 +55,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "civicmark.config.urls"
+# The benchmark serves its bare baseline view beside the real ones (civicmark/bench/urls.py).
+ROOT_URLCONF = env_str("CIVICMARK_URLCONF", "civicmark.config.urls")
 WSGI_APPLICATION = "civicmark.config.wsgi.application"
 
 TEMPLATES = [

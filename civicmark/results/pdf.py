@@ -8,6 +8,7 @@ printing an empty box.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -29,6 +30,8 @@ FONTS = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR = FONTS / "noto-sans-sc-chinese-simplified-400-normal.woff"
 BOLD = FONTS / "noto-sans-sc-chinese-simplified-700-normal.woff"
 RED = (139, 26, 26)
+# fpdf2 subsets the embedded font through fontTools, which logs every table it touches at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 class MissingGlyph(ValueError):

@@ -1,0 +1,572 @@
+"""One benchmark run against the database DATABASE_URL names (a fresh one: the orchestrator in
+`civicmark.bench.__main__` makes it). Prints one JSON object per figure on stdout.
+
+Each figure is paired with a baseline measured here, on the same data, in the same run:
+the product's round results against one hand-written SQL query; score entry through the real
+endpoint against a bare view in the same gunicorn; a score-sheet import against openpyxl's own
+parse; pages at N=100 against N; the PDF report and the summary spreadsheet stand alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+PASSWORD = "bench-password-2026"  # noqa: S105  (synthetic users of a throwaway database)
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps(figure, ensure_ascii=False, default=str), flush=True)
+
+
+def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    """The median wall time of `repeat` runs (after one warm-up), and the last result."""
+    fn()
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+# --- round results --------------------------------------------------------------------------
+
+HAND_SQL = """
+WITH combined AS (
+  SELECT enrollment_id AS e, item_id AS i, AVG(points) AS v
+  FROM assessments_score WHERE round_id = %s AND NOT not_applicable
+  GROUP BY enrollment_id, item_id
+), percat AS (
+  SELECT c.e, it.category_id AS cat, SUM(ROUND(c.v, 2)) AS got, COUNT(*) AS n
+  FROM combined c JOIN standards_item it ON it.id = c.i
+  GROUP BY c.e, it.category_id
+), per AS (
+  SELECT p.e, SUM(p.got) AS got, SUM(p.n) AS n,
+         SUM(CASE WHEN k.min_points IS NOT NULL AND p.got < k.min_points THEN 1 ELSE 0 END) AS below
+  FROM percat p JOIN standards_category k ON k.id = p.cat
+  GROUP BY p.e
+), vet AS (
+  SELECT enrollment_id AS e, COUNT(*) AS k FROM assessments_vetofinding WHERE round_id = %s
+  GROUP BY enrollment_id
+)
+SELECT en.id, per.got,
+  CASE WHEN COALESCE(per.n, 0) < %s THEN 'incomplete'
+       WHEN vet.k IS NOT NULL THEN 'vetoed'
+       WHEN per.got < %s OR per.below > 0 THEN 'not_reached'
+       ELSE 'standard_unit' END
+FROM campaigns_enrollment en
+LEFT JOIN per ON per.e = en.id
+LEFT JOIN vet ON vet.e = en.id
+WHERE en.campaign_id = %s
+"""
+
+
+def bench_results(campaign: Any) -> None:
+    from django.db import connection
+
+    from civicmark.results.rounds import round_results
+
+    round_ = campaign.rounds.get(number=2)
+    standard = campaign.standard
+    assert standard.total_points == 100  # the hand query leaves the total unscaled
+    n_items = standard.items.count()
+
+    def hand() -> dict[int, tuple[Decimal, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                HAND_SQL,
+                [round_.pk, round_.pk, n_items, standard.pass_threshold, campaign.pk],
+            )
+            return {
+                pk: (Decimal(str(got or 0)).quantize(Decimal("0.01"), ROUND_HALF_UP), outcome)
+                for pk, got, outcome in cursor.fetchall()
+            }
+
+    def product() -> dict[int, Any]:
+        return round_results(round_)
+
+    t_hand, expected = timed(hand)
+    t_product, results = timed(product)
+    same = {pk: (r.total, str(r.outcome)) for pk, r in results.items()} == expected
+    outcomes: dict[str, int] = {}
+    for r in results.values():
+        outcomes[str(r.outcome)] = outcomes.get(str(r.outcome), 0) + 1
+    emit(
+        figure="round results",
+        n=len(results),
+        product_s=round(t_product, 3),
+        baseline="hand-written SQL",
+        baseline_s=round(t_hand, 3),
+        ratio=round(t_product / t_hand, 2),
+        identical=same,
+        outcomes=outcomes,
+    )
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def bench_pages(campaigns: dict[int, Any]) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from civicmark.accounts.models import RoleAssignment, User
+
+    rows = []
+    for n, campaign in sorted(campaigns.items()):
+        user, _ = User.objects.get_or_create(username=f"bench-officer-{campaign.slug}")
+        RoleAssignment.objects.get_or_create(
+            user=user, role="city_admin", division=campaign.division
+        )
+        client = Client()
+        client.force_login(user)
+        code = campaign.enrollments.order_by("community__code").first().community.code
+        pages = {
+            "ranking": reverse("ranking", args=[campaign.slug, 2]),
+            "dashboard": reverse("dashboard", args=[campaign.slug]) + "?round=2",
+            "community result": reverse("community_result", args=[campaign.slug, 2, code]),
+        }
+        for name, url in pages.items():
+
+            def get(url: str = url, client: Client = client) -> int:
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+                return len(response.content)
+
+            seconds, _size = timed(get, repeat=5)
+            with CaptureQueriesContext(connection) as ctx:
+                get()
+            rows.append((name, n, seconds, len(ctx.captured_queries)))
+    for name in ("ranking", "dashboard", "community result"):
+        small, large = [r for r in rows if r[0] == name]
+        emit(
+            figure=f"page: {name}",
+            n=large[1],
+            product_s=round(large[2], 3),
+            queries=large[3],
+            baseline=f"same page at N={small[1]}",
+            baseline_s=round(small[2], 3),
+            baseline_queries=small[3],
+            ratio=round(large[2] / small[2], 2),
+            same_queries=small[3] == large[3],
+        )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def bench_documents(campaign: Any) -> None:
+    from civicmark.results import exports, pdf, summary
+
+    round_ = campaign.rounds.get(number=2)
+    enrollment = campaign.enrollments.select_related("community__parent__parent").first()
+    t_pdf, payload = timed(lambda: pdf.acceptance_report(round_, enrollment))
+    emit(
+        figure="PDF acceptance report (one community)",
+        product_s=round(t_pdf, 3),
+        bytes=len(payload),
+    )
+
+    def sheet() -> bytes:
+        rows = summary.filtered(summary.rows_for(round_, None), sort="town")
+        return exports.table_bytes(round_, rows, chinese=True, fmt="xlsx")
+
+    t_sheet, data = timed(sheet, repeat=1)
+    emit(
+        figure="round summary spreadsheet",
+        n=campaign.enrollments.count(),
+        product_s=round(t_sheet, 3),
+        bytes=len(data),
+    )
+
+
+# --- score-sheet import ---------------------------------------------------------------------
+
+
+def _sheet(campaign: Any, rows: int, user: Any) -> bytes:
+    """A filled-in score sheet (the export's layout) with `rows` score rows for `user`."""
+    from openpyxl import Workbook
+
+    round_ = campaign.rounds.get(number=2)
+    items = list(campaign.standard.items.order_by("order"))
+    book = Workbook(write_only=True)
+    meta = book.create_sheet("round")
+    for row in (["key", "value"], ["campaign", campaign.slug], ["round", 2], ["department", ""]):
+        meta.append(row)
+    scores = book.create_sheet("scores")
+    scores.append(
+        [
+            "community_code",
+            "community",
+            "item_code",
+            "item",
+            "max_points",
+            "points",
+            "reason",
+            "not_applicable",
+        ]
+    )
+    written = 0
+    for community, name in campaign.enrollments.order_by("community__code").values_list(
+        "community__code", "community__name"
+    ):
+        for item in items:
+            if written >= rows:
+                break
+            scores.append(
+                [
+                    community,
+                    name,
+                    item.code,
+                    item.title,
+                    float(item.points),
+                    float(item.points) - 0.5,
+                    "现场核查",
+                    "",
+                ]
+            )
+            written += 1
+        if written >= rows:
+            break
+    vetoes = book.create_sheet("vetoes")
+    vetoes.append(["community_code", "veto_code", "finding"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert round_.number == 2
+    return buffer.getvalue()
+
+
+def importer(campaign: Any) -> Any:
+    """One assessor for every department (a sheet may then hold every item)."""
+    from civicmark.accounts.models import RoleAssignment, User
+    from civicmark.divisions.models import Department
+
+    user, created = User.objects.get_or_create(username=f"bench-importer-{campaign.slug}")
+    if created:
+        for dept in Department.objects.filter(pk__in=campaign.standard.items.values("department")):
+            RoleAssignment.objects.create(
+                user=user, role="assessor", division=campaign.division, department=dept
+            )
+    return user
+
+
+def bench_import(campaign: Any, rows: int, big: int, workdir: Path) -> None:
+    from openpyxl import load_workbook
+
+    from civicmark.assessments.models import Score
+    from civicmark.assessments.sheets import import_sheet
+
+    user = importer(campaign)
+    data = _sheet(campaign, rows, user)
+
+    def parse() -> int:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        n = sum(1 for ws in book.worksheets for _row in ws.iter_rows(values_only=True))
+        book.close()
+        return n
+
+    t_parse, _n = timed(parse, repeat=3)
+    start = time.perf_counter()
+    first = import_sheet(actor=user, data=data)
+    t_import = time.perf_counter() - start
+    start = time.perf_counter()
+    second = import_sheet(actor=user, data=data)
+    t_again = time.perf_counter() - start
+    saved = Score.objects.filter(assessor=user, round__number=2).count()
+    emit(
+        figure=f"score sheet import ({rows:,} rows)",
+        product_s=round(t_import, 3),
+        baseline="openpyxl read-only parse of the same file",
+        baseline_s=round(t_parse, 3),
+        ratio=round(t_import / t_parse, 2),
+        saved=first.saved,
+        rows_in_db=saved,
+        second_upload_s=round(t_again, 3),
+        second_upload_changed=second.saved,
+    )
+    # Peak memory: a fresh process imports `big` rows; its high-water mark is reported.
+    path = workdir / "big-sheet.xlsx"
+    Score.objects.filter(assessor=user).delete()
+    path.write_bytes(_sheet(campaign, big, user))
+    out = subprocess.run(
+        [sys.executable, "-m", "civicmark.bench.memory", str(path), user.username],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    )
+    emit(**json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+# --- score entry under load -----------------------------------------------------------------
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        return None
+
+
+def _client(base: str, username: str | None) -> tuple[urllib.request.OpenerDirector, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    if username is None:
+        return opener, ""
+    opener.open(f"{base}/accounts/login/").read()
+    token = next(c.value or "" for c in jar if c.name == "csrftoken")
+    body = urllib.parse.urlencode(
+        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(f"{base}/accounts/login/", data=body)
+    request.add_header("Referer", f"{base}/accounts/login/")
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 302:
+            raise
+    token = next(c.value or "" for c in jar if c.name == "csrftoken")
+    return opener, token
+
+
+def _load(
+    base: str,
+    clients: int,
+    seconds: float,
+    job: Callable[[int, Any, str, int], tuple[bool, Any]],
+    users: list[str | None],
+) -> dict[str, Any]:
+    sessions = [_client(base, users[i]) for i in range(clients)]
+    latencies: list[float] = []
+    errors: list[str] = []
+    done: list[Any] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(index: int) -> None:
+        opener, token = sessions[index]
+        n = 0
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            try:
+                ok, info = job(index, opener, token, n)
+            except Exception as exc:  # counted, reported
+                ok, info = False, repr(exc)[:200]
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                (done if ok else errors).append(info)
+            n += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "done": done,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_score_entry(campaign: Any, clients: int, seconds: float) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    from civicmark.accounts.models import RoleAssignment, User
+    from civicmark.assessments.models import Score
+    from civicmark.divisions.models import Department
+
+    round_ = campaign.rounds.get(number=2)
+    departments = list(
+        Department.objects.filter(pk__in=campaign.standard.items.values("department")).order_by(
+            "code"
+        )
+    )
+    items_of = {
+        d.pk: list(campaign.standard.items.filter(department=d).values_list("pk", "points"))
+        for d in departments
+    }
+    password = make_password(PASSWORD)
+    users: list[str | None] = []
+    depts: list[int] = []
+    for n in range(clients):
+        dept = departments[n % len(departments)]
+        user, _ = User.objects.update_or_create(
+            username=f"bench-{n}", defaults={"full_name": f"压测考核员{n}", "password": password}
+        )
+        RoleAssignment.objects.get_or_create(
+            user=user, role="assessor", division=campaign.division, department=dept
+        )
+        users.append(user.username)
+        depts.append(dept.pk)
+    codes = list(
+        campaign.enrollments.order_by("community__code").values_list("community__code", flat=True)
+    )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "CIVICMARK_URLCONF": "civicmark.bench.urls",
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "b" * 64,
+    }
+    workers = int(os.environ.get("BENCH_WORKERS", "5"))
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "civicmark.config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/health/", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        def bare(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
+            with opener.open(f"{base}/bench/bare/") as response:
+                return response.status == 200, None
+
+        def save(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
+            code = codes[(index + n * clients) % len(codes)]
+            fields = {"csrfmiddlewaretoken": token}
+            for pk, points in items_of[depts[index]]:
+                fields[f"i{pk}-points"] = str(points - Decimal("0.5"))
+                fields[f"i{pk}-reason"] = f"压测{n}"
+            url = f"{base}/campaigns/{campaign.slug}/rounds/2/score/{code}/"
+            request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode())
+            request.add_header("Referer", url)
+            try:
+                urllib.request.OpenerDirector.open(opener, request)
+            except urllib.error.HTTPError as exc:
+                if exc.code == 302:
+                    return True, (users[index], code)
+                return False, f"{exc.code} {exc.read()[:200]!r}"
+            return False, "no redirect: the form was refused"
+
+        baseline = _load(base, clients, seconds, bare, [None] * clients)
+        entry = _load(base, clients, seconds, save, users)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # Zero lost updates: every accepted save is in the database with what was sent.
+    expected: dict[tuple[str, str], int] = {}
+    for username, code in entry["done"]:
+        expected[(username, code)] = expected.get((username, code), 0) + 1
+    rows = Score.objects.filter(round=round_, assessor__username__in=[u for u in users if u])
+    found: dict[tuple[str, str], int] = {}
+    wrong = 0
+    points_of = {pk: p for v in items_of.values() for pk, p in v}
+    for username, code, item, points in rows.values_list(
+        "assessor__username", "enrollment__community__code", "item", "points"
+    ):
+        found[(username, code)] = found.get((username, code), 0) + 1
+        wrong += points != points_of[item] - Decimal("0.5")
+    per_user = {u: len(items_of[d]) for u, d in zip(users, depts, strict=True)}
+    lost = sum(
+        1 for (username, code) in expected if found.get((username, code), 0) != per_user[username]
+    )
+    emit(
+        figure=f"score entry ({clients} clients, {seconds:.0f} s, {workers} workers)",
+        product_rps=entry["rps"],
+        p50_ms=entry["p50_ms"],
+        p99_ms=entry["p99_ms"],
+        errors=entry["errors"],
+        error_sample=entry["error_sample"],
+        baseline="bare view, same server",
+        baseline_rps=baseline["rps"],
+        baseline_p99_ms=baseline["p99_ms"],
+        ratio=round(entry["rps"] / baseline["rps"], 2) if baseline["rps"] else None,
+        saves=len(entry["done"]),
+        lost_updates=lost,
+        wrong_values=wrong,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--communities", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--sheet-rows", type=int, default=10_000)
+    parser.add_argument("--big-sheet-rows", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--only", default="", help="comma-separated: results,pages,documents,import,entry"
+    )
+    parser.add_argument("--workdir", default="var/bench")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicmark.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from civicmark.bench.seed import seed
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    emit(figure="database", vendor=connection.vendor)
+    small = seed(args.small, prefix="S")
+    emit(figure="seed", n=small.communities, product_s=round(small.seconds, 1), scores=small.scores)
+    large = seed(args.communities, prefix="P")
+    emit(figure="seed", n=large.communities, product_s=round(large.seconds, 1), scores=large.scores)
+    only = set(filter(None, args.only.split(",")))
+    want = lambda name: not only or name in only  # noqa: E731
+    if want("results"):
+        bench_results(large.campaign)
+    if want("pages"):
+        bench_pages({small.communities: small.campaign, large.communities: large.campaign})
+    if want("documents"):
+        bench_documents(large.campaign)
+    if want("import"):
+        bench_import(large.campaign, args.sheet_rows, args.big_sheet_rows, workdir)
+    if want("entry"):
+        bench_score_entry(large.campaign, args.clients, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
