@@ -82,7 +82,13 @@ class Score(models.Model):
                 name="points_or_not_applicable",
             ),
         ]
-        indexes = [models.Index(fields=["round", "enrollment", "item"])]
+        indexes = [
+            models.Index(fields=["round", "enrollment", "item"]),
+            # "Is any item of this round marked not applicable?" without reading the round.
+            models.Index(
+                fields=["round"], condition=models.Q(not_applicable=True), name="score_na_round"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item.code}: {self.points}"

@@ -91,7 +91,7 @@ def bench_results(campaign: Any) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 HAND_SQL,
-                [round_.pk, round_.pk, n_items, standard.pass_threshold, campaign.pk],
+                [round_.pk, round_.pk, n_items, float(standard.pass_threshold), campaign.pk],
             )
             return {
                 pk: (Decimal(str(got or 0)).quantize(Decimal("0.01"), ROUND_HALF_UP), outcome)

@@ -168,49 +168,76 @@ def _fast(round_: AcceptanceRound) -> dict[int, Result]:
     full: dict[str, Decimal] = defaultdict(Decimal)
     for code, points in standard.items.values_list("category__code", "points"):
         full[code] += points
-    gained_by: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    gained_by: dict[int, dict[str, Decimal]] = {}
     left_out: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    counted: dict[int, int] = defaultdict(int)
+    counted: dict[int, int] = {}
+    codes = list(categories.values())
+    # One row per community, one column per category (conditional sums): ten times fewer rows
+    # to read than one per community and category.
+    # Whole cents as integers: exact on both databases, and cheap to read (a NUMERIC column
+    # is parsed from text for every value).
+    per_category = ", ".join(
+        f"SUM(CASE WHEN c.category = {int(pk)} THEN c.cents ELSE 0 END)" for pk in categories
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT v.enrollment, i.category_id, SUM(ROUND(v.value, 2)), COUNT(*) "
+            f"SELECT c.enrollment, SUM(c.n), {per_category} FROM ("
+            f"SELECT v.enrollment AS enrollment, i.category_id AS category, "
+            f"CAST(ROUND(SUM(ROUND(v.value, 2)) * 100) AS INTEGER) AS cents, COUNT(*) AS n "
             f"FROM ({values_sql}) v JOIN {item} i ON i.id = v.item "
-            f"GROUP BY v.enrollment, i.category_id",
+            f"GROUP BY v.enrollment, i.category_id) c GROUP BY c.enrollment",
             values_params,
         )
-        for enrollment, category, gained, n in cursor.fetchall():
-            gained_by[enrollment][categories[category]] = Decimal(str(gained)).quantize(
-                CENT, rounding=ROUND_HALF_UP
+        for enrollment, n, *sums in cursor.fetchall():
+            counted[enrollment] = n
+            gained_by[enrollment] = {
+                code: CENTS[cents] if 0 <= cents < len(CENTS) else Decimal(cents).scaleb(-2)
+                for code, cents in zip(codes, sums, strict=True)
+            }
+        # Items marked not applicable are rare: a partial index answers "any at all?" at once.
+        rounds = [round_.pk]
+        if round_.carries_from:
+            rounds.append(_earlier_pk(round_))
+        na_rows: list[Any] = []
+        if Score.objects.filter(round__in=rounds, not_applicable=True).exists():
+            cursor.execute(
+                f"SELECT n.enrollment, i.category_id, SUM(i.points), COUNT(*) "
+                f"FROM ({na_sql}) n JOIN {item} i ON i.id = n.item "
+                f"GROUP BY n.enrollment, i.category_id",
+                na_params,
             )
-            counted[enrollment] += n
-        cursor.execute(
-            f"SELECT n.enrollment, i.category_id, SUM(i.points), COUNT(*) "
-            f"FROM ({na_sql}) n JOIN {item} i ON i.id = n.item "
-            f"GROUP BY n.enrollment, i.category_id",
-            na_params,
-        )
-        for enrollment, category, points, n in cursor.fetchall():
+            na_rows = cursor.fetchall()
+        for enrollment, category, points, n in na_rows:
             left_out[enrollment][categories[category]] = Decimal(str(points))
-            counted[enrollment] += n
+            counted[enrollment] = counted.get(enrollment, 0) + n
     vetoes = _vetoes(round_)
-    maxima = {c.code: c.points for c in table.categories}
+    maxima = [c.code for c in table.categories]
+    minimums = [
+        (c.code, c.min_points, c.points) for c in table.categories if c.min_points is not None
+    ]
+    levels = sorted(((m, n) for n, m in table.levels), reverse=True)
+    zero = Decimal(0)
+    none_gained = dict.fromkeys(maxima, zero)
+    full_possible = sum(full.values(), zero)
     results: dict[int, Result] = {}
     for enrollment_id in round_.campaign.enrollments.values_list("pk", flat=True):
-        own, out = gained_by.get(enrollment_id, {}), left_out.get(enrollment_id, {})
-        cats = {c: (own.get(c, Decimal(0)), full[c] - out.get(c, Decimal(0))) for c in maxima}
-        gained = sum((g for g, _p in cats.values()), Decimal(0))
-        possible = sum((p for _g, p in cats.values()), Decimal(0))
+        own = gained_by.get(enrollment_id, none_gained)
+        out = left_out.get(enrollment_id)
+        # Most communities mark nothing not applicable: their denominators are the table's own.
+        possible_of = full if out is None else {c: full[c] - out.get(c, zero) for c in maxima}
+        gained = sum(own.values(), zero)
+        possible = full_possible if out is None else sum(possible_of.values(), zero)
         total = (
             (gained / possible * table.total_points).quantize(CENT, rounding=ROUND_HALF_UP)
             if possible
-            else Decimal(0)
+            else zero
         )
         needs = {
-            c.code: c.min_points * cats[c.code][1] / c.points
-            for c in table.categories
-            if c.min_points is not None and cats[c.code][1]
+            code: minimum * possible_of[code] / points
+            for code, minimum, points in minimums
+            if possible_of[code]
         }
-        below = [code for code, need in needs.items() if cats[code][0] < need]
+        below = [code for code, need in needs.items() if own.get(code, zero) < need]
         if counted.get(enrollment_id, 0) < n_items:
             outcome = Outcome.INCOMPLETE
         elif vetoes.get(enrollment_id):
@@ -221,18 +248,28 @@ def _fast(round_: AcceptanceRound) -> dict[int, Result]:
             outcome = Outcome.STANDARD
         level = None
         if outcome == Outcome.STANDARD:
-            reached = [(m, n) for n, m in table.levels if total >= m]
-            level = max(reached)[1] if reached else None
+            level = next((name for minimum, name in levels if total >= minimum), None)
         results[enrollment_id] = Result(
             total=total,
             outcome=outcome,
             level=level,
-            category_subtotals={c: cats[c][0] for c in maxima},
-            categories_below_minimum=[c.code for c in table.categories if c.code in below],
+            category_subtotals=own if own is not none_gained else dict(none_gained),
+            categories_below_minimum=[c for c in maxima if c in below],
             possible=possible,
             category_needs=needs,
         )
     return results
+
+
+# 0.00 .. 1000.00 made once: a category subtotal is one of these, looked up, not built.
+CENTS = [Decimal(n).scaleb(-2) for n in range(100_001)]
+
+
+def _earlier_pk(round_: AcceptanceRound) -> int:
+    found = round_.campaign.rounds.filter(number=round_.carries_from or 0).values_list(
+        "pk", flat=True
+    )
+    return found.first() or 0
 
 
 def _vetoes(round_: AcceptanceRound) -> dict[int, int]:
