@@ -49,7 +49,7 @@ def test_the_default_panels_follow_the_plan(scoring, world, county_assessor):
     assert set(scoring["assessors"]) <= set(panels.panel(city_round))
     assert county_assessor not in panels.panel(city_round)
     # The city's assessor is refused in the county round and the county's in the city's.
-    with pytest.raises(NotAllowed, match="考核组"):
+    with pytest.raises(NotAllowed, match="panel|考核组"):
         score_save(
             actor=scoring["assessors"][0],
             round_=county_round,
@@ -64,7 +64,7 @@ def test_the_default_panels_follow_the_plan(scoring, world, county_assessor):
         item=scoring["items"]["A1"],
         points=Decimal(30),
     )
-    with pytest.raises(NotAllowed, match="考核组"):
+    with pytest.raises(NotAllowed, match="panel|考核组"):
         score_save(
             actor=county_assessor,
             round_=city_round,
@@ -115,7 +115,7 @@ def test_the_lead_sets_window_rule_panel_and_coverage_and_it_is_audited(scoring,
     assert list(panels.covered(round_)) == [scoring["enrollments"]["C111"]]
     event = AuditEvent.objects.get(action="round.configured")
     assert event.after["panel"] == ["fp0"] and event.before["panel"] == []
-    with pytest.raises(NotAllowed, match="考核组"):
+    with pytest.raises(NotAllowed, match="panel|考核组"):
         score_save(
             actor=fp1,
             round_=round_,
@@ -123,7 +123,7 @@ def test_the_lead_sets_window_rule_panel_and_coverage_and_it_is_audited(scoring,
             item=scoring["items"]["A1"],
             points=Decimal(30),
         )
-    with pytest.raises(NotAllowed, match="不包括"):
+    with pytest.raises(NotAllowed, match="cover|不包括"):
         score_save(
             actor=fp0,
             round_=round_,

@@ -28,7 +28,6 @@ from civicmark.results.scoring import (
     TableInput,
     score,
 )
-from civicmark.results.summary import rows_for
 
 
 def direct_result(round_, enrollment):  # noqa: ANN001, ANN201
@@ -82,23 +81,19 @@ def test_acceptance_and_distribution_charts_equal_a_direct_computation(demo, cit
             expected[e.community.parent.name][str(result.outcome)] += 1
             if result.outcome != Outcome.INCOMPLETE:
                 totals.append(result.total)
-        chart = dashboards.acceptance_chart(round_, rows_for(round_, city_user))
+        chart = dashboards.acceptance_chart(round_, city_user)
         got = {row[0]: row[1:5] for row in chart.rows}
         assert got == {
             town: [c["standard_unit"], c["not_reached"], c["vetoed"], c["incomplete"]]
             for town, c in expected.items()
         }
-        distribution = dashboards.distribution_chart(
-            round_, rows_for(round_, city_user), Decimal(80)
-        )
+        distribution = dashboards.distribution_chart(round_, city_user, Decimal(80))
         bands = Counter(min(int(t) // 5 * 5, 95) for t in totals)
         assert {r[0]: r[1] for r in distribution.rows if r[1]} == {
             f"{b}–{b + 5}": n for b, n in bands.items()
         }
     # The demo's own story: round 2 has four standard units, one below 80, one vetoed.
-    r2 = dashboards.acceptance_chart(
-        demo.rounds.get(number=2), rows_for(demo.rounds.get(number=2), city_user)
-    )
+    r2 = dashboards.acceptance_chart(demo.rounds.get(number=2), city_user)
     assert sum(row[1] for row in r2.rows) == 4 and sum(row[3] for row in r2.rows) == 1
 
 

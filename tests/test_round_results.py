@@ -233,6 +233,20 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
     )
     results = round_results(round_)
     detailed = round_results(round_, detail=True)
+    # The stored results, once the changed communities are marked, equal the live computation.
+    from civicmark.results.materialize import current, mark
+    from civicmark.results.models import CommunityResult
+
+    mark(round_, [e.pk for e in scoring["enrollments"].values()])
+    current(round_)
+    stored = {
+        r.enrollment_id: (r.total, r.outcome, r.level or None, r.below_minimum)
+        for r in CommunityResult.objects.filter(round=round_)
+    }
+    assert stored == {
+        pk: (r.total, str(r.outcome), r.level, r.categories_below_minimum)
+        for pk, r in results.items()
+    }
     for community in COMMUNITIES:
         items = []
         for code, (cat, maximum) in MAX.items():

@@ -40,6 +40,17 @@ def _check(points: Decimal | None, not_applicable: bool, reason: str, item: Item
         raise ApplicationError(_("Say why points were deducted."))
 
 
+def _refresh(round_: AcceptanceRound, enrollment_ids: list[int] | None = None) -> None:
+    """Mark the stored results stale in the same transaction as the change (the whole round is
+    recomputed at once when no communities are named)."""
+    from civicmark.results.materialize import mark, refresh
+
+    if enrollment_ids is None:
+        refresh(round_)
+    else:
+        mark(round_, enrollment_ids)
+
+
 def score_save(
     *,
     actor: Any,
@@ -102,6 +113,7 @@ def score_save(
                     _("This score was changed by someone else since you opened it; reload it.")
                 )
             score.refresh_from_db()
+        _refresh(round_, [enrollment.pk])
         audit.record(
             actor=actor,
             via=via,
@@ -189,6 +201,7 @@ def veto_finding_record(
         )
         if not created:
             raise ApplicationError(_("You have already recorded this veto for this community."))
+        _refresh(round_, [enrollment.pk])
         audit.record(
             actor=actor,
             action="veto.recorded",
@@ -463,12 +476,15 @@ def round_configure(
 
     with transaction.atomic():
         before = state()
+        rule_changed = round_.combine_rule != combine_rule
         round_.opens_on, round_.closes_on = opens_on, closes_on
         round_.combine_rule, round_.rescore, round_.lead = combine_rule, rescore, lead
         round_.save(update_fields=["opens_on", "closes_on", "combine_rule", "rescore", "lead"])
         round_.panel.set(panel)
         round_.covers.set(covers)
         round_.__dict__.pop("_panels_memo", None)
+        if rule_changed:
+            _refresh(round_)
         after = state()
         audit.record(
             actor=actor,

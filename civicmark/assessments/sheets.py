@@ -261,6 +261,10 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             batch_size=2000,
         )
         result.saved = len(new) + len(changed)
+        if new or changed:
+            from civicmark.results.materialize import mark
+
+            mark(round_, {s.enrollment_id for s in [*new, *changed]})
         if changes:
             # One import is one write: one audit event that lists every change it made.
             audit.record(

@@ -273,4 +273,8 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
                     for e in vetoed
                 ),
             )
+        from civicmark.results.materialize import refresh
+
+        for round_ in campaign.rounds.all():
+            refresh(round_)  # bulk inserts bypass the services that keep results current
     return Seeded(campaign, communities, count, time.perf_counter() - started)

@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Floor
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
@@ -22,7 +23,8 @@ from civicmark.assessments.models import Rectification, RectificationStatus, Sco
 from civicmark.campaigns import selectors
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.results.scoring import Outcome
-from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, Row, rows_for
+from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, results_for
+from civicmark.standards.models import Item
 
 OUTCOME_COLOURS = {
     Outcome.STANDARD: "#198754",
@@ -40,9 +42,16 @@ class Chart:
     rows: list[list[Any]]
     option: dict[str, Any] = field(default_factory=dict)
     height: int = 320
+    # When the chart shows only the first of many rows: what it says, and every row for the CSV.
+    note: str = ""
+    all_rows: list[list[Any]] | None = None
 
     def csv_rows(self) -> list[list[Any]]:
-        return [[str(v) if isinstance(v, Decimal) else v for v in row] for row in self.rows]
+        rows = self.all_rows if self.all_rows is not None else self.rows
+        return [[str(v) if isinstance(v, Decimal) else v for v in row] for row in rows]
+
+
+SHOWN = 30  # a chart with more bars than this shows those with the most overdue work
 
 
 def _num(value: Any) -> Any:
@@ -93,16 +102,33 @@ def progress_charts(user: Any, campaign: Campaign, today: date) -> list[Chart]:
             [label, d["total"], d["done"], d["total"] - d["done"] - d["overdue"], d["overdue"]]
             for label, d in zip(labels, data, strict=True)
         ]
+        every = rows
+        note = ""
+        if len(rows) > SHOWN:
+            rows = sorted(rows, key=lambda r: (-r[4], -r[3], r[0]))[:SHOWN]
+            note = _("The %(shown)d of %(total)d with the most overdue tasks; the CSV has all.") % {
+                "shown": SHOWN,
+                "total": len(every),
+            }
         option = _bars(
-            labels,
+            [r[0] for r in rows],
             [
                 (done, [r[2] for r in rows], "#198754"),
                 (due, [r[3] for r in rows], "#0d6efd"),
                 (overdue, [r[4] for r in rows], "#dc3545"),
             ],
-            horizontal=len(labels) > 8,
+            horizontal=len(rows) > 8,
         )
-        return Chart(key, title, header, rows, option, height=max(320, 22 * len(labels) + 80))
+        return Chart(
+            key,
+            title,
+            header,
+            rows,
+            option,
+            height=max(320, 22 * len(rows) + 80),
+            note=note,
+            all_rows=every if note else None,
+        )
 
     return [
         chart("phases", _("Work steps"), [str(p["phase"].name) for p in phases], phases),
@@ -119,40 +145,76 @@ def progress_charts(user: Any, campaign: Campaign, today: date) -> list[Chart]:
 # --- Acceptance -----------------------------------------------------------------------------
 
 
-def _group_of(rows: list[Row]) -> tuple[str, Any]:
-    """By county when the viewer sees more than one, else by town."""
-    if len({r.county_code for r in rows}) > 1:
-        return _("county"), lambda r: r.county
-    return _("town"), lambda r: r.town
-
-
-def acceptance_chart(round_: AcceptanceRound, rows: list[Row]) -> Chart:
-    label, group = _group_of(rows)
+def acceptance_chart(round_: AcceptanceRound, user: Any) -> Chart:
+    """Communities per outcome, per county when the viewer sees several, else per town (one
+    aggregate query over the stored results)."""
+    results = results_for(round_, user)
+    counties = results.values("enrollment__community__parent__parent").distinct().count()
+    if counties > 1:
+        label, by = _("county"), "enrollment__community__parent__parent__name"
+    else:
+        label, by = _("town"), "enrollment__community__parent__name"
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for r in rows:
-        counts[group(r)][r.outcome] += 1
+    for group, outcome, n in results.order_by().values_list(by, "outcome").annotate(n=Count("id")):
+        counts[group or ""][outcome] = n
     groups = sorted(counts)
     header = [label, *[str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER], _("communities")]
-    table = [
+    table: list[list[Any]] = [
         [g, *[counts[g][o.value] for o in OUTCOME_ORDER], sum(counts[g].values())] for g in groups
     ]
+    shown, note = table, ""
+    if len(table) > SHOWN:
+        shown = sorted(table, key=lambda t: (-t[-1], t[0]))[:SHOWN]
+        note = _("The %(shown)d largest of %(total)d; the CSV has all.") % {
+            "shown": SHOWN,
+            "total": len(table),
+        }
     option = _bars(
-        groups,
+        [t[0] for t in shown],
         [
-            (str(OUTCOME_LABELS[o]), [counts[g][o.value] for g in groups], OUTCOME_COLOURS[o])
-            for o in OUTCOME_ORDER
+            (str(OUTCOME_LABELS[o]), [t[1 + i] for t in shown], OUTCOME_COLOURS[o])
+            for i, o in enumerate(OUTCOME_ORDER)
         ],
+        horizontal=len(shown) > 8,
     )
-    return Chart(f"acceptance-{round_.number}", round_.name, header, table, option)
+    return Chart(
+        f"acceptance-{round_.number}",
+        round_.name,
+        header,
+        shown,
+        option,
+        height=max(320, 22 * len(shown) + 80),
+        note=note,
+        all_rows=table if note else None,
+    )
 
 
-def distribution_chart(round_: AcceptanceRound, rows: list[Row], threshold: Decimal) -> Chart:
+def _bands(round_: AcceptanceRound, user: Any) -> Counter[int]:
+    """Complete results per five-point band (95 holds 95-100), counted by the database."""
+    rows = (
+        results_for(round_, user)
+        .exclude(outcome=Outcome.INCOMPLETE)
+        .annotate(band=Floor(F("total") / 5))
+        .order_by()
+        .values_list("band")
+        .annotate(n=Count("id"))
+    )
+    found: Counter[int] = Counter()
+    for band, n in rows:
+        found[min(int(band) * 5, 95)] += n
+    return found
+
+
+def _band_labels(*counts: Counter[int], threshold: Decimal) -> list[int]:
+    low = min([b for c in counts for b in c] + [int(threshold) - 10, 60])
+    return list(range(max(0, low), 100, 5))
+
+
+def distribution_chart(round_: AcceptanceRound, user: Any, threshold: Decimal) -> Chart:
     """How many communities scored in each five-point band (complete results only), with the
     threshold marked."""
-    complete = [r for r in rows if r.outcome != Outcome.INCOMPLETE]
-    low = min([int(r.total) // 5 * 5 for r in complete] + [int(threshold) - 10, 60])
-    bands = list(range(max(0, low), 100, 5))
-    counts = Counter(min(int(r.total) // 5 * 5, 95) for r in complete)
+    counts = _bands(round_, user)
+    bands = _band_labels(counts, threshold=threshold)
     labels = [f"{b}–{b + 5}" for b in bands]
     table = [[label, counts.get(b, 0)] for label, b in zip(labels, bands, strict=True)]
     position = (float(threshold) - bands[0]) / 5 - 0.5 if bands else 0
@@ -173,47 +235,26 @@ def distribution_chart(round_: AcceptanceRound, rows: list[Row], threshold: Deci
 
 
 def comparison_chart(first: AcceptanceRound, second: AcceptanceRound, user: Any) -> Chart:
-    """Each community's total in one round against the next (complete results in both)."""
-    before = {r.code: r for r in rows_for(first, user)}
-    after = {r.code: r for r in rows_for(second, user)}
-    both = sorted(
-        code
-        for code in before.keys() & after.keys()
-        if before[code].outcome != Outcome.INCOMPLETE and after[code].outcome != Outcome.INCOMPLETE
-    )
+    """One round's distribution against the next, band by band."""
+    threshold = first.campaign.standard.pass_threshold
+    before, after = _bands(first, user), _bands(second, user)
+    bands = _band_labels(before, after, threshold=threshold)
+    labels = [f"{b}–{b + 5}" for b in bands]
     table: list[list[Any]] = [
-        [after[c].name, before[c].total, after[c].total, after[c].total - before[c].total]
-        for c in both
+        [label, before.get(b, 0), after.get(b, 0)] for label, b in zip(labels, bands, strict=True)
     ]
-    option = {
-        "tooltip": {"trigger": "item"},
-        "grid": {"left": 8, "right": 24, "bottom": 8, "top": 24, "containLabel": True},
-        "xAxis": {
-            "type": "value",
-            "name": first.name,
-            "nameLocation": "middle",
-            "nameGap": 28,
-            "min": "dataMin",
-            "max": 100,
-        },
-        "yAxis": {"type": "value", "name": second.name, "min": "dataMin", "max": 100},
-        "series": [
-            {
-                "type": "scatter",
-                "symbolSize": 10,
-                "data": [[float(t[1]), float(t[2]), t[0]] for t in table],
-                "markLine": {
-                    "symbol": "none",
-                    "lineStyle": {"color": "#adb5bd", "type": "dashed"},
-                    "data": [[{"coord": [0, 0]}, {"coord": [100, 100]}]],
-                },
-            }
+    option = _bars(
+        labels,
+        [
+            (first.name, [t[1] for t in table], "#adb5bd"),
+            (second.name, [t[2] for t in table], "#0d6efd"),
         ],
-    }
+        stacked=False,
+    )
     return Chart(
         f"compare-{first.number}-{second.number}",
         _("%(first)s against %(second)s") % {"first": first.name, "second": second.name},
-        [_("community"), first.name, second.name, _("change")],
+        [_("points"), first.name, second.name],
         table,
         option,
     )
@@ -225,31 +266,35 @@ def comparison_chart(first: AcceptanceRound, second: AcceptanceRound, user: Any)
 def department_chart(round_: AcceptanceRound, user: Any) -> Chart:
     """Scored items out of items to score, per department: for every covered community the
     viewer sees, the items the round scores (all, or what a carrying round re-scores)."""
+    from django.db import connection
+
     standard = round_.campaign.standard
     items_by_dept: dict[int, set[int]] = defaultdict(set)
     names: dict[int, str] = {}
     for pk, dept, name in standard.items.values_list("pk", "department", "department__name"):
         items_by_dept[dept].add(pk)
         names[dept] = name
-    visible = set(
-        round_.campaign.enrollments.filter(
-            community__in=authz.divisions_for_user(user)
-        ).values_list("pk", flat=True)
-    )
-    covered = [pk for pk in panels.covered_ids(round_) if pk in visible]
+    covered = results_for(round_, user).values("enrollment_id")
     rescored = panels.rescore_map(round_)
     to_score: Counter[int] = Counter()
-    for pk in covered:
+    if rescored is None:
+        n = covered.count()
         for dept, items in items_by_dept.items():
-            to_score[dept] += len(items if rescored is None else items & rescored.get(pk, set()))
-    done: Counter[int] = Counter()
-    for dept, n in (
-        Score.objects.filter(round=round_, enrollment__in=covered)
-        .values("item__department", "enrollment")
-        .annotate(n=Count("item", distinct=True))
-        .values_list("item__department", "n")
-    ):
-        done[dept] += n
+            to_score[dept] = n * len(items)
+    else:
+        for pk in covered.values_list("enrollment_id", flat=True):
+            for dept, items in items_by_dept.items():
+                to_score[dept] += len(items & rescored.get(pk, set()))
+    inner, params = covered.query.sql_with_params()
+    score, item = Score._meta.db_table, Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.department_id, COUNT(*) FROM (SELECT DISTINCT s.enrollment_id, s.item_id "
+            f"FROM {score} s WHERE s.round_id = %s AND s.enrollment_id IN ({inner})) x "
+            f"JOIN {item} i ON i.id = x.item_id GROUP BY i.department_id",
+            [round_.pk, *params],
+        )
+        done: Counter[int] = Counter(dict(cursor.fetchall()))
     depts = sorted(names, key=lambda d: names[d])
     table: list[list[Any]] = [
         [
@@ -318,27 +363,44 @@ def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
 
 def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
     """The community's category subtotals against the average of the round's complete results
-    and the category maxima."""
-    # The campaign's average is over every complete result of the round, not just the ones the
-    # viewer may open; the view has already checked that he may see this community.
-    everyone = rows_for(round_, None, covered_only=False)
-    mine = next((r for r in everyone if r.code == code), None)
+    (one aggregate query over the stored results) and the category maxima."""
+    from django.db.models import Avg, DecimalField
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    from civicmark.results.materialize import current
+    from civicmark.results.models import CommunityResult
+
+    current(round_)
+    mine = (
+        CommunityResult.objects.filter(round=round_, enrollment__community__code=code)
+        .select_related("enrollment__community")
+        .first()
+    )
     if mine is None:
         return None
-    complete = [r for r in everyone if r.outcome != Outcome.INCOMPLETE]
     categories = list(round_.campaign.standard.categories.all())
-    average = [
-        (sum((r.subtotals[i] for r in complete), Decimal(0)) / len(complete)).quantize(
-            Decimal("0.01")
+    # The campaign's average is over every complete result of the round, not only the ones the
+    # viewer may open; the view has already checked that he may see this community.
+    averages = (
+        CommunityResult.objects.filter(round=round_)
+        .exclude(outcome=Outcome.INCOMPLETE)
+        .aggregate(
+            **{
+                f"c{i}": Avg(
+                    Cast(KT(f"subtotals__{c.code}"), DecimalField(max_digits=7, decimal_places=2))
+                )
+                for i, c in enumerate(categories)
+            }
         )
-        if complete
-        else Decimal(0)
+    )
+    average = [
+        Decimal(str(averages[f"c{i}"] or 0)).quantize(Decimal("0.01"))
         for i in range(len(categories))
     ]
-    table = [
-        [f"{c.code} {c.name}", mine.subtotals[i], average[i], c.points]
-        for i, c in enumerate(categories)
-    ]
+    own = [Decimal(mine.subtotals.get(c.code, "0")) for c in categories]
+    name = mine.enrollment.community.name
+    table = [[f"{c.code} {c.name}", own[i], average[i], c.points] for i, c in enumerate(categories)]
     option = {
         "tooltip": {},
         "legend": {"bottom": 0},
@@ -350,7 +412,7 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
             {
                 "type": "radar",
                 "data": [
-                    {"name": mine.name, "value": [float(t[1]) for t in table]},
+                    {"name": name, "value": [float(t[1]) for t in table]},
                     {"name": _("campaign average"), "value": [float(t[2]) for t in table]},
                     {
                         "name": _("maximum"),
@@ -364,7 +426,7 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
     return Chart(
         "profile",
         _("Category profile"),
-        [_("category"), mine.name, _("campaign average"), _("maximum")],
+        [_("category"), name, _("campaign average"), _("maximum")],
         table,
         option,
         height=380,

@@ -85,3 +85,48 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"
+
+
+class CommunityResult(models.Model):
+    """A community's result in a round, kept current by every write that changes it (a score,
+    a veto finding, an imported sheet, the round's rule): what rankings, dashboards and exports
+    read, so that reading a province's round costs an indexed query, not a recomputation.
+    `results.materialize` writes it; tests hold it equal to the live computation."""
+
+    round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    total = models.DecimalField(max_digits=7, decimal_places=2)
+    outcome = models.CharField(max_length=16)
+    level = models.CharField(max_length=64, blank=True)
+    # Category code -> subtotal ("12.50"), in the standard's order.
+    subtotals = models.JSONField(default=dict)
+    below_minimum = models.JSONField(default=list)
+    possible = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "enrollment"], name="one_result_per_round")
+        ]
+        indexes = [
+            models.Index(fields=["round", "outcome"]),
+            models.Index(fields=["round", "-total"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} {self.outcome}"
+
+
+class StaleResult(models.Model):
+    """A community whose stored result in a round no longer matches its scores: written by the
+    change (one cheap insert), cleared by the next read that recomputes it."""
+
+    round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "enrollment"], name="one_stale_mark")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.enrollment_id}"

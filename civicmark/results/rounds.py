@@ -35,11 +35,17 @@ def _count(qs: QuerySet[Score]) -> Subquery:
     )
 
 
-def combined_points(round_: AcceptanceRound, enrollment_id: int | None = None) -> QuerySet[Any]:
+def combined_points(
+    round_: AcceptanceRound,
+    enrollment_id: int | None = None,
+    enrollment_ids: list[int] | None = None,
+) -> QuerySet[Any]:
     """(enrollment, item, value) for every item with at least one score that is not 'not applicable'."""
     base = Score.objects.filter(round=round_, not_applicable=False)
     if enrollment_id is not None:
         base = base.filter(enrollment_id=enrollment_id)
+    if enrollment_ids is not None:
+        base = base.filter(enrollment_id__in=enrollment_ids)
     rule = Rule(round_.combine_rule)
     if rule == Rule.MEAN:
         return base.values("enrollment", "item").annotate(value=Avg("points"))
@@ -57,7 +63,9 @@ def combined_points(round_: AcceptanceRound, enrollment_id: int | None = None) -
 
 
 def item_values(
-    round_: AcceptanceRound, enrollment_id: int | None = None
+    round_: AcceptanceRound,
+    enrollment_id: int | None = None,
+    enrollment_ids: list[int] | None = None,
 ) -> tuple[dict[tuple[int, int], Decimal], set[tuple[int, int]]]:
     """(enrollment, item) -> combined points, and the (enrollment, item) pairs marked not applicable."""
     values = {
@@ -65,11 +73,13 @@ def item_values(
         (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
             CENT, rounding=ROUND_HALF_UP
         )
-        for r in combined_points(round_, enrollment_id)
+        for r in combined_points(round_, enrollment_id, enrollment_ids)
     }
     scores = Score.objects.filter(round=round_)
     if enrollment_id is not None:
         scores = scores.filter(enrollment_id=enrollment_id)
+    if enrollment_ids is not None:
+        scores = scores.filter(enrollment_id__in=enrollment_ids)
     scored = scores.values("enrollment", "item").annotate(
         n=Count("id"), na=Count("id", filter=Q(not_applicable=True))
     )
@@ -112,26 +122,29 @@ def _table(round_: AcceptanceRound) -> TableInput:
     )
 
 
-def _sources(round_: AcceptanceRound) -> tuple[str, list[Any], str, list[Any]]:
+def _sources(
+    round_: AcceptanceRound, only: list[int] | None = None
+) -> tuple[str, list[Any], str, list[Any]]:
     """SQL for (enrollment, item, value): the combined points of every applicable item, and for
     (enrollment, item): the items marked not applicable by every assessor; a carrying round adds
     the earlier round's rows for the items it did not re-score."""
     score = Score._meta.db_table
-    compiled, compiled_params = combined_points(round_).query.sql_with_params()
+    compiled, compiled_params = combined_points(round_, enrollment_ids=only).query.sql_with_params()
     values_sql, values_params = compiled, list(compiled_params)
+    among = f" AND enrollment_id IN ({', '.join(['%s'] * len(only))})" if only else ""
     na_sql = (
-        f"SELECT enrollment_id AS enrollment, item_id AS item FROM {score} WHERE round_id = %s "
-        f"GROUP BY enrollment_id, item_id "
+        f"SELECT enrollment_id AS enrollment, item_id AS item FROM {score} "
+        f"WHERE round_id = %s{among} GROUP BY enrollment_id, item_id "
         f"HAVING SUM(CASE WHEN not_applicable THEN 0 ELSE 1 END) = 0"
     )
-    na_params: list[Any] = [round_.pk]
+    na_params: list[Any] = [round_.pk, *(only or [])]
     earlier = (
         round_.campaign.rounds.filter(number=round_.carries_from).first()
         if round_.carries_from
         else None
     )
     if earlier is not None:
-        old_sql, old_params = combined_points(earlier).query.sql_with_params()
+        old_sql, old_params = combined_points(earlier, enrollment_ids=only).query.sql_with_params()
         fresh = (
             f"NOT EXISTS (SELECT 1 FROM {score} s2 WHERE s2.round_id = %s "
             f"AND s2.enrollment_id = o.enrollment AND s2.item_id = o.item)"
@@ -145,12 +158,13 @@ def _sources(round_: AcceptanceRound) -> tuple[str, list[Any], str, list[Any]]:
             f"SELECT enrollment, item FROM ({na_sql}) n UNION ALL "
             f"SELECT o.enrollment, o.item FROM ({na_sql}) o WHERE {fresh}"
         )
-        na_params = [round_.pk, earlier.pk, round_.pk]
+        na_params = [round_.pk, *(only or []), earlier.pk, *(only or []), round_.pk]
     return values_sql, values_params, na_sql, na_params
 
 
-def _fast(round_: AcceptanceRound) -> dict[int, Result]:
-    """The whole round in two aggregate queries (plus vetoes), whatever its size."""
+def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, Result]:
+    """The whole round (or the given enrollments) in two aggregate queries (plus vetoes),
+    whatever its size."""
     from django.db import connection
 
     from civicmark.results.scoring import Outcome
@@ -160,7 +174,7 @@ def _fast(round_: AcceptanceRound) -> dict[int, Result]:
     standard = round_.campaign.standard
     categories = dict(standard.categories.values_list("pk", "code"))
     n_items = standard.items.count()
-    values_sql, values_params, na_sql, na_params = _sources(round_)
+    values_sql, values_params, na_sql, na_params = _sources(round_, only)
     item = Item._meta.db_table
     # Per category: the points of its items; an item every assessor marked not applicable
     # leaves the denominator, an applicable item not yet scored stays in it (and makes the
@@ -220,7 +234,10 @@ def _fast(round_: AcceptanceRound) -> dict[int, Result]:
     none_gained = dict.fromkeys(maxima, zero)
     full_possible = sum(full.values(), zero)
     results: dict[int, Result] = {}
-    for enrollment_id in round_.campaign.enrollments.values_list("pk", flat=True):
+    enrollments = round_.campaign.enrollments.values_list("pk", flat=True)
+    if only is not None:
+        enrollments = enrollments.filter(pk__in=only)
+    for enrollment_id in enrollments:
         own = gained_by.get(enrollment_id, none_gained)
         out = left_out.get(enrollment_id)
         # Most communities mark nothing not applicable: their denominators are the table's own.
@@ -306,13 +323,13 @@ def _detailed(round_: AcceptanceRound, enrollment_ids: list[int] | None) -> dict
             "pk", "code", "category__code", "points"
         )
     )
-    values, not_applicable = item_values(round_)
+    values, not_applicable = item_values(round_, enrollment_ids=enrollment_ids)
     earlier = None
     if round_.carries_from:
         # Items this round did not re-score keep what the earlier round gave them.
         earlier = round_.campaign.rounds.filter(number=round_.carries_from).first()
         if earlier is not None:
-            old_values, old_na = item_values(earlier)
+            old_values, old_na = item_values(earlier, enrollment_ids=enrollment_ids)
             rescored = set(values) | not_applicable
             values = {**{k: v for k, v in old_values.items() if k not in rescored}, **values}
             not_applicable = not_applicable | {k for k in old_na if k not in rescored}

@@ -142,6 +142,10 @@ def build_city(
                     )
                     for e in enrollments[:: max(1, len(enrollments) // 3)][:3]
                 )
+        from civicmark.results.materialize import refresh
+
+        for round_ in campaign.rounds.all():
+            refresh(round_)  # bulk inserts bypass the services that keep results current
     return campaign
 
 

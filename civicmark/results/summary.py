@@ -1,8 +1,8 @@
-"""A round's results as a table people read: one row per covered community the viewer may see.
+"""A round's results as tables people read, from the stored results (`CommunityResult`).
 
-The rows come from `round_results` (a fixed number of aggregate queries per round) and one query
-for the communities with their town and county, so the cost of a ranking, a dashboard or a
-spreadsheet does not grow in queries with the number of communities.
+Everything here is a query over one indexed table joined to the communities the viewer may see:
+a ranking page sorts, filters, ranks and pages in the database and reads 50 rows; an export
+reads every row once. The number of queries never depends on the number of communities.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models.functions import Rank
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
 from civicmark.campaigns.models import AcceptanceRound
-from civicmark.results.rounds import round_results
-from civicmark.results.scoring import Outcome, Result
+from civicmark.results.models import CommunityResult
+from civicmark.results.scoring import Outcome
 
 OUTCOME_LABELS = {
     Outcome.STANDARD: _("Standard unit"),
@@ -26,6 +28,19 @@ OUTCOME_LABELS = {
     Outcome.INCOMPLETE: _("Incomplete"),
 }
 OUTCOME_ORDER = [Outcome.STANDARD, Outcome.NOT_REACHED, Outcome.VETOED, Outcome.INCOMPLETE]
+FIELDS = (
+    "enrollment_id",
+    "total",
+    "outcome",
+    "level",
+    "subtotals",
+    "enrollment__community__code",
+    "enrollment__community__name",
+    "enrollment__community__parent__code",
+    "enrollment__community__parent__name",
+    "enrollment__community__parent__parent__code",
+    "enrollment__community__parent__parent__name",
+)
 
 
 @dataclass
@@ -37,88 +52,152 @@ class Row:
     town: str
     county_code: str
     county: str
-    result: Result
-    rank: int | None = 0  # None: not ranked (vetoed or incomplete)
+    total: Decimal
+    outcome: str
+    level: str
+    rank: int | None = None  # None: not ranked (vetoed or incomplete)
     subtotals: list[Decimal] = field(default_factory=list)
     vetoes: int = 0  # findings that stand against it
 
     @property
-    def total(self) -> Decimal:
-        return self.result.total
-
-    @property
-    def outcome(self) -> str:
-        return str(self.result.outcome)
-
-    @property
     def outcome_label(self) -> str:
-        return str(OUTCOME_LABELS[Outcome(self.result.outcome)])
-
-    @property
-    def level(self) -> str:
-        return self.result.level or ""
+        return str(OUTCOME_LABELS[Outcome(self.outcome)])
 
 
-def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -> list[Row]:
-    """Every covered community of the round within the viewer's scope, ranked by total (ties
-    share a rank), with its category subtotals in the standard's order."""
-    from civicmark.assessments.models import VetoFinding
+def category_headers(round_: AcceptanceRound) -> list[Any]:
+    return list(round_.campaign.standard.categories.all())
 
-    results = round_results(round_)
-    categories = list(round_.campaign.standard.categories.values_list("code", flat=True))
-    enrollments = round_.campaign.enrollments.filter(
-        community__in=authz.divisions_for_user(user)
-    ).values_list(
-        "pk",
-        "community__code",
-        "community__name",
-        "community__parent__code",
-        "community__parent__name",
-        "community__parent__parent__code",
-        "community__parent__parent__name",
+
+def results_for(
+    round_: AcceptanceRound, user: Any, *, covered_only: bool = True
+) -> QuerySet[CommunityResult]:
+    """The stored results of the round the viewer may see (made current first if missing)."""
+    from civicmark.results.materialize import current
+
+    current(round_)
+    rows = CommunityResult.objects.filter(
+        round=round_, enrollment__community__in=authz.divisions_for_user(user)
     )
-    covered = panels.covered_ids(round_) if covered_only else None
-    vetoes = _veto_counts(round_, VetoFinding)
-    rows = []
-    for pk, code, name, tcode, town, ccode, county in enrollments:
-        if covered is not None and pk not in covered:
-            continue
-        result = results[pk]
-        rows.append(
-            Row(
-                pk,
-                code,
-                name,
-                tcode or "",
-                town or "",
-                ccode or "",
-                county or "",
-                result,
-                subtotals=[result.category_subtotals.get(c, Decimal(0)) for c in categories],
-                vetoes=vetoes.get(pk, 0) if result.outcome == Outcome.VETOED else 0,
-            )
-        )
-
-    # A vetoed or incomplete community takes no place in the ranking, whatever its points: it
-    # follows the ranked ones (vetoed first, then incomplete), each by total.
-    def standing(r: Row) -> int:
-        return {Outcome.VETOED: 1, Outcome.INCOMPLETE: 2}.get(Outcome(r.result.outcome), 0)
-
-    rows.sort(key=lambda r: (standing(r), -r.total, r.code))
-    previous, rank = None, 0
-    for position, row in enumerate(rows, start=1):
-        if standing(row):
-            row.rank = None
-            continue
-        if row.total != previous:
-            rank, previous = position, row.total
-        row.rank = rank
+    if covered_only:
+        rows = rows.filter(enrollment__in=panels.covered(round_).values("pk"))
     return rows
 
 
-def _veto_counts(round_: AcceptanceRound, model: Any) -> dict[int, int]:
+# Vetoed, then incomplete, come after every ranked community; ranks count the ranked ones only.
+STANDING = Case(
+    When(outcome=Outcome.VETOED, then=Value(1)),
+    When(outcome=Outcome.INCOMPLETE, then=Value(2)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+ORDERS = {
+    "rank": ("standing", "-total", "enrollment__community__code"),
+    "name": ("enrollment__community__name", "enrollment__community__code"),
+    "town": (
+        "enrollment__community__parent__parent__code",
+        "enrollment__community__parent__code",
+        "standing",
+        "-total",
+        "enrollment__community__code",
+    ),
+    "outcome": ("outcome_order", "-total", "enrollment__community__code"),
+}
+
+
+def ranked(
+    round_: AcceptanceRound,
+    user: Any,
+    *,
+    county: str = "",
+    town: str = "",
+    outcome: str = "",
+    sort: str = "rank",
+) -> QuerySet[CommunityResult]:
+    """The ranking as a query: filtered, ranked (ties share a rank) and ordered by the database.
+    Ranks are within what the filter shows (a town's officer ranks his own communities)."""
+    rows = results_for(round_, user)
+    if county:
+        rows = rows.filter(enrollment__community__parent__parent__code=county)
+    if town:
+        rows = rows.filter(enrollment__community__parent__code=town)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    key = sort.lstrip("-")
+    if key not in ORDERS:
+        key, sort = "rank", "rank"
+    rows = rows.annotate(
+        standing=STANDING,
+        outcome_order=Case(
+            *[When(outcome=o.value, then=Value(i)) for i, o in enumerate(OUTCOME_ORDER)],
+            output_field=IntegerField(),
+        ),
+        place=Window(Rank(), partition_by=[STANDING], order_by=F("total").desc()),
+    )
+    order = ORDERS[key]
+    if sort.startswith("-"):
+        order = tuple(o[1:] if o.startswith("-") else f"-{o}" for o in order)
+    return rows.order_by(*order)
+
+
+def as_values(results: QuerySet[CommunityResult]) -> QuerySet[Any]:
+    """The columns a Row needs, as a query one may still page."""
+    return results.values(*FIELDS, *(["place", "standing"] if _ranked(results) else []))
+
+
+def to_rows(round_: AcceptanceRound, results: Any) -> list[Row]:
+    """Rows for display or export from stored results: a queryset, or a page of `as_values`."""
+    codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
+    items = list(
+        as_values(results) if isinstance(results, QuerySet) and not _is_values(results) else results
+    )
+    vetoes = _veto_counts(round_, [r["enrollment_id"] for r in items if r["outcome"] == "vetoed"])
+    rows = []
+    for r in items:
+        subtotals = r["subtotals"] or {}
+        rows.append(
+            Row(
+                enrollment_id=r["enrollment_id"],
+                code=r["enrollment__community__code"],
+                name=r["enrollment__community__name"],
+                town_code=r["enrollment__community__parent__code"] or "",
+                town=r["enrollment__community__parent__name"] or "",
+                county_code=r["enrollment__community__parent__parent__code"] or "",
+                county=r["enrollment__community__parent__parent__name"] or "",
+                total=r["total"],
+                outcome=r["outcome"],
+                level=r["level"],
+                rank=r["place"] if r.get("standing") == 0 else None,
+                subtotals=[Decimal(subtotals.get(c, "0")) for c in codes],
+                vetoes=vetoes.get(r["enrollment_id"], 0),
+            )
+        )
+    return rows
+
+
+def _is_values(results: QuerySet[Any]) -> bool:
+    return results._iterable_class is not results.model._meta.default_manager.all()._iterable_class
+
+
+def _ranked(results: Any) -> bool:
+    query = getattr(results, "query", None)
+    return query is not None and "place" in query.annotations
+
+
+def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -> list[Row]:
+    """Every covered community the viewer may see, ranked (for exports and whole-round work)."""
+    if covered_only:
+        return to_rows(round_, ranked(round_, user))
+    rows = results_for(round_, user, covered_only=False).annotate(
+        standing=STANDING, place=Window(Rank(), partition_by=[STANDING], order_by=F("total").desc())
+    )
+    return to_rows(round_, rows.order_by("standing", "-total", "enrollment__community__code"))
+
+
+def _veto_counts(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int, int]:
     """Veto findings per community, the earlier round's included where they still stand."""
     from django.db.models import Count
+
+    from civicmark.assessments.models import VetoFinding
 
     rounds = [round_.pk]
     earlier = panels.earlier_round(round_)
@@ -126,8 +205,10 @@ def _veto_counts(round_: AcceptanceRound, model: Any) -> dict[int, int]:
         rounds.append(earlier.pk)
     counts: dict[int, int] = {}
     for pk, n in (
-        model.objects.filter(round__in=rounds)
-        .values("enrollment")
+        # Always one query, even for a page without a vetoed community (the count of queries
+        # is a property of the page, not of its data).
+        VetoFinding.objects.filter(round__in=rounds, enrollment__in=enrollment_ids or [0])
+        .values("enrollment", "round")
         .annotate(n=Count("id"))
         .values_list("enrollment", "n")
     ):
@@ -135,24 +216,10 @@ def _veto_counts(round_: AcceptanceRound, model: Any) -> dict[int, int]:
     return counts
 
 
-def category_headers(round_: AcceptanceRound) -> list[Any]:
-    return list(round_.campaign.standard.categories.all())
-
-
-SORTS = {
-    "rank": lambda r: (r.rank is None, r.rank or 0, r.code),
-    "total": lambda r: (r.total, r.code),
-    "name": lambda r: (r.name, r.code),
-    "town": lambda r: (r.county, r.town, -r.total, r.code),
-    "outcome": lambda r: (OUTCOME_ORDER.index(Outcome(r.result.outcome)), -r.total, r.code),
-}
-
-
 def filtered(
     rows: list[Row], *, county: str = "", town: str = "", outcome: str = "", sort: str = "rank"
 ) -> list[Row]:
-    """The rows a ranking shows: filtered by county, town and outcome, sorted by a known key
-    ("-" in front reverses it)."""
+    """The same filters and orders as `ranked`, on rows already read (exports of a few rows)."""
     chosen = [
         r
         for r in rows
@@ -160,7 +227,17 @@ def filtered(
         and (not town or r.town_code == town)
         and (not outcome or r.outcome == outcome)
     ]
+
+    def standing(r: Row) -> int:
+        return {"vetoed": 1, "incomplete": 2}.get(r.outcome, 0)
+
+    keys = {
+        "rank": lambda r: (standing(r), -r.total, r.code),
+        "name": lambda r: (r.name, r.code),
+        "town": lambda r: (r.county_code, r.town_code, standing(r), -r.total, r.code),
+        "outcome": lambda r: (OUTCOME_ORDER.index(Outcome(r.outcome)), -r.total, r.code),
+    }
     key = sort.lstrip("-")
-    if key not in SORTS:
+    if key not in keys:
         key, sort = "rank", "rank"
-    return sorted(chosen, key=SORTS[key], reverse=sort.startswith("-"))
+    return sorted(chosen, key=keys[key], reverse=sort.startswith("-"))

@@ -111,39 +111,51 @@ def community_sheet(request: HttpRequest, slug: str, number: int, code: str) -> 
     )
 
 
-def _choices(rows: list[summary.Row]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    counties = sorted({(r.county_code, r.county) for r in rows if r.county_code})
-    towns = sorted({(r.town_code, r.town) for r in rows if r.town_code})
+def _choices(round_: Any, user: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    results = summary.results_for(round_, user)
+    counties = sorted(
+        results.values_list(
+            "enrollment__community__parent__parent__code",
+            "enrollment__community__parent__parent__name",
+        ).distinct()
+    )
+    towns = sorted(
+        results.values_list(
+            "enrollment__community__parent__code", "enrollment__community__parent__name"
+        ).distinct()
+    )
     return counties, towns
 
 
 @login_required
 def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Every covered community of a round the viewer may see: total, category subtotals, vetoes,
-    outcome and level; sortable, filterable by county or town, paginated; the download holds
-    exactly the rows on the page (or, with all=1, every page of the same filter and order)."""
+    outcome and level; sortable, filterable by county or town, paginated by the database; the
+    download holds exactly the rows on the page (or, with all=1, every page of the same filter
+    and order)."""
     campaign, round_ = _round(request, slug, number)
-    rows = summary.rows_for(round_, request.user)
-    counties, towns = _choices(rows)
     params = {
         k: request.GET.get(k, "")
         for k in ("county", "town", "outcome", "sort")
         if request.GET.get(k)
     }
-    shown = summary.filtered(
-        rows,
+    shown = summary.ranked(
+        round_,
+        request.user,
         county=params.get("county", ""),
         town=params.get("town", ""),
         outcome=params.get("outcome", ""),
         sort=params.get("sort", "rank"),
     )
-    page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(summary.as_values(shown), PER_PAGE).get_page(request.GET.get("page"))
     fmt = request.GET.get("format", "")
     if fmt:
         if fmt not in ("csv", "xlsx"):
             raise Http404
         chinese = wants_chinese_headers(request)
-        chosen = shown if request.GET.get("all") == "1" else list(page.object_list)
+        chosen = summary.to_rows(
+            round_, shown if request.GET.get("all") == "1" else page.object_list
+        )
         return attachment(
             request,
             exports.table_bytes(round_, chosen, chinese=chinese, fmt=fmt),
@@ -152,6 +164,7 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ref=f"{campaign.slug}/{round_.number}",
             scope=campaign.division.path,
         )
+    counties, towns = _choices(round_, request.user)
     query = urlencode(params)
     return render(
         request,
@@ -160,6 +173,7 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "page": page,
+            "rows": summary.to_rows(round_, page.object_list),
             "categories": summary.category_headers(round_),
             "counties": counties,
             "towns": towns,
@@ -167,13 +181,7 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "params": params,
             "query": query,
             "page_query": urlencode({**params, "page": page.number}),
-            "sorts": [
-                ("rank", "total"),
-                ("name", "community"),
-                ("town", "town"),
-                ("outcome", "outcome"),
-            ],
-            "count": len(shown),
+            "count": page.paginator.count,
         },
     )
 
@@ -216,7 +224,6 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError:
         number = 0
     chosen = next((r for r in rounds if r.number == number), None)
-    rows = {r.number: summary.rows_for(r, request.user) for r in rounds}
     if chosen is None:
         from civicmark.assessments.models import Score
 
@@ -231,13 +238,13 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         (_("Campaign progress"), dashboards.progress_charts(request.user, campaign, today)),
         (
             _("Acceptance per round"),
-            [dashboards.acceptance_chart(r, rows[r.number]) for r in rounds],
+            [dashboards.acceptance_chart(r, request.user) for r in rounds],
         ),
         (
             _("Scores"),
             [
                 dashboards.distribution_chart(
-                    chosen, rows[chosen.number], campaign.standard.pass_threshold
+                    chosen, request.user, campaign.standard.pass_threshold
                 ),
                 *[
                     dashboards.comparison_chart(a, b, request.user)

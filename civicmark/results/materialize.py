@@ -1,0 +1,96 @@
+"""Keeps `CommunityResult` equal to the live computation, cheaply on both sides.
+
+A change (a score, a veto finding, an imported sheet) marks the communities it touches as stale,
+in its own transaction, for its round and any round that carries scores over from it: one
+insert. The next read of the round (`current`) recomputes just the stale communities with the
+round's aggregate queries limited to them, and clears the marks in the same transaction. A
+round with missing rows (a new campaign, data loaded in bulk) or a changed combining rule is
+recomputed whole.
+
+Concurrency: the reader deletes the marks it takes before recomputing; a change that commits
+meanwhile either is visible to the recomputation or re-marks the community after the reader
+commits (the unique mark waits on the deleted row), so no change is ever left unmarked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from civicmark.campaigns.models import AcceptanceRound
+from civicmark.results.models import CommunityResult, StaleResult
+from civicmark.results.rounds import _fast
+
+
+def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
+    ids = set(enrollment_ids)
+    if not ids:
+        return
+    rounds = [
+        round_.pk,
+        *round_.campaign.rounds.filter(carries_from=round_.number).values_list("pk", flat=True),
+    ]
+    StaleResult.objects.bulk_create(
+        (StaleResult(round_id=r, enrollment_id=e) for r in rounds for e in ids),
+        ignore_conflicts=True,
+    )
+
+
+def current(round_: AcceptanceRound) -> None:
+    """Bring the round's stored results up to date before it is read."""
+    if CommunityResult.objects.filter(round=round_).count() != round_.campaign.enrollments.count():
+        refresh(round_)
+        return
+    if not StaleResult.objects.filter(round=round_).exists():
+        return
+    with transaction.atomic():
+        stale = list(
+            StaleResult.objects.select_for_update()
+            .filter(round=round_)
+            .values_list("pk", "enrollment_id")
+        )
+        StaleResult.objects.filter(pk__in=[pk for pk, _e in stale]).delete()
+        _write(round_, sorted({e for _pk, e in stale}))
+
+
+def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None) -> int:
+    """Recompute now: the given communities (or the whole round), here and in any round that
+    carries scores over from this one."""
+    only = None if enrollment_ids is None else sorted(set(enrollment_ids))
+    if only == []:
+        return 0
+    written = 0
+    with transaction.atomic():
+        for target in [round_, *round_.campaign.rounds.filter(carries_from=round_.number)]:
+            stale = StaleResult.objects.filter(round=target)
+            (stale if only is None else stale.filter(enrollment_id__in=only)).delete()
+            written += _write(target, only)
+    return written
+
+
+def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
+    if only == []:
+        return 0
+    results = _fast(round_, only)
+    rows = CommunityResult.objects.filter(round=round_)
+    if only is not None:
+        rows = rows.filter(enrollment_id__in=only)
+    rows.delete()
+    CommunityResult.objects.bulk_create(
+        (
+            CommunityResult(
+                round=round_,
+                enrollment_id=pk,
+                total=r.total,
+                outcome=str(r.outcome),
+                level=r.level or "",
+                subtotals={k: str(v) for k, v in r.category_subtotals.items()},
+                below_minimum=list(r.categories_below_minimum),
+                possible=r.possible,
+            )
+            for pk, r in results.items()
+        ),
+        batch_size=2000,
+    )
+    return len(results)
