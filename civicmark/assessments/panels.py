@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.accounts.roles import Role
@@ -137,17 +137,31 @@ def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     enrollments = round_.campaign.enrollments.all()
     if round_.covers.exists():
         return enrollments.filter(pk__in=round_.covers.values("pk"))
-    if round_.carries_from:
-        states: tuple[str, ...] = TO_ACCEPT_AGAIN
-    elif round_.level == Level.COUNTY:
-        states = AFTER_TOWN_REVIEW
-    else:
-        states = AFTER_REPORT
+    states = default_states(round_)
+    # EXISTS on the (round, enrollment, ...) index, not IN over every score of the round: the
+    # planner then checks one community at a time in an index instead of hashing the round.
     return enrollments.filter(
         Q(status__in=states)
-        | Q(pk__in=Score.objects.filter(round=round_).values("enrollment"))
-        | Q(pk__in=VetoFinding.objects.filter(round=round_).values("enrollment"))
+        | Exists(Score.objects.filter(round=round_, enrollment=OuterRef("pk")))
+        | Exists(VetoFinding.objects.filter(round=round_, enrollment=OuterRef("pk")))
     )
+
+
+def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
+    """The workflow states that bring a community into the round when the lead lists none."""
+    if round_.carries_from:
+        return TO_ACCEPT_AGAIN
+    if round_.level == Level.COUNTY:
+        return AFTER_TOWN_REVIEW
+    return AFTER_REPORT
+
+
+def covered_results_q(round_: AcceptanceRound) -> Q:
+    """The coverage rule as a filter on the round's stored results (`CommunityResult`): the
+    lead's list, or the workflow states plus the communities already assessed in the round."""
+    if round_.covers.exists():
+        return Q(enrollment__rounds_covering=round_)
+    return Q(enrollment__status__in=default_states(round_)) | Q(assessed=True)
 
 
 def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:

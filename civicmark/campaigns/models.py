@@ -107,6 +107,7 @@ class Task(models.Model):
         ordering = ["due_on", "division__path"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
+        indexes = [models.Index(fields=["campaign", "division"])]
 
     def __str__(self) -> str:
         return self.title

@@ -13,18 +13,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import Floor
+from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Floor
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, RectificationStatus, Score
+from civicmark.assessments.models import Rectification, RectificationStatus
 from civicmark.campaigns import selectors
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.results.scoring import Outcome
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, results_for
-from civicmark.standards.models import Item
 
 OUTCOME_COLOURS = {
     Outcome.STANDARD: "#198754",
@@ -93,7 +93,20 @@ def _bars(
 def progress_charts(user: Any, campaign: Campaign, today: date) -> list[Chart]:
     phases = selectors.progress_by_phase(user, campaign, today)
     towns = selectors.progress_by_town(user, campaign, today)
-    communities = selectors.progress_by_community(user, campaign, today)
+    # Per community straight from one aggregate (tuples, not objects: a province has 10,000).
+    communities = [
+        {"name": name, "total": total, "done": done_n, "overdue": late}
+        for name, total, done_n, late in selectors.visible_tasks(user, campaign)
+        .filter(division__level="community")
+        .order_by()
+        .values_list("division__name")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(status="done")),
+            overdue=Count("id", filter=selectors.overdue_q(today)),
+        )
+        .values_list("division__name", "total", "done", "overdue")
+    ]
     done, due, overdue = _("done"), _("due"), _("overdue")
     header = [_("unit"), _("tasks"), done, due, overdue]
 
@@ -136,7 +149,7 @@ def progress_charts(user: Any, campaign: Campaign, today: date) -> list[Chart]:
         chart(
             "communities",
             _("Tasks per community"),
-            [c["community"].name for c in communities],
+            [c["name"] for c in communities],
             communities,
         ),
     ]
@@ -266,35 +279,28 @@ def comparison_chart(first: AcceptanceRound, second: AcceptanceRound, user: Any)
 def department_chart(round_: AcceptanceRound, user: Any) -> Chart:
     """Scored items out of items to score, per department: for every covered community the
     viewer sees, the items the round scores (all, or what a carrying round re-scores)."""
-    from django.db import connection
-
     standard = round_.campaign.standard
     items_by_dept: dict[int, set[int]] = defaultdict(set)
     names: dict[int, str] = {}
     for pk, dept, name in standard.items.values_list("pk", "department", "department__name"):
         items_by_dept[dept].add(pk)
         names[dept] = name
-    covered = results_for(round_, user).values("enrollment_id")
+    results = results_for(round_, user)
     rescored = panels.rescore_map(round_)
     to_score: Counter[int] = Counter()
     if rescored is None:
-        n = covered.count()
+        n = results.count()
         for dept, items in items_by_dept.items():
             to_score[dept] = n * len(items)
     else:
-        for pk in covered.values_list("enrollment_id", flat=True):
+        for pk in results.values_list("enrollment_id", flat=True):
             for dept, items in items_by_dept.items():
                 to_score[dept] += len(items & rescored.get(pk, set()))
-    inner, params = covered.query.sql_with_params()
-    score, item = Score._meta.db_table, Item._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT i.department_id, COUNT(*) FROM (SELECT DISTINCT s.enrollment_id, s.item_id "
-            f"FROM {score} s WHERE s.round_id = %s AND s.enrollment_id IN ({inner})) x "
-            f"JOIN {item} i ON i.id = x.item_id GROUP BY i.department_id",
-            [round_.pk, *params],
-        )
-        done: Counter[int] = Counter(dict(cursor.fetchall()))
+    # Each stored result counts its scored items per department: one aggregate sums them.
+    sums = results.aggregate(
+        **{f"d{dept}": Sum(Cast(KT(f"scored__d{dept}"), IntegerField())) for dept in items_by_dept}
+    )
+    done: Counter[int] = Counter({dept: sums[f"d{dept}"] or 0 for dept in items_by_dept})
     depts = sorted(names, key=lambda d: names[d])
     table: list[list[Any]] = [
         [
@@ -327,8 +333,7 @@ def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
     overdue = Q(status=RectificationStatus.OPEN, due_on__lt=today)
     data = list(
         Rectification.objects.filter(
-            round__campaign=campaign,
-            enrollment__community__in=authz.divisions_for_user(user),
+            authz.within_scope(user, "enrollment__community__path"), round__campaign=campaign
         )
         .values("enrollment__community__parent__name")
         .annotate(

@@ -72,7 +72,24 @@ def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
 def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
     if only == []:
         return 0
+    from django.db.models import Count
+
+    from civicmark.assessments.models import Score, VetoFinding
+
     results = _fast(round_, only)
+    touched = Score.objects.filter(round=round_)
+    found = VetoFinding.objects.filter(round=round_)
+    if only is not None:
+        touched, found = touched.filter(enrollment__in=only), found.filter(enrollment__in=only)
+    scored: dict[int, dict[str, int]] = {}
+    for pk, dept, n in (
+        touched.order_by()
+        .values_list("enrollment", "item__department")
+        .annotate(n=Count("item", distinct=True))
+    ):
+        scored.setdefault(pk, {})[f"d{dept}"] = n  # "d3", not "3": a digit key reads as an index
+    assessed = set(scored)
+    assessed |= set(found.values_list("enrollment", flat=True))
     rows = CommunityResult.objects.filter(round=round_)
     if only is not None:
         rows = rows.filter(enrollment_id__in=only)
@@ -88,6 +105,8 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
                 subtotals={k: str(v) for k, v in r.category_subtotals.items()},
                 below_minimum=list(r.categories_below_minimum),
                 possible=r.possible,
+                assessed=pk in assessed,
+                scored=scored.get(pk, {}),
             )
             for pk, r in results.items()
         ),

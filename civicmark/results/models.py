@@ -102,6 +102,11 @@ class CommunityResult(models.Model):
     subtotals = models.JSONField(default=dict)
     below_minimum = models.JSONField(default=list)
     possible = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    # Scored or given a veto finding in this very round (not only carried over): such a
+    # community stays covered whatever the workflow did with it since.
+    assessed = models.BooleanField(default=False)
+    # Department id -> items of that department scored in this round (for completion charts).
+    scored = models.JSONField(default=dict)
 
     class Meta:
         constraints = [

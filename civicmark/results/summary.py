@@ -76,10 +76,10 @@ def results_for(
 
     current(round_)
     rows = CommunityResult.objects.filter(
-        round=round_, enrollment__community__in=authz.divisions_for_user(user)
+        authz.within_scope(user, "enrollment__community__path"), round=round_
     )
     if covered_only:
-        rows = rows.filter(enrollment__in=panels.covered(round_).values("pk"))
+        rows = rows.filter(panels.covered_results_q(round_))
     return rows
 
 
