@@ -158,18 +158,42 @@ def progress_charts(user: Any, campaign: Campaign, today: date) -> list[Chart]:
 # --- Acceptance -----------------------------------------------------------------------------
 
 
-def acceptance_chart(round_: AcceptanceRound, user: Any) -> Chart:
-    """Communities per outcome, per county when the viewer sees several, else per town (one
-    aggregate query over the stored results)."""
-    results = results_for(round_, user)
-    counties = results.values("enrollment__community__parent__parent").distinct().count()
+def acceptance_charts(rounds: list[AcceptanceRound], user: Any) -> list[Chart]:
+    """Communities per outcome and round, per county when the viewer sees several, else per
+    town: two aggregate queries for all the rounds together."""
+    from civicmark.results.materialize import current
+    from civicmark.results.models import CommunityResult
+
+    if not rounds:
+        return []
+    for r in rounds:
+        current(r)
+    coverage = Q(pk__in=[])
+    for r in rounds:
+        coverage |= Q(round=r) & panels.covered_results_q(r)
+    results = CommunityResult.objects.filter(
+        authz.within_scope(user, "enrollment__community__path"), coverage
+    )
+    counties = results.order_by().values("enrollment__community__parent__parent").distinct().count()
     if counties > 1:
         label, by = _("county"), "enrollment__community__parent__parent__name"
     else:
         label, by = _("town"), "enrollment__community__parent__name"
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for group, outcome, n in results.order_by().values_list(by, "outcome").annotate(n=Count("id")):
-        counts[group or ""][outcome] = n
+    counts: dict[int, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for round_id, group, outcome, n in (
+        results.order_by().values_list("round", by, "outcome").annotate(n=Count("id"))
+    ):
+        counts[round_id][group or ""][outcome] = n
+    return [_acceptance_chart(r, label, counts[r.pk]) for r in rounds]
+
+
+def acceptance_chart(round_: AcceptanceRound, user: Any) -> Chart:
+    return acceptance_charts([round_], user)[0]
+
+
+def _acceptance_chart(
+    round_: AcceptanceRound, label: str, counts: dict[str, Counter[str]]
+) -> Chart:
     groups = sorted(counts)
     header = [label, *[str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER], _("communities")]
     table: list[list[Any]] = [
@@ -203,7 +227,16 @@ def acceptance_chart(round_: AcceptanceRound, user: Any) -> Chart:
 
 
 def _bands(round_: AcceptanceRound, user: Any) -> Counter[int]:
-    """Complete results per five-point band (95 holds 95-100), counted by the database."""
+    """Complete results per five-point band (95 holds 95-100), counted by the database (once
+    per round and request)."""
+    memo = round_.__dict__.setdefault("_bands", {})
+    key = getattr(user, "pk", None)
+    if key not in memo:
+        memo[key] = _count_bands(round_, user)
+    return Counter(memo[key])
+
+
+def _count_bands(round_: AcceptanceRound, user: Any) -> Counter[int]:
     rows = (
         results_for(round_, user)
         .exclude(outcome=Outcome.INCOMPLETE)

@@ -38,7 +38,11 @@ def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
 
 
 def current(round_: AcceptanceRound) -> None:
-    """Bring the round's stored results up to date before it is read."""
+    """Bring the round's stored results up to date before it is read (checked once per request:
+    the answer is kept on the round object the request holds)."""
+    if round_.__dict__.get("_results_current"):
+        return
+    round_.__dict__["_results_current"] = True
     if CommunityResult.objects.filter(round=round_).count() != round_.campaign.enrollments.count():
         refresh(round_)
         return

@@ -238,7 +238,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         (_("Campaign progress"), dashboards.progress_charts(request.user, campaign, today)),
         (
             _("Acceptance per round"),
-            [dashboards.acceptance_chart(r, request.user) for r in rounds],
+            dashboards.acceptance_charts(rounds, request.user),
         ),
         (
             _("Scores"),
