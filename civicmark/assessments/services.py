@@ -62,6 +62,7 @@ def score_save(
     reason: str = "",
     expected_version: int | None = None,
     via: str = "web",
+    mark_results: bool = True,
 ) -> Score:
     """Record what one assessor gave one item. `expected_version` is the version the assessor saw
     (None for a first score); if someone saved in between, Conflict is raised and nothing changes."""
@@ -113,7 +114,8 @@ def score_save(
                     _("This score was changed by someone else since you opened it; reload it.")
                 )
             score.refresh_from_db()
-        _refresh(round_, [enrollment.pk])
+        if mark_results:  # a caller saving many items of one community marks it once itself
+            _refresh(round_, [enrollment.pk])
         audit.record(
             actor=actor,
             via=via,

@@ -138,6 +138,9 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
                     errors.update(_save_row(request, round_, enrollment, item, mine.get(item.pk)))
                 if errors:
                     raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
+                from civicmark.results.materialize import mark
+
+                mark(round_, [enrollment.pk])  # once for the page, in the same transaction
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -206,6 +209,7 @@ def _save_row(
             not_applicable=na,
             reason=reason,
             expected_version=int(version) if version.isdigit() else None,
+            mark_results=False,
         )
     except ApplicationError as exc:
         return {item.pk: exc.message}

@@ -27,10 +27,13 @@ def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
     ids = set(enrollment_ids)
     if not ids:
         return
-    rounds = [
-        round_.pk,
-        *round_.campaign.rounds.filter(carries_from=round_.number).values_list("pk", flat=True),
-    ]
+    carrying = round_.__dict__.get("_carrying_pks")
+    if carrying is None:  # asked once per round object: a page saving many items asks once
+        carrying = list(
+            round_.campaign.rounds.filter(carries_from=round_.number).values_list("pk", flat=True)
+        )
+        round_.__dict__["_carrying_pks"] = carrying
+    rounds = [round_.pk, *carrying]
     StaleResult.objects.bulk_create(
         (StaleResult(round_id=r, enrollment_id=e) for r in rounds for e in ids),
         ignore_conflicts=True,
