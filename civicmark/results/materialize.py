@@ -27,6 +27,7 @@ def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
     ids = set(enrollment_ids)
     if not ids:
         return
+    round_.__dict__.pop("_results_current", None)  # this object must look again
     carrying = round_.__dict__.get("_carrying_pks")
     if carrying is None:  # asked once per round object: a page saving many items asks once
         carrying = list(
@@ -67,6 +68,7 @@ def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
     only = None if enrollment_ids is None else sorted(set(enrollment_ids))
     if only == []:
         return 0
+    round_.__dict__.pop("_bands", None)
     written = 0
     with transaction.atomic():
         for target in [round_, *round_.campaign.rounds.filter(carries_from=round_.number)]:
