@@ -18,8 +18,10 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from civicmark.core.errors import ImportRefused, PlaceError
@@ -210,39 +212,56 @@ def write_table(
         else:
             path_or_file.write(payload)
         return
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = sheet
-    ws.append(list(header))
-    widths = [max(8, len(str(h)) + 2) for h in header]
-    for row in rows:
-        # Control characters (pasted from old systems) cannot stand in a worksheet: drop them
-        # rather than fail the whole export.
-        values = [
+    # Streamed (write-only): a province's table of 10,000 rows and 20 columns would otherwise
+    # be held cell by cell in memory and written several times slower.
+    clean = [
+        [
             "" if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
             for v in row
         ]
-        append_row(ws, values)
+        for row in rows
+    ]
+    widths = [max(8, len(str(h)) + 2) for h in header]
+    for values in clean:
         for i, v in enumerate(values):
-            widths[i] = min(
-                60, max(widths[i], len(str(v)) * (2 if not str(v).isascii() else 1) + 2)
-            )
+            shown = str(v)
+            widths[i] = min(60, max(widths[i], len(shown) * (1 if shown.isascii() else 2) + 2))
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
     ws.freeze_panes = "A2"
     for i, width in enumerate(widths):
-        ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = width
-    for index, number_format in (number_formats or {}).items():
-        for (cell,) in ws.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-            cell.number_format = number_format
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
+    bold = Font(bold=True)
+    ws.append([_cell(ws, h, font=bold) for h in header])
+    formats = number_formats or {}
+    for values in clean:
+        ws.append(
+            [
+                _cell(ws, v, number_format=formats.get(i))
+                if i in formats or (isinstance(v, str) and v.startswith("="))
+                else v
+                for i, v in enumerate(values)
+            ]
+        )
     if notes:
         about = book.create_sheet("notes")
-        for key, value in notes:
-            append_row(about, [key, value])
         about.column_dimensions["A"].width = 18
         about.column_dimensions["B"].width = 60
+        for key, value in notes:
+            about.append([_cell(about, key), _cell(about, value)])
     book.save(path_or_file)
+
+
+def _cell(ws: Any, value: Any, *, font: Any = None, number_format: str | None = None) -> Any:
+    """A streamed cell; text is always text (a value starting with "=" never becomes a formula)."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    if number_format:
+        cell.number_format = number_format
+    return cell
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -251,10 +270,13 @@ FORMULA_START = ("=", "+", "-", "@")
 def append_row(ws: Any, values: Sequence[Any]) -> None:
     """Append a row in which text is always text: a name such as "=1+1" must never become a
     formula (it would be lost on reading back, and formulas in exports are an attack vector)."""
-    ws.append(list(values))
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
+    values = list(values)
+    ws.append(values)
+    # The row just written (not ws.max_row, which scans every cell of the sheet each time).
+    row = ws._current_row
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str) and value.startswith("="):
+            ws.cell(row=row, column=column).data_type = "s"
 
 
 def csv_safe(value: Any) -> Any:
