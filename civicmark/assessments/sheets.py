@@ -36,6 +36,7 @@ SCORE_COLUMNS = [
 ]
 VETO_COLUMNS = [Column("community_code"), Column("veto_code"), Column("finding", required=False)]
 YES = {"1", "y", "yes", "true", "是", "x", "✓"}
+CHUNK = 2000
 
 
 def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = None) -> bytes:
@@ -217,6 +218,8 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             for s in Score.objects.select_for_update().filter(round=round_, assessor=actor)
         }
         new: list[Score] = []
+        created = 0
+        touched: set[int] = set()
         changed: list[Score] = []
         changes: list[list[Any]] = []
         for enrollment, item, points, na, reason in plan:
@@ -238,14 +241,19 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                 new.append(
                     Score(
                         round=round_,
-                        enrollment=enrollment,
-                        item=item,
+                        enrollment_id=enrollment.pk,
+                        item_id=item.pk,
                         assessor=actor,
                         points=values[0],
                         not_applicable=na,
                         reason=reason,
                     )
                 )
+                if len(new) >= CHUNK:  # written as it goes: memory stays flat for big sheets
+                    Score.objects.bulk_create(new)
+                    created += len(new)
+                    touched.update(x.enrollment_id for x in new)
+                    new = []
             else:
                 existing.points, existing.not_applicable, existing.reason = values
                 existing.version += 1
@@ -254,17 +262,19 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             changes.append(
                 [enrollment.community.code, item.code, before, None if na else str(points)]
             )
-        Score.objects.bulk_create(new, batch_size=2000)
+        Score.objects.bulk_create(new, batch_size=CHUNK)
+        created += len(new)
+        touched.update(x.enrollment_id for x in new)
         Score.objects.bulk_update(
             changed,
             ["points", "not_applicable", "reason", "version", "updated_at"],
-            batch_size=2000,
+            batch_size=CHUNK,
         )
-        result.saved = len(new) + len(changed)
-        if new or changed:
+        result.saved = created + len(changed)
+        if result.saved:
             from civicmark.results.materialize import mark
 
-            mark(round_, {s.enrollment_id for s in [*new, *changed]})
+            mark(round_, touched | {x.enrollment_id for x in changed})
         if changes:
             # One import is one write: one audit event that lists every change it made.
             audit.record(
@@ -274,7 +284,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                 object_type="round",
                 object_ref=f"{round_.campaign.slug}/{round_.number}",
                 scope_path=round_.campaign.division.path,
-                summary=f"{len(new)} new, {len(changed)} changed",
+                summary=f"{created} new, {len(changed)} changed",
                 after={"columns": ["community", "item", "before", "after"], "changes": changes},
             )
         recorded = set(
