@@ -372,24 +372,36 @@ def _town_query(post: Any) -> str:
     return f"?{urlencode({'town': town})}" if town else ""
 
 
-@login_required
-def rectification_file(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
-    """A fix's document goes only to those who may see the community."""
-    from civicmark.assessments.models import RectificationEvidence
+def _community_file(
+    request: HttpRequest, slug: str, public_id: Any, model: Any, enrollment_path: str
+) -> HttpResponse:
+    """A stored document of a community goes out only to those who may see that community, of
+    a campaign they may see, and only as an attachment."""
     from civicmark.core.files import download
 
     campaign = authz.get_visible_or_404(
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
     record = authz.get_visible_or_404(
-        RectificationEvidence.objects.filter(
-            rectification__round__campaign=campaign,
-            rectification__enrollment__community__in=authz.divisions_for_user(request.user),
+        model.objects.filter(
+            **{
+                f"{enrollment_path}__campaign": campaign,
+                f"{enrollment_path}__community__in": authz.divisions_for_user(request.user),
+            }
         ),
         request.user,
         public_id=public_id,
     )
     return download(record.path, record.name, record.content_type)  # type: ignore[return-value]
+
+
+@login_required
+def rectification_file(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    from civicmark.assessments.models import RectificationEvidence
+
+    return _community_file(
+        request, slug, public_id, RectificationEvidence, "rectification__enrollment"
+    )
 
 
 @login_required
@@ -557,22 +569,9 @@ def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[An
 
 @login_required
 def evidence_file(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
-    """Evidence goes out only to those who may see the community, and only as an attachment."""
     from civicmark.assessments.models import Evidence
-    from civicmark.core.files import download
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
-    evidence = authz.get_visible_or_404(
-        Evidence.objects.filter(
-            enrollment__campaign=campaign,
-            enrollment__community__in=authz.divisions_for_user(request.user),
-        ),
-        request.user,
-        public_id=public_id,
-    )
-    return download(evidence.path, evidence.name, evidence.content_type)  # type: ignore[return-value]
+    return _community_file(request, slug, public_id, Evidence, "enrollment")
 
 
 def _date(raw: str) -> Any:
