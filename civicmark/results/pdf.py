@@ -17,6 +17,8 @@ from typing import Any
 
 import segno
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
@@ -140,64 +142,75 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
     e = explain(round_, enrollment)
     pdf = Document(footer_text=f"{campaign.name} · {round_.name} · {community.name}")
     pdf.add_page()
-    pdf.heading(f"{community.name}示范社区创建考核验收报告")
+    pdf.heading(
+        _("%(community)s: demonstration community acceptance report")
+        % {"community": community.name}
+    )
     pdf.line_text(f"{campaign.name}　{round_.name}", 10)
     pdf.ln(2)
     town = community.parent
     county = town.parent if town else None
     profile = getattr(community, "profile", None)
     pdf.grid(
-        ["项目", "内容", "项目", "内容"],
+        [_("item"), _("content"), _("item"), _("content")],
         [
             [
-                "社区",
+                _("community"),
                 f"{community.name}（{community.code}）",
-                "所属",
+                _("part of"),
                 f"{county.name if county else ''}{town.name if town else ''}",
             ],
             [
-                "户数",
+                _("households"),
                 getattr(profile, "households", None) or "",
-                "人口",
+                _("residents"),
                 getattr(profile, "residents", None) or "",
             ],
             [
-                "验收时间",
-                f"{round_.opens_on:%Y-%m-%d} 至 {round_.closes_on:%Y-%m-%d}",
-                "评分标准",
-                f"{campaign.standard.name}（第{campaign.standard.version}版）",
+                _("acceptance dates"),
+                f"{round_.opens_on:%Y-%m-%d} – {round_.closes_on:%Y-%m-%d}",
+                _("standard"),
+                _("%(name)s (version %(version)s)")
+                % {"name": campaign.standard.name, "version": campaign.standard.version},
             ],
         ],
         (22, 58, 22, 72),
     )
     result = e.result
-    pdf.subheading("考核结论")
-    verdict = f"总分 {result.total}（满分 {campaign.standard.total_points}，{campaign.standard.pass_threshold} 分达标）　结论：{_outcome(result)}"
+    pdf.subheading(_("Conclusion"))
+    verdict = _(
+        "Total %(total)s of %(max)s (%(threshold)s makes the standard). Outcome: %(outcome)s"
+    ) % {
+        "total": result.total,
+        "max": campaign.standard.total_points,
+        "threshold": campaign.standard.pass_threshold,
+        "outcome": _outcome(result),
+    }
     if result.level:
-        verdict += f"　等级：{result.level}"
+        verdict += "　" + _("Level: %s") % result.level
     pdf.set_font("noto", "B", 12)
     pdf.multi_cell(0, 7, verdict, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("noto", size=10.5)
-    pdf.subheading("分类得分")
+    pdf.subheading(_("Scores by category"))
     pdf.grid(
-        ["类别", "得分", "满分", "最低分", "说明"],
+        [_("category"), _("points"), _("maximum"), _("minimum"), _("note")],
         [
             [
                 f"{c['category'].code} {c['category'].name}",
                 _fmt(c["subtotal"]),
                 c["category"].points,
                 c["category"].min_points if c["category"].min_points is not None else "",
-                "低于最低分" if c["below_minimum"] else "",
+                _("below the minimum") if c["below_minimum"] else "",
             ]
             for c in e.categories
         ],
         (70, 22, 22, 22, 38),
         align="LEFT",
     )
-    pdf.subheading("失分项目及理由")
+    pdf.subheading(_("Lost points and reasons"))
     if e.lost:
         pdf.grid(
-            ["项目", "失分", "考核员评分与理由"],
+            [_("item"), _("lost"), _("assessor, points and reason")],
             [
                 [
                     f"{lost.item.code} {lost.item.title}",
@@ -214,17 +227,18 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
             size=9,
         )
     else:
-        pdf.line_text("无失分项目。")
+        pdf.line_text(_("No points lost."))
     if e.not_applicable:
         pdf.line_text(
-            "不适用项目（不计入总分）："
+            _("Not applicable (left out of the total):")
+            + " "
             + "；".join(f"{s.item.code}（{s.reason}）" for s in e.not_applicable),
             9.5,
         )
-    pdf.subheading("一票否决")
+    pdf.subheading(_("One-vote veto"))
     if e.vetoes:
         pdf.grid(
-            ["否决项", "发现情况", "考核员"],
+            [_("veto"), _("finding"), _("assessor")],
             [
                 [
                     f"{v.veto.code} {v.veto.condition}",
@@ -237,8 +251,8 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
             size=9,
         )
     else:
-        pdf.line_text("无。")
-    pdf.subheading("考核组")
+        pdf.line_text(_("None."))
+    pdf.subheading(_("Panel"))
     panel = (
         Score.objects.filter(round=round_, enrollment=enrollment)
         .values_list("assessor__full_name", "assessor__username", "item__department__name")
@@ -252,7 +266,7 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
         if name not in members[department or ""]:
             members[department or ""].append(name)
     pdf.grid(
-        ["部门", "考核员"],
+        [_("department"), _("assessors")],
         [[d, "、".join(n)] for d, n in members.items()] or [["", ""]],
         (60, 114),
     )
@@ -264,14 +278,14 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
     pdf.cell(
         0,
         9,
-        "考核组组长（签字）：____________________　　日期：______年____月____日",
+        _("Head of the panel (signature): ____________________    Date: ____________"),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
     pdf.cell(
         0,
         9,
-        "考核组成员（签字）：________________________________________",
+        _("Panel members (signatures): ________________________________________"),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -279,7 +293,7 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
     pdf.ellipse(pdf.w - 18 - 42, y + 20, 40, 40)
     pdf.set_xy(pdf.w - 18 - 42, y + 36)
     pdf.set_text_color(*RED)
-    pdf.cell(40, 8, "（盖章）", align="C")
+    pdf.cell(40, 8, _("(seal)"), align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
     return pdf.bytes()
@@ -302,7 +316,7 @@ def certificate(cert: Any, verify_url: str, issuer: str) -> bytes:
     pdf.set_text_color(*RED)
     pdf.set_xy(14, 34)
     pdf.set_font("noto", "B", 34)
-    pdf.cell(w - 28, 16, "荣 誉 证 书", align="C")
+    pdf.cell(w - 28, 16, _("CERTIFICATE OF HONOUR"), align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(40, 66)
     pdf.set_font("noto", "B", 20)
@@ -312,12 +326,15 @@ def certificate(cert: Any, verify_url: str, issuer: str) -> bytes:
     pdf.multi_cell(
         w - 104,
         10,
-        f"在{campaign.name}中，经考核验收，总分{cert.total}分，被评为“{cert.level}”。",
+        _(
+            "In %(campaign)s, after assessment and acceptance with a total of %(total)s points, was awarded the title “%(level)s”."
+        )
+        % {"campaign": campaign.name, "total": cert.total, "level": cert.level},
     )
     pdf.set_font("noto", "B", 26)
     pdf.set_text_color(*RED)
     pdf.set_xy(14, 118)
-    pdf.cell(w - 28, 14, f"城市示范社区{cert.level}", align="C")
+    pdf.cell(w - 28, 14, _("Urban demonstration community: %s") % cert.level, align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("noto", size=14)
     pdf.set_xy(w - 150, h - 58)
@@ -326,14 +343,16 @@ def certificate(cert: Any, verify_url: str, issuer: str) -> bytes:
     pdf.cell(
         120,
         8,
-        f"{cert.awarded_on.year}年{cert.awarded_on.month}月{cert.awarded_on.day}日",
+        date_format(cert.awarded_on, "DATE_FORMAT"),
         align="C",
     )
     pdf.qr(verify_url, 26, h - 62, 32)
     pdf.set_font("noto", size=9)
     pdf.set_xy(60, h - 44)
-    pdf.cell(80, 5, f"证书编号：{cert.code}", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.cell(80, 5, "扫码或访问以下网址核验：", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(80, 5, _("Certificate code: %s") % cert.code, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(
+        80, 5, _("Scan the code or open this address to verify:"), new_x=XPos.LEFT, new_y=YPos.NEXT
+    )
     pdf.cell(80, 5, verify_url)
     return pdf.bytes()
 
@@ -345,16 +364,25 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
     categories = list(campaign.standard.categories.all())
     pdf = Document(landscape=True, footer_text=f"{campaign.name} · {round_.name}")
     pdf.add_page()
-    pdf.heading(f"{campaign.name}\n{round_.name}验收情况汇总")
+    pdf.heading(
+        _("%(campaign)s\n%(round)s: summary of the acceptance")
+        % {"campaign": campaign.name, "round": round_.name}
+    )
     pdf.line_text(
-        f"生成时间：{timezone.localtime():%Y-%m-%d %H:%M}　纳入验收社区 {len(rows)} 个　"
-        f"{'已定稿' if round_.finalised_at else '尚未定稿（数据可能变化）'}",
+        _("Generated %(at)s. Communities accepted in this round: %(n)s. %(state)s")
+        % {
+            "at": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+            "n": len(rows),
+            "state": _("Finalised.")
+            if round_.finalised_at
+            else _("Not finalised yet (the figures may still change)."),
+        },
         10,
     )
     counts = Counter(r.outcome for r in rows)
-    pdf.subheading("结果统计")
+    pdf.subheading(_("Outcomes"))
     pdf.grid(
-        [str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER] + ["合计"],
+        [str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER] + [_("total")],
         [[counts.get(o.value, 0) for o in OUTCOME_ORDER] + [len(rows)]],
         (40, 40, 40, 40, 40),
         align="CENTER",
@@ -362,9 +390,9 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
     by_town: dict[tuple[str, str], Counter[str]] = {}
     for r in rows:
         by_town.setdefault((r.county, r.town), Counter())[r.outcome] += 1
-    pdf.subheading("分县（区）、镇（街道）统计")
+    pdf.subheading(_("By county and town"))
     pdf.grid(
-        ["县（区）", "镇（街道）", *[str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER], "合计"],
+        [_("county"), _("town"), *[str(OUTCOME_LABELS[o]) for o in OUTCOME_ORDER], _("total")],
         [
             [county, town, *[c.get(o.value, 0) for o in OUTCOME_ORDER], sum(c.values())]
             for (county, town), c in sorted(by_town.items())
@@ -372,16 +400,16 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
         (40, 50, 32, 32, 32, 32, 24),
     )
     pdf.add_page()
-    pdf.subheading("社区得分一览")
+    pdf.subheading(_("Every community"))
     header = [
-        "名次",
-        "社区",
-        "镇（街道）",
-        "总分",
+        _("rank"),
+        _("community"),
+        _("town"),
+        _("total"),
         *[c.code for c in categories],
-        "否决",
-        "结论",
-        "等级",
+        _("vetoes"),
+        _("outcome"),
+        _("level"),
     ]
     fixed = 12 + 34 + 30 + 16 + 10 + 24 + 20
     each = max(9.0, (pdf.w - 36 - fixed) / max(1, len(categories)))
@@ -410,5 +438,7 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
         if progress is not None:
             progress(min(100, int(100 * (start + len(part)) / max(1, len(rows)))))
     pdf.ln(4)
-    pdf.line_text("类别：" + "；".join(f"{c.code} {c.name}（{c.points}分）" for c in categories), 9)
+    pdf.line_text(
+        _("Categories:") + " " + "; ".join(f"{c.code} {c.name} ({c.points})" for c in categories), 9
+    )
     return pdf.bytes()

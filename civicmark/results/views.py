@@ -291,7 +291,7 @@ def community_report(request: HttpRequest, slug: str, number: int, code: str) ->
     return attachment(
         request,
         pdf.acceptance_report(round_, enrollment),
-        f"{enrollment.community.name}-{round_.name}-验收报告",
+        f"{enrollment.community.name}-{round_.name}-{_('acceptance report')}",
         "pdf",
         ref=f"{campaign.slug}/{number}/{code}",
         scope=enrollment.community.path,
@@ -311,7 +311,7 @@ def verify_url(request: HttpRequest, code: str) -> str:
 def _issuer(campaign: Any) -> str:
     division = campaign.division
     city = division.parent if division.level == "county" and division.parent else division
-    return f"{city.name}示范社区创建工作领导小组办公室"
+    return _("Office of the leading group for demonstration communities, %s") % city.name
 
 
 @login_required

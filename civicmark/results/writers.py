@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import translation
+
 from civicmark.results import exports, jobs, pdf, summary
 from civicmark.results.models import ExportJob
 
@@ -29,5 +31,7 @@ def summary_xlsx(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes
 def summary_pdf(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes, str]:
     round_, rows = _rows(job)
     progress(20)
-    payload = pdf.round_summary(round_, rows, progress=lambda p: progress(20 + int(p * 0.75)))
+    # The worker thread has no request: speak the language of the person who asked.
+    with translation.override("zh-hans" if job.params.get("headers", "zh") == "zh" else "en"):
+        payload = pdf.round_summary(round_, rows, progress=lambda p: progress(20 + int(p * 0.75)))
     return payload, f"{job.campaign.slug}-round{job.round_number}-summary.pdf"
