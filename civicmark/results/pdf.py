@@ -320,7 +320,7 @@ def certificate(cert: Any, verify_url: str, issuer: str) -> bytes:
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(40, 66)
     pdf.set_font("noto", "B", 20)
-    pdf.cell(w - 80, 12, enrollment.community.name + "：", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(w - 80, 12, _("%s:") % enrollment.community.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_xy(52, 84)
     pdf.set_font("noto", size=16)
     pdf.multi_cell(
