@@ -51,6 +51,17 @@ def _refresh(round_: AcceptanceRound, enrollment_ids: list[int] | None = None) -
         mark(round_, enrollment_ids)
 
 
+def _check_open(round_: AcceptanceRound, enrollment: Enrollment, subject: Any) -> None:
+    """An item or veto of the campaign's standard, a community of the campaign, an open round."""
+    if (
+        enrollment.campaign_id != round_.campaign_id
+        or subject.standard_id != round_.campaign.standard_id
+    ):
+        raise ApplicationError(_("That item or community is not part of this round."))
+    if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is finalised: its scores are locked."))
+
+
 def score_save(
     *,
     actor: Any,
@@ -66,13 +77,7 @@ def score_save(
 ) -> Score:
     """Record what one assessor gave one item. `expected_version` is the version the assessor saw
     (None for a first score); if someone saved in between, Conflict is raised and nothing changes."""
-    if (
-        enrollment.campaign_id != round_.campaign_id
-        or item.standard_id != round_.campaign.standard_id
-    ):
-        raise ApplicationError(_("That item or community is not part of this round."))
-    if round_.finalised_at is not None:
-        raise ApplicationError(_("The round is finalised: its scores are locked."))
+    _check_open(round_, enrollment, item)
     refusal = authz.score_refusal(actor, round_, enrollment, item)
     if refusal:
         raise NotAllowed(refusal)
@@ -179,15 +184,7 @@ def veto_finding_record(
     *, actor: Any, round_: AcceptanceRound, enrollment: Enrollment, veto: Any, reason: str
 ) -> VetoFinding:
     """An assessor records that a one-vote veto condition of his department occurred."""
-    if (
-        enrollment.campaign_id != round_.campaign_id
-        or veto.standard_id != round_.campaign.standard_id
-    ):
-        raise ApplicationError(_("That veto or community is not part of this round."))
-    if round_.finalised_at is not None:
-        raise ApplicationError(_("The round is finalised: its scores are locked."))
-    if not authz.can_score(actor, enrollment.community, veto.department_id):
-        raise NotAllowed(_("Only an assessor of the responsible department records this veto."))
+    _check_open(round_, enrollment, veto)
     refusal = authz.score_refusal(actor, round_, enrollment, veto=veto)
     if refusal:
         raise NotAllowed(refusal)

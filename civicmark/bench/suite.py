@@ -186,7 +186,7 @@ def bench_documents(campaign: Any) -> None:
     )
 
     def sheet() -> bytes:
-        rows = summary.filtered(summary.rows_for(round_, None), sort="town")
+        rows = summary.to_rows(round_, summary.as_values(summary.ranked(round_, None, sort="town")))
         return exports.table_bytes(round_, rows, chinese=True, fmt="xlsx")
 
     t_sheet, data = timed(sheet, repeat=1)

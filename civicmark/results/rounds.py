@@ -138,11 +138,7 @@ def _sources(
         f"HAVING SUM(CASE WHEN not_applicable THEN 0 ELSE 1 END) = 0"
     )
     na_params: list[Any] = [round_.pk, *(only or [])]
-    earlier = (
-        round_.campaign.rounds.filter(number=round_.carries_from).first()
-        if round_.carries_from
-        else None
-    )
+    earlier = _earlier(round_)
     if earlier is not None:
         old_sql, old_params = combined_points(earlier, enrollment_ids=only).query.sql_with_params()
         fresh = (
@@ -210,8 +206,9 @@ def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, R
             }
         # Items marked not applicable are rare: a partial index answers "any at all?" at once.
         rounds = [round_.pk]
-        if round_.carries_from:
-            rounds.append(_earlier_pk(round_))
+        earlier = _earlier(round_)
+        if earlier is not None:
+            rounds.append(earlier.pk)
         na_rows: list[Any] = []
         if Score.objects.filter(round__in=rounds, not_applicable=True).exists():
             cursor.execute(
@@ -282,22 +279,18 @@ def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, R
 CENTS = [Decimal(n).scaleb(-2) for n in range(100_001)]
 
 
-def _earlier_pk(round_: AcceptanceRound) -> int:
-    found = round_.campaign.rounds.filter(number=round_.carries_from or 0).values_list(
-        "pk", flat=True
-    )
-    return found.first() or 0
+def _earlier(round_: AcceptanceRound) -> AcceptanceRound | None:
+    """The round whose scores this one carries over, if any."""
+    if not round_.carries_from:
+        return None
+    return round_.campaign.rounds.filter(number=round_.carries_from).first()
 
 
 def _vetoes(round_: AcceptanceRound) -> dict[int, int]:
     """Veto findings per enrollment; in a carrying round, a community it has not looked at yet
     keeps the earlier round's findings."""
     vetoes = _veto_counts(round_)
-    earlier = (
-        round_.campaign.rounds.filter(number=round_.carries_from).first()
-        if round_.carries_from
-        else None
-    )
+    earlier = _earlier(round_)
     if earlier is not None:
         assessed = set(
             Score.objects.filter(round=round_).values_list("enrollment", flat=True).distinct()
@@ -327,19 +320,13 @@ def _detailed(round_: AcceptanceRound, enrollment_ids: list[int] | None) -> dict
     earlier = None
     if round_.carries_from:
         # Items this round did not re-score keep what the earlier round gave them.
-        earlier = round_.campaign.rounds.filter(number=round_.carries_from).first()
+        earlier = _earlier(round_)
         if earlier is not None:
             old_values, old_na = item_values(earlier, enrollment_ids=enrollment_ids)
             rescored = set(values) | not_applicable
             values = {**{k: v for k, v in old_values.items() if k not in rescored}, **values}
             not_applicable = not_applicable | {k for k in old_na if k not in rescored}
-    vetoes = _veto_counts(round_)
-    if round_.carries_from and earlier is not None:
-        # A community this round has not looked at yet keeps its earlier vetoes too; one it
-        # re-assessed stands on what this round's panel found.
-        assessed = set(Score.objects.filter(round=round_).values_list("enrollment", flat=True))
-        assessed |= set(vetoes)
-        vetoes |= {k: v for k, v in _veto_counts(earlier).items() if k not in assessed}
+    vetoes = _vetoes(round_)
     results: dict[int, Result] = {}
     by_enrollment: dict[int, list[ItemInput]] = defaultdict(list)
     enrollments = round_.campaign.enrollments.values_list("pk", flat=True)

@@ -144,12 +144,10 @@ def as_values(results: QuerySet[CommunityResult]) -> QuerySet[Any]:
     return results.values(*FIELDS, *(["place", "standing"] if _ranked(results) else []))
 
 
-def to_rows(round_: AcceptanceRound, results: Any) -> list[Row]:
-    """Rows for display or export from stored results: a queryset, or a page of `as_values`."""
+def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
+    """Rows for display or export from `as_values` of stored results (or a page of it)."""
     codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
-    items = list(
-        as_values(results) if isinstance(results, QuerySet) and not _is_values(results) else results
-    )
+    items = list(values)
     vetoes = _veto_counts(round_, [r["enrollment_id"] for r in items if r["outcome"] == "vetoed"])
     rows = []
     for r in items:
@@ -174,10 +172,6 @@ def to_rows(round_: AcceptanceRound, results: Any) -> list[Row]:
     return rows
 
 
-def _is_values(results: QuerySet[Any]) -> bool:
-    return results._iterable_class is not results.model._meta.default_manager.all()._iterable_class
-
-
 def _ranked(results: Any) -> bool:
     query = getattr(results, "query", None)
     return query is not None and "place" in query.annotations
@@ -186,11 +180,13 @@ def _ranked(results: Any) -> bool:
 def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -> list[Row]:
     """Every covered community the viewer may see, ranked (for exports and whole-round work)."""
     if covered_only:
-        return to_rows(round_, ranked(round_, user))
+        return to_rows(round_, as_values(ranked(round_, user)))
     rows = results_for(round_, user, covered_only=False).annotate(
         standing=STANDING, place=Window(Rank(), partition_by=[STANDING], order_by=F("total").desc())
     )
-    return to_rows(round_, rows.order_by("standing", "-total", "enrollment__community__code"))
+    return to_rows(
+        round_, as_values(rows.order_by("standing", "-total", "enrollment__community__code"))
+    )
 
 
 def _veto_counts(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int, int]:
@@ -214,30 +210,3 @@ def _veto_counts(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int
     ):
         counts[pk] = max(counts.get(pk, 0), n)
     return counts
-
-
-def filtered(
-    rows: list[Row], *, county: str = "", town: str = "", outcome: str = "", sort: str = "rank"
-) -> list[Row]:
-    """The same filters and orders as `ranked`, on rows already read (exports of a few rows)."""
-    chosen = [
-        r
-        for r in rows
-        if (not county or r.county_code == county)
-        and (not town or r.town_code == town)
-        and (not outcome or r.outcome == outcome)
-    ]
-
-    def standing(r: Row) -> int:
-        return {"vetoed": 1, "incomplete": 2}.get(r.outcome, 0)
-
-    keys = {
-        "rank": lambda r: (standing(r), -r.total, r.code),
-        "name": lambda r: (r.name, r.code),
-        "town": lambda r: (r.county_code, r.town_code, standing(r), -r.total, r.code),
-        "outcome": lambda r: (OUTCOME_ORDER.index(Outcome(r.outcome)), -r.total, r.code),
-    }
-    key = sort.lstrip("-")
-    if key not in keys:
-        key, sort = "rank", "rank"
-    return sorted(chosen, key=keys[key], reverse=sort.startswith("-"))

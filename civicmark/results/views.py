@@ -154,7 +154,8 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             raise Http404
         chinese = wants_chinese_headers(request)
         chosen = summary.to_rows(
-            round_, shown if request.GET.get("all") == "1" else page.object_list
+            round_,
+            summary.as_values(shown) if request.GET.get("all") == "1" else page.object_list,
         )
         return attachment(
             request,
@@ -186,23 +187,27 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     )
 
 
-@login_required
-def results_home(request: HttpRequest, slug: str) -> HttpResponse:
-    """The latest round anyone has scored (or the first round)."""
-    from django.shortcuts import redirect
-
+def _latest_scored(campaign: Any) -> int | None:
+    """The number of the latest round anyone has scored in."""
     from civicmark.assessments.models import Score
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
-    latest = (
+    return (
         Score.objects.filter(round__campaign=campaign)
         .order_by("-round__number")
         .values_list("round__number", flat=True)
         .first()
     )
-    return redirect("ranking", slug=campaign.slug, number=latest or 1)
+
+
+@login_required
+def results_home(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest round anyone has scored (or the first round)."""
+    from django.shortcuts import redirect
+
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    return redirect("ranking", slug=campaign.slug, number=_latest_scored(campaign) or 1)
 
 
 @login_required
@@ -225,14 +230,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         number = 0
     chosen = next((r for r in rounds if r.number == number), None)
     if chosen is None:
-        from civicmark.assessments.models import Score
-
-        latest = (
-            Score.objects.filter(round__campaign=campaign)
-            .order_by("-round__number")
-            .values_list("round__number", flat=True)
-            .first()
-        )
+        latest = _latest_scored(campaign)
         chosen = next((r for r in rounds if r.number == latest), rounds[0])
     sections = [
         (_("Campaign progress"), dashboards.progress_charts(request.user, campaign, today)),

@@ -14,7 +14,9 @@ from civicmark.results.models import ExportJob
 
 def _rows(job: ExportJob) -> tuple[Any, list[summary.Row]]:
     round_ = job.campaign.rounds.get(number=job.round_number or 0)
-    rows = summary.filtered(summary.rows_for(round_, job.requested_by), sort="town")
+    rows = summary.to_rows(
+        round_, summary.as_values(summary.ranked(round_, job.requested_by, sort="town"))
+    )
     return round_, rows
 
 
