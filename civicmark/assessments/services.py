@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
@@ -62,6 +64,26 @@ def _check_open(round_: AcceptanceRound, enrollment: Enrollment, subject: Any) -
         raise ApplicationError(_("The round is finalised: its scores are locked."))
 
 
+@dataclass(frozen=True)
+class ScoreEntry:
+    """What an assessor gives one item: points or not applicable, the reason, and the version he
+    saw (None for a first score)."""
+
+    item: Item
+    points: Decimal | None
+    not_applicable: bool = False
+    reason: str = ""
+    expected_version: int | None = None
+
+
+class ScoreErrors(ApplicationError):
+    """Some entries were refused; nothing was saved. `errors` maps item ids to the refusal."""
+
+    def __init__(self, errors: dict[int, ApplicationError]) -> None:
+        super().__init__(_("Nothing was saved: correct the rows marked below."))
+        self.errors = errors
+
+
 def score_save(
     *,
     actor: Any,
@@ -73,71 +95,139 @@ def score_save(
     reason: str = "",
     expected_version: int | None = None,
     via: str = "web",
-    mark_results: bool = True,
 ) -> Score:
-    """Record what one assessor gave one item. `expected_version` is the version the assessor saw
-    (None for a first score); if someone saved in between, Conflict is raised and nothing changes."""
-    _check_open(round_, enrollment, item)
-    refusal = authz.score_refusal(actor, round_, enrollment, item)
-    if refusal:
-        raise NotAllowed(refusal)
-    _check(points, not_applicable, reason, item)
-    values = {
-        "points": None if not_applicable else points,
-        "not_applicable": not_applicable,
-        "reason": reason.strip(),
-    }
+    """Record what one assessor gave one item (`scores_save` with one entry). If someone saved in
+    between, Conflict is raised and nothing changes."""
+    entry = ScoreEntry(item, points, not_applicable, reason, expected_version)
+    try:
+        return scores_save(
+            actor=actor, round_=round_, enrollment=enrollment, entries=[entry], via=via
+        )[0]
+    except ScoreErrors as exc:
+        raise exc.errors[item.pk] from None
+
+
+def scores_save(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    entries: list[ScoreEntry],
+    via: str = "web",
+) -> list[Score]:
+    """Record what one assessor gave several items of one community: all or nothing.
+
+    Each entry is checked (open round, permission, points and reason); the assessor's scores of
+    these items are locked and compared with the versions he saw, so a save in between is a
+    Conflict, never a lost update. The writes, one audit event per score and the stale mark of the
+    stored result happen in one transaction, in a constant number of queries for new scores."""
+    errors: dict[int, ApplicationError] = {}
+    for entry in entries:
+        try:
+            _check_open(round_, enrollment, entry.item)
+            refusal = authz.score_refusal(actor, round_, enrollment, entry.item)
+            if refusal:
+                raise NotAllowed(refusal)
+            _check(entry.points, entry.not_applicable, entry.reason, entry.item)
+        except ApplicationError as exc:
+            errors[entry.item.pk] = exc
+    if errors:
+        raise ScoreErrors(errors)
+    if not entries:
+        return []
+    community = enrollment.community
     with transaction.atomic():
-        if expected_version is None:
-            try:
-                with transaction.atomic():
-                    score = Score.objects.create(
-                        round=round_, enrollment=enrollment, item=item, assessor=actor, **values
-                    )
-            except IntegrityError:
-                raise Conflict(
-                    _("You have already scored this item; reload and change that score.")
-                ) from None
-            before = None
-        else:
-            found = Score.objects.filter(
-                round=round_, enrollment=enrollment, item=item, assessor=actor
-            ).first()
-            if found is None:
-                raise Conflict(_("This score no longer exists; reload it."))
-            score = found
-            before = {
-                "points": str(score.points),
-                "not_applicable": score.not_applicable,
-                "reason": score.reason,
-            }
-            updated = Score.objects.filter(pk=score.pk, version=expected_version).update(
-                version=expected_version + 1, **values
+        mine = {
+            s.item_id: s
+            for s in Score.objects.select_for_update().filter(
+                round=round_,
+                enrollment=enrollment,
+                assessor_id=actor.pk,
+                item__in=[e.item.pk for e in entries],
             )
-            if not updated:
-                raise Conflict(
+        }
+        saved: list[Score] = []
+        befores: list[dict[str, Any] | None] = []
+        new: list[Score] = []
+        for entry in entries:
+            values: dict[str, Any] = {
+                "points": None if entry.not_applicable else entry.points,
+                "not_applicable": entry.not_applicable,
+                "reason": entry.reason.strip(),
+            }
+            found = mine.get(entry.item.pk)
+            if entry.expected_version is None:
+                if found is not None:
+                    errors[entry.item.pk] = Conflict(
+                        _("You have already scored this item; reload and change that score.")
+                    )
+                    continue
+                score = Score(
+                    round=round_, enrollment=enrollment, item=entry.item, assessor=actor, **values
+                )
+                new.append(score)
+                befores.append(None)
+            elif found is None:
+                errors[entry.item.pk] = Conflict(_("This score no longer exists; reload it."))
+                continue
+            elif found.version != entry.expected_version:
+                errors[entry.item.pk] = Conflict(
                     _("This score was changed by someone else since you opened it; reload it.")
                 )
-            score.refresh_from_db()
-        if mark_results:  # a caller saving many items of one community marks it once itself
-            _refresh(round_, [enrollment.pk])
-        audit.record(
-            actor=actor,
-            via=via,
-            action="score.saved",
-            object_type="score",
-            object_ref=str(score.public_id),
-            scope_path=enrollment.community.path,
-            summary=f"{item.code} {enrollment.community.name}",
-            before=before,
-            after={
-                "points": str(score.points),
-                "not_applicable": not_applicable,
-                "reason": score.reason,
-                "round": round_.number,
-            },
+                continue
+            else:
+                score = found
+                befores.append(
+                    {
+                        "points": str(score.points),
+                        "not_applicable": score.not_applicable,
+                        "reason": score.reason,
+                    }
+                )
+                values["updated_at"] = timezone.now()
+                Score.objects.filter(pk=score.pk).update(version=score.version + 1, **values)
+                for key, value in values.items():
+                    setattr(score, key, value)
+                score.version += 1
+            saved.append(score)
+        if errors:
+            raise ScoreErrors(errors)
+        if new:
+            try:
+                with transaction.atomic():
+                    Score.objects.bulk_create(new)
+            except IntegrityError:  # another request scored one of them first
+                raise ScoreErrors(
+                    {
+                        s.item_id: Conflict(
+                            _("You have already scored this item; reload and change that score.")
+                        )
+                        for s in new
+                    }
+                ) from None
+        _refresh(round_, [enrollment.pk])
+        audit.record_many(
+            [
+                audit.Event(
+                    actor=actor,
+                    via=via,
+                    action="score.saved",
+                    object_type="score",
+                    object_ref=str(score.public_id),
+                    scope_path=community.path,
+                    summary=f"{score.item.code} {community.name}",
+                    before=before,
+                    after={
+                        "points": str(score.points),
+                        "not_applicable": score.not_applicable,
+                        "reason": score.reason,
+                        "round": round_.number,
+                    },
+                )
+                for score, before in zip(saved, befores, strict=True)
+            ]
         )
-    return score
+    return saved
 
 
 SELF_ASSESSABLE = ("enrolled", "self_assessing", "returned")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments.models import Score, SelfScore
-from civicmark.assessments.services import score_save
+from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
 from civicmark.core.errors import ApplicationError
 
 
@@ -132,15 +131,14 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     }
     errors: dict[int, str] = {}
     if request.method == "POST":
+        entries, errors = _entries(request, items, mine)
         try:
-            with transaction.atomic():
-                for item in items:
-                    errors.update(_save_row(request, round_, enrollment, item, mine.get(item.pk)))
-                if errors:
-                    raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
-                from civicmark.results.materialize import mark
-
-                mark(round_, [enrollment.pk])  # once for the page, in the same transaction
+            if errors:
+                raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
+            scores_save(actor=request.user, round_=round_, enrollment=enrollment, entries=entries)
+        except ScoreErrors as exc:
+            errors = {pk: e.message for pk, e in exc.errors.items()}
+            messages.error(request, exc.message)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -181,39 +179,37 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     )
 
 
-def _save_row(
-    request: HttpRequest, round_: Any, enrollment: Any, item: Any, current: Score | None
-) -> dict[int, str]:
-    prefix = f"i{item.pk}"
-    na = request.POST.get(f"{prefix}-na") == "on"
-    raw = request.POST.get(f"{prefix}-points", "")
-    reason = request.POST.get(f"{prefix}-reason", "")
-    version = request.POST.get(f"{prefix}-version", "")
-    if not raw.strip() and not na and current is None:
-        return {}  # left blank: not scored yet
-    try:
-        points = None if na else _parse(raw)
+def _entries(
+    request: HttpRequest, items: list[Any], mine: dict[int, Score]
+) -> tuple[list[ScoreEntry], dict[int, str]]:
+    """The rows of the posted page that changed, and the rows that are not numbers."""
+    entries: list[ScoreEntry] = []
+    errors: dict[int, str] = {}
+    for item in items:
+        prefix = f"i{item.pk}"
+        na = request.POST.get(f"{prefix}-na") == "on"
+        raw = request.POST.get(f"{prefix}-points", "")
+        reason = request.POST.get(f"{prefix}-reason", "")
+        version = request.POST.get(f"{prefix}-version", "")
+        current = mine.get(item.pk)
+        if not raw.strip() and not na and current is None:
+            continue  # left blank: not scored yet
+        try:
+            points = None if na else _parse(raw)
+        except ApplicationError as exc:
+            errors[item.pk] = exc.message
+            continue
         unchanged = current is not None and (
             current.points,
             current.not_applicable,
             current.reason,
         ) == (points, na, reason.strip())
         if unchanged and str(current.version) == version:  # type: ignore[union-attr]
-            return {}
-        score_save(
-            actor=request.user,
-            round_=round_,
-            enrollment=enrollment,
-            item=item,
-            points=points,
-            not_applicable=na,
-            reason=reason,
-            expected_version=int(version) if version.isdigit() else None,
-            mark_results=False,
+            continue
+        entries.append(
+            ScoreEntry(item, points, na, reason, int(version) if version.isdigit() else None)
         )
-    except ApplicationError as exc:
-        return {item.pk: exc.message}
-    return {}
+    return entries, errors
 
 
 @login_required

@@ -547,6 +547,8 @@ def main() -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
+    # The gunicorn of the score-entry figure serves pages as production does (manifest storage).
+    call_command("collectstatic", verbosity=0, interactive=False)
     from django.db import connection
 
     emit(figure="database", vendor=connection.vendor)
