@@ -391,3 +391,69 @@ def can_lead_round(user: Any, round_: Any) -> bool:
         g.role == role and (path.startswith(g.path) or g.path.startswith(path))
         for g in grants(user)
     )
+
+
+# --- Employment station ---------------------------------------------------------------------
+# The ledger holds personal data: only the community's own staff and the managers of the divisions
+# above it (town, county, city offices) read it. Assessors and viewers see the indicators, with
+# de-identified drill-downs, never the ledger.
+
+LEDGER_ROLES = {Role.COMMUNITY_STAFF, Role.TOWN_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN}
+
+
+def ledger_paths(user: Any) -> list[str]:
+    return sorted({g.path for g in grants(user) if g.role in LEDGER_ROLES})
+
+
+def ledger_scope(user: Any, path_field: str) -> Q:
+    if is_super(user):
+        return Q()
+    return _under(path_field, ledger_paths(user))
+
+
+def residents_for_user(user: Any) -> QuerySet[Any]:
+    from civicmark.employment.models import Resident
+
+    qs = Resident.objects.select_related("household__community")
+    return qs.filter(ledger_scope(user, "household__community__path"))
+
+
+def households_for_user(user: Any) -> QuerySet[Any]:
+    from civicmark.employment.models import Household
+
+    return Household.objects.select_related("community").filter(
+        ledger_scope(user, "community__path")
+    )
+
+
+def can_keep_ledger(user: Any, community: Division) -> bool:
+    return is_super(user) or _within(community.path, ledger_paths(user))
+
+
+def can_review_vacancy(user: Any, community: Division) -> bool:
+    """A post is reviewed above the community that filed it: the town, county or city office."""
+    if is_super(user):
+        return True
+    return any(
+        g.role in MANAGER_ROLES and community.path.startswith(g.path) and community.path != g.path
+        for g in grants(user)
+    )
+
+
+def can_see_sensitive(user: Any) -> bool:
+    """Disability and subsistence-allowance flags: only people given that permission by name."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(
+        "employment.view_sensitive_flags"
+    )
+
+
+def can_reveal_id(user: Any, community: Division) -> bool:
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and user.has_perm("employment.reveal_id_number")
+        and can_keep_ledger(user, community)
+    )
+
+
+def can_read_indicators(user: Any, community: Division) -> bool:
+    return is_super(user) or _within(community.path, read_paths(user))

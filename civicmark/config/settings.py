@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "civicmark.campaigns",
     "civicmark.assessments",
     "civicmark.results",
+    "civicmark.employment",
 ]
 
 MIDDLEWARE = [
@@ -184,7 +185,12 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "civicmark.employment.pii.ScrubbingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
@@ -197,3 +203,12 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # empty means the address the certificate was downloaded from.
 CIVICMARK_PUBLIC_URL = env_str("CIVICMARK_PUBLIC_URL", "")
 CIVICMARK_JOBS_INLINE = env_bool("CIVICMARK_JOBS_INLINE", False)
+
+# Residents' personal data (ID numbers) are encrypted with a key of their own, so that rotating
+# SECRET_KEY does not lose them. Unset, the key is derived from SECRET_KEY (fine for the demo;
+# production sets PII_KEY and keeps it with the database backups).
+PII_KEY = env_str("PII_KEY", "") or SECRET_KEY
+# Zero-employment households: the default clearing deadline (a province may set its own rule).
+CIVICMARK_ZERO_EMPLOYMENT_DEADLINE = env_str(
+    "CIVICMARK_ZERO_EMPLOYMENT_DEADLINE", "10 working_days"
+)

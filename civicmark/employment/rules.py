@@ -1,0 +1,191 @@
+"""Pure rules of the employment station: ages and target groups, deadlines, credit codes, the
+referral state machine and the job match. No database here; the services feed them."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from civicmark.core.errors import ApplicationError
+from civicmark.employment.models import ReferralState as R
+
+# Statutory retirement ages used for "working age" and 4050 (men 60, women 50: the ages for
+# workers before the 2025 gradual increase; a province that applies the new ages changes these).
+RETIREMENT = {"M": 60, "F": 50}
+WORKING_AGE_FROM = 16
+AGE_4050 = {"M": 50, "F": 40}
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def working_age(sex: str, birth: dt.date, day: dt.date) -> bool:
+    return WORKING_AGE_FROM <= age_on(birth, day) < RETIREMENT[sex]
+
+
+def is_4050(sex: str, birth: dt.date, day: dt.date) -> bool:
+    """Women from 40 and men from 50, until retirement age."""
+    return AGE_4050[sex] <= age_on(birth, day) < RETIREMENT[sex]
+
+
+# --- Deadlines ------------------------------------------------------------------------------
+
+UNITS = ("working_days", "days", "months", "period_end")
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    amount: int
+    unit: str
+
+    @classmethod
+    def parse(cls, text: str) -> DeadlineRule:
+        """ "10 working_days", "30 days", "3 months" or "period_end" (the end of the quarter)."""
+        parts = text.split()
+        if parts == ["period_end"]:
+            return cls(0, "period_end")
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in UNITS[:3] and int(parts[0]) > 0:
+            return cls(int(parts[0]), parts[1])
+        raise ApplicationError(
+            _(
+                "“%s” is not a deadline rule: write for example “10 working_days”, “30 days”, “3 months” or “period_end”."
+            )
+            % text
+        )
+
+    def __str__(self) -> str:
+        return "period_end" if self.unit == "period_end" else f"{self.amount} {self.unit}"
+
+
+def is_working_day(day: dt.date, calendar_days: dict[dt.date, bool]) -> bool:
+    """Monday to Friday, unless the official calendar says otherwise (public holidays off,
+    adjusted weekend days on)."""
+    if day in calendar_days:
+        return calendar_days[day]
+    return day.weekday() < 5
+
+
+def deadline(start: dt.date, rule: DeadlineRule, calendar_days: dict[dt.date, bool]) -> dt.date:
+    """The last day to clear a case recognised on `start`. Working days are counted from the day
+    after recognition: 10 working days from a Friday is the second Friday after it."""
+    if rule.unit == "days":
+        return start + dt.timedelta(days=rule.amount)
+    if rule.unit == "months":
+        month = start.month - 1 + rule.amount
+        year, month = start.year + month // 12, month % 12 + 1
+        return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    if rule.unit == "period_end":
+        quarter_end_month = ((start.month - 1) // 3 + 1) * 3
+        return dt.date(
+            start.year, quarter_end_month, calendar.monthrange(start.year, quarter_end_month)[1]
+        )
+    day, left = start, rule.amount
+    while left:
+        day += dt.timedelta(days=1)
+        if is_working_day(day, calendar_days):
+            left -= 1
+    return day
+
+
+# --- Unified social credit code (GB 32100-2015) ---------------------------------------------
+
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check(first17: str) -> str:
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def normalise_uscc(raw: str) -> str:
+    value = (raw or "").strip().upper()
+    if not re.fullmatch(f"[{USCC_CHARS}]{{18}}", value):
+        raise ApplicationError(
+            _(
+                "A unified social credit code has 18 characters (digits and capital letters, no I, O, S, V or Z)."
+            )
+        )
+    if uscc_check(value[:17]) != value[17]:
+        raise ApplicationError(
+            _("The credit code's check character is wrong: a character is mistyped.")
+        )
+    return value
+
+
+# --- Referrals ------------------------------------------------------------------------------
+
+MOVES: dict[str, set[str]] = {
+    R.NEW: {R.CONTACTED, R.REFUSED},
+    R.CONTACTED: {R.INTERVIEW, R.REFUSED, R.NO_SHOW},
+    R.INTERVIEW: {R.HIRED, R.REFUSED, R.NO_SHOW},
+    R.HIRED: set(),
+    R.REFUSED: set(),
+    R.NO_SHOW: set(),
+    R.CLOSED: set(),
+}
+NEEDS_REASON = {R.REFUSED}
+
+
+def check_move(current: str, target: str, reason: str) -> None:
+    if target not in MOVES.get(current, set()):
+        raise ApplicationError(
+            _("A referral that is “%(current)s” cannot become “%(target)s”.")
+            % {
+                "current": R(current).label,
+                "target": R(target).label if target in R.values else target,
+            }
+        )
+    if target in NEEDS_REASON and not reason.strip():
+        raise ApplicationError(_("Say why the offer was refused."))
+
+
+# --- The job match --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wish:
+    category: str = ""
+    hours: str = ""
+    max_km: Decimal | None = None
+    min_wage: int | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    key: object
+    category: str
+    hours: str
+    distance_km: Decimal
+    wage_max: int
+
+
+def match(wish: Wish, posts: Collection[Post]) -> list[tuple[object, int, list[str]]]:
+    """Posts that pass every hard rule the person set (distance, lowest wage), best first, with
+    the points of the soft rules (category, hours, nearness) and why."""
+    found = []
+    for post in posts:
+        if wish.max_km is not None and post.distance_km > wish.max_km:
+            continue
+        if wish.min_wage is not None and post.wage_max < wish.min_wage:
+            continue
+        points, why = 0, []
+        if wish.category and post.category == wish.category:
+            points += 2
+            why.append("category")
+        if wish.hours and post.hours == wish.hours:
+            points += 1
+            why.append("hours")
+        if post.distance_km <= 3:
+            points += 1
+            why.append("within 3 km")
+        found.append((post.key, points, why))
+    found.sort(key=lambda f: -f[1])
+    return found

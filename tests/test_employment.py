@@ -1,0 +1,436 @@
+"""The employment station's rules: ledger, privacy, target groups, deadlines, job bank, referrals
+and indicators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicmark.accounts import authz
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+from civicmark.employment import indicators, pii, rules
+from civicmark.employment import services as svc
+from civicmark.employment.models import (
+    ExitReason,
+    Holiday,
+    Referral,
+    ReferralState,
+    Resident,
+    Status,
+    StatusPeriod,
+    VacancyState,
+)
+
+D = dt.date
+ID18 = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9X](?![0-9])")
+
+
+def make_id(birth: str, seq: str = "123") -> str:
+    first17 = "110101" + birth + seq
+    return first17 + pii.check_character(first17)
+
+
+def make_uscc(body: str = "91110108MA01ABCD1") -> str:
+    return body + rules.uscc_check(body)
+
+
+def grant(user, *codenames):  # noqa: ANN001
+    for code in codenames:
+        user.user_permissions.add(Permission.objects.get(codename=code))
+    return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached
+
+
+# --- Pure rules -----------------------------------------------------------------------------
+
+
+def test_id_numbers_are_checked_and_carry_birth_date_and_sex():
+    number = make_id("19800215", "123")  # 17th digit 3: a man
+    assert pii.normalise(number.lower()) == number
+    assert pii.birth_date(number) == D(1980, 2, 15) and pii.sex(number) == "M"
+    assert pii.sex(make_id("19800215", "124")) == "F"
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    with pytest.raises(ApplicationError, match="check|校验"):
+        pii.normalise(wrong)
+    with pytest.raises(ApplicationError):
+        pii.normalise("12345")
+    with pytest.raises(ApplicationError):
+        pii.normalise(make_id("19801332"))  # no 32nd of the 13th month
+    assert pii.mask(number) == number[:6] + "********" + number[-4:]
+    assert pii.mask_name("欧阳华") == "欧*华" and pii.mask_name("张三") == "张*"
+
+
+def test_encryption_round_trip_and_a_keyed_hash_that_needs_the_key(settings):
+    number = make_id("19750101")
+    token = pii.encrypt(number)
+    assert number not in token and pii.decrypt(token) == number
+    first = pii.keyed_hash(number)
+    assert first == pii.keyed_hash(number) and number not in first
+    settings.PII_KEY = "another key entirely, as another installation would have"
+    assert pii.keyed_hash(number) != first
+    with pytest.raises(ApplicationError):
+        pii.decrypt(token)
+
+
+@pytest.mark.parametrize(
+    ("sex", "birth", "day", "expected"),
+    [
+        ("F", D(1986, 6, 1), D(2026, 6, 1), True),  # 40 today
+        ("F", D(1986, 6, 2), D(2026, 6, 1), False),  # 40 tomorrow
+        ("F", D(1976, 6, 2), D(2026, 6, 1), True),  # 49
+        ("F", D(1976, 6, 1), D(2026, 6, 1), False),  # 50: retired
+        ("M", D(1976, 6, 1), D(2026, 6, 1), True),  # 50
+        ("M", D(1981, 6, 1), D(2026, 6, 1), False),  # 45
+        ("M", D(1966, 6, 1), D(2026, 6, 1), False),  # 60: retired
+    ],
+)
+def test_4050_from_birth_date_and_sex(sex, birth, day, expected):  # noqa: ANN001
+    assert rules.is_4050(sex, birth, day) is expected
+
+
+def test_deadlines_in_working_days_days_months_and_to_the_period_end():
+    ten = rules.DeadlineRule.parse("10 working_days")
+    # Recognised on Friday 2026-09-25; the National Day holiday runs 1-8 October 2026 and
+    # Saturday 10 October is a working day (调休).
+    cal = {D(2026, 10, d): False for d in range(1, 9)} | {D(2026, 10, 10): True}
+    # Working days: 28, 29, 30 Sept (3), 9 Oct (4), 10 Oct Sat (5), 12-16 Oct (10).
+    assert rules.deadline(D(2026, 9, 25), ten, cal) == D(2026, 10, 16)
+    assert rules.deadline(D(2026, 9, 25), ten, {}) == D(2026, 10, 9)  # without the calendar
+    assert rules.deadline(D(2026, 1, 31), rules.DeadlineRule.parse("1 months"), {}) == D(
+        2026, 2, 28
+    )
+    assert rules.deadline(D(2026, 5, 3), rules.DeadlineRule.parse("30 days"), {}) == D(2026, 6, 2)
+    assert rules.deadline(D(2026, 5, 3), rules.DeadlineRule.parse("period_end"), {}) == D(
+        2026, 6, 30
+    )
+    for bad in ("ten days", "0 days", "3 weeks", ""):
+        with pytest.raises(ApplicationError):
+            rules.DeadlineRule.parse(bad)
+
+
+@given(st.dates(D(2020, 1, 1), D(2030, 12, 31)), st.integers(1, 40))
+def test_a_working_day_deadline_is_a_working_day_with_exactly_n_between(start, n):  # noqa: ANN001
+    end = rules.deadline(start, rules.DeadlineRule(n, "working_days"), {})
+    assert end.weekday() < 5
+    days = [start + dt.timedelta(days=i) for i in range(1, (end - start).days + 1)]
+    assert sum(d.weekday() < 5 for d in days) == n
+
+
+def test_credit_codes_are_checked():
+    code = make_uscc()
+    assert rules.normalise_uscc(code.lower()) == code
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    with pytest.raises(ApplicationError):
+        rules.normalise_uscc(wrong)
+    with pytest.raises(ApplicationError):
+        rules.normalise_uscc("91110108MA01ABCDIO")  # I and O are not in the alphabet
+
+
+def test_the_referral_state_machine():
+    R = ReferralState
+    rules.check_move(R.NEW, R.CONTACTED, "")
+    rules.check_move(R.INTERVIEW, R.HIRED, "")
+    for current, target in ((R.NEW, R.HIRED), (R.HIRED, R.REFUSED), (R.REFUSED, R.NEW)):
+        with pytest.raises(ApplicationError):
+            rules.check_move(current, target, "x")
+    with pytest.raises(ApplicationError, match="refused|拒绝"):
+        rules.check_move(R.CONTACTED, R.REFUSED, " ")
+
+
+# --- The ledger ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def station(world):  # noqa: ANN001
+    staff = world.users["community_staff"]
+    home = svc.household_add(actor=staff, community=world.d["C111"], address="幸福小区3栋2单元501")
+    father = svc.resident_add(
+        actor=staff, household=home, name="王建国", id_number=make_id("19740310", "131")
+    )
+    mother = svc.resident_add(
+        actor=staff, household=home, name="李秀英", id_number=make_id("19800512", "142")
+    )
+    employer = svc.employer_verify(
+        actor=staff, name="幸福物业服务有限公司", credit_code=make_uscc(), division=world.d["C111"]
+    )
+    return {"home": home, "father": father, "mother": mother, "employer": employer, "staff": staff}
+
+
+def test_the_id_number_is_stored_only_encrypted_and_never_twice(station, world):
+    father = Resident.objects.get(pk=station["father"].pk)
+    number = make_id("19740310", "131")
+    assert father.sex == "M" and father.birth_date == D(1974, 3, 10)
+    assert number not in father.id_cipher and father.masked_id == pii.mask(number)
+    with pytest.raises(ApplicationError, match=r"\*{8}"):
+        svc.resident_add(
+            actor=station["staff"], household=station["home"], name="王建国", id_number=number
+        )
+    assert Resident.objects.count() == 2
+    # No event of the ledger carries the number, whole or in part beyond the mask.
+    for event in AuditEvent.objects.filter(action__startswith="employment."):
+        assert number not in repr(event.__dict__)
+
+
+def test_status_history_refuses_overlaps_and_reproduces_any_past_date(station):
+    staff, father = station["staff"], station["father"]
+    with pytest.raises(ApplicationError, match="registration|登记"):
+        svc.status_set(
+            actor=staff, resident=father, status=Status.REGISTERED_UNEMPLOYED, start=D(2026, 1, 5)
+        )
+    svc.status_set(
+        actor=staff,
+        resident=father,
+        status=Status.REGISTERED_UNEMPLOYED,
+        start=D(2026, 1, 5),
+        registration_no="3301002026000123",
+        registration_date=D(2026, 1, 5),
+    )
+    # A closed period inside the open one: refused, nothing written.
+    before = StatusPeriod.objects.count()
+    with pytest.raises(ApplicationError, match="overlap|重叠"):
+        svc.status_set(
+            actor=staff,
+            resident=father,
+            status=Status.FLEXIBLE,
+            start=D(2026, 2, 1),
+            end=D(2026, 2, 20),
+        )
+    assert StatusPeriod.objects.count() == before
+    # A new status from a later day closes the open one the day before.
+    svc.status_set(actor=staff, resident=father, status=Status.EMPLOYED, start=D(2026, 6, 1))
+    assert svc.status_on(father, D(2026, 5, 31)).status == Status.REGISTERED_UNEMPLOYED
+    assert svc.status_on(father, D(2026, 6, 1)).status == Status.EMPLOYED
+    assert svc.status_on(father, D(2025, 12, 31)) is None
+    # Starting before the open period is an overlap too.
+    with pytest.raises(ApplicationError):
+        svc.status_set(actor=staff, resident=father, status=Status.STUDENT, start=D(2026, 5, 1))
+
+
+def test_another_towns_officer_sees_no_resident_and_cannot_write(station, world):
+    other = world.users["other_town_officer"]
+    assert not authz.residents_for_user(other).exists()
+    assert authz.residents_for_user(world.users["town_officer"]).count() == 2
+    assert not authz.residents_for_user(world.users["assessor"]).exists()
+    with pytest.raises(NotAllowed):
+        svc.status_set(
+            actor=other, resident=station["father"], status=Status.RETIRED, start=D(2026, 1, 1)
+        )
+    assert not StatusPeriod.objects.exists()
+
+
+def test_revealing_an_id_needs_the_permission_and_a_reason_and_is_audited(station, world):
+    staff = world.users["community_staff"]
+    father = station["father"]
+    with pytest.raises(NotAllowed):
+        svc.id_reveal(actor=staff, resident=father, reason="办理失业登记")
+    staff = grant(staff, "reveal_id_number")
+    with pytest.raises(ApplicationError):
+        svc.id_reveal(actor=staff, resident=father, reason="")
+    assert svc.id_reveal(actor=staff, resident=father, reason="办理失业登记") == make_id(
+        "19740310", "131"
+    )
+    event = AuditEvent.objects.get(action="employment.id_revealed")
+    assert event.summary == "办理失业登记" and event.actor == staff
+    # Permission alone is not scope: another community's staff with it still cannot.
+    other = grant(world.users["other_staff"], "reveal_id_number")
+    with pytest.raises(NotAllowed):
+        svc.id_reveal(actor=other, resident=father, reason="好奇")
+
+
+def test_sensitive_flags_need_their_own_permission(station, world):
+    staff = world.users["community_staff"]
+    with pytest.raises(NotAllowed):
+        svc.resident_add(
+            actor=staff,
+            household=station["home"],
+            name="王小明",
+            id_number=make_id("20000101", "151"),
+            disability=True,
+        )
+    staff = grant(staff, "view_sensitive_flags")
+    son = svc.resident_add(
+        actor=staff,
+        household=station["home"],
+        name="王小明",
+        id_number=make_id("20000101", "151"),
+        disability=True,
+    )
+    assert son.disability
+
+
+def test_no_id_number_reaches_a_log_line(station, world, caplog):
+    number = make_id("19900101", "171")
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("civicmark.test")
+    log.info("registering %s", number)
+    log.warning(f"bad row with {number} in it")
+    log.error("as a dict: %(n)s", {"n": number})
+    try:
+        raise ValueError(f"cannot import {number}")
+    except ValueError:
+        log.exception("import failed")
+    with pytest.raises(ApplicationError):
+        svc.resident_add(
+            actor=world.users["other_staff"], household=station["home"], name="x", id_number=number
+        )
+    assert caplog.records, "the test captured nothing"
+    formatter = pii.ScrubbingFormatter()
+    lines = caplog.text + "\n".join(formatter.format(r) for r in caplog.records)
+    assert not ID18.search(lines), lines
+    assert pii.mask(number) in lines
+
+
+# --- Zero-employment households -----------------------------------------------------------
+
+
+def _both_registered(station, day):  # noqa: ANN001
+    for n, person in enumerate((station["father"], station["mother"])):
+        svc.status_set(
+            actor=station["staff"],
+            resident=person,
+            status=Status.REGISTERED_UNEMPLOYED,
+            start=day,
+            registration_no=f"33010020260001{n}",
+            registration_date=day,
+        )
+
+
+def test_a_zero_employment_household_is_detected_and_cleared_late(station):
+    staff, home = station["staff"], station["home"]
+    with pytest.raises(ApplicationError):
+        svc.zero_case_recognise(actor=staff, household=home, day=D(2026, 3, 2))  # no status yet
+    _both_registered(station, D(2026, 3, 2))
+    assert svc.is_zero_employment(home, D(2026, 3, 2))
+    Holiday.objects.create(day=D(2026, 4, 6), name="清明节")
+    case = svc.zero_case_recognise(actor=staff, household=home, day=D(2026, 3, 30))
+    # 10 working days from Monday 30 March, with Monday 6 April off: Tuesday 14 April.
+    assert case.deadline == D(2026, 4, 14) and case.rule == "10 working_days"
+    with pytest.raises(ApplicationError):
+        svc.zero_case_recognise(actor=staff, household=home, day=D(2026, 4, 1))  # one open case
+    with pytest.raises(ApplicationError, match="3"):
+        svc.zero_case_close(actor=staff, case=case, day=D(2026, 4, 10), reason=ExitReason.REFUSALS)
+    # The mother starts work after the deadline: the case clears itself, late.
+    svc.status_set(
+        actor=staff, resident=station["mother"], status=Status.EMPLOYED, start=D(2026, 4, 20)
+    )
+    case.refresh_from_db()
+    assert case.closed_on == D(2026, 4, 20) and case.exit_reason == ExitReason.MEMBER_EMPLOYED
+    assert case.overdue(D(2026, 5, 1))
+    assert not svc.is_zero_employment(home, D(2026, 4, 20))
+
+
+# --- Job bank and referrals ----------------------------------------------------------------
+
+
+def _post(station, world, title="保洁员"):  # noqa: ANN001
+    vacancy = svc.vacancy_file(
+        actor=station["staff"],
+        employer=station["employer"],
+        community=world.d["C111"],
+        title=title,
+        category="物业",
+        hours="full",
+        wage_min=2800,
+        wage_max=3400,
+        distance_km=1.5,
+    )
+    return svc.vacancy_review(
+        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=D(2026, 5, 1)
+    )
+
+
+def test_a_post_is_public_only_while_approved_and_not_expired(station, world):
+    staff = station["staff"]
+    pending = svc.vacancy_file(
+        actor=staff,
+        employer=station["employer"],
+        community=world.d["C111"],
+        title="门卫",
+        category="物业",
+        hours="shifts",
+        wage_min=3000,
+        wage_max=3200,
+    )
+    assert not svc.open_vacancies(world.d["T11"], D(2026, 5, 1)).exists()
+    with pytest.raises(NotAllowed):  # the community does not approve its own posts
+        svc.vacancy_review(actor=staff, vacancy=pending, approve=True, today=D(2026, 5, 1))
+    published = _post(station, world)
+    assert published.expires_on == D(2026, 5, 31)
+    assert list(svc.open_vacancies(world.d["T11"], D(2026, 5, 31))) == [published]
+    assert not svc.open_vacancies(world.d["T11"], D(2026, 6, 1)).exists()  # expired
+    assert not svc.open_vacancies(world.d["T12"], D(2026, 5, 2)).exists()  # another town
+    assert [v.pk for v in svc.vacancies_due(D(2026, 5, 29))] == [published.pk]
+    assert svc.vacancies_due(D(2026, 5, 29)) == []  # reminded once
+    svc.vacancy_extend(actor=staff, vacancy=published, today=D(2026, 5, 30))
+    assert published.expires_on == D(2026, 6, 30) and published.state == VacancyState.PUBLISHED
+
+
+def test_a_hire_closes_the_other_referrals_and_records_the_job(station, world):
+    staff, mother = station["staff"], station["mother"]
+    _both_registered(station, D(2026, 3, 2))
+    case = svc.zero_case_recognise(actor=staff, household=station["home"], day=D(2026, 4, 27))
+    first, second = _post(station, world), _post(station, world, "绿化工")
+    a = svc.referral_create(actor=staff, resident=mother, vacancy=first, today=D(2026, 5, 2))
+    b = svc.referral_create(actor=staff, resident=mother, vacancy=second, today=D(2026, 5, 2))
+    with pytest.raises(ApplicationError):
+        svc.referral_move(actor=staff, referral=a, to=ReferralState.HIRED, day=D(2026, 5, 3))
+    for step in (ReferralState.CONTACTED, ReferralState.INTERVIEW, ReferralState.HIRED):
+        a = svc.referral_move(actor=staff, referral=a, to=step, day=D(2026, 5, 6))
+    b.refresh_from_db()
+    assert a.state == ReferralState.HIRED and b.state == ReferralState.CLOSED
+    assert svc.status_on(mother, D(2026, 5, 6)).status == Status.EMPLOYED
+    assert svc.status_on(mother, D(2026, 5, 5)).status == Status.REGISTERED_UNEMPLOYED
+    case.refresh_from_db()
+    assert case.closed_on == D(2026, 5, 6) and not case.overdue(D(2026, 6, 1))
+    assert list(a.steps.values_list("to_state", flat=True)) == ["contacted", "interview", "hired"]
+
+
+def test_the_match_keeps_hard_rules_and_ranks_soft_ones():
+    from decimal import Decimal
+
+    posts = [
+        rules.Post("near", "物业", "full", Decimal("1.0"), 3400),
+        rules.Post("far", "物业", "full", Decimal("12"), 5000),
+        rules.Post("cheap", "餐饮", "part", Decimal("0.5"), 2000),
+        rules.Post("other", "餐饮", "full", Decimal("2"), 4000),
+    ]
+    found = rules.match(rules.Wish("物业", "full", Decimal("5"), 3000), posts)
+    assert [f[0] for f in found] == ["near", "other"]
+
+
+# --- Indicators -----------------------------------------------------------------------------
+
+
+def test_each_indicator_equals_its_drill_down(station, world):
+    staff = station["staff"]
+    _both_registered(station, D(2026, 3, 2))
+    case = svc.zero_case_recognise(actor=staff, household=station["home"], day=D(2026, 4, 27))
+    post = _post(station, world)
+    r = svc.referral_create(
+        actor=staff, resident=station["father"], vacancy=post, today=D(2026, 5, 2)
+    )
+    for step in (ReferralState.CONTACTED, ReferralState.INTERVIEW, ReferralState.HIRED):
+        r = svc.referral_move(actor=staff, referral=r, to=step, day=D(2026, 5, 8))
+    found = {
+        i.key: i for i in indicators.for_community(world.d["C111"], D(2026, 1, 1), D(2026, 12, 31))
+    }
+    for indicator in found.values():
+        numerator, _ = indicator.counts()
+        rows = indicator.rows()
+        assert numerator == len(rows), indicator.key
+        for row in rows:
+            assert not ID18.search(" ".join(row.values()))
+            assert "王建国" not in row.values()
+    assert found["reemployed"].counts() == (1, 2)
+    assert found["reemployed_4050"].counts() == (1, 2)  # 52-year-old man, 46-year-old woman
+    assert found["zero_cleared_on_time"].counts() == (1, 1)
+    assert found["hires"].counts() == (1, 1)
+    assert found["vacancies"].counts() == (1, None)
+    assert found["ledger_complete"].counts() == (2, 2)
+    assert case.pk and Referral.objects.count() == 1
