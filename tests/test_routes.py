@@ -15,6 +15,8 @@ PUBLIC = {
     "set_language",
     "logout",
     "verify",  # the public certificate check: shows a name, a title and whether it stands
+    "public_jobs",  # the station's job board: approved, unexpired posts, no personal data
+    "public_poster",  # the QR poster of that board
 }
 
 

@@ -10,6 +10,7 @@ from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
+from civicmark.employment import views as employment
 from civicmark.results import views as results
 from civicmark.standards import views as standards
 
@@ -36,6 +37,19 @@ urlpatterns = [
         name="set_password_done",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("employment/", employment.station_home, name="employment_home"),
+    path(
+        "employment/residents/<uuid:public_id>/",
+        employment.resident_detail,
+        name="employment_resident",
+    ),
+    path("employment/<str:code>/", employment.ledger, name="employment_ledger"),
+    path("employment/<str:code>/jobs/", employment.job_bank, name="employment_jobs"),
+    path(
+        "employment/<str:code>/indicators/", employment.indicator_page, name="employment_indicators"
+    ),
+    path("jobs/<str:code>/", employment.public_jobs, name="public_jobs"),
+    path("jobs/<str:code>/poster/", employment.public_poster, name="public_poster"),
     path("divisions/", divisions.division_list, name="division_list"),
     path("divisions/import/", divisions.division_import, name="division_import"),
     path("divisions/export.<str:fmt>", divisions.division_export, name="division_export"),

@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         Role.VIEWER,
     }:
         items.append((_("Working groups"), reverse("group_list")))
+    if authz.is_super(user) or authz.ledger_paths(user):
+        items.append((_("Employment"), reverse("employment_home")))
     if authz.can_manage_people(user):
         items.append((_("People"), reverse("person_list")))
         items.append((_("Audit log"), reverse("audit_list")))

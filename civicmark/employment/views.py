@@ -1,0 +1,405 @@
+"""Pages of the employment station. Thin: each reads through the authorization layer and writes
+through one service. ID numbers are shown masked everywhere; the full number only after a reveal
+with a reason, on the person's page, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.core.errors import ApplicationError
+from civicmark.divisions.models import Division, Level
+from civicmark.employment import indicators, rules
+from civicmark.employment import services as svc
+from civicmark.employment.models import (
+    OPEN_REFERRAL,
+    Employer,
+    Hours,
+    Household,
+    ReferralState,
+    Resident,
+    ServiceKind,
+    Status,
+    Vacancy,
+    VacancyState,
+    ZeroEmploymentCase,
+)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _date(raw: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ApplicationError(_("%s: give a date as YYYY-MM-DD.") % field) from None
+
+
+def _uuid(raw: str | None) -> uuid.UUID:
+    """A posted public id; a malformed one finds nothing (never a server error)."""
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
+def _community(request: HttpRequest, code: str) -> Division:
+    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
+    if community is None or not authz.can_keep_ledger(request.user, community):
+        raise Http404
+    return community
+
+
+@login_required
+def station_home(request: HttpRequest) -> HttpResponse:
+    """The communities whose ledgers this person keeps, with what needs doing in each."""
+    today = _today()
+    communities = Division.objects.filter(level=Level.COMMUNITY).filter(
+        authz.ledger_scope(request.user, "path")
+    )
+    open_cases = ZeroEmploymentCase.objects.filter(
+        closed_on__isnull=True, household__community__in=communities
+    ).select_related("household__community")
+    pending = Vacancy.objects.filter(state=VacancyState.PENDING, community__in=communities)
+    reviewable = [
+        v
+        for v in pending.select_related("community", "employer")
+        if authz.can_review_vacancy(request.user, v.community)
+    ]
+    rows = [
+        {
+            "community": c,
+            "residents": Resident.objects.filter(household__community=c).count(),
+            "open": [z for z in open_cases if z.household.community_id == c.pk],
+        }
+        for c in communities[:200]
+    ]
+    return render(
+        request,
+        "employment/home.html",
+        {"rows": rows, "today": today, "reviewable": reviewable},
+    )
+
+
+@login_required
+def ledger(request: HttpRequest, code: str) -> HttpResponse:
+    community = _community(request, code)
+    today = _today()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "household":
+                svc.household_add(
+                    actor=request.user, community=community, address=request.POST.get("address", "")
+                )
+            else:
+                household = (
+                    Household.objects.filter(community=community)
+                    .filter(public_id=_uuid(request.POST.get("household")))
+                    .first()
+                )
+                if household is None:
+                    raise ApplicationError(_("Choose the household."))
+                svc.resident_add(
+                    actor=request.user,
+                    household=household,
+                    name=request.POST.get("name", ""),
+                    id_number=request.POST.get("id_number", ""),
+                    phone=request.POST.get("phone", ""),
+                    able_to_work=request.POST.get("able_to_work") == "on",
+                    disability=request.POST.get("disability") == "on",
+                    subsistence=request.POST.get("subsistence") == "on",
+                )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("employment_ledger", code=code)
+    households: list[Any] = list(
+        Household.objects.filter(community=community).prefetch_related(
+            "members__periods", "zero_cases"
+        )
+    )
+    for household in households:
+        member: Any
+        for member in household.members.all():
+            member.today = next((p for p in member.periods.all() if p.covers(today)), None)
+            member.is_4050 = rules.is_4050(member.sex, member.birth_date, today)
+        household.open_case = next(
+            (z for z in household.zero_cases.all() if z.closed_on is None), None
+        )
+        household.zero_now = svc.is_zero_employment(household, today)
+    return render(
+        request,
+        "employment/ledger.html",
+        {
+            "community": community,
+            "households": households,
+            "today": today,
+            "sensitive": authz.can_see_sensitive(request.user),
+        },
+    )
+
+
+@login_required
+def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    resident = authz.get_visible_or_404(
+        authz.residents_for_user(request.user), request.user, public_id=public_id
+    )
+    community = resident.household.community
+    today = _today()
+    revealed = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        post = request.POST
+        try:
+            if action == "reveal":
+                revealed = svc.id_reveal(
+                    actor=request.user, resident=resident, reason=post.get("reason", "")
+                )
+            elif action == "status":
+                svc.status_set(
+                    actor=request.user,
+                    resident=resident,
+                    status=post.get("status", ""),
+                    start=_date(post.get("start", ""), _("from")),
+                    end=_date(post["end"], _("to")) if post.get("end") else None,
+                    registration_no=post.get("registration_no", ""),
+                    registration_date=_date(post["registration_date"], _("registered on"))
+                    if post.get("registration_date")
+                    else None,
+                    employer=post.get("employer", ""),
+                )
+            elif action == "refer":
+                vacancy = Vacancy.objects.filter(public_id=_uuid(post.get("vacancy"))).first()
+                if vacancy is None:
+                    raise ApplicationError(_("Choose a post."))
+                svc.referral_create(
+                    actor=request.user, resident=resident, vacancy=vacancy, today=today
+                )
+            elif action == "move":
+                referral = resident.referrals.filter(public_id=_uuid(post.get("referral"))).first()
+                if referral is None:
+                    raise ApplicationError(_("That referral is not this person's."))
+                svc.referral_move(
+                    actor=request.user,
+                    referral=referral,
+                    to=post.get("to", ""),
+                    day=_date(post.get("day", "") or today.isoformat(), _("date")),
+                    reason=post.get("reason", ""),
+                )
+            elif action == "service":
+                svc.service_record(
+                    actor=request.user,
+                    resident=resident,
+                    kind=post.get("kind", ""),
+                    on=_date(post.get("on", "") or today.isoformat(), _("date")),
+                    note=post.get("note", ""),
+                )
+            else:
+                raise ApplicationError(_("Unknown action."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            if not revealed:
+                messages.success(request, _("Saved."))
+                return redirect("employment_resident", public_id=resident.public_id)
+    open_posts = list(svc.open_vacancies(community.parent or community, today))
+    wish = rules.Wish(
+        resident.wants_category, resident.wants_hours, resident.max_km, resident.min_wage
+    )
+    ranked = rules.match(
+        wish,
+        [rules.Post(v, v.category, v.hours, v.distance_km, v.wage_max) for v in open_posts],
+    )
+    referrals = list(
+        resident.referrals.select_related("vacancy__employer").prefetch_related("steps")
+    )
+    for referral in referrals:
+        referral.moves = [ReferralState(s) for s in rules.MOVES[referral.state]]
+    return render(
+        request,
+        "employment/resident.html",
+        {
+            "resident": resident,
+            "community": community,
+            "periods": resident.periods.all(),
+            "statuses": Status.choices,
+            "referrals": referrals,
+            "matches": ranked,
+            "services": resident.services.all()[:50],
+            "service_kinds": ServiceKind.choices,
+            "revealed": revealed,
+            "can_reveal": authz.can_reveal_id(request.user, community),
+            "sensitive": authz.can_see_sensitive(request.user),
+            "today": today,
+            "is_4050": rules.is_4050(resident.sex, resident.birth_date, today),
+            "open_states": OPEN_REFERRAL,
+        },
+    )
+
+
+@login_required
+def job_bank(request: HttpRequest, code: str) -> HttpResponse:
+    community = _community(request, code)
+    today = _today()
+    if request.method == "POST":
+        post = request.POST
+        action = post.get("action", "")
+        try:
+            if action == "employer":
+                svc.employer_verify(
+                    actor=request.user,
+                    name=post.get("name", ""),
+                    credit_code=post.get("credit_code", ""),
+                    division=community,
+                )
+            elif action == "file":
+                employer = Employer.objects.filter(public_id=_uuid(post.get("employer"))).first()
+                if employer is None:
+                    raise ApplicationError(_("Choose a verified employer."))
+                try:
+                    wage_min, wage_max = (
+                        int(post.get("wage_min", "")),
+                        int(post.get("wage_max", "")),
+                    )
+                    distance = Decimal(post.get("distance_km", "0") or "0")
+                except (ValueError, InvalidOperation):
+                    raise ApplicationError(
+                        _("Wages are whole yuan and the distance a number of km.")
+                    ) from None
+                if post.get("hours") not in Hours.values:
+                    raise ApplicationError(_("Choose the hours."))
+                svc.vacancy_file(
+                    actor=request.user,
+                    employer=employer,
+                    community=community,
+                    title=post.get("title", ""),
+                    category=post.get("category", "").strip(),
+                    hours=post["hours"],
+                    wage_min=wage_min,
+                    wage_max=wage_max,
+                    distance_km=distance,
+                )
+            elif action in ("approve", "reject", "extend"):
+                vacancy = (
+                    Vacancy.objects.filter(community=community)
+                    .filter(public_id=_uuid(post.get("vacancy")))
+                    .first()
+                )
+                if vacancy is None:
+                    raise ApplicationError(_("That post is not in this community."))
+                if action == "extend":
+                    svc.vacancy_extend(actor=request.user, vacancy=vacancy, today=today)
+                else:
+                    svc.vacancy_review(
+                        actor=request.user,
+                        vacancy=vacancy,
+                        approve=action == "approve",
+                        today=today,
+                        note=post.get("note", ""),
+                    )
+            else:
+                raise ApplicationError(_("Unknown action."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("employment_jobs", code=code)
+    vacancies: list[Any] = list(
+        Vacancy.objects.filter(community=community).select_related("employer")
+    )
+    for v in vacancies:
+        v.open_now = v.is_open(today)
+        v.soon = v.open_now and v.expires_on and (v.expires_on - today).days <= svc.REMIND_DAYS
+    return render(
+        request,
+        "employment/jobs.html",
+        {
+            "community": community,
+            "vacancies": vacancies,
+            "employers": Employer.objects.filter(
+                division__path__startswith=(community.parent or community).path
+            ),
+            "hours": Hours.choices,
+            "can_review": authz.can_review_vacancy(request.user, community),
+            "public_url": reverse("public_jobs", args=[community.code]),
+        },
+    )
+
+
+@login_required
+def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The Labour Bureau's figures for one community and period, each with its drill-down;
+    readable by the assessors and viewers above it, de-identified."""
+    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
+    if community is None or not authz.can_read_indicators(request.user, community):
+        raise Http404
+    today = _today()
+    try:
+        start = (
+            _date(request.GET.get("from", ""), _("from"))
+            if request.GET.get("from")
+            else dt.date(today.year, 1, 1)
+        )
+        end = _date(request.GET.get("to", ""), _("to")) if request.GET.get("to") else today
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        start, end = dt.date(today.year, 1, 1), today
+    found = indicators.for_community(community, start, end)
+    rows = []
+    for i in found:
+        n, d = i.counts()
+        rows.append(
+            {"i": i, "n": n, "d": d, "rate": round(100 * n / d, 1) if d else None, "rows": i.rows()}
+        )
+    return render(
+        request,
+        "employment/indicators.html",
+        {"community": community, "rows": rows, "start": start, "end": end},
+    )
+
+
+# --- Public pages: no login -----------------------------------------------------------------
+
+
+def public_jobs(request: HttpRequest, code: str) -> HttpResponse:
+    """The station's job board for residents' phones: open posts only (approved, not expired),
+    the employer's name, wage and hours; no personal data of anyone."""
+    division = Division.objects.filter(code=code, level__in=[Level.COMMUNITY, Level.TOWN]).first()
+    if division is None:
+        raise Http404
+    posts = svc.open_vacancies(division, _today())
+    response = render(
+        request, "employment/public_jobs.html", {"division": division, "posts": posts}
+    )
+    response["Cache-Control"] = "max-age=60"
+    return response
+
+
+def public_poster(request: HttpRequest, code: str) -> HttpResponse:
+    """An A4 poster for the station's wall: the QR code of the public job page."""
+    import segno
+
+    division = Division.objects.filter(code=code, level__in=[Level.COMMUNITY, Level.TOWN]).first()
+    if division is None:
+        raise Http404
+    from django.conf import settings
+
+    path = reverse("public_jobs", args=[division.code])
+    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
+    url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
+    qr = segno.make(url, error="m").svg_data_uri(scale=8, border=2)
+    return render(request, "employment/poster.html", {"division": division, "qr": qr, "url": url})
