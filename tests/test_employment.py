@@ -434,3 +434,125 @@ def test_each_indicator_equals_its_drill_down(station, world):
     assert found["vacancies"].counts() == (1, None)
     assert found["ledger_complete"].counts() == (2, 2)
     assert case.pk and Referral.objects.count() == 1
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+def test_pages_show_ids_masked_and_only_to_the_ledgers_keepers(station, world, client_for):
+    from django.urls import reverse
+
+    number = make_id("19740310", "131")
+    ledger = reverse("employment_ledger", args=["C111"])
+    person = reverse("employment_resident", args=[station["father"].public_id])
+    figures = reverse("employment_indicators", args=["C111"])
+    expected = {
+        "community_staff": (200, 200, 200),
+        "town_officer": (200, 200, 200),
+        "county_officer": (200, 200, 200),
+        "city_admin": (200, 200, 200),
+        "assessor": (404, 404, 200),  # the county's assessor reads the figures, not the ledger
+        "viewer": (404, 404, 200),
+        "other_staff": (404, 404, 404),
+        "other_town_officer": (404, 404, 404),
+        "nobody": (404, 404, 404),
+    }
+    for persona, codes in expected.items():
+        client = client_for(world.users[persona])
+        got = []
+        for url in (ledger, person, figures):
+            response = client.get(url)
+            got.append(response.status_code)
+            assert number not in response.content.decode()
+        assert tuple(got) == codes, persona
+    page = client_for(world.users["community_staff"]).get(ledger).content.decode()
+    assert pii.mask(number) in page and "王建国" in page
+    assert "disability" not in page.lower() and "残疾" not in page  # no permission: no column
+
+
+def test_a_refused_post_changes_nothing(station, world, client_for):
+    from django.urls import reverse
+
+    other = client_for(world.users["other_staff"])
+    url = reverse("employment_resident", args=[station["father"].public_id])
+    events = AuditEvent.objects.count()
+    response = other.post(url, {"action": "status", "status": "retired", "start": "2026-01-01"})
+    assert response.status_code == 404
+    assert not StatusPeriod.objects.exists() and AuditEvent.objects.count() == events
+    staff = client_for(world.users["community_staff"])
+    response = staff.post(url, {"action": "status", "status": "employed", "start": "not a date"})
+    assert response.status_code == 200 and not StatusPeriod.objects.exists()
+    response = staff.post(url, {"action": "move", "referral": "not-a-uuid", "to": "hired"})
+    assert response.status_code == 200
+
+
+def test_revealing_on_the_page_shows_the_number_once_and_logs_it(station, world, client_for):
+    from django.urls import reverse
+
+    staff = grant(world.users["community_staff"], "reveal_id_number")
+    client = client_for(staff)
+    url = reverse("employment_resident", args=[station["father"].public_id])
+    page = client.post(url, {"action": "reveal", "reason": "核对失业登记"}).content.decode()
+    assert make_id("19740310", "131") in page
+    assert make_id("19740310", "131") not in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(action="employment.id_revealed").count() == 1
+
+
+def test_the_public_job_page_shows_only_open_posts_without_login(station, world, client, settings):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    vacancy = svc.vacancy_file(
+        actor=station["staff"],
+        employer=station["employer"],
+        community=world.d["C111"],
+        title="社区保洁员",
+        category="物业",
+        hours="full",
+        wage_min=2800,
+        wage_max=3400,
+    )
+    client.logout()
+    url = reverse("public_jobs", args=["T11"])
+    assert "社区保洁员" not in client.get(url).content.decode()  # awaiting review
+    svc.vacancy_review(
+        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=today
+    )
+    page = client.get(url).content.decode()
+    assert "社区保洁员" in page and "幸福物业" in page
+    vacancy.expires_on = today - dt.timedelta(days=1)
+    vacancy.save()
+    assert "社区保洁员" not in client.get(url).content.decode()
+    assert client.get(reverse("public_jobs", args=["NOPE"])).status_code == 404
+    poster = client.get(reverse("public_poster", args=["C111"])).content.decode()
+    assert "data:image/svg+xml" in poster and "/jobs/C111/" in poster
+
+
+def test_an_officer_records_a_referral_through_to_a_hire_on_the_page(station, world, client_for):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    vacancy = svc.vacancy_file(
+        actor=station["staff"],
+        employer=station["employer"],
+        community=world.d["C111"],
+        title="保安",
+        category="物业",
+        hours="shifts",
+        wage_min=3000,
+        wage_max=3600,
+    )
+    svc.vacancy_review(
+        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=today
+    )
+    client = client_for(world.users["community_staff"])
+    url = reverse("employment_resident", args=[station["mother"].public_id])
+    client.post(url, {"action": "refer", "vacancy": str(vacancy.public_id)})
+    referral = Referral.objects.get()
+    for step in ("contacted", "interview", "hired"):
+        client.post(url, {"action": "move", "referral": str(referral.public_id), "to": step})
+    referral.refresh_from_db()
+    assert referral.state == ReferralState.HIRED
+    assert svc.status_on(station["mother"], today).status == Status.EMPLOYED
