@@ -556,3 +556,16 @@ def test_an_officer_records_a_referral_through_to_a_hire_on_the_page(station, wo
     referral.refresh_from_db()
     assert referral.state == ReferralState.HIRED
     assert svc.status_on(station["mother"], today).status == Status.EMPLOYED
+
+
+def test_the_demo_has_two_stations_a_late_case_and_referrals_in_every_state(demo):
+    from civicmark.employment.models import Household, ZeroEmploymentCase
+
+    assert set(Household.objects.values_list("community__code", flat=True)) == {
+        "990121100001",
+        "990121100002",
+    }
+    case = ZeroEmploymentCase.objects.get()
+    assert case.closed_on is not None and case.closed_on > case.deadline  # cleared, late
+    states = set(Referral.objects.values_list("state", flat=True))
+    assert states >= {"new", "contacted", "interview", "hired", "refused", "no_show"}

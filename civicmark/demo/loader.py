@@ -76,6 +76,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         _load_standard()
         _load_campaign()
         _load_acceptance()
+        from civicmark.demo.employment import load_employment
+
+        load_employment()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")
