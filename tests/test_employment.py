@@ -569,3 +569,258 @@ def test_the_demo_has_two_stations_a_late_case_and_referrals_in_every_state(demo
     assert case.closed_on is not None and case.closed_on > case.deadline  # cleared, late
     states = set(Referral.objects.values_list("state", flat=True))
     assert states >= {"new", "contacted", "interview", "hired", "refused", "no_show"}
+
+
+# --- Follow-ups, fairs, reconciliation, packages, consent, retention, the scoring bridge ---------
+
+
+def _hire(station, world, resident, day):  # noqa: ANN001
+    post = _post(station, world, f"岗位{resident.pk}")
+    r = svc.referral_create(actor=station["staff"], resident=resident, vacancy=post, today=day)
+    for step in (ReferralState.CONTACTED, ReferralState.INTERVIEW, ReferralState.HIRED):
+        r = svc.referral_move(actor=station["staff"], referral=r, to=step, day=day)
+    return r
+
+
+def test_a_hire_schedules_follow_ups_and_the_last_one_gives_retention(station, world):
+    from civicmark.employment.models import FollowUp
+
+    _both_registered(station, D(2026, 3, 2))
+    hired = _hire(station, world, station["father"], D(2026, 5, 8))
+    assert list(hired.follow_ups.values_list("months", "due_on")) == [
+        (1, D(2026, 6, 8)),
+        (3, D(2026, 8, 8)),
+    ]
+    last = hired.follow_ups.get(months=3)
+    with pytest.raises(ApplicationError):
+        svc.follow_up_record(
+            actor=station["staff"], follow_up=last, day=D(2026, 5, 1), still_employed=True
+        )
+    svc.follow_up_record(
+        actor=station["staff"], follow_up=last, day=D(2026, 8, 10), still_employed=True
+    )
+    with pytest.raises(ApplicationError):  # once
+        svc.follow_up_record(
+            actor=station["staff"], follow_up=last, day=D(2026, 8, 11), still_employed=False
+        )
+    found = {
+        i.key: i for i in indicators.for_community(world.d["C111"], D(2026, 1, 1), D(2026, 12, 31))
+    }
+    assert found["retention"].counts() == (1, 1)
+    assert FollowUp.objects.filter(done_on__isnull=True).count() == 1
+
+
+def test_a_fair_counts_employers_posts_check_ins_and_hires_within_n_days(station, world):
+    staff = station["staff"]
+    fair = svc.fair_create(
+        actor=staff, division=world.d["C111"], title="春风行动招聘会", held_on=D(2026, 3, 6)
+    )
+    svc.fair_add_employer(actor=staff, fair=fair, employer=station["employer"], posts=12)
+    for person in (station["father"], station["mother"]):
+        svc.fair_check_in(actor=staff, fair=fair, resident=person)
+    with pytest.raises(ApplicationError):
+        svc.fair_check_in(actor=staff, fair=fair, resident=station["father"])  # once
+    svc.status_set(actor=staff, resident=station["father"], status="employed", start=D(2026, 3, 20))
+    svc.status_set(actor=staff, resident=station["mother"], status="employed", start=D(2026, 5, 20))
+    assert svc.fair_figures(fair) == {"employers": 1, "posts": 12, "attendance": 2, "hired": 1}
+    assert svc.fair_figures(fair, days=90)["hired"] == 2
+
+
+def test_reconciliation_shows_each_difference_masked_and_refuses_bad_rows(station, world):
+    from civicmark.core.errors import ImportRefused
+
+    staff = station["staff"]
+    _both_registered(station, D(2026, 3, 2))  # both registered in the ledger
+    father, stranger = make_id("19740310", "131"), make_id("19880808", "191")
+    good = f"身份证号,姓名,就业状态\n{father},王建国,就业\n{stranger},赵六,登记失业\n".encode()
+    run = svc.reconcile(
+        actor=staff, community=world.d["C111"], data=good, filename="official.csv", on=D(2026, 4, 1)
+    )
+    kinds = sorted(d["kind"] for d in run.details)
+    # The father works officially but is registered here; the mother is missing officially;
+    # the stranger is missing from the ledger.
+    assert kinds == ["missing_ledger", "missing_official", "status_differs"]
+    assert run.mismatches == 3 and run.rows == 2
+    assert father not in repr(run.details) and stranger not in repr(run.details)
+    found = {
+        i.key: i for i in indicators.for_community(world.d["C111"], D(2026, 1, 1), D(2026, 12, 31))
+    }
+    assert found["mismatches"].counts() == (3, 2) and len(found["mismatches"].rows()) == 3
+    bad = f"身份证号,姓名,就业状态\n{father[:17]}0,王建国,就业\n{stranger},赵六,待业\n".encode()
+    with pytest.raises(ImportRefused) as refused:
+        svc.reconcile(
+            actor=staff, community=world.d["C111"], data=bad, filename="o.csv", on=D(2026, 4, 2)
+        )
+    places = [(e.row, e.column) for e in refused.value.errors]
+    assert places == [(2, "id_number"), (3, "status")]
+    from civicmark.employment.models import Reconciliation
+
+    assert Reconciliation.objects.count() == 1
+
+
+def test_packages_are_counted_per_person_and_a_list_change_keeps_old_recognitions(station, world):
+    from civicmark.employment.models import DifficultyGroup
+
+    staff = station["staff"]
+    _both_registered(station, D(2026, 3, 2))
+    old = DifficultyGroup.objects.create(
+        province=world.d["C"],
+        code="long_term",
+        name="长期失业人员",
+        effective_from=D(2020, 1, 1),
+        effective_to=D(2026, 6, 30),
+        yearly_package=5,
+    )
+    DifficultyGroup.objects.create(
+        province=world.d["C"],
+        code="long_term",
+        name="长期失业人员（新）",
+        effective_from=D(2026, 7, 1),
+        yearly_package=6,
+    )
+    with pytest.raises(ApplicationError):  # the old list is not in force in August
+        svc.recognise(actor=staff, resident=station["father"], group=old, day=D(2026, 8, 1))
+    svc.recognise(actor=staff, resident=station["father"], group=old, day=D(2026, 4, 1))
+    for day in (D(2026, 4, 2), D(2026, 5, 2)):
+        svc.service_record(actor=staff, resident=station["father"], kind="guidance", on=day)
+    rows = {r["resident"].name: r for r in svc.coverage(world.d["C111"], 2026)}
+    assert (rows["王建国"]["package"], rows["王建国"]["got"], rows["王建国"]["short"]) == (5, 2, 3)
+    assert (rows["李秀英"]["package"], rows["李秀英"]["short"]) == (3, 3)
+    assert station["father"].recognitions.get().group == old  # the old version, for good
+
+
+def test_the_slip_is_anonymous_until_the_resident_consents(station, world, client_for):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    _both_registered(station, D(2026, 3, 2))
+    post = _post(station, world)
+    post.expires_on = timezone.localdate() + dt.timedelta(days=5)
+    post.save()
+    referral = svc.referral_create(
+        actor=station["staff"],
+        resident=station["mother"],
+        vacancy=post,
+        today=timezone.localdate(),
+    )
+    client = client_for(world.users["community_staff"])
+    url = reverse("employment_slip", args=[referral.public_id])
+    page = client.get(url).content.decode()
+    assert "李秀英" not in page and 'data-testid="slip-anonymous"' in page
+    svc.consent_record(
+        actor=station["staff"], resident=station["mother"], purpose=svc.SHARE_PROFILE, given=True
+    )
+    page = client.get(url).content.decode()
+    assert "李秀英" in page and make_id("19800512", "142") not in page
+    svc.consent_record(
+        actor=station["staff"], resident=station["mother"], purpose=svc.SHARE_PROFILE, given=False
+    )
+    assert "李秀英" not in client.get(url).content.decode()
+    assert client_for(world.users["other_staff"]).get(url).status_code == 404
+
+
+def test_residents_who_moved_away_long_ago_are_anonymised(station, world):
+    father = station["father"]
+    father.moved_away_on = D(2020, 5, 1)
+    father.save()
+    assert svc.anonymise_closed(actor=None, today=D(2026, 11, 28), years=5) == 1
+    father.refresh_from_db()
+    assert father.name == "—" and father.id_cipher == "" and father.anonymised_at
+    assert svc.anonymise_closed(actor=None, today=D(2026, 11, 28), years=5) == 0
+    assert Resident.objects.get(pk=station["mother"].pk).name == "李秀英"
+
+
+def test_the_ledger_download_is_masked(station, world, client_for):
+    from io import BytesIO
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    response = client_for(world.users["community_staff"]).get(
+        reverse("employment_export", args=["C111"])
+    )
+    book = load_workbook(BytesIO(response.content))
+    text = " ".join(
+        str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row
+    )
+    assert "王建国" in text and pii.mask(make_id("19740310", "131")) in text
+    assert not ID18.search(text)
+    assert (
+        client_for(world.users["other_staff"])
+        .get(reverse("employment_export", args=["C111"]))
+        .status_code
+        == 404
+    )
+
+
+def test_the_labour_assessor_sees_and_signs_the_figures_beside_his_items(
+    station, world, client_for
+):
+    from django.urls import reverse
+
+    from civicmark.accounts.models import RoleAssignment
+    from civicmark.campaigns.services import campaign_create
+    from civicmark.divisions.models import Department
+    from civicmark.employment.models import IndicatorSnapshot
+    from tests.factories import person, small_standard
+
+    labour = Department.objects.create(code="LABOUR", name="劳动局", division=world.d["C"])
+    standard = small_standard(world)
+    standard.items.filter(code="B1").update(department=labour)
+    campaign = campaign_create(
+        actor=None, slug="e", name="e", year=2026, division=world.d["C"], standard=standard
+    )
+    round_ = campaign.rounds.get(number=2)
+    round_.covers.set(campaign.enrollments.all())
+    assessor = person("labour1", "assessor", world.d["C"], department=labour)
+    fp = person("fp9", "assessor", world.d["C"], department=world.dept["FP"])
+    RoleAssignment.objects.get_or_create(
+        user=fp, role="assessor", division=world.d["C"], department=world.dept["FP"]
+    )
+    _both_registered(station, D(2026, 3, 2))
+    url = reverse("score_community", args=["e", 2, "C111"])
+    page = client_for(assessor).get(url).content.decode()
+    assert 'data-testid="employment-figures"' in page
+    assert make_id("19740310", "131") not in page and "王建国" not in page
+    assert 'data-testid="employment-figures"' not in client_for(fp).get(url).content.decode()
+    # Only the Labour assessor signs; once; the snapshot keeps the figures as they were.
+    sign = reverse("sign_employment_figures", args=["e", 2, "C111"])
+    client_for(fp).post(sign)
+    assert not IndicatorSnapshot.objects.exists()
+    client_for(assessor).post(sign)
+    snapshot = IndicatorSnapshot.objects.get()
+    before = {f["key"]: (f["n"], f["d"]) for f in snapshot.figures}
+    svc.status_set(
+        actor=station["staff"], resident=station["father"], status="employed", start=D(2026, 6, 1)
+    )
+    client_for(assessor).post(sign)
+    assert IndicatorSnapshot.objects.count() == 1
+    snapshot.refresh_from_db()
+    assert {f["key"]: (f["n"], f["d"]) for f in snapshot.figures} == before
+    assert 'data-testid="figures-signed"' in client_for(assessor).get(url).content.decode()
+
+
+def test_station_pages_answer_only_the_ledgers_keepers(station, world, client_for):
+    from django.urls import reverse
+
+    fair = svc.fair_create(
+        actor=station["staff"], division=world.d["C111"], title="招聘会", held_on=D(2026, 3, 6)
+    )
+    urls = [
+        reverse("employment_jobs", args=["C111"]),
+        reverse("employment_fairs", args=["C111"]),
+        reverse("employment_fair", args=[fair.public_id]),
+        reverse("employment_reconcile", args=["C111"]),
+        reverse("employment_coverage", args=["C111"]),
+        reverse("employment_export", args=["C111"]),
+    ]
+    for persona in ("community_staff", "town_officer", "county_officer", "city_admin"):
+        client = client_for(world.users[persona])
+        assert [client.get(u).status_code for u in urls] == [200] * len(urls), persona
+    for persona in ("assessor", "viewer", "other_staff", "other_town_officer", "nobody"):
+        client = client_for(world.users[persona])
+        assert [client.get(u).status_code for u in urls] == [404] * len(urls), persona
+    assert (
+        client_for(world.users["community_staff"]).get(reverse("employment_home")).status_code
+        == 200
+    )

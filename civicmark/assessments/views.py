@@ -114,7 +114,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     )
     items = list(
         campaign.standard.items.filter(department_id__in=authz.assessor_departments(request.user))
-        .select_related("category")
+        .select_related("category", "department")
         .order_by("order")
     )
     from civicmark.assessments import panels
@@ -175,8 +175,72 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "community": enrollment.community,
             "rows": rows,
             "locked": round_.finalised_at is not None,
+            "employment": _employment_figures(request, round_, enrollment, items),
         },
     )
+
+
+def _employment_figures(
+    request: HttpRequest, round_: Any, enrollment: Any, items: list[Any]
+) -> dict[str, Any] | None:
+    """Beside a Labour assessor's items: the station's figures for the period, live until he
+    signs them, then as signed."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from civicmark.employment.models import IndicatorSnapshot
+    from civicmark.employment.services import figures_for, indicator_period
+
+    if not any(i.department.code in settings.CIVICMARK_LABOUR_DEPARTMENTS for i in items):
+        return None
+    signed = IndicatorSnapshot.objects.filter(
+        round=round_, enrollment=enrollment, signed_by_id=request.user.pk
+    ).first()
+    if signed is not None:
+        return {
+            "figures": signed.figures,
+            "signed": signed,
+            "start": signed.period_start,
+            "end": signed.period_end,
+        }
+    start, end = indicator_period(round_, timezone.localdate())
+    return {
+        "figures": figures_for(enrollment.community, start, end),
+        "signed": None,
+        "start": start,
+        "end": end,
+    }
+
+
+@login_required
+def sign_employment_figures(
+    request: HttpRequest, slug: str, number: int, code: str
+) -> HttpResponse:
+    from django.utils import timezone
+
+    from civicmark.employment.services import figures_sign
+
+    if request.method != "POST":
+        raise Http404
+    campaign, round_ = _round_or_404(request, slug, number)
+    enrollment = authz.get_visible_or_404(
+        campaign.enrollments.select_related("community").filter(
+            community__in=authz.divisions_for_user(request.user)
+        ),
+        request.user,
+        community__code=code,
+    )
+    try:
+        figures_sign(
+            actor=request.user, round_=round_, enrollment=enrollment, today=timezone.localdate()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The employment figures are signed and kept with the round's evidence.")
+        )
+    return redirect("score_community", slug=slug, number=number, code=code)
 
 
 def _entries(

@@ -212,3 +212,12 @@ PII_KEY = env_str("PII_KEY", "") or SECRET_KEY
 CIVICMARK_ZERO_EMPLOYMENT_DEADLINE = env_str(
     "CIVICMARK_ZERO_EMPLOYMENT_DEADLINE", "10 working_days"
 )
+# Follow-up checks after a placement, in months; the last one gives the retention rate.
+CIVICMARK_FOLLOW_UP_MONTHS = [int(m) for m in env_list("CIVICMARK_FOLLOW_UP_MONTHS", "1,3")]
+# Departments whose assessors see the employment indicators beside their items.
+CIVICMARK_LABOUR_DEPARTMENTS = env_list("CIVICMARK_LABOUR_DEPARTMENTS", "LABOUR")
+# Services each registered unemployed or 4050 resident gets at least, each year (Hunan's "311":
+# three job offers, one guidance session, one training notice = 5).
+CIVICMARK_DEFAULT_PACKAGE = env_int("CIVICMARK_DEFAULT_PACKAGE", 3)
+# Closed cases (moved away, or retired) are anonymised after this many years.
+CIVICMARK_RETENTION_YEARS = env_int("CIVICMARK_RETENTION_YEARS", 5)

@@ -43,7 +43,19 @@ urlpatterns = [
         employment.resident_detail,
         name="employment_resident",
     ),
+    path(
+        "employment/referrals/<uuid:public_id>/slip/",
+        employment.referral_slip,
+        name="employment_slip",
+    ),
+    path("employment/fairs/<uuid:public_id>/", employment.fair_detail, name="employment_fair"),
     path("employment/<str:code>/", employment.ledger, name="employment_ledger"),
+    path("employment/<str:code>/ledger.xlsx", employment.ledger_export, name="employment_export"),
+    path("employment/<str:code>/fairs/", employment.fairs, name="employment_fairs"),
+    path(
+        "employment/<str:code>/reconcile/", employment.reconciliation, name="employment_reconcile"
+    ),
+    path("employment/<str:code>/coverage/", employment.coverage_page, name="employment_coverage"),
     path("employment/<str:code>/jobs/", employment.job_bank, name="employment_jobs"),
     path(
         "employment/<str:code>/indicators/", employment.indicator_page, name="employment_indicators"
@@ -196,6 +208,11 @@ urlpatterns = [
         "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/",
         assessments.score_community,
         name="score_community",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/employment-figures/",
+        assessments.sign_employment_figures,
+        name="sign_employment_figures",
     ),
     path("campaigns/<slug:slug>/meetings/", campaigns.meeting_list, name="meeting_list"),
     path(

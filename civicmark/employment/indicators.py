@@ -34,6 +34,9 @@ class Indicator:
     kind: str  # "resident", "case", "referral", "vacancy"
 
     def counts(self) -> tuple[int, int | None]:
+        if self.kind == "mismatch":
+            run = self.numerator.first()
+            return (run.mismatches, run.rows) if run else (0, None)
         return self.numerator.count(), (
             self.denominator.count() if self.denominator is not None else None
         )
@@ -48,6 +51,21 @@ class Indicator:
             return [
                 {"who": pii.mask_name(r.name), "id": r.masked_id, "ref": str(r.public_id)[:8]}
                 for r in self.numerator.order_by("pk")
+            ]
+        if self.kind == "mismatch":
+            run = self.numerator.first()
+            return [
+                {"who": d["who"], "id": d["id"], "ref": d["kind"]}
+                for d in (run.details if run else [])
+            ]
+        if self.kind == "follow_up":
+            return [
+                {
+                    "who": pii.mask_name(f.referral.resident.name),
+                    "id": f.referral.resident.masked_id,
+                    "ref": str(f.done_on),
+                }
+                for f in self.numerator.select_related("referral__resident").order_by("pk")
             ]
         if self.kind == "case":
             return [
@@ -142,7 +160,34 @@ def for_community(community: Division, start: dt.date, end: dt.date) -> list[Ind
             ).filter(Q(end__isnull=True) | Q(end__gte=end))
         )
     )
+    from django.conf import settings
+
+    from civicmark.employment.models import FollowUp, Reconciliation
+
+    last_check = max(settings.CIVICMARK_FOLLOW_UP_MONTHS)
+    checked = FollowUp.objects.filter(
+        referral__resident__household__community__path__startswith=community.path,
+        months=last_check,
+        done_on__range=(start, end),
+    )
+    latest_run = Reconciliation.objects.filter(
+        community__path__startswith=community.path, on__range=(start, end)
+    ).order_by("-on", "-id")[:1]
     return [
+        Indicator(
+            "retention",
+            _("Still in the job at the last follow-up"),
+            checked.filter(still_employed=True),
+            checked,
+            "follow_up",
+        ),
+        Indicator(
+            "mismatches",
+            _("Differences from the official system (latest comparison)"),
+            latest_run,
+            None,
+            "mismatch",
+        ),
         Indicator(
             "reemployed",
             _("Registered unemployed back in work"),

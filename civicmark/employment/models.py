@@ -379,3 +379,108 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.given_at:%Y-%m-%d}"
+
+
+class FollowUp(models.Model):
+    """A check after a placement (by default at 1 and 3 months): still in the job or not."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="follow_ups")
+    months = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    done_on = models.DateField(null=True, blank=True)
+    still_employed = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "months"], name="one_follow_up_per_interval"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.months} → {self.due_on}"
+
+
+class JobFair(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=100)
+    held_on = models.DateField(_("held on"))
+
+    class Meta:
+        ordering = ["-held_on"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FairEmployer(models.Model):
+    fair = models.ForeignKey(JobFair, on_delete=models.CASCADE, related_name="offers")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="+")
+    posts_offered = models.PositiveSmallIntegerField(_("posts offered"), default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["fair", "employer"], name="fair_employer")]
+
+    def __str__(self) -> str:
+        return f"{self.fair_id} {self.employer_id}"
+
+
+class FairAttendance(models.Model):
+    fair = models.ForeignKey(JobFair, on_delete=models.CASCADE, related_name="attendance")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    checked_in_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["fair", "resident"], name="one_check_in")]
+
+    def __str__(self) -> str:
+        return f"{self.fair_id} {self.resident_id}"
+
+
+class Reconciliation(models.Model):
+    """One comparison of a community's ledger with the official employment system's export."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField()
+    rows = models.PositiveIntegerField()
+    mismatches = models.PositiveIntegerField()
+    # [{"kind": ..., "who": masked name, "id": masked ID, "ledger": ..., "official": ...}]
+    details = models.JSONField(default=list)
+    by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.on}: {self.mismatches}"
+
+
+class IndicatorSnapshot(models.Model):
+    """The employment figures as they stood when an assessor signed a community's employment
+    items in a round: kept with the round's evidence, never recomputed."""
+
+    round = models.ForeignKey(
+        "campaigns.AcceptanceRound", on_delete=models.PROTECT, related_name="+"
+    )
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.PROTECT, related_name="+"
+    )
+    signed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    figures = models.JSONField()
+
+    class Meta:
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "enrollment", "signed_by"], name="one_snapshot_per_signature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.enrollment_id} {self.signed_at:%Y-%m-%d}"

@@ -519,6 +519,7 @@ def referral_move(
                 start=day,
                 employer=locked.vacancy.employer.name,
             )
+            follow_ups_schedule(locked)
         audit.record(
             actor=actor,
             action="employment.referral_moved",
@@ -567,3 +568,485 @@ def service_record(
             summary=f"{kind} {on}",
         )
     return record
+
+
+# --- Follow-ups after a placement -----------------------------------------------------------
+
+
+def _plus_months(day: dt.date, months: int) -> dt.date:
+    return rules.deadline(day, rules.DeadlineRule(months, "months"), {})
+
+
+def follow_ups_schedule(referral: Referral) -> None:
+    """On a hire: one check per configured interval (1 and 3 months by default)."""
+    from django.conf import settings
+
+    from civicmark.employment.models import FollowUp
+
+    assert referral.hired_on is not None
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(referral=referral, months=m, due_on=_plus_months(referral.hired_on, m))
+            for m in settings.CIVICMARK_FOLLOW_UP_MONTHS
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def follow_up_record(*, actor: Any, follow_up: Any, day: dt.date, still_employed: bool) -> Any:
+    resident = follow_up.referral.resident
+    _keeper(actor, resident.household.community)
+    if follow_up.done_on is not None:
+        raise ApplicationError(_("This follow-up is already recorded."))
+    if day < follow_up.referral.hired_on:
+        raise ApplicationError(_("A follow-up cannot come before the hire."))
+    with transaction.atomic():
+        follow_up.done_on, follow_up.still_employed = day, still_employed
+        follow_up.save(update_fields=["done_on", "still_employed"])
+        audit.record(
+            actor=actor,
+            action="employment.follow_up",
+            object_type="referral",
+            object_ref=str(follow_up.referral.public_id),
+            scope_path=resident.household.community.path,
+            summary=f"{follow_up.months} {'still employed' if still_employed else 'left'} {day}",
+        )
+    return follow_up
+
+
+# --- Job fairs ------------------------------------------------------------------------------
+
+
+def fair_create(*, actor: Any, division: Division, title: str, held_on: dt.date) -> Any:
+    from civicmark.employment.models import JobFair
+
+    _keeper(actor, division)
+    if not title.strip():
+        raise ApplicationError(_("Give the fair a title."))
+    with transaction.atomic():
+        fair = JobFair.objects.create(division=division, title=title.strip(), held_on=held_on)
+        audit.record(
+            actor=actor,
+            action="employment.fair_created",
+            object_type="job_fair",
+            object_ref=str(fair.public_id),
+            scope_path=division.path,
+            summary=f"{fair.title} {held_on}",
+        )
+    return fair
+
+
+def fair_add_employer(*, actor: Any, fair: Any, employer: Employer, posts: int) -> None:
+    from civicmark.employment.models import FairEmployer
+
+    _keeper(actor, fair.division)
+    if employer.verified_at is None:
+        raise ApplicationError(_("The employer's credit code has not been verified."))
+    if posts < 1:
+        raise ApplicationError(_("An employer at a fair offers at least one post."))
+    with transaction.atomic():
+        FairEmployer.objects.update_or_create(
+            fair=fair, employer=employer, defaults={"posts_offered": posts}
+        )
+        audit.record(
+            actor=actor,
+            action="employment.fair_employer",
+            object_type="job_fair",
+            object_ref=str(fair.public_id),
+            scope_path=fair.division.path,
+            summary=f"{employer.name} {posts}",
+        )
+
+
+def fair_check_in(*, actor: Any, fair: Any, resident: Resident, at: Any = None) -> None:
+    from civicmark.employment.models import FairAttendance
+
+    community = resident.household.community
+    _keeper(actor, community)
+    if not community.path.startswith(fair.division.path):
+        raise ApplicationError(_("That resident does not live where the fair is held."))
+    with transaction.atomic():
+        _attendance, created = FairAttendance.objects.get_or_create(
+            fair=fair, resident=resident, defaults={"checked_in_at": at or timezone.now()}
+        )
+        if not created:
+            raise ApplicationError(_("%s has already checked in.") % pii.mask_name(resident.name))
+        audit.record(
+            actor=actor,
+            action="employment.fair_check_in",
+            object_type="job_fair",
+            object_ref=str(fair.public_id),
+            scope_path=community.path,
+            summary=pii.mask_name(resident.name),
+        )
+
+
+FAIR_HIRE_DAYS = 30
+
+
+def fair_figures(fair: Any, days: int = FAIR_HIRE_DAYS) -> dict[str, int]:
+    """Employers, posts offered, people checked in, and those of them who started work within
+    `days` of the fair (by the ledger)."""
+    from django.db.models import Sum
+
+    from civicmark.employment.models import FairAttendance, FairEmployer
+
+    attendees = FairAttendance.objects.filter(fair=fair).values("resident")
+    hired = (
+        StatusPeriod.objects.filter(
+            resident__in=attendees,
+            status__in=list(WORKING),
+            start__range=(fair.held_on, fair.held_on + dt.timedelta(days=days)),
+        )
+        .values("resident")
+        .distinct()
+        .count()
+    )
+    offered = FairEmployer.objects.filter(fair=fair)
+    return {
+        "employers": offered.count(),
+        "posts": offered.aggregate(n=Sum("posts_offered"))["n"] or 0,
+        "attendance": attendees.count(),
+        "hired": hired,
+    }
+
+
+# --- Reconciliation with the official employment system --------------------------------------
+
+OFFICIAL_STATUS = {
+    "登记失业": Status.REGISTERED_UNEMPLOYED,
+    "失业": Status.REGISTERED_UNEMPLOYED,
+    "registered_unemployed": Status.REGISTERED_UNEMPLOYED,
+    "就业": Status.EMPLOYED,
+    "employed": Status.EMPLOYED,
+    "灵活就业": Status.FLEXIBLE,
+    "flexible": Status.FLEXIBLE,
+    "自主创业": Status.SELF_EMPLOYED,
+    "个体": Status.SELF_EMPLOYED,
+    "self_employed": Status.SELF_EMPLOYED,
+}
+
+
+def reconcile(*, actor: Any, community: Division, data: bytes, filename: str, on: dt.date) -> Any:
+    """Compare the ledger with the official system's export (CSV or XLSX: ID number, name,
+    status), person by person. A bad row refuses the whole file with where it is; otherwise the
+    differences are stored masked and their count becomes an indicator."""
+    from civicmark.core.errors import ImportRefused, PlaceError
+    from civicmark.core.tabular import Column, read_table
+    from civicmark.employment.models import Reconciliation
+
+    _keeper(actor, community)
+    table = read_table(
+        data,
+        filename,
+        [
+            Column("id_number", ("身份证号", "公民身份号码", "证件号码")),
+            Column("name", ("姓名",)),
+            Column("status", ("就业状态", "状态", "人员状态")),
+        ],
+    )
+    errors: list[PlaceError] = []
+    official: dict[str, tuple[str, str, str]] = {}
+    status: str | None
+    for row_no, row in table.rows:
+        try:
+            number = pii.normalise(row["id_number"])
+        except ApplicationError as exc:
+            errors.append(
+                PlaceError(exc.message, row=row_no, column="id_number", sheet=table.sheet)
+            )
+            continue
+        status = OFFICIAL_STATUS.get(row["status"].strip())
+        if status is None:
+            errors.append(
+                PlaceError(
+                    _("Unknown status “%(s)s”; expected one of: %(all)s.")
+                    % {"s": row["status"], "all": ", ".join(sorted(OFFICIAL_STATUS))},
+                    row=row_no,
+                    column="status",
+                    sheet=table.sheet,
+                )
+            )
+            continue
+        digest = pii.keyed_hash(number)
+        if digest in official:
+            errors.append(
+                PlaceError(
+                    _("This person is listed twice."),
+                    row=row_no,
+                    column="id_number",
+                    sheet=table.sheet,
+                )
+            )
+            continue
+        official[digest] = (row["name"].strip(), pii.mask(number), status)
+    if errors:
+        raise ImportRefused(errors=errors)
+    details: list[dict[str, str]] = []
+    ledger = {
+        r.id_hash: r
+        for r in Resident.objects.filter(household__community=community).prefetch_related("periods")
+    }
+    for digest, resident in ledger.items():
+        period = next((p for p in resident.periods.all() if p.covers(on)), None)
+        mine: str = period.status if period else ""
+        theirs = official.get(digest)
+        if theirs is None:
+            if mine == Status.REGISTERED_UNEMPLOYED:
+                details.append(
+                    {
+                        "kind": "missing_official",
+                        "who": pii.mask_name(resident.name),
+                        "id": resident.masked_id,
+                        "ledger": mine,
+                        "official": "",
+                    }
+                )
+            continue
+        if (theirs[2] in WORKING) != (mine in WORKING) or (
+            (theirs[2] == Status.REGISTERED_UNEMPLOYED) != (mine == Status.REGISTERED_UNEMPLOYED)
+        ):
+            details.append(
+                {
+                    "kind": "status_differs",
+                    "who": pii.mask_name(resident.name),
+                    "id": resident.masked_id,
+                    "ledger": mine,
+                    "official": theirs[2],
+                }
+            )
+    for digest, (name, masked, status) in official.items():
+        if digest not in ledger:
+            details.append(
+                {
+                    "kind": "missing_ledger",
+                    "who": pii.mask_name(name),
+                    "id": masked,
+                    "ledger": "",
+                    "official": status,
+                }
+            )
+    with transaction.atomic():
+        run = Reconciliation.objects.create(
+            community=community,
+            on=on,
+            rows=len(official),
+            mismatches=len(details),
+            details=details,
+            by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(
+            actor=actor,
+            action="employment.reconciled",
+            object_type="reconciliation",
+            object_ref=str(run.public_id),
+            scope_path=community.path,
+            summary=f"{len(official)} rows, {len(details)} mismatches",
+        )
+    return run
+
+
+# --- Service packages -----------------------------------------------------------------------
+
+
+def coverage(community: Division, year: int) -> list[dict[str, Any]]:
+    """Who is owed services this year (registered unemployed, 4050 residents, members of a
+    recognised difficulty group) and how many he got against his package: the largest package
+    of the groups he belongs to."""
+    from django.conf import settings
+    from django.db.models import Count
+
+    from civicmark.employment.indicators import q_4050
+
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    residents = Resident.objects.filter(household__community__path__startswith=community.path)
+    registered = set(
+        residents.filter(periods__status=Status.REGISTERED_UNEMPLOYED, periods__start__lte=end)
+        .filter(Q(periods__end__isnull=True) | Q(periods__end__gte=start))
+        .values_list("pk", flat=True)
+    )
+    aged = set(residents.filter(q_4050(end)).values_list("pk", flat=True))
+    packages: dict[int, int] = {pk: settings.CIVICMARK_DEFAULT_PACKAGE for pk in registered | aged}
+    from civicmark.employment.models import Recognition
+
+    for rec in (
+        Recognition.objects.filter(resident__in=residents, recognised_on__lte=end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .select_related("group")
+    ):
+        packages[rec.resident_id] = max(packages.get(rec.resident_id, 0), rec.group.yearly_package)
+    got = dict(
+        ServiceRecord.objects.filter(resident__in=list(packages), on__range=(start, end))
+        .values("resident")
+        .annotate(n=Count("id"))
+        .values_list("resident", "n")
+    )
+    rows = []
+    for resident in residents.filter(pk__in=list(packages)).order_by("pk"):
+        rows.append(
+            {
+                "resident": resident,
+                "package": packages[resident.pk],
+                "got": got.get(resident.pk, 0),
+                "short": max(0, packages[resident.pk] - got.get(resident.pk, 0)),
+            }
+        )
+    return rows
+
+
+def recognise(*, actor: Any, resident: Resident, group: Any, day: dt.date) -> Any:
+    """Recognise a person as in a difficulty group of his province's list, as the list stood on
+    that day; later versions of the list leave this recognition as it is."""
+    from civicmark.employment.models import Recognition
+
+    _keeper(actor, resident.household.community)
+    if not group.in_force(day):
+        raise ApplicationError(_("That group is not on the list in force on %s.") % day)
+    if not resident.household.community.path.startswith(group.province.path):
+        raise ApplicationError(_("That list belongs to another province."))
+    with transaction.atomic():
+        rec = Recognition.objects.create(resident=resident, group=group, recognised_on=day)
+        audit.record(
+            actor=actor,
+            action="employment.recognised",
+            object_type="resident",
+            object_ref=str(resident.public_id),
+            scope_path=resident.household.community.path,
+            summary=f"{group.code} {day}",
+        )
+    return rec
+
+
+# --- Consent and retention ------------------------------------------------------------------
+
+SHARE_PROFILE = "share_profile_with_employer"
+
+
+def consent_record(*, actor: Any, resident: Resident, purpose: str, given: bool) -> None:
+    from civicmark.employment.models import Consent
+
+    _keeper(actor, resident.household.community)
+    now = timezone.now()
+    with transaction.atomic():
+        if given:
+            if not resident.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists():
+                Consent.objects.create(resident=resident, purpose=purpose, given_at=now)
+        else:
+            resident.consents.filter(purpose=purpose, withdrawn_at__isnull=True).update(
+                withdrawn_at=now
+            )
+        audit.record(
+            actor=actor,
+            action="employment.consent_given" if given else "employment.consent_withdrawn",
+            object_type="resident",
+            object_ref=str(resident.public_id),
+            scope_path=resident.household.community.path,
+            summary=purpose,
+        )
+
+
+def has_consent(resident: Resident, purpose: str = SHARE_PROFILE) -> bool:
+    return resident.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists()
+
+
+def anonymise_closed(*, actor: Any, today: dt.date, years: int) -> int:
+    """Residents who moved away more than `years` ago lose their name, ID number and phone; the
+    counts they took part in stay. Returns how many were anonymised."""
+    import uuid as uuid_module
+
+    try:
+        cutoff = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - years, day=28)
+    done = 0
+    with transaction.atomic():
+        for resident in Resident.objects.select_for_update().filter(
+            moved_away_on__lt=cutoff, anonymised_at__isnull=True
+        ):
+            resident.name = "—"
+            resident.phone = ""
+            resident.id_cipher = ""
+            resident.id_hash = f"anonymised-{uuid_module.uuid4().hex}"[:64]
+            resident.id_first6, resident.id_last4 = "******", "****"
+            resident.anonymised_at = timezone.now()
+            resident.save()
+            done += 1
+        if done:
+            audit.record(
+                actor=actor,
+                via="system",
+                action="employment.anonymised",
+                object_type="resident",
+                summary=f"{done} residents moved away before {cutoff}",
+            )
+    return done
+
+
+# --- The bridge to scoring ------------------------------------------------------------------
+
+
+def indicator_period(round_: Any, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The campaign's year up to the round's closing day (or today, if earlier)."""
+    end = min(round_.closes_on or today, today)
+    return dt.date(round_.campaign.year, 1, 1), end
+
+
+def figures_for(community: Division, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    from civicmark.employment import indicators
+
+    out = []
+    for indicator in indicators.for_community(community, start, end):
+        n, d = indicator.counts()
+        out.append(
+            {
+                "key": indicator.key,
+                "label": str(indicator.label),
+                "n": n,
+                "d": d,
+                "rate": round(100 * n / d, 1) if d else None,
+                "rows": indicator.rows(),
+            }
+        )
+    return out
+
+
+def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) -> Any:
+    """The assessor signs the community's employment figures for this round: they are frozen
+    with the round's evidence as they stand now. Only an assessor of a Labour department who may
+    score this community in this round signs, once."""
+    from django.conf import settings
+
+    from civicmark.employment.models import IndicatorSnapshot
+    from civicmark.standards.models import Item
+
+    items = Item.objects.filter(
+        standard_id=round_.campaign.standard_id,
+        department__code__in=settings.CIVICMARK_LABOUR_DEPARTMENTS,
+    ).select_related("department")
+    if not any(authz.score_refusal(actor, round_, enrollment, i) is None for i in items):
+        raise NotAllowed(_("Only a Labour assessor of this round signs these figures."))
+    start, end = indicator_period(round_, today)
+    community = enrollment.community
+    with transaction.atomic():
+        if IndicatorSnapshot.objects.filter(
+            round=round_, enrollment=enrollment, signed_by=actor
+        ).exists():
+            raise ApplicationError(_("You have already signed these figures."))
+        snapshot = IndicatorSnapshot.objects.create(
+            round=round_,
+            enrollment=enrollment,
+            signed_by=actor,
+            signed_at=timezone.now(),
+            period_start=start,
+            period_end=end,
+            figures=figures_for(community, start, end),
+        )
+        audit.record(
+            actor=actor,
+            action="employment.figures_signed",
+            object_type="enrollment",
+            object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
+            scope_path=community.path,
+            summary=f"{round_.name} {start}–{end}",
+        )
+    return snapshot

@@ -27,6 +27,9 @@ from civicmark.employment.models import (
     Employer,
     Hours,
     Household,
+    JobFair,
+    Reconciliation,
+    Referral,
     ReferralState,
     Resident,
     ServiceKind,
@@ -200,6 +203,28 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                     day=_date(post.get("day", "") or today.isoformat(), _("date")),
                     reason=post.get("reason", ""),
                 )
+            elif action == "consent":
+                svc.consent_record(
+                    actor=request.user,
+                    resident=resident,
+                    purpose=svc.SHARE_PROFILE,
+                    given=post.get("given") == "yes",
+                )
+            elif action == "follow_up":
+                from civicmark.employment.models import FollowUp
+
+                follow_up = FollowUp.objects.filter(
+                    referral__resident=resident,
+                    pk=post.get("follow_up", "0") if post.get("follow_up", "").isdigit() else 0,
+                ).first()
+                if follow_up is None:
+                    raise ApplicationError(_("That follow-up is not this person's."))
+                svc.follow_up_record(
+                    actor=request.user,
+                    follow_up=follow_up,
+                    day=_date(post.get("day", "") or today.isoformat(), _("date")),
+                    still_employed=post.get("still_employed") == "yes",
+                )
             elif action == "service":
                 svc.service_record(
                     actor=request.user,
@@ -225,7 +250,9 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         [rules.Post(v, v.category, v.hours, v.distance_km, v.wage_max) for v in open_posts],
     )
     referrals = list(
-        resident.referrals.select_related("vacancy__employer").prefetch_related("steps")
+        resident.referrals.select_related("vacancy__employer").prefetch_related(
+            "steps", "follow_ups"
+        )
     )
     for referral in referrals:
         referral.moves = [ReferralState(s) for s in rules.MOVES[referral.state]]
@@ -247,6 +274,8 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "today": today,
             "is_4050": rules.is_4050(resident.sex, resident.birth_date, today),
             "open_states": OPEN_REFERRAL,
+            "consent": svc.has_consent(resident),
+            "open_case": resident.household.zero_cases.filter(closed_on__isnull=True).first(),
         },
     )
 
@@ -403,3 +432,208 @@ def public_poster(request: HttpRequest, code: str) -> HttpResponse:
     url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
     qr = segno.make(url, error="m").svg_data_uri(scale=8, border=2)
     return render(request, "employment/poster.html", {"division": division, "qr": qr, "url": url})
+
+
+@login_required
+def referral_slip(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """What the station sends the employer: an anonymous profile (age band, sex, what the person
+    looks for) until the resident consents; with consent, the name and phone too."""
+    referral = (
+        Referral.objects.select_related("resident__household__community", "vacancy__employer")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if referral is None or not authz.can_keep_ledger(
+        request.user, referral.resident.household.community
+    ):
+        raise Http404
+    resident = referral.resident
+    age = rules.age_on(resident.birth_date, _today())
+    return render(
+        request,
+        "employment/slip.html",
+        {
+            "referral": referral,
+            "resident": resident,
+            "age_band": f"{age // 5 * 5}–{age // 5 * 5 + 4}",
+            "consent": svc.has_consent(resident),
+        },
+    )
+
+
+@login_required
+def fairs(request: HttpRequest, code: str) -> HttpResponse:
+    community = _community(request, code)
+    if request.method == "POST":
+        try:
+            fair = svc.fair_create(
+                actor=request.user,
+                division=community,
+                title=request.POST.get("title", ""),
+                held_on=_date(request.POST.get("held_on", ""), _("held on")),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("employment_fair", public_id=fair.public_id)
+    found = JobFair.objects.filter(division=community)
+    return render(
+        request,
+        "employment/fairs.html",
+        {"community": community, "fairs": [(f, svc.fair_figures(f)) for f in found]},
+    )
+
+
+@login_required
+def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    fair = JobFair.objects.select_related("division").filter(public_id=public_id).first()
+    if fair is None or not authz.can_keep_ledger(request.user, fair.division):
+        raise Http404
+    if request.method == "POST":
+        post = request.POST
+        try:
+            if post.get("action") == "employer":
+                employer = Employer.objects.filter(public_id=_uuid(post.get("employer"))).first()
+                if employer is None:
+                    raise ApplicationError(_("Choose a verified employer."))
+                try:
+                    posts = int(post.get("posts", ""))
+                except ValueError:
+                    raise ApplicationError(_("Posts offered is a whole number.")) from None
+                svc.fair_add_employer(actor=request.user, fair=fair, employer=employer, posts=posts)
+            else:
+                resident = (
+                    authz.residents_for_user(request.user)
+                    .filter(public_id=_uuid(post.get("resident")))
+                    .first()
+                )
+                if resident is None:
+                    raise ApplicationError(_("Choose a resident of the ledger."))
+                svc.fair_check_in(actor=request.user, fair=fair, resident=resident)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("employment_fair", public_id=fair.public_id)
+    return render(
+        request,
+        "employment/fair.html",
+        {
+            "fair": fair,
+            "figures": svc.fair_figures(fair),
+            "offers": fair.offers.select_related("employer"),
+            "attendance": fair.attendance.select_related("resident"),
+            "employers": Employer.objects.filter(verified_at__isnull=False),
+            "residents": authz.residents_for_user(request.user).filter(
+                household__community__path__startswith=fair.division.path
+            ),
+            "days": svc.FAIR_HIRE_DAYS,
+        },
+    )
+
+
+@login_required
+def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
+    from civicmark.core.errors import ImportRefused
+
+    community = _community(request, code)
+    errors: list[Any] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError(_("Choose the export file of the official system."))
+            if upload.size and upload.size > 5 * 1024 * 1024:
+                raise ApplicationError(_("The file is larger than 5 MB."))
+            run = svc.reconcile(
+                actor=request.user,
+                community=community,
+                data=upload.read(),
+                filename=upload.name or "",
+                on=_today(),
+            )
+        except ImportRefused as exc:
+            errors = exc.errors
+            messages.error(request, _("Nothing was compared: correct the rows listed below."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)d differences found.") % {"n": run.mismatches})
+            return redirect("employment_reconcile", code=code)
+    runs = Reconciliation.objects.filter(community=community)[:10]
+    return render(
+        request,
+        "employment/reconcile.html",
+        {"community": community, "runs": runs, "errors": errors},
+    )
+
+
+@login_required
+def coverage_page(request: HttpRequest, code: str) -> HttpResponse:
+    community = _community(request, code)
+    year = _today().year
+    if request.GET.get("year", "").isdigit():
+        year = int(request.GET["year"])
+    rows = svc.coverage(community, year)
+    return render(
+        request,
+        "employment/coverage.html",
+        {
+            "community": community,
+            "year": year,
+            "rows": rows,
+            "short": sum(1 for r in rows if r["short"]),
+        },
+    )
+
+
+@login_required
+def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
+    """The ledger as a spreadsheet: ID numbers masked, no phone, no sensitive flags, always."""
+    import io
+
+    from civicmark.core.tabular import write_table
+
+    community = _community(request, code)
+    today = _today()
+    rows = []
+    for r in (
+        Resident.objects.filter(household__community=community)
+        .select_related("household")
+        .prefetch_related("periods")
+    ):
+        period = next((p for p in r.periods.all() if p.covers(today)), None)
+        rows.append(
+            [
+                r.household.address,
+                r.name,
+                r.masked_id,
+                r.get_sex_display(),
+                r.birth_date,
+                period.get_status_display() if period else "",
+                "4050" if rules.is_4050(r.sex, r.birth_date, today) else "",
+            ]
+        )
+    out = io.BytesIO()
+    write_table(
+        out,
+        [
+            _("household"),
+            _("name"),
+            _("ID number"),
+            _("sex"),
+            _("birth date"),
+            _("status today"),
+            _("groups"),
+        ],
+        rows,
+        fmt="xlsx",
+        sheet="ledger",
+        notes=[(_("ID numbers are masked; the full number is never exported."), "")],
+    )
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="ledger-{community.code}-{today}.xlsx"'
+    return response
