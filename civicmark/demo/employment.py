@@ -199,3 +199,56 @@ def load_employment() -> None:
         on=D(2026, 3, 20),
         note="推荐参加县电工培训班",
     )
+    # The province's list of groups in employment difficulty (the demo city stands in for its
+    # province), with a 2026 revision that raised the yearly package.
+    from civicmark.employment.models import DifficultyGroup, FollowUp
+
+    city = Division.objects.get(code="990100000000")
+    long_term = DifficultyGroup.objects.create(
+        province=city,
+        code="long_term",
+        name="长期失业人员",
+        effective_from=D(2020, 1, 1),
+        effective_to=D(2026, 6, 30),
+        yearly_package=3,
+    )
+    DifficultyGroup.objects.create(
+        province=city,
+        code="long_term",
+        name="长期失业人员",
+        effective_from=D(2026, 7, 1),
+        yearly_package=5,
+    )
+    DifficultyGroup.objects.create(
+        province=city,
+        code="zero_family",
+        name="零就业家庭成员",
+        effective_from=D(2020, 1, 1),
+        yearly_package=5,
+    )
+    svc.recognise(actor=None, resident=people["高建华"], group=long_term, day=D(2026, 1, 5))
+    # A spring fair (春风行动) at 解放路: three employers, residents checked in.
+    fair = svc.fair_create(
+        actor=staff, division=jiefang, title="2026年春风行动社区招聘会", held_on=D(2026, 3, 6)
+    )
+    for employer, n in zip(employers, (8, 12, 4), strict=True):
+        svc.fair_add_employer(actor=staff, fair=fair, employer=employer, posts=n)
+    for name in ("孙立军", "周桂兰", "吴德海", "陈晓燕"):
+        svc.fair_check_in(actor=staff, fair=fair, resident=people[name])
+    # The first follow-up of 吴德海's hire is due; record it if the demo runs late enough.
+    for follow_up in FollowUp.objects.filter(due_on__lte=today, done_on__isnull=True):
+        svc.follow_up_record(
+            actor=None, follow_up=follow_up, day=follow_up.due_on, still_employed=True
+        )
+    # The official system's export, compared with the 解放路 ledger: one difference each way.
+    rows = ["身份证号,姓名,就业状态"]
+    for name in ("孙立军", "吴德海"):
+        rows.append(f"{pii.decrypt(people[name].id_cipher)},{name},登记失业")
+    rows.append(f"{_id('19830417', 1, 99)},韩冬,登记失业")
+    svc.reconcile(
+        actor=staff,
+        community=jiefang,
+        data="\n".join(rows).encode(),
+        filename="official.csv",
+        on=today,
+    )
