@@ -56,6 +56,7 @@ urlpatterns = [
         "employment/<str:code>/reconcile/", employment.reconciliation, name="employment_reconcile"
     ),
     path("employment/<str:code>/coverage/", employment.coverage_page, name="employment_coverage"),
+    path("employment/<str:code>/notice/", employment.recognition_notice, name="employment_notice"),
     path("employment/<str:code>/jobs/", employment.job_bank, name="employment_jobs"),
     path(
         "employment/<str:code>/indicators/", employment.indicator_page, name="employment_indicators"

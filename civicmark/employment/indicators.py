@@ -36,7 +36,7 @@ class Indicator:
     def counts(self) -> tuple[int, int | None]:
         if self.kind == "mismatch":
             run = self.numerator.first()
-            return (run.mismatches, run.rows) if run else (0, None)
+            return (run.mismatches if run else 0), None  # a count, not a share
         return self.numerator.count(), (
             self.denominator.count() if self.denominator is not None else None
         )
@@ -175,20 +175,6 @@ def for_community(community: Division, start: dt.date, end: dt.date) -> list[Ind
     ).order_by("-on", "-id")[:1]
     return [
         Indicator(
-            "retention",
-            _("Still in the job at the last follow-up"),
-            checked.filter(still_employed=True),
-            checked,
-            "follow_up",
-        ),
-        Indicator(
-            "mismatches",
-            _("Differences from the official system (latest comparison)"),
-            latest_run,
-            None,
-            "mismatch",
-        ),
-        Indicator(
             "reemployed",
             _("Registered unemployed back in work"),
             reemployed,
@@ -249,6 +235,20 @@ def for_community(community: Division, start: dt.date, end: dt.date) -> list[Ind
             working_age.filter(_status_on(set(Status.values), end)),
             working_age,
             "resident",
+        ),
+        Indicator(
+            "retention",
+            _("Still in the job at the last follow-up"),
+            checked.filter(still_employed=True),
+            checked,
+            "follow_up",
+        ),
+        Indicator(
+            "mismatches",
+            _("Differences from the official system (latest comparison)"),
+            latest_run,
+            None,
+            "mismatch",
         ),
     ]
 

@@ -185,7 +185,7 @@ def match(wish: Wish, posts: Collection[Post]) -> list[tuple[object, int, list[s
             why.append("hours")
         if post.distance_km <= 3:
             points += 1
-            why.append("within 3 km")
+            why.append("near")
         found.append((post.key, points, why))
     found.sort(key=lambda f: -f[1])
     return found

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError
 from civicmark.divisions.models import Division, Level
-from civicmark.employment import indicators, rules
+from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
 from civicmark.employment.models import (
     OPEN_REFERRAL,
@@ -241,10 +241,18 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             if not revealed:
                 messages.success(request, _("Saved."))
                 return redirect("employment_resident", public_id=resident.public_id)
-    open_posts = list(svc.open_vacancies(community.parent or community, today))
+    referred = set(resident.referrals.values_list("vacancy_id", flat=True))
+    open_posts = [
+        v for v in svc.open_vacancies(community.parent or community, today) if v.pk not in referred
+    ]
     wish = rules.Wish(
         resident.wants_category, resident.wants_hours, resident.max_km, resident.min_wage
     )
+    reasons = {
+        "category": _("wanted category"),
+        "hours": _("wanted hours"),
+        "near": _("within 3 km"),
+    }
     ranked = rules.match(
         wish,
         [rules.Post(v, v.category, v.hours, v.distance_km, v.wage_max) for v in open_posts],
@@ -265,7 +273,7 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "periods": resident.periods.all(),
             "statuses": Status.choices,
             "referrals": referrals,
-            "matches": ranked,
+            "matches": [(post, points, [reasons[w] for w in why]) for post, points, why in ranked],
             "services": resident.services.all()[:50],
             "service_kinds": ServiceKind.choices,
             "revealed": revealed,
@@ -637,3 +645,39 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="ledger-{community.code}-{today}.xlsx"'
     return response
+
+
+@login_required
+def recognition_notice(request: HttpRequest, code: str) -> HttpResponse:
+    """The public notice (公示) of recognitions: names and ID numbers masked by the page itself,
+    whoever prints it; no address, no phone, no sensitive flag."""
+    from civicmark.employment.models import Recognition, ZeroEmploymentCase
+
+    community = _community(request, code)
+    today = _today()
+    since = today - dt.timedelta(days=30)
+    people = [
+        {
+            "who": pii.mask_name(r.resident.name),
+            "id": r.resident.masked_id,
+            "what": r.group.name,
+            "on": r.recognised_on,
+        }
+        for r in Recognition.objects.filter(
+            resident__household__community=community, recognised_on__gte=since
+        ).select_related("resident", "group")
+    ]
+    households = ZeroEmploymentCase.objects.filter(
+        household__community=community, recognised_on__gte=since
+    ).count()
+    return render(
+        request,
+        "employment/notice.html",
+        {
+            "community": community,
+            "people": people,
+            "households": households,
+            "since": since,
+            "today": today,
+        },
+    )
