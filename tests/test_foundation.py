@@ -183,6 +183,8 @@ def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
 
 
 def _po_entries(text: str) -> list[tuple[str, str]]:
+    """(msgid, msgstr) pairs; an entry with a context has "context\x04msgid" as its id, as
+    gettext keys it."""
     import re
 
     def joined(block: str) -> str:
@@ -192,7 +194,11 @@ def _po_entries(text: str) -> list[tuple[str, str]]:
     for entry in text.split("\n\n")[1:]:
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry + "\n", re.M)
         if m:
-            found.append((joined(m.group(1)), joined(m.group(2))))
+            context = re.search(r'^msgctxt ((?:".*"\n?)+)msgid', entry + "\n", re.M)
+            key = joined(m.group(1))
+            if context:
+                key = joined(context.group(1)) + "\x04" + key
+            found.append((key, joined(m.group(2))))
     return found
 
 

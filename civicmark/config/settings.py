@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "civicmark.assessments",
     "civicmark.results",
     "civicmark.employment",
+    "civicmark.surveys",
 ]
 
 MIDDLEWARE = [

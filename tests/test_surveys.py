@@ -1,0 +1,393 @@
+"""Resident surveys: the draw, one answer per household, anonymity, and points from answers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicmark.core.errors import ApplicationError, ImportRefused, NotAllowed
+from civicmark.surveys import rules
+from civicmark.surveys import services as svc
+from civicmark.surveys.models import (
+    Collector,
+    Drawn,
+    FrameHousehold,
+    Mode,
+    PaperEntry,
+    Response,
+    Slot,
+    SurveyRound,
+    SurveyScore,
+)
+
+SCALE = [
+    {"code": "5", "label": "很满意", "weight": 100},
+    {"code": "4", "label": "满意", "weight": 80},
+    {"code": "3", "label": "基本满意", "weight": 60},
+    {"code": "2", "label": "不满意", "weight": 0},
+    {"code": "9", "label": "说不清", "weight": 0},
+]
+# The 平安社区 rule: 10 points need a sense of security of 80%; 60-80% loses 4; below 60 loses 8.
+BANDS_80_IN_LOWER = [
+    {"low": "80", "low_in": False, "high": None, "points": "10"},
+    {"low": "60", "low_in": True, "high": "80", "high_in": True, "points": "6"},
+    {"low": None, "high": "60", "high_in": False, "points": "2"},
+]
+BANDS_80_IN_UPPER = [
+    {"low": "80", "low_in": True, "high": None, "points": "10"},
+    {"low": "60", "low_in": True, "high": "80", "high_in": False, "points": "6"},
+    {"low": None, "high": "60", "high_in": False, "points": "2"},
+]
+
+
+# --- Pure rules -----------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.integers(1, 10**6), min_size=1, max_size=300, unique=True),
+    st.integers(1, 80),
+    st.integers(0, 30),
+    st.text(min_size=1, max_size=20),
+    st.sampled_from(["simple", "systematic"]),
+)
+def test_the_same_seed_and_frame_give_the_same_households(frame, n, reserve, seed, method):
+    first = rules.draw(frame, n, reserve, seed, method)
+    assert first == rules.draw(frame, n, reserve, seed, method)
+    sample, spare = first
+    assert len(sample) == min(n, len(frame))
+    assert len(set(sample)) == len(sample) and not set(sample) & set(spare)
+    assert set(sample) | set(spare) <= set(frame)
+    if len(frame) > n:
+        assert len(spare) == min(reserve, len(frame) - n)
+
+
+def test_a_systematic_draw_takes_every_kth_household():
+    frame = list(range(120))
+    sample, _ = rules.draw(frame, 7, 0, "seed", "systematic")
+    gaps = {b - a for a, b in zip(sample, sample[1:], strict=False)}
+    assert gaps <= {17, 18} and len(sample) == 7  # 120 / 7 = 17.14
+
+
+def test_48_of_60_satisfied_is_80_percent_and_the_boundary_setting_decides():
+    answers = ["5"] * 30 + ["4"] * 18 + ["2"] * 12
+    figure = rules.rate(answers, ["5", "4"], ["9"])
+    assert figure.value == Fraction(4, 5) and figure.percent("rate") == Decimal("80.0")
+    assert figure.low is not None and figure.low < 80 < figure.high
+    value = figure.value * 100
+    assert rules.points_for(value, BANDS_80_IN_LOWER) == Decimal(6)
+    assert rules.points_for(value, BANDS_80_IN_UPPER) == Decimal(10)
+    # "Don't know" is left out of the denominator by the rule: 48 of 60, not of 64.
+    with_dont_know = rules.rate(answers + ["9"] * 4, ["5", "4"], ["9"])
+    assert with_dont_know.value == Fraction(4, 5) and with_dont_know.excluded == 4
+    assert rules.rate(answers + ["9"] * 4, ["5", "4"], []).value == Fraction(48, 64)
+
+
+def test_a_weighted_mean():
+    figure = rules.mean(["5", "4", "3", "2"], {a["code"]: a["weight"] for a in SCALE}, ["9"])
+    assert figure.value == 60 and figure.percent("mean") == Decimal("60.0")
+
+
+# --- The survey round ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def survey(scoring, world):  # noqa: ANN001
+    from civicmark.standards.models import Item
+
+    b2: Item = scoring["items"]["B2"]  # 20 points, PSB, checked by survey
+    instrument = svc.instrument_create(
+        actor=None,
+        standard=scoring["standard"],
+        slug="safety",
+        name="居民安全感调查",
+        questions=[
+            {"code": "Q1", "text": "您在本社区生活感到安全吗？", "item": "B2", "scale": SCALE},
+            {"code": "Q2", "text": "您对社区服务满意吗？", "scale": SCALE},
+        ],
+    )
+    svc.instrument_publish(actor=None, instrument=instrument)
+    rule = svc.rule_set(
+        actor=None,
+        item=b2,
+        method="rate",
+        satisfied=["5", "4"],
+        excluded=["9"],
+        bands=[
+            {"low": "80", "low_in": True, "high": None, "points": "20"},
+            {"low": "60", "low_in": True, "high": "80", "high_in": False, "points": "12"},
+            {"low": None, "high": "60", "high_in": False, "points": "4"},
+        ],
+        min_sample=10,
+    )
+    round_ = SurveyRound.objects.create(
+        round=scoring["round"], instrument=instrument, sample_size=12, reserve_size=4
+    )
+    frame = "小区,楼栋,门牌,户序\n" + "".join(
+        f"幸福小区,{b}栋,{d}0{u},\n" for b in (1, 2, 3) for d in (1, 2, 3) for u in (1, 2)
+    )
+    frame += "幸福小区,1栋,101,2\n"  # a second household behind door 101
+    svc.frame_import(
+        actor=world.users["community_staff"],
+        community=world.d["C111"],
+        data=frame.encode(),
+        filename="frame.csv",
+    )
+    return {"survey": round_, "rule": rule, "item": b2, "instrument": instrument}
+
+
+def _codes(draw):  # noqa: ANN001, ANN202
+    return list(draw.households.filter(in_sample=True).order_by("position"))
+
+
+def test_a_published_instrument_never_changes(survey):
+    question = survey["instrument"].questions.get(code="Q1")
+    with pytest.raises(ApplicationError, match="version|版本"):
+        svc.question_edit(actor=None, question=question, text="改过的问题")
+    question.refresh_from_db()
+    assert question.text == "您在本社区生活感到安全吗？"
+
+
+def test_the_draw_keeps_its_seed_and_frame_and_the_frame_cannot_move(survey, world):
+    city = world.users["city_admin"]
+    with pytest.raises(NotAllowed):
+        svc.draw_households(
+            actor=world.users["community_staff"], survey=survey["survey"], community=world.d["C111"]
+        )
+    draw = svc.draw_households(
+        actor=city, survey=survey["survey"], community=world.d["C111"], seed="公开种子2026"
+    )
+    assert len(draw.frame_snapshot) == 19 and draw.seed == "公开种子2026"
+    frame_ids = [h for h, _ in draw.frame_snapshot]
+    sample, reserve = rules.draw(frame_ids, 12, 4, "公开种子2026", "systematic")
+    assert [
+        d.household_id for d in draw.households.filter(slot=Slot.SAMPLE).order_by("position")
+    ] == sample
+    assert [
+        d.household_id for d in draw.households.filter(slot=Slot.RESERVE).order_by("position")
+    ] == reserve
+    with pytest.raises(ApplicationError, match="drawn|抽"):
+        svc.frame_import(
+            actor=world.users["community_staff"],
+            community=world.d["C111"],
+            data="小区,楼栋,门牌\n新小区,1栋,101\n".encode(),
+            filename="f.csv",
+        )
+    assert FrameHousehold.objects.filter(community=world.d["C111"], active=True).count() == 19
+
+
+def test_a_frame_with_bad_rows_is_refused_whole(world):
+    data = "小区,楼栋,门牌,户序\n幸福小区,1栋,101,\n幸福小区,,102,\n幸福小区,1栋,101,\n幸福小区,1栋,103,x\n"
+    with pytest.raises(ImportRefused) as refused:
+        svc.frame_import(
+            actor=world.users["community_staff"],
+            community=world.d["C111"],
+            data=data.encode(),
+            filename="f.csv",
+        )
+    places = [(e.row, e.column) for e in refused.value.errors]
+    assert places == [(3, "building"), (4, None), (5, "household")]
+    assert not FrameHousehold.objects.exists()
+
+
+def test_substitutes_come_from_the_reserve_in_order_with_a_reason(survey, world):
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    first, second = _codes(draw)[:2]
+    with pytest.raises(ApplicationError):
+        svc.substitute(actor=city, drawn=first, reason="")
+    a = svc.substitute(actor=city, drawn=first, reason="refused")
+    b = svc.substitute(actor=city, drawn=second, reason="nobody_home")
+    assert (a.position, b.position) == (1, 2) and a.slot == b.slot == Slot.RESERVE
+    with pytest.raises(ApplicationError):  # already replaced
+        svc.substitute(actor=city, drawn=first, reason="refused")
+    assert svc.substitution_rate(draw) == Fraction(2, 12)
+    assert svc.answer(code=first.code, answers={"Q1": "5", "Q2": "5"}).stored is False
+
+
+def test_one_answer_per_code_and_two_households_at_one_door_both_answer(survey, world):
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    door_101 = list(
+        Drawn.objects.filter(household__door="101", household__building="1栋").order_by(
+            "household__household_no"
+        )
+    )
+    for d in door_101:  # both households behind 1栋101 into the sample, whatever the draw
+        if not d.in_sample:
+            d.in_sample = True
+            d.save()
+    ok = [svc.answer(code=d.code, answers={"Q1": "5", "Q2": "4"}) for d in door_101]
+    assert all(o.stored for o in ok) and Response.objects.count() == 2
+    again = svc.answer(code=door_101[0].code.lower(), answers={"Q1": "2", "Q2": "2"})
+    assert not again.stored and Response.objects.count() == 2
+    assert not svc.answer(code="NOTACODE", answers={"Q1": "5", "Q2": "5"}).stored
+    assert not svc.answer(code=_codes(draw)[-1].code, answers={"Q1": "5"}).stored  # incomplete
+    # No response carries a code, a household or an address.
+    fields = {f.name for f in Response._meta.get_fields()}
+    assert not fields & {"code", "drawn", "household", "address", "door"}
+
+
+def test_an_offline_entry_sent_twice_is_stored_once(survey, world):
+    import uuid
+
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    code, device = _codes(draw)[0].code, uuid.uuid4()
+    kwargs = {
+        "answers": {"Q1": "4", "Q2": "4"},
+        "mode": Mode.TABLET,
+        "collector": Collector.THIRD_PARTY,
+    }
+    assert svc.answer(code=code, client_id=device, actor=city, **kwargs).stored
+    again = svc.answer(code=code, client_id=device, actor=city, **kwargs)
+    assert again.stored and Response.objects.count() == 1  # acknowledged, not stored twice
+    # A resident cannot claim to be the survey team.
+    other = _codes(draw)[1].code
+    assert not svc.answer(code=other, **kwargs).stored
+
+
+def test_a_round_may_refuse_answers_collected_by_the_community(survey, world):
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    outcome = svc.answer(
+        code=_codes(draw)[0].code,
+        answers={"Q1": "5", "Q2": "5"},
+        mode=Mode.TABLET,
+        collector=Collector.COMMUNITY,
+        actor=city,
+    )
+    assert not outcome.stored and not Response.objects.exists()
+
+
+def test_paper_forms_are_keyed_twice_and_differences_settled(survey, world):
+    from tests.factories import person
+
+    city = world.users["city_admin"]
+    clerk2 = person("clerk2", "city_admin", world.d["C"])
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    form = _codes(draw)[0].code
+    status, _ = svc.paper_enter(
+        actor=city, code=form, answers={"Q1": "5", "Q2": "4"}, collector="third_party"
+    )
+    assert status == "waiting" and not Response.objects.exists()
+    with pytest.raises(ApplicationError):  # the same clerk twice
+        svc.paper_enter(
+            actor=city, code=form, answers={"Q1": "5", "Q2": "4"}, collector="third_party"
+        )
+    status, diff = svc.paper_enter(
+        actor=clerk2, code=form, answers={"Q1": "5", "Q2": "3"}, collector="third_party"
+    )
+    assert status == "conflict" and diff == {"Q2": ("4", "3")} and not Response.objects.exists()
+    svc.paper_finalise(
+        actor=city, code=form, answers={"Q1": "5", "Q2": "4"}, collector="third_party"
+    )
+    response = Response.objects.get()
+    assert response.mode == Mode.PAPER and response.answers == {"Q1": "5", "Q2": "4"}
+    assert all(e.answers == {} and e.final for e in PaperEntry.objects.all())  # keyings erased
+    # Two clerks who agree finalise the form at once.
+    form2 = _codes(draw)[1].code
+    svc.paper_enter(actor=city, code=form2, answers={"Q1": "2", "Q2": "2"}, collector="third_party")
+    status, _ = svc.paper_enter(
+        actor=clerk2, code=form2, answers={"Q1": "2", "Q2": "2"}, collector="third_party"
+    )
+    assert status == "final" and Response.objects.count() == 2
+
+
+def _answer_all(draw, satisfied: int, unhappy: int) -> None:  # noqa: ANN001
+    codes = _codes(draw)
+    for d in codes[:satisfied]:
+        assert svc.answer(code=d.code, answers={"Q1": "4", "Q2": "4"}).stored
+    for d in codes[satisfied : satisfied + unhappy]:
+        assert svc.answer(code=d.code, answers={"Q1": "2", "Q2": "2"}).stored
+
+
+def test_points_are_computed_confirmed_or_overridden_and_kept_with_their_rule(
+    survey, scoring, world
+):
+    from civicmark.assessments.models import Score
+
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    _answer_all(draw, 9, 3)  # 9 of 12 = 75%: the 60-80 band, 12 of 20 points
+    enrollment = scoring["enrollments"]["C111"]
+    result = svc.item_result(survey["survey"], world.d["C111"], survey["item"])
+    assert result.percent == Decimal("75.0") and result.computed == Decimal(12)
+    assert result.flags == [] and result.response_rate == Decimal("100.0")
+    assessor = scoring["assessors"][0]  # PSB for the city
+    with pytest.raises(NotAllowed):
+        svc.survey_confirm(
+            actor=world.users["community_staff"],
+            survey=survey["survey"],
+            enrollment=enrollment,
+            item=survey["item"],
+        )
+    record = svc.survey_confirm(
+        actor=assessor, survey=survey["survey"], enrollment=enrollment, item=survey["item"]
+    )
+    assert (
+        record.points == 12 and record.inputs["valid"] == 12 and record.inputs["rule_version"] == 1
+    )
+    assert Score.objects.get(item=survey["item"], enrollment=enrollment).points == 12
+    with pytest.raises(ApplicationError, match="why|理由|原因"):
+        svc.survey_confirm(
+            actor=assessor,
+            survey=survey["survey"],
+            enrollment=enrollment,
+            item=survey["item"],
+            points=Decimal(16),
+        )
+    svc.survey_confirm(
+        actor=assessor,
+        survey=survey["survey"],
+        enrollment=enrollment,
+        item=survey["item"],
+        points=Decimal(16),
+        reason="两份答卷为调查员误填，已复核",
+    )
+    assert Score.objects.get(item=survey["item"], enrollment=enrollment).points == 16
+    # A new rule version moves the boundary; the archived score recomputes as it was.
+    svc.rule_set(
+        actor=None,
+        item=survey["item"],
+        method="rate",
+        satisfied=["5", "4"],
+        bands=[
+            {"low": "70", "low_in": True, "high": None, "points": "20"},
+            {"low": None, "high": "70", "points": "0"},
+        ],
+        min_sample=10,
+    )
+    assert svc.item_result(survey["survey"], world.d["C111"], survey["item"]).computed == Decimal(
+        20
+    )
+    archived = SurveyScore.objects.get()
+    assert svc.recompute(archived) == archived.computed == Decimal(12)
+
+
+def test_a_small_sample_is_flagged_and_never_turned_into_points_by_itself(survey, scoring, world):
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    _answer_all(draw, 6, 0)  # 6 answers, minimum 10
+    result = svc.item_result(survey["survey"], world.d["C111"], survey["item"])
+    assert "below_minimum_sample" in result.flags and result.computed is None
+    enrollment = scoring["enrollments"]["C111"]
+    with pytest.raises(ApplicationError):
+        svc.survey_confirm(
+            actor=scoring["assessors"][0],
+            survey=survey["survey"],
+            enrollment=enrollment,
+            item=survey["item"],
+        )
+    # Fewer than five answers: no breakdown at all.
+    question = survey["instrument"].questions.get(code="Q1")
+    assert all(
+        n is not None or label
+        for label, n in svc.breakdown(survey["survey"], world.d["C111"], question)
+    )
+    assert svc.breakdown(survey["survey"], world.d["C111"], question)[1] == ("满意", 6)
+    Response.objects.filter(pk__in=Response.objects.values("pk")[:3]).delete()
+    assert {n for _, n in svc.breakdown(survey["survey"], world.d["C111"], question)} == {None}
