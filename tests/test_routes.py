@@ -17,6 +17,8 @@ PUBLIC = {
     "verify",  # the public certificate check: shows a name, a title and whether it stands
     "public_jobs",  # the station's job board: approved, unexpired posts, no personal data
     "public_poster",  # the QR poster of that board
+    "survey_answer_start",  # the resident types the code from his door card
+    "survey_answer",  # the door card's link: one answer per code
 }
 
 

@@ -391,3 +391,106 @@ def test_a_small_sample_is_flagged_and_never_turned_into_points_by_itself(survey
     assert svc.breakdown(survey["survey"], world.d["C111"], question)[1] == ("满意", 6)
     Response.objects.filter(pk__in=Response.objects.values("pk")[:3]).delete()
     assert {n for _, n in svc.breakdown(survey["survey"], world.d["C111"], question)} == {None}
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+def test_the_survey_pages_answer_only_whom_they_should(survey, world, client_for, client):
+    from django.urls import reverse
+
+    city = world.users["city_admin"]
+    s = survey["survey"]
+    draw = svc.draw_households(actor=city, survey=s, community=world.d["C111"])
+    _answer_all(draw, 6, 0)
+    runner_only = [
+        reverse("survey_enter", args=[s.public_id]),
+        reverse("survey_export", args=[s.public_id, "answers"]),
+        reverse("survey_export", args=[s.public_id, "open"]),
+        reverse("survey_cards", args=[s.public_id, "C111"]),
+        reverse("survey_substitutions", args=[s.public_id, "C111"]),
+    ]
+    results = reverse("survey_results", args=[s.public_id, "C111"])
+    detail = reverse("survey_detail", args=[s.public_id])
+    expected = {
+        "city_admin": (200, 200, 200),
+        "county_officer": (404, 200, 200),  # reads, does not run the city's survey
+        "community_staff": (404, 200, 200),  # aggregates of his own community only
+        "town_officer": (404, 200, 200),
+        "other_staff": (404, 404, 200),
+        "nobody": (404, 404, 404),
+    }
+    for persona, (runner, result, overview) in expected.items():
+        c = client_for(world.users[persona])
+        assert {c.get(u).status_code for u in runner_only} == {runner}, persona
+        assert c.get(results).status_code == result, persona
+        assert c.get(detail).status_code == overview, persona
+    # Community staff: no code, no individual answer, no door card anywhere on their pages.
+    staff = client_for(world.users["community_staff"])
+    page = staff.get(results).content.decode() + staff.get(detail).content.decode()
+    for d in Drawn.objects.all():
+        assert d.code not in page
+    for r in Response.objects.all():
+        assert str(r.public_id)[:8] not in page
+
+
+def test_the_exports_carry_no_code_or_address_and_the_open_one_hides_small_communities(
+    survey, world, client_for
+):
+    import csv
+    from io import BytesIO, StringIO
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    city = world.users["city_admin"]
+    s = survey["survey"]
+    draw = svc.draw_households(actor=city, survey=s, community=world.d["C111"])
+    _answer_all(draw, 6, 0)
+    draw2_frame = "小区,楼栋,门牌\n" + "".join(f"和平里,1栋,{n}\n" for n in range(101, 121))
+    svc.frame_import(
+        actor=world.users["city_admin"],
+        community=world.d["C112"],
+        data=draw2_frame.encode(),
+        filename="f.csv",
+    )
+    draw2 = svc.draw_households(actor=city, survey=s, community=world.d["C112"])
+    _answer_all(draw2, 3, 0)  # fewer than five
+    c = client_for(city)
+    book = load_workbook(
+        BytesIO(c.get(reverse("survey_export", args=[s.public_id, "answers"])).content)
+    )
+    text = " ".join(
+        str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row
+    )
+    codes = [d.code for d in Drawn.objects.all()]
+    assert "Q1" in text and "很满意" in text  # the codebook
+    assert not any(code in text for code in codes) and "幸福小区" not in text
+    open_csv = c.get(reverse("survey_export", args=[s.public_id, "open"])).content.decode(
+        "utf-8-sig"
+    )
+    rows = list(csv.reader(StringIO(open_csv)))
+    assert rows[0] == ["community", "Q1", "Q2"]
+    assert {r[0] for r in rows[1:]} == {"Community 111"} and len(rows) == 7
+    assert not any(code in open_csv for code in codes)
+
+
+def test_a_door_card_link_opens_the_questionnaire_once(survey, world, client):
+    from django.urls import reverse
+
+    draw = svc.draw_households(
+        actor=world.users["city_admin"], survey=survey["survey"], community=world.d["C111"]
+    )
+    code = _codes(draw)[0].code
+    url = reverse("survey_answer", args=[code])
+    page = client.get(url).content.decode()
+    assert "您在本社区生活感到安全吗" in page and 'name="Q1"' in page
+    response = client.post(url, {"Q1": "4", "Q2": "5"})
+    assert 'data-testid="thanks"' in response.content.decode()
+    again = client.get(url).content.decode()
+    assert 'name="Q1"' not in again and 'data-testid="code-refused"' in again
+    assert Response.objects.count() == 1
+    assert (
+        'data-testid="code-refused"'
+        in client.get(reverse("survey_answer", args=["XXXX"])).content.decode()
+    )

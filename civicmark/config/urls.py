@@ -13,6 +13,7 @@ from civicmark.divisions import views as divisions
 from civicmark.employment import views as employment
 from civicmark.results import views as results
 from civicmark.standards import views as standards
+from civicmark.surveys import views as surveys
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -60,6 +61,24 @@ urlpatterns = [
     path("employment/<str:code>/jobs/", employment.job_bank, name="employment_jobs"),
     path(
         "employment/<str:code>/indicators/", employment.indicator_page, name="employment_indicators"
+    ),
+    path("s/", surveys.answer_page, name="survey_answer_start"),
+    path("s/<str:code>/", surveys.answer_page, name="survey_answer"),
+    path("surveys/<uuid:public_id>/", surveys.survey_detail, name="survey_detail"),
+    path("surveys/<uuid:public_id>/enter/", surveys.enter, name="survey_enter"),
+    path("surveys/<uuid:public_id>/export/<str:kind>/", surveys.export, name="survey_export"),
+    path("surveys/<uuid:public_id>/<str:code>/cards/", surveys.door_cards, name="survey_cards"),
+    path(
+        "surveys/<uuid:public_id>/<str:code>/substitutions/",
+        surveys.substitutions,
+        name="survey_substitutions",
+    ),
+    path("surveys/<uuid:public_id>/<str:code>/results/", surveys.results, name="survey_results"),
+    path("survey-frames/<str:code>/", surveys.frame_upload, name="survey_frame"),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/surveys/",
+        surveys.survey_list,
+        name="survey_list",
     ),
     path("jobs/<str:code>/", employment.public_jobs, name="public_jobs"),
     path("jobs/<str:code>/poster/", employment.public_poster, name="public_poster"),

@@ -710,3 +710,45 @@ def answered_on_range(survey: SurveyRound) -> tuple[dt.date | None, dt.date | No
         a=Min("answered_on"), b=Max("answered_on")
     )
     return found["a"], found["b"]
+
+
+def survey_create(
+    *,
+    actor: Any,
+    round_: Any,
+    instrument: Instrument,
+    sample_size: int = 55,
+    reserve_size: int = 20,
+    method: str = "systematic",
+    substitution_alert: int = 30,
+    refuse_community_collected: bool = True,
+) -> SurveyRound:
+    if not authz.can_manage_campaigns(actor, round_.campaign.division):
+        raise NotAllowed(_("Only the office running the campaign runs its surveys."))
+    if instrument.published_at is None:
+        raise ApplicationError(_("Publish the instrument before surveying with it."))
+    if instrument.standard_id != round_.campaign.standard_id:
+        raise ApplicationError(_("The instrument belongs to another standard."))
+    if not (5 <= sample_size <= 500) or not (0 <= reserve_size <= 500):
+        raise ApplicationError(_("Draw 5 to 500 households and up to 500 in reserve."))
+    if method not in ("simple", "systematic"):
+        raise ApplicationError(_("Unknown sampling method “%s”.") % method)
+    with transaction.atomic():
+        survey = SurveyRound.objects.create(
+            round=round_,
+            instrument=instrument,
+            sample_size=sample_size,
+            reserve_size=reserve_size,
+            method=method,
+            substitution_alert=substitution_alert,
+            refuse_community_collected=refuse_community_collected,
+        )
+        audit.record(
+            actor=actor,
+            action="survey.created",
+            object_type="survey",
+            object_ref=str(survey.public_id),
+            scope_path=round_.campaign.division.path,
+            summary=str(survey),
+        )
+    return survey

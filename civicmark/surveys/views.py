@@ -1,0 +1,511 @@
+"""Pages of the resident surveys. The office running the campaign draws, prints door cards,
+substitutes, keys paper forms and exports; residents answer on a public page with their code;
+assessors confirm the points; community staff see only their community's aggregates, never an
+individual answer, and nothing of fewer than five answers."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.core.errors import ApplicationError, ImportRefused
+from civicmark.divisions.models import Division, Level
+from civicmark.surveys import services as svc
+from civicmark.surveys.models import (
+    Collector,
+    Draw,
+    Drawn,
+    Instrument,
+    Mode,
+    Response,
+    SubstitutionReason,
+    SurveyRound,
+)
+
+
+def _survey(request: HttpRequest, public_id: Any) -> SurveyRound:
+    survey = (
+        SurveyRound.objects.select_related("round__campaign__division", "instrument")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if (
+        survey is None
+        or not authz.campaigns_for_user(request.user).filter(pk=survey.round.campaign_id).exists()
+    ):
+        raise Http404
+    return survey
+
+
+def _runner_survey(request: HttpRequest, public_id: Any) -> SurveyRound:
+    survey = _survey(request, public_id)
+    if not svc.can_run(request.user, survey):
+        raise Http404
+    return survey
+
+
+def _community(survey: SurveyRound, code: str) -> Division:
+    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
+    if (
+        community is None
+        or not survey.round.campaign.enrollments.filter(community=community).exists()
+    ):
+        raise Http404
+    return community
+
+
+@login_required
+def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    campaign = authz.get_visible_or_404(
+        authz.campaigns_for_user(request.user), request.user, slug=slug
+    )
+    round_ = campaign.rounds.filter(number=number).first()
+    if round_ is None:
+        raise Http404
+    can_manage = authz.can_manage_campaigns(request.user, campaign.division)
+    if request.method == "POST":
+        if not can_manage:
+            raise Http404
+        try:
+            instrument = Instrument.objects.filter(
+                public_id=_uuid(request.POST.get("instrument"))
+            ).first()
+            if instrument is None:
+                raise ApplicationError(_("Choose an instrument."))
+            try:
+                sample, reserve = (
+                    int(request.POST.get("sample_size", "")),
+                    int(request.POST.get("reserve_size", "")),
+                )
+            except ValueError:
+                raise ApplicationError(_("Sample and reserve are whole numbers.")) from None
+            survey = svc.survey_create(
+                actor=request.user,
+                round_=round_,
+                instrument=instrument,
+                sample_size=sample,
+                reserve_size=reserve,
+                method=request.POST.get("method", "systematic"),
+                refuse_community_collected=request.POST.get("refuse_community") == "on",
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("survey_detail", public_id=survey.public_id)
+    return render(
+        request,
+        "surveys/list.html",
+        {
+            "campaign": campaign,
+            "round": round_,
+            "surveys": SurveyRound.objects.filter(round=round_).select_related("instrument"),
+            "instruments": Instrument.objects.filter(
+                standard=campaign.standard, published_at__isnull=False
+            ),
+            "can_manage": can_manage,
+        },
+    )
+
+
+def _uuid(raw: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
+@login_required
+def survey_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Per community: frame, draw, answers, substitutions (with the alert) and flags."""
+    survey = _survey(request, public_id)
+    runner = svc.can_run(request.user, survey)
+    if request.method == "POST":
+        if not runner:
+            raise Http404
+        community = _community(survey, request.POST.get("community", ""))
+        try:
+            svc.draw_households(actor=request.user, survey=survey, community=community)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%s drawn.") % community.name)
+        return redirect("survey_detail", public_id=survey.public_id)
+    enrollments = survey.round.campaign.enrollments.select_related("community").filter(
+        community__in=authz.divisions_for_user(request.user)
+    )
+    draws = {d.community_id: d for d in Draw.objects.filter(survey=survey)}
+    counts: dict[int, int] = {}
+    for community_id in Response.objects.filter(survey=survey).values_list(
+        "community_id", flat=True
+    ):
+        counts[community_id] = counts.get(community_id, 0) + 1
+    rows = []
+    for e in enrollments.order_by("community__path"):
+        draw = draws.get(e.community_id)
+        rate = svc._pct(svc.substitution_rate(draw)) if draw else None
+        rows.append(
+            {
+                "community": e.community,
+                "frame": e.community.path and _frame_size(e.community),
+                "draw": draw,
+                "answers": counts.get(e.community_id, 0),
+                "substitution": rate,
+                "alert": rate is not None and rate > survey.substitution_alert,
+            }
+        )
+    return render(
+        request, "surveys/detail.html", {"survey": survey, "rows": rows, "runner": runner}
+    )
+
+
+def _frame_size(community: Division) -> int:
+    from civicmark.surveys.models import FrameHousehold
+
+    return FrameHousehold.objects.filter(community=community, active=True).count()
+
+
+@login_required
+def door_cards(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
+    """Printable door cards: address, code and a QR code of the answer page. Only the office
+    running the survey prints them; community staff never see the codes."""
+    import segno
+    from django.conf import settings
+
+    survey = _runner_survey(request, public_id)
+    community = _community(survey, code)
+    draw = Draw.objects.filter(survey=survey, community=community).first()
+    if draw is None:
+        raise Http404
+    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
+    cards = []
+    for drawn in (
+        draw.households.select_related("household")
+        .filter(in_sample=True, used_at__isnull=True)
+        .order_by("slot", "position")
+    ):
+        path = reverse("survey_answer", args=[drawn.code])
+        url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
+        cards.append(
+            {
+                "drawn": drawn,
+                "url": url,
+                "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=1),
+            }
+        )
+    return render(
+        request, "surveys/cards.html", {"survey": survey, "community": community, "cards": cards}
+    )
+
+
+@login_required
+def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
+    survey = _runner_survey(request, public_id)
+    community = _community(survey, code)
+    draw = Draw.objects.filter(survey=survey, community=community).first()
+    if draw is None:
+        raise Http404
+    if request.method == "POST":
+        drawn = draw.households.filter(
+            pk=request.POST.get("drawn", "0") if request.POST.get("drawn", "").isdigit() else 0
+        ).first()
+        try:
+            if drawn is None:
+                raise ApplicationError(_("Choose a household of this draw."))
+            svc.substitute(actor=request.user, drawn=drawn, reason=request.POST.get("reason", ""))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Replaced by the next household of the reserve."))
+        return redirect("survey_substitutions", public_id=survey.public_id, code=code)
+    return render(
+        request,
+        "surveys/substitutions.html",
+        {
+            "survey": survey,
+            "community": community,
+            "draw": draw,
+            "households": draw.households.select_related("household", "replaced_by").order_by(
+                "slot", "position"
+            ),
+            "reasons": SubstitutionReason.choices,
+            "rate": svc._pct(svc.substitution_rate(draw)),
+        },
+    )
+
+
+def _answers_from(post: Any, survey: SurveyRound) -> dict[str, str]:
+    return {q.code: post.get(q.code, "") for q in survey.instrument.questions.all()}
+
+
+def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
+    """The public answer page (no login, phone-sized): the code from the door card opens the
+    questionnaire once."""
+    code = (code or request.GET.get("code", "")).strip().upper()
+    drawn = (
+        Drawn.objects.select_related("draw__survey__instrument", "draw__community")
+        .filter(code=code)
+        .first()
+        if code
+        else None
+    )
+    outcome = None
+    errors: dict[str, str] = {}
+    if request.method == "POST" and drawn is not None:
+        outcome = svc.answer(
+            code=code,
+            answers=_answers_from(request.POST, drawn.draw.survey),
+            client_id=_uuid(request.POST.get("client_id"))
+            if request.POST.get("client_id")
+            else None,
+        )
+        errors = outcome.errors
+    usable = (
+        drawn is not None
+        and drawn.in_sample
+        and drawn.used_at is None
+        and drawn.draw.survey.closed_at is None
+    )
+    response = render(
+        request,
+        "surveys/answer.html",
+        {
+            "code": code,
+            "drawn": drawn,
+            "usable": usable,
+            "outcome": outcome,
+            "errors": errors,
+            "questions": drawn.draw.survey.instrument.questions.all() if drawn else [],
+            "posted": request.POST if request.method == "POST" else {},
+            "client_id": uuid.uuid4(),
+        },
+    )
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def enter(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Door-to-door entry by the survey team (tablet) and paper keying, on the same codes."""
+    survey = _runner_survey(request, public_id)
+    result: dict[str, Any] = {}
+    if request.method == "POST":
+        post = request.POST
+        answers = _answers_from(post, survey)
+        collector = post.get("collector", "")
+        try:
+            if collector not in Collector.values or collector == Collector.RESIDENT:
+                raise ApplicationError(_("Say who collected the answers."))
+            if post.get("mode") == Mode.PAPER:
+                if post.get("settle") == "yes":
+                    svc.paper_finalise(
+                        actor=request.user,
+                        code=post.get("code", ""),
+                        answers=answers,
+                        collector=collector,
+                    )
+                    status, diff = "final", dict[str, tuple[str, str]]()
+                else:
+                    status, diff = svc.paper_enter(
+                        actor=request.user,
+                        code=post.get("code", ""),
+                        answers=answers,
+                        collector=collector,
+                    )
+                result = {
+                    "status": status,
+                    "diff": diff,
+                    "code": post.get("code", "").upper(),
+                    "answers": answers,
+                    "collector": collector,
+                }
+            else:
+                outcome = svc.answer(
+                    code=post.get("code", ""),
+                    answers=answers,
+                    mode=Mode.TABLET,
+                    collector=collector,
+                    client_id=_uuid(post.get("client_id")) if post.get("client_id") else None,
+                    actor=request.user,
+                )
+                if not outcome.stored:
+                    raise ApplicationError(outcome.message)
+                messages.success(request, outcome.message)
+                return redirect("survey_enter", public_id=survey.public_id)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    return render(
+        request,
+        "surveys/enter.html",
+        {
+            "survey": survey,
+            "questions": survey.instrument.questions.all(),
+            "collectors": [c for c in Collector.choices if c[0] != Collector.RESIDENT],
+            "result": result,
+            "client_id": uuid.uuid4(),
+        },
+    )
+
+
+@login_required
+def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
+    """One community's figures: per item the rate or mean, sample, response and substitution
+    rates, the interval, the flags and the computed points; the assessor of the item's
+    department confirms or overrides here. Breakdowns hide every cell under five answers."""
+    from civicmark.campaigns.models import Enrollment
+
+    survey = _survey(request, public_id)
+    community = _community(survey, code)
+    if not authz.divisions_for_user(request.user).filter(pk=community.pk).exists():
+        raise Http404
+    enrollment = Enrollment.objects.get(campaign=survey.round.campaign, community=community)
+    if request.method == "POST":
+        item = survey.round.campaign.standard.items.filter(
+            code=request.POST.get("item", "")
+        ).first()
+        try:
+            if item is None:
+                raise ApplicationError(_("Choose an item."))
+            raw = request.POST.get("points", "").strip()
+            try:
+                points = Decimal(raw) if raw else None
+            except InvalidOperation:
+                raise ApplicationError(_("“%s” is not a number of points.") % raw) from None
+            svc.survey_confirm(
+                actor=request.user,
+                survey=survey,
+                enrollment=enrollment,
+                item=item,
+                points=points,
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Points recorded in the round's scores."))
+        return redirect("survey_results", public_id=survey.public_id, code=code)
+    rows = []
+    for question in survey.instrument.questions.select_related("item"):
+        result = svc.item_result(survey, community, question.item) if question.item else None
+        rows.append(
+            {
+                "question": question,
+                "result": result,
+                "breakdown": svc.breakdown(survey, community, question),
+                "may_confirm": question.item is not None
+                and authz.score_refusal(request.user, survey.round, enrollment, question.item)
+                is None,
+            }
+        )
+    return render(
+        request,
+        "surveys/results.html",
+        {"survey": survey, "community": community, "rows": rows, "min_cell": svc.MIN_CELL},
+    )
+
+
+@login_required
+def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
+    """`answers`: every response with its community, date, mode and collector, and a codebook
+    sheet (for the survey office). `open`: the open-data file, answers and community only, no
+    code, address, phone, date or collector, and no community with fewer than five answers."""
+    from civicmark.core.tabular import write_table
+
+    survey = _runner_survey(request, public_id)
+    questions = list(survey.instrument.questions.all())
+    responses = (
+        Response.objects.filter(survey=survey)
+        .select_related("community")
+        .order_by("community__code", "id")
+    )
+    out = io.BytesIO()
+    if kind == "answers":
+        header = [
+            "response",
+            "community",
+            "answered_on",
+            "mode",
+            "collector",
+            *[q.code for q in questions],
+        ]
+        rows = [
+            [
+                str(r.public_id)[:8],
+                r.community.code,
+                r.answered_on,
+                r.mode,
+                r.collector,
+                *[r.answers.get(q.code, "") for q in questions],
+            ]
+            for r in responses
+        ]
+        codebook = [
+            (f"{q.code}: {q.text}", "; ".join(f"{a['code']}={a['label']}" for a in q.scale))
+            for q in questions
+        ]
+        write_table(out, header, rows, fmt="xlsx", sheet="answers", notes=codebook)
+    elif kind == "open":
+        counts: dict[int, int] = {}
+        for r in responses:
+            counts[r.community_id] = counts.get(r.community_id, 0) + 1
+        header = ["community", *[q.code for q in questions]]
+        rows = [
+            [r.community.name, *[r.answers.get(q.code, "") for q in questions]]
+            for r in responses
+            if counts[r.community_id] >= svc.MIN_CELL
+        ]
+        write_table(out, header, rows, fmt="csv")
+    else:
+        raise Http404
+    name = f"survey-{str(survey.public_id)[:8]}-{kind}." + ("xlsx" if kind == "answers" else "csv")
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if kind == "answers"
+        else "text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def frame_upload(request: HttpRequest, code: str) -> HttpResponse:
+    """A community's household list (the survey frame), from a spreadsheet."""
+    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
+    if community is None or not authz.can_keep_ledger(request.user, community):
+        raise Http404
+    errors: list[Any] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError(_("Choose the household list file."))
+            n = svc.frame_import(
+                actor=request.user,
+                community=community,
+                data=upload.read(),
+                filename=upload.name or "",
+            )
+        except ImportRefused as exc:
+            errors = exc.errors
+            messages.error(request, _("Nothing was imported: correct the rows listed below."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)d households in the list.") % {"n": n})
+            return redirect("survey_frame", code=code)
+    return render(
+        request,
+        "surveys/frame.html",
+        {"community": community, "size": _frame_size(community), "errors": errors},
+    )
