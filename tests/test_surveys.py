@@ -210,16 +210,15 @@ def test_substitutes_come_from_the_reserve_in_order_with_a_reason(survey, world)
 
 def test_one_answer_per_code_and_two_households_at_one_door_both_answer(survey, world):
     city = world.users["city_admin"]
+    SurveyRound.objects.filter(pk=survey["survey"].pk).update(sample_size=19)  # every household
+    survey["survey"].refresh_from_db()
     draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
     door_101 = list(
         Drawn.objects.filter(household__door="101", household__building="1栋").order_by(
             "household__household_no"
         )
     )
-    for d in door_101:  # both households behind 1栋101 into the sample, whatever the draw
-        if not d.in_sample:
-            d.in_sample = True
-            d.save()
+    assert len(door_101) == 2 and all(d.in_sample for d in door_101)
     ok = [svc.answer(code=d.code, answers={"Q1": "5", "Q2": "4"}) for d in door_101]
     assert all(o.stored for o in ok) and Response.objects.count() == 2
     again = svc.answer(code=door_101[0].code.lower(), answers={"Q1": "2", "Q2": "2"})
@@ -247,7 +246,10 @@ def test_an_offline_entry_sent_twice_is_stored_once(survey, world):
     assert again.stored and Response.objects.count() == 1  # acknowledged, not stored twice
     # A resident cannot claim to be the survey team.
     other = _codes(draw)[1].code
-    assert not svc.answer(code=other, **kwargs).stored
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not svc.answer(code=other, actor=AnonymousUser(), **kwargs).stored
+    assert not svc.answer(code=other, actor=world.users["community_staff"], **kwargs).stored
 
 
 def test_a_round_may_refuse_answers_collected_by_the_community(survey, world):
@@ -494,3 +496,20 @@ def test_a_door_card_link_opens_the_questionnaire_once(survey, world, client):
         'data-testid="code-refused"'
         in client.get(reverse("survey_answer", args=["XXXX"])).content.decode()
     )
+
+
+def test_the_demo_survey_has_answers_everywhere_and_one_community_short(demo):
+    from civicmark.campaigns.models import Campaign
+    from civicmark.demo.loader import CAMPAIGN
+    from civicmark.standards.models import Item
+
+    campaign = Campaign.objects.get(slug=CAMPAIGN)
+    survey = SurveyRound.objects.get()
+    e4 = Item.objects.get(standard=campaign.standard, code="E4")
+    flags = {}
+    for enrollment in campaign.enrollments.select_related("community"):
+        assert Response.objects.filter(survey=survey, community=enrollment.community).exists()
+        result = svc.item_result(survey, enrollment.community, e4)
+        flags[enrollment.community.code] = result.flags
+    assert flags.pop("990121100002") == ["below_minimum_sample"]
+    assert all(f == [] for f in flags.values())

@@ -79,6 +79,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.employment import load_employment
 
         load_employment()
+        from civicmark.demo.surveys import load_surveys
+
+        load_surveys()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")

@@ -400,9 +400,8 @@ def answer(
     survey = drawn.draw.survey
     if survey.closed_at is not None:
         return Outcome(False, _("This survey is closed."))
-    if (mode != Mode.DOOR_CARD or collector != Collector.RESIDENT) and (
-        actor is None or not can_run(actor, survey)
-    ):
+    # Only the survey team enters for a household (None: the operator, as in every service).
+    if (mode != Mode.DOOR_CARD or collector != Collector.RESIDENT) and not can_run(actor, survey):
         return Outcome(False, _("Only the survey team enters answers for a household."))
     if collector == Collector.COMMUNITY and survey.refuse_community_collected:
         return Outcome(

@@ -267,6 +267,7 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
             client_id=_uuid(request.POST.get("client_id"))
             if request.POST.get("client_id")
             else None,
+            actor=request.user,
         )
         errors = outcome.errors
     usable = (
