@@ -61,6 +61,7 @@ def load_surveys() -> None:
         method="rate",
         satisfied=["5", "4", "3"],
         excluded=["9"],
+        min_sample=45,  # valid answers: the 55 drawn less refusals and "don't know"
         bands=[
             {"low": "80", "low_in": True, "high": None, "points": "4"},
             {"low": "60", "low_in": True, "high": "80", "high_in": False, "points": "2"},
@@ -73,6 +74,7 @@ def load_surveys() -> None:
         method="rate",
         satisfied=["5", "4"],
         excluded=["9"],
+        min_sample=45,  # valid answers: the 55 drawn less refusals and "don't know"
         bands=[
             {"low": "85", "low_in": True, "high": None, "points": "2"},
             {"low": "70", "low_in": True, "high": "85", "high_in": False, "points": "1"},
@@ -84,6 +86,7 @@ def load_surveys() -> None:
         item=items["J1"],
         method="mean",
         excluded=["9"],
+        min_sample=45,  # valid answers: the 55 drawn less refusals and "don't know"
         bands=[
             {"low": "85", "low_in": True, "high": None, "points": "6"},
             {"low": "75", "low_in": True, "high": "85", "high_in": False, "points": "4"},
