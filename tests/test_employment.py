@@ -845,3 +845,56 @@ def test_the_public_notice_masks_names_and_ids(station, world, client_for):
     )
     assert "王*国" in page and "王建国" not in page
     assert pii.mask(make_id("19740310", "131")) in page and not ID18.search(page)
+
+
+def test_the_calendar_and_the_group_lists_load_from_files_and_keep_old_versions(world, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from civicmark.employment.models import DifficultyGroup
+
+    days = tmp_path / "days.csv"
+    days.write_text(
+        "day,name,working\n2026-10-01,国庆节,0\n2026-10-10,调休上班,1\n", encoding="utf-8"
+    )
+    call_command("employment", "calendar", "--file", str(days), stdout=StringIO())
+    assert dict(Holiday.objects.values_list("day", "is_working_day")) == {
+        D(2026, 10, 1): False,
+        D(2026, 10, 10): True,
+    }
+    groups = tmp_path / "groups.csv"
+    groups.write_text(
+        "code,name,from,package\nlong_term,长期失业人员,2020-01-01,3\n", encoding="utf-8"
+    )
+    call_command(
+        "employment", "groups", "--province", "C", "--file", str(groups), stdout=StringIO()
+    )
+    groups.write_text(
+        "code,name,from,package\nlong_term,长期失业人员,2026-07-01,5\n", encoding="utf-8"
+    )
+    call_command(
+        "employment", "groups", "--province", "C", "--file", str(groups), stdout=StringIO()
+    )
+    versions = list(
+        DifficultyGroup.objects.order_by("effective_from").values_list(
+            "effective_from", "effective_to", "yearly_package"
+        )
+    )
+    assert versions == [(D(2020, 1, 1), D(2026, 6, 30), 3), (D(2026, 7, 1), None, 5)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,from,package\nx,y,someday,3\n", encoding="utf-8")
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command(
+            "employment",
+            "groups",
+            "--province",
+            "C",
+            "--file",
+            str(bad),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+    assert DifficultyGroup.objects.count() == 2

@@ -513,3 +513,103 @@ def test_the_demo_survey_has_answers_everywhere_and_one_community_short(demo):
         flags[enrollment.community.code] = result.flags
     assert flags.pop("990121100002") == ["below_minimum_sample"]
     assert all(f == [] for f in flags.values())
+
+
+def test_an_instrument_and_its_rules_load_from_yaml(scoring, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from civicmark.surveys.models import Instrument, ItemRule
+
+    text = """
+slug: safety
+name: 安全感调查
+questions:
+  - code: Q1
+    text: 您感到安全吗？
+    item: B2
+    scale: [{code: "4", label: 安全}, {code: "2", label: 不安全}, {code: "9", label: 说不清}]
+rules:
+  - item: B2
+    method: rate
+    satisfied: ["4"]
+    excluded: ["9"]
+    bands: [{low: "80", low_in: true, high: null, points: "20"}, {low: null, high: "80", points: "8"}]
+"""
+    path = tmp_path / "i.yaml"
+    path.write_text(text, encoding="utf-8")
+    standard = scoring["standard"]
+    call_command(
+        "survey-instrument",
+        str(path),
+        "--standard",
+        f"{standard.slug}:{standard.version}",
+        "--publish",
+        stdout=StringIO(),
+    )
+    call_command(
+        "survey-instrument",
+        str(path),
+        "--standard",
+        f"{standard.slug}:{standard.version}",
+        stdout=StringIO(),
+    )
+    versions = [
+        (i.version, i.published_at is not None) for i in Instrument.objects.order_by("version")
+    ]
+    assert versions == [(1, True), (2, False)]
+    assert ItemRule.objects.filter(item__code="B2").count() == 2
+    path.write_text(text.replace("item: B2\n    scale", "item: A1\n    scale"), encoding="utf-8")
+    with pytest.raises(CommandError, match="A1"):  # A1 is checked by documents
+        call_command(
+            "survey-instrument",
+            str(path),
+            "--standard",
+            f"{standard.slug}:{standard.version}",
+            stdout=StringIO(),
+        )
+    assert Instrument.objects.count() == 2
+
+
+def test_the_round_survey_list_and_the_household_list_pages(survey, scoring, world, client_for):
+    from django.urls import reverse
+
+    from civicmark.surveys.models import Instrument
+
+    listing = reverse("survey_list", args=["c", 2])
+    frame = reverse("survey_frame", args=["C111"])
+    for persona, codes in {
+        "city_admin": (200, 200),
+        "community_staff": (200, 200),
+        "other_staff": (200, 404),
+        "nobody": (404, 404),
+    }.items():
+        c = client_for(world.users[persona])
+        assert (c.get(listing).status_code, c.get(frame).status_code) == codes, persona
+    # Only the campaign's office starts a survey.
+    instrument = Instrument.objects.get()
+    staff = client_for(world.users["community_staff"])
+    assert (
+        staff.post(
+            listing,
+            {"instrument": str(instrument.public_id), "sample_size": "55", "reserve_size": "20"},
+        ).status_code
+        == 404
+    )
+    assert SurveyRound.objects.count() == 1
+    city = client_for(world.users["city_admin"])
+    city.post(
+        listing,
+        {
+            "instrument": str(instrument.public_id),
+            "sample_size": "40",
+            "reserve_size": "10",
+            "method": "simple",
+        },
+    )
+    assert SurveyRound.objects.count() == 2
+    page = city.post(
+        listing, {"instrument": str(instrument.public_id), "sample_size": "x", "reserve_size": "10"}
+    )
+    assert page.status_code == 200 and SurveyRound.objects.count() == 2

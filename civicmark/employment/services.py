@@ -1050,3 +1050,76 @@ def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) ->
             summary=f"{round_.name} {start}–{end}",
         )
     return snapshot
+
+
+# --- Reference lists: the holiday calendar and the difficulty groups -------------------------
+
+
+def calendar_import(*, actor: Any, rows: list[tuple[dt.date, str, bool]]) -> int:
+    """The official calendar: holidays (off) and adjusted weekend days (on). Later deadlines count
+    on it; deadlines already set keep their date."""
+    if not authz.is_super(actor):
+        raise NotAllowed(_("Only the operator sets the official calendar."))
+    with transaction.atomic():
+        for day, name, working in rows:
+            Holiday.objects.update_or_create(
+                day=day, defaults={"name": name[:40], "is_working_day": working}
+            )
+        audit.record(
+            actor=actor,
+            via="cli",
+            action="employment.calendar_imported",
+            object_type="calendar",
+            summary=f"{len(rows)} days",
+        )
+    return len(rows)
+
+
+def groups_import(
+    *, actor: Any, province: Division, rows: list[tuple[str, str, dt.date, int]]
+) -> int:
+    """A province's list of groups in employment difficulty, as it stands from a date. A group
+    whose name or package changes gets a new version from that date and the old one ends the day
+    before; nothing already recognised is touched. Returns the number of new versions."""
+    from civicmark.employment.models import DifficultyGroup
+
+    if not authz.is_super(actor) and not authz.can_manage_campaigns(actor, province):
+        raise NotAllowed(_("You may not change this province's list."))
+    made = 0
+    with transaction.atomic():
+        for code, name, start, package in rows:
+            current = (
+                DifficultyGroup.objects.filter(
+                    province=province, code=code, effective_to__isnull=True
+                )
+                .order_by("-effective_from")
+                .first()
+            )
+            if current is not None and (current.name, current.yearly_package) == (name, package):
+                continue
+            if current is not None:
+                if start <= current.effective_from:
+                    raise ApplicationError(
+                        _("%(code)s: a new version must start after %(day)s.")
+                        % {"code": code, "day": current.effective_from}
+                    )
+                current.effective_to = start - dt.timedelta(days=1)
+                current.save(update_fields=["effective_to"])
+            DifficultyGroup.objects.create(
+                province=province,
+                code=code,
+                name=name,
+                effective_from=start,
+                yearly_package=package,
+            )
+            made += 1
+        audit.record(
+            actor=actor,
+            via="cli",
+            action="employment.groups_imported",
+            object_type="division",
+            object_ref=province.code,
+            scope_path=province.path,
+            summary=f"{made} new versions",
+        )
+    return made

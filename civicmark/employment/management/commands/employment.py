@@ -20,7 +20,12 @@ class Command(CivicCommand):
     help = "Employment station chores: reminders, overdue cases, anonymisation."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("task", choices=["reminders", "overdue", "anonymise"])
+        parser.add_argument(
+            "task", choices=["reminders", "overdue", "anonymise", "calendar", "groups"]
+        )
+        parser.add_argument("--file")
+        parser.add_argument("--province")
+        self.add_user_argument(parser)
         parser.add_argument("--years", type=int, default=settings.CIVICMARK_RETENTION_YEARS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,9 +45,73 @@ class Command(CivicCommand):
                 self.stdout.write(
                     f"{case.household.community.name}\t{case.public_id}\t{case.deadline}"
                 )
+        elif options["task"] in ("calendar", "groups"):
+            self._lists(options)
         else:
             if options["years"] < 1:
                 self.stderr.write("--years must be at least 1")
                 return
             n = svc.anonymise_closed(actor=None, today=today, years=options["years"])
             self.stdout.write(f"{n} anonymised")
+
+    def _lists(self, options: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from django.core.management.base import CommandError
+
+        from civicmark.core.errors import ImportRefused, PlaceError
+        from civicmark.core.tabular import Column, read_table
+        from civicmark.divisions.models import Division
+        from civicmark.employment import services as svc
+
+        if not options.get("file"):
+            raise CommandError("--file is required")
+        data = self.read_file(options["file"])
+        errors: list[PlaceError] = []
+
+        def day(raw: str, row: int, column: str) -> dt.date:
+            try:
+                return dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                errors.append(PlaceError("not a date (YYYY-MM-DD)", row=row, column=column))
+                return dt.date.min
+
+        if options["task"] == "calendar":
+            table = read_table(
+                data,
+                options["file"],
+                [Column("day", ("日期",)), Column("name", ("名称",)), Column("working", ("上班",))],
+            )
+            rows = [
+                (day(r["day"], n, "day"), r["name"], r["working"].strip() in ("1", "是", "yes"))
+                for n, r in table.rows
+            ]
+            if errors:
+                raise ImportRefused(errors=errors)
+            self.stdout.write(f"{svc.calendar_import(actor=None, rows=rows)} days")
+            return
+        province = Division.objects.filter(code=options.get("province") or "").first()
+        if province is None:
+            raise CommandError("--province names no division")
+        table = read_table(
+            data,
+            options["file"],
+            [
+                Column("code", ("编码",)),
+                Column("name", ("名称",)),
+                Column("from", ("生效日期",)),
+                Column("package", ("年度服务次数",)),
+            ],
+        )
+        groups = []
+        for n, r in table.rows:
+            if not r["package"].strip().isdigit():
+                errors.append(PlaceError("a whole number", row=n, column="package"))
+                continue
+            groups.append(
+                (r["code"].strip(), r["name"].strip(), day(r["from"], n, "from"), int(r["package"]))
+            )
+        if errors:
+            raise ImportRefused(errors=errors)
+        made = svc.groups_import(actor=self.acting_user(options), province=province, rows=groups)
+        self.stdout.write(f"{made} new versions")
