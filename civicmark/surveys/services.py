@@ -325,7 +325,7 @@ def substitute(*, actor: Any, drawn: Drawn, reason: str) -> Drawn:
         if not locked.in_sample or locked.used_at is not None:
             raise ApplicationError(_("Only a sampled household that has not answered is replaced."))
         nxt = (
-            Drawn.objects.select_for_update()
+            Drawn.objects.select_for_update(of=("self",))
             .filter(draw=locked.draw, slot=Slot.RESERVE, in_sample=False, replaces__isnull=True)
             .order_by("position")
             .first()
