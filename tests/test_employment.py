@@ -328,7 +328,11 @@ def test_a_zero_employment_household_is_detected_and_cleared_late(station):
 # --- Job bank and referrals ----------------------------------------------------------------
 
 
-def _post(station, world, title="保洁员"):  # noqa: ANN001
+PUBLISHED = D(2026, 5, 1)
+
+
+def _post(station, world, title="保洁员", today=PUBLISHED, wages=(2800, 3400)):  # noqa: ANN001
+    """A post filed by the community and approved by the town on `today`."""
     vacancy = svc.vacancy_file(
         actor=station["staff"],
         employer=station["employer"],
@@ -336,12 +340,12 @@ def _post(station, world, title="保洁员"):  # noqa: ANN001
         title=title,
         category="物业",
         hours="full",
-        wage_min=2800,
-        wage_max=3400,
+        wage_min=wages[0],
+        wage_max=wages[1],
         distance_km=1.5,
     )
     return svc.vacancy_review(
-        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=D(2026, 5, 1)
+        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=today
     )
 
 

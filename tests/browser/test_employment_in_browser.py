@@ -8,24 +8,11 @@ from django.utils import timezone
 
 from civicmark.employment import services as svc
 from civicmark.employment.models import Referral, ReferralState, Status
-from tests.test_employment import station  # noqa: F401  (the fixture)
+from tests.test_employment import _post, station  # noqa: F401  (the fixture)
 
 
 def _open_post(station, world, title="小区保洁员"):  # noqa: ANN001, ANN202, F811
-    vacancy = svc.vacancy_file(
-        actor=station["staff"],
-        employer=station["employer"],
-        community=world.d["C111"],
-        title=title,
-        category="物业",
-        hours="full",
-        wage_min=2600,
-        wage_max=3000,
-        distance_km=0.5,
-    )
-    return svc.vacancy_review(
-        actor=world.users["town_officer"], vacancy=vacancy, approve=True, today=timezone.localdate()
-    )
+    return _post(station, world, title, today=timezone.localdate(), wages=(2600, 3000))
 
 
 @pytest.mark.django_db(transaction=True)
