@@ -902,3 +902,56 @@ def test_the_calendar_and_the_group_lists_load_from_files_and_keep_old_versions(
             stderr=StringIO(),
         )
     assert DifficultyGroup.objects.count() == 2
+
+
+def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
+    from django.urls import reverse
+
+    from civicmark.core.errors import ImportRefused
+
+    staff = world.users["community_staff"]
+    a, b = make_id("19700101", "131"), make_id("19820304", "142")
+    good = (
+        "地址,姓名,身份证号,电话,就业状态,起始日期,登记证号,登记日期\n"
+        f"幸福小区1栋101,张三,{a},13800000000,登记失业,2026-02-01,3301002026000001,2026-02-01\n"
+        f"幸福小区1栋101,李四,{b},,在业,2020-05-01,,\n"
+    )
+    assert (
+        svc.ledger_import(
+            actor=staff,
+            community=world.d["C111"],
+            data=good.encode(),
+            filename="l.csv",
+            today=D(2026, 6, 1),
+        )
+        == 2
+    )
+    assert Resident.objects.filter(household__address="幸福小区1栋101").count() == 2
+    assert (
+        svc.status_on(Resident.objects.get(name="张三"), D(2026, 3, 1)).status
+        == Status.REGISTERED_UNEMPLOYED
+    )
+    c = make_id("19900101", "151")
+    bad = (
+        "地址,姓名,身份证号,电话,就业状态,起始日期,登记证号,登记日期\n"
+        f"幸福小区2栋,王五,{c},,登记失业,2026-02-01,,\n"  # no registration number
+        f"幸福小区2栋,赵六,{a},,在业,2026-02-01,,\n"  # already in a ledger
+        f"幸福小区2栋,钱七,{c[:17]}0,,在业,someday,,\n"  # check digit, date
+    )
+    with pytest.raises(ImportRefused) as refused:
+        svc.ledger_import(
+            actor=staff,
+            community=world.d["C111"],
+            data=bad.encode(),
+            filename="l.csv",
+            today=D(2026, 6, 1),
+        )
+    places = [(e.row, e.column) for e in refused.value.errors]
+    assert places == [(2, "registration_no"), (3, "id_number"), (4, "id_number")]
+    assert not ID18.search(" ".join(str(e) for e in refused.value.errors))
+    assert Resident.objects.count() == 2
+    # Through the page, by someone else's staff: nothing.
+    page = client_for(world.users["other_staff"]).post(
+        reverse("employment_ledger", args=["C111"]), {"action": "import"}
+    )
+    assert page.status_code == 404

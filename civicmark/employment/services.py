@@ -1123,3 +1123,121 @@ def groups_import(
             summary=f"{made} new versions",
         )
     return made
+
+
+# --- Ledger import --------------------------------------------------------------------------
+
+
+def ledger_import(
+    *, actor: Any, community: Division, data: bytes, filename: str, today: dt.date
+) -> int:
+    """A community's ledger from a spreadsheet (household address, name, ID number, phone,
+    status, since, registration number and date). Every row is checked first; one bad row
+    refuses the file, with its row and column, and nothing is written. Error messages never
+    repeat an ID number. Returns the number of residents added."""
+    from civicmark.core.errors import ImportRefused, PlaceError
+    from civicmark.core.tabular import Column, read_table
+
+    _keeper(actor, community)
+    table = read_table(
+        data,
+        filename,
+        [
+            Column("address", ("地址", "家庭住址")),
+            Column("name", ("姓名",)),
+            Column("id_number", ("身份证号", "公民身份号码")),
+            Column("phone", ("电话", "联系电话"), required=False),
+            Column("status", ("就业状态", "状态")),
+            Column("since", ("起始日期", "自")),
+            Column("registration_no", ("登记证号", "失业登记证号"), required=False),
+            Column("registration_date", ("登记日期",), required=False),
+        ],
+    )
+    from django.utils import translation
+
+    labels = {v: v for v in Status.values}  # the codes, and the labels in either language
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels |= {str(label): value for value, label in Status.choices}
+    errors: list[PlaceError] = []
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    existing = set(Resident.objects.values_list("id_hash", flat=True))
+
+    def place(message: str, row: int, column: str) -> None:
+        errors.append(PlaceError(message, row=row, column=column, sheet=table.sheet))
+
+    for n, row in table.rows:
+        try:
+            number = pii.normalise(row["id_number"])
+        except ApplicationError as exc:
+            place(exc.message, n, "id_number")
+            continue
+        digest = pii.keyed_hash(number)
+        if digest in seen or digest in existing:
+            place(_("This person is already in a ledger (%s).") % pii.mask(number), n, "id_number")
+            continue
+        seen.add(digest)
+        status = labels.get(row["status"].strip())
+        if status is None:
+            place(_("Unknown status “%s”.") % row["status"], n, "status")
+        dates = {}
+        for column in ("since", "registration_date"):
+            raw = row.get(column, "").strip()
+            if raw:
+                try:
+                    dates[column] = dt.date.fromisoformat(raw)
+                except ValueError:
+                    place(_("Not a date (YYYY-MM-DD)."), n, column)
+        if "since" not in dates and row["since"].strip() == "":
+            place(_("Empty."), n, "since")
+        if not row["address"].strip():
+            place(_("Empty."), n, "address")
+        if not row["name"].strip():
+            place(_("Empty."), n, "name")
+        if status == Status.REGISTERED_UNEMPLOYED and not (
+            row.get("registration_no", "").strip() and "registration_date" in dates
+        ):
+            place(
+                _("Registered unemployed needs the official registration number and date."),
+                n,
+                "registration_no",
+            )
+        rows.append({**row, "number": number, "status": status, "dates": dates})
+    if errors:
+        raise ImportRefused(errors=errors)
+    with transaction.atomic():
+        homes: dict[str, Household] = {
+            h.address: h for h in Household.objects.filter(community=community)
+        }
+        for entry in rows:
+            address = entry["address"].strip()
+            home = homes.get(address)
+            if home is None:
+                home = homes[address] = Household.objects.create(
+                    community=community, address=address
+                )
+            resident = resident_add(
+                actor=actor,
+                household=home,
+                name=entry["name"],
+                id_number=entry["number"],
+                phone=entry.get("phone", ""),
+            )
+            status_set(
+                actor=actor,
+                resident=resident,
+                status=entry["status"],
+                start=entry["dates"]["since"],
+                registration_no=entry.get("registration_no", ""),
+                registration_date=entry["dates"].get("registration_date"),
+            )
+        audit.record(
+            actor=actor,
+            action="employment.ledger_imported",
+            object_type="division",
+            object_ref=community.code,
+            scope_path=community.path,
+            summary=f"{len(rows)} residents",
+        )
+    return len(rows)

@@ -101,7 +101,30 @@ def station_home(request: HttpRequest) -> HttpResponse:
 def ledger(request: HttpRequest, code: str) -> HttpResponse:
     community = _community(request, code)
     today = _today()
-    if request.method == "POST":
+    import_errors: list[Any] = []
+    if request.method == "POST" and request.POST.get("action") == "import":
+        from civicmark.core.errors import ImportRefused
+
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError(_("Choose the ledger file."))
+            n = svc.ledger_import(
+                actor=request.user,
+                community=community,
+                data=upload.read(),
+                filename=upload.name or "",
+                today=today,
+            )
+        except ImportRefused as exc:
+            messages.error(request, _("Nothing was imported: correct the rows listed below."))
+            import_errors = exc.errors
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)d residents added.") % {"n": n})
+            return redirect("employment_ledger", code=code)
+    elif request.method == "POST":
         try:
             if request.POST.get("action") == "household":
                 svc.household_add(
@@ -152,6 +175,7 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
             "households": households,
             "today": today,
             "sensitive": authz.can_see_sensitive(request.user),
+            "import_errors": import_errors,
         },
     )
 
