@@ -613,3 +613,25 @@ def test_the_round_survey_list_and_the_household_list_pages(survey, scoring, wor
         listing, {"instrument": str(instrument.public_id), "sample_size": "x", "reserve_size": "10"}
     )
     assert page.status_code == 200 and SurveyRound.objects.count() == 2
+
+
+def test_trying_codes_at_random_is_slowed_down(survey, world, client):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from civicmark.surveys.views import GUESSES
+
+    cache.clear()
+    draw = svc.draw_households(
+        actor=world.users["city_admin"], survey=survey["survey"], community=world.d["C111"]
+    )
+    for n in range(GUESSES):
+        assert client.get(reverse("survey_answer", args=[f"WRONG{n:03d}"])).status_code == 200
+    assert client.get(reverse("survey_answer", args=["WRONG999"])).status_code == 429
+    # Even a real code waits now, from this address; another address is not affected.
+    real = _codes(draw)[0].code
+    assert client.get(reverse("survey_answer", args=[real])).status_code == 429
+    assert (
+        client.get(reverse("survey_answer", args=[real]), REMOTE_ADDR="10.0.0.9").status_code == 200
+    )
+    cache.clear()

@@ -247,10 +247,40 @@ def _answers_from(post: Any, survey: SurveyRound) -> dict[str, str]:
     return {q.code: post.get(q.code, "") for q in survey.instrument.questions.all()}
 
 
+GUESSES = 20  # unknown codes one address may try in GUESS_WINDOW seconds
+GUESS_WINDOW = 600
+
+
+def _guessing(request: HttpRequest) -> bool:
+    """Codes are 40 random bits, but a public page that answers every guess invites trying:
+    an address that has tried GUESSES unknown codes is told to wait (the cache is per server
+    process by default; Redis in production shares it)."""
+    from django.core.cache import cache
+
+    return int(cache.get(f"survey-guess:{request.META.get('REMOTE_ADDR', '')}", 0)) >= GUESSES
+
+
+def _guessed_wrong(request: HttpRequest) -> None:
+    from django.core.cache import cache
+
+    key = f"survey-guess:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, GUESS_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, GUESS_WINDOW)
+
+
 def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
     """The public answer page (no login, phone-sized): the code from the door card opens the
     questionnaire once."""
     code = (code or request.GET.get("code", "")).strip().upper()
+    if code and _guessing(request):
+        response = render(
+            request, "surveys/answer.html", {"code": "", "too_many": True}, status=429
+        )
+        response["Retry-After"] = str(GUESS_WINDOW)
+        return response
     drawn = (
         Drawn.objects.select_related("draw__survey__instrument", "draw__community")
         .filter(code=code)
@@ -258,6 +288,8 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
         if code
         else None
     )
+    if code and drawn is None:
+        _guessed_wrong(request)
     outcome = None
     errors: dict[str, str] = {}
     if request.method == "POST" and drawn is not None:
