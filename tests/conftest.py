@@ -78,3 +78,12 @@ def demo(db):  # noqa: ANN001, ANN201
 
     call_command("demo", "--no-serve", stdout=StringIO())
     return Campaign.objects.get(slug="anping-2026")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # noqa: ANN202
+    """Each test starts with an empty cache (throttles count per address)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
