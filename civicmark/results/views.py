@@ -233,7 +233,12 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         latest = _latest_scored(campaign)
         chosen = next((r for r in rounds if r.number == latest), rounds[0])
     sections = [
-        (_("Campaign progress"), dashboards.progress_charts(request.user, campaign, today)),
+        (
+            _("Campaign progress"),
+            dashboards.progress_charts(
+                request.user, campaign, today, full=bool(request.GET.get("chart"))
+            ),
+        ),
         (
             _("Acceptance per round"),
             dashboards.acceptance_charts(rounds, request.user),
