@@ -233,8 +233,10 @@ def load_employment() -> None:
     )
     for employer, n in zip(employers, (8, 12, 4), strict=True):
         svc.fair_add_employer(actor=staff, fair=fair, employer=employer, posts=n)
-    for name in ("孙立军", "周桂兰", "吴德海", "陈晓燕"):
-        svc.fair_check_in(actor=staff, fair=fair, resident=people[name])
+    opened = timezone.make_aware(dt.datetime(2026, 3, 6, 9, 0))
+    for n, name in enumerate(("孙立军", "周桂兰", "吴德海", "陈晓燕")):
+        at = opened + dt.timedelta(minutes=7 * n)
+        svc.fair_check_in(actor=staff, fair=fair, resident=people[name], at=at)
     # The first follow-up of 吴德海's hire is due; record it if the demo runs late enough.
     for follow_up in FollowUp.objects.filter(due_on__lte=today, done_on__isnull=True):
         svc.follow_up_record(

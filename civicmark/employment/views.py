@@ -592,7 +592,17 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("%(n)d differences found.") % {"n": run.mismatches})
             return redirect("employment_reconcile", code=code)
-    runs = Reconciliation.objects.filter(community=community)[:10]
+    labels = dict(Status.choices)
+    runs = list(Reconciliation.objects.filter(community=community)[:10])
+    for run in runs:  # statuses in the reader's language
+        run.details = [
+            {
+                **d,
+                "ledger": labels.get(d["ledger"], d["ledger"]),
+                "official": labels.get(d["official"], d["official"]),
+            }
+            for d in run.details
+        ]
     return render(
         request,
         "employment/reconcile.html",
