@@ -955,3 +955,23 @@ def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
         reverse("employment_ledger", args=["C111"]), {"action": "import"}
     )
     assert page.status_code == 404
+
+
+def test_the_station_home_puts_open_cases_first_in_constant_queries(station, world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    _both_registered(station, D(2026, 3, 2))
+    svc.zero_case_recognise(actor=station["staff"], household=station["home"], day=D(2026, 3, 2))
+    client = client_for(world.users["city_admin"])
+    url = reverse("employment_home")
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url).content.decode()
+    assert page.index("Community 111") < page.index("Community 112")  # the open case first
+    assert 'data-testid="zero-case"' in page
+    for n in range(5):  # more households in other communities: no more queries
+        svc.household_add(actor=None, community=world.d["C211"], address=f"门{n}")
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(few) == len(more)
