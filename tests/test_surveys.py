@@ -635,3 +635,28 @@ def test_trying_codes_at_random_is_slowed_down(survey, world, client):
         client.get(reverse("survey_answer", args=[real]), REMOTE_ADDR="10.0.0.9").status_code == 200
     )
     cache.clear()
+
+
+def test_the_survey_overview_costs_the_same_queries_for_more_communities(survey, world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    city = world.users["city_admin"]
+    s = survey["survey"]
+    svc.substitute(
+        actor=city,
+        drawn=_codes(svc.draw_households(actor=city, survey=s, community=world.d["C111"]))[0],
+        reason="refused",
+    )
+    client = client_for(city)
+    url = reverse("survey_detail", args=[s.public_id])
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(url).content.decode()
+    assert "8.3%" in page  # 1 of 12 replaced
+    frame = "小区,楼栋,门牌\n" + "".join(f"和平里,1栋,{n}\n" for n in range(101, 131))
+    svc.frame_import(actor=city, community=world.d["C112"], data=frame.encode(), filename="f.csv")
+    svc.draw_households(actor=city, survey=s, community=world.d["C112"])
+    with CaptureQueriesContext(connection) as two:
+        client.get(url)
+    assert len(one) == len(two)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import uuid
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from django.contrib import messages
@@ -140,31 +141,63 @@ def survey_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             messages.success(request, _("%s drawn.") % community.name)
         return redirect("survey_detail", public_id=survey.public_id)
-    enrollments = survey.round.campaign.enrollments.select_related("community").filter(
-        community__in=authz.divisions_for_user(request.user)
+    from django.core.paginator import Paginator
+    from django.db.models import Count, Q
+
+    from civicmark.surveys.models import FrameHousehold, Slot
+
+    enrollments = (
+        survey.round.campaign.enrollments.select_related("community")
+        .filter(community__in=authz.divisions_for_user(request.user))
+        .order_by("community__path")
     )
-    draws = {d.community_id: d for d in Draw.objects.filter(survey=survey)}
-    counts: dict[int, int] = {}
-    for community_id in Response.objects.filter(survey=survey).values_list(
-        "community_id", flat=True
-    ):
-        counts[community_id] = counts.get(community_id, 0) + 1
+    page = Paginator(enrollments, 50).get_page(request.GET.get("page"))
+    ids = [e.community_id for e in page]
+    # A fixed number of grouped queries for the page, whatever the number of communities.
+    draws = {d.community_id: d for d in Draw.objects.filter(survey=survey, community__in=ids)}
+    answers = dict(
+        Response.objects.filter(survey=survey, community__in=ids)
+        .values("community")
+        .annotate(n=Count("id"))
+        .values_list("community", "n")
+    )
+    frames = dict(
+        FrameHousehold.objects.filter(community__in=ids, active=True)
+        .values("community")
+        .annotate(n=Count("id"))
+        .values_list("community", "n")
+    )
+    substituted = {
+        draw: (sample, replaced)
+        for draw, sample, replaced in Drawn.objects.filter(draw__in=list(draws.values()))
+        .values("draw")
+        .annotate(
+            sample=Count("id", filter=Q(slot=Slot.SAMPLE)),
+            replaced=Count("id", filter=~Q(replaced_reason="")),
+        )
+        .values_list("draw", "sample", "replaced")
+    }
     rows = []
-    for e in enrollments.order_by("community__path"):
+    for e in page:
         draw = draws.get(e.community_id)
-        rate = svc._pct(svc.substitution_rate(draw)) if draw else None
+        rate = None
+        if draw is not None:
+            sample, replaced = substituted.get(draw.pk, (0, 0))
+            rate = svc._pct(Fraction(replaced, sample)) if sample else Decimal(0)
         rows.append(
             {
                 "community": e.community,
-                "frame": e.community.path and _frame_size(e.community),
+                "frame": frames.get(e.community_id, 0),
                 "draw": draw,
-                "answers": counts.get(e.community_id, 0),
+                "answers": answers.get(e.community_id, 0),
                 "substitution": rate,
                 "alert": rate is not None and rate > survey.substitution_alert,
             }
         )
     return render(
-        request, "surveys/detail.html", {"survey": survey, "rows": rows, "runner": runner}
+        request,
+        "surveys/detail.html",
+        {"survey": survey, "rows": rows, "runner": runner, "page": page},
     )
 
 
