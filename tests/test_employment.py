@@ -975,3 +975,31 @@ def test_the_station_home_puts_open_cases_first_in_constant_queries(station, wor
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(few) == len(more)
+
+
+def test_the_ledger_page_costs_the_same_queries_for_more_residents(station, world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    _both_registered(station, D(2026, 3, 2))
+    client = client_for(world.users["community_staff"])
+    url = reverse("employment_ledger", args=["C111"])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(4):
+        home = svc.household_add(
+            actor=station["staff"], community=world.d["C111"], address=f"2栋{n}"
+        )
+        person = svc.resident_add(
+            actor=station["staff"],
+            household=home,
+            name=f"居民{n}",
+            id_number=make_id("19850101", f"2{n}1"),
+        )
+        svc.status_set(
+            actor=station["staff"], resident=person, status="employed", start=D(2026, 1, 1)
+        )
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(few) == len(more)

@@ -236,7 +236,8 @@ def is_zero_employment(household: Household, day: dt.date) -> bool:
     ]
     statuses = []
     for r in members:
-        period = status_on(r, day)
+        # From the prefetched periods when the caller loaded them (the ledger page does).
+        period = next((p for p in r.periods.all() if p.covers(day)), None)
         if period is not None and period.status == Status.STUDENT:
             continue
         statuses.append(period.status if period else None)
