@@ -411,6 +411,11 @@ def ledger_scope(user: Any, path_field: str) -> Q:
     return _under(path_field, ledger_paths(user))
 
 
+def ledger_communities(user: Any) -> QuerySet[Division]:
+    """The communities whose employment ledger (and survey household list) this person keeps."""
+    return Division.objects.filter(level=Level.COMMUNITY).filter(ledger_scope(user, "path"))
+
+
 def residents_for_user(user: Any) -> QuerySet[Any]:
     from civicmark.employment.models import Resident
 
@@ -453,7 +458,3 @@ def can_reveal_id(user: Any, community: Division) -> bool:
         and user.has_perm("employment.reveal_id_number")
         and can_keep_ledger(user, community)
     )
-
-
-def can_read_indicators(user: Any, community: Division) -> bool:
-    return is_super(user) or _within(community.path, read_paths(user))

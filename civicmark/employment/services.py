@@ -141,11 +141,9 @@ def id_reveal(*, actor: Any, resident: Resident, reason: str) -> str:
 
 
 def status_on(resident: Resident, day: dt.date) -> StatusPeriod | None:
-    return (
-        resident.periods.filter(start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .first()
-    )
+    """The period covering that day, or None; read from the prefetched periods when the caller
+    loaded them (a ledger page), else from the person's few rows."""
+    return next((p for p in resident.periods.all() if p.covers(day)), None)
 
 
 def status_set(
@@ -236,8 +234,7 @@ def is_zero_employment(household: Household, day: dt.date) -> bool:
     ]
     statuses = []
     for r in members:
-        # From the prefetched periods when the caller loaded them (the ledger page does).
-        period = next((p for p in r.periods.all() if p.covers(day)), None)
+        period = status_on(r, day)
         if period is not None and period.status == Status.STUDENT:
             continue
         statuses.append(period.status if period else None)
@@ -361,6 +358,13 @@ def employer_verify(*, actor: Any, name: str, credit_code: str, division: Divisi
     return employer
 
 
+def employers_near(division: Division) -> Any:
+    """The verified employers a community's station works with: those registered in its town
+    (or, for a town, in the town itself)."""
+    area = division.parent if division.level == Level.COMMUNITY and division.parent else division
+    return Employer.objects.filter(verified_at__isnull=False, division__path__startswith=area.path)
+
+
 def vacancy_file(*, actor: Any, employer: Employer, community: Division, **fields: Any) -> Vacancy:
     """A post is filed as a draft and sent for review; nothing is public before it is approved."""
     _keeper(actor, community)
@@ -447,7 +451,16 @@ def vacancies_due(today: dt.date) -> list[Vacancy]:
             reminded_on__isnull=True,
         ).select_related("community", "employer")
     )
-    Vacancy.objects.filter(pk__in=[v.pk for v in due]).update(reminded_on=today)
+    with transaction.atomic():
+        Vacancy.objects.filter(pk__in=[v.pk for v in due]).update(reminded_on=today)
+        if due:
+            audit.record(
+                actor=None,
+                via="system",
+                action="employment.vacancies_reminded",
+                object_type="vacancy",
+                summary=f"{len(due)} posts expire by {today + dt.timedelta(days=REMIND_DAYS)}",
+            )
     return due
 
 
@@ -789,7 +802,7 @@ def reconcile(*, actor: Any, community: Division, data: bytes, filename: str, on
         for r in Resident.objects.filter(household__community=community).prefetch_related("periods")
     }
     for digest, resident in ledger.items():
-        period = next((p for p in resident.periods.all() if p.covers(on)), None)
+        period = status_on(resident, on)
         mine: str = period.status if period else ""
         theirs = official.get(digest)
         if theirs is None:
@@ -1163,7 +1176,6 @@ def ledger_import(
     errors: list[PlaceError] = []
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    existing = set(Resident.objects.values_list("id_hash", flat=True))
 
     def place(message: str, row: int, column: str) -> None:
         errors.append(PlaceError(message, row=row, column=column, sheet=table.sheet))
@@ -1175,7 +1187,7 @@ def ledger_import(
             place(exc.message, n, "id_number")
             continue
         digest = pii.keyed_hash(number)
-        if digest in seen or digest in existing:
+        if digest in seen:
             place(_("This person is already in a ledger (%s).") % pii.mask(number), n, "id_number")
             continue
         seen.add(digest)
@@ -1204,8 +1216,22 @@ def ledger_import(
                 n,
                 "registration_no",
             )
-        rows.append({**row, "number": number, "status": status, "dates": dates})
+        rows.append({**row, "number": number, "status": status, "dates": dates, "row": n})
+    # People already in some ledger: one query for the file's numbers, not the whole table.
+    known = set(
+        Resident.objects.filter(
+            id_hash__in=[pii.keyed_hash(r["number"]) for r in rows]
+        ).values_list("id_hash", flat=True)
+    )
+    for entry in rows:
+        if pii.keyed_hash(entry["number"]) in known:
+            place(
+                _("This person is already in a ledger (%s).") % pii.mask(entry["number"]),
+                entry["row"],
+                "id_number",
+            )
     if errors:
+        errors.sort(key=lambda e: e.row or 0)  # in the file's order, whichever check found them
         raise ImportRefused(errors=errors)
     with transaction.atomic():
         homes: dict[str, Household] = {

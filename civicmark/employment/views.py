@@ -5,7 +5,6 @@ with a reason, on the person's page, once."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError
+from civicmark.core.http import posted_uuid, public_url
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
 from civicmark.employment.models import (
     OPEN_REFERRAL,
-    Employer,
     Hours,
     Household,
     JobFair,
@@ -51,19 +50,8 @@ def _date(raw: str, field: str) -> dt.date:
         raise ApplicationError(_("%s: give a date as YYYY-MM-DD.") % field) from None
 
 
-def _uuid(raw: str | None) -> uuid.UUID:
-    """A posted public id; a malformed one finds nothing (never a server error)."""
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return uuid.UUID(int=0)
-
-
 def _community(request: HttpRequest, code: str) -> Division:
-    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
-    if community is None or not authz.can_keep_ledger(request.user, community):
-        raise Http404
-    return community
+    return authz.get_visible_or_404(authz.ledger_communities(request.user), request.user, code=code)
 
 
 @login_required
@@ -74,9 +62,7 @@ def station_home(request: HttpRequest) -> HttpResponse:
     from django.db.models import Count, Min, Q
 
     today = _today()
-    scope = Division.objects.filter(level=Level.COMMUNITY).filter(
-        authz.ledger_scope(request.user, "path")
-    )
+    scope = authz.ledger_communities(request.user)
     open_case = Q(households__zero_cases__closed_on__isnull=True)
     communities = scope.annotate(
         residents=Count("households__members", distinct=True),
@@ -133,7 +119,7 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 household = (
                     Household.objects.filter(community=community)
-                    .filter(public_id=_uuid(request.POST.get("household")))
+                    .filter(public_id=posted_uuid(request.POST.get("household")))
                     .first()
                 )
                 if household is None:
@@ -161,7 +147,7 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
     for household in households:
         member: Any
         for member in household.members.all():
-            member.today = next((p for p in member.periods.all() if p.covers(today)), None)
+            member.today = svc.status_on(member, today)
             member.is_4050 = rules.is_4050(member.sex, member.birth_date, today)
         household.open_case = next(
             (z for z in household.zero_cases.all() if z.closed_on is None), None
@@ -210,14 +196,16 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                     employer=post.get("employer", ""),
                 )
             elif action == "refer":
-                vacancy = Vacancy.objects.filter(public_id=_uuid(post.get("vacancy"))).first()
+                vacancy = Vacancy.objects.filter(public_id=posted_uuid(post.get("vacancy"))).first()
                 if vacancy is None:
                     raise ApplicationError(_("Choose a post."))
                 svc.referral_create(
                     actor=request.user, resident=resident, vacancy=vacancy, today=today
                 )
             elif action == "move":
-                referral = resident.referrals.filter(public_id=_uuid(post.get("referral"))).first()
+                referral = resident.referrals.filter(
+                    public_id=posted_uuid(post.get("referral"))
+                ).first()
                 if referral is None:
                     raise ApplicationError(_("That referral is not this person's."))
                 svc.referral_move(
@@ -328,7 +316,11 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
                     division=community,
                 )
             elif action == "file":
-                employer = Employer.objects.filter(public_id=_uuid(post.get("employer"))).first()
+                employer = (
+                    svc.employers_near(community)
+                    .filter(public_id=posted_uuid(post.get("employer")))
+                    .first()
+                )
                 if employer is None:
                     raise ApplicationError(_("Choose a verified employer."))
                 try:
@@ -357,7 +349,7 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
             elif action in ("approve", "reject", "extend"):
                 vacancy = (
                     Vacancy.objects.filter(community=community)
-                    .filter(public_id=_uuid(post.get("vacancy")))
+                    .filter(public_id=posted_uuid(post.get("vacancy")))
                     .first()
                 )
                 if vacancy is None:
@@ -391,9 +383,7 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
         {
             "community": community,
             "vacancies": vacancies,
-            "employers": Employer.objects.filter(
-                division__path__startswith=(community.parent or community).path
-            ),
+            "employers": svc.employers_near(community),
             "hours": Hours.choices,
             "can_review": authz.can_review_vacancy(request.user, community),
             "public_url": reverse("public_jobs", args=[community.code]),
@@ -405,9 +395,11 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
 def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
     """The Labour Bureau's figures for one community and period, each with its drill-down;
     readable by the assessors and viewers above it, de-identified."""
-    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
-    if community is None or not authz.can_read_indicators(request.user, community):
-        raise Http404
+    community = authz.get_visible_or_404(
+        authz.divisions_for_user(request.user).filter(level=Level.COMMUNITY),
+        request.user,
+        code=code,
+    )
     today = _today()
     try:
         start = (
@@ -457,11 +449,7 @@ def public_poster(request: HttpRequest, code: str) -> HttpResponse:
     division = Division.objects.filter(code=code, level__in=[Level.COMMUNITY, Level.TOWN]).first()
     if division is None:
         raise Http404
-    from django.conf import settings
-
-    path = reverse("public_jobs", args=[division.code])
-    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
-    url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
+    url = public_url(request, reverse("public_jobs", args=[division.code]))
     qr = segno.make(url, error="m").svg_data_uri(scale=8, border=2)
     return render(request, "employment/poster.html", {"division": division, "qr": qr, "url": url})
 
@@ -525,7 +513,11 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         post = request.POST
         try:
             if post.get("action") == "employer":
-                employer = Employer.objects.filter(public_id=_uuid(post.get("employer"))).first()
+                employer = (
+                    svc.employers_near(fair.division)
+                    .filter(public_id=posted_uuid(post.get("employer")))
+                    .first()
+                )
                 if employer is None:
                     raise ApplicationError(_("Choose a verified employer."))
                 try:
@@ -536,7 +528,7 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             else:
                 resident = (
                     authz.residents_for_user(request.user)
-                    .filter(public_id=_uuid(post.get("resident")))
+                    .filter(public_id=posted_uuid(post.get("resident")))
                     .first()
                 )
                 if resident is None:
@@ -555,7 +547,7 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "figures": svc.fair_figures(fair),
             "offers": fair.offers.select_related("employer"),
             "attendance": fair.attendance.select_related("resident"),
-            "employers": Employer.objects.filter(verified_at__isnull=False),
+            "employers": svc.employers_near(fair.division),
             "residents": authz.residents_for_user(request.user).filter(
                 household__community__path__startswith=fair.division.path
             ),
@@ -644,7 +636,7 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("household")
         .prefetch_related("periods")
     ):
-        period = next((p for p in r.periods.all() if p.covers(today)), None)
+        period = svc.status_on(r, today)
         rows.append(
             [
                 r.household.address,

@@ -303,12 +303,11 @@ def community_report(request: HttpRequest, slug: str, number: int, code: str) ->
 
 def verify_url(request: HttpRequest, code: str) -> str:
     """The public address of a certificate: the configured public site, or this one."""
-    from django.conf import settings
     from django.urls import reverse
 
-    path = reverse("verify", args=[code])
-    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
-    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+    from civicmark.core.http import public_url
+
+    return public_url(request, reverse("verify", args=[code]))
 
 
 def _issuer(campaign: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicmark.accounts import authz
 from civicmark.core import audit
@@ -365,9 +366,9 @@ class Outcome:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _check_answers(survey: SurveyRound, answers: dict[str, str]) -> dict[str, str]:
+def _check_answers(questions: list[Question], answers: dict[str, str]) -> dict[str, str]:
     errors = {}
-    for q in survey.instrument.questions.all():
+    for q in questions:
         allowed = {a["code"] for a in q.scale}
         value = answers.get(q.code, "")
         if value not in allowed:
@@ -407,7 +408,8 @@ def answer(
         return Outcome(
             False, _("This survey does not accept answers collected by the community itself.")
         )
-    errors = _check_answers(survey, answers)
+    questions = list(survey.instrument.questions.all())
+    errors = _check_answers(questions, answers)
     if errors:
         return Outcome(False, _("Answer every question."), errors)
     with transaction.atomic():
@@ -429,11 +431,7 @@ def answer(
                     answered_on=today,
                     mode=mode,
                     collector=collector,
-                    answers={
-                        k: answers[k]
-                        for k in answers
-                        if k in {q.code for q in survey.instrument.questions.all()}
-                    },
+                    answers={q.code: answers[q.code] for q in questions},
                     client_id=client_id,
                 )
         except IntegrityError:  # the same device entry raced itself
@@ -466,7 +464,7 @@ def paper_enter(
         raise ApplicationError(_("No drawn household has the form number %s.") % code)
     survey = drawn.draw.survey
     _runner(actor, survey)
-    errors = _check_answers(survey, answers)
+    errors = _check_answers(list(survey.instrument.questions.all()), answers)
     if errors:
         raise ApplicationError(_("Key every question: %s.") % ", ".join(sorted(errors)))
     if drawn.used_at is not None:
@@ -477,6 +475,14 @@ def paper_enter(
                 _("You have keyed this form already: the second keying is another clerk's.")
             )
         PaperEntry.objects.create(drawn=drawn, clerk=actor, answers=answers, collector=collector)
+        audit.record(
+            actor=actor,
+            action="survey.paper_keyed",
+            object_type="survey",
+            object_ref=str(survey.public_id),
+            scope_path=drawn.draw.community.path,
+            summary=collector,
+        )
         entries = list(PaperEntry.objects.filter(drawn=drawn, final=False).order_by("id"))
         if len(entries) < 2:
             return "waiting", {}
@@ -515,6 +521,11 @@ def paper_finalise(*, actor: Any, code: str, answers: dict[str, str], collector:
 
 MIN_CELL = 5  # no breakdown of fewer answers is ever shown
 
+FLAGS = {
+    "below_minimum_sample": gettext_lazy("fewer valid answers than the rule's minimum"),
+    "too_many_substitutions": gettext_lazy("substitutions above the alert"),
+}
+
 
 @dataclass
 class ItemResult:
@@ -528,6 +539,10 @@ class ItemResult:
     response_rate: Decimal | None
     substitution: Decimal
     flags: list[str]
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [str(FLAGS[f]) for f in self.flags]
 
     def inputs(self) -> dict[str, Any]:
         return {
@@ -547,22 +562,36 @@ class ItemResult:
         }
 
 
-def _pct(f: Fraction) -> Decimal:
+def percent(f: Fraction) -> Decimal:
+    """A fraction as a percentage with one decimal."""
     return (Decimal(f.numerator) * 100 / Decimal(f.denominator)).quantize(Decimal("0.1"))
 
 
+def counted_answers(survey: SurveyRound, community: Division) -> list[dict[str, str]]:
+    """The answer sets that count for a community: all its responses, less those collected by
+    the community itself when the survey refuses them."""
+    responses = Response.objects.filter(survey=survey, community=community)
+    if survey.refuse_community_collected:
+        responses = responses.exclude(collector=Collector.COMMUNITY)
+    return list(responses.values_list("answers", flat=True))
+
+
 def item_result(
-    survey: SurveyRound, community: Division, item: Any, rule: ItemRule | None = None
+    survey: SurveyRound,
+    community: Division,
+    item: Any,
+    rule: ItemRule | None = None,
+    counted: list[dict[str, str]] | None = None,
 ) -> ItemResult | None:
-    """One item's figure for one community under a rule version (the current one by default)."""
+    """One item's figure for one community under a rule version (the current one by default);
+    `counted` passes answers already read (a page showing every question reads them once)."""
     rule = rule or ItemRule.objects.filter(item=item).order_by("-version").first()
     question = survey.instrument.questions.filter(item=item).first()
     if rule is None or question is None:
         return None
-    responses = Response.objects.filter(survey=survey, community=community)
-    if survey.refuse_community_collected:
-        responses = responses.exclude(collector=Collector.COMMUNITY)
-    answers = [r.answers.get(question.code, "") for r in responses]
+    if counted is None:
+        counted = counted_answers(survey, community)
+    answers = [a.get(question.code, "") for a in counted]
     if rule.method == "rate":
         figure = rules.rate(answers, rule.satisfied, rule.excluded)
     else:
@@ -570,13 +599,13 @@ def item_result(
         figure = rules.mean(answers, weights, rule.excluded)
     draw = Draw.objects.filter(survey=survey, community=community).first()
     sampled = survey.sample_size if draw else 0
-    substitution = _pct(substitution_rate(draw)) if draw else Decimal(0)
+    substitution = percent(substitution_rate(draw)) if draw else Decimal(0)
     flags = []
     if figure.valid < rule.min_sample:
         flags.append("below_minimum_sample")
     if substitution > survey.substitution_alert:
         flags.append("too_many_substitutions")
-    percent = figure.percent(rule.method)
+    shown = figure.percent(rule.method)
     computed = None
     if figure.value is not None and not flags:
         value = figure.value * 100 if rule.method == "rate" else figure.value
@@ -585,11 +614,11 @@ def item_result(
         item=item,
         rule=rule,
         figure=figure,
-        percent=percent,
+        percent=shown,
         computed=computed,
         sampled=sampled,
         answered=len(answers),
-        response_rate=_pct(Fraction(len(answers), sampled)) if sampled else None,
+        response_rate=percent(Fraction(len(answers), sampled)) if sampled else None,
         substitution=substitution,
         flags=flags,
     )
@@ -620,7 +649,7 @@ def survey_confirm(
     if final is None:
         raise ApplicationError(
             _("No points were computed (%s): give the points and the reason.")
-            % ", ".join(result.flags or ["no answers"])
+            % ", ".join(result.flag_labels or [_("no answers")])
         )
     overridden = result.computed is None or final != result.computed
     if overridden and not reason.strip():
@@ -673,12 +702,17 @@ def recompute(score: SurveyScore) -> Decimal | None:
 
 
 def breakdown(
-    survey: SurveyRound, community: Division, question: Question
+    survey: SurveyRound,
+    community: Division,
+    question: Question,
+    counted: list[dict[str, str]] | None = None,
 ) -> list[tuple[str, int | None]]:
-    """Answer counts for one question; every count of fewer than MIN_CELL answers is hidden
-    (None), and so is everything when the community has fewer than MIN_CELL answers."""
-    responses = Response.objects.filter(survey=survey, community=community)
-    answers = [r.answers.get(question.code) for r in responses]
+    """Answer counts for one question (of the answers that count); every count of fewer than
+    MIN_CELL answers is hidden (None), and so is everything when the community has fewer than
+    MIN_CELL answers."""
+    if counted is None:
+        counted = counted_answers(survey, community)
+    answers = [a.get(question.code) for a in counted]
     if len(answers) < MIN_CELL:
         return [(a["label"], None) for a in question.scale]
     out: list[tuple[str, int | None]] = []

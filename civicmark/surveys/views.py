@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
+from civicmark.core.http import posted_uuid, public_url
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
 from civicmark.surveys.models import (
@@ -79,7 +80,7 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             raise Http404
         try:
             instrument = Instrument.objects.filter(
-                public_id=_uuid(request.POST.get("instrument"))
+                public_id=posted_uuid(request.POST.get("instrument"))
             ).first()
             if instrument is None:
                 raise ApplicationError(_("Choose an instrument."))
@@ -116,13 +117,6 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "can_manage": can_manage,
         },
     )
-
-
-def _uuid(raw: str | None) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return uuid.UUID(int=0)
 
 
 @login_required
@@ -183,7 +177,7 @@ def survey_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         rate = None
         if draw is not None:
             sample, replaced = substituted.get(draw.pk, (0, 0))
-            rate = svc._pct(Fraction(replaced, sample)) if sample else Decimal(0)
+            rate = svc.percent(Fraction(replaced, sample)) if sample else Decimal(0)
         rows.append(
             {
                 "community": e.community,
@@ -212,22 +206,19 @@ def door_cards(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
     """Printable door cards: address, code and a QR code of the answer page. Only the office
     running the survey prints them; community staff never see the codes."""
     import segno
-    from django.conf import settings
 
     survey = _runner_survey(request, public_id)
     community = _community(survey, code)
     draw = Draw.objects.filter(survey=survey, community=community).first()
     if draw is None:
         raise Http404
-    base = getattr(settings, "CIVICMARK_PUBLIC_URL", "")
     cards = []
     for drawn in (
         draw.households.select_related("household")
         .filter(in_sample=True, used_at__isnull=True)
         .order_by("slot", "position")
     ):
-        path = reverse("survey_answer", args=[drawn.code])
-        url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
+        url = public_url(request, reverse("survey_answer", args=[drawn.code]))
         cards.append(
             {
                 "drawn": drawn,
@@ -271,7 +262,7 @@ def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpRespon
                 "slot", "position"
             ),
             "reasons": SubstitutionReason.choices,
-            "rate": svc._pct(svc.substitution_rate(draw)),
+            "rate": svc.percent(svc.substitution_rate(draw)),
         },
     )
 
@@ -329,7 +320,7 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
         outcome = svc.answer(
             code=code,
             answers=_answers_from(request.POST, drawn.draw.survey),
-            client_id=_uuid(request.POST.get("client_id"))
+            client_id=posted_uuid(request.POST.get("client_id"))
             if request.POST.get("client_id")
             else None,
             actor=request.user,
@@ -401,7 +392,7 @@ def enter(request: HttpRequest, public_id: Any) -> HttpResponse:
                     answers=answers,
                     mode=Mode.TABLET,
                     collector=collector,
-                    client_id=_uuid(post.get("client_id")) if post.get("client_id") else None,
+                    client_id=posted_uuid(post.get("client_id")) if post.get("client_id") else None,
                     actor=request.user,
                 )
                 if not outcome.stored:
@@ -461,13 +452,18 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
             messages.success(request, _("Points recorded in the round's scores."))
         return redirect("survey_results", public_id=survey.public_id, code=code)
     rows = []
+    counted = svc.counted_answers(survey, community)  # read once for every question
     for question in survey.instrument.questions.select_related("item"):
-        result = svc.item_result(survey, community, question.item) if question.item else None
+        result = (
+            svc.item_result(survey, community, question.item, counted=counted)
+            if question.item
+            else None
+        )
         rows.append(
             {
                 "question": question,
                 "result": result,
-                "breakdown": svc.breakdown(survey, community, question),
+                "breakdown": svc.breakdown(survey, community, question, counted),
                 "may_confirm": question.item is not None
                 and authz.score_refusal(request.user, survey.round, enrollment, question.item)
                 is None,
@@ -547,9 +543,9 @@ def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
 @login_required
 def frame_upload(request: HttpRequest, code: str) -> HttpResponse:
     """A community's household list (the survey frame), from a spreadsheet."""
-    community = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
-    if community is None or not authz.can_keep_ledger(request.user, community):
-        raise Http404
+    community = authz.get_visible_or_404(
+        authz.ledger_communities(request.user), request.user, code=code
+    )
     errors: list[Any] = []
     if request.method == "POST":
         upload = request.FILES.get("file")

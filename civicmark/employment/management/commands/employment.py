@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civicmark.core.commands import CivicCommand
 
@@ -73,7 +74,7 @@ class Command(CivicCommand):
             try:
                 return dt.date.fromisoformat(raw.strip())
             except ValueError:
-                errors.append(PlaceError("not a date (YYYY-MM-DD)", row=row, column=column))
+                errors.append(PlaceError(_("Not a date (YYYY-MM-DD)."), row=row, column=column))
                 return dt.date.min
 
         if options["task"] == "calendar":
@@ -106,7 +107,7 @@ class Command(CivicCommand):
         groups = []
         for n, r in table.rows:
             if not r["package"].strip().isdigit():
-                errors.append(PlaceError("a whole number", row=n, column="package"))
+                errors.append(PlaceError(_("A whole number."), row=n, column="package"))
                 continue
             groups.append(
                 (r["code"].strip(), r["name"].strip(), day(r["from"], n, "from"), int(r["package"]))
