@@ -218,3 +218,54 @@ def test_an_assessor_off_the_panel_sees_no_community_to_score(scoring, world, cl
     page = client_for(world.users["assessor"]).get(reverse("score_home", args=["c", 2]))
     assert page.status_code == 200
     assert "Community 111" not in page.content.decode()
+
+
+def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, county_assessor):
+    """A score save answers "on the panel?" from the grants the request read and "covered?" from
+    the community's state; both must say what the queries over the whole round say, with the
+    lead's lists empty and filled."""
+    from civicmark.accounts import authz
+    from civicmark.accounts.models import User
+
+    campaign = scoring["campaign"]
+    e = scoring["enrollments"]
+    campaign.enrollments.filter(pk=e["C111"].pk).update(status="town_reviewed")
+    campaign.enrollments.filter(pk=e["C121"].pk).update(status="not_reached")
+    # Assessors the default panels must leave out: another city and its county, a town, a
+    # person no longer active.
+    from tests.factories import division
+
+    other = division("D", "Other City", "city")
+    person("d-city", "assessor", other, department=world.dept["FP"])
+    person("d-county", "assessor", division("DK", "Other County", "county", other))
+    person("t-assessor", "assessor", world.d["T11"], department=world.dept["FP"])
+    gone = person("gone", "assessor", world.d["C"], department=world.dept["FP"])
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    people = list(User.objects.all())
+
+    def check() -> None:
+        for r in campaign.rounds.all():
+            found = authz.rounds_for_user(None).get(pk=r.pk)  # annotated with the lists
+            for u in people:
+                authz.forget_grants(u)
+                expected = panels.panel(fresh(r)).filter(pk=u.pk).exists()
+                assert panels.on_panel(u, fresh(r)) == expected, (r.number, u.username)
+                assert panels.on_panel(u, found) == expected, (r.number, u.username)
+                if not r.panel.exists():
+                    assert panels.in_default_panel(u, r) == (
+                        panels.default_panel_grants(r).filter(user=u).exists()
+                    )
+            covered = set(panels.covered(fresh(r)).values_list("pk", flat=True))
+            for enrollment in campaign.enrollments.all():
+                got = panels.is_covered(found, enrollment.pk, status=enrollment.status)
+                assert got == (enrollment.pk in covered), (r.number, enrollment.pk)
+                assert panels.is_covered(fresh(r), enrollment.pk) == (enrollment.pk in covered)
+
+    for r in campaign.rounds.all():
+        r.panel.clear()
+        r.covers.clear()
+    check()
+    city_round = campaign.rounds.get(number=2)
+    city_round.panel.set([scoring["assessors"][0], county_assessor])
+    city_round.covers.set([e["C112"]])
+    check()

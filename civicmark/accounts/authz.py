@@ -36,6 +36,7 @@ class Grant:
     path: str
     division_id: int
     department_id: int | None
+    level: str = ""
 
 
 def grants(user: Any) -> list[Grant]:
@@ -45,7 +46,7 @@ def grants(user: Any) -> list[Grant]:
     cached = getattr(user, "_civicmark_grants", None)
     if cached is None:
         cached = [
-            Grant(r.role, r.division.path, r.division_id, r.department_id)
+            Grant(r.role, r.division.path, r.division_id, r.department_id, r.division.level)
             for r in RoleAssignment.objects.filter(user=user).select_related("division")
         ]
         user._civicmark_grants = cached
@@ -282,6 +283,24 @@ def campaigns_for_user(user: Any) -> QuerySet[Any]:
     return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
 
 
+def rounds_for_user(user: Any) -> QuerySet[Any]:
+    """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
+    finds campaign and round in one query."""
+    from civicmark.assessments import panels
+    from civicmark.campaigns.models import AcceptanceRound
+
+    qs = panels.with_choices(
+        AcceptanceRound.objects.select_related("campaign__division", "campaign__standard")
+    )
+    if is_super(user):
+        return qs
+    paths = read_paths(user)
+    return qs.filter(
+        _under("campaign__division__path", paths)
+        | Q(campaign__division__path__in=_ancestors(paths))
+    )
+
+
 def tasks_for_user(user: Any) -> QuerySet[Any]:
     from civicmark.campaigns.models import Task
 
@@ -366,7 +385,7 @@ def score_refusal(
         }
     if not panels.on_panel(user, round_):
         return _("You are not on the panel of %s.") % round_.name
-    if not panels.is_covered(round_, enrollment.pk):
+    if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
         return _("%(round)s does not cover %(community)s.") % {
             "round": round_.name,
             "community": community.name,

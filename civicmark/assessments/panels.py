@@ -87,7 +87,7 @@ def lead_candidates(round_: AcceptanceRound) -> QuerySet[User]:
 
 
 def panel(round_: AcceptanceRound) -> QuerySet[User]:
-    if round_.panel.exists():
+    if _listed(round_, "panel"):
         return round_.panel.all()
     return User.objects.filter(pk__in=default_panel_grants(round_).values("user")).order_by(
         "username"
@@ -103,27 +103,71 @@ def _memo(round_: AcceptanceRound, key: Any, compute: Any) -> Any:
     return memo[key]
 
 
+def with_choices(rounds: QuerySet[AcceptanceRound]) -> QuerySet[AcceptanceRound]:
+    """Rounds that know, from the query that found them, whether the lead listed a panel and the
+    communities: saving a score then asks the database nothing more about either in the usual
+    case (the default panel and coverage)."""
+    panel_rows = AcceptanceRound.panel.through.objects.filter(acceptanceround_id=OuterRef("pk"))
+    cover_rows = AcceptanceRound.covers.through.objects.filter(acceptanceround_id=OuterRef("pk"))
+    return rounds.annotate(listed_panel=Exists(panel_rows), listed_covers=Exists(cover_rows))
+
+
+def _listed(round_: AcceptanceRound, what: str) -> bool:
+    known = round_.__dict__.get(f"listed_{what}")
+    if known is None:
+        known = _memo(round_, f"listed_{what}", getattr(round_, what).exists)
+    return bool(known)
+
+
+def in_default_panel(user: Any, round_: AcceptanceRound) -> bool:
+    """`default_panel_grants` answered from the person's grants, which the request has already
+    read (tests hold the two equal)."""
+    from civicmark.accounts import authz
+
+    if not getattr(user, "is_active", False):
+        return False
+    path = round_.campaign.division.path
+    for g in authz.grants(user):
+        if g.role != Role.ASSESSOR:
+            continue
+        if round_.level == Level.COUNTY:
+            if g.level == Level.COUNTY and g.path.startswith(path):
+                return True
+        elif g.level == Level.CITY and path.startswith(g.path):
+            return True
+    return False
+
+
 def on_panel(user: Any, round_: AcceptanceRound) -> bool:
     if not getattr(user, "pk", None):
         return False
-    return bool(
-        _memo(round_, ("panel", user.pk), lambda: panel(round_).filter(pk=user.pk).exists())
-    )
+
+    def ask() -> bool:
+        if _listed(round_, "panel"):
+            return round_.panel.filter(pk=user.pk).exists()
+        return in_default_panel(user, round_)
+
+    return bool(_memo(round_, ("panel", user.pk), ask))
 
 
-def is_covered(round_: AcceptanceRound, enrollment_id: int) -> bool:
+def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None = None) -> bool:
     """One community: a set lookup when the whole round's coverage is already known (a sheet
-    import primes it), else one indexed query, so saving one score stays cheap at any size."""
+    import primes it); else, by the default rule, no query when the community's workflow state
+    (`status`, as the caller read it) brings it in, one indexed query otherwise."""
     memo = round_.__dict__.get("_panels_memo", {})
     if "covered" in memo:
         return enrollment_id in memo["covered"]
-    return bool(
-        _memo(
-            round_,
-            ("covers", enrollment_id),
-            lambda: covered(round_).filter(pk=enrollment_id).exists(),
-        )
-    )
+
+    def ask() -> bool:
+        if _listed(round_, "covers"):
+            return round_.covers.filter(pk=enrollment_id).exists()
+        if status is not None and status in default_states(round_):
+            return True
+        return round_.campaign.enrollments.filter(
+            Q(pk=enrollment_id) & _default_coverage_q(round_)
+        ).exists()
+
+    return bool(_memo(round_, ("covers", enrollment_id), ask))
 
 
 def covered_ids(round_: AcceptanceRound) -> set[int]:
@@ -132,16 +176,21 @@ def covered_ids(round_: AcceptanceRound) -> set[int]:
 
 def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     """The enrollments this round assesses."""
+    enrollments = round_.campaign.enrollments.all()
+    if _listed(round_, "covers"):
+        return enrollments.filter(pk__in=round_.covers.values("pk"))
+    return enrollments.filter(_default_coverage_q(round_))
+
+
+def _default_coverage_q(round_: AcceptanceRound) -> Q:
+    """The enrollments a round covers when the lead lists none: those in its workflow states and
+    those already scored or vetoed in it."""
     from civicmark.assessments.models import Score, VetoFinding
 
-    enrollments = round_.campaign.enrollments.all()
-    if round_.covers.exists():
-        return enrollments.filter(pk__in=round_.covers.values("pk"))
-    states = default_states(round_)
     # EXISTS on the (round, enrollment, ...) index, not IN over every score of the round: the
     # planner then checks one community at a time in an index instead of hashing the round.
-    return enrollments.filter(
-        Q(status__in=states)
+    return (
+        Q(status__in=default_states(round_))
         | Exists(Score.objects.filter(round=round_, enrollment=OuterRef("pk")))
         | Exists(VetoFinding.objects.filter(round=round_, enrollment=OuterRef("pk")))
     )

@@ -175,6 +175,12 @@ def scores_save(
                     _("This score was changed by someone else since you opened it; reload it.")
                 )
                 continue
+            elif (found.points, found.not_applicable, found.reason) == (
+                values["points"],
+                values["not_applicable"],
+                values["reason"],
+            ):
+                continue  # unchanged since he opened it: nothing to write, nothing to audit
             else:
                 score = found
                 befores.append(
@@ -192,10 +198,13 @@ def scores_save(
             saved.append(score)
         if errors:
             raise ScoreErrors(errors)
+        if not saved:
+            return []
         if new:
+            # No savepoint of its own: a failure leaves this atomic block by the exception, which
+            # rolls the whole save back (all or nothing), so the connection is never left broken.
             try:
-                with transaction.atomic():
-                    Score.objects.bulk_create(new)
+                Score.objects.bulk_create(new)
             except IntegrityError:  # another request scored one of them first
                 raise ScoreErrors(
                     {
@@ -571,7 +580,8 @@ def round_configure(
         round_.save(update_fields=["opens_on", "closes_on", "combine_rule", "rescore", "lead"])
         round_.panel.set(panel)
         round_.covers.set(covers)
-        round_.__dict__.pop("_panels_memo", None)
+        for known in ("_panels_memo", "listed_panel", "listed_covers"):
+            round_.__dict__.pop(known, None)  # what this object knew of the lists is out of date
         if rule_changed:
             _refresh(round_)
         after = state()

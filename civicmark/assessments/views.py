@@ -20,10 +20,10 @@ from civicmark.core.errors import ApplicationError
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
+    round_ = authz.get_visible_or_404(
+        authz.rounds_for_user(request.user), request.user, campaign__slug=slug, number=number
     )
-    return campaign, authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
+    return round_.campaign, round_
 
 
 @login_required
@@ -123,15 +123,9 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     items = [i for i in items if wanted is None or i.pk in wanted]
     if not items or any(authz.score_refusal(request.user, round_, enrollment, i) for i in items):
         raise Http404
-    mine = {
-        s.item_id: s
-        for s in Score.objects.filter(
-            round=round_, enrollment=enrollment, assessor_id=request.user.pk
-        )
-    }
     errors: dict[int, str] = {}
     if request.method == "POST":
-        entries, errors = _entries(request, items, mine)
+        entries, errors = _entries(request, items)
         try:
             if errors:
                 raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
@@ -144,6 +138,12 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         else:
             messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
             return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
+    mine = {
+        s.item_id: s
+        for s in Score.objects.filter(
+            round=round_, enrollment=enrollment, assessor_id=request.user.pk
+        )
+    }
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     from civicmark.assessments.models import Rectification
 
@@ -243,10 +243,9 @@ def sign_employment_figures(
     return redirect("score_community", slug=slug, number=number, code=code)
 
 
-def _entries(
-    request: HttpRequest, items: list[Any], mine: dict[int, Score]
-) -> tuple[list[ScoreEntry], dict[int, str]]:
-    """The rows of the posted page that changed, and the rows that are not numbers."""
+def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], dict[int, str]]:
+    """The rows of the posted page, and the rows that are not numbers. A row left blank that
+    was never scored is skipped; the service leaves alone a row that did not change."""
     entries: list[ScoreEntry] = []
     errors: dict[int, str] = {}
     for item in items:
@@ -254,21 +253,13 @@ def _entries(
         na = request.POST.get(f"{prefix}-na") == "on"
         raw = request.POST.get(f"{prefix}-points", "")
         reason = request.POST.get(f"{prefix}-reason", "")
-        version = request.POST.get(f"{prefix}-version", "")
-        current = mine.get(item.pk)
-        if not raw.strip() and not na and current is None:
+        version = request.POST.get(f"{prefix}-version", "").strip()
+        if not raw.strip() and not na and not version:
             continue  # left blank: not scored yet
         try:
             points = None if na else _parse(raw)
         except ApplicationError as exc:
             errors[item.pk] = exc.message
-            continue
-        unchanged = current is not None and (
-            current.points,
-            current.not_applicable,
-            current.reason,
-        ) == (points, na, reason.strip())
-        if unchanged and str(current.version) == version:  # type: ignore[union-attr]
             continue
         entries.append(
             ScoreEntry(item, points, na, reason, int(version) if version.isdigit() else None)
