@@ -451,3 +451,21 @@ def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
     # The town tracks its communities' rectifications in one table per town.
     summary = client_for(world.users["town_officer"]).get(url).content.decode()
     assert 'data-testid="rectification-towns"' in summary and "Town 11" in summary
+
+
+def test_a_change_marks_its_round_and_every_round_carrying_from_it_once(scoring):
+    from civicmark.results.materialize import mark
+    from civicmark.results.models import StaleResult
+
+    campaign = scoring["campaign"]
+    july = campaign.rounds.get(number=2)
+    carrying = {r.pk for r in campaign.rounds.filter(carries_from=2)}
+    assert carrying, "the November round carries over from July"
+    ids = [e.pk for e in scoring["enrollments"].values()][:2]
+    StaleResult.objects.all().delete()
+    mark(july, ids)
+    mark(july, [*ids, 10**9])  # marked twice, and an id outside the campaign: no new rows
+    found = set(StaleResult.objects.values_list("round_id", "enrollment_id"))
+    assert found == {(r, e) for r in {july.pk, *carrying} for e in ids}
+    mark(campaign.rounds.get(number=1), [ids[0]])  # the county round: nothing carries from it
+    assert StaleResult.objects.filter(round__number=1).count() == 1

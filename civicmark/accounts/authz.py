@@ -46,8 +46,10 @@ def grants(user: Any) -> list[Grant]:
     cached = getattr(user, "_civicmark_grants", None)
     if cached is None:
         cached = [
-            Grant(r.role, r.division.path, r.division_id, r.department_id, r.division.level)
-            for r in RoleAssignment.objects.filter(user=user).select_related("division")
+            Grant(*row)
+            for row in RoleAssignment.objects.filter(user=user).values_list(
+                "role", "division__path", "division_id", "department_id", "division__level"
+            )
         ]
         user._civicmark_grants = cached
     return cached

@@ -16,29 +16,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from civicmark.campaigns.models import AcceptanceRound
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.results.models import CommunityResult, StaleResult
 from civicmark.results.rounds import _fast
 
+MARK_SQL = (
+    "INSERT INTO {stale} (round_id, enrollment_id) SELECT r.id, e.id FROM {rounds} r, "
+    "{enrollments} e WHERE r.campaign_id = %s AND (r.id = %s OR r.carries_from = %s) "
+    "AND e.campaign_id = %s AND e.id IN ({ids}) ON CONFLICT DO NOTHING"
+)
+
 
 def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
-    ids = set(enrollment_ids)
+    ids = sorted(set(enrollment_ids))
     if not ids:
         return
     round_.__dict__.pop("_results_current", None)  # this object must look again
-    carrying = round_.__dict__.get("_carrying_pks")
-    if carrying is None:  # asked once per round object: a page saving many items asks once
-        carrying = list(
-            round_.campaign.rounds.filter(carries_from=round_.number).values_list("pk", flat=True)
-        )
-        round_.__dict__["_carrying_pks"] = carrying
-    rounds = [round_.pk, *carrying]
-    StaleResult.objects.bulk_create(
-        (StaleResult(round_id=r, enrollment_id=e) for r in rounds for e in ids),
-        ignore_conflicts=True,
-    )
+    # One statement marks the communities in this round and in every round that carries scores
+    # over from it (a score save runs this on every request: no separate look-up of the rounds).
+    # Portable SQL: SQLite and PostgreSQL both read INSERT ... SELECT ... WHERE ... ON CONFLICT.
+    # Identifiers come from the models' metadata, quoted by the connection; values are bound.
+    qn = connection.ops.quote_name
+    names = {
+        "stale": qn(StaleResult._meta.db_table),
+        "rounds": qn(AcceptanceRound._meta.db_table),
+        "enrollments": qn(Enrollment._meta.db_table),
+    }
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = MARK_SQL.format(ids=", ".join(["%s"] * len(chunk)), **names)  # noqa: S608
+            cursor.execute(
+                sql,
+                [round_.campaign_id, round_.pk, round_.number, round_.campaign_id, *chunk],
+            )
 
 
 def current(round_: AcceptanceRound) -> None:
