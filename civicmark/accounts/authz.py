@@ -90,9 +90,12 @@ def manage_paths(user: Any) -> list[str]:
 
 
 def _under(field: str, paths: Iterable[str]) -> Q:
-    query = Q(pk__in=[])
-    for path in paths:
-        query |= Q(**{f"{field}__startswith": path})
+    found = [Q(**{f"{field}__startswith": path}) for path in paths]
+    if not found:
+        return Q(pk__in=[])  # no scope: nothing
+    query = found[0]
+    for q in found[1:]:
+        query |= q
     return query
 
 

@@ -107,7 +107,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     campaign, round_ = _round_or_404(request, slug, number)
     enrollment = authz.get_visible_or_404(
         campaign.enrollments.select_related("community").filter(
-            community__in=authz.divisions_for_user(request.user)
+            authz.within_scope(request.user, "community__path")
         ),
         request.user,
         community__code=code,
@@ -225,7 +225,7 @@ def sign_employment_figures(
     campaign, round_ = _round_or_404(request, slug, number)
     enrollment = authz.get_visible_or_404(
         campaign.enrollments.select_related("community").filter(
-            community__in=authz.divisions_for_user(request.user)
+            authz.within_scope(request.user, "community__path")
         ),
         request.user,
         community__code=code,
@@ -283,7 +283,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
     )
     enrollments = list(
         campaign.enrollments.select_related("community", "community__parent").filter(
-            community__in=authz.divisions_for_user(request.user)
+            authz.within_scope(request.user, "community__path")
         )
     )
     refusals: list[Any] = []
@@ -519,7 +519,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     code = request.GET.get("community") or request.POST.get("community", "")
     enrollment = authz.get_visible_or_404(
         campaign.enrollments.select_related("community").filter(
-            community__in=authz.divisions_for_user(request.user)
+            authz.within_scope(request.user, "community__path")
         ),
         request.user,
         community__code=code,
@@ -678,7 +678,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     covered_ids = panels.covered_ids(round_)
     enrollments = list(
         campaign.enrollments.select_related("community").filter(
-            community__in=authz.divisions_for_user(request.user)
+            authz.within_scope(request.user, "community__path")
         )
     )
     return render(
@@ -725,7 +725,7 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     enrollments = list(
         campaign.enrollments.select_related("community", "community__parent")
         .filter(
-            community__in=authz.divisions_for_user(request.user),
+            authz.within_scope(request.user, "community__path"),
             status__in=(State.STANDARD_UNIT, State.PROPOSED, State.COMMENDED),
         )
         .order_by("community__path")
