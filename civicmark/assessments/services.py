@@ -137,15 +137,23 @@ def scores_save(
         return []
     community = enrollment.community
     with transaction.atomic():
-        mine = {
-            s.item_id: s
-            for s in Score.objects.select_for_update().filter(
-                round=round_,
-                enrollment=enrollment,
-                assessor_id=actor.pk,
-                item__in=[e.item.pk for e in entries],
-            )
-        }
+        # Only a change of an existing score needs its row locked and its version compared; a
+        # first score is guarded by the unique constraint (one score per assessor and item), so
+        # a page of first scores goes straight to the insert.
+        changed = [e.item.pk for e in entries if e.expected_version is not None]
+        mine = (
+            {
+                s.item_id: s
+                for s in Score.objects.select_for_update().filter(
+                    round=round_,
+                    enrollment=enrollment,
+                    assessor_id=actor.pk,
+                    item__in=changed,
+                )
+            }
+            if changed
+            else {}
+        )
         saved: list[Score] = []
         befores: list[dict[str, Any] | None] = []
         new: list[Score] = []
@@ -156,12 +164,7 @@ def scores_save(
                 "reason": entry.reason.strip(),
             }
             found = mine.get(entry.item.pk)
-            if entry.expected_version is None:
-                if found is not None:
-                    errors[entry.item.pk] = Conflict(
-                        _("You have already scored this item; reload and change that score.")
-                    )
-                    continue
+            if entry.expected_version is None:  # a first score (the insert below checks)
                 score = Score(
                     round=round_, enrollment=enrollment, item=entry.item, assessor=actor, **values
                 )
