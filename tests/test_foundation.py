@@ -59,6 +59,53 @@ def test_production_refuses_a_missing_or_short_secret(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+REDIS_PROBE = """
+import django, json
+django.setup()
+from django.conf import settings
+from django.core.cache import cache
+out = {"backend": settings.CACHES["default"]["BACKEND"], "sessions": settings.SESSION_ENGINE}
+if __import__("sys").argv[1] == "roundtrip":
+    cache.set("civicmark-test-probe", {"n": 1}, 30)
+    out["read"] = cache.get("civicmark-test-probe")
+    cache.delete("civicmark-test-probe")
+print(json.dumps(out))
+"""
+
+
+def _redis_probe(tmp_path: Path, mode: str, url: str) -> dict:
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", REDIS_PROBE, mode],
+        env=_production_env(CIVICMARK_HOME=str(tmp_path), REDIS_URL=url),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_redis_url_shares_the_cache_and_the_sessions_cache(tmp_path):
+    found = _redis_probe(tmp_path, "settings", "redis://127.0.0.1:6379/15")
+    assert found == {
+        "backend": "django.core.cache.backends.redis.RedisCache",
+        "sessions": "django.contrib.sessions.backends.cached_db",
+    }
+
+
+def test_the_redis_cache_answers_when_a_server_is_there(tmp_path):
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (the settings test above still runs)")
+    found = _redis_probe(tmp_path, "roundtrip", "redis://127.0.0.1:6379/15")
+    assert found["read"] == {"n": 1}
+
+
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_with_immediate_transactions():
     if connection.vendor != "sqlite":

@@ -399,7 +399,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_score_entry(campaign: Any, clients: int, seconds: float) -> None:
+def default_workers() -> int:
+    """gunicorn's workers for the figure: one per core plus one, as docs/performance.md advises
+    when PostgreSQL shares the host (2 x cores + 1 starves the database of CPU)."""
+    return (os.cpu_count() or 1) + 1
+
+
+def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int) -> None:
     from django.contrib.auth.hashers import make_password
 
     from civicmark.accounts.models import RoleAssignment, User
@@ -432,6 +438,7 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float) -> None:
     codes = list(
         campaign.enrollments.order_by("community__code").values_list("community__code", flat=True)
     )
+    Score.objects.filter(round=round_, assessor__username__in=users).delete()  # an earlier run's
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -441,7 +448,6 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float) -> None:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "b" * 64,
     }
-    workers = int(os.environ.get("BENCH_WORKERS", "5"))
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -508,6 +514,7 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float) -> None:
     )
     emit(
         figure=f"score entry ({clients} clients, {seconds:.0f} s, {workers} workers)",
+        sessions="database + Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "database",
         product_rps=entry["rps"],
         p50_ms=entry["p50_ms"],
         p99_ms=entry["p99_ms"],
@@ -531,6 +538,12 @@ def main() -> None:
     parser.add_argument("--big-sheet-rows", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--workers",
+        default=os.environ.get("BENCH_WORKERS", ""),
+        help="gunicorn workers for score entry, comma-separated for several runs "
+        "(default: cores + 1)",
+    )
     parser.add_argument(
         "--only", default="", help="comma-separated: results,pages,documents,import,entry"
     )
@@ -567,7 +580,8 @@ def main() -> None:
     if want("import"):
         bench_import(large.campaign, args.sheet_rows, args.big_sheet_rows, workdir)
     if want("entry"):
-        bench_score_entry(large.campaign, args.clients, args.seconds)
+        for workers in [int(w) for w in args.workers.split(",") if w] or [default_workers()]:
+            bench_score_entry(large.campaign, args.clients, args.seconds, workers)
 
 
 if __name__ == "__main__":

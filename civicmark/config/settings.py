@@ -131,6 +131,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
+# --- Cache and sessions --------------------------------------------------------------------
+# Without REDIS_URL: each process keeps its own cache (throttles count per process) and sessions
+# live in the database. With it, several application servers share one cache, and a session is
+# read from Redis and written through to the database (`cached_db`: the database stays the
+# record, so a Redis restart logs nobody out and a logout reaches every server at once).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "civicmark"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Sessions, cookies, headers -------------------------------------------------------------
 # HTTPS is on unless said otherwise; the local demo on 127.0.0.1 says otherwise.
 HTTPS = env_bool("HTTPS", not DEBUG)
