@@ -118,15 +118,24 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         raise ImportRefused(
             errors=[PlaceError(_("The round is finalised: its scores are locked."), sheet="round")]
         )
-    enrollments = {
-        e.community.code: e for e in round_.campaign.enrollments.select_related("community")
-    }
+    score_rows = table_from_rows(sheets["scores"], SCORE_COLUMNS, "scores").rows
+    veto_rows = table_from_rows(sheets["vetoes"], VETO_COLUMNS, "vetoes").rows
+    del sheets  # the cell text is in the rows now: a 100,000-row sheet is not kept twice
+    # Only the communities the sheet names (a county's sheet names hundreds of a province's
+    # ten thousand), a thousand codes per query.
+    codes = sorted({row.get("community_code", "") for _n, row in [*score_rows, *veto_rows]})
+    enrollments = {}
+    for start in range(0, len(codes), 1000):
+        for e in round_.campaign.enrollments.select_related("community").filter(
+            community__code__in=codes[start : start + 1000]
+        ):
+            enrollments[e.community.code] = e
     items = {i.code: i for i in round_.campaign.standard.items.all()}
     panels.covered_ids(round_)  # one query for the whole sheet, then set lookups per row
     vetoes = {v.code: v for v in round_.campaign.standard.vetoes.all()}
     errors: list[PlaceError] = []
     plan: list[tuple[Any, Any, Decimal | None, bool, str]] = []
-    for number, row in table_from_rows(sheets["scores"], SCORE_COLUMNS, "scores").rows:
+    for number, row in score_rows:
 
         def err(column: str, message: str, number: int = number) -> None:
             errors.append(PlaceError(message, sheet="scores", row=number, column=column))
@@ -170,7 +179,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         else:
             plan.append((enrollment, item, points, na, reason))
     veto_plan = []
-    for number, row in table_from_rows(sheets["vetoes"], VETO_COLUMNS, "vetoes").rows:
+    for number, row in veto_rows:
         enrollment, veto = enrollments.get(row["community_code"]), vetoes.get(row["veto_code"])
         if enrollment is None or veto is None:
             errors.append(
@@ -203,6 +212,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             veto_plan.append((enrollment, veto, row["finding"].strip()))
     if errors:
         raise ImportRefused(errors=errors)
+    del score_rows, veto_rows  # the plan holds what is written
     result = SheetImported()
     with transaction.atomic():
         if AcceptanceRound.objects.select_for_update().get(pk=round_.pk).finalised_at:
