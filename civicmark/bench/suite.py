@@ -284,9 +284,16 @@ def bench_import(campaign: Any, rows: int, big: int, workdir: Path) -> None:
         return n
 
     t_parse, _n = timed(parse, repeat=3)
-    start = time.perf_counter()
-    first = import_sheet(actor=user, data=data)
-    t_import = time.perf_counter() - start
+    # Measured as the parse is: one warm-up, then the median of three, each a first upload into
+    # the same state (the importer's scores are deleted before each, outside the timing).
+    runs = []
+    for n in range(4):
+        Score.objects.filter(assessor=user).delete()
+        start = time.perf_counter()
+        first = import_sheet(actor=user, data=data)
+        if n:
+            runs.append(time.perf_counter() - start)
+    t_import = statistics.median(runs)
     start = time.perf_counter()
     second = import_sheet(actor=user, data=data)
     t_again = time.perf_counter() - start
@@ -297,6 +304,7 @@ def bench_import(campaign: Any, rows: int, big: int, workdir: Path) -> None:
         baseline="openpyxl read-only parse of the same file",
         baseline_s=round(t_parse, 3),
         ratio=round(t_import / t_parse, 2),
+        runs_s=[round(r, 3) for r in runs],
         saved=first.saved,
         rows_in_db=saved,
         second_upload_s=round(t_again, 3),
