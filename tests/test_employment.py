@@ -957,6 +957,50 @@ def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
     assert page.status_code == 404
 
 
+def test_a_ledger_import_does_what_adding_people_one_by_one_does(station, world):
+    """Written in bulk, the same record: two audit events a person, the household's open
+    zero-employment case cleared by a member now at work (from his start date), a registration
+    dated after the period refused at its row."""
+    from civicmark.core.errors import ImportRefused
+    from civicmark.employment.models import ExitReason, StatusPeriod
+
+    staff, home = station["staff"], station["home"]
+    _both_registered(station, D(2026, 3, 2))
+    case = svc.zero_case_recognise(actor=staff, household=home, day=D(2026, 3, 30))
+    header = "地址,姓名,身份证号,电话,就业状态,起始日期,登记证号,登记日期\n"
+    son, guest = make_id("20000101", "151"), make_id("19950202", "162")
+    late = (
+        f"{home.address},周八,{make_id('19990101', '171')},,登记失业,2026-02-01,3301,2026-03-01\n"
+    )
+    with pytest.raises(ImportRefused) as refused:
+        svc.ledger_import(
+            actor=staff, community=world.d["C111"], data=(header + late).encode(),
+            filename="l.csv", today=D(2026, 6, 1),
+        )  # fmt: skip
+    assert [(e.row, e.column) for e in refused.value.errors] == [(2, "registration_date")]
+    events_before = AuditEvent.objects.count()
+    data = (
+        header
+        + f"{home.address},王小明,{son},,在业,2026-04-20,,\n新楼1号,访客,{guest},,在业,2026-01-01,,\n"
+    )
+    assert svc.ledger_import(
+        actor=staff, community=world.d["C111"], data=data.encode(),
+        filename="l.csv", today=D(2026, 6, 1),
+    ) == 2  # fmt: skip
+    case.refresh_from_db()
+    assert (case.closed_on, case.exit_reason) == (D(2026, 4, 20), ExitReason.MEMBER_EMPLOYED)
+    added = Resident.objects.get(name="王小明")
+    assert added.household == home and added.birth_date == D(2000, 1, 1)
+    assert svc.status_on(added, D(2026, 5, 1)).status == Status.EMPLOYED
+    assert StatusPeriod.objects.filter(resident__name="访客", start=D(2026, 1, 1)).exists()
+    actions = list(
+        AuditEvent.objects.order_by("pk")[events_before:].values_list("action", flat=True)
+    )
+    assert actions.count("employment.resident_added") == 2
+    assert actions.count("employment.status_set") == 2
+    assert "employment.zero_case_cleared" in actions and "employment.ledger_imported" in actions
+
+
 def test_the_station_home_puts_open_cases_first_in_constant_queries(station, world, client_for):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -1216,6 +1216,12 @@ def ledger_import(
                 n,
                 "registration_no",
             )
+        elif (
+            status == Status.REGISTERED_UNEMPLOYED
+            and "since" in dates
+            and dates["registration_date"] > dates["since"]
+        ):
+            place(_("The registration date cannot be after the period."), n, "registration_date")
         rows.append({**row, "number": number, "status": status, "dates": dates, "row": n})
     # People already in some ledger: one query for the file's numbers, not the whole table.
     known = set(
@@ -1233,32 +1239,102 @@ def ledger_import(
     if errors:
         errors.sort(key=lambda e: e.row or 0)  # in the file's order, whichever check found them
         raise ImportRefused(errors=errors)
+    # Written in bulk: a station's first upload holds thousands of residents. Each resident
+    # still gets the two audit events that adding him and setting his status give one at a
+    # time; the file's checks above stand in for the per-person checks of those services.
+    from django.db import IntegrityError
+
     with transaction.atomic():
         homes: dict[str, Household] = {
             h.address: h for h in Household.objects.filter(community=community)
         }
+        had_homes = set(homes)
         for entry in rows:
             address = entry["address"].strip()
-            home = homes.get(address)
-            if home is None:
-                home = homes[address] = Household.objects.create(
-                    community=community, address=address
+            if address not in homes:
+                homes[address] = Household(community=community, address=address)
+        Household.objects.bulk_create([h for a, h in homes.items() if a not in had_homes])
+        residents = [
+            Resident(
+                household=homes[entry["address"].strip()],
+                name=entry["name"].strip(),
+                sex=pii.sex(entry["number"]),
+                birth_date=pii.birth_date(entry["number"]),
+                id_cipher=pii.encrypt(entry["number"]),
+                id_hash=pii.keyed_hash(entry["number"]),
+                id_first6=entry["number"][:6],
+                id_last4=entry["number"][-4:],
+                phone=entry.get("phone", "").strip(),
+            )
+            for entry in rows
+        ]
+        try:
+            Resident.objects.bulk_create(residents, batch_size=1000)
+        except IntegrityError:  # someone entered one of these people since the check
+            raise ImportRefused(
+                errors=[
+                    PlaceError(
+                        _("One of these people was entered meanwhile; upload the file again."),
+                        sheet=table.sheet,
+                    )
+                ]
+            ) from None
+        registered = Status.REGISTERED_UNEMPLOYED
+        StatusPeriod.objects.bulk_create(
+            [
+                StatusPeriod(
+                    resident=resident,
+                    status=entry["status"],
+                    start=entry["dates"]["since"],
+                    registration_no=entry.get("registration_no", "").strip()
+                    if entry["status"] == registered
+                    else "",
+                    registration_date=entry["dates"].get("registration_date")
+                    if entry["status"] == registered
+                    else None,
                 )
-            resident = resident_add(
-                actor=actor,
-                household=home,
-                name=entry["name"],
-                id_number=entry["number"],
-                phone=entry.get("phone", ""),
+                for resident, entry in zip(residents, rows, strict=True)
+            ],
+            batch_size=1000,
+        )
+        events: list[audit.Event] = []
+        for resident, entry in zip(residents, rows, strict=True):
+            common = {
+                "actor": actor,
+                "object_type": "resident",
+                "object_ref": str(resident.public_id),
+                "scope_path": community.path,
+            }
+            events.append(
+                audit.Event(
+                    action="employment.resident_added",
+                    summary=pii.mask_name(resident.name),
+                    **common,
+                )
             )
-            status_set(
-                actor=actor,
-                resident=resident,
-                status=entry["status"],
-                start=entry["dates"]["since"],
-                registration_no=entry.get("registration_no", ""),
-                registration_date=entry["dates"].get("registration_date"),
+            events.append(
+                audit.Event(
+                    action="employment.status_set",
+                    summary=f"{entry['status']} {entry['dates']['since']}",
+                    **common,
+                )
             )
+        audit.record_many(events)
+        # A member now at work clears his household's open zero-employment case, as setting his
+        # status one at a time does (only households that were there before can have one).
+        with_cases = set(
+            ZeroEmploymentCase.objects.filter(
+                household__community=community, closed_on__isnull=True
+            ).values_list("household_id", flat=True)
+        )
+        for resident, entry in zip(residents, rows, strict=True):
+            if resident.household_id in with_cases and entry["status"] in WORKING:
+                _close_zero_case(
+                    actor,
+                    resident.household,
+                    entry["dates"]["since"],
+                    ExitReason.MEMBER_EMPLOYED,
+                )
         audit.record(
             actor=actor,
             action="employment.ledger_imported",
