@@ -1047,3 +1047,44 @@ def test_the_ledger_page_costs_the_same_queries_for_more_residents(station, worl
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(few) == len(more)
+
+
+def test_the_id_numbers_move_to_a_new_key_and_nothing_moves_on_a_wrong_one(
+    station, world, settings, monkeypatch
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    staff, home = station["staff"], station["home"]
+    number = make_id("19740310", "131")
+    old = settings.PII_KEY
+
+    def stored() -> list:
+        return list(Resident.objects.order_by("pk").values_list("id_cipher", "id_hash"))
+
+    before = stored()
+    settings.PII_KEY = "a-new-key-for-the-ledger-" + "k" * 30
+    father = Resident.objects.get(pk=station["father"].pk)
+    with pytest.raises(ApplicationError):
+        pii.decrypt(father.id_cipher)  # the new key cannot read the old numbers
+    with pytest.raises(ApplicationError, match="neither|两把"):
+        svc.pii_rekey(actor=None, old_key="not-the-old-key")
+    with pytest.raises(NotAllowed):
+        svc.pii_rekey(actor=world.users["city_admin"], old_key=old)
+    assert stored() == before
+    assert svc.pii_rekey(actor=None, old_key=old) == 2
+    father.refresh_from_db()
+    assert pii.decrypt(father.id_cipher) == number and father.id_hash == pii.keyed_hash(number)
+    with pytest.raises(ApplicationError):  # the same person is still refused a second time
+        svc.resident_add(actor=staff, household=home, name="王建国", id_number=number)
+    assert svc.pii_rekey(actor=None, old_key=old) == 0  # run again: nothing left to do
+    assert AuditEvent.objects.filter(action="employment.pii_rekeyed").count() == 1
+    # The command reads the old key from the environment, never from its arguments.
+    monkeypatch.setenv("OLD_PII_KEY", settings.PII_KEY)
+    settings.PII_KEY = "a-third-key-" + "z" * 40
+    out = StringIO()
+    call_command("employment", "rekey", stdout=out)
+    assert out.getvalue().strip() == "2 re-keyed"
+    father.refresh_from_db()
+    assert pii.decrypt(father.id_cipher) == number

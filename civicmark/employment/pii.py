@@ -82,20 +82,22 @@ def _keys(secret: str) -> tuple[Fernet, bytes]:
     return Fernet(base64.urlsafe_b64encode(enc)), mac
 
 
-def encrypt(value: str) -> str:
-    return _keys(settings.PII_KEY)[0].encrypt(value.encode()).decode()
+def encrypt(value: str, secret: str | None = None) -> str:
+    return _keys(secret or settings.PII_KEY)[0].encrypt(value.encode()).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, secret: str | None = None) -> str:
     try:
-        return _keys(settings.PII_KEY)[0].decrypt(token.encode()).decode()
+        return _keys(secret or settings.PII_KEY)[0].decrypt(token.encode()).decode()
     except InvalidToken:
         raise ApplicationError(_("This ID number cannot be read with the current key.")) from None
 
 
-def keyed_hash(value: str) -> str:
+def keyed_hash(value: str, secret: str | None = None) -> str:
     """Equal numbers give equal hashes, and no one without the key can test a guess."""
-    return hmac.new(_keys(settings.PII_KEY)[1], value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _keys(secret or settings.PII_KEY)[1], value.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def scrub(text: str) -> str:

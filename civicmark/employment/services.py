@@ -963,6 +963,55 @@ def has_consent(resident: Resident, purpose: str = SHARE_PROFILE) -> bool:
     return resident.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists()
 
 
+def pii_rekey(*, actor: Any, old_key: str, batch: int = 1000) -> int:
+    """Re-encrypt every stored ID number, and re-hash it, under the current `PII_KEY`, reading it
+    with `old_key` (ADR 8: what to do when a key may be known outside). A number that already
+    reads under the current key is left alone, so a run that stopped half-way is simply run
+    again; a number that reads under neither key stops the run before anything is written.
+    Each batch is one transaction with its audit event. Returns the numbers re-keyed."""
+    from django.conf import settings
+
+    if actor is not None and not authz.is_super(actor):
+        raise NotAllowed(_("Only the system's administrators re-key personal data."))
+    if not old_key or old_key == settings.PII_KEY:
+        raise ApplicationError(_("Give the old key, which must differ from the current one."))
+    from cryptography.fernet import InvalidToken
+
+    current, old = pii._keys(settings.PII_KEY)[0], pii._keys(old_key)[0]
+    pending: list[Resident] = []
+    for resident in Resident.objects.exclude(id_cipher="").only("pk", "id_cipher").iterator():
+        try:
+            current.decrypt(resident.id_cipher.encode())
+            continue  # already under the current key
+        except InvalidToken:
+            pass
+        try:
+            old.decrypt(resident.id_cipher.encode())
+        except InvalidToken:
+            raise ApplicationError(
+                _("A stored ID number reads under neither key; nothing was re-keyed.")
+            ) from None
+        pending.append(resident)
+    done = 0
+    for start in range(0, len(pending), batch):
+        chunk = pending[start : start + batch]
+        with transaction.atomic():
+            for resident in chunk:
+                number = pii.decrypt(resident.id_cipher, old_key)
+                resident.id_cipher = pii.encrypt(number)
+                resident.id_hash = pii.keyed_hash(number)
+            Resident.objects.bulk_update(chunk, ["id_cipher", "id_hash"])
+            audit.record(
+                actor=actor,
+                via="cli",
+                action="employment.pii_rekeyed",
+                object_type="resident",
+                summary=f"{len(chunk)} ID numbers re-encrypted under the current key",
+            )
+        done += len(chunk)
+    return done
+
+
 def anonymise_closed(*, actor: Any, today: dt.date, years: int) -> int:
     """Residents who moved away more than `years` ago lose their name, ID number and phone; the
     counts they took part in stay. Returns how many were anonymised."""

@@ -3,6 +3,9 @@
 civicmark employment reminders      posts expiring within 3 days (each told once)
 civicmark employment overdue        zero-employment households past their deadline
 civicmark employment anonymise [--years N]   residents who moved away N years ago
+civicmark employment rekey          after PII_KEY changed: re-encrypt the ID numbers, reading
+                                    them with the old key given in the OLD_PII_KEY variable
+                                    (never on the command line, where `ps` would show it)
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from civicmark.core.commands import CivicCommand
 
 
 class Command(CivicCommand):
-    help = "Employment station chores: reminders, overdue cases, anonymisation."
+    help = "Employment station chores: reminders, overdue cases, anonymisation, re-keying."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "task", choices=["reminders", "overdue", "anonymise", "calendar", "groups"]
+            "task", choices=["reminders", "overdue", "anonymise", "calendar", "groups", "rekey"]
         )
         parser.add_argument("--file")
         parser.add_argument("--province")
@@ -48,6 +51,13 @@ class Command(CivicCommand):
                 )
         elif options["task"] in ("calendar", "groups"):
             self._lists(options)
+        elif options["task"] == "rekey":
+            import os
+
+            n = svc.pii_rekey(
+                actor=self.acting_user(options), old_key=os.environ.get("OLD_PII_KEY", "")
+            )
+            self.stdout.write(f"{n} re-keyed")
         else:
             if options["years"] < 1:
                 self.stderr.write("--years must be at least 1")
