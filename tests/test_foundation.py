@@ -106,6 +106,14 @@ def test_the_redis_cache_answers_when_a_server_is_there(tmp_path):
     assert found["read"] == {"n": 1}
 
 
+def test_an_unknown_job_runner_is_refused_at_start(tmp_path):
+    env = _production_env(CIVICMARK_HOME=str(tmp_path), CIVICMARK_JOBS="celery")
+    result = subprocess.run(
+        [sys.executable, "-m", "civicmark", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "CIVICMARK_JOBS" in result.stderr
+
+
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_with_immediate_transactions():
     if connection.vendor != "sqlite":

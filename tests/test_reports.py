@@ -400,3 +400,41 @@ def test_an_export_runs_on_the_worker_thread_and_the_request_does_not_wait(
     finally:
         jobs.WRITERS["summary-xlsx"] = original
         gate.set()
+
+
+def test_with_a_queue_worker_exports_wait_for_it_and_each_runs_once(scoring, world, settings):
+    """CIVICMARK_JOBS=worker: the request only queues; `civicmark jobs work` claims the oldest
+    job first, and a claimed job is never handed to a second worker."""
+    from io import StringIO
+
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    import civicmark.results.writers  # noqa: F401 (the kinds of export)
+    from civicmark.results import jobs
+    from civicmark.results.models import ExportJob
+
+    settings.CIVICMARK_JOBS_INLINE = False
+    settings.CIVICMARK_JOBS = "worker"
+    made = [
+        jobs.start(
+            actor=world.users["city_admin"],
+            kind="summary-xlsx",
+            campaign=scoring["campaign"],
+            round_number=2,
+            params={"headers": "en"},
+        )
+        for _ in range(2)
+    ]
+    assert set(ExportJob.objects.values_list("status", flat=True)) == {"queued"}
+    assert [jobs.claim(), jobs.claim(), jobs.claim()] == [made[0].pk, made[1].pk, None]
+    assert set(ExportJob.objects.values_list("status", flat=True)) == {"running"}
+    ExportJob.objects.update(status="queued")
+    out = StringIO()
+    call_command("jobs", "work", "--once", stdout=out)
+    assert out.getvalue().strip() == "2 jobs run"
+    for job in ExportJob.objects.all():
+        assert job.status == "done" and default_storage.exists(job.path)
+    out = StringIO()
+    call_command("jobs", "work", "--once", stdout=out)
+    assert out.getvalue().strip() == "0 jobs run"

@@ -220,6 +220,12 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # empty means the address the certificate was downloaded from.
 CIVICMARK_PUBLIC_URL = env_str("CIVICMARK_PUBLIC_URL", "")
 CIVICMARK_JOBS_INLINE = env_bool("CIVICMARK_JOBS_INLINE", False)
+# Long exports: run by a thread of the process that took the request (one machine), or, with
+# CIVICMARK_JOBS=worker, left queued in the database for `civicmark jobs work` processes on any
+# number of machines.
+CIVICMARK_JOBS = env_str("CIVICMARK_JOBS", "thread")
+if CIVICMARK_JOBS not in ("thread", "worker"):
+    raise ImproperlyConfigured("CIVICMARK_JOBS is 'thread' or 'worker'.")
 
 # Residents' personal data (ID numbers) are encrypted with a key of their own, so that rotating
 # SECRET_KEY does not lose them. Unset, the key is derived from SECRET_KEY (fine for the demo;

@@ -2,9 +2,11 @@
 worker thread per process writes the file and its progress; the page polls and offers the file
 when it is ready, so a person can leave and come back.
 
-On one machine this is all it takes; with several application servers, the same `run` function
-is what a task queue worker would call (ARCHITECTURE.md, scale path). A job left running by a
-process that died is shown as failed after STALE.
+On one machine this is all it takes. With several application servers, CIVICMARK_JOBS=worker
+leaves each job queued in the database and `civicmark jobs work` processes, on any machines,
+claim them one at a time (`claim`: on PostgreSQL with SKIP LOCKED, so workers never wait for each
+other; on SQLite the write lock serialises the claims). A job left running by a process that
+died is shown as failed after STALE without news (progress keeps it fresh).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def submit(job: ExportJob) -> None:
     the test suite, and a deployment that wants no threads)."""
     if getattr(settings, "CIVICMARK_JOBS_INLINE", False):
         transaction.on_commit(lambda: run(job.pk))
+    elif settings.CIVICMARK_JOBS == "worker":
+        return  # queued: a `civicmark jobs work` process claims it
     else:
         transaction.on_commit(lambda: _executor.submit(_run_in_thread, job.pk))
 
@@ -58,22 +62,51 @@ def _run_in_thread(pk: int) -> None:
         connections.close_all()
 
 
+def claim() -> int | None:
+    """The oldest queued job, now running and this worker's; None when there is none."""
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update(skip_locked=True)
+            .filter(status=ExportStatus.QUEUED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if job is not None:
+            ExportJob.objects.filter(pk=job).update(
+                status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
+            )
+    return job
+
+
 def run(pk: int) -> None:
     job = ExportJob.objects.get(pk=pk)
-    ExportJob.objects.filter(pk=pk).update(status=ExportStatus.RUNNING, progress=1)
+    ExportJob.objects.filter(pk=pk).update(
+        status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
+    )
 
     def progress(percent: int) -> None:
-        ExportJob.objects.filter(pk=pk).update(progress=max(1, min(99, percent)))
+        # updated_at too: QuerySet.update leaves auto_now alone, and a job without news for
+        # STALE is taken for dead.
+        ExportJob.objects.filter(pk=pk).update(
+            progress=max(1, min(99, percent)), updated_at=timezone.now()
+        )
 
     try:
         payload, filename = WRITERS[job.kind](job, progress)
         path = default_storage.save(f"exports/{job.public_id}-{filename}", ContentFile(payload))
     except Exception as exc:  # the person sees that it failed; the log keeps the details
         log.exception("export %s failed", job.public_id)
-        ExportJob.objects.filter(pk=pk).update(status=ExportStatus.FAILED, message=str(exc)[:500])
+        ExportJob.objects.filter(pk=pk).update(
+            status=ExportStatus.FAILED, message=str(exc)[:500], updated_at=timezone.now()
+        )
         return
     ExportJob.objects.filter(pk=pk).update(
-        status=ExportStatus.DONE, progress=100, path=path, filename=filename
+        status=ExportStatus.DONE,
+        progress=100,
+        path=path,
+        filename=filename,
+        updated_at=timezone.now(),
     )
 
 
