@@ -660,19 +660,3 @@ def test_the_survey_overview_costs_the_same_queries_for_more_communities(survey,
     with CaptureQueriesContext(connection) as two:
         client.get(url)
     assert len(one) == len(two)
-
-
-@given(st.lists(st.integers(min_value=0, max_value=60), min_size=2, max_size=7))
-def test_no_hidden_count_can_be_worked_out_from_the_total(counts):
-    """Small counts are hidden, and never one alone: knowing the total and the counts shown, a
-    reader learns only the sum of what is hidden, never a small count itself."""
-    out = svc.suppress(counts)
-    assert [n for n in out if n is not None] == [
-        c for c, n in zip(counts, out, strict=True) if n is not None
-    ]
-    assert all(n is None for c, n in zip(counts, out, strict=True) if 0 < c < svc.MIN_CELL)
-    hidden = [c for c, n in zip(counts, out, strict=True) if n is None]
-    assert len(hidden) != 1
-    # Every count shown is one that needed no hiding, but for the one smallest that joins a
-    # single small count.
-    assert len(hidden) - sum(0 < c < svc.MIN_CELL for c in counts) <= 1

@@ -709,31 +709,16 @@ def breakdown(
 ) -> list[tuple[str, int | None]]:
     """Answer counts for one question (of the answers that count); every count of fewer than
     MIN_CELL answers is hidden (None), and so is everything when the community has fewer than
-    MIN_CELL answers. The page shows how many answers were counted, so one hidden count alone
-    could be worked out by subtraction: then the smallest count shown is hidden too."""
+    MIN_CELL answers."""
     if counted is None:
         counted = counted_answers(survey, community)
     answers = [a.get(question.code) for a in counted]
     if len(answers) < MIN_CELL:
         return [(a["label"], None) for a in question.scale]
-    return [
-        (a["label"], n)
-        for a, n in zip(
-            question.scale,
-            suppress([sum(x == a["code"] for x in answers) for a in question.scale]),
-            strict=True,
-        )
-    ]
-
-
-def suppress(counts: list[int]) -> list[int | None]:
-    """Small counts hidden (a zero is shown: it names nobody), and never exactly one hidden: the
-    smallest other count joins it, so that what is hidden is known only as a sum."""
-    out: list[int | None] = [n if n >= MIN_CELL or n == 0 else None for n in counts]
-    if out.count(None) == 1:
-        shown = [(n, i) for i, n in enumerate(out) if n is not None]
-        if shown:
-            out[min(shown)[1]] = None
+    out: list[tuple[str, int | None]] = []
+    for a in question.scale:
+        n = sum(x == a["code"] for x in answers)
+        out.append((a["label"], n if n >= MIN_CELL or n == 0 else None))
     return out
 
 
