@@ -84,14 +84,52 @@ def test_encryption_round_trip_and_a_keyed_hash_that_needs_the_key(settings):
         ("F", D(1986, 6, 1), D(2026, 6, 1), True),  # 40 today
         ("F", D(1986, 6, 2), D(2026, 6, 1), False),  # 40 tomorrow
         ("F", D(1976, 6, 2), D(2026, 6, 1), True),  # 49
-        ("F", D(1976, 6, 1), D(2026, 6, 1), False),  # 50: retired
+        ("F", D(1976, 6, 1), D(2026, 6, 1), True),  # 50, but retires at 50 and 9 months
+        ("F", D(1975, 6, 1), D(2026, 6, 1), False),  # retired on 1 September 2025 (50 and 3)
         ("M", D(1976, 6, 1), D(2026, 6, 1), True),  # 50
         ("M", D(1981, 6, 1), D(2026, 6, 1), False),  # 45
-        ("M", D(1966, 6, 1), D(2026, 6, 1), False),  # 60: retired
+        ("M", D(1966, 6, 1), D(2026, 6, 1), True),  # 60, but retires at 60 and 5 months
+        ("M", D(1966, 1, 1), D(2026, 6, 1), False),  # retired on 1 May 2026 (60 and 4 months)
+        ("M", D(1964, 12, 31), D(2025, 1, 1), False),  # born before 1965: 60, no delay
     ],
 )
 def test_4050_from_birth_date_and_sex(sex, birth, day, expected):  # noqa: ANN001
     assert rules.is_4050(sex, birth, day) is expected
+
+
+@pytest.mark.parametrize(
+    ("sex", "birth", "retires"),
+    [
+        ("M", D(1964, 12, 15), D(2024, 12, 15)),  # before the increase: 60
+        ("M", D(1965, 1, 10), D(2025, 2, 10)),  # the first cohort: one month
+        ("M", D(1965, 4, 30), D(2025, 5, 30)),  # January-April 1965: one month
+        ("M", D(1965, 5, 1), D(2025, 7, 1)),  # May-August 1965: two months
+        ("M", D(1976, 8, 31), D(2039, 7, 31)),  # 35 months (62 and 11), day clamped to July
+        ("M", D(1976, 9, 1), D(2039, 9, 1)),  # September 1976 and later: 63
+        ("M", D(1990, 3, 3), D(2053, 3, 3)),
+        ("F", D(1974, 12, 1), D(2024, 12, 1)),  # before the increase: 50
+        ("F", D(1975, 2, 28), D(2025, 3, 28)),  # January-February 1975: one month
+        ("F", D(1975, 3, 31), D(2025, 5, 31)),  # March-April 1975: two months
+        ("F", D(1984, 10, 31), D(2039, 9, 30)),  # 59 months, day clamped to 30 September
+        ("F", D(1984, 11, 5), D(2039, 11, 5)),  # November 1984 and later: 55
+    ],
+)
+def test_retirement_follows_the_2025_gradual_increase(sex, birth, retires):  # noqa: ANN001
+    assert rules.retirement_date(sex, birth) == retires
+    assert rules.working_age(sex, birth, retires - dt.timedelta(days=1))
+    assert not rules.working_age(sex, birth, retires)
+
+
+@given(
+    st.sampled_from(["M", "F"]),
+    st.dates(min_value=D(1940, 1, 1), max_value=D(2010, 12, 31)),
+    st.dates(min_value=D(2020, 1, 1), max_value=D(2045, 12, 31)),
+)
+def test_the_database_cut_off_says_what_the_retirement_rule_says(sex, birth, day):  # noqa: ANN001
+    """The indicators filter on a birth date; it must leave out exactly the people the rule
+    calls retired."""
+    retired = rules.retirement_date(sex, birth) <= day
+    assert retired == (birth <= rules.latest_retired_birth(sex, day))
 
 
 def test_deadlines_in_working_days_days_months_and_to_the_period_end():

@@ -111,24 +111,25 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _aged(day: dt.date, ages: dict[str, int], until: dict[str, int]) -> Q:
-    """Residents at least ages[sex] and under until[sex] years old on `day`, in the database."""
+def _aged(day: dt.date, ages: dict[str, int]) -> Q:
+    """Residents at least ages[sex] years old on `day` and not yet at retirement age, in the
+    database (the retirement rule turned into a birth date, `rules.latest_retired_birth`)."""
     q = Q(pk__in=[])
     for sex in ("M", "F"):
         q |= Q(
             sex=sex,
             birth_date__lte=_years_before(day, ages[sex]),
-            birth_date__gt=_years_before(day, until[sex]),
+            birth_date__gt=rules.latest_retired_birth(sex, day),
         )
     return q
 
 
 def working_age_q(day: dt.date) -> Q:
-    return _aged(day, {"M": rules.WORKING_AGE_FROM, "F": rules.WORKING_AGE_FROM}, rules.RETIREMENT)
+    return _aged(day, {"M": rules.WORKING_AGE_FROM, "F": rules.WORKING_AGE_FROM})
 
 
 def q_4050(day: dt.date) -> Q:
-    return _aged(day, rules.AGE_4050, rules.RETIREMENT)
+    return _aged(day, rules.AGE_4050)
 
 
 def for_community(community: Division, start: dt.date, end: dt.date) -> list[Indicator]:

@@ -15,9 +15,16 @@ from django.utils.translation import gettext as _
 from civicmark.core.errors import ApplicationError
 from civicmark.employment.models import ReferralState as R
 
-# Statutory retirement ages used for "working age" and 4050 (men 60, women 50: the ages for
-# workers before the 2025 gradual increase; a province that applies the new ages changes these).
-RETIREMENT = {"M": 60, "F": 50}
+# Statutory retirement, as the gradual increase decided by the NPC Standing Committee in
+# September 2024 sets it from 1 January 2025: men 60, rising one month for every four months of
+# birth from January 1965 until 63 (born September 1976 and later); women workers 50, rising one
+# month for every two months of birth from January 1975 until 55 (born November 1984 and later).
+# Women in posts with the old 55 follow the men's pace to 58; the ledger does not record the
+# post, so women are counted with the workers' ages, which community employment work concerns.
+RETIREMENT = {"M": 60, "F": 50}  # the ages before the increase
+REFORM_FIRST_BIRTH = {"M": (1965, 1), "F": (1975, 1)}  # the first cohort to retire later
+REFORM_STEP = {"M": 4, "F": 2}  # months of birth for each month of delay
+REFORM_MAX = {"M": 36, "F": 60}  # months: 63 and 55
 WORKING_AGE_FROM = 16
 AGE_4050 = {"M": 50, "F": 40}
 
@@ -26,13 +33,51 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def retirement_delay(sex: str, birth: dt.date) -> int:
+    """Months by which the 2025 increase defers this person's retirement."""
+    first_year, first_month = REFORM_FIRST_BIRTH[sex]
+    k = (birth.year - first_year) * 12 + birth.month - first_month
+    if k < 0:
+        return 0
+    return min(k // REFORM_STEP[sex] + 1, REFORM_MAX[sex])
+
+
+def retirement_date(sex: str, birth: dt.date) -> dt.date:
+    """The day this person reaches statutory retirement age (the month's last day when the
+    birthday's day does not exist in that month)."""
+    return _add_months(birth, 12 * RETIREMENT[sex] + retirement_delay(sex, birth))
+
+
+def latest_retired_birth(sex: str, day: dt.date) -> dt.date:
+    """The latest birth date of someone already at retirement age on `day`: a person is under it
+    exactly when born after this date (retirement dates never go down as births go up), so the
+    database can filter on the birth date. Found by bisection over the possible births."""
+    low = _add_months(day, -12 * RETIREMENT[sex] - REFORM_MAX[sex] - 1)  # retired by `day`
+    high = _add_months(day, -12 * RETIREMENT[sex] + 1)  # not retired on `day`
+    lo, hi = low.toordinal(), high.toordinal()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if retirement_date(sex, dt.date.fromordinal(mid)) <= day:
+            lo = mid
+        else:
+            hi = mid
+    return dt.date.fromordinal(lo)
+
+
 def working_age(sex: str, birth: dt.date, day: dt.date) -> bool:
-    return WORKING_AGE_FROM <= age_on(birth, day) < RETIREMENT[sex]
+    return age_on(birth, day) >= WORKING_AGE_FROM and day < retirement_date(sex, birth)
 
 
 def is_4050(sex: str, birth: dt.date, day: dt.date) -> bool:
     """Women from 40 and men from 50, until retirement age."""
-    return AGE_4050[sex] <= age_on(birth, day) < RETIREMENT[sex]
+    return age_on(birth, day) >= AGE_4050[sex] and day < retirement_date(sex, birth)
 
 
 # --- Deadlines ------------------------------------------------------------------------------
