@@ -382,6 +382,9 @@ def _load(
                 (done if ok else errors).append(info)
             n += 1
 
+    # Where the machine's CPU goes while the clients run (the logins above left out): it is what
+    # bounds the throughput on a machine whose cores the server, database and clients share.
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -389,6 +392,7 @@ def _load(
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    cpu_ms = _per_request_ms(cpu_before, _cpu_seconds(), len(latencies))
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -398,8 +402,36 @@ def _load(
         "max_ms": round(1000 * latencies[-1], 1) if latencies else None,
         "errors": len(errors),
         "error_sample": errors[:3],
+        "cpu_ms": cpu_ms,
         "done": done,
     }
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the processes on this machine, by name: the gunicorn workers,
+    PostgreSQL's processes (when the server is local) and this process (the load generator's
+    threads). Empty where /proc cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        group = "app" if name.startswith("gunicorn") else "database" if name == "postgres" else ""
+        if group:
+            found[group] = found.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    times = os.times()
+    found["client"] = times.user + times.system
+    return found
+
+
+def _per_request_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 2) for k in after if n} | (
+        {"all": round(1000 * sum(after[k] - before.get(k, 0.0) for k in after) / n, 2)} if n else {}
+    )
 
 
 def _free_port() -> int:
@@ -535,6 +567,9 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
         baseline_p99_ms=baseline["p99_ms"],
         ratio=round(entry["rps"] / baseline["rps"], 2) if baseline["rps"] else None,
         saves=len(entry["done"]),
+        cpu_ms_per_save=entry["cpu_ms"],
+        cpu_ms_per_bare_request=baseline["cpu_ms"],
+        cores=os.cpu_count(),
         lost_updates=lost,
         wrong_values=wrong,
     )
