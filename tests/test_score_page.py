@@ -93,6 +93,26 @@ def test_a_stale_version_in_one_row_is_a_conflict_and_nothing_changes(scoring):
         score_save(**args, item=b1, points=Decimal("3.3"), reason="y")
 
 
+def test_a_first_score_saved_meanwhile_in_another_tab_is_a_conflict_on_that_row_only(scoring):
+    """The page went out with A1 and B1 unscored; A1 was saved from another tab since. Saving
+    the page refuses A1 alone, as a conflict, and writes nothing (B1 neither)."""
+    s = scoring
+    args = {
+        "actor": s["assessors"][0],
+        "round_": s["round"],
+        "enrollment": s["enrollments"]["C111"],
+    }
+    a1, b1 = s["items"]["A1"], s["items"]["B1"]
+    score_save(**args, item=a1, points=Decimal(30))
+    events = AuditEvent.objects.count()
+    with pytest.raises(ScoreErrors) as refused:
+        scores_save(**args, entries=[ScoreEntry(a1, Decimal(28), reason="x"), ScoreEntry(b1, 20)])
+    assert set(refused.value.errors) == {a1.pk}
+    assert isinstance(refused.value.errors[a1.pk], Conflict)
+    assert list(Score.objects.values_list("item__code", "points")) == [("A1", Decimal(30))]
+    assert AuditEvent.objects.count() == events
+
+
 def test_saving_a_page_costs_the_same_queries_for_one_row_or_many(scoring, client_for):
     s = scoring
     assessor = client_for(s["assessors"][0])

@@ -117,9 +117,9 @@ def scores_save(
 ) -> list[Score]:
     """Record what one assessor gave several items of one community: all or nothing.
 
-    Each entry is checked (open round, permission, points and reason); the assessor's scores of
-    these items are locked and compared with the versions he saw, so a save in between is a
-    Conflict, never a lost update. The writes, one audit event per score and the stale mark of the
+    Each entry is checked (open round, permission, points and reason); the scores he changes are
+    locked and compared with the versions he saw, and a first score meets the one-score-per-item
+    constraint, so a save in between is a Conflict on that row, never a lost update. The writes, one audit event per score and the stale mark of the
     stored result happen in one transaction, in a constant number of queries for new scores."""
     errors: dict[int, ApplicationError] = {}
     for entry in entries:
@@ -136,6 +136,39 @@ def scores_save(
     if not entries:
         return []
     community = enrollment.community
+    try:
+        return _scores_write(actor, round_, enrollment, entries, via, community)
+    except _AlreadyScored as taken:
+        # The transaction is gone: now ask which of the first scores someone saved meanwhile.
+        existing = set(
+            Score.objects.filter(
+                round=round_, enrollment=enrollment, assessor_id=actor.pk, item__in=taken.items
+            ).values_list("item_id", flat=True)
+        )
+        raise ScoreErrors(
+            {
+                item: Conflict(
+                    _("You have already scored this item; reload and change that score.")
+                )
+                for item in (existing or taken.items)
+            }
+        ) from None
+
+
+class _AlreadyScored(Exception):
+    def __init__(self, items: list[int]) -> None:
+        self.items = items
+
+
+def _scores_write(
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    entries: list[ScoreEntry],
+    via: str,
+    community: Any,
+) -> list[Score]:
+    errors: dict[int, ApplicationError] = {}
     with transaction.atomic():
         # Only a change of an existing score needs its row locked and its version compared; a
         # first score is guarded by the unique constraint (one score per assessor and item), so
@@ -209,14 +242,7 @@ def scores_save(
             try:
                 Score.objects.bulk_create(new)
             except IntegrityError:  # another request scored one of them first
-                raise ScoreErrors(
-                    {
-                        s.item_id: Conflict(
-                            _("You have already scored this item; reload and change that score.")
-                        )
-                        for s in new
-                    }
-                ) from None
+                raise _AlreadyScored([s.item_id for s in new]) from None
         _refresh(round_, [enrollment.pk])
         audit.record_many(
             [
