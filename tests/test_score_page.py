@@ -128,3 +128,32 @@ def test_saving_a_page_costs_the_same_queries_for_one_row_or_many(scoring, clien
         counts.append(len(queries))
     assert Score.objects.count() == 4
     assert counts[0] == counts[1], counts
+
+
+def test_the_assessors_list_comes_a_page_at_a_time_and_finds_by_name_code_or_town(
+    scoring, client_for, monkeypatch
+):
+    """A province's assessor covers thousands of communities: the list is paged (same queries on
+    every page) and searchable."""
+    from civicmark.assessments import views
+
+    monkeypatch.setattr(views, "SCORE_HOME_PAGE", 2)
+    s = scoring
+    s["campaign"].enrollments.update(status="reported")  # the July round covers them all
+    client = client_for(s["assessors"][0])
+    url = reverse("score_home", args=[s["campaign"].slug, 2])
+    pages = []
+    for n in (1, 2):
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url, {"page": n}).content.decode()
+        pages.append((html, len(ctx.captured_queries)))
+    first, second = pages[0][0], pages[1][0]
+    assert "Community 111" in first and "Community 112" in first
+    assert "Community 111" not in second and "Community 121" in second
+    assert "1 / 2" in first and pages[0][1] == pages[1][1]
+    found = client.get(url, {"q": "C12"}).content.decode()  # by code
+    assert "Community 121" in found and "Community 111" not in found
+    found = client.get(url, {"q": "Town 11"}).content.decode()  # by town
+    assert "Community 111" in found and "Community 121" not in found
+    nothing = client.get(url, {"q": "nowhere"}).content.decode()
+    assert not any(f"Community {c}" in nothing for c in ("111", "112", "121", "211"))

@@ -26,27 +26,46 @@ def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
     return round_.campaign, round_
 
 
+SCORE_HOME_PAGE = 50
+
+
 @login_required
 def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """The communities this assessor may score in this round, with his progress on each."""
+    """The communities this assessor may score in this round, with his progress on each: a page
+    of them at a time (a province's assessor may cover thousands), found by name or code."""
+    from django.core.paginator import Paginator
+
     campaign, round_ = _round_or_404(request, slug, number)
     departments = authz.assessor_departments(request.user)
     if not departments:
         raise Http404
     items = campaign.standard.items.filter(department_id__in=departments).count()
-    done = dict(
-        Score.objects.filter(round=round_, assessor_id=request.user.pk)
-        .values_list("enrollment")
-        .annotate(n=Count("id"))
-    )
     from civicmark.assessments import panels
 
     on_panel = panels.on_panel(request.user, round_)
     covered = (
         panels.covered(round_)
-        .select_related("community")
-        .filter(community__in=authz.divisions_for_user(request.user))
+        .select_related("community", "community__parent")
+        .filter(authz.within_scope(request.user, "community__path"))
         .order_by("community__path")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        covered = covered.filter(
+            Q(community__name__icontains=query)
+            | Q(community__code__startswith=query)
+            | Q(community__parent__name__icontains=query)
+        )
+    page = Paginator(covered if on_panel else covered.none(), SCORE_HOME_PAGE).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page)
+    done = dict(
+        Score.objects.filter(
+            round=round_, assessor_id=request.user.pk, enrollment__in=[e.pk for e in shown]
+        )
+        .values_list("enrollment")
+        .annotate(n=Count("id"))
     )
     rows = [
         {
@@ -61,7 +80,7 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ),
             "conflict": authz.has_conflict_of_interest(request.user, e.community),
         }
-        for e in (covered if on_panel else [])
+        for e in shown
     ]
     from civicmark.divisions.models import Department
 
@@ -73,6 +92,8 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "rows": rows,
+            "page": page,
+            "q": query,
             "items": items,
             "departments": my_departments,
             "on_panel": on_panel,
