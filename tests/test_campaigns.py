@@ -166,7 +166,9 @@ def test_attendance_rates_per_community(campaign, world):
     )
     first = Attendance.objects.get(name="甲")
     attendance_record(actor=officer, meeting=meeting, present={first.pk}, minutes="ok")
-    rates = {r["community"]: r for r in selectors.attendance_rates(officer, campaign)}
+    found, total = selectors.attendance_rates(officer, campaign)
+    rates = {r["community"]: r for r in found}
+    assert total == len(found)
     assert (rates["Community 111"]["came"], rates["Community 111"]["expected"]) == (1, 2)
     assert rates["Community 112"]["percent"] == 0
     with pytest.raises(ApplicationError):
@@ -377,3 +379,34 @@ def test_a_county_officer_starts_a_campaign_from_the_page(world, city, client_fo
         .status_code
         == 404
     )
+
+
+def test_the_overview_names_the_most_overdue_and_counts_the_rest(
+    campaign, world, client_for, monkeypatch
+):
+    """A province's overview would list ten thousand communities: it names the SHOWN with the
+    most overdue tasks, says how many there are, and costs the same queries however many."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicmark.campaigns import selectors, views
+
+    officer = world.users["county_officer"]
+    Task.objects.update(due_on=date.today() + timedelta(days=30))
+    late = Task.objects.filter(division__code="C112")
+    late.update(due_on=date.today() - timedelta(days=1))
+    rows, total = selectors.progress_by_community(officer, campaign, date.today(), limit=1)
+    assert [r["community"].code for r in rows] == ["C112"]
+    assert rows[0]["overdue"] == late.count() and total == campaign.enrollments.count() > 1
+    monkeypatch.setattr(views, "SHOWN", 1)
+    client = client_for(officer)
+    url = reverse("campaign_overview", args=[campaign.slug])
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url).content.decode()
+    assert 'data-testid="communities-more"' in page and "Community 112" in page
+    community_rows = page.split('data-testid="community-progress"')[1].split("</table>")[0]
+    assert "Community 111" not in community_rows
+    Task.objects.update(due_on=date.today() - timedelta(days=1))  # everything overdue now
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(few) == len(more)

@@ -86,23 +86,38 @@ def progress_by_town(user: Any, campaign: Campaign, today: date) -> list[dict[st
     return result
 
 
-def progress_by_community(user: Any, campaign: Campaign, today: date) -> list[dict[str, Any]]:
-    rows = {
-        r["division"]: r
-        for r in visible_tasks(user, campaign)
+def progress_by_community(
+    user: Any, campaign: Campaign, today: date, limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Per community: its tasks done and overdue, those with the most overdue (then the most
+    still open) first; with `limit`, the database picks that many and only they are read (a
+    province holds 10,000). Returns the rows and how many communities there are in all."""
+    enrollments = campaign.enrollments.filter(authz.within_scope(user, "community__path"))
+    counts = (
+        visible_tasks(user, campaign)
         .filter(division__level=Level.COMMUNITY)
+        .order_by()
         .values("division")
         .annotate(
             total=Count("id"),
             done=Count("id", filter=Q(status=TaskStatus.DONE)),
             overdue=Count("id", filter=overdue_q(today)),
         )
+        .annotate(open=F("total") - F("done") - F("overdue"))
+        .order_by("-overdue", "-open", "division__path")
+    )
+    found = list(counts if limit is None else counts[:limit])
+    by_community = {
+        e.community_id: e
+        for e in enrollments.select_related("community").filter(
+            community_id__in=[r["division"] for r in found]
+        )
     }
     result = []
-    for e in campaign.enrollments.filter(
-        community__in=authz.divisions_for_user(user)
-    ).select_related("community"):
-        r = rows.get(e.community_id, {"total": 0, "done": 0, "overdue": 0})
+    for r in found:
+        e = by_community.get(r["division"])
+        if e is None:
+            continue  # a task of a community no longer in the campaign
         result.append(
             {
                 "enrollment": e,
@@ -113,7 +128,7 @@ def progress_by_community(user: Any, campaign: Campaign, today: date) -> list[di
                 "percent": round(100 * r["done"] / r["total"]) if r["total"] else 0,
             }
         )
-    return result
+    return result, enrollments.count()
 
 
 def due_this_week(user: Any, campaign: Campaign, today: date) -> QuerySet[Task]:
@@ -124,23 +139,32 @@ def due_this_week(user: Any, campaign: Campaign, today: date) -> QuerySet[Task]:
     )
 
 
-def attendance_rates(user: Any, campaign: Campaign) -> list[dict[str, Any]]:
-    rows = (
+def attendance_rates(
+    user: Any, campaign: Campaign, limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Per community: people expected at the campaign's meetings and training, and how many came;
+    the lowest rates first (with `limit`, only that many are named). Returns the rows and how
+    many communities have any."""
+    rows = list(
         Attendance.objects.filter(
             meeting__campaign=campaign, community__in=authz.divisions_for_user(user)
         )
         .values("community")
         .annotate(expected=Count("id"), came=Count("id", filter=Q(attended=True)))
     )
+    for r in rows:
+        r["percent"] = round(100 * r["came"] / r["expected"]) if r["expected"] else 0
+    rows.sort(key=lambda r: (r["percent"], r["community"]))
+    shown = rows if limit is None else rows[:limit]
     names = dict(
-        Division.objects.filter(pk__in=[r["community"] for r in rows]).values_list("pk", "name")
+        Division.objects.filter(pk__in=[r["community"] for r in shown]).values_list("pk", "name")
     )
     return [
         {
             "community": names[r["community"]],
             "expected": r["expected"],
             "came": r["came"],
-            "percent": round(100 * r["came"] / r["expected"]) if r["expected"] else 0,
+            "percent": r["percent"],
         }
-        for r in sorted(rows, key=lambda r: names[r["community"]])
-    ]
+        for r in shown
+    ], len(rows)
