@@ -269,3 +269,39 @@ def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, 
     city_round.panel.set([scoring["assessors"][0], county_assessor])
     city_round.covers.set([e["C112"]])
     check()
+
+
+def test_a_large_round_lists_its_coverage_by_code_and_shows_it_per_state(
+    scoring, world, client_for, monkeypatch
+):
+    """Past COVERAGE_LIST_MAX communities the page does not print a box per community: it counts
+    the coverage per workflow state, and the lead lists communities by code; an unknown code
+    refuses the form and changes nothing."""
+    from django.urls import reverse
+
+    from civicmark.assessments import views
+
+    monkeypatch.setattr(views, "COVERAGE_LIST_MAX", 1)
+    round_ = scoring["round"]
+    scoring["campaign"].enrollments.update(status="reported")
+    client = client_for(world.users["city_admin"])
+    url = reverse("round_detail", args=[scoring["campaign"].slug, round_.number])
+    page = client.get(url).content.decode()
+    assert 'data-testid="coverage-by-state"' in page and 'data-testid="covers-codes"' in page
+    assert 'name="covers"' not in page
+    form = {
+        "opens_on": round_.opens_on.isoformat(),
+        "closes_on": round_.closes_on.isoformat(),
+        "combine_rule": round_.combine_rule,
+        "lead": "",
+    }
+    before = set(fresh(round_).covers.all())
+    client.post(url, form | {"covers_codes": "C111 NOPE"})
+    assert set(fresh(round_).covers.all()) == before  # refused whole
+    assert client.post(url, form | {"covers_codes": "C111,\nC112"}).status_code == 302
+    e = scoring["enrollments"]
+    assert set(fresh(round_).covers.all()) == {e["C111"], e["C112"]}
+    page = client.get(url).content.decode()
+    assert "C111\nC112</textarea>" in page
+    assert client.post(url, form | {"covers_codes": ""}).status_code == 302
+    assert not fresh(round_).covers.exists()  # empty: the default coverage again

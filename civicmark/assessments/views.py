@@ -672,6 +672,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         post = request.POST
         try:
             lead_id = post.get("lead", "")
+            covers = _covers_posted(campaign, post)
             round_configure(
                 actor=request.user,
                 round_=round_,
@@ -681,7 +682,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 rescore=post.get("rescore", Rescore.LOST),
                 lead=User.objects.filter(public_id=lead_id).first() if lead_id else None,
                 panel=list(panels.candidates(round_).filter(public_id__in=post.getlist("panel"))),
-                covers=list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers")))),
+                covers=covers,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -696,12 +697,31 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         .values_list("pk", "roles__department__name")
     ):
         grants.setdefault(user_id, []).append(dept)
-    covered_ids = panels.covered_ids(round_)
-    enrollments = list(
-        campaign.enrollments.select_related("community").filter(
-            authz.within_scope(request.user, "community__path")
+    in_scope = campaign.enrollments.filter(authz.within_scope(request.user, "community__path"))
+    # A province's round covers thousands of communities: past COVERAGE_LIST_MAX the page shows
+    # the coverage per workflow state, and the lead lists communities by code in a text box.
+    large = in_scope.count() > COVERAGE_LIST_MAX
+    if large:
+        enrollments: list[Any] = []
+        covered_ids: set[int] = set()
+        covered_count = panels.covered(round_).count()
+        by_state = [
+            {"label": State(status).label, "n": n}
+            for status, n in panels.covered(round_)
+            .filter(authz.within_scope(request.user, "community__path"))
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by("status")
+        ]
+        listed = "\n".join(
+            round_.covers.order_by("community__code").values_list("community__code", flat=True)
         )
-    )
+    else:
+        covered_ids = panels.covered_ids(round_)
+        covered_count = len(covered_ids)
+        enrollments = list(in_scope.select_related("community"))
+        by_state, listed = [], ""
     return render(
         request,
         "assessments/round_detail.html",
@@ -721,12 +741,43 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 {"e": e, "on": e.pk in covered_ids, "label": State(e.status).label}
                 for e in enrollments
             ],
-            "covered_count": len(covered_ids),
+            "covered_count": covered_count,
+            "large": large,
+            "by_state": by_state,
+            "listed_codes": listed,
             "rules": CombineRule.choices,
             "rescores": Rescore.choices,
             "departments": panels.departments(round_),
         },
     )
+
+
+COVERAGE_LIST_MAX = 300
+
+
+def _covers_posted(campaign: Any, post: Any) -> list[Any]:
+    """The communities the lead listed: ticked boxes, or, on a large campaign's page, codes in
+    a text box (one per line, or separated by spaces or commas). An unknown code refuses the
+    whole form, naming the codes."""
+    import re
+
+    text = post.get("covers_codes")
+    if text is None:
+        return list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers"))))
+    codes = list(dict.fromkeys(c for c in re.split(r"[\s,，、;；]+", text) if c))
+    found: dict[str, Any] = {}
+    for start in range(0, len(codes), 1000):
+        for e in campaign.enrollments.select_related("community").filter(
+            community__code__in=codes[start : start + 1000]
+        ):
+            found[e.community.code] = e
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise ApplicationError(
+            _("These codes are not communities of this campaign: %s")
+            % "、".join(unknown[:10] + (["…"] if len(unknown) > 10 else []))
+        )
+    return list(found.values())
 
 
 def _ints(values: list[str]) -> list[int]:
