@@ -87,7 +87,7 @@ def lead_candidates(round_: AcceptanceRound) -> QuerySet[User]:
 
 
 def panel(round_: AcceptanceRound) -> QuerySet[User]:
-    if _listed(round_, "panel"):
+    if listed(round_, "panel"):
         return round_.panel.all()
     return User.objects.filter(pk__in=default_panel_grants(round_).values("user")).order_by(
         "username"
@@ -112,7 +112,7 @@ def with_choices(rounds: QuerySet[AcceptanceRound]) -> QuerySet[AcceptanceRound]
     return rounds.annotate(listed_panel=Exists(panel_rows), listed_covers=Exists(cover_rows))
 
 
-def _listed(round_: AcceptanceRound, what: str) -> bool:
+def listed(round_: AcceptanceRound, what: str) -> bool:
     known = round_.__dict__.get(f"listed_{what}")
     if known is None:
         known = _memo(round_, f"listed_{what}", getattr(round_, what).exists)
@@ -143,7 +143,7 @@ def on_panel(user: Any, round_: AcceptanceRound) -> bool:
         return False
 
     def ask() -> bool:
-        if _listed(round_, "panel"):
+        if listed(round_, "panel"):
             return round_.panel.filter(pk=user.pk).exists()
         return in_default_panel(user, round_)
 
@@ -159,7 +159,7 @@ def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None =
         return enrollment_id in memo["covered"]
 
     def ask() -> bool:
-        if _listed(round_, "covers"):
+        if listed(round_, "covers"):
             return round_.covers.filter(pk=enrollment_id).exists()
         if status is not None and status in default_states(round_):
             return True
@@ -177,7 +177,7 @@ def covered_ids(round_: AcceptanceRound) -> set[int]:
 def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     """The enrollments this round assesses."""
     enrollments = round_.campaign.enrollments.all()
-    if _listed(round_, "covers"):
+    if listed(round_, "covers"):
         return enrollments.filter(pk__in=round_.covers.values("pk"))
     return enrollments.filter(_default_coverage_q(round_))
 

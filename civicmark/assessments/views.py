@@ -714,8 +714,12 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             .annotate(n=Count("id"))
             .order_by("status")
         ]
-        listed = "\n".join(
-            round_.covers.order_by("community__code").values_list("community__code", flat=True)
+        listed = (
+            "\n".join(
+                round_.covers.order_by("community__code").values_list("community__code", flat=True)
+            )
+            if panels.listed(round_, "covers")
+            else ""
         )
     else:
         covered_ids = panels.covered_ids(round_)
@@ -734,8 +738,8 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 {"user": u, "departments": grants.get(u.pk, []), "on": u in panel}
                 for u in panels.candidates(round_)
             ],
-            "explicit_panel": round_.panel.exists(),
-            "explicit_covers": round_.covers.exists(),
+            "explicit_panel": panels.listed(round_, "panel"),
+            "explicit_covers": panels.listed(round_, "covers"),
             "leads": panels.lead_candidates(round_),
             "coverage": [
                 {"e": e, "on": e.pk in covered_ids, "label": State(e.status).label}
