@@ -367,3 +367,36 @@ def test_the_town_passes_a_self_assessment_on_from_the_page(scoring, world, clie
     assert status(s, "C111") == State.SUBMITTED
     client_for(world.users["town_officer"]).post(url, {"community": "C111", "action": "reviewed"})
     assert status(s, "C111") == State.TOWN_REVIEWED
+
+
+def test_the_communities_page_filters_pages_and_moves_all_it_finds(
+    scoring, world, client_for, monkeypatch
+):
+    """At a province's size the page shows a page of communities at a time, filtered by state
+    and by name, code or town; a step can apply to every community the filter finds, and then
+    to none outside it."""
+    from django.urls import reverse
+
+    from civicmark.assessments import views
+
+    monkeypatch.setattr(views, "COMMUNITIES_PAGE", 1)
+    s = scoring
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.TOWN_REVIEWED)
+    for code in ("C111", "C112"):
+        pass_round(s, 1, code)
+    Enrollment.objects.filter(pk=s["enrollments"]["C121"].pk).update(status=State.ENROLLED)
+    client = client_for(world.users["county_officer"])
+    url = reverse("communities", args=["c"])
+    first = client.get(url, {"state": State.TOWN_REVIEWED}).content.decode()
+    assert first.count('name="enrollment"') == 1 and "1 / 2" in first
+    assert "Community 121" not in first
+    found = client.get(url, {"q": "Town 12"}).content.decode()
+    assert "Community 121" in found and "Community 111" not in found
+    # Every town-reviewed community of Town 11, in one step; Town 12's stays where it was.
+    response = client.post(
+        url + "?state=town_reviewed&q=Town+11",
+        {"action": "move", "to": State.COUNTY_PRE_ACCEPTED, "every": "on"},
+    )
+    assert response.status_code == 302 and "state=town_reviewed" in response["Location"]
+    assert (status(s, "C111"), status(s, "C112")) == (State.COUNTY_PRE_ACCEPTED,) * 2
+    assert status(s, "C121") == State.ENROLLED

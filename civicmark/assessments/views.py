@@ -291,6 +291,8 @@ def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], 
 @login_required
 def communities(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign's communities and where each stands; steps apply to many at once."""
+    from django.core.paginator import Paginator
+
     from civicmark.assessments.services import round_finalise, round_reopen
     from civicmark.assessments.workflow import (
         State,
@@ -302,17 +304,36 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = authz.get_visible_or_404(
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
-    enrollments = list(
-        campaign.enrollments.select_related("community", "community__parent").filter(
-            authz.within_scope(request.user, "community__path")
+    scope = (
+        campaign.enrollments.select_related("community", "community__parent")
+        .filter(authz.within_scope(request.user, "community__path"))
+        .order_by("community__path")
+    )
+    # A province holds 10,000 communities: the page filters by state and by name, code or town,
+    # shows them a page at a time, and a step applies to the ticked ones or to every one the
+    # filter finds (the form posts to this same address, filter included).
+    state = request.GET.get("state", "")
+    state = state if state in State.values else ""
+    query = request.GET.get("q", "").strip()
+    found = scope.filter(status=state) if state else scope
+    if query:
+        found = found.filter(
+            Q(community__name__icontains=query)
+            | Q(community__code__startswith=query)
+            | Q(community__parent__name__icontains=query)
         )
+    here = reverse("communities", args=[campaign.slug]) + (
+        f"?{request.GET.urlencode()}" if request.GET else ""
     )
     refusals: list[Any] = []
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             if action == "move":
-                chosen = [e for e in enrollments if str(e.pk) in request.POST.getlist("enrollment")]
+                if request.POST.get("every") == "on":
+                    chosen = list(found)
+                else:
+                    chosen = list(found.filter(pk__in=_ints(request.POST.getlist("enrollment"))))
                 if not chosen:
                     raise ApplicationError(_("Tick the communities to move."))
                 moved = transition_apply(
@@ -323,7 +344,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                     comment=request.POST.get("comment", ""),
                 )
                 messages.success(request, _("%d communities moved.") % moved)
-                return redirect("communities", slug=campaign.slug)
+                return redirect(here)
             if action in ("finalise", "reopen"):
                 round_ = authz.get_visible_or_404(
                     campaign.rounds.all(),
@@ -337,7 +358,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                         actor=request.user, round_=round_, reason=request.POST.get("reason", "")
                     )
                 messages.success(request, _("Saved."))
-                return redirect("communities", slug=campaign.slug)
+                return redirect(here)
         except TransitionRefused as refused:
             refusals = refused.refusals
             messages.error(
@@ -345,15 +366,25 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
-    targets = sorted(
-        {t for e in enrollments for t in targets_from(e.status)}, key=list(State.values).index
-    )
+    page = Paginator(found, COMMUNITIES_PAGE).get_page(request.GET.get("page"))
+    per_state = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
+    present = set(found.order_by().values_list("status", flat=True).distinct())
+    targets = sorted({t for st in present for t in targets_from(st)}, key=list(State.values).index)
     return render(
         request,
         "assessments/communities.html",
         {
             "campaign": campaign,
-            "rows": [{"e": e, "label": State(e.status).label} for e in enrollments],
+            "rows": [{"e": e, "label": State(e.status).label} for e in page],
+            "page": page,
+            "q": query,
+            "state": state,
+            "pager_query": f"state={state}" if state else "",
+            "states": [
+                (value, label, per_state[value])
+                for value, label in State.choices
+                if per_state.get(value)
+            ],
             "targets": [(t, State(t).label) for t in targets],
             "refusals": refusals,
             "rounds": [
@@ -757,6 +788,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 COVERAGE_LIST_MAX = 300
+COMMUNITIES_PAGE = 100
 
 
 def _covers_posted(campaign: Any, post: Any) -> list[Any]:
