@@ -824,7 +824,6 @@ def _ints(values: list[str]) -> list[int]:
 def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     """The advanced units: proposed for commendation, and the city confirms (or declines) the list."""
     from civicmark.assessments.workflow import State, TransitionRefused, may_take, transition_apply
-    from civicmark.results.rounds import round_results
     from civicmark.results.scoring import Outcome
 
     campaign = authz.get_visible_or_404(
@@ -858,12 +857,24 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("commendation", slug=campaign.slug)
-    # The latest municipal result of each community (two aggregate passes, whatever the size).
+    # The latest complete municipal result of each community listed, read from the stored
+    # results (ADR 7), not computed again for the whole round.
+    from civicmark.results.materialize import current
+    from civicmark.results.models import CommunityResult
+
     latest: dict[int, Any] = {}
     for round_ in campaign.rounds.filter(level="city").order_by("number"):
-        for pk, result in round_results(round_).items():
-            if result.outcome != Outcome.INCOMPLETE:
-                latest[pk] = result
+        current(round_)
+        for result in (
+            CommunityResult.objects.filter(
+                authz.within_scope(request.user, "enrollment__community__path"),
+                round=round_,
+                enrollment__status__in=(State.STANDARD_UNIT, State.PROPOSED, State.COMMENDED),
+            )
+            .exclude(outcome=Outcome.INCOMPLETE)
+            .only("enrollment_id", "total", "level")
+        ):
+            latest[result.enrollment_id] = result
     top = campaign.standard.levels.order_by("-min_score").first()
 
     def row(e: Any) -> dict[str, Any]:
