@@ -410,3 +410,15 @@ def test_the_overview_names_the_most_overdue_and_counts_the_rest(
     with CaptureQueriesContext(connection) as more:
         client.get(url)
     assert len(few) == len(more)
+
+
+def test_meeting_hosts_are_what_the_group_predicate_allows(campaign, world):
+    """The host list is asked of the database; it must be what `can_manage_groups` says of every
+    division under the campaign, for every persona."""
+    from civicmark.accounts import authz
+    from civicmark.campaigns.views import _meeting_hosts
+
+    for user in world.users.values():
+        under = authz.divisions_for_user(user).filter(path__startswith=campaign.division.path)
+        expected = {d.pk for d in under if authz.can_manage_groups(user, d)}
+        assert set(_meeting_hosts(user, campaign).values_list("pk", flat=True)) == expected, user

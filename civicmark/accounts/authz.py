@@ -108,6 +108,13 @@ def within_scope(user: Any, path_field: str) -> Q:
     return _under(path_field, read_paths(user))
 
 
+def manage_scope(user: Any, path_field: str) -> Q:
+    """A filter on a division path to what the person manages (his own division and below)."""
+    if is_super(user):
+        return Q()
+    return _under(path_field, manage_paths(user))
+
+
 def _ancestors(paths: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for path in paths:

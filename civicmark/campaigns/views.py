@@ -165,6 +165,7 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
 STATUS_FILTERS = {"overdue", "open", "done", "all"}
 SHOWN = 30  # towns, communities and attendance rows named on the overview
 SHOWN_WEEK = 20
+ENROLLED_LISTED = 60  # community codes printed as a hint on the meeting form
 
 
 @login_required
@@ -398,8 +399,17 @@ class MeetingForm(forms.Form):
 
 
 def _meeting_hosts(user: Any, campaign: Campaign) -> Any:
-    under = authz.divisions_for_user(user).filter(path__startswith=campaign.division.path)
-    return Division.objects.filter(pk__in=[d.pk for d in under if authz.can_manage_groups(user, d)])
+    """The city, county and town governments under the campaign that the person manages
+    (`authz.can_manage_groups`, asked of the database rather than of every division)."""
+    return (
+        authz.divisions_for_user(user)
+        .filter(
+            authz.manage_scope(user, "path"),
+            path__startswith=campaign.division.path,
+            level__in=(Level.CITY, Level.COUNTY, Level.TOWN),
+        )
+        .order_by("path")
+    )
 
 
 @login_required
@@ -419,7 +429,7 @@ def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid() and (meeting := _create_meeting(request, campaign, form)):
             return redirect("meeting_detail", slug=campaign.slug, public_id=meeting.public_id)
     enrolled = campaign.enrollments.select_related("community").filter(
-        community__in=authz.divisions_for_user(request.user)
+        authz.within_scope(request.user, "community__path")
     )
     return render(
         request,
@@ -427,7 +437,10 @@ def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "campaign": campaign,
             "meetings": meetings,
-            "enrolled": enrolled,
+            # The codes to type, listed when there are few; a province's are found on the
+            # acceptance page's search.
+            "enrolled": enrolled[:ENROLLED_LISTED],
+            "enrolled_more": enrolled.count() > ENROLLED_LISTED,
             "form": form if hosts.exists() else None,
         },
     )
