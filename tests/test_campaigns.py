@@ -422,3 +422,23 @@ def test_meeting_hosts_are_what_the_group_predicate_allows(campaign, world):
         under = authz.divisions_for_user(user).filter(path__startswith=campaign.division.path)
         expected = {d.pk for d in under if authz.can_manage_groups(user, d)}
         assert set(_meeting_hosts(user, campaign).values_list("pk", flat=True)) == expected, user
+
+
+def test_pilots_are_typed_as_codes_and_an_unknown_one_is_named(world, city, client_for):
+    standard, _ = standard_import(
+        actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
+    )
+    client = client_for(world.users["county_officer"])
+    form = {
+        "name": "K1 2028",
+        "slug": "k1-2028",
+        "year": 2028,
+        "division": "K1",
+        "standard": str(standard.public_id),
+    }
+    page = client.post(reverse("campaign_list"), form | {"pilots": "C111, C211 X9"})
+    assert page.status_code == 200 and not Campaign.objects.filter(slug="k1-2028").exists()
+    assert "C211" in page.content.decode() and "X9" in page.content.decode()  # not his to see
+    assert client.post(reverse("campaign_list"), form | {"pilots": "C111\nC112"}).status_code == 302
+    pilots = Campaign.objects.get(slug="k1-2028").enrollments.filter(is_pilot=True)
+    assert set(pilots.values_list("community__code", flat=True)) == {"C111", "C112"}

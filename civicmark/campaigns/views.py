@@ -48,11 +48,12 @@ class CampaignForm(forms.Form):
     standard = forms.ModelChoiceField(
         label=gettext_lazy("standard"), queryset=Standard.objects.none(), to_field_name="public_id"
     )
-    pilots = forms.ModelMultipleChoiceField(
+    # Codes typed, not a list to pick from: a province would print ten thousand options.
+    pilots = forms.CharField(
         label=gettext_lazy("pilot communities"),
         required=False,
-        queryset=Division.objects.none(),
-        to_field_name="code",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Community codes, separated by spaces, commas or lines."),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -63,12 +64,26 @@ class CampaignForm(forms.Form):
             if authz.can_manage_campaigns(user, d)
         ]
         self.runners = Division.objects.filter(pk__in=[d.pk for d in runners])
+        self.communities = authz.divisions_for_user(user).filter(level=Level.COMMUNITY)
         limit_choices(
             self,
             division=self.runners,
             standard=authz.standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
-            pilots=authz.divisions_for_user(user).filter(level=Level.COMMUNITY),
         )
+
+    def clean_pilots(self) -> list[Division]:
+        import re
+
+        codes = list(
+            dict.fromkeys(c for c in re.split(r"[\s,，、;；]+", self.cleaned_data["pilots"]) if c)
+        )
+        found = {d.code: d for d in self.communities.filter(code__in=codes)}
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("Not communities you can see: %s") % "、".join(unknown[:10])
+            )
+        return [found[c] for c in codes]
 
 
 @login_required
