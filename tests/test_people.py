@@ -117,3 +117,25 @@ def test_the_import_command_prints_each_link_once(world, tmp_path):
     out = StringIO()
     call_command("import-users", str(path), stdout=out)
     assert "set-password" not in out.getvalue()
+
+
+def test_with_too_many_divisions_to_list_the_code_is_typed(world, client_for, monkeypatch):
+    """A province's officer reaches thousands of divisions: the form asks for the code in a text
+    box instead of printing every one, and checks it against the same scope."""
+    from civicmark.core import uploads
+
+    monkeypatch.setattr(uploads, "CHOICES_MAX", 2)
+    client = client_for(world.users["town_officer"])
+    page = client.get(reverse("person_create")).content.decode()
+    assert re.search(r'<input type="text" name="division"', page)
+    assert '<option value="C112"' not in page
+    refused = client.post(
+        reverse("person_create"),
+        {"username": "far", "full_name": "远", "role": "community_staff", "division": "C211"},
+    )
+    assert refused.status_code == 200 and not User.objects.filter(username="far").exists()
+    client.post(
+        reverse("person_create"),
+        {"username": "near", "full_name": "近", "role": "community_staff", "division": "C112"},
+    )
+    assert RoleAssignment.objects.filter(user__username="near", division__code="C112").exists()

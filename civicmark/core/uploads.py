@@ -66,12 +66,30 @@ def import_page(
     )
 
 
+CHOICES_MAX = 300  # past this, a division or department is typed by its code, not picked
+
+
 def limit_choices(form: forms.Form, **querysets: Any) -> None:
-    """Give model choice fields the querysets the authorization layer allows for this person."""
+    """Give model choice fields the querysets the authorization layer allows for this person.
+
+    A province's officer reaches ten thousand divisions: a list that long would make the page
+    megabytes, so a field chosen by code becomes a text box for the code (still checked against
+    the same queryset)."""
+    from django.utils.translation import gettext_lazy
+
     for name, queryset in querysets.items():
         field = form.fields[name]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = queryset
+        if (
+            field.to_field_name == "code"
+            and not isinstance(field, forms.ModelMultipleChoiceField)
+            and queryset.count() > CHOICES_MAX
+        ):
+            field.widget = forms.TextInput(
+                attrs={"placeholder": gettext_lazy("code"), "autocomplete": "off"}
+            )
+            field.help_text = gettext_lazy("Type the code: there are too many to list.")
 
 
 def wants_chinese_headers(request: HttpRequest) -> bool:
