@@ -63,14 +63,18 @@ def test_one_bad_row_saves_nothing_and_says_which(scoring, client_for):
     assert not AuditEvent.objects.filter(action="score.saved").exists()
 
 
-def test_a_stale_version_in_one_row_is_a_conflict_and_nothing_changes(scoring):
-    s = scoring
+def _first_assessor_on_c111(s):  # noqa: ANN001, ANN202
+    """What the save calls of these tests share, and the items A1 and B1."""
     args = {
         "actor": s["assessors"][0],
         "round_": s["round"],
         "enrollment": s["enrollments"]["C111"],
     }
-    a1, b1 = s["items"]["A1"], s["items"]["B1"]
+    return args, s["items"]["A1"], s["items"]["B1"]
+
+
+def test_a_stale_version_in_one_row_is_a_conflict_and_nothing_changes(scoring):
+    args, a1, b1 = _first_assessor_on_c111(scoring)
     first = score_save(**args, item=a1, points=Decimal(30))
     score_save(**args, item=a1, points=Decimal(29), reason="x", expected_version=first.version)
     events = AuditEvent.objects.count()
@@ -96,13 +100,7 @@ def test_a_stale_version_in_one_row_is_a_conflict_and_nothing_changes(scoring):
 def test_a_first_score_saved_meanwhile_in_another_tab_is_a_conflict_on_that_row_only(scoring):
     """The page went out with A1 and B1 unscored; A1 was saved from another tab since. Saving
     the page refuses A1 alone, as a conflict, and writes nothing (B1 neither)."""
-    s = scoring
-    args = {
-        "actor": s["assessors"][0],
-        "round_": s["round"],
-        "enrollment": s["enrollments"]["C111"],
-    }
-    a1, b1 = s["items"]["A1"], s["items"]["B1"]
+    args, a1, b1 = _first_assessor_on_c111(scoring)
     score_save(**args, item=a1, points=Decimal(30))
     events = AuditEvent.objects.count()
     with pytest.raises(ScoreErrors) as refused:
