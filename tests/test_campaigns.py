@@ -442,3 +442,23 @@ def test_pilots_are_typed_as_codes_and_an_unknown_one_is_named(world, city, clie
     assert client.post(reverse("campaign_list"), form | {"pilots": "C111\nC112"}).status_code == 302
     pilots = Campaign.objects.get(slug="k1-2028").enrollments.filter(is_pilot=True)
     assert set(pilots.values_list("community__code", flat=True)) == {"C111", "C112"}
+
+
+def test_the_task_list_comes_a_page_at_a_time_and_keeps_its_filter(
+    campaign, world, client_for, monkeypatch
+):
+    """Tasks were cut off at 500 without a word; now every one is reachable, a page at a time."""
+    from civicmark.campaigns import views
+
+    monkeypatch.setattr(views, "TASKS_PAGE", 2)
+    client = client_for(world.users["county_officer"])
+    url = reverse("task_list", args=[campaign.slug])
+    visible = Task.objects.filter(campaign=campaign).count()
+    assert visible > 2
+    seen = 0
+    for n in range(1, (visible + 1) // 2 + 1):
+        page = client.get(url, {"show": "all", "page": n}).content.decode()
+        seen += page.split("<tbody>")[1].split("</tbody>")[0].count("<tr")
+        if n == 1:
+            assert "show=all" in page and "page=2" in page  # the pager keeps the filter
+    assert seen == visible

@@ -180,6 +180,7 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
 STATUS_FILTERS = {"overdue", "open", "done", "all"}
 SHOWN = 30  # towns, communities and attendance rows named on the overview
 SHOWN_WEEK = 20
+TASKS_PAGE = 100
 ENROLLED_LISTED = 60  # community codes printed as a hint on the meeting form
 
 
@@ -199,13 +200,21 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     division = request.GET.get("division", "")
     if division:
         tasks = tasks.filter(division__path__contains=f"/{division}/")
+    from urllib.parse import urlencode
+
+    from django.core.paginator import Paginator
+
+    # A page at a time (a province's campaign holds 60,000 tasks), never silently cut short.
+    page = Paginator(tasks.order_by("due_on", "division__path", "pk"), TASKS_PAGE).get_page(
+        request.GET.get("page")
+    )
     rows = [
         {
             "task": t,
             "overdue": t.is_overdue(today),
             "can_update": authz.can_update_task(request.user, t),
         }
-        for t in tasks.order_by("due_on", "division__path")[:500]
+        for t in page
     ]
     return render(
         request,
@@ -213,6 +222,8 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "campaign": campaign,
             "rows": rows,
+            "page": page,
+            "pager_query": urlencode({"show": show, "division": division}),
             "show": show,
             "division": division,
             "statuses": TaskStatus.choices,
