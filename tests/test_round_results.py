@@ -469,3 +469,30 @@ def test_a_change_marks_its_round_and_every_round_carrying_from_it_once(scoring)
     assert found == {(r, e) for r in {july.pk, *carrying} for e in ids}
     mark(campaign.rounds.get(number=1), [ids[0]])  # the county round: nothing carries from it
     assert StaleResult.objects.filter(round__number=1).count() == 1
+
+
+def test_the_rectification_list_comes_a_page_at_a_time_within_its_town(
+    scoring, world, client_for, monkeypatch
+):
+    from django.urls import reverse
+
+    from civicmark.assessments import views
+    from civicmark.assessments.models import Rectification
+
+    monkeypatch.setattr(views, "RECTIFICATIONS_PAGE", 2)
+    s = scoring
+    Rectification.objects.bulk_create(
+        Rectification(round=s["round"], enrollment=s["enrollments"][code], item=item, reason="x")
+        for code in ("C111", "C112", "C121")
+        for item in (s["items"]["A1"], s["items"]["B1"])
+    )
+    client = client_for(world.users["county_officer"])
+    url = reverse("rectifications", args=["c"])
+
+    def rows(**query: str) -> int:
+        page = client.get(url, query).content.decode()
+        return page.count('name="status"')
+
+    assert rows() == 2 and rows(page="2") == 2 and rows(page="3") == 2
+    assert rows(town="T11") == 2 and rows(town="T11", page="2") == 2
+    assert "town=T11" in client.get(url, {"town": "T11"}).content.decode()

@@ -444,8 +444,17 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("enrollment__community__parent__code")
     )
+    from urllib.parse import urlencode
+
+    from django.core.paginator import Paginator
+
     town = request.GET.get("town", "")
     shown = visible.filter(enrollment__community__parent__code=town) if town else visible
+    # After a province's July round there are thousands of findings: a page at a time.
+    page = Paginator(
+        shown.prefetch_related("evidence").order_by("enrollment__community__path", "pk"),
+        RECTIFICATIONS_PAGE,
+    ).get_page(request.GET.get("page"))
     rows = [
         {
             "r": r,
@@ -453,7 +462,7 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
             and r.due_on is not None
             and r.due_on < today,
         }
-        for r in shown.prefetch_related("evidence")
+        for r in page
     ]
     return render(
         request,
@@ -464,6 +473,8 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
             "statuses": RectificationStatus.choices,
             "by_town": by_town,
             "town": town,
+            "page": page,
+            "pager_query": urlencode({"town": town}) if town else "",
         },
     )
 
@@ -789,6 +800,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 COVERAGE_LIST_MAX = 300
 COMMUNITIES_PAGE = 100
+RECTIFICATIONS_PAGE = 100
 
 
 def _covers_posted(campaign: Any, post: Any) -> list[Any]:
