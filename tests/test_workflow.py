@@ -400,3 +400,30 @@ def test_the_communities_page_filters_pages_and_moves_all_it_finds(
     assert response.status_code == 302 and "state=town_reviewed" in response["Location"]
     assert (status(s, "C111"), status(s, "C112")) == (State.COUNTY_PRE_ACCEPTED,) * 2
     assert status(s, "C121") == State.ENROLLED
+
+
+def test_moving_many_communities_costs_the_same_statements_as_moving_two(scoring, world):
+    """Each community moved still gets its step and its audit event, in one insert each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicmark.accounts import authz
+    from civicmark.core.models import AuditEvent
+
+    s = scoring
+    officer = world.users["county_officer"]  # reports his county's communities to the city
+    e = s["enrollments"]
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.COUNTY_PRE_ACCEPTED)
+    counts = []
+    for codes in (["C111"], ["C112", "C121"]):
+        chosen = list(Enrollment.objects.filter(pk__in=[e[c].pk for c in codes]))
+        authz.forget_grants(officer)  # each move reads them afresh, as a request would
+        with CaptureQueriesContext(connection) as ctx:
+            moved = transition_apply(
+                actor=officer, campaign=s["campaign"], enrollments=chosen, to=State.REPORTED
+            )
+        counts.append(len(ctx.captured_queries))
+        assert moved == len(codes)
+    assert counts[0] == counts[1]
+    assert Transition.objects.filter(to_status=State.REPORTED).count() == 3
+    assert AuditEvent.objects.filter(action="workflow.transition").count() == 3

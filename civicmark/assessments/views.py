@@ -386,7 +386,10 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                 if per_state.get(value)
             ],
             "targets": [(t, State(t).label) for t in targets],
-            "refusals": refusals,
+            # The first refusals, and how many more: a step tried on thousands may be refused
+            # thousands of times, which no one reads on a page.
+            "refusals": refusals[:REFUSALS_SHOWN],
+            "refusals_more": max(0, len(refusals) - REFUSALS_SHOWN),
             "rounds": [
                 {"round": r, "can_lead": authz.can_lead_round(request.user, r)}
                 for r in campaign.rounds.all()
@@ -800,6 +803,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 COVERAGE_LIST_MAX = 300
 COMMUNITIES_PAGE = 100
+REFUSALS_SHOWN = 50
 RECTIFICATIONS_PAGE = 100
 
 

@@ -243,25 +243,37 @@ def transition_apply(
                 ]
         if refusals:
             raise TransitionRefused(refusals)
-        for enrollment in locked:
-            Transition.objects.create(
-                enrollment=enrollment,
-                from_status=enrollment.status,
-                to_status=to,
-                actor=actor if getattr(actor, "pk", None) else None,
-                comment=comment,
-            )
-            audit.record(
-                actor=actor,
-                via=via,
-                action="workflow.transition",
-                object_type="enrollment",
-                object_ref=f"{campaign.slug}/{enrollment.community.code}",
-                scope_path=enrollment.community.path,
-                summary=f"{enrollment.status} → {to}",
-                before={"status": enrollment.status},
-                after={"status": to, "comment": comment},
-            )
+        # One insert for the steps and one for their audit events, however many move (a county
+        # reports hundreds at once; a province's "every one the filter finds" thousands).
+        Transition.objects.bulk_create(
+            [
+                Transition(
+                    enrollment=enrollment,
+                    from_status=enrollment.status,
+                    to_status=to,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    comment=comment,
+                )
+                for enrollment in locked
+            ],
+            batch_size=1000,
+        )
+        audit.record_many(
+            [
+                audit.Event(
+                    actor=actor,
+                    via=via,
+                    action="workflow.transition",
+                    object_type="enrollment",
+                    object_ref=f"{campaign.slug}/{enrollment.community.code}",
+                    scope_path=enrollment.community.path,
+                    summary=f"{enrollment.status} → {to}",
+                    before={"status": enrollment.status},
+                    after={"status": to, "comment": comment},
+                )
+                for enrollment in locked
+            ]
+        )
         Enrollment.objects.filter(pk__in=[e.pk for e in locked]).update(status=to)
     return len(locked)
 
