@@ -288,11 +288,18 @@ def campaigns_for_user(user: Any) -> QuerySet[Any]:
     """A campaign is seen by the unit that runs it, those above it and everyone under it."""
     from civicmark.campaigns.models import Campaign
 
-    qs = Campaign.objects.select_related("division", "standard")
+    return Campaign.objects.select_related("division", "standard").filter(
+        _campaign_scope(user, "division__path")
+    )
+
+
+def _campaign_scope(user: Any, path_field: str) -> Q:
+    """The campaigns a person sees, as a filter on the path of the division running them: that
+    of his own units, those above them and everyone under them."""
     if is_super(user):
-        return qs
+        return Q()
     paths = read_paths(user)
-    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
+    return _under(path_field, paths) | Q(**{f"{path_field}__in": _ancestors(paths)})
 
 
 def rounds_for_user(user: Any) -> QuerySet[Any]:
@@ -301,16 +308,9 @@ def rounds_for_user(user: Any) -> QuerySet[Any]:
     from civicmark.assessments import panels
     from civicmark.campaigns.models import AcceptanceRound
 
-    qs = panels.with_choices(
+    return panels.with_choices(
         AcceptanceRound.objects.select_related("campaign__division", "campaign__standard")
-    )
-    if is_super(user):
-        return qs
-    paths = read_paths(user)
-    return qs.filter(
-        _under("campaign__division__path", paths)
-        | Q(campaign__division__path__in=_ancestors(paths))
-    )
+    ).filter(_campaign_scope(user, "campaign__division__path"))
 
 
 def tasks_for_user(user: Any) -> QuerySet[Any]:

@@ -119,8 +119,9 @@ def scores_save(
 
     Each entry is checked (open round, permission, points and reason); the scores he changes are
     locked and compared with the versions he saw, and a first score meets the one-score-per-item
-    constraint, so a save in between is a Conflict on that row, never a lost update. The writes, one audit event per score and the stale mark of the
-    stored result happen in one transaction, in a constant number of queries for new scores."""
+    constraint, so a save in between is a Conflict on that row, never a lost update. The writes,
+    one audit event per score and the stale mark of the stored result happen in one
+    transaction, in a constant number of queries for new scores."""
     errors: dict[int, ApplicationError] = {}
     for entry in entries:
         try:
@@ -135,9 +136,8 @@ def scores_save(
         raise ScoreErrors(errors)
     if not entries:
         return []
-    community = enrollment.community
     try:
-        return _scores_write(actor, round_, enrollment, entries, via, community)
+        return _scores_write(actor, round_, enrollment, entries, via)
     except _AlreadyScored as taken:
         # The transaction is gone: now ask which of the first scores someone saved meanwhile.
         existing = set(
@@ -166,8 +166,8 @@ def _scores_write(
     enrollment: Enrollment,
     entries: list[ScoreEntry],
     via: str,
-    community: Any,
 ) -> list[Score]:
+    community = enrollment.community
     errors: dict[int, ApplicationError] = {}
     with transaction.atomic():
         # Only a change of an existing score needs its row locked and its version compared; a

@@ -23,6 +23,7 @@ from civicmark.assessments import panels
 from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
+from civicmark.campaigns.selectors import enrollments_by_code
 from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
@@ -123,13 +124,10 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
     del sheets  # the cell text is in the rows now: a 100,000-row sheet is not kept twice
     # Only the communities the sheet names (a county's sheet names hundreds of a province's
     # ten thousand), a thousand codes per query.
-    codes = sorted({row.get("community_code", "") for _n, row in [*score_rows, *veto_rows]})
-    enrollments = {}
-    for start in range(0, len(codes), 1000):
-        for e in round_.campaign.enrollments.select_related("community").filter(
-            community__code__in=codes[start : start + 1000]
-        ):
-            enrollments[e.community.code] = e
+    enrollments = enrollments_by_code(
+        round_.campaign,
+        sorted({row.get("community_code", "") for _n, row in [*score_rows, *veto_rows]}),
+    )
     items = {i.code: i for i in round_.campaign.standard.items.all()}
     panels.covered_ids(round_)  # one query for the whole sheet, then set lookups per row
     vetoes = {v.code: v for v in round_.campaign.standard.vetoes.all()}

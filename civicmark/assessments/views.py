@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +19,7 @@ from civicmark.accounts import authz
 from civicmark.assessments.models import Score, SelfScore
 from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
 from civicmark.core.errors import ApplicationError
+from civicmark.core.uploads import posted_file
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
@@ -29,12 +32,21 @@ def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
 SCORE_HOME_PAGE = 50
 
 
+def _found(enrollments: Any, query: str) -> Any:
+    """Enrollments whose community's name, code or town matches what was typed in the search."""
+    if not query:
+        return enrollments
+    return enrollments.filter(
+        Q(community__name__icontains=query)
+        | Q(community__code__startswith=query)
+        | Q(community__parent__name__icontains=query)
+    )
+
+
 @login_required
 def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The communities this assessor may score in this round, with his progress on each: a page
     of them at a time (a province's assessor may cover thousands), found by name or code."""
-    from django.core.paginator import Paginator
-
     campaign, round_ = _round_or_404(request, slug, number)
     departments = authz.assessor_departments(request.user)
     if not departments:
@@ -50,12 +62,7 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         .order_by("community__path")
     )
     query = request.GET.get("q", "").strip()
-    if query:
-        covered = covered.filter(
-            Q(community__name__icontains=query)
-            | Q(community__code__startswith=query)
-            | Q(community__parent__name__icontains=query)
-        )
+    covered = _found(covered, query)
     page = Paginator(covered if on_panel else covered.none(), SCORE_HOME_PAGE).get_page(
         request.GET.get("page")
     )
@@ -291,8 +298,6 @@ def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], 
 @login_required
 def communities(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign's communities and where each stands; steps apply to many at once."""
-    from django.core.paginator import Paginator
-
     from civicmark.assessments.services import round_finalise, round_reopen
     from civicmark.assessments.workflow import (
         State,
@@ -315,13 +320,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
     query = request.GET.get("q", "").strip()
-    found = scope.filter(status=state) if state else scope
-    if query:
-        found = found.filter(
-            Q(community__name__icontains=query)
-            | Q(community__code__startswith=query)
-            | Q(community__parent__name__icontains=query)
-        )
+    found = _found(scope.filter(status=state) if state else scope, query)
     here = reverse("communities", args=[campaign.slug]) + (
         f"?{request.GET.urlencode()}" if request.GET else ""
     )
@@ -379,7 +378,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
             "q": query,
             "state": state,
-            "pager_query": f"state={state}" if state else "",
+            "pager_query": urlencode({"state": state}) if state else "",
             "states": [
                 (value, label, per_state[value])
                 for value, label in State.choices
@@ -447,10 +446,6 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("enrollment__community__parent__code")
     )
-    from urllib.parse import urlencode
-
-    from django.core.paginator import Paginator
-
     town = request.GET.get("town", "")
     shown = visible.filter(enrollment__community__parent__code=town) if town else visible
     # After a province's July round there are thousands of findings: a page at a time.
@@ -483,8 +478,6 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _town_query(post: Any) -> str:
-    from urllib.parse import urlencode
-
     town = post.get("town", "")
     return f"?{urlencode({'town': town})}" if town else ""
 
@@ -533,11 +526,9 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if not departments:
         raise Http404
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise ApplicationError(_("Choose the filled-in score sheet."))
-            result = import_sheet(actor=request.user, data=upload.read())
+            data, _name = posted_file(request, _("Choose the filled-in score sheet."))
+            result = import_sheet(actor=request.user, data=data)
         except ImportRefused as refused:
             return render(
                 request,
@@ -811,18 +802,14 @@ def _covers_posted(campaign: Any, post: Any) -> list[Any]:
     """The communities the lead listed: ticked boxes, or, on a large campaign's page, codes in
     a text box (one per line, or separated by spaces or commas). An unknown code refuses the
     whole form, naming the codes."""
-    import re
+    from civicmark.campaigns.selectors import enrollments_by_code
+    from civicmark.core.http import typed_codes
 
     text = post.get("covers_codes")
     if text is None:
         return list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers"))))
-    codes = list(dict.fromkeys(c for c in re.split(r"[\s,，、;；]+", text) if c))
-    found: dict[str, Any] = {}
-    for start in range(0, len(codes), 1000):
-        for e in campaign.enrollments.select_related("community").filter(
-            community__code__in=codes[start : start + 1000]
-        ):
-            found[e.community.code] = e
+    codes = typed_codes(text)
+    found = enrollments_by_code(campaign, codes)
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise ApplicationError(

@@ -12,6 +12,18 @@ from civicmark.campaigns.models import Attendance, Campaign, Task, TaskStatus
 from civicmark.divisions.models import Division, Level
 
 
+def enrollments_by_code(campaign: Campaign, codes: list[str]) -> dict[str, Any]:
+    """The campaign's enrollments (with their community) for these community codes, a thousand
+    codes per query (a sheet or a list may name thousands); unknown codes are simply absent."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(codes), 1000):
+        for e in campaign.enrollments.select_related("community").filter(
+            community__code__in=codes[start : start + 1000]
+        ):
+            found[e.community.code] = e
+    return found
+
+
 def visible_tasks(user: Any, campaign: Campaign) -> QuerySet[Task]:
     return authz.tasks_for_user(user).filter(campaign=campaign)
 

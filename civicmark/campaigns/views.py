@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -72,11 +74,9 @@ class CampaignForm(forms.Form):
         )
 
     def clean_pilots(self) -> list[Division]:
-        import re
+        from civicmark.core.http import typed_codes
 
-        codes = list(
-            dict.fromkeys(c for c in re.split(r"[\s,，、;；]+", self.cleaned_data["pilots"]) if c)
-        )
+        codes = typed_codes(self.cleaned_data["pilots"])
         found = {d.code: d for d in self.communities.filter(code__in=codes)}
         unknown = [c for c in codes if c not in found]
         if unknown:
@@ -200,10 +200,6 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     division = request.GET.get("division", "")
     if division:
         tasks = tasks.filter(division__path__contains=f"/{division}/")
-    from urllib.parse import urlencode
-
-    from django.core.paginator import Paginator
-
     # A page at a time (a province's campaign holds 60,000 tasks), never silently cut short.
     page = Paginator(tasks.order_by("due_on", "division__path", "pk"), TASKS_PAGE).get_page(
         request.GET.get("page")

@@ -66,6 +66,23 @@ def import_page(
     )
 
 
+def posted_file(
+    request: HttpRequest, missing: str, max_bytes: int | None = None
+) -> tuple[bytes, str]:
+    """The file posted as `file` on a page with its own import form, read, and its name: refused
+    with `missing` when there is none, and when it is larger than the import limit
+    (IMPORT_MAX_BYTES, as on the shared import page, unless the page sets its own)."""
+    from civicmark.core.errors import ApplicationError
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApplicationError(missing)
+    limit = settings.IMPORT_MAX_BYTES if max_bytes is None else max_bytes
+    if upload.size and upload.size > limit:
+        raise ApplicationError(_("The file is larger than %d MB.") % (limit // 2**20))
+    return upload.read(), upload.name or ""
+
+
 CHOICES_MAX = 300  # past this, a division or department is typed by its code, not picked
 
 

@@ -93,6 +93,14 @@ def decrypt(token: str, secret: str | None = None) -> str:
         raise ApplicationError(_("This ID number cannot be read with the current key.")) from None
 
 
+def readable(token: str, secret: str) -> str | None:
+    """The number a stored token holds, if `secret` is the key it was encrypted under."""
+    try:
+        return _keys(secret)[0].decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
 def keyed_hash(value: str, secret: str | None = None) -> str:
     """Equal numbers give equal hashes, and no one without the key can test a guess."""
     return hmac.new(

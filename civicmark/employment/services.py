@@ -66,6 +66,25 @@ def household_add(*, actor: Any, community: Division, address: str) -> Household
     return household
 
 
+def _new_resident(
+    household: Household, name: str, number: str, phone: str = "", **flags: bool
+) -> Resident:
+    """A resident not yet saved: birth date and sex read from the (normalised) ID number, which
+    is kept only encrypted, with its keyed hash and the digits shown when masked."""
+    return Resident(
+        household=household,
+        name=name.strip(),
+        sex=pii.sex(number),
+        birth_date=pii.birth_date(number),
+        id_cipher=pii.encrypt(number),
+        id_hash=pii.keyed_hash(number),
+        id_first6=number[:6],
+        id_last4=number[-4:],
+        phone=phone.strip(),
+        **flags,
+    )
+
+
 def resident_add(
     *,
     actor: Any,
@@ -92,20 +111,16 @@ def resident_add(
             raise ApplicationError(
                 _("A resident with this ID number is already in a ledger (%s).") % pii.mask(number)
             )
-        resident = Resident.objects.create(
-            household=household,
-            name=name.strip(),
-            sex=pii.sex(number),
-            birth_date=pii.birth_date(number),
-            id_cipher=pii.encrypt(number),
-            id_hash=digest,
-            id_first6=number[:6],
-            id_last4=number[-4:],
-            phone=phone.strip(),
+        resident = _new_resident(
+            household,
+            name,
+            number,
+            phone,
             able_to_work=able_to_work,
             disability=disability,
             subsistence=subsistence,
         )
+        resident.save()
         audit.record(
             actor=actor,
             action="employment.resident_added",
@@ -975,29 +990,21 @@ def pii_rekey(*, actor: Any, old_key: str, batch: int = 1000) -> int:
         raise NotAllowed(_("Only the system's administrators re-key personal data."))
     if not old_key or old_key == settings.PII_KEY:
         raise ApplicationError(_("Give the old key, which must differ from the current one."))
-    from cryptography.fernet import InvalidToken
-
-    current, old = pii._keys(settings.PII_KEY)[0], pii._keys(old_key)[0]
-    pending: list[Resident] = []
+    pending: list[tuple[Resident, str]] = []
     for resident in Resident.objects.exclude(id_cipher="").only("pk", "id_cipher").iterator():
-        try:
-            current.decrypt(resident.id_cipher.encode())
+        if pii.readable(resident.id_cipher, settings.PII_KEY) is not None:
             continue  # already under the current key
-        except InvalidToken:
-            pass
-        try:
-            old.decrypt(resident.id_cipher.encode())
-        except InvalidToken:
+        number = pii.readable(resident.id_cipher, old_key)
+        if number is None:
             raise ApplicationError(
                 _("A stored ID number reads under neither key; nothing was re-keyed.")
-            ) from None
-        pending.append(resident)
+            )
+        pending.append((resident, number))
     done = 0
     for start in range(0, len(pending), batch):
-        chunk = pending[start : start + batch]
+        chunk = [resident for resident, _number in pending[start : start + batch]]
         with transaction.atomic():
-            for resident in chunk:
-                number = pii.decrypt(resident.id_cipher, old_key)
+            for resident, number in pending[start : start + batch]:
                 resident.id_cipher = pii.encrypt(number)
                 resident.id_hash = pii.keyed_hash(number)
             Resident.objects.bulk_update(chunk, ["id_cipher", "id_hash"])
@@ -1304,16 +1311,11 @@ def ledger_import(
                 homes[address] = Household(community=community, address=address)
         Household.objects.bulk_create([h for a, h in homes.items() if a not in had_homes])
         residents = [
-            Resident(
-                household=homes[entry["address"].strip()],
-                name=entry["name"].strip(),
-                sex=pii.sex(entry["number"]),
-                birth_date=pii.birth_date(entry["number"]),
-                id_cipher=pii.encrypt(entry["number"]),
-                id_hash=pii.keyed_hash(entry["number"]),
-                id_first6=entry["number"][:6],
-                id_last4=entry["number"][-4:],
-                phone=entry.get("phone", "").strip(),
+            _new_resident(
+                homes[entry["address"].strip()],
+                entry["name"],
+                entry["number"],
+                entry.get("phone", ""),
             )
             for entry in rows
         ]

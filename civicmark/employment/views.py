@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError
 from civicmark.core.http import posted_uuid, public_url
+from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
@@ -91,16 +92,10 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "import":
         from civicmark.core.errors import ImportRefused
 
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise ApplicationError(_("Choose the ledger file."))
+            data, name = posted_file(request, _("Choose the ledger file."))
             n = svc.ledger_import(
-                actor=request.user,
-                community=community,
-                data=upload.read(),
-                filename=upload.name or "",
-                today=today,
+                actor=request.user, community=community, data=data, filename=name, today=today
             )
         except ImportRefused as exc:
             messages.error(request, _("Nothing was imported: correct the rows listed below."))
@@ -563,18 +558,12 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
     community = _community(request, code)
     errors: list[Any] = []
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise ApplicationError(_("Choose the export file of the official system."))
-            if upload.size and upload.size > 5 * 1024 * 1024:
-                raise ApplicationError(_("The file is larger than 5 MB."))
+            data, name = posted_file(
+                request, _("Choose the export file of the official system."), max_bytes=5 * 2**20
+            )
             run = svc.reconcile(
-                actor=request.user,
-                community=community,
-                data=upload.read(),
-                filename=upload.name or "",
-                on=_today(),
+                actor=request.user, community=community, data=data, filename=name, on=_today()
             )
         except ImportRefused as exc:
             errors = exc.errors

@@ -62,6 +62,12 @@ def _run_in_thread(pk: int) -> None:
         connections.close_all()
 
 
+def _set(pk: int, **fields: Any) -> None:
+    """Write a job's news. updated_at with it: QuerySet.update leaves auto_now alone, and a job
+    without news for STALE is taken for dead."""
+    ExportJob.objects.filter(pk=pk).update(updated_at=timezone.now(), **fields)
+
+
 def claim() -> int | None:
     """The oldest queued job, now running and this worker's; None when there is none."""
     with transaction.atomic():
@@ -73,41 +79,25 @@ def claim() -> int | None:
             .first()
         )
         if job is not None:
-            ExportJob.objects.filter(pk=job).update(
-                status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
-            )
+            _set(job, status=ExportStatus.RUNNING, progress=1)
     return job
 
 
 def run(pk: int) -> None:
     job = ExportJob.objects.get(pk=pk)
-    ExportJob.objects.filter(pk=pk).update(
-        status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
-    )
+    _set(pk, status=ExportStatus.RUNNING, progress=1)
 
     def progress(percent: int) -> None:
-        # updated_at too: QuerySet.update leaves auto_now alone, and a job without news for
-        # STALE is taken for dead.
-        ExportJob.objects.filter(pk=pk).update(
-            progress=max(1, min(99, percent)), updated_at=timezone.now()
-        )
+        _set(pk, progress=max(1, min(99, percent)))
 
     try:
         payload, filename = WRITERS[job.kind](job, progress)
         path = default_storage.save(f"exports/{job.public_id}-{filename}", ContentFile(payload))
     except Exception as exc:  # the person sees that it failed; the log keeps the details
         log.exception("export %s failed", job.public_id)
-        ExportJob.objects.filter(pk=pk).update(
-            status=ExportStatus.FAILED, message=str(exc)[:500], updated_at=timezone.now()
-        )
+        _set(pk, status=ExportStatus.FAILED, message=str(exc)[:500])
         return
-    ExportJob.objects.filter(pk=pk).update(
-        status=ExportStatus.DONE,
-        progress=100,
-        path=path,
-        filename=filename,
-        updated_at=timezone.now(),
-    )
+    _set(pk, status=ExportStatus.DONE, progress=100, path=path, filename=filename)
 
 
 def effective_status(job: ExportJob) -> str:

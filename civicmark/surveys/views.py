@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
 from civicmark.core.http import posted_uuid, public_url
+from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
 from civicmark.surveys.models import (
@@ -548,16 +549,9 @@ def frame_upload(request: HttpRequest, code: str) -> HttpResponse:
     )
     errors: list[Any] = []
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise ApplicationError(_("Choose the household list file."))
-            n = svc.frame_import(
-                actor=request.user,
-                community=community,
-                data=upload.read(),
-                filename=upload.name or "",
-            )
+            data, name = posted_file(request, _("Choose the household list file."))
+            n = svc.frame_import(actor=request.user, community=community, data=data, filename=name)
         except ImportRefused as exc:
             errors = exc.errors
             messages.error(request, _("Nothing was imported: correct the rows listed below."))
