@@ -942,6 +942,17 @@ def test_the_calendar_and_the_group_lists_load_from_files_and_keep_old_versions(
     assert DifficultyGroup.objects.count() == 2
 
 
+def _ledger(staff, world, text: str) -> int:  # noqa: ANN001
+    """A ledger file (CSV text) imported into Community 111 on 1 June 2026."""
+    return svc.ledger_import(
+        actor=staff,
+        community=world.d["C111"],
+        data=text.encode(),
+        filename="l.csv",
+        today=D(2026, 6, 1),
+    )
+
+
 def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
     from django.urls import reverse
 
@@ -954,16 +965,7 @@ def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
         f"幸福小区1栋101,张三,{a},13800000000,登记失业,2026-02-01,3301002026000001,2026-02-01\n"
         f"幸福小区1栋101,李四,{b},,在业,2020-05-01,,\n"
     )
-    assert (
-        svc.ledger_import(
-            actor=staff,
-            community=world.d["C111"],
-            data=good.encode(),
-            filename="l.csv",
-            today=D(2026, 6, 1),
-        )
-        == 2
-    )
+    assert _ledger(staff, world, good) == 2
     assert Resident.objects.filter(household__address="幸福小区1栋101").count() == 2
     assert (
         svc.status_on(Resident.objects.get(name="张三"), D(2026, 3, 1)).status
@@ -977,13 +979,7 @@ def test_a_ledger_imports_from_a_spreadsheet_all_or_nothing(world, client_for):
         f"幸福小区2栋,钱七,{c[:17]}0,,在业,someday,,\n"  # check digit, date
     )
     with pytest.raises(ImportRefused) as refused:
-        svc.ledger_import(
-            actor=staff,
-            community=world.d["C111"],
-            data=bad.encode(),
-            filename="l.csv",
-            today=D(2026, 6, 1),
-        )
+        _ledger(staff, world, bad)
     places = [(e.row, e.column) for e in refused.value.errors]
     assert places == [(2, "registration_no"), (3, "id_number"), (4, "id_number")]
     assert not ID18.search(" ".join(str(e) for e in refused.value.errors))
@@ -1011,20 +1007,14 @@ def test_a_ledger_import_does_what_adding_people_one_by_one_does(station, world)
         f"{home.address},周八,{make_id('19990101', '171')},,登记失业,2026-02-01,3301,2026-03-01\n"
     )
     with pytest.raises(ImportRefused) as refused:
-        svc.ledger_import(
-            actor=staff, community=world.d["C111"], data=(header + late).encode(),
-            filename="l.csv", today=D(2026, 6, 1),
-        )  # fmt: skip
+        _ledger(staff, world, header + late)
     assert [(e.row, e.column) for e in refused.value.errors] == [(2, "registration_date")]
     events_before = AuditEvent.objects.count()
     data = (
         header
         + f"{home.address},王小明,{son},,在业,2026-04-20,,\n新楼1号,访客,{guest},,在业,2026-01-01,,\n"
     )
-    assert svc.ledger_import(
-        actor=staff, community=world.d["C111"], data=data.encode(),
-        filename="l.csv", today=D(2026, 6, 1),
-    ) == 2  # fmt: skip
+    assert _ledger(staff, world, data) == 2
     case.refresh_from_db()
     assert (case.closed_on, case.exit_reason) == (D(2026, 4, 20), ExitReason.MEMBER_EMPLOYED)
     added = Resident.objects.get(name="王小明")
