@@ -261,3 +261,14 @@ def departments(round_: AcceptanceRound) -> list[Any]:
         .distinct()
         .order_by("code")
     )
+
+
+def round_sealed_for(round_: AcceptanceRound, community: Any) -> bool:
+    """Whether what `round_` judged of `community` (a community Division) is sealed: its scores,
+    veto findings, the evidence of its items, signed figures and coverage change no more until
+    the round's lead reopens it with a reason.
+
+    Every seal check goes through this one predicate. For now a round is sealed as a whole once
+    it is finalised; a round split into per-county parts will answer per community here.
+    """
+    return round_.finalised_at is not None
