@@ -189,6 +189,12 @@ def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
 # --- Predicates ----------------------------------------------------------------------------
 
 
+def can_see_division(user: Any, division: Division) -> bool:
+    """Whether the division lies within what the person may read. A refusal about anything
+    outside it says no more than "unknown": not its name, not that it exists."""
+    return is_super(user) or _within(division.path, read_paths(user))
+
+
 def can_change_division(user: Any, division: Division) -> bool:
     """Rename, move or re-profile a division: managers, strictly below their own division."""
     return is_super(user) or _within(division.path, manage_paths(user), strictly=True)
