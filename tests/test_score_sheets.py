@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import load_workbook
 
 from civicmark.assessments.models import Score, VetoFinding
@@ -121,3 +122,253 @@ def test_the_sheet_pages(scoring, client_for, world):
     assert client.post(url, {"file": SimpleUploadedFile("s.xlsx", good)}).status_code == 302
     assert Score.objects.count() == 1
     assert client_for(world.users["viewer"]).get(url + "?department=FP").status_code == 404
+
+
+# --- No silent overwrite: the sheet carries each row's version (issue 14) --------------------
+
+
+def _sheet(s, assessor, fill=None, drop_version=False):  # noqa: ANN001, ANN201
+    """The FP sheet as `assessor` exports it now, with some rows filled in on site."""
+    from civicmark.divisions.models import Department
+
+    data = export_sheet(
+        round_=s["round"], department=Department.objects.get(code="FP"), assessor=assessor
+    )
+    book = load_workbook(io.BytesIO(data))
+    ws = book["scores"]
+    header = [c.value for c in ws[1]]
+    col = {key: header.index(key) for key in ("points", "reason", "not_applicable")}
+    for row in ws.iter_rows(min_row=2):
+        key = (row[0].value, row[2].value)
+        if fill and key in fill:
+            for name, value in zip(("points", "reason", "not_applicable"), fill[key], strict=True):
+                row[col[name]].value = value
+    if drop_version:
+        ws.delete_cols(header.index("version") + 1)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _on_the_page(s, assessor, code, item, points, reason=""):  # noqa: ANN001, ANN201
+    from decimal import Decimal
+
+    from civicmark.assessments.services import score_save
+
+    existing = Score.objects.filter(
+        round=s["round"],
+        enrollment=s["enrollments"][code],
+        item=s["items"][item],
+        assessor=assessor,
+    ).first()
+    return score_save(
+        actor=assessor,
+        round_=s["round"],
+        enrollment=s["enrollments"][code],
+        item=s["items"][item],
+        points=Decimal(points),
+        reason=reason,
+        expected_version=existing.version if existing else None,
+    )
+
+
+def test_it_exports_each_rows_version_and_current_score_for_the_assessor(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
+    _on_the_page(s, fp0, "C111", "A1", 27, "台账缺三个月")  # version 2
+    book = load_workbook(io.BytesIO(_sheet(s, fp0)))
+    ws = book["scores"]
+    header = [c.value for c in ws[1]]
+    assert "version" in header
+    rows = {
+        (r[0], r[2]): dict(zip(header, r, strict=True)) for r in ws.iter_rows(2, values_only=True)
+    }
+    assert rows[("C111", "A1")]["version"] == 2 and rows[("C111", "A1")]["points"] == 27
+    assert rows[("C111", "A1")]["reason"] == "台账缺三个月"
+    assert rows[("C111", "B1")]["version"] is None and rows[("C111", "B1")]["points"] is None
+    # Another assessor's sheet carries his own versions, not fp0's.
+    other = load_workbook(io.BytesIO(_sheet(s, s["assessors"][1])))["scores"]
+    assert all(r[header.index("version")] is None for r in other.iter_rows(2, values_only=True))
+
+
+def test_it_does_not_put_back_an_old_value_when_a_sheet_is_uploaded_again_after_a_web_edit(
+    scoring,
+):
+    # Given a sheet uploaded once, then the score changed on the page
+    s = scoring
+    fp0 = s["assessors"][0]
+    sheet = filled(s, fill={("C111", "A1"): (28, "台账缺两个月", None)})
+    import_sheet(actor=fp0, data=sheet)
+    web = _on_the_page(s, fp0, "C111", "A1", 25, "现场核查缺五项")
+    events = AuditEvent.objects.count()
+    # When the same sheet is uploaded again, its 28 is older than the page's 25: refused
+    with pytest.raises(ImportRefused):
+        import_sheet(actor=fp0, data=sheet)
+    web.refresh_from_db()
+    assert (web.points, web.version) == (25, 2)
+    assert AuditEvent.objects.count() == events
+
+
+def test_it_refuses_a_sheet_exported_before_a_web_edit_naming_who_and_when(scoring):
+    # Given a score exported in a sheet, then changed on the page
+    s = scoring
+    fp0 = s["assessors"][0]
+    _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
+    old_sheet = _sheet(s, fp0, fill={("C112", "A1"): (30, None, None)})
+    web = _on_the_page(s, fp0, "C111", "A1", 25, "现场核查缺五项")
+    events = AuditEvent.objects.count()
+    # When the old sheet (still saying 28) is imported
+    with pytest.raises(ImportRefused) as refused:
+        import_sheet(actor=fp0, data=old_sheet)
+    # Then the row is a conflict that names who changed it and when; nothing is written
+    [error] = refused.value.errors
+    assert (error.sheet, error.row, error.column) == ("scores", 2, "version")
+    from django.utils import timezone
+
+    assert fp0.full_name in error.message
+    assert timezone.localtime(web.updated_at).strftime("%Y-%m-%d %H:%M") in error.message
+    web.refresh_from_db()
+    assert (web.points, web.version) == (25, 2)
+    assert not Score.objects.filter(enrollment=s["enrollments"]["C112"]).exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_it_refuses_a_row_scored_on_the_page_after_an_unscored_export(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    sheet = _sheet(s, fp0, fill={("C111", "A1"): (30, None, None)})
+    _on_the_page(s, fp0, "C111", "A1", 26, "缺")
+    with pytest.raises(ImportRefused) as refused:
+        import_sheet(actor=fp0, data=sheet)
+    assert [(e.row, e.column) for e in refused.value.errors] == [(2, "version")]
+    assert Score.objects.get().points == 26
+
+
+def test_it_saves_rows_whose_version_is_current_and_stays_idempotent(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    first = _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
+    sheet = _sheet(
+        s, fp0, fill={("C111", "A1"): (30, None, None), ("C112", "B1"): (20, None, None)}
+    )
+    result = import_sheet(actor=fp0, data=sheet)
+    assert (result.saved, result.unchanged) == (2, 0)
+    first.refresh_from_db()
+    assert (first.points, first.version) == (30, 2)
+    events = AuditEvent.objects.count()
+    again = import_sheet(actor=fp0, data=sheet)  # the same file: nothing to write
+    assert (again.saved, again.unchanged) == (0, 2)
+    assert AuditEvent.objects.count() == events
+    first.refresh_from_db()
+    assert first.version == 2
+
+
+def test_a_sheet_without_versions_imports_new_scores_only(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
+    old = _sheet(
+        s,
+        fp0,
+        fill={("C111", "A1"): (30, None, None), ("C112", "A1"): (30, None, None)},
+        drop_version=True,
+    )
+    events = AuditEvent.objects.count()
+    with pytest.raises(ImportRefused) as refused, translation.override("en"):
+        import_sheet(actor=fp0, data=old)
+    [error] = refused.value.errors
+    assert error.row == 2 and "export a fresh sheet" in error.message
+    assert Score.objects.count() == 1 and AuditEvent.objects.count() == events
+    new_only = _sheet(s, fp0, fill={("C112", "A1"): (30, None, None)}, drop_version=True)
+    assert import_sheet(actor=fp0, data=new_only).saved == 1
+    # The row already scored (28, exported back unchanged) is not a change: no refusal.
+    assert import_sheet(actor=fp0, data=new_only).unchanged == 2
+
+
+def test_it_refuses_a_version_that_is_not_a_number_showing_what_was_typed(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    book = load_workbook(io.BytesIO(_sheet(s, fp0, fill={("C111", "A1"): (30, None, None)})))
+    ws = book["scores"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("version") + 1).value = "v2"
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused) as refused:
+        import_sheet(actor=fp0, data=out.getvalue())
+    [error] = refused.value.errors
+    assert (error.row, error.column) == (2, "version") and "v2" in error.message
+    assert not Score.objects.exists()
+
+
+def test_the_version_column_may_be_headed_in_chinese(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
+    book = load_workbook(io.BytesIO(_sheet(s, fp0, fill={("C111", "A1"): (29, "缺", None)})))
+    ws = book["scores"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=1, column=header.index("version") + 1).value = "版本"
+    out = io.BytesIO()
+    book.save(out)
+    assert import_sheet(actor=fp0, data=out.getvalue()).saved == 1
+    assert Score.objects.get().points == 29
+
+
+def test_a_veto_from_the_sheet_goes_through_the_veto_service_with_its_event(scoring):
+    s = scoring
+    fp0 = s["assessors"][0]
+    data = filled(s, vetoes=[("C112", "V1", "发现违反政策生育")])
+    assert import_sheet(actor=fp0, data=data).vetoes == 1
+    event = AuditEvent.objects.get(action="veto.recorded")
+    assert (
+        event.after["veto"] == "V1" and event.scope_path == s["enrollments"]["C112"].community.path
+    )
+
+
+def test_a_refusal_names_no_community_outside_the_assessors_scope(scoring, world):
+    # An assessor of county K1 imports a sheet that lists K2's community C211.
+    from civicmark.divisions.models import Department
+    from tests.factories import person
+
+    s = scoring
+    psb = Department.objects.get(code="PSB")
+    k1 = person("k1psb", "assessor", world.d["K1"], department=psb)
+    book = load_workbook(io.BytesIO(export_sheet(round_=s["round"], department=psb)))
+    ws = book["scores"]
+    for row in ws.iter_rows(min_row=2):
+        if (row[0].value, row[2].value) in {("C211", "A2"), ("C111", "A2")}:
+            row[5].value = 30
+    ws.append(["C999", "", "A2", "", 30, 30, None, None])
+    book["vetoes"].append(["C211", "V1", "x"])
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused) as refused:
+        import_sheet(actor=k1, data=out.getvalue())
+    text = " ".join(e.message for e in refused.value.errors)
+    assert "Community 211" not in text and "County Two" not in text
+    # The score row and the veto row of C211 read exactly as a code that does not exist.
+    outside = [e for e in refused.value.errors if "C211" in e.message]
+    unknown = [e for e in refused.value.errors if "C999" in e.message]
+    assert [(e.sheet, e.column) for e in outside] == [
+        ("scores", "community_code"),
+        ("vetoes", "community_code"),
+    ]
+    assert {e.message.replace("C211", "C999") for e in outside} == {e.message for e in unknown}
+    assert not Score.objects.exists() and not VetoFinding.objects.exists()
+
+
+def test_an_assessors_sheet_lists_only_the_communities_he_may_see(scoring, world):
+    from civicmark.divisions.models import Department
+    from tests.factories import person
+
+    psb = Department.objects.get(code="PSB")
+    k1 = person("k1psb", "assessor", world.d["K1"], department=psb)
+    ws = load_workbook(
+        io.BytesIO(export_sheet(round_=scoring["round"], department=psb, assessor=k1))
+    )["scores"]
+    listed = {r[0] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert listed == {"C111", "C112", "C121"}
+    names = {r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "Community 211" not in names

@@ -1,9 +1,19 @@
 """Offline score sheets: assessors score on site in a workbook and upload it afterwards.
 
-Export: one round, one department (optionally one community). Import: every row is checked
-first (unknown community or item, another department's item, points out of range or not a
-multiple of 0.5, a missing reason, another round, a finalised round); a file with any error
-changes nothing; uploading the same file twice changes nothing the second time.
+Export: one round, one department (optionally one community). Each row carries the exporting
+assessor's score as it stands and its version (empty when he has not scored the item yet).
+
+Import: every row is checked first (unknown community or item, another department's item,
+points out of range or not a multiple of 0.5, a missing reason, another round, a round sealed
+for the community); then, under the lock of the assessor's scores, every row that would change
+a score must carry the version the score is at (no silent overwrite: a row exported before a
+change made on the page or by another upload is a conflict naming who changed it and when). A
+sheet without the version column (exported before it existed) may only add first scores. A
+file with any error or conflict changes nothing; uploading the same file twice changes nothing
+the second time (a row equal to the stored score is left alone, whatever its version).
+
+A community outside the importer's scope is "unknown", exactly like a code that does not exist:
+a refusal never names what he may not see.
 """
 
 from __future__ import annotations
@@ -11,9 +21,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -34,19 +44,28 @@ SCORE_COLUMNS = [
     Column("points", required=False),
     Column("reason", required=False),
     Column("not_applicable", required=False),
+    Column("version", ("版本",), required=False),
 ]
 VETO_COLUMNS = [Column("community_code"), Column("veto_code"), Column("finding", required=False)]
 YES = {"1", "y", "yes", "true", "是", "x", "✓"}
 CHUNK = 2000
 
 
-def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = None) -> bytes:
+def export_sheet(
+    *, round_: AcceptanceRound, department: Any, community: Any = None, assessor: Any = None
+) -> bytes:
+    """The sheet of `department`'s items for the communities the round covers, with the
+    assessor's current scores and their versions (none when no assessor is named)."""
     campaign = round_.campaign
     enrollments = panels.covered(round_).select_related("community").order_by("community__code")
     if community is not None:
         enrollments = enrollments.filter(community=community)
+    if assessor is not None:
+        # His sheet lists the communities he may see, never another county's.
+        enrollments = enrollments.filter(authz.within_scope(assessor, "community__path"))
     items = list(campaign.standard.items.filter(department=department).order_by("order"))
     vetoes = list(campaign.standard.vetoes.filter(department=department))
+    given = _given_by(assessor, round_, items, community)
     book = Workbook()
     ws = book.active
     assert ws is not None
@@ -73,13 +92,11 @@ def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = N
                     item.code,
                     item.title,
                     float(item.points),
-                    None,
-                    None,
-                    None,
+                    *given.get((e.pk, item.pk), (None, None, None, None)),
                 ],
             )
     scores.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGH", (14, 16, 9, 50, 10, 8, 40, 14), strict=True):
+    for col, width in zip("ABCDEFGHI", (14, 16, 9, 50, 10, 8, 40, 14, 8), strict=True):
         scores.column_dimensions[col].width = width
     sheet = book.create_sheet("vetoes")
     append_row(sheet, [c.key for c in VETO_COLUMNS])
@@ -90,6 +107,29 @@ def export_sheet(*, round_: AcceptanceRound, department: Any, community: Any = N
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _given_by(
+    assessor: Any, round_: AcceptanceRound, items: list[Any], community: Any
+) -> dict[tuple[int, int], tuple[Any, ...]]:
+    """(enrollment, item) -> the sheet's points, reason, not applicable and version cells for the
+    assessor's scores in this round (one query, plain values: a province's sheet stays light)."""
+    if assessor is None or getattr(assessor, "pk", None) is None:
+        return {}
+    scores = Score.objects.filter(round=round_, assessor=assessor, item__in=items)
+    if community is not None:
+        scores = scores.filter(enrollment__community=community)
+    return {
+        (enrollment, item): (
+            None if na else float(points),
+            reason or None,
+            "是" if na else None,
+            version,
+        )
+        for enrollment, item, points, na, reason, version in scores.values_list(
+            "enrollment_id", "item_id", "points", "not_applicable", "reason", "version"
+        )
+    }
 
 
 @dataclass
@@ -108,20 +148,18 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
     campaign = Campaign.objects.filter(slug=meta.get("campaign", "")).first()
     round_ = (
         campaign.rounds.filter(number=int(meta["round"])).first()
-        if campaign and meta.get("round", "").isdigit()
+        if campaign and _is_count(meta.get("round", ""))
         else None
     )
     if round_ is None:
         raise ImportRefused(
             errors=[PlaceError(_("The sheet names no round of a known campaign."), sheet="round")]
         )
-    if round_.finalised_at is not None:
-        raise ImportRefused(
-            errors=[PlaceError(_("The round is finalised: its scores are locked."), sheet="round")]
-        )
     score_rows = table_from_rows(sheets["scores"], SCORE_COLUMNS, "scores").rows
     veto_rows = table_from_rows(sheets["vetoes"], VETO_COLUMNS, "vetoes").rows
     del sheets  # the cell text is in the rows now: a 100,000-row sheet is not kept twice
+    # A sheet exported before rows carried their version: it may only add first scores.
+    versioned = not score_rows or "version" in score_rows[0][1]
     # Only the communities the sheet names (a county's sheet names hundreds of a province's
     # ten thousand), a thousand codes per query.
     enrollments = enrollments_by_code(
@@ -132,11 +170,38 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
     panels.covered_ids(round_)  # one query for the whole sheet, then set lookups per row
     vetoes = {v.code: v for v in round_.campaign.standard.vetoes.all()}
     errors: list[PlaceError] = []
-    plan: list[tuple[Any, Any, Decimal | None, bool, str]] = []
+    sealed: set[int] = set()  # communities already named as sealed: one error each, not per row
+    plan: list[_Planned] = []
+
+    def known(code: str) -> Any:
+        """The enrollment of a community code, or None: unknown in the campaign and outside the
+        importer's scope read the same, so a refusal never names what he may not see."""
+        enrollment = enrollments.get(code)
+        if enrollment is None or not authz.can_see_division(actor, enrollment.community):
+            return None
+        return enrollment
+
+    def is_sealed(enrollment: Any, sheet: str, number: int) -> bool:
+        if not panels.round_sealed_for(round_, enrollment.community):
+            return False
+        if enrollment.pk not in sealed:
+            sealed.add(enrollment.pk)
+            errors.append(
+                PlaceError(
+                    _sealed_message(round_, enrollment),
+                    sheet=sheet,
+                    row=number,
+                    column="community_code",
+                )
+            )
+        return True
+
     for number, row in score_rows:
 
-        def err(column: str, message: str, number: int = number) -> None:
-            errors.append(PlaceError(message, sheet="scores", row=number, column=column))
+        def err(column: str, message: str, number: int = number, value: str = "") -> None:
+            errors.append(
+                PlaceError(message, sheet="scores", row=number, column=column, value=value or None)
+            )
 
         points_text, na = (
             row.get("points", ""),
@@ -144,15 +209,14 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         )
         if not points_text and not na:
             continue  # not scored on site
-        enrollment, item = enrollments.get(row["community_code"]), items.get(row["item_code"])
+        enrollment, item = known(row["community_code"]), items.get(row["item_code"])
         if enrollment is None:
-            err(
-                "community_code",
-                _("Unknown community %s in this campaign.") % row["community_code"],
-            )
+            err("community_code", _("Unknown community code %s.") % row["community_code"])
             continue
         if item is None:
             err("item_code", _("Unknown item %s.") % row["item_code"])
+            continue
+        if is_sealed(enrollment, "scores", number):
             continue
         refusal = authz.score_refusal(actor, round_, enrollment, item)
         if refusal:
@@ -162,6 +226,15 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             points = None if na else Decimal(points_text)
         except InvalidOperation:
             err("points", _("“%s” is not a number of points.") % points_text)
+            continue
+        version_text = row.get("version", "")
+        if version_text and not _is_count(version_text):
+            err(
+                "version",
+                _("“%s” is not a version: keep the version as the sheet was exported.")
+                % version_text,
+                value=version_text,
+            )
             continue
         reason = row.get("reason", "").strip()
         if na and not reason:
@@ -175,14 +248,24 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         elif points is not None and points < item.points and not reason:
             err("reason", _("Say why points were deducted."))
         else:
-            plan.append((enrollment, item, points, na, reason))
+            version = int(version_text) if version_text else None
+            plan.append(_Planned(number, enrollment, item, points, na, reason, version))
     veto_plan = []
     for number, row in veto_rows:
-        enrollment, veto = enrollments.get(row["community_code"]), vetoes.get(row["veto_code"])
-        if enrollment is None or veto is None:
+        enrollment, veto = known(row["community_code"]), vetoes.get(row["veto_code"])
+        if enrollment is None:
             errors.append(
                 PlaceError(
-                    _("Unknown community or veto code."),
+                    _("Unknown community code %s.") % row["community_code"],
+                    sheet="vetoes",
+                    row=number,
+                    column="community_code",
+                )
+            )
+        elif veto is None:
+            errors.append(
+                PlaceError(
+                    _("Unknown veto code %s.") % row["veto_code"],
                     sheet="vetoes",
                     row=number,
                     column="veto_code",
@@ -197,6 +280,8 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                     column="finding",
                 )
             )
+        elif is_sealed(enrollment, "vetoes", number):
+            continue
         elif refusal := authz.score_refusal(actor, round_, enrollment, veto=veto):
             errors.append(
                 PlaceError(
@@ -211,16 +296,126 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
     if errors:
         raise ImportRefused(errors=errors)
     del score_rows, veto_rows  # the plan holds what is written
+    try:
+        return _write(actor, round_, plan, veto_plan, versioned=versioned)
+    except IntegrityError:
+        # A first score saved on the page while this sheet was written: the unique constraint
+        # stopped the insert, and the whole import was rolled back.
+        raise ImportRefused(
+            errors=[
+                PlaceError(
+                    _(
+                        "Some of these scores were saved elsewhere while the sheet was imported: "
+                        "nothing was imported; export a fresh sheet."
+                    ),
+                    sheet="scores",
+                )
+            ]
+        ) from None
+
+
+class _Planned(NamedTuple):
+    """One checked row of the sheet, to be written (or found unchanged, or a conflict)."""
+
+    number: int
+    enrollment: Any
+    item: Any
+    points: Decimal | None
+    na: bool
+    reason: str
+    version: int | None
+
+
+def _is_count(text: str) -> bool:
+    """ASCII digits only ("²" is a digit to str.isdigit but no number to int), nine at most."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+def _sealed_message(round_: AcceptanceRound, enrollment: Any) -> str:
+    return _(
+        "%(round)s is signed off for %(community)s: its scores are locked until its lead "
+        "reopens it."
+    ) % {"round": round_.name, "community": enrollment.community.code}
+
+
+def _conflict(row: _Planned, existing: Score | None, actor: Any, *, versioned: bool) -> str | None:
+    """Why this row may not be written over the score as it stands, or None.
+
+    Only the assessor himself writes his scores (one row per assessor and item, whatever the
+    channel), so `who` is the account that changed it; `when` is the score's last change."""
+    names: dict[str, Any] = {
+        "community": row.enrollment.community.code,
+        "item": row.item.code,
+        "sheet": row.version,
+    }
+    if existing is None:
+        if row.version is None:
+            return None  # a first score
+        return (
+            _(
+                "The sheet holds version %(sheet)s of your score of %(community)s %(item)s, but "
+                "you have no such score: export a fresh sheet."
+            )
+            % names
+        )
+    names.update(
+        who=str(actor),
+        when=timezone.localtime(existing.updated_at).strftime("%Y-%m-%d %H:%M"),
+        now=existing.version,
+    )
+    if not versioned:
+        return (
+            _(
+                "%(community)s %(item)s already has a score, changed by %(who)s on %(when)s, and "
+                "this sheet carries no versions: export a fresh sheet to change it."
+            )
+            % names
+        )
+    if row.version is None:
+        return (
+            _(
+                "%(community)s %(item)s was scored by %(who)s on %(when)s, after this sheet was "
+                "exported: export a fresh sheet."
+            )
+            % names
+        )
+    if row.version != existing.version:
+        return (
+            _(
+                "%(community)s %(item)s was changed by %(who)s on %(when)s, after this sheet was "
+                "exported (version %(sheet)s in the sheet, %(now)s now): export a fresh sheet."
+            )
+            % names
+        )
+    return None
+
+
+def _write(
+    actor: Any,
+    round_: AcceptanceRound,
+    plan: list[_Planned],
+    veto_plan: list[tuple[Any, Any, str]],
+    *,
+    versioned: bool,
+) -> SheetImported:
+    """Write the checked rows in one transaction: all of them, or none when one is sealed or a
+    conflict."""
     result = SheetImported()
     with transaction.atomic():
-        if AcceptanceRound.objects.select_for_update().get(pk=round_.pk).finalised_at:
-            raise ImportRefused(
-                errors=[
-                    PlaceError(_("The round is finalised: its scores are locked."), sheet="round")
-                ]
-            )
+        locked = AcceptanceRound.objects.select_for_update().get(pk=round_.pk)
+        # Signed off while the sheet was being checked?
+        touched_enrollments = {r.enrollment.pk: r.enrollment for r in plan}
+        touched_enrollments.update((e.pk, e) for e, _v, _f in veto_plan)
+        now_sealed = [
+            PlaceError(_sealed_message(round_, e), sheet="round")
+            for e in touched_enrollments.values()
+            if panels.round_sealed_for(locked, e.community)
+        ]
+        if now_sealed:
+            raise ImportRefused(errors=now_sealed)
         # The assessor's own scores of this round, locked: no other assessor writes them, and a
-        # second upload by the same person waits for this one (SQLite: the write lock does).
+        # second upload or a page save by the same person waits for this one (SQLite: the write
+        # lock does).
         current = {
             (s.enrollment_id, s.item_id): s
             for s in Score.objects.select_for_update().filter(round=round_, assessor=actor)
@@ -230,31 +425,41 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         touched: set[int] = set()
         changed: list[Score] = []
         changes: list[list[Any]] = []
-        for enrollment, item, points, na, reason in plan:
-            existing = current.get((enrollment.pk, item.pk))
-            values = (None if na else points, na, reason)
+        conflicts: list[PlaceError] = []
+        for row in plan:
+            existing = current.get((row.enrollment.pk, row.item.pk))
+            values = (None if row.na else row.points, row.na, row.reason)
             if (
                 existing is not None
-                and (
-                    existing.points,
-                    existing.not_applicable,
-                    existing.reason,
-                )
-                == values
+                and (existing.points, existing.not_applicable, existing.reason) == values
             ):
-                result.unchanged += 1
+                result.unchanged += 1  # nothing to write: no version to compare
                 continue
+            conflict = _conflict(row, existing, actor, versioned=versioned)
+            if conflict is not None:
+                conflicts.append(
+                    PlaceError(
+                        conflict,
+                        sheet="scores",
+                        row=row.number,
+                        column="version",
+                        value=None if row.version is None else str(row.version),
+                    )
+                )
+                continue
+            if conflicts:
+                continue  # the import is refused: only the other conflicts are still sought
             before = None if existing is None else str(existing.points)
             if existing is None:
                 new.append(
                     Score(
                         round=round_,
-                        enrollment_id=enrollment.pk,
-                        item_id=item.pk,
+                        enrollment_id=row.enrollment.pk,
+                        item_id=row.item.pk,
                         assessor=actor,
                         points=values[0],
-                        not_applicable=na,
-                        reason=reason,
+                        not_applicable=row.na,
+                        reason=row.reason,
                     )
                 )
                 if len(new) >= CHUNK:  # written as it goes: memory stays flat for big sheets
@@ -268,8 +473,15 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                 existing.updated_at = timezone.now()
                 changed.append(existing)
             changes.append(
-                [enrollment.community.code, item.code, before, None if na else str(points)]
+                [
+                    row.enrollment.community.code,
+                    row.item.code,
+                    before,
+                    None if row.na else str(row.points),
+                ]
             )
+        if conflicts:
+            raise ImportRefused(errors=conflicts)  # rolls back the chunks already written
         Score.objects.bulk_create(new, batch_size=CHUNK)
         created += len(new)
         touched.update(x.enrollment_id for x in new)
@@ -302,6 +514,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         )
         for enrollment, veto, finding in veto_plan:
             if (enrollment.pk, veto.pk) not in recorded:
+                # The veto service: its own checks, its own audit event, in this transaction.
                 veto_finding_record(
                     actor=actor, round_=round_, enrollment=enrollment, veto=veto, reason=finding
                 )

@@ -22,6 +22,9 @@ class Command(CivicCommand):
         parser.add_argument("file")
         parser.add_argument("--department", required=True)
         parser.add_argument("--community", help="only this community's rows")
+        # The assessor whose scores and their versions the sheet carries (an import refuses a
+        # row whose score changed since): without one, every row is exported unscored.
+        self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         campaign = Campaign.objects.filter(slug=options["campaign"]).first()
@@ -35,6 +38,11 @@ class Command(CivicCommand):
             if community is None:
                 raise CommandError(f"Unknown community {options['community']}.")
         Path(options["file"]).write_bytes(
-            export_sheet(round_=round_, department=department, community=community)
+            export_sheet(
+                round_=round_,
+                department=department,
+                community=community,
+                assessor=self.acting_user(options),
+            )
         )
         self.stdout.write(f"wrote {options['file']}")
