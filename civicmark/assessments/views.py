@@ -557,7 +557,7 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         code=request.GET.get("department", ""),
     )
     response = HttpResponse(
-        export_sheet(round_=round_, department=department),
+        export_sheet(round_=round_, department=department, assessor=request.user),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"{campaign.slug}-round{round_.number}-{department.code}.xlsx"
