@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "civicmark.core",
     "civicmark.accounts",
     "civicmark.divisions",
@@ -50,7 +52,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The second factor owed and the privileged idle timeout, before any view runs.
+    "civicmark.accounts.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "civicmark.core.middleware.SecurityHeadersMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
@@ -117,19 +122,35 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not one character repeated (or a few), not a keyboard run, not the username or name.
+    {"NAME": "civicmark.accounts.passwords.PasswordPolicyValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_LINK_SECONDS", 3 * 24 * 3600)
 
-# Login throttling: five failures for one username from one address lock it for an hour.
+# Login throttling (civicmark/accounts/throttle.py), each for an hour: five failures for one
+# username from any addresses; CIVICMARK_ADDRESS_FAILURE_LIMIT failures from one address (higher:
+# a whole office may share one gateway); one password failing for CIVICMARK_SPRAY_LIMIT
+# different usernames (a password spray), counted by a keyed hash in the cache.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "civicmark.accounts.throttle.SignInAttemptHandler"
+CIVICMARK_ADDRESS_FAILURE_LIMIT = env_int("CIVICMARK_ADDRESS_FAILURE_LIMIT", 30)
+CIVICMARK_SPRAY_LIMIT = env_int("CIVICMARK_SPRAY_LIMIT", 10)
+CIVICMARK_SPRAY_WINDOW_SECONDS = 3600
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# Second factor (TOTP, django-otp): required of superusers, municipal office administrators and
+# county officers; anyone else may enrol. Turning it off is for development and automated tests
+# only. Privileged sessions end after CIVICMARK_PRIVILEGED_IDLE_MINUTES without a request.
+CIVICMARK_OTP_REQUIRED = env_bool("CIVICMARK_OTP_REQUIRED", True)
+CIVICMARK_PRIVILEGED_IDLE_MINUTES = env_int("CIVICMARK_PRIVILEGED_IDLE_MINUTES", 30)
+OTP_TOTP_ISSUER = "CivicMark"
 
 # --- Cache and sessions --------------------------------------------------------------------
 # Without REDIS_URL: each process keeps its own cache (throttles count per process) and sessions

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from civicmark.accounts import signin
 from civicmark.accounts import views as accounts
 from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
@@ -19,7 +20,9 @@ urlpatterns = [
     path("", core.home, name="home"),
     path("health/", core.health, name="health"),
     path("audit/", core.audit_list, name="audit_list"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", signin.SignInView.as_view(), name="login"),
+    path("accounts/code/", signin.otp_verify, name="otp_verify"),
+    path("accounts/code/new/", signin.otp_enrol, name="otp_enrol"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from importlib import resources
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from civicmark.accounts import twofactor
 from civicmark.accounts.services import person_create, users_import
 from civicmark.divisions import services
 from civicmark.divisions.imports import departments_import, divisions_import
@@ -15,6 +18,8 @@ from civicmark.divisions.models import CommunityProfile, Department, Division, W
 
 DEMO_PASSWORD = "CivicMark-demo-2026"
 ADMIN = ("admin", "系统管理员")
+# The demo accounts that administer others and so need a second factor (superuser, city, county).
+DEMO_OTP_ACCOUNTS = ("admin", "city", "county")
 PILOT = "990121100001"
 
 GROUPS: list[tuple[str, str, str, list[tuple[str, str | None, str, bool]]]] = [
@@ -72,6 +77,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             User.objects.create_superuser(
                 username=ADMIN[0], password=DEMO_PASSWORD, full_name=ADMIN[1]
             )
+        _demo_devices()
         _load_groups()
         _load_standard()
         _load_campaign()
@@ -87,6 +93,34 @@ def load_demo() -> list[tuple[str, str, str]]:
         username, _name, role, *_ = line.split(",")
         accounts.append((username, role, DEMO_PASSWORD))
     return accounts
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed, public key per demo account (hex, 20 bytes): for trying the demo, never for use."""
+    return hashlib.sha1(f"civicmark-demo-totp:{username}".encode()).hexdigest()  # noqa: S324
+
+
+def demo_totp_secrets() -> dict[str, str]:
+    """Each privileged demo account's TOTP secret, base32, as an authenticator app takes it."""
+    return {
+        username: base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
+        for username in DEMO_OTP_ACCOUNTS
+    }
+
+
+def _demo_devices() -> None:
+    """Give each privileged demo account a confirmed device with its fixed demo key."""
+    User = get_user_model()
+    for user in User.objects.filter(username__in=DEMO_OTP_ACCOUNTS):
+        if not twofactor.has_device(user):
+            twofactor.totp_device_confirm(
+                actor=None,
+                user=user,
+                key=demo_totp_key(user.username),
+                step=-1,
+                name=twofactor.DEMO_DEVICE,
+                via="demo",
+            )
 
 
 def _load_standard() -> None:

@@ -30,6 +30,22 @@ class ProfileForm(forms.ModelForm):
 class DepartmentForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=32)
     name = forms.CharField(label=_("name"), max_length=100)
+class DivisionForm(forms.Form):
+    """Rename a division or move it under another parent (a city has none)."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    parent = forms.ModelChoiceField(
+        label=_("parent"), queryset=Division.objects.none(), to_field_name="code"
+    )
+
+    def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if parents is None:
+            del self.fields["parent"]
+        else:
+            limit_choices(self, parent=parents)
+
+
     division = forms.ModelChoiceField(
         label=_("division"), queryset=Division.objects.none(), to_field_name="code"
     )

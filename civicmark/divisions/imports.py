@@ -34,6 +34,7 @@ DIVISION_COLUMNS = [
     Column("level", ("层级",)),
     Column("parent_code", ("上级代码",)),
     Column("committee", ("居委会",), required=False),
+from civicmark.divisions.services import department_save, division_update, profile_update
     Column("households", ("户数",), required=False),
     Column("residents", ("人口", "人口数"), required=False),
     Column("area_km2", ("面积", "面积(平方公里)"), required=False),
@@ -165,14 +166,19 @@ def _parse_division_rows(
             ("floor_space_m2", parse_decimal),
         ):
             try:
-                profile[key] = parser(raw.get(key, "").strip())
+        # Only the columns the file has: a column left out of the file leaves its field alone,
+        # while an empty cell in a column that is there empties the field.
+                profile[key] = parser(raw[key].strip())
             except ValueError as exc:
                 err(key, str(exc))
-        profile["committee"] = raw.get("committee", "").strip()
-        profile["note"] = raw.get("note", "").strip()
+        for key in ("committee", "note"):
+            if key in raw:
+                profile[key] = raw[key].strip()
         if level and level != Level.COMMUNITY:
             for key in PROFILE_KEYS:
                 if raw.get(key, "").strip():
+            if key not in raw:
+                continue
                     err(
                         key,
                         _("Only a community has a profile; leave this cell empty for a %s.")
@@ -298,7 +304,7 @@ def divisions_import(*, actor: Any, data: bytes, filename: str, via: str = "web"
     if errors:
         raise ImportRefused(errors=errors)
     with transaction.atomic():
-        summary = _write_divisions(rows, paths)
+        summary = _write_divisions(rows, actor=actor, via=via)
         if summary.changed:
             audit.record(
                 actor=actor,
@@ -326,68 +332,59 @@ def _common_path(paths: Any) -> str:
     return "/" + "/".join(common) + "/" if common else ""
 
 
-def _write_divisions(rows: list[_Row], paths: dict[str, str]) -> ImportSummary:
+def _write_divisions(rows: list[_Row], *, actor: Any, via: str) -> ImportSummary:
+    """Create what is new; change what differs through the services that own each change (a
+    rename or move through `division_update`, a profile through `profile_update`), so that each
+    changed division and profile has its own event with the fields' before and after values."""
     summary = ImportSummary()
-    by_code = {d.code: d for d in Division.objects.filter(code__in=paths).select_related("parent")}
+    codes = {r.code for r in rows} | {r.parent_code for r in rows if r.parent_code}
     profiles = {
         p.division.code: p
-        for p in CommunityProfile.objects.filter(division__code__in=paths).select_related(
+        for p in CommunityProfile.objects.filter(division__code__in=codes).select_related(
             "division"
         )
     }
-    for row in sorted(rows, key=lambda r: LEVEL_ORDER.index(Level(r.level))):
-        parent = by_code.get(row.parent_code) or (
-            Division.objects.get(code=row.parent_code) if row.parent_code else None
-        )
-        division = by_code.get(row.code)
-        changed = False
-        if division is None:
-            division = Division.objects.create(
-                code=row.code, name=row.name, level=row.level, parent=parent, path=paths[row.code]
-            )
-            by_code[row.code] = division
-            summary.created.append(row.code)
-        else:
-            old_path = division.path
-            if (division.name, division.parent_id, division.path) != (
-                row.name,
-                getattr(parent, "pk", None),
-                paths[row.code],
-            ):
-                division.name, division.parent, division.path = row.name, parent, paths[row.code]
-                division.save(update_fields=["name", "parent", "path"])
+    for level in LEVEL_ORDER:
+        # Read again level by level: a move above changes the paths of what lies below it.
+        by_code = {d.code: d for d in Division.objects.filter(code__in=codes)}
+        for row in (r for r in rows if r.level == level):
+            parent = by_code.get(row.parent_code) if row.parent_code else None
+            division = by_code.get(row.code)
+            if division is None:
+                division = Division.objects.create(
+                    code=row.code,
+                    name=row.name,
+                    level=row.level,
+                    parent=parent,
+                    path=f"{parent.path if parent else '/'}{row.code}/",
+                )
+                by_code[row.code] = division
+                if row.level == Level.COMMUNITY:
+                    CommunityProfile.objects.create(division=division, **row.profile)
+                summary.created.append(row.code)
+                continue
+            changed = False
+            if (division.name, division.parent_id) != (row.name, getattr(parent, "pk", None)):
+                division_update(
+                    actor=actor, division=division, name=row.name, parent=parent, via=via
+                )
                 changed = True
-            if old_path != division.path:
-                _move_descendants(division, old_path)
-        if row.level == Level.COMMUNITY:
-            changed = _write_profile(division, profiles.get(row.code), row.profile) or changed
-        if changed:
-            summary.updated.append(row.code)
-        elif row.code not in summary.created:
-            summary.unchanged += 1
+            if row.level == Level.COMMUNITY and _profile_differs(
+                profiles.get(row.code), row.profile
+            ):
+                profile_update(actor=actor, community=division, values=row.profile, via=via)
+                changed = True
+            if changed:
+                summary.updated.append(row.code)
+            else:
+                summary.unchanged += 1
     return summary
 
 
-def _move_descendants(division: Division, old_path: str) -> None:
-    moved = list(Division.objects.filter(path__startswith=old_path).exclude(pk=division.pk))
-    for child in moved:
-        child.path = division.path + child.path[len(old_path) :]
-    Division.objects.bulk_update(moved, ["path"])
-
-
-def _write_profile(
-    division: Division, profile: CommunityProfile | None, values: dict[str, Any]
-) -> bool:
+def _profile_differs(profile: CommunityProfile | None, values: dict[str, Any]) -> bool:
     if profile is None:
-        CommunityProfile.objects.create(division=division, **values)
         return any(v not in (None, "") for v in values.values())
-    current = {key: getattr(profile, key) for key in values}
-    if all(_same(current[k], values[k]) for k in values):
-        return False
-    for key, value in values.items():
-        setattr(profile, key, value)
-    profile.save(update_fields=list(values))
-    return True
+    return not all(_same(getattr(profile, key), value) for key, value in values.items())
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -509,14 +506,7 @@ def departments_import(
     with transaction.atomic():
         for _number, code, name, division in clean:
             dep = existing.get(code)
-            if dep is None:
-                Department.objects.create(code=code, name=name, division=division)
-                summary.created.append(code)
-            elif (dep.name, dep.division_id) != (name, division.pk):
-                dep.name, dep.division = name, division
-                dep.save(update_fields=["name", "division"])
-                summary.updated.append(code)
-            else:
+            if dep is not None and (dep.name, dep.division_id) == (name, division.pk):
                 summary.unchanged += 1
         if summary.changed:
             audit.record(
@@ -527,6 +517,12 @@ def departments_import(
                 object_ref=filename[:64],
                 scope_path=_common_path(c[3].path for c in clean),
                 summary=_("%(c)d created, %(u)d updated")
+                continue
+            # One writer for a department, whatever the channel: its events keep what changed.
+            department_save(
+                actor=actor, code=code, name=name, division=division, department=dep, via=via
+            )
+            (summary.created if dep is None else summary.updated).append(code)
                 % {"c": len(summary.created), "u": len(summary.updated)},
                 after=summary.as_dict(),
             )

@@ -19,8 +19,14 @@ from civicmark.accounts.roles import MANAGER_ROLES
 from civicmark.core.errors import ApplicationError
 from civicmark.core.uploads import import_page, wants_chinese_headers
 from civicmark.divisions import imports, services
-from civicmark.divisions.forms import DepartmentForm, MemberForm, ProfileForm, WorkingGroupForm
-from civicmark.divisions.models import CommunityProfile, Level
+from civicmark.divisions.forms import (
+    DepartmentForm,
+    DivisionForm,
+    MemberForm,
+    ProfileForm,
+    WorkingGroupForm,
+)
+from civicmark.divisions.models import PARENT_LEVEL, CommunityProfile, Division, Level
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -91,6 +97,7 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
             "groups": authz.working_groups_for_user(request.user).filter(division=division),
             "can_edit_profile": authz.can_edit_profile(request.user, division),
             "parent_visible": division.parent_id is not None
+            "can_change": authz.can_change_division(request.user, division),
             and authz.divisions_for_user(request.user).filter(pk=division.parent_id).exists(),
         },
     )
@@ -115,6 +122,41 @@ def profile_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _summary_text(summary: imports.ImportSummary) -> str:
+def _parents_for(user: Any, division: Division) -> Any:
+    """Where the person may put the division: a division of the level above, in his area."""
+    level = PARENT_LEVEL[Level(division.level)]
+    if level is None:
+        return None
+    return Division.objects.filter(authz.manage_scope(user, "path"), level=level).order_by("path")
+
+
+@login_required
+def division_edit(request: HttpRequest, code: str) -> HttpResponse:
+    division = authz.get_visible_or_404(
+        authz.divisions_for_user(request.user).select_related("parent"), request.user, code=code
+    )
+    if not authz.can_change_division(request.user, division):
+        raise Http404
+    initial = {"name": division.name, "parent": division.parent}
+    form = DivisionForm(
+        request.POST or None, initial=initial, parents=_parents_for(request.user, division)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.division_update(
+                actor=request.user,
+                division=division,
+                name=form.cleaned_data["name"],
+                parent=form.cleaned_data.get("parent"),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%s is saved.") % form.cleaned_data["name"])
+            return redirect("division_detail", code=division.code)
+    return render(request, "divisions/division_form.html", {"division": division, "form": form})
+
+
     return _("Import finished: %(c)d created, %(u)d updated, %(n)d unchanged.") % {
         "c": len(summary.created),
         "u": len(summary.updated),

@@ -20,15 +20,23 @@ class Command(CivicCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from civicmark.demo.loader import load_demo
+        from civicmark.demo.loader import demo_totp_secrets, load_demo
 
         call_command("migrate", verbosity=0, interactive=False)
         accounts = load_demo()
         url = f"http://{options['bind']}/"
         self.stdout.write(self.style.SUCCESS("The demo city 清源市 / 安平县 is loaded."))
         self.stdout.write(f"Open {url} and sign in as one of:")
+        secrets = demo_totp_secrets()
         for username, role, password in accounts:
-            self.stdout.write(f"  {username:<10} {role:<16} password: {password}")
+            line = f"  {username:<10} {role:<16} password: {password}"
+            if username in secrets:
+                line += f"  TOTP secret: {secrets[username]}"
+            self.stdout.write(line)
+        self.stdout.write(
+            "The accounts with a TOTP secret also need a code: add the secret to an authenticator "
+            "app, or print the current code with `civicmark totp USERNAME` (demo accounts only)."
+        )
         if options["no_serve"]:
             return
         call_command("collectstatic", verbosity=0, interactive=False)
