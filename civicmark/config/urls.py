@@ -90,6 +90,7 @@ urlpatterns = [
     path("divisions/export.<str:fmt>", divisions.division_export, name="division_export"),
     path("divisions/<str:code>/", divisions.division_detail, name="division_detail"),
     path("divisions/<str:code>/profile/", divisions.profile_edit, name="profile_edit"),
+    path("divisions/<str:code>/edit/", divisions.division_edit, name="division_edit"),
     path("departments/", divisions.department_list, name="department_list"),
     path("departments/new/", divisions.department_edit, name="department_create"),
     path("departments/import/", divisions.department_import, name="department_import"),

@@ -27,9 +27,6 @@ class ProfileForm(forms.ModelForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
 
-class DepartmentForm(forms.Form):
-    code = forms.CharField(label=_("code"), max_length=32)
-    name = forms.CharField(label=_("name"), max_length=100)
 class DivisionForm(forms.Form):
     """Rename a division or move it under another parent (a city has none)."""
 
@@ -46,6 +43,9 @@ class DivisionForm(forms.Form):
             limit_choices(self, parent=parents)
 
 
+class DepartmentForm(forms.Form):
+    code = forms.CharField(label=_("code"), max_length=32)
+    name = forms.CharField(label=_("name"), max_length=100)
     division = forms.ModelChoiceField(
         label=_("division"), queryset=Division.objects.none(), to_field_name="code"
     )

@@ -27,6 +27,7 @@ from civicmark.divisions.models import (
     Level,
     LevelLabel,
 )
+from civicmark.divisions.services import department_save, division_update, profile_update
 
 DIVISION_COLUMNS = [
     Column("code", ("代码", "区划代码")),
@@ -34,7 +35,6 @@ DIVISION_COLUMNS = [
     Column("level", ("层级",)),
     Column("parent_code", ("上级代码",)),
     Column("committee", ("居委会",), required=False),
-from civicmark.divisions.services import department_save, division_update, profile_update
     Column("households", ("户数",), required=False),
     Column("residents", ("人口", "人口数"), required=False),
     Column("area_km2", ("面积", "面积(平方公里)"), required=False),
@@ -157,6 +157,8 @@ def _parse_division_rows(
                 _("Unknown level “%s”: use city, county, town or community (市/县/镇/社区).")
                 % raw["level"],
             )
+        # Only the columns the file has: a column left out of the file leaves its field alone,
+        # while an empty cell in a column that is there empties the field.
         profile: dict[str, Any] = {}
         for key, parser in (
             ("households", parse_int),
@@ -165,9 +167,9 @@ def _parse_division_rows(
             ("area_km2", parse_decimal),
             ("floor_space_m2", parse_decimal),
         ):
+            if key not in raw:
+                continue
             try:
-        # Only the columns the file has: a column left out of the file leaves its field alone,
-        # while an empty cell in a column that is there empties the field.
                 profile[key] = parser(raw[key].strip())
             except ValueError as exc:
                 err(key, str(exc))
@@ -177,8 +179,6 @@ def _parse_division_rows(
         if level and level != Level.COMMUNITY:
             for key in PROFILE_KEYS:
                 if raw.get(key, "").strip():
-            if key not in raw:
-                continue
                     err(
                         key,
                         _("Only a community has a profile; leave this cell empty for a %s.")
@@ -508,6 +508,12 @@ def departments_import(
             dep = existing.get(code)
             if dep is not None and (dep.name, dep.division_id) == (name, division.pk):
                 summary.unchanged += 1
+                continue
+            # One writer for a department, whatever the channel: its events keep what changed.
+            department_save(
+                actor=actor, code=code, name=name, division=division, department=dep, via=via
+            )
+            (summary.created if dep is None else summary.updated).append(code)
         if summary.changed:
             audit.record(
                 actor=actor,
@@ -517,12 +523,6 @@ def departments_import(
                 object_ref=filename[:64],
                 scope_path=_common_path(c[3].path for c in clean),
                 summary=_("%(c)d created, %(u)d updated")
-                continue
-            # One writer for a department, whatever the channel: its events keep what changed.
-            department_save(
-                actor=actor, code=code, name=name, division=division, department=dep, via=via
-            )
-            (summary.created if dep is None else summary.updated).append(code)
                 % {"c": len(summary.created), "u": len(summary.updated)},
                 after=summary.as_dict(),
             )

@@ -96,8 +96,8 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
             "departments": authz.departments_for_user(request.user).filter(division=division),
             "groups": authz.working_groups_for_user(request.user).filter(division=division),
             "can_edit_profile": authz.can_edit_profile(request.user, division),
-            "parent_visible": division.parent_id is not None
             "can_change": authz.can_change_division(request.user, division),
+            "parent_visible": division.parent_id is not None
             and authz.divisions_for_user(request.user).filter(pk=division.parent_id).exists(),
         },
     )
@@ -121,7 +121,6 @@ def profile_edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "divisions/profile_form.html", {"division": division, "form": form})
 
 
-def _summary_text(summary: imports.ImportSummary) -> str:
 def _parents_for(user: Any, division: Division) -> Any:
     """Where the person may put the division: a division of the level above, in his area."""
     level = PARENT_LEVEL[Level(division.level)]
@@ -157,6 +156,7 @@ def division_edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "divisions/division_form.html", {"division": division, "form": form})
 
 
+def _summary_text(summary: imports.ImportSummary) -> str:
     return _("Import finished: %(c)d created, %(u)d updated, %(n)d unchanged.") % {
         "c": len(summary.created),
         "u": len(summary.updated),
