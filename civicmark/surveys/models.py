@@ -187,7 +187,9 @@ class Drawn(models.Model):
     position = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=12, unique=True, default=new_code)
     in_sample = models.BooleanField(default=False)  # the sample as it stands after substitutions
-    used_at = models.DateField(null=True, blank=True)  # the date only
+    # Whether the code has answered, and nothing of when: a date here, joined with the answer's
+    # date, named the household on any day with one answer in its community (ADR 9).
+    used = models.BooleanField(default=False)
     replaced_reason = models.CharField(max_length=20, blank=True)
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
@@ -208,7 +210,8 @@ class SubstitutionReason(models.TextChoices):
 
 
 class Response(models.Model):
-    """One household's answers (the answer side): no code, no address, only the date."""
+    """One household's answers (the answer side): no code, no address, only the date. Nothing
+    on the code side keeps a time or an order of answering to join this date or this id with."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     survey = models.ForeignKey(SurveyRound, on_delete=models.PROTECT, related_name="responses")
@@ -229,16 +232,15 @@ class Response(models.Model):
 
 
 class PaperEntry(models.Model):
-    """One clerk's keying of one paper form (form number = the code). Two clerks key each form;
-    the response is made when they agree or a supervisor settles each difference, and the
-    keyed answers are then erased."""
+    """One clerk's keying of one paper form (form number = the code), while the form is open.
+    Two clerks key each form; the response is made when they agree or a supervisor settles each
+    difference, and the keyings are then deleted: a keying left behind, even emptied, says which
+    form became the one paper answer of its day (ADR 9)."""
 
     drawn = models.ForeignKey(Drawn, on_delete=models.CASCADE, related_name="paper_entries")
     clerk = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     answers = models.JSONField()
     collector = models.CharField(max_length=16, choices=Collector.choices)
-    entered_at = models.DateTimeField(auto_now_add=True)
-    final = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

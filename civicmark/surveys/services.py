@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -323,7 +324,7 @@ def substitute(*, actor: Any, drawn: Drawn, reason: str) -> Drawn:
         raise ApplicationError(_("Give the reason for the substitution."))
     with transaction.atomic():
         locked = Drawn.objects.select_for_update().get(pk=drawn.pk)
-        if not locked.in_sample or locked.used_at is not None:
+        if not locked.in_sample or locked.used:
             raise ApplicationError(_("Only a sampled household that has not answered is replaced."))
         nxt = (
             Drawn.objects.select_for_update(of=("self",))
@@ -376,6 +377,18 @@ def _check_answers(questions: list[Question], answers: dict[str, str]) -> dict[s
     return errors
 
 
+def _mark_used(drawn: Drawn) -> None:
+    """Mark one code used by rewriting every code of its draw in one statement. On PostgreSQL a
+    row carries the transaction that last wrote it (xmin, readable by any SELECT): writing only
+    this code would stamp it with the answer's transaction and, code by code, the order of
+    answering; rewritten together, all the draw's codes carry the latest answer's transaction,
+    which names the draw and no door (ADR 9)."""
+    Drawn.objects.filter(draw_id=drawn.draw_id).update(
+        used=Case(When(pk=drawn.pk, then=Value(True)), default=F("used"))
+    )
+    drawn.used = True
+
+
 def answer(
     *,
     code: str,
@@ -414,15 +427,14 @@ def answer(
         return Outcome(False, _("Answer every question."), errors)
     with transaction.atomic():
         locked = Drawn.objects.select_for_update().get(pk=drawn.pk)
-        if locked.used_at is not None:
+        if locked.used:
             return Outcome(
                 False, _("This code has already been used: each household answers once.")
             )
         if not locked.in_sample:
             return Outcome(False, _("This household is not in the survey sample."))
         today = timezone.localdate()
-        locked.used_at = today
-        locked.save(update_fields=["used_at"])
+        _mark_used(locked)
         try:
             with transaction.atomic():
                 Response.objects.create(
@@ -467,7 +479,7 @@ def paper_enter(
     errors = _check_answers(list(survey.instrument.questions.all()), answers)
     if errors:
         raise ApplicationError(_("Key every question: %s.") % ", ".join(sorted(errors)))
-    if drawn.used_at is not None:
+    if drawn.used:
         raise ApplicationError(_("This form has already been finalised."))
     with transaction.atomic():
         if PaperEntry.objects.filter(drawn=drawn, clerk=actor).exists():
@@ -483,7 +495,7 @@ def paper_enter(
             scope_path=drawn.draw.community.path,
             summary=collector,
         )
-        entries = list(PaperEntry.objects.filter(drawn=drawn, final=False).order_by("id"))
+        entries = list(PaperEntry.objects.filter(drawn=drawn).order_by("id"))
         if len(entries) < 2:
             return "waiting", {}
         a, b = entries[0], entries[1]
@@ -502,7 +514,8 @@ def paper_enter(
 
 def paper_finalise(*, actor: Any, code: str, answers: dict[str, str], collector: str) -> Outcome:
     """The supervisor settles a form (or the two keyings agreed): the response is made, the code
-    is used, and the keyings are erased so no answer stays beside a form number."""
+    is used, and the keyings are deleted, so that nothing stays beside a form number: neither
+    the answers nor the fact that this form was the paper one (ADR 9)."""
     drawn = Drawn.objects.select_related("draw__survey").get(code=code)
     _runner(actor, drawn.draw.survey)
     if PaperEntry.objects.filter(drawn=drawn).count() < 2:
@@ -513,7 +526,7 @@ def paper_finalise(*, actor: Any, code: str, answers: dict[str, str], collector:
         )
         if not outcome.stored:
             raise ApplicationError(outcome.message)
-        PaperEntry.objects.filter(drawn=drawn).update(answers={}, final=True)
+        PaperEntry.objects.filter(drawn=drawn).delete()
     return outcome
 
 
