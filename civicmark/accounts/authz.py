@@ -20,9 +20,11 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from civicmark.accounts.models import RoleAssignment, User
-from civicmark.accounts.roles import GRANTABLE, MANAGER_ROLES, ROLE_LEVEL, Role
+from civicmark.accounts.roles import GRANTABLE, LOCAL_ROLES, MANAGER_ROLES, ROLE_LEVEL, Role
+from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.divisions.models import Department, Division, Level, WorkingGroup
 
@@ -232,15 +234,112 @@ def can_manage_groups(user: Any, division: Division) -> bool:
     return is_super(user) or _within(division.path, manage_paths(user))
 
 
-def can_grant(user: Any, role: str, division: Division) -> bool:
-    if ROLE_LEVEL.get(role) not in (None, division.level):
-        return False
+# --- Authority over authority -----------------------------------------------------------------
+# One rule decides who may grant or revoke which role, for every channel (pages, import, command
+# line; the admin writes no roles):
+# - nobody grants or revokes a role on his own account, whatever the role;
+# - a manager hands out only roles strictly below his own (roles.GRANTABLE), and only within his
+#   own subtree; a city administrator is appointed by a superuser (or the server operator) alone;
+# - a role fits its division: a city administrator at a city, a county officer at a county, a town
+#   officer at a town, community staff at a community; an assessor at division D assesses for a
+#   department of D or of a government above D on the same branch.
+# Revoking needs the same authority as granting (a misfit grant made before this rule can still
+# be taken back by whoever outranks it).
+
+
+@dataclass(frozen=True)
+class GrantRefusal:
+    """Why a grant or revocation is refused, and which part of the request it is about."""
+
+    field: str  # "user", "role" or "department"
+    message: str
+    forbidden: bool = True  # False: the grant is malformed rather than beyond the person
+
+    def error(self) -> ApplicationError:
+        return NotAllowed(self.message) if self.forbidden else ApplicationError(self.message)
+
+
+def grantable_roles(user: Any) -> set[str]:
+    """The roles a person may hand out somewhere in his subtree (what the role form offers)."""
     if is_super(user):
-        return True
-    return any(
-        g.role in MANAGER_ROLES and role in GRANTABLE[g.role] and division.path.startswith(g.path)
+        return set(Role.values)
+    return {role for g in grants(user) for role in GRANTABLE.get(g.role, ())}
+
+
+def _authority_refusal(
+    user: Any, *, role: str, division: Division, target: Any = None
+) -> GrantRefusal | None:
+    """Self, rank and subtree: whether the person may hand out, or take back, `role` there."""
+    own_pk = getattr(user, "pk", None)
+    if target is not None and own_pk is not None and getattr(target, "pk", None) == own_pk:
+        return GrantRefusal(
+            "user", _("Nobody grants or revokes his own roles: ask the office above you.")
+        )
+    if is_super(user) or any(
+        role in GRANTABLE.get(g.role, ()) and division.path.startswith(g.path)
         for g in grants(user)
+    ):
+        return None
+    label = Role(role).label if role in Role.values else role
+    return GrantRefusal(
+        "role",
+        _("You may not grant or revoke the role “%(role)s” at %(division)s.")
+        % {"role": label, "division": division.code},
     )
+
+
+def _fit_refusal(role: str, division: Division, department: Any) -> GrantRefusal | None:
+    """Whether the role fits the division (and an assessor's department fits both)."""
+    wanted = ROLE_LEVEL[role]
+    if wanted is not None and division.level != wanted:
+        return GrantRefusal(
+            "role",
+            _("The role “%(role)s” is held at a %(level)s, not at %(division)s.")
+            % {"role": Role(role).label, "level": Level(wanted).label, "division": division.code},
+            forbidden=False,
+        )
+    if role == Role.ASSESSOR and department is None:
+        return GrantRefusal("role", _("An assessor needs a department."), forbidden=False)
+    if role != Role.ASSESSOR and department is not None:
+        return GrantRefusal(
+            "department", _("Only an assessor is bound to a department."), forbidden=False
+        )
+    if department is not None and not division.path.startswith(department.division.path):
+        return GrantRefusal(
+            "department",
+            _(
+                "An assessor at %(division)s assesses for a department of %(division)s or of a "
+                "government above it; %(department)s is neither."
+            )
+            % {"division": division.code, "department": department.code},
+            forbidden=False,
+        )
+    return None
+
+
+def grant_refusal(
+    user: Any, *, role: str, division: Division, department: Any = None, target: Any = None
+) -> GrantRefusal | None:
+    """Why `user` may not give `target` (None: someone other than himself) this role, or None.
+    `user` None is the server operator."""
+    if role not in Role.values:
+        return GrantRefusal("role", _("Unknown role %s.") % role, forbidden=False)
+    return _authority_refusal(user, role=role, division=division, target=target) or _fit_refusal(
+        role, division, department
+    )
+
+
+def revoke_refusal(user: Any, assignment: RoleAssignment) -> GrantRefusal | None:
+    return _authority_refusal(
+        user, role=assignment.role, division=assignment.division, target=assignment.user
+    )
+
+
+def can_grant(
+    user: Any, role: str, division: Division, *, department: Any = None, target: Any = None
+) -> bool:
+    refusal = grant_refusal(user, role=role, division=division, department=department, target=target)
+    return refusal is None
 
 
 def can_manage_user(user: Any, target: User) -> bool:
@@ -250,7 +349,9 @@ def can_manage_user(user: Any, target: User) -> bool:
     if target.is_superuser or target.pk == user.pk:
         return False
     held = list(target.roles.select_related("division"))
-    return bool(held) and all(can_grant(user, r.role, r.division) for r in held)
+    return bool(held) and all(
+        _authority_refusal(user, role=r.role, division=r.division) is None for r in held
+    )
 
 
 def can_manage_people(user: Any) -> bool:
@@ -353,19 +454,25 @@ def can_update_task(user: Any, task: Any) -> bool:
 # --- Scoring -------------------------------------------------------------------------------
 
 
-def has_conflict_of_interest(user: Any, community: Division) -> bool:
-    """An assessor never scores where he lives or works: that community, or his town's."""
+def conflicted_over(user: Any, community: Division, *, acting_at: str = "") -> bool:
+    """Whether judging `community` would have the person judge his own: he holds a community or
+    town role over it (its staff, the officer of its town), or lives or works there (his home
+    division is the community or its town). Nobody scores, reviews or leads over it then.
+
+    `acting_at`: the path of the office he judges from, when the step is that office's own job
+    (a town officer reviews his own town's communities): a tie at that very office is then the
+    job, not a conflict; any tie below it still is."""
+    path = community.path
+    ties = [g.path for g in grants(user) if g.role in LOCAL_ROLES and path.startswith(g.path)]
     home = getattr(user, "home_division", None)
-    return (
-        home is not None
-        and home.level in (Level.TOWN, Level.COMMUNITY)
-        and community.path.startswith(home.path)
-    )
+    if home is not None and home.level in (Level.TOWN, Level.COMMUNITY):
+        ties.append(home.path)
+    return any(path.startswith(tie) and tie != acting_at for tie in ties)
 
 
 def can_score(user: Any, community: Division, department_id: int) -> bool:
     """An assessor scores the items of his own department, for communities within his division."""
-    if has_conflict_of_interest(user, community):
+    if conflicted_over(user, community):
         return False
     return any(
         g.role == Role.ASSESSOR
@@ -387,8 +494,11 @@ def score_refusal(
     from civicmark.assessments import panels
 
     community = enrollment.community
-    if has_conflict_of_interest(user, community):
-        return _("You live or work in %s: someone else scores it.") % community.name
+    if conflicted_over(user, community):
+        return (
+            _("You hold a role in %s or its town, or live or work there: someone else scores it.")
+            % community.name
+        )
     subject = item if item is not None else veto
     if not can_score(user, community, subject.department_id):
         return _("You may not score %(item)s for %(community)s.") % {

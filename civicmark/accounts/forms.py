@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -23,8 +23,14 @@ class RoleForm(forms.Form):
         help_text=_("Assessors only."),
     )
 
-    def __init__(self, *args: Any, divisions: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: set[str], divisions: Any, departments: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Only the roles the person may hand out (authz.grantable_roles): a posted role outside
+        # them is an invalid choice; where he may grant it is the service's check.
+        role_field = cast(forms.ChoiceField, self.fields["role"])
+        role_field.choices = [(value, label) for value, label in Role.choices if value in roles]
         limit_choices(self, division=divisions)
         limit_choices(self, department=departments)
 
@@ -41,8 +47,12 @@ class PersonForm(RoleForm):
     )
     field_order = ["username", "full_name", "role", "division", "department", "home_division"]
 
-    def __init__(self, *args: Any, divisions: Any, departments: Any, **kwargs: Any) -> None:
-        super().__init__(*args, divisions=divisions, departments=departments, **kwargs)
+    def __init__(
+        self, *args: Any, roles: set[str], divisions: Any, departments: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            *args, roles=roles, divisions=divisions, departments=departments, **kwargs
+        )
         limit_choices(self, home_division=divisions)
 
 

@@ -28,9 +28,20 @@ ROLE_LEVEL: dict[str, str | None] = {
 # Roles that administer their subtree: they change divisions, groups and people under it.
 MANAGER_ROLES = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.TOWN_OFFICER}
 
-# Which roles a manager may hand out (always within his own subtree): never his own or above.
-GRANTABLE: dict[str, set[str]] = {
-    Role.CITY_ADMIN: {r.value for r in Role},
-    Role.COUNTY_OFFICER: {Role.TOWN_OFFICER, Role.COMMUNITY_STAFF, Role.ASSESSOR, Role.VIEWER},
-    Role.TOWN_OFFICER: {Role.COMMUNITY_STAFF, Role.VIEWER},
+# Which roles a manager may hand out or take back: only roles strictly below his own, and only
+# within his own subtree (authz.grant_refusal applies the whole rule). Nobody here hands out a
+# city administrator: only a superuser (or the server operator) appoints one, so no office can
+# make a peer who would then outrank it.
+GRANTABLE: dict[str, frozenset[str]] = {
+    Role.CITY_ADMIN: frozenset(
+        {Role.COUNTY_OFFICER, Role.TOWN_OFFICER, Role.COMMUNITY_STAFF, Role.ASSESSOR, Role.VIEWER}
+    ),
+    Role.COUNTY_OFFICER: frozenset(
+        {Role.TOWN_OFFICER, Role.COMMUNITY_STAFF, Role.ASSESSOR, Role.VIEWER}
+    ),
+    Role.TOWN_OFFICER: frozenset({Role.COMMUNITY_STAFF, Role.VIEWER}),
 }
+
+# The roles whose work is what a community is judged on: whoever holds one of them over a
+# community (its staff, the officer of its town) never judges it from another seat.
+LOCAL_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.TOWN_OFFICER})

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
-from civicmark.accounts.roles import ROLE_LEVEL, Role
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, ImportRefused, NotAllowed, PlaceError
 from civicmark.core.tabular import Column, read_table
@@ -30,19 +29,17 @@ def password_link(user: User, *, base: str | None = None) -> str:
     return f"{(base or settings.SITE_URL).rstrip('/')}{path}"
 
 
-def _check_role(role: str, division: Division, department: Department | None) -> None:
-    if role not in Role.values:
-        raise ApplicationError(_("Unknown role %s.") % role)
-    wanted = ROLE_LEVEL[role]
-    if wanted is not None and division.level != wanted:
-        raise ApplicationError(
-            _("The role %(role)s is held at a %(level)s, not at %(division)s.")
-            % {"role": role, "level": wanted, "division": division.name}
-        )
-    if role == Role.ASSESSOR and department is None:
-        raise ApplicationError(_("An assessor needs a department."))
-    if role != Role.ASSESSOR and department is not None:
-        raise ApplicationError(_("Only an assessor is bound to a department."))
+def _roles_held(user: User) -> list[str]:
+    """The person's roles as the audit trail keeps them: "role@division[/department]"."""
+    rows = RoleAssignment.objects.filter(user=user).values_list(
+        "role", "division__code", "department__code"
+    )
+    return sorted(f"{r}@{d}/{p}" if p else f"{r}@{d}" for r, d, p in rows)
+
+
+def _lock_holder(user: User) -> None:
+    # Two grants to one person at once would each record a "before" without the other's role.
+    User.objects.select_for_update().filter(pk=user.pk).first()
 
 
 def role_grant(
@@ -54,10 +51,14 @@ def role_grant(
     department: Department | None = None,
     via: str = "web",
 ) -> RoleAssignment:
-    _check_role(role, division, department)
-    if actor is not None and not authz.can_grant(actor, role, division):
-        raise NotAllowed(_("You may not grant this role at %s.") % division.name)
+    refusal = authz.grant_refusal(
+        actor, role=role, division=division, department=department, target=user
+    )
+    if refusal is not None:
+        raise refusal.error()
     with transaction.atomic():
+        _lock_holder(user)
+        before = _roles_held(user)
         assignment, created = RoleAssignment.objects.get_or_create(
             user=user, role=role, division=division, department=department
         )
@@ -69,32 +70,35 @@ def role_grant(
                 object_type="user",
                 object_ref=user.username,
                 scope_path=division.path,
-                summary=role,
-                after={
-                    "role": role,
-                    "division": division.code,
-                    "department": department.code if department else None,
-                },
+                summary=f"{role}@{division.code}",
+                before={"roles": before},
+                after={"roles": _roles_held(user)},
             )
     authz.forget_grants(user)
     return assignment
 
 
-def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
-    if not authz.can_grant(actor, assignment.role, assignment.division):
-        raise NotAllowed(_("You may not revoke this role."))
+def role_revoke(*, actor: Any, assignment: RoleAssignment, via: str = "web") -> None:
+    refusal = authz.revoke_refusal(actor, assignment)
+    if refusal is not None:
+        raise refusal.error()
+    holder = assignment.user
     with transaction.atomic():
+        _lock_holder(holder)
+        before = _roles_held(holder)
+        assignment.delete()
         audit.record(
             actor=actor,
+            via=via,
             action="role.revoked",
             object_type="user",
-            object_ref=assignment.user.username,
+            object_ref=holder.username,
             scope_path=assignment.division.path,
-            summary=assignment.role,
-            before={"role": assignment.role, "division": assignment.division.code},
+            summary=f"{assignment.role}@{assignment.division.code}",
+            before={"roles": before},
+            after={"roles": _roles_held(holder)},
         )
-        assignment.delete()
-    authz.forget_grants(assignment.user)
+    authz.forget_grants(holder)
 
 
 def person_create(
@@ -112,9 +116,9 @@ def person_create(
     username = username.strip()
     if not username or not full_name.strip():
         raise ApplicationError(_("A person needs a username and a name."))
-    _check_role(role, division, department)
-    if actor is not None and not authz.can_grant(actor, role, division):
-        raise NotAllowed(_("You may not grant this role at %s.") % division.name)
+    refusal = authz.grant_refusal(actor, role=role, division=division, department=department)
+    if refusal is not None:
+        raise refusal.error()
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ApplicationError(_("The username %s is taken.") % username)
@@ -202,6 +206,10 @@ class UsersImported:
     unchanged: int = 0
 
 
+# Which column of the file a refused grant is about.
+_REFUSAL_COLUMN = {"user": "username", "role": "role", "department": "department_code"}
+
+
 def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") -> UsersImported:
     """One row per (person, role). Existing people gain roles; nobody's name is overwritten."""
     table = read_table(data, filename, USER_COLUMNS)
@@ -213,9 +221,13 @@ def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") ->
     }
     departments = {
         d.code: d
-        for d in Department.objects.filter(
+        for d in Department.objects.select_related("division").filter(
             code__in={r.get("department_code", "").strip() for _n, r in table.rows}
         )
+    }
+    existing = {
+        u.username.lower(): u
+        for u in User.objects.filter(username__in={r["username"].strip() for _n, r in table.rows})
     }
     errors: list[PlaceError] = []
     plan: list[tuple[int, str, str, str, Division, Department | None]] = []
@@ -247,17 +259,18 @@ def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") ->
                 )
             )
         if division is not None and len(errors) == start:
-            try:
-                _check_role(role, division, department)
-                if actor is not None and not authz.can_grant(actor, role, division):
-                    raise NotAllowed(_("You may not grant this role at %s.") % division.name)
-            except ApplicationError as exc:
-                errors.append(PlaceError(exc.message, row=number, column="role"))
+            refusal = authz.grant_refusal(
+                actor,
+                role=role,
+                division=division,
+                department=department,
+                target=existing.get(username.lower()),
+            )
+            if refusal is not None:
+                column = _REFUSAL_COLUMN[refusal.field]
+                errors.append(PlaceError(refusal.message, row=number, column=column))
         if len(errors) == start and division is not None:
             plan.append((number, username, name, role, division, department))
-    existing = {
-        u.username.lower(): u for u in User.objects.filter(username__in=[p[1] for p in plan])
-    }
     for number, username, _n, _r, _d, _p in plan:
         user = existing.get(username.lower())
         if user is not None and actor is not None and not authz.can_manage_user(actor, user):

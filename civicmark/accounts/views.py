@@ -41,6 +41,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 def _role_choices(request: HttpRequest) -> dict:
     return {
+        "roles": authz.grantable_roles(request.user),
         "divisions": authz.divisions_for_user(request.user),
         "departments": authz.departments_for_user(request.user),
     }

@@ -85,7 +85,7 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     pk__in=wanted, department_id__in=departments
                 ).count()
             ),
-            "conflict": authz.has_conflict_of_interest(request.user, e.community),
+            "conflict": authz.conflicted_over(request.user, e.community),
         }
         for e in shown
     ]

@@ -127,6 +127,10 @@ class Step:
     target: str
     roles: frozenset[str]
     guards: tuple[Guard, ...] = ()
+    # A step that judges the community (reviews, accepts, reports, decides, commends) is never
+    # taken by someone with a conflict of interest over it (authz.conflicted_over); the
+    # community's own steps and the start of rectification judge nothing.
+    judges: bool = True
 
 
 COMMUNITY, TOWN, COUNTY, CITY = (
@@ -137,8 +141,14 @@ COMMUNITY, TOWN, COUNTY, CITY = (
 )
 S = State
 STEPS: tuple[Step, ...] = (
-    Step((S.ENROLLED, S.RETURNED), S.SELF_ASSESSING, frozenset({COMMUNITY, TOWN})),
-    Step((S.SELF_ASSESSING,), S.SUBMITTED, frozenset({COMMUNITY}), (_self_assessment_complete,)),
+    Step((S.ENROLLED, S.RETURNED), S.SELF_ASSESSING, frozenset({COMMUNITY, TOWN}), judges=False),
+    Step(
+        (S.SELF_ASSESSING,),
+        S.SUBMITTED,
+        frozenset({COMMUNITY}),
+        (_self_assessment_complete,),
+        judges=False,
+    ),
     Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN})),
     Step((S.SUBMITTED, S.TOWN_REVIEWED), S.RETURNED, frozenset({TOWN, COUNTY}), (_needs_comment,)),
     Step((S.TOWN_REVIEWED,), S.COUNTY_PRE_ACCEPTED, frozenset({COUNTY}), (_pre_acceptance_passed,)),
@@ -161,7 +171,7 @@ STEPS: tuple[Step, ...] = (
         frozenset({CITY}),
         (_municipal_outcome(Outcome.VETOED),),
     ),
-    Step((S.NOT_REACHED, S.VETOED), S.RECTIFYING, frozenset({TOWN, COUNTY, CITY})),
+    Step((S.NOT_REACHED, S.VETOED), S.RECTIFYING, frozenset({TOWN, COUNTY, CITY}), judges=False),
     Step((S.STANDARD_UNIT,), S.PROPOSED, frozenset({CITY}), (_advanced,)),
     Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY})),
     Step((S.PROPOSED,), S.STANDARD_UNIT, frozenset({CITY}), (_needs_comment,)),
@@ -176,13 +186,33 @@ def targets_from(source: str) -> list[str]:
     return [s.target for s in STEPS if source in s.source]
 
 
-def _may(actor: Any, step: Step, enrollment: Enrollment) -> bool:
+def _refusal(actor: Any, step: Step, enrollment: Enrollment) -> str | None:
+    """Why the actor may not take this step for this community, or None (guards aside)."""
+    community = enrollment.community
     if authz.is_super(actor):
-        return True
-    return any(
-        g.role in step.roles and enrollment.community.path.startswith(g.path)
-        for g in authz.grants(actor)
-    )
+        seats = [""]
+    else:
+        seats = [
+            g.path
+            for g in authz.grants(actor)
+            if g.role in step.roles and community.path.startswith(g.path)
+        ]
+    if not seats:
+        return _("your role may not make this step here")
+    # He judges from one of his seats: a tie to the community at that very office is the job
+    # (a town officer reviews his own town), a tie below it a conflict.
+    if step.judges and all(
+        authz.conflicted_over(actor, community, acting_at=seat) for seat in seats
+    ):
+        return _(
+            "you hold a role in this community or its town, or live or work there: "
+            "someone else decides"
+        )
+    return None
+
+
+def _may(actor: Any, step: Step, enrollment: Enrollment) -> bool:
+    return _refusal(actor, step, enrollment) is None
 
 
 @dataclass
@@ -233,8 +263,8 @@ def transition_apply(
                         % {"source": State(enrollment.status).label, "target": State(to).label},
                     )
                 )
-            elif not _may(actor, step, enrollment):
-                refusals.append(Refusal(name, _("your role may not make this step here")))
+            elif reason := _refusal(actor, step, enrollment):
+                refusals.append(Refusal(name, reason))
             else:
                 refusals += [
                     Refusal(name, reason)
