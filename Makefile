@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-pg test-browser bench lint messages vendor clean help
+.PHONY: demo totp test test-pg test-browser bench lint messages vendor clean help
 
 help:
 	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
@@ -31,6 +31,10 @@ var/secret_key:
 # because it listens on 127.0.0.1 without a certificate.
 demo: $(VENV)/.installed var/secret_key
 	SECRET_KEY="$$(cat var/secret_key)" DEBUG=false HTTPS=false $(BIN)/civicmark demo
+
+# The current TOTP code of a demo account (`make totp U=city`), with the demo's own secret key.
+totp: $(VENV)/.installed var/secret_key
+	@SECRET_KEY="$$(cat var/secret_key)" DEBUG=false HTTPS=false $(BIN)/civicmark totp $(U)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check civicmark tests

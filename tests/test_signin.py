@@ -400,3 +400,41 @@ def test_the_totp_command_prints_codes_of_demo_devices_only(world):
 
     with pytest.raises(CommandError):
         call_command("totp", "city_admin", stdout=StringIO())
+
+
+def test_an_operator_resets_a_lost_second_factor(world):
+    user = world.users["county_officer"]
+    _device(user)
+    out = StringIO()
+    call_command("totp", "county_officer", "--reset", stdout=out)
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert AuditEvent.objects.filter(action="otp.reset", object_ref="county_officer").exists()
+
+
+def test_a_manager_outside_the_persons_area_cannot_reset_his_second_factor(world):
+    from django.core.management.base import CommandError
+
+    user = world.users["county_officer"]
+    _device(user)
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError):
+        call_command(
+            "totp", "county_officer", "--reset", "--user", "other_county_officer", stdout=StringIO()
+        )
+    assert TOTPDevice.objects.filter(user=user).exists()
+    assert AuditEvent.objects.count() == events
+
+
+@OTP_ON
+def test_a_new_secret_replaces_the_old_device_only_once_confirmed(world, en_client):
+    user = world.users["town_officer"]
+    old = _device(user)
+    _sign_in(en_client, "town_officer")
+    en_client.post(reverse("otp_verify"), {"code": _code(old.key)})
+    page = en_client.get(reverse("otp_enrol")).content.decode()
+    assert "replaces" in page
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page).group(1)
+    key_hex = base64.b32decode(secret.replace(" ", "")).hex()
+    assert TOTPDevice.objects.get(user=user).key == old.key
+    en_client.post(reverse("otp_enrol"), {"code": _code(key_hex)})
+    assert list(TOTPDevice.objects.filter(user=user).values_list("key", flat=True)) == [key_hex]

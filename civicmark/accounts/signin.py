@@ -130,6 +130,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             "qr": twofactor.qr_svg(uri),
             "secret": twofactor.secret_text(key),
             "required": twofactor.is_privileged(user) and twofactor.otp_required(),
+            "replacing": twofactor.has_device(user),
             "next": _next(request),
         },
     )
