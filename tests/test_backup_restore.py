@@ -98,13 +98,16 @@ def manifest_of(archive: Path) -> dict[str, Any]:
         return json.load(stream)
 
 
-def rewrite(archive: Path, change: Callable[[str, bytes], bytes]) -> None:
-    """The archive with each member passed through `change` (name, bytes) -> bytes."""
+Change = Callable[[str, bytes], tuple[str, bytes]]
+
+
+def rewrite(archive: Path, change: Change) -> None:
+    """The archive with each member passed through `change`: (name, bytes) -> (name, bytes)."""
     with tarfile.open(archive) as tar:
         members = [(m, tar.extractfile(m).read()) for m in tar]  # type: ignore[union-attr]
     with tarfile.open(archive, "w") as tar:
         for member, data in members:
-            new = change(member.name, data)
+            member.name, new = change(member.name, data)
             member.size = len(new)
             tar.addfile(member, io.BytesIO(new))
 
@@ -238,19 +241,25 @@ def archived(scoring, media, tmp_path):  # noqa: ANN001, ANN201
     return {"archive": archive, "evidence": evidence}
 
 
-def tamper(kind: str, evidence: Evidence) -> Callable[[str, bytes], bytes]:
-    """One byte of one evidence file, one byte of the database, or one row count changed."""
+def tamper(kind: str, evidence: Evidence) -> Change:
+    """One byte of one evidence file or of the database changed, one row count changed, or one
+    file sent outside the media folder."""
 
-    def change(name: str, data: bytes) -> bytes:
+    def change(name: str, data: bytes) -> tuple[str, bytes]:
         if kind == "file byte" and name == backup.MEDIA + evidence.path:
-            return data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
+            return name, data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
         if kind == "database byte" and name.startswith("database."):
-            return data[:100] + bytes([data[100] ^ 1]) + data[101:]
-        if kind == "row count" and name == backup.MANIFEST:
+            return name, data[:100] + bytes([data[100] ^ 1]) + data[101:]
+        if kind == "path outside" and name == backup.MEDIA + evidence.path:
+            return backup.MEDIA + "../outside.pdf", data
+        if name == backup.MANIFEST and kind in ("row count", "path outside"):
             manifest = json.loads(data)
-            manifest["tables"]["core_auditevent"]["rows"] += 1
-            return json.dumps(manifest).encode()
-        return data
+            if kind == "row count":
+                manifest["tables"]["core_auditevent"]["rows"] += 1
+            else:
+                manifest["files"]["../outside.pdf"] = manifest["files"].pop(evidence.path)
+            return name, json.dumps(manifest).encode()
+        return name, data
 
     return change
 
@@ -261,6 +270,7 @@ def tamper(kind: str, evidence: Evidence) -> Callable[[str, bytes], bytes]:
         ("file byte", r"media/evidence/\S+ does not match its SHA-256 in the manifest"),
         ("database byte", r"database\.\S+ does not match its SHA-256 in the manifest"),
         ("row count", r"table core_auditevent has \d+ rows; the manifest says \d+"),
+        ("path outside", r"a file outside the media folder: \.\./outside\.pdf"),
     ],
 )
 def test_it_refuses_a_tampered_archive_and_restores_no_file(
@@ -274,6 +284,7 @@ def test_it_refuses_a_tampered_archive_and_restores_no_file(
         if kind != "row count":  # refused before anything was written
             assert table_names(alias) == set()
     assert not (tmp_path / "restored-media").exists()
+    assert not (tmp_path / "outside.pdf").exists()
 
 
 def test_it_refuses_to_restore_over_a_database_that_has_data(archived, tmp_path, settings):
