@@ -154,7 +154,11 @@ def division_update(
     if not authz.can_change_path(actor, new_path):
         raise NotAllowed(_("You may not move %s there: it lies outside your area.") % division.name)
     with transaction.atomic():
-        locked = Division.objects.select_for_update().select_related("parent").get(pk=division.pk)
+        locked = (
+            Division.objects.select_for_update(of=("self",))
+            .select_related("parent")
+            .get(pk=division.pk)
+        )
         before = {
             "name": locked.name,
             "parent": locked.parent.code if locked.parent else None,
