@@ -32,10 +32,22 @@ class SelfScore(models.Model):
 
 
 class Evidence(StoredFileRecord):
-    """A document the community offers as proof; one document may serve several items."""
+    """A document the community offers as proof; one document may serve several items.
+
+    Evidence is never replaced: a corrected document is a new row that `supersedes` the one
+    before it, which stays stored and downloadable, so what a signed-off round judged can always
+    be shown as it was judged."""
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="evidence")
     items = models.ManyToManyField(Item, related_name="+")
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        verbose_name=_("new version of"),
+    )
 
 
 class Transition(models.Model):

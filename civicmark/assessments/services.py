@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.assessments import panels
+from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import Score, SelfScore, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
@@ -61,6 +63,14 @@ def _check_open(round_: AcceptanceRound, enrollment: Enrollment, subject: Any) -
     ):
         raise ApplicationError(_("That item or community is not part of this round."))
     if round_.finalised_at is not None:
+        raise ApplicationError(_("The round is finalised: its scores are locked."))
+
+
+def _still_open(round_: AcceptanceRound, enrollment: Enrollment) -> None:
+    """The seal read again inside the writer's transaction: the round object a request loaded
+    may be older than a sign-off made since."""
+    fresh = AcceptanceRound.objects.select_related("campaign__division").get(pk=round_.pk)
+    if panels.round_sealed_for(fresh, enrollment.community):
         raise ApplicationError(_("The round is finalised: its scores are locked."))
 
 
@@ -170,6 +180,7 @@ def _scores_write(
     community = enrollment.community
     errors: dict[int, ApplicationError] = {}
     with transaction.atomic():
+        _still_open(round_, enrollment)
         # Only a change of an existing score needs its row locked and its version compared; a
         # first score is guarded by the unique constraint (one score per assessor and item), so
         # a page of first scores goes straight to the insert.
@@ -319,6 +330,7 @@ def veto_finding_record(
     if not reason.strip():
         raise ApplicationError(_("Describe the finding that brings the veto."))
     with transaction.atomic():
+        _still_open(round_, enrollment)
         finding, created = VetoFinding.objects.get_or_create(
             round=round_,
             enrollment=enrollment,
@@ -486,34 +498,83 @@ def rectification_update(*, actor: Any, rectification: Any, status: str, note: s
     return rectification
 
 
-def evidence_attach(*, actor: Any, enrollment: Enrollment, items: list[Item], upload: Any) -> Any:
-    """Store one document for the given items of the community's self-assessment."""
+def evidence_attach(
+    *,
+    actor: Any,
+    enrollment: Enrollment,
+    items: list[Item],
+    upload: Any,
+    supersedes: Any = None,
+) -> Any:
+    """Store one document for the given items of the community's self-assessment, while the rule
+    in `assessments.evidence` lets the community add evidence (while it gathers it, or while an
+    open round covers it; never once every covering round is signed off).
+
+    Nothing is replaced: a corrected document names the one it `supersedes` (a document of the
+    same community that has no newer version yet); it proves the same items unless others are
+    chosen, and the old one stays stored, downloadable and linked to it."""
+    from django.core.files.storage import default_storage
+
     from civicmark.assessments.models import Evidence
     from civicmark.core.files import store_upload
 
     community = enrollment.community
     if not authz.is_community_staff(actor, community):
         raise NotAllowed(_("Only the community's own staff add its evidence."))
+    if supersedes is not None and supersedes.enrollment_id != enrollment.pk:
+        raise ApplicationError(_("A new version replaces a document of the same community."))
+    if not items and supersedes is not None:
+        items = list(supersedes.items.all())
     if not items or any(i.standard_id != enrollment.campaign.standard_id for i in items):
         raise ApplicationError(_("Choose the items this document proves."))
+    refusal = evidence_refusal(enrollment)
+    if refusal:
+        raise ApplicationError(refusal)
     stored = store_upload(upload, folder=f"evidence/{enrollment.campaign.slug}/{community.code}")
-    with transaction.atomic():
-        evidence = Evidence.objects.create(
-            enrollment=enrollment,
-            uploaded_by=actor,
-            **stored.fields(),
-        )
-        evidence.items.set(items)
-        audit.record(
-            actor=actor,
-            action="evidence.added",
-            object_type="enrollment",
-            object_ref=f"{enrollment.campaign.slug}/{community.code}",
-            scope_path=community.path,
-            summary=stored.name,
-            after={"sha256": stored.sha256, "items": [i.code for i in items]},
-        )
+    try:
+        with transaction.atomic():
+            # Read again under the lock: a workflow step or a sign-off made meanwhile counts.
+            current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+            current.community, current.campaign = community, enrollment.campaign
+            refusal = evidence_refusal(current)
+            if refusal:
+                raise ApplicationError(refusal)
+            if supersedes is not None and Evidence.objects.filter(supersedes=supersedes).exists():
+                raise _AlreadySuperseded
+            evidence = Evidence.objects.create(
+                enrollment=enrollment,
+                uploaded_by=actor,
+                supersedes=supersedes,
+                **stored.fields(),
+            )
+            evidence.items.set(items)
+            audit.record(
+                actor=actor,
+                action="evidence.added",
+                object_type="enrollment",
+                object_ref=f"{enrollment.campaign.slug}/{community.code}",
+                scope_path=community.path,
+                summary=stored.name,
+                after={
+                    "sha256": stored.sha256,
+                    "items": [i.code for i in items],
+                    "supersedes": str(supersedes.public_id) if supersedes is not None else None,
+                },
+            )
+    except (ApplicationError, _AlreadySuperseded, IntegrityError) as exc:
+        default_storage.delete(stored.path)  # refused: no file is left behind
+        if isinstance(exc, ApplicationError):
+            raise
+        raise ApplicationError(
+            _("“%s” already has a newer version: upload a new version of that one.")
+            % supersedes.name
+        ) from None
     return evidence
+
+
+class _AlreadySuperseded(Exception):
+    """The document named as superseded already has a newer version (checked, or met at the
+    one-successor constraint when two uploads race)."""
 
 
 def rectification_attach(*, actor: Any, rectification: Any, upload: Any) -> Any:

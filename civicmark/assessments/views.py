@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -109,11 +110,16 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 def _evidence_by_item(enrollment: Any) -> dict[int, list[Any]]:
-    """The community's documents, listed under every item each one proves (two queries)."""
+    """The community's documents, listed under every item each one proves, each with the
+    version it replaces and the one that replaced it (two queries)."""
     from civicmark.assessments.models import Evidence
 
     files: dict[int, list[Any]] = {}
-    for evidence in Evidence.objects.filter(enrollment=enrollment).prefetch_related("items"):
+    for evidence in (
+        Evidence.objects.filter(enrollment=enrollment)
+        .select_related("supersedes", "superseded_by")
+        .prefetch_related("items")
+    ):
         for item in evidence.items.all():
             files.setdefault(item.pk, []).append(evidence)
     return files
@@ -176,6 +182,9 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     from civicmark.assessments.models import Rectification
 
     files = _evidence_by_item(enrollment)
+    from civicmark.assessments.evidence import mark_judged
+
+    mark_judged(round_, enrollment.community, {f for found in files.values() for f in found})
     fixes = {
         r.item_id: r
         for r in Rectification.objects.filter(
@@ -592,7 +601,11 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
                 if upload is None:
                     raise ApplicationError(_("Choose a file to attach."))
                 evidence_attach(
-                    actor=request.user, enrollment=enrollment, items=chosen, upload=upload
+                    actor=request.user,
+                    enrollment=enrollment,
+                    items=chosen,
+                    upload=upload,
+                    supersedes=_superseded(enrollment, request.POST.get("supersedes", "")),
                 )
                 messages.success(request, _("File attached."))
             else:
@@ -612,6 +625,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(f"{request.path}?community={enrollment.community.code}")
+    from civicmark.assessments.evidence import evidence_refusal
     from civicmark.assessments.workflow import State, latest_return, may_take
 
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
@@ -634,11 +648,43 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "can_edit": authz.is_community_staff(request.user, enrollment.community)
             and enrollment.status in ("enrolled", "self_assessing", "returned"),
+            "can_attach": authz.is_community_staff(request.user, enrollment.community)
+            and evidence_refusal(enrollment) is None,
+            "documents": sorted(
+                {f for found in files.values() for f in found if not _has_newer(f)},
+                key=lambda f: f.uploaded_at,
+            ),
             "returned": returned,
             "can_return": may_take(request.user, enrollment, State.RETURNED),
             "can_review": may_take(request.user, enrollment, State.TOWN_REVIEWED),
         },
     )
+
+
+def _superseded(enrollment: Any, raw: str) -> Any:
+    """The document of this community that a new upload replaces (None for a first one)."""
+    import uuid
+
+    from civicmark.assessments.models import Evidence
+
+    if not raw.strip():
+        return None
+    refused = ApplicationError(_("Choose the document this one replaces from the list."))
+    try:
+        public_id = uuid.UUID(raw.strip())
+    except ValueError:
+        raise refused from None
+    found = Evidence.objects.filter(enrollment=enrollment, public_id=public_id).first()
+    if found is None:
+        raise refused
+    return found
+
+
+def _has_newer(evidence: Any) -> bool:
+    try:
+        return evidence.superseded_by is not None
+    except ObjectDoesNotExist:
+        return False
 
 
 def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[Any]) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.assessments import panels
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.divisions.models import Division, Level
@@ -1083,7 +1084,8 @@ def figures_for(community: Division, start: dt.date, end: dt.date) -> list[dict[
 def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) -> Any:
     """The assessor signs the community's employment figures for this round: they are frozen
     with the round's evidence as they stand now. Only an assessor of a Labour department who may
-    score this community in this round signs, once."""
+    score this community in this round signs, once. A signed-off round takes no signature
+    (`panels.round_sealed_for`)."""
     from django.conf import settings
 
     from civicmark.employment.models import IndicatorSnapshot
@@ -1098,6 +1100,14 @@ def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) ->
     start, end = indicator_period(round_, today)
     community = enrollment.community
     with transaction.atomic():
+        # The round as it stands now, not as the request loaded it: a signed-off round's
+        # figures are sealed with the rest of its judgement until its lead reopens it.
+        fresh = type(round_).objects.select_related("campaign__division").get(pk=round_.pk)
+        if panels.round_sealed_for(fresh, community):
+            raise ApplicationError(
+                _("%s is signed off: its figures are sealed until its lead reopens it.")
+                % round_.name
+            )
         if IndicatorSnapshot.objects.filter(
             round=round_, enrollment=enrollment, signed_by=actor
         ).exists():

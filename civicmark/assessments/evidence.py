@@ -1,0 +1,62 @@
+"""When a community may still add evidence, and which version of it a signed-off round judged.
+
+The rule (issue 14, "signed off means sealed"). A community adds evidence:
+
+- while it prepares its self-assessment (enrolled, self-assessing, or returned to it): the
+  evidence is still being gathered;
+- after that, only while an acceptance round that covers it is open for it (not sealed, as
+  `panels.round_sealed_for` answers): its assessors are still judging, and a document added then
+  is a new version that they see beside the one before.
+
+It is refused once the community is proposed for commendation or commended (nothing is judged
+any more), while its self-assessment is with the town and no round covers it yet (the town
+reviews what was submitted; it returns the self-assessment if something is missing), and once
+every round that covers it is signed off, until the lead of one of them reopens it with a reason.
+
+Evidence is never replaced. A corrected document is a new `Evidence` that supersedes the one
+before it; the old one stays stored and downloadable, so a signed-off round's judgement can
+always be read against the documents it saw: the assessor's page marks every document uploaded
+after the round was signed off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from civicmark.assessments import panels
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
+
+GATHERING = ("enrolled", "self_assessing", "returned")
+CLOSED = ("proposed", "commended")
+
+
+def evidence_refusal(enrollment: Enrollment) -> str | None:
+    """Why no evidence may be attached to this community's self-assessment now, or None."""
+    community = enrollment.community
+    if enrollment.status in GATHERING:
+        return None
+    if enrollment.status in CLOSED:
+        return _(
+            "%s is proposed for commendation or commended: its evidence stays as it was judged."
+        ) % (community.name)
+    for round_ in enrollment.campaign.rounds.all():
+        if panels.is_covered(
+            round_, enrollment.pk, status=enrollment.status
+        ) and not panels.round_sealed_for(round_, community):
+            return None
+    return _(
+        "No open acceptance round covers %s: evidence is added while the self-assessment is "
+        "prepared or while a round that covers the community is open (a signed-off round can be "
+        "reopened by its lead, with a reason)."
+    ) % (community.name)
+
+
+def mark_judged(round_: AcceptanceRound, community: Any, files: Iterable[Any]) -> None:
+    """Mark on each document (`after_judgement`) whether it was uploaded after this round was
+    signed off for the community: the round did not judge it."""
+    judged_at = round_.finalised_at if panels.round_sealed_for(round_, community) else None
+    for evidence in files:
+        evidence.after_judgement = judged_at is not None and evidence.uploaded_at > judged_at
