@@ -14,7 +14,7 @@ from civicmark.accounts import twofactor
 from civicmark.accounts.services import person_create, users_import
 from civicmark.divisions import services
 from civicmark.divisions.imports import departments_import, divisions_import
-from civicmark.divisions.models import CommunityProfile, Department, Division, WorkingGroup
+from civicmark.divisions.models import Department, Division, WorkingGroup
 
 DEMO_PASSWORD = "CivicMark-demo-2026"
 ADMIN = ("admin", "系统管理员")
@@ -67,7 +67,12 @@ def load_demo() -> list[tuple[str, str, str]]:
         departments_import(
             actor=None, data=_file("departments.csv"), filename="departments.csv", via="demo"
         )
-        CommunityProfile.objects.filter(division__code=PILOT, is_pilot=False).update(is_pilot=True)
+        services.profile_update(
+            actor=None,
+            community=Division.objects.get(code=PILOT),
+            values={"is_pilot": True},
+            via="demo",
+        )
         result = users_import(actor=None, data=_file("users.csv"), filename="users.csv", via="demo")
         User = get_user_model()
         for user, _link in result.created:
