@@ -615,26 +615,22 @@ def test_the_round_survey_list_and_the_household_list_pages(survey, scoring, wor
     assert page.status_code == 200 and SurveyRound.objects.count() == 2
 
 
-def test_trying_codes_at_random_is_slowed_down(survey, world, client):
-    from django.core.cache import cache
+def test_trying_codes_at_random_is_slowed_down(survey, world, client, settings):
     from django.urls import reverse
 
-    from civicmark.surveys.views import GUESSES
-
-    cache.clear()
+    settings.SURVEY_UNKNOWN_FAILURES = 20
     draw = svc.draw_households(
         actor=world.users["city_admin"], survey=survey["survey"], community=world.d["C111"]
     )
-    for n in range(GUESSES):
+    for n in range(20):
         assert client.get(reverse("survey_answer", args=[f"WRONG{n:03d}"])).status_code == 200
     assert client.get(reverse("survey_answer", args=["WRONG999"])).status_code == 429
-    # Even a real code waits now, from this address; another address is not affected.
+    # Counted by what the codes claim, not by address (tests/test_survey_throttle.py): another
+    # address waits as well, and a real code of a community nobody attacks still opens.
+    other = client.get(reverse("survey_answer", args=["WRONG998"]), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 429
     real = _codes(draw)[0].code
-    assert client.get(reverse("survey_answer", args=[real])).status_code == 429
-    assert (
-        client.get(reverse("survey_answer", args=[real]), REMOTE_ADDR="10.0.0.9").status_code == 200
-    )
-    cache.clear()
+    assert client.get(reverse("survey_answer", args=[real])).status_code == 200
 
 
 def test_the_survey_overview_costs_the_same_queries_for_more_communities(survey, world, client_for):

@@ -168,6 +168,14 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Survey codes on the public answer page (civicmark/surveys/throttle.py, ADR 9): failed tries
+# counted in the cache over a window, per code, per community's survey, and together for codes
+# that belong to no survey; never per address (a whole estate may share one).
+SURVEY_CODE_WINDOW_SECONDS = env_int("SURVEY_CODE_WINDOW_SECONDS", 600)
+SURVEY_CODE_FAILURES = env_int("SURVEY_CODE_FAILURES", 5)
+SURVEY_COMMUNITY_FAILURES = env_int("SURVEY_COMMUNITY_FAILURES", 30)
+SURVEY_UNKNOWN_FAILURES = env_int("SURVEY_UNKNOWN_FAILURES", 100)
+
 # --- Sessions, cookies, headers -------------------------------------------------------------
 # HTTPS is on unless said otherwise; the local demo on 127.0.0.1 says otherwise.
 HTTPS = env_bool("HTTPS", not DEBUG)

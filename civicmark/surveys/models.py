@@ -18,9 +18,18 @@ from civicmark.divisions.models import Division
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+TAG_LENGTH = 4
+
+
 def new_code() -> str:
     """Eight characters, 40 random bits, read off a door card without confusion."""
     return "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def new_tag() -> str:
+    """Four characters that start every code of one draw: not secret (the door card is the
+    community's anyway), they tell the throttle which community's survey a typed code claims."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(TAG_LENGTH))
 
 
 class Instrument(models.Model):
@@ -161,6 +170,8 @@ class Draw(models.Model):
     community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
     seed = models.CharField(max_length=40)
     method = models.CharField(max_length=12)
+    # The first characters of the draw's codes (none for draws made before codes had them).
+    tag = models.CharField(max_length=TAG_LENGTH, unique=True, null=True, blank=True)
     frame_snapshot = models.JSONField()  # [[household id, address], ...] in frame order
     drawn_at = models.DateTimeField()
 

@@ -38,6 +38,8 @@ from civicmark.surveys.models import (
     SubstitutionReason,
     SurveyRound,
     SurveyScore,
+    new_code,
+    new_tag,
 )
 
 
@@ -266,6 +268,14 @@ def frame_import(*, actor: Any, community: Division, data: bytes, filename: str)
     return len(rows)
 
 
+def _free_tag() -> str:
+    """A tag no draw has (about a million exist; the unique constraint settles a race)."""
+    while True:
+        tag = new_tag()
+        if not Draw.objects.filter(tag=tag).exists():
+            return tag
+
+
 def draw_households(
     *, actor: Any, survey: SurveyRound, community: Division, seed: str | None = None
 ) -> Draw:
@@ -291,16 +301,30 @@ def draw_households(
             community=community,
             seed=seed,
             method=survey.method,
+            tag=_free_tag(),
             frame_snapshot=[[h.pk, str(h)] for h in frame],
             drawn_at=timezone.now(),
         )
         Drawn.objects.bulk_create(
             [
-                Drawn(draw=draw, household_id=pk, slot=Slot.SAMPLE, position=n, in_sample=True)
+                Drawn(
+                    draw=draw,
+                    household_id=pk,
+                    slot=Slot.SAMPLE,
+                    position=n,
+                    in_sample=True,
+                    code=f"{draw.tag}{new_code()}",
+                )
                 for n, pk in enumerate(sample, start=1)
             ]
             + [
-                Drawn(draw=draw, household_id=pk, slot=Slot.RESERVE, position=n)
+                Drawn(
+                    draw=draw,
+                    household_id=pk,
+                    slot=Slot.RESERVE,
+                    position=n,
+                    code=f"{draw.tag}{new_code()}",
+                )
                 for n, pk in enumerate(reserve, start=1)
             ]
         )

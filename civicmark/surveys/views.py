@@ -24,6 +24,7 @@ from civicmark.core.http import posted_uuid, public_url
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
+from civicmark.surveys import throttle
 from civicmark.surveys.models import (
     Collector,
     Draw,
@@ -272,39 +273,17 @@ def _answers_from(post: Any, survey: SurveyRound) -> dict[str, str]:
     return {q.code: post.get(q.code, "") for q in survey.instrument.questions.all()}
 
 
-GUESSES = 20  # unknown codes one address may try in GUESS_WINDOW seconds
-GUESS_WINDOW = 600
-
-
-def _guessing(request: HttpRequest) -> bool:
-    """Codes are 40 random bits, but a public page that answers every guess invites trying:
-    an address that has tried GUESSES unknown codes is told to wait (the cache is per server
-    process by default; Redis in production shares it)."""
-    from django.core.cache import cache
-
-    return int(cache.get(f"survey-guess:{request.META.get('REMOTE_ADDR', '')}", 0)) >= GUESSES
-
-
-def _guessed_wrong(request: HttpRequest) -> None:
-    from django.core.cache import cache
-
-    key = f"survey-guess:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, GUESS_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, GUESS_WINDOW)
-
-
 def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
     """The public answer page (no login, phone-sized): the code from the door card opens the
-    questionnaire once."""
-    code = (code or request.GET.get("code", "")).strip().upper()
-    if code and _guessing(request):
+    questionnaire once. Tries are limited per code and per community's survey, not per address
+    (surveys/throttle.py)."""
+    code = throttle.normalise(code or request.GET.get("code", ""))
+    wait = throttle.wait(code) if code else None
+    if wait is not None:
         response = render(
-            request, "surveys/answer.html", {"code": "", "too_many": True}, status=429
+            request, "surveys/answer.html", {"code": "", "too_many": wait.message}, status=429
         )
-        response["Retry-After"] = str(GUESS_WINDOW)
+        response["Retry-After"] = str(wait.seconds)
         return response
     drawn = (
         Drawn.objects.select_related("draw__survey__instrument", "draw__community")
@@ -313,8 +292,6 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
         if code
         else None
     )
-    if code and drawn is None:
-        _guessed_wrong(request)
     outcome = None
     errors: dict[str, str] = {}
     if request.method == "POST" and drawn is not None:
@@ -333,6 +310,11 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
         and not drawn.used
         and drawn.draw.survey.closed_at is None
     )
+    # A try costs one when it neither opens nor answers the questionnaire (a missing answer in
+    # a form sent with a good code is the resident's slip, not a try).
+    refused = not usable if outcome is None else not (outcome.stored or outcome.errors)
+    if code and refused:
+        throttle.failed(code, real=drawn is not None)
     response = render(
         request,
         "surveys/answer.html",
