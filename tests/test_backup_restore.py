@@ -304,19 +304,20 @@ def test_it_refuses_to_restore_into_a_media_folder_that_has_files(archived, tmp_
         assert table_names(alias) == set()
 
 
-def test_it_reports_a_file_missing_on_disk_as_an_error_and_still_writes_the_archive(
+def test_it_reports_files_missing_or_altered_on_disk_as_errors_and_still_writes_the_archive(
     scoring, media, tmp_path
 ):
     user, enrollment = staff_of_an_open_community(scoring["campaign"])
-    kept, lost = attach(user, enrollment, 1), attach(user, enrollment, 2)
+    kept, lost, altered = (attach(user, enrollment, n) for n in range(3))
     (media / lost.path).unlink()
+    (media / altered.path).write_bytes(PDF + b"not what was uploaded")
     archive, err = tmp_path / "with-a-hole.tar", io.StringIO()
-    with pytest.raises(CommandError, match=r"1 file\(s\) are missing"):
+    with pytest.raises(CommandError, match=r"1 file\(s\) are missing and 1 altered"):
         call_command("backup", str(archive), stdout=io.StringIO(), stderr=err)
-    assert lost.path in err.getvalue()
+    assert lost.path in err.getvalue() and altered.path in err.getvalue()
     manifest = manifest_of(archive)
     assert manifest["missing_files"] == [lost.path]
-    assert list(manifest["files"]) == [kept.path]
+    assert set(manifest["files"]) == {kept.path, altered.path}  # archived as found
 
 
 def test_it_refuses_a_file_that_is_not_a_backup(media, tmp_path):

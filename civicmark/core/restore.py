@@ -63,6 +63,7 @@ class RestoreResult:
     file_bytes: int
     seconds: float
     pending_migrations: int
+    unknown_migrations: list[str]
     pii_key_matches: bool
     missing_at_backup: list[str] = field(default_factory=list)
 
@@ -245,9 +246,15 @@ def _restore_files(tar: tarfile.TarFile, manifest: dict[str, Any]) -> int:
     return written
 
 
-def _pending_migrations(connection: BaseDatabaseWrapper) -> int:
+def _schema_against_code(connection: BaseDatabaseWrapper) -> tuple[int, list[str]]:
+    """How many of this code's migrations the restored schema lacks, and which applied
+    migrations this code does not know (an archive from a newer CivicMark)."""
     executor = MigrationExecutor(connection)
-    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    graph = executor.loader.graph
+    unknown = sorted(
+        f"{a}.{n}" for a, n in executor.loader.applied_migrations if (a, n) not in graph.nodes
+    )
+    return len(executor.migration_plan(graph.leaf_nodes())), unknown
 
 
 def _open(archive: Path) -> tarfile.TarFile:
@@ -279,6 +286,7 @@ def backup_restore(*, archive: Path, using: str = "default") -> RestoreResult:
         except (tarfile.TarError, EOFError) as exc:
             raise RestoreRefused(_("The archive is damaged: %s") % exc) from None
     tables: dict[str, dict[str, Any]] = manifest["tables"]
+    pending, unknown = _schema_against_code(connection)
     return RestoreResult(
         database=str(connection.settings_dict["NAME"]),
         engine=manifest["engine"],
@@ -288,7 +296,8 @@ def backup_restore(*, archive: Path, using: str = "default") -> RestoreResult:
         files=len(manifest["files"]),
         file_bytes=file_bytes,
         seconds=time.monotonic() - started,
-        pending_migrations=_pending_migrations(connection),
+        pending_migrations=pending,
+        unknown_migrations=unknown,
         pii_key_matches=manifest["pii_key"] == pii_key_fingerprint(settings.PII_KEY),
         missing_at_backup=list(manifest["missing_files"]),
     )

@@ -60,6 +60,14 @@ class Command(CivicCommand):
                     "ID numbers cannot be read until PII_KEY is set to that key."
                 )
             )
+        if done.unknown_migrations:
+            self.stderr.write(
+                _(
+                    "WARNING: the archive comes from a newer CivicMark (migrations this code does "
+                    "not know: %s): run the version that wrote it."
+                )
+                % ", ".join(done.unknown_migrations)
+            )
         if done.pending_migrations:
             say(
                 _("This code has %d migration(s) newer than the archive: run `civicmark migrate`.")
