@@ -356,3 +356,59 @@ def test_the_self_assessment_page_uploads_a_new_version_and_hides_the_form_when_
         },
     )
     assert Evidence.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_off_waits_for_score_writes_under_way_and_writers_do_not_wait_for_each_other(
+    scoring,
+):
+    """PostgreSQL: the seal's lock (SQLite runs one write transaction at a time anyway)."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from civicmark.assessments import sealing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    r2 = round_(scoring, 2)
+    writing, release, signed = threading.Event(), threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                sealing.hold_for_writing(r2)
+                writing.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def other_writer() -> None:
+        try:
+            with transaction.atomic():
+                sealing.hold_for_writing(r2)  # shared: does not wait for the first writer
+        finally:
+            connections.close_all()
+
+    def sign_off() -> None:
+        try:
+            with transaction.atomic():
+                sealing.hold_for_sign_off(r2)
+                signed.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer)]
+    threads[0].start()
+    assert writing.wait(10)
+    second = threading.Thread(target=other_writer)
+    second.start()
+    second.join(5)
+    assert not second.is_alive()
+    threads.append(threading.Thread(target=sign_off))
+    threads[1].start()
+    assert not signed.wait(0.5)  # the sign-off waits for the write under way
+    release.set()
+    assert signed.wait(10)
+    for t in threads:
+        t.join(10)

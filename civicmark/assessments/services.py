@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels
+from civicmark.assessments import panels, sealing
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import Score, SelfScore, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
@@ -68,7 +68,9 @@ def _check_open(round_: AcceptanceRound, enrollment: Enrollment, subject: Any) -
 
 def _still_open(round_: AcceptanceRound, enrollment: Enrollment) -> None:
     """The seal read again inside the writer's transaction: the round object a request loaded
-    may be older than a sign-off made since."""
+    may be older than a sign-off made since (and a sign-off waits for this write:
+    `sealing`)."""
+    sealing.hold_for_writing(round_)
     fresh = AcceptanceRound.objects.select_related("campaign__division").get(pk=round_.pk)
     if panels.round_sealed_for(fresh, enrollment.community):
         raise ApplicationError(_("The round is finalised: its scores are locked."))
@@ -383,6 +385,7 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
         raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
     results = round_results(round_, detail=True)  # every lost point becomes a task
     with transaction.atomic():
+        sealing.hold_for_sign_off(round_)  # the score writes under way commit first
         round_.finalised_at = timezone.now()
         round_.save(update_fields=["finalised_at"])
         created = _rectifications_for(round_, results, covered)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels
+from civicmark.assessments import panels, sealing
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.divisions.models import Division, Level
@@ -1102,6 +1102,7 @@ def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) ->
     with transaction.atomic():
         # The round as it stands now, not as the request loaded it: a signed-off round's
         # figures are sealed with the rest of its judgement until its lead reopens it.
+        sealing.hold_for_writing(round_)
         fresh = type(round_).objects.select_related("campaign__division").get(pk=round_.pk)
         if panels.round_sealed_for(fresh, community):
             raise ApplicationError(
