@@ -506,12 +506,12 @@ def score_refusal(
             "community": community.name,
         }
     earlier = panels.earlier_round(round_)
-    if earlier is not None and earlier.finalised_at is None:
+    if earlier is not None and not panels.round_sealed_for(earlier, community):
         return _("%(round)s re-scores what %(earlier)s found; that round is not finalised yet.") % {
             "round": round_.name,
             "earlier": earlier.name,
         }
-    if not panels.on_panel(user, round_):
+    if not panels.on_panel(user, round_, community):
         return _("You are not on the panel of %s.") % round_.name
     if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
         return _("%(round)s does not cover %(community)s.") % {
@@ -526,14 +526,30 @@ def score_refusal(
     return None
 
 
-def can_lead_round(user: Any, round_: Any) -> bool:
-    """A county round is led by the county office; a municipal round by the municipal office."""
+def can_lead_round(user: Any, round_: Any, county: Division | None = None) -> bool:
+    """Whether the person leads the round, or, given a county, that county's part of it.
+
+    A municipal round is led by the municipal office. The county round of a campaign run by a
+    city comes in county parts (ADR 12): the city administrator leads every part and the round
+    as a whole, a county officer only his own county's part. The county round of a campaign run
+    by a county is led by that county's office. A lead named on the round leads all of it."""
     if is_super(user):
         return True
     if round_.lead_id is not None and round_.lead_id == getattr(user, "pk", None):
         return True
-    role = Role.COUNTY_OFFICER if round_.level == Level.COUNTY else Role.CITY_ADMIN
     path = round_.campaign.division.path
+    if round_.level == Level.COUNTY and round_.campaign.division.level == Level.CITY:
+        return any(
+            (g.role == Role.CITY_ADMIN and path.startswith(g.path))
+            or (
+                g.role == Role.COUNTY_OFFICER
+                and county is not None
+                and county.path.startswith(path)
+                and county.path.startswith(g.path)
+            )
+            for g in grants(user)
+        )
+    role = Role.COUNTY_OFFICER if round_.level == Level.COUNTY else Role.CITY_ADMIN
     return any(
         g.role == role and (path.startswith(g.path) or g.path.startswith(path))
         for g in grants(user)

@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.accounts.roles import Role
+from civicmark.assessments import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment, Rescore
 from civicmark.divisions.models import Level
 
@@ -56,8 +57,19 @@ def default_panel_grants(round_: AcceptanceRound) -> QuerySet[RoleAssignment]:
     return grants.filter(division__level=Level.CITY, division__path__in=cities)
 
 
-def candidates(round_: AcceptanceRound) -> QuerySet[User]:
-    """Everyone the lead could put on the panel: assessors appointed within or above the scope."""
+def candidates(round_: AcceptanceRound, county: Any = None) -> QuerySet[User]:
+    """Everyone the lead could put on the panel: assessors appointed within or above the scope;
+    for one county's part of a split round, the assessors appointed in that county."""
+    if county is not None:
+        return (
+            User.objects.filter(
+                roles__division__path__startswith=county.path,
+                roles__role=Role.ASSESSOR,
+                is_active=True,
+            )
+            .distinct()
+            .order_by("username")
+        )
     path = round_.campaign.division.path
     ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
     return (
@@ -86,12 +98,59 @@ def lead_candidates(round_: AcceptanceRound) -> QuerySet[User]:
     )
 
 
-def panel(round_: AcceptanceRound) -> QuerySet[User]:
-    if listed(round_, "panel"):
-        return round_.panel.all()
-    return User.objects.filter(pk__in=default_panel_grants(round_).values("user")).order_by(
-        "username"
+def panel(round_: AcceptanceRound, county: Any = None) -> QuerySet[User]:
+    """Who sits on the round's panel (on one county's part, given the county)."""
+    if not parts.is_split(round_):
+        if listed(round_, "panel"):
+            return round_.panel.all()
+        return User.objects.filter(pk__in=default_panel_grants(round_).values("user")).order_by(
+            "username"
+        )
+    # A split round: the people listed, and the default panel of every part that lists no one.
+    listed_in = listed_counties(round_, "panel")
+    entries = round_.panel.all()
+    defaults = default_panel_grants(round_).exclude(parts.under("division__path", listed_in))
+    if county is not None:
+        entries = entries.filter(
+            Q(roles__role=Role.ASSESSOR, roles__division__path__startswith=county.path)
+            | ~Q(pk__in=_appointed_in_a_county(round_))
+        )
+        defaults = defaults.filter(division__path__startswith=county.path)
+    return (
+        User.objects.filter(Q(pk__in=entries.values("pk")) | Q(pk__in=defaults.values("user")))
+        .distinct()
+        .order_by("username")
     )
+
+
+def _appointed_in_a_county(round_: AcceptanceRound) -> QuerySet[RoleAssignment, Any]:
+    """The listed panel members appointed in some county (the others were listed by the city
+    from above the counties and sit on every part)."""
+    return RoleAssignment.objects.filter(
+        user__in=round_.panel.all(), role=Role.ASSESSOR, division__level__in=_BELOW_CITY
+    ).values("user")
+
+
+_BELOW_CITY = (Level.COUNTY, Level.TOWN, Level.COMMUNITY)
+
+
+def listed_counties(round_: AcceptanceRound, what: str) -> set[str]:
+    """In a split round, the paths of the counties whose part lists its own communities
+    ("covers") or panel members ("panel"): the other parts keep the defaults."""
+    if not listed(round_, what):
+        return set()
+
+    def ask() -> set[str]:
+        paths: Any
+        if what == "covers":
+            paths = round_.covers.values_list("community__path", flat=True)
+        else:
+            paths = RoleAssignment.objects.filter(
+                user__in=round_.panel.all(), role=Role.ASSESSOR
+            ).values_list("division__path", flat=True)
+        return {c for p in paths if (c := parts.county_path(p)) is not None}
+
+    return set(_memo(round_, ("counties", what), ask))
 
 
 def _memo(round_: AcceptanceRound, key: Any, compute: Any) -> Any:
@@ -119,9 +178,12 @@ def listed(round_: AcceptanceRound, what: str) -> bool:
     return bool(known)
 
 
-def in_default_panel(user: Any, round_: AcceptanceRound) -> bool:
+def in_default_panel(
+    user: Any, round_: AcceptanceRound, skip: set[str] | None = None, within: str | None = None
+) -> bool:
     """`default_panel_grants` answered from the person's grants, which the request has already
-    read (tests hold the two equal)."""
+    read (tests hold the two equal); `skip`: county paths whose part lists its own panel;
+    `within`: only the default panel of that county's part."""
     from civicmark.accounts import authz
 
     if not getattr(user, "is_active", False):
@@ -131,23 +193,37 @@ def in_default_panel(user: Any, round_: AcceptanceRound) -> bool:
         if g.role != Role.ASSESSOR:
             continue
         if round_.level == Level.COUNTY:
-            if g.level == Level.COUNTY and g.path.startswith(path):
+            if (
+                g.level == Level.COUNTY
+                and g.path.startswith(path)
+                and g.path not in (skip or ())
+                and (within is None or g.path == within)
+            ):
                 return True
         elif g.level == Level.CITY and path.startswith(g.path):
             return True
     return False
 
 
-def on_panel(user: Any, round_: AcceptanceRound) -> bool:
+def on_panel(user: Any, round_: AcceptanceRound, community: Any = None) -> bool:
+    """Whether the person sits on the round's panel: for a split round, on the part of the
+    given community (or, without one, on any part)."""
     if not getattr(user, "pk", None):
         return False
+    split = parts.is_split(round_)
+    within = parts.county_path(community.path) if split and community is not None else None
 
     def ask() -> bool:
-        if listed(round_, "panel"):
-            return round_.panel.filter(pk=user.pk).exists()
-        return in_default_panel(user, round_)
+        if not listed(round_, "panel"):
+            return in_default_panel(user, round_, within=within)
+        if round_.panel.filter(pk=user.pk).exists():
+            # Listed: his appointment says where he scores (`authz.can_score`).
+            return True
+        if not split:
+            return False
+        return in_default_panel(user, round_, skip=listed_counties(round_, "panel"), within=within)
 
-    return bool(_memo(round_, ("panel", user.pk), ask))
+    return bool(_memo(round_, ("panel", user.pk, within), ask))
 
 
 def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None = None) -> bool:
@@ -157,6 +233,9 @@ def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None =
     memo = round_.__dict__.get("_panels_memo", {})
     if "covered" in memo:
         return enrollment_id in memo["covered"]
+
+    if parts.is_split(round_) and listed(round_, "covers"):
+        return enrollment_id in covered_ids(round_)
 
     def ask() -> bool:
         if listed(round_, "covers"):
@@ -178,7 +257,12 @@ def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     """The enrollments this round assesses."""
     enrollments = round_.campaign.enrollments.all()
     if listed(round_, "covers"):
-        return enrollments.filter(pk__in=round_.covers.values("pk"))
+        listing = Q(pk__in=round_.covers.values("pk"))
+        if parts.is_split(round_):
+            # Each county's part: its own list, or the default when it lists none.
+            own = parts.under("community__path", listed_counties(round_, "covers"))
+            return enrollments.filter(listing | (_default_coverage_q(round_) & ~own))
+        return enrollments.filter(listing)
     return enrollments.filter(_default_coverage_q(round_))
 
 
@@ -197,7 +281,13 @@ def _default_coverage_q(round_: AcceptanceRound) -> Q:
 
 
 def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
-    """The workflow states that bring a community into the round when the lead lists none."""
+    """The workflow states that bring a community into the round when the lead lists none.
+
+    None once the round is signed off as a whole: it covers then the communities it judged
+    (scored or vetoed in it), whatever the workflow does with the others since, until its lead
+    reopens it. (Asked of the campaign's own division: sealed for it means sealed throughout.)"""
+    if round_sealed_for(round_, round_.campaign.division):
+        return ()
     if round_.carries_from:
         return TO_ACCEPT_AGAIN
     if round_.level == Level.COUNTY:
@@ -208,9 +298,13 @@ def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
 def covered_results_q(round_: AcceptanceRound) -> Q:
     """The coverage rule as a filter on the round's stored results (`CommunityResult`): the
     lead's list, or the workflow states plus the communities already assessed in the round."""
+    default = Q(enrollment__status__in=default_states(round_)) | Q(assessed=True)
     if round_.covers.exists():
+        if parts.is_split(round_):
+            own = parts.under("enrollment__community__path", listed_counties(round_, "covers"))
+            return Q(enrollment__in=round_.covers.values("pk")) | (default & ~own)
         return Q(enrollment__rounds_covering=round_)
-    return Q(enrollment__status__in=default_states(round_)) | Q(assessed=True)
+    return default
 
 
 def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:
@@ -268,7 +362,10 @@ def round_sealed_for(round_: AcceptanceRound, community: Any) -> bool:
     veto findings, the evidence of its items, signed figures and coverage change no more until
     the round's lead reopens it with a reason.
 
-    Every seal check goes through this one predicate. For now a round is sealed as a whole once
-    it is finalised; a round split into per-county parts will answer per community here.
+    Every seal check goes through this one predicate. A round is sealed as a whole once it is
+    finalised; the county round of a city's campaign is also sealed, community by community,
+    where the part of the community's county is finalised (ADR 12).
     """
-    return round_.finalised_at is not None
+    if round_.finalised_at is not None:
+        return True
+    return parts.is_split(round_) and parts.part_sealed(round_, community.path)

@@ -62,7 +62,7 @@ def _check_open(round_: AcceptanceRound, enrollment: Enrollment, subject: Any) -
         or subject.standard_id != round_.campaign.standard_id
     ):
         raise ApplicationError(_("That item or community is not part of this round."))
-    if round_.finalised_at is not None:
+    if panels.round_sealed_for(round_, enrollment.community):
         raise ApplicationError(_("The round is finalised: its scores are locked."))
 
 
@@ -355,32 +355,31 @@ def veto_finding_record(
     return finding
 
 
-def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
-    """Sign off a round: only when every applicable item of every community it covers is scored."""
+def round_finalise(
+    *, actor: Any, round_: AcceptanceRound, county: Any = None
+) -> AcceptanceRound:
+    """Sign off a round: only when every applicable item of every community it covers is scored.
+
+    In a round split into county parts (ADR 12), a county officer, or anyone naming a county,
+    signs off that county's part only (`part_services.round_part_finalise`); the city signs off
+    every part at once."""
     from django.utils import timezone
 
     from civicmark.results.rounds import round_results
 
+    county = part_services.part_for_actor(actor, round_, county)
+    if county is not None:
+        part_services.round_part_finalise(actor=actor, round_=round_, county=county)
+        return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may finalise it."))
     if round_.finalised_at is not None:
         raise ApplicationError(_("The round is already finalised."))
-    from civicmark.assessments import panels
-
     enrollments = list(panels.covered(round_).select_related("community"))
     if not enrollments:
         raise ApplicationError(_("The round covers no community."))
     covered = {e.pk for e in enrollments}
-    all_items = set(round_.campaign.standard.items.values_list("pk", flat=True))
-    scored: dict[int, set[int]] = {}
-    for pk, item in Score.objects.filter(round=round_).values_list("enrollment", "item").distinct():
-        scored.setdefault(pk, set()).add(item)
-    open_ = []
-    for e in enrollments:
-        wanted = panels.items_to_score(round_, e)
-        missing = (all_items if wanted is None else wanted) - scored.get(e.pk, set())
-        if missing:
-            open_.append(f"{e.community.name} ({len(missing)})")
+    open_ = part_services.unscored(round_, enrollments)
     if open_:
         raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
     results = round_results(round_, detail=True)  # every lost point becomes a task
@@ -388,7 +387,8 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
         sealing.hold_for_sign_off(round_)  # the score writes under way commit first
         round_.finalised_at = timezone.now()
         round_.save(update_fields=["finalised_at"])
-        created = _rectifications_for(round_, results, covered)
+        sealed = part_services.seal_parts(actor, round_, round_.finalised_at)
+        created = part_services.rectifications_for(round_, results, covered)
         audit.record(
             actor=actor,
             action="round.finalised",
@@ -396,58 +396,21 @@ def round_finalise(*, actor: Any, round_: AcceptanceRound) -> AcceptanceRound:
             object_ref=f"{round_.campaign.slug}/{round_.number}",
             scope_path=round_.campaign.division.path,
             summary=round_.name,
-            after={"communities": len(covered), "rectifications": created},
+            after={"communities": len(covered), "rectifications": created, "parts": sealed},
         )
     return round_
 
 
-def _rectifications_for(round_: AcceptanceRound, results: dict[int, Any], covered: set[int]) -> int:
-    """Every item that lost points and every veto finding becomes a task to rectify before the
-    next round (reopening and finalising again does not duplicate them)."""
-    from datetime import timedelta
-
-    from civicmark.assessments.models import Rectification
-
-    following = round_.campaign.rounds.filter(number__gt=round_.number).order_by("number").first()
-    due = following.opens_on - timedelta(days=1) if following else None
-    items = {i.code: i for i in round_.campaign.standard.items.all()}
-    reasons: dict[tuple[int, int], str] = {}
-    for s in Score.objects.filter(round=round_).exclude(reason="").order_by("id"):
-        reasons.setdefault((s.enrollment_id, s.item_id), s.reason)
-    existing = set(
-        Rectification.objects.filter(round=round_).values_list("enrollment", "item", "veto")
-    )
-    new = []
-    for enrollment_id in covered:
-        for code, lost in results[enrollment_id].lost:
-            item = items[code]
-            if (enrollment_id, item.pk, None) not in existing:
-                new.append(
-                    Rectification(
-                        round=round_,
-                        enrollment_id=enrollment_id,
-                        item=item,
-                        points_lost=lost,
-                        reason=reasons.get((enrollment_id, item.pk), ""),
-                        due_on=due,
-                    )
-                )
-    for finding in VetoFinding.objects.filter(round=round_):
-        if (finding.enrollment_id, None, finding.veto_id) not in existing:
-            new.append(
-                Rectification(
-                    round=round_,
-                    enrollment_id=finding.enrollment_id,
-                    veto_id=finding.veto_id,
-                    reason=finding.reason,
-                    due_on=due,
-                )
-            )
-    Rectification.objects.bulk_create(new)
-    return len(new)
-
-
-def round_reopen(*, actor: Any, round_: AcceptanceRound, reason: str) -> AcceptanceRound:
+def round_reopen(
+    *, actor: Any, round_: AcceptanceRound, reason: str, county: Any = None
+) -> AcceptanceRound:
+    """Reopen a finalised round, with a reason (audited); in a split round, a county officer
+    (or anyone naming a county) reopens that county's part only."""
+    county = part_services.part_for_actor(actor, round_, county)
+    if county is not None:
+        part_services.round_part_reopen(actor=actor, round_=round_, county=county, reason=reason)
+        round_.refresh_from_db(fields=["finalised_at"])
+        return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may reopen it."))
     if round_.finalised_at is None:
@@ -458,6 +421,7 @@ def round_reopen(*, actor: Any, round_: AcceptanceRound, reason: str) -> Accepta
         before = {"finalised_at": round_.finalised_at.isoformat()}
         round_.finalised_at = None
         round_.save(update_fields=["finalised_at"])
+        part_services.unseal_parts(round_)
         audit.record(
             actor=actor,
             action="round.reopened",
@@ -621,13 +585,41 @@ def round_configure(
     lead: Any,
     panel: list[Any],
     covers: list[Enrollment],
+    county: Any = None,
     via: str = "web",
 ) -> AcceptanceRound:
     """The lead sets a round's window, rules, lead, panel and coverage (empty lists keep the
-    defaults). A finalised round is not changed: reopen it first."""
-    from civicmark.assessments import panels
+    defaults). A finalised round is not changed: reopen it first.
+
+    In a round split into county parts (ADR 12), a county officer, or anyone naming a county,
+    sets that county's part only: its rule, panel members appointed in it and its communities
+    (`part_services.round_part_configure`); the window, re-scoring rule and lead stay the
+    round's and must come back unchanged."""
     from civicmark.campaigns.models import CombineRule, Rescore
 
+    county = part_services.part_for_actor(actor, round_, county)
+    if county is not None:
+        if not authz.can_lead_round(actor, round_, county=county):
+            raise NotAllowed(_("Only the round's lead office may change it."))
+        if (opens_on, closes_on, rescore, getattr(lead, "pk", None)) != (
+            round_.opens_on,
+            round_.closes_on,
+            round_.rescore,
+            round_.lead_id,
+        ):
+            raise NotAllowed(
+                _("Only the round's lead office changes its window, re-scoring rule and lead.")
+            )
+        part_services.round_part_configure(
+            actor=actor,
+            round_=round_,
+            county=county,
+            combine_rule=combine_rule,
+            panel=panel,
+            covers=covers,
+            via=via,
+        )
+        return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may change it."))
     if round_.finalised_at is not None:
@@ -653,6 +645,7 @@ def round_configure(
         raise ApplicationError(
             _("Communities already scored in this round stay covered: keep them in the list.")
         )
+    part_services.check_whole_change(round_, panel, covers)
 
     def state() -> dict[str, Any]:
         return {
@@ -673,8 +666,7 @@ def round_configure(
         round_.save(update_fields=["opens_on", "closes_on", "combine_rule", "rescore", "lead"])
         round_.panel.set(panel)
         round_.covers.set(covers)
-        for known in ("_panels_memo", "listed_panel", "listed_covers"):
-            round_.__dict__.pop(known, None)  # what this object knew of the lists is out of date
+        parts.forget(round_)  # what this object knew of the lists is out of date
         if rule_changed:
             _refresh(round_)
         after = state()

@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.assessments import parts
 from civicmark.assessments.models import Score, SelfScore
 from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
+from civicmark.campaigns.models import CombineRule
 from civicmark.core.errors import ApplicationError
 from civicmark.core.uploads import posted_file
 
@@ -211,7 +213,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "round": round_,
             "community": enrollment.community,
             "rows": rows,
-            "locked": round_.finalised_at is not None,
+            "locked": panels.round_sealed_for(round_, enrollment.community),
             "employment": _employment_figures(request, round_, enrollment, items),
         },
     )
@@ -359,11 +361,15 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                     request.user,
                     number=int(request.POST.get("round", "0") or 0),
                 )
+                county = _county_posted(round_, request.POST)
                 if action == "finalise":
-                    round_finalise(actor=request.user, round_=round_)
+                    round_finalise(actor=request.user, round_=round_, county=county)
                 else:
                     round_reopen(
-                        actor=request.user, round_=round_, reason=request.POST.get("reason", "")
+                        actor=request.user,
+                        round_=round_,
+                        reason=request.POST.get("reason", ""),
+                        county=county,
                     )
                 messages.success(request, _("Saved."))
                 return redirect(here)
@@ -398,12 +404,34 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
             # thousands of times, which no one reads on a page.
             "refusals": refusals[:REFUSALS_SHOWN],
             "refusals_more": max(0, len(refusals) - REFUSALS_SHOWN),
-            "rounds": [
-                {"round": r, "can_lead": authz.can_lead_round(request.user, r)}
-                for r in campaign.rounds.all()
-            ],
+            "rounds": [_round_row(request.user, r) for r in campaign.rounds.all()],
         },
     )
+
+
+def _county_posted(round_: Any, post: Any) -> Any:
+    """The county whose part of a split round the form names (None: the whole round)."""
+    code = post.get("county", "").strip()
+    if not code:
+        return None
+    county = parts.county_of(round_, code)
+    if county is None:
+        raise ApplicationError(_("%s is not a county of this round.") % code)
+    return county
+
+
+def _round_row(user: Any, round_: Any) -> dict[str, Any]:
+    """A round in the campaign's list: whether the person may finalise or reopen it, or (a
+    county officer in a split round) his county's part of it."""
+    if authz.can_lead_round(user, round_):
+        return {"round": round_, "can_lead": True, "sealed": round_.finalised_at is not None}
+    county = parts.led_county(user, round_)
+    return {
+        "round": round_,
+        "can_lead": county is not None,
+        "county": county,
+        "sealed": county is not None and parts.part_sealed(round_, county.path),
+    }
 
 
 @login_required
@@ -739,8 +767,8 @@ def _date(raw: str) -> Any:
 
 @login_required
 def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """A round's window, lead, rules, panel and coverage; its lead may change them."""
-    from civicmark.accounts.models import User
+    """A round's window, lead, rules, panel and coverage; its lead may change them (a county
+    officer, in the county round of a city's campaign, his own county's part: ADR 12)."""
     from civicmark.assessments import panels
     from civicmark.assessments.services import round_configure
     from civicmark.assessments.workflow import State
@@ -748,33 +776,42 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
     campaign, round_ = _round_or_404(request, slug, number)
     can_lead = authz.can_lead_round(request.user, round_)
+    # A county officer in the county round of a city's campaign leads his county's part only.
+    own = None if can_lead else parts.led_county(request.user, round_)
     if request.method == "POST":
-        if not can_lead:
+        if not (can_lead or own):
             raise Http404
         post = request.POST
         try:
+            county = _county_posted(round_, post) or own
+            if post.get("action") in ("finalise", "reopen"):
+                _sign_off(request, round_, county)
+                messages.success(request, _("Saved."))
+                return redirect("round_detail", slug=campaign.slug, number=round_.number)
+            whole = county is None  # a part's form sets its rule, panel and coverage only
             lead_id = post.get("lead", "")
             covers = _covers_posted(campaign, post)
             round_configure(
                 actor=request.user,
                 round_=round_,
-                opens_on=_date(post.get("opens_on", "")),
-                closes_on=_date(post.get("closes_on", "")),
+                opens_on=_date(post.get("opens_on", "")) if whole else round_.opens_on,
+                closes_on=_date(post.get("closes_on", "")) if whole else round_.closes_on,
                 combine_rule=post.get("combine_rule", ""),
-                rescore=post.get("rescore", Rescore.LOST),
-                lead=User.objects.filter(public_id=lead_id).first() if lead_id else None,
+                rescore=post.get("rescore", Rescore.LOST) if whole else round_.rescore,
+                lead=_lead_posted(lead_id) if whole else round_.lead,
                 panel=list(panels.candidates(round_).filter(public_id__in=post.getlist("panel"))),
                 covers=covers,
+                county=county,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Saved."))
             return redirect("round_detail", slug=campaign.slug, number=round_.number)
-    panel = list(panels.panel(round_))
+    panel = list(panels.panel(round_, county=own))
     grants: dict[int, list[str]] = {}
     for user_id, dept in (
-        panels.candidates(round_)
+        panels.candidates(round_, county=own)
         .filter(roles__role="assessor")
         .values_list("pk", "roles__department__name")
     ):
@@ -798,7 +835,9 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         ]
         listed = (
             "\n".join(
-                round_.covers.order_by("community__code").values_list("community__code", flat=True)
+                round_.covers.filter(authz.within_scope(request.user, "community__path"))
+                .order_by("community__code")
+                .values_list("community__code", flat=True)
             )
             if panels.listed(round_, "covers")
             else ""
@@ -808,6 +847,10 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         covered_count = len(covered_ids)
         enrollments = list(in_scope.select_related("community"))
         by_state, listed = [], ""
+    listed_panel = set(round_.panel.values_list("pk", flat=True))
+    if own is not None:
+        listed_panel &= {u.pk for u in panel}
+    listed_covers = set(round_.covers.values_list("pk", flat=True)) if enrollments else set()
     return render(
         request,
         "assessments/round_detail.html",
@@ -815,16 +858,30 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "can_lead": can_lead and round_.finalised_at is None,
+            "own": own,
+            "own_sealed": own is not None and parts.part_sealed(round_, own.path),
+            "own_rule": parts.rule_for(round_, own.path) if own is not None else "",
+            "parts": _parts_rows(request.user, round_) if can_lead else [],
             "panel": [{"user": u, "departments": grants.get(u.pk, [])} for u in panel],
             "candidates": [
-                {"user": u, "departments": grants.get(u.pk, []), "on": u in panel}
-                for u in panels.candidates(round_)
+                {
+                    "user": u,
+                    "departments": grants.get(u.pk, []),
+                    "on": u in panel,
+                    "checked": u.pk in listed_panel,
+                }
+                for u in panels.candidates(round_, county=own)
             ],
-            "explicit_panel": panels.listed(round_, "panel"),
+            "explicit_panel": bool(listed_panel),
             "explicit_covers": panels.listed(round_, "covers"),
             "leads": panels.lead_candidates(round_),
             "coverage": [
-                {"e": e, "on": e.pk in covered_ids, "label": State(e.status).label}
+                {
+                    "e": e,
+                    "on": e.pk in covered_ids,
+                    "checked": e.pk in listed_covers,
+                    "label": State(e.status).label,
+                }
                 for e in enrollments
             ],
             "covered_count": covered_count,
@@ -836,6 +893,42 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "departments": panels.departments(round_),
         },
     )
+
+
+def _lead_posted(public_id: str) -> Any:
+    from civicmark.accounts.models import User
+
+    return User.objects.filter(public_id=public_id).first() if public_id else None
+
+
+def _sign_off(request: HttpRequest, round_: Any, county: Any) -> None:
+    """Finalise or reopen the round, or (naming a county) that county's part of it."""
+    from civicmark.assessments.services import round_finalise, round_reopen
+
+    if request.POST.get("action") == "finalise":
+        round_finalise(actor=request.user, round_=round_, county=county)
+    else:
+        round_reopen(
+            actor=request.user,
+            round_=round_,
+            reason=request.POST.get("reason", ""),
+            county=county,
+        )
+
+
+def _parts_rows(user: Any, round_: Any) -> list[dict[str, Any]]:
+    """The county parts of a split round, for the city's page: rule, status, who may act."""
+    pieces = parts.part_map(round_)
+    return [
+        {
+            "county": c,
+            "rule": CombineRule(parts.rule_of(pieces.get(c.path), round_)).label,
+            "part": pieces.get(c.path),
+            "sealed": parts.part_sealed(round_, c.path),
+            "may": authz.can_lead_round(user, round_, county=c),
+        }
+        for c in parts.counties(round_)
+    ]
 
 
 COVERAGE_LIST_MAX = 300

@@ -218,5 +218,34 @@ class AcceptanceRound(models.Model):
         return self.name
 
 
+class RoundPart(models.Model):
+    """One county's part of a county round in a campaign run by a city (ADR 12): its combining
+    rule and its sign-off. The county officer leads his county's part; the round counts as
+    finalised once every part that covers communities is. Created when first needed."""
+
+    round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="parts")
+    county = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("county")
+    )
+    # Empty: the round's rule. Pinned to the rule in force when the part is finalised, so that
+    # changing the round's default never changes what a finalised part judged.
+    combine_rule = models.CharField(
+        _("combining rule"), max_length=16, choices=CombineRule.choices, blank=True
+    )
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    finalised_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["county__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "county"], name="unique_round_part")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.county}"
+
+
 class TaskAttachment(StoredFileRecord):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")

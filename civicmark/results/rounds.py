@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 
+from civicmark.assessments import parts
 from civicmark.assessments.models import Score, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.results.scoring import (
@@ -35,18 +36,52 @@ def _count(qs: QuerySet[Score]) -> Subquery:
     )
 
 
+def rule_groups(round_: AcceptanceRound) -> list[tuple[Rule, Q]]:
+    """The combining rules of the round and, for each, the scores it applies to: one group
+    (the round's rule, every score) unless some county's part of a split round has a rule of
+    its own (ADR 12), whose communities then form a group of their own."""
+    own = parts.other_rules(round_)
+    if not own:
+        return [(Rule(round_.combine_rule), Q())]
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    for path, rule in sorted(own.items()):
+        by_rule[rule].append(path)
+    field = "enrollment__community__path"
+    return [(Rule(round_.combine_rule), ~parts.under(field, own))] + [
+        (Rule(rule), parts.under(field, paths)) for rule, paths in by_rule.items()
+    ]
+
+
+def combined_groups(
+    round_: AcceptanceRound,
+    enrollment_id: int | None = None,
+    enrollment_ids: list[int] | None = None,
+) -> list[QuerySet[Any]]:
+    """`combined_points` once per combining rule in force in the round (usually one)."""
+    return [
+        combined_points(round_, enrollment_id, enrollment_ids, rule=rule, where=where)
+        for rule, where in rule_groups(round_)
+    ]
+
+
 def combined_points(
     round_: AcceptanceRound,
     enrollment_id: int | None = None,
     enrollment_ids: list[int] | None = None,
+    *,
+    rule: Rule | None = None,
+    where: Q | None = None,
 ) -> QuerySet[Any]:
-    """(enrollment, item, value) for every item with at least one score that is not 'not applicable'."""
+    """(enrollment, item, value) for every item with at least one score that is not 'not
+    applicable', combined by `rule` (the round's own by default) over the scores `where` picks."""
     base = Score.objects.filter(round=round_, not_applicable=False)
+    if where is not None:
+        base = base.filter(where)
     if enrollment_id is not None:
         base = base.filter(enrollment_id=enrollment_id)
     if enrollment_ids is not None:
         base = base.filter(enrollment_id__in=enrollment_ids)
-    rule = Rule(round_.combine_rule)
+    rule = Rule(round_.combine_rule) if rule is None else rule
     if rule == Rule.MEAN:
         return base.values("enrollment", "item").annotate(value=Avg("points"))
     if rule == Rule.MINIMUM:
@@ -73,7 +108,8 @@ def item_values(
         (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
             CENT, rounding=ROUND_HALF_UP
         )
-        for r in combined_points(round_, enrollment_id, enrollment_ids)
+        for group in combined_groups(round_, enrollment_id, enrollment_ids)
+        for r in group
     }
     scores = Score.objects.filter(round=round_)
     if enrollment_id is not None:
@@ -129,8 +165,7 @@ def _sources(
     (enrollment, item): the items marked not applicable by every assessor; a carrying round adds
     the earlier round's rows for the items it did not re-score."""
     score = Score._meta.db_table
-    compiled, compiled_params = combined_points(round_, enrollment_ids=only).query.sql_with_params()
-    values_sql, values_params = compiled, list(compiled_params)
+    values_sql, values_params = _combined_sql(round_, only)
     among = f" AND enrollment_id IN ({', '.join(['%s'] * len(only))})" if only else ""
     na_sql = (
         f"SELECT enrollment_id AS enrollment, item_id AS item FROM {score} "
@@ -140,7 +175,7 @@ def _sources(
     na_params: list[Any] = [round_.pk, *(only or [])]
     earlier = _earlier(round_)
     if earlier is not None:
-        old_sql, old_params = combined_points(earlier, enrollment_ids=only).query.sql_with_params()
+        old_sql, old_params = _combined_sql(earlier, only)
         fresh = (
             f"NOT EXISTS (SELECT 1 FROM {score} s2 WHERE s2.round_id = %s "
             f"AND s2.enrollment_id = o.enrollment AND s2.item_id = o.item)"
@@ -156,6 +191,20 @@ def _sources(
         )
         na_params = [round_.pk, *(only or []), earlier.pk, *(only or []), round_.pk]
     return values_sql, values_params, na_sql, na_params
+
+
+def _combined_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str, list[Any]]:
+    """The SQL of (enrollment, item, value) under every rule in force in the round."""
+    compiled = [
+        group.query.sql_with_params() for group in combined_groups(round_, enrollment_ids=only)
+    ]
+    if len(compiled) == 1:
+        return compiled[0][0], list(compiled[0][1])
+    sql = " UNION ALL ".join(
+        f"SELECT g{n}.enrollment, g{n}.item, g{n}.value FROM ({text}) g{n}"
+        for n, (text, _params) in enumerate(compiled)
+    )
+    return sql, [p for _text, params in compiled for p in params]
 
 
 def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, Result]:
