@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels, sealing
+from civicmark.assessments import panels, part_services, parts, sealing
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import Score, SelfScore, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
