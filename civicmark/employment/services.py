@@ -86,6 +86,34 @@ def _new_resident(
     )
 
 
+def _already_registered(
+    number: str, existing: Resident, visible: bool, asking_from: Division
+) -> str:
+    """The refusal of an ID number already in a ledger. One person is in one ledger across the
+    installation (or he would count twice in the figures), so the number is refused wherever
+    he is, and the refusal itself says that he is somewhere. It says no more than that outside
+    the asker's scope: not the community, town or county, the household or the name (issue 14),
+    only whom to ask, the employment office of the asker's own city. Within his scope he keeps
+    that ledger, so it says where."""
+    if visible:
+        return _("%(id)s is already in the ledger of %(community)s, household %(address)s.") % {
+            "id": pii.mask(number),
+            "community": existing.household.community.name,
+            "address": existing.household.address,
+        }
+    return _(
+        "%(id)s is already registered in an employment ledger outside the communities you keep. "
+        "If the person has moved here, ask the employment office of %(city)s to move the record."
+    ) % {"id": pii.mask(number), "city": _city_of(asking_from).name}
+
+
+def _city_of(division: Division) -> Division:
+    """The city at the root of a division's path ("/<city>/<county>/.../")."""
+    parts = division.path.strip("/").split("/")
+    prefixes = ["/" + "/".join(parts[: n + 1]) + "/" for n in range(len(parts))]
+    return Division.objects.filter(path__in=prefixes).order_by("path").first() or division
+
+
 def resident_add(
     *,
     actor: Any,
@@ -108,10 +136,12 @@ def resident_add(
     if (disability or subsistence) and not authz.can_see_sensitive(actor):
         raise NotAllowed(_("Only people allowed to see sensitive flags may set them."))
     with transaction.atomic():
-        if Resident.objects.filter(id_hash=digest).exists():
-            raise ApplicationError(
-                _("A resident with this ID number is already in a ledger (%s).") % pii.mask(number)
-            )
+        existing = (
+            Resident.objects.select_related("household__community").filter(id_hash=digest).first()
+        )
+        if existing is not None:
+            visible = authz.residents_for_user(actor).filter(pk=existing.pk).exists()
+            raise ApplicationError(_already_registered(number, existing, visible, community))
         resident = _new_resident(
             household,
             name,
@@ -1290,16 +1320,24 @@ def ledger_import(
         ):
             place(_("The registration date cannot be after the period."), n, "registration_date")
         rows.append({**row, "number": number, "status": status, "dates": dates, "row": n})
-    # People already in some ledger: one query for the file's numbers, not the whole table.
-    known = set(
-        Resident.objects.filter(
+    # People already in some ledger: one query for the file's numbers, not the whole table,
+    # and one for those of them the importer may see (the others' refusal says no more).
+    known = {
+        r.id_hash: r
+        for r in Resident.objects.select_related("household__community").filter(
             id_hash__in=[pii.keyed_hash(r["number"]) for r in rows]
-        ).values_list("id_hash", flat=True)
+        )
+    }
+    visible = set(
+        authz.residents_for_user(actor)
+        .filter(id_hash__in=list(known))
+        .values_list("id_hash", flat=True)
     )
     for entry in rows:
-        if pii.keyed_hash(entry["number"]) in known:
+        digest = pii.keyed_hash(entry["number"])
+        if digest in known:
             place(
-                _("This person is already in a ledger (%s).") % pii.mask(entry["number"]),
+                _already_registered(entry["number"], known[digest], digest in visible, community),
                 entry["row"],
                 "id_number",
             )
