@@ -1,0 +1,825 @@
+"""The write matrix: every URL that accepts POST, tried by every persona, in and out of scope.
+
+For each POST route a row gives a valid request (its URL and form data) and the personas who may
+make it. Every other persona posts the same valid request and must change nothing at all: not a
+row of any table (a fingerprint of the whole database) and not the audit trail, and never get a
+server error. Last, the row's `doer` posts it and something must change, which proves the request
+was valid and so that each refusal was a refusal of the person, not of the data.
+
+`test_every_post_route_has_a_row` reads the URL configuration: a view whose code takes a POST
+and has no row here fails the suite, so a new form cannot slip past the matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from civicmark.accounts.models import RoleAssignment, User
+from civicmark.campaigns.models import Campaign
+from civicmark.divisions.models import Department, Division
+from civicmark.surveys.models import SurveyRound
+from tests.factories import person
+
+# Derived or bookkeeping tables: a page may refresh a stale stored result while it renders, and
+# signing in writes sessions and throttling rows. None of them is a write a person makes.
+NOT_FINGERPRINTED = {
+    "django_session",
+    "axes_accessattempt",
+    "axes_accessfailurelog",
+    "axes_accesslog",
+    "results_communityresult",
+    "results_staleresult",
+    "results_resultitem",
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "otp_static_statictoken",
+}
+
+PERSONAS = [
+    "admin",
+    "city",
+    "county",
+    "town",
+    "community",
+    "assessor",
+    "viewer",
+    "staff_cy",  # community staff of 朝阳社区, still self-assessing, in the other town
+    "town2",  # town officer of 东关街道
+    "county2",  # county officer of a second county of the city
+    "assessor2",  # assessor of the second county's public security bureau
+    "nobody",  # signed in, no role at all
+]
+
+SLUG = "anping-2026"
+JIEFANG, CHAOYANG, ZHANQIAN, XINHUA = "990121100001", "990121001003", "990121001002", "990121100004"
+
+
+def fingerprint() -> str:
+    """Every row of every table the application writes, hashed (the demo holds a few thousand)."""
+    digest = hashlib.sha256()
+    with connection.cursor() as cursor:
+        for model in sorted(apps.get_models(), key=lambda m: m._meta.db_table):
+            table = model._meta.db_table
+            if table in NOT_FINGERPRINTED or not model._meta.managed:
+                continue
+            cursor.execute(f'SELECT * FROM "{table}" ORDER BY 1')  # noqa: S608
+            digest.update(table.encode())
+            digest.update(repr(cursor.fetchall()).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class Row:
+    route: str
+    args: Callable[[Any], list[Any]]
+    data: Callable[[Any], dict[str, Any]]
+    may: set[str]  # personas allowed to make this request (not checked for refusal)
+    doer: str  # the one who makes it at the end: something must change
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _file(name: str, content: bytes, kind: str = "application/pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=kind)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class Stage:
+    """The demo city, with outsiders added, and the objects the rows act on."""
+
+    users: dict[str, User]
+    campaign: Campaign
+    o: dict[str, Any]
+
+    def pk(self, model: Any, **lookup: Any) -> Any:
+        return model.objects.get(**lookup).pk
+
+
+def build_stage() -> Stage:
+    from civicmark.accounts.services import person_create
+    from civicmark.assessments.models import Evidence, Rectification
+    from civicmark.campaigns.models import Meeting, Phase, Task
+    from civicmark.divisions.models import WorkingGroup
+    from civicmark.employment.models import Employer, Household, JobFair, Resident, Vacancy
+    from civicmark.standards.models import Standard
+    from civicmark.standards.services import standard_new_draft
+    from civicmark.surveys.models import SurveyRound
+
+    call_command("demo", "--no-serve", stdout=StringIO())
+    users = {u.username: u for u in User.objects.all()}
+    city = Division.objects.get(code="990100000000")
+    county2 = Division.objects.create(
+        code="990122000000",
+        name="临川县",
+        level="county",
+        parent=city,
+        path=f"{city.path}990122000000/",
+    )
+    dept2 = Department.objects.create(code="LC-PSB", name="临川县公安局", division=county2)
+    users["staff_cy"] = person("staff_cy", "community_staff", Division.objects.get(code=CHAOYANG))
+    users["town2"] = person("town2", "town_officer", Division.objects.get(code="990121001000"))
+    users["county2"] = person("county2", "county_officer", county2)
+    users["assessor2"] = person("assessor2", "assessor", county2, department=dept2)
+    users["nobody"] = person("nobody")
+    users["temp"] = person_create(
+        actor=None,
+        username="temp",
+        full_name="临时",
+        role="viewer",
+        division=Division.objects.get(code=JIEFANG),
+    )
+    campaign = Campaign.objects.get(slug=SLUG)
+    o: dict[str, Any] = {}
+    o["jiefang"] = Division.objects.get(code=JIEFANG)
+    o["town_group"] = WorkingGroup.objects.get(division__code="990121100000")
+    o["member"] = o["town_group"].members.first()
+    o["task"] = Task.objects.filter(campaign=campaign, division__code=JIEFANG).first()
+    o["phase"] = Phase.objects.filter(campaign=campaign).first()
+    o["meeting"] = Meeting.objects.filter(campaign=campaign).first()
+    o["standard"] = Standard.objects.get()
+    o["draft"] = standard_new_draft(actor=None, standard=o["standard"])
+    o["temp_role"] = RoleAssignment.objects.get(user=users["temp"])
+    o["rect"] = Rectification.objects.filter(
+        round__campaign=campaign, enrollment__community__code=XINHUA
+    ).first()
+    o["household"] = Household.objects.filter(community__code=JIEFANG).first()
+    o["resident"] = Resident.objects.filter(household__community__code=JIEFANG).first()
+    o["employer"] = Employer.objects.first()
+    o["vacancy"] = Vacancy.objects.first()
+    o["fair"] = JobFair.objects.first()
+    o["fair_newcomer"] = (
+        Resident.objects.filter(household__community__code=JIEFANG)
+        .exclude(pk__in=o["fair"].attendance.values("resident"))
+        .first()
+    )
+    o["survey"] = SurveyRound.objects.first()
+    o["evidence"] = Evidence.objects.first()
+    for key, code in (("labour", "LABOUR"), ("psb", "PSB")):
+        users[key] = User.objects.filter(
+            roles__role="assessor", roles__department__code=code, roles__division=city
+        ).first()
+    from civicmark.surveys.models import Drawn, Response
+
+    unused = Drawn.objects.filter(draw__survey=o["survey"], used=False, in_sample=True)
+    o["unanswered"] = unused.filter(draw__community__code=JIEFANG).first()
+    o["to_enter"], o["to_answer"] = list(unused.exclude(pk=o["unanswered"].pk).order_by("pk")[:2])
+    question = o["survey"].instrument.questions.exclude(item=None).first()
+    o["survey_item"] = question.item.code
+    assert Response.objects.exists()
+    return Stage(users=users, campaign=campaign, o=o)
+
+
+MANAGERS = {"admin", "city", "county", "town"}
+CSV = "text/csv"
+
+
+def _csv(text: str) -> SimpleUploadedFile:
+    return _file("upload.csv", text.encode("utf-8"), CSV)
+
+
+def _pid(key: str) -> Callable[[Stage], list[Any]]:
+    return lambda s: [s.o[key].public_id]
+
+
+def _slug(s: Stage) -> list[Any]:
+    return [SLUG]
+
+
+def _standard_yaml(s: Stage) -> dict[str, Any]:
+    from civicmark.standards.formats import to_yaml
+    from civicmark.standards.services import standard_data
+
+    text = to_yaml(standard_data(s.o["standard"])).replace(s.o["standard"].slug, "imported", 1)
+    return {"file": _file("std.yaml", text.encode(), "application/yaml")}
+
+
+ROWS: list[Row] = [
+    # --- people -------------------------------------------------------------------------------
+    Row(
+        "person_create",
+        lambda s: [],
+        lambda s: {
+            "username": "newbie",
+            "full_name": "新人",
+            "role": "community_staff",
+            "division": JIEFANG,
+        },
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "person_import",
+        lambda s: [],
+        lambda s: {
+            "file": _csv("username,name,role,division_code\nimp1,导入,viewer,990121100001\n")
+        },
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "person_detail",
+        lambda s: [s.users["community"].public_id],
+        lambda s: {"full_name": "刘芳芳", "is_active": "on"},
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "role_grant",
+        lambda s: [s.users["community"].public_id],
+        lambda s: {"role": "viewer", "division": JIEFANG},
+        MANAGERS,
+        "town",
+    ),
+    # The review's findings: a county officer made himself assessor of a city department, and a
+    # town officer made himself staff of a community, each by posting to his own page.
+    Row(
+        "role_grant",
+        lambda s: [s.users["county"].public_id],
+        lambda s: {"role": "assessor", "division": "990121000000", "department": "FP"},
+        {"admin", "city"},
+        "city",
+        note="granting oneself an assessor's role",
+    ),
+    Row(
+        "role_grant",
+        lambda s: [s.users["town"].public_id],
+        lambda s: {"role": "community_staff", "division": JIEFANG},
+        {"admin", "city", "county"},
+        "county",
+        note="granting oneself a community's staff role",
+    ),
+    Row(
+        "role_revoke",
+        lambda s: [s.users["temp"].public_id, s.o["temp_role"].public_id],
+        lambda s: {},
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "person_link",
+        lambda s: [s.users["community"].public_id],
+        lambda s: {},
+        MANAGERS,
+        "town",
+    ),
+    # --- divisions, departments, groups ----------------------------------------------------------
+    Row(
+        "division_import",
+        lambda s: [],
+        lambda s: {
+            "file": _csv(
+                "code,name,level,parent_code\n990121100009,新建社区,community,990121100000\n"
+            )
+        },
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "division_edit",
+        lambda s: ["990121100002"],
+        lambda s: {"name": "和平里社区", "parent": "990121001000"},  # moved to the other town
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "profile_edit",
+        lambda s: [JIEFANG],
+        lambda s: {"committee": "解放路社区居委会", "households": 2861, "residents": 7920},
+        MANAGERS | {"community"},
+        "community",
+    ),
+    Row(
+        "department_create",
+        lambda s: [],
+        lambda s: {"code": "AP-NEW", "name": "新部门", "division": "990121000000"},
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "department_import",
+        lambda s: [],
+        lambda s: {"file": _csv("code,name,division_code\nAP-IMP,导入部门,990121000000\n")},
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "department_edit",
+        lambda s: ["AP-PSB"],
+        lambda s: {
+            "code": "AP-PSB",
+            "name": "安平县公安局（改）",
+            "division": "990121000000",
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "group_create",
+        lambda s: [],
+        lambda s: {"division": "990121100000", "name": "新工作组"},
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "group_detail",
+        _pid("town_group"),
+        lambda s: {"name": "新成员", "duty": "联络"},
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "group_member_remove",
+        lambda s: [s.o["town_group"].public_id, s.o["member"].public_id],
+        lambda s: {},
+        MANAGERS,
+        "town",
+    ),
+    # --- campaigns -----------------------------------------------------------------------------
+    Row(
+        "campaign_list",
+        lambda s: [],
+        lambda s: {
+            "name": "2027年创建",
+            "slug": "anping-2027",
+            "year": 2027,
+            "division": "990121000000",
+            "standard": s.o["standard"].public_id,
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "task_update",
+        lambda s: [SLUG, s.o["task"].public_id],
+        lambda s: {"status": "done", "note": "已完成"},
+        MANAGERS | {"community"},
+        "community",
+    ),
+    Row(
+        "task_attach",
+        lambda s: [SLUG, s.o["task"].public_id],
+        lambda s: {"file": _file("minutes.pdf", PDF)},
+        MANAGERS | {"community"},
+        "community",
+    ),
+    Row(
+        "task_assign",
+        lambda s: [SLUG, s.o["task"].public_id],
+        lambda s: {"owner": s.users["community"].public_id},
+        MANAGERS | {"community"},  # the community's staff may own its task themselves
+        "town",
+    ),
+    Row(
+        "phase_edit",
+        lambda s: [SLUG, s.o["phase"].key],
+        lambda s: {
+            "starts_on": s.o["phase"].starts_on.isoformat(),
+            "due_on": (s.o["phase"].due_on.replace(day=1)).isoformat(),
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "meeting_list",
+        _slug,
+        lambda s: {
+            "kind": "training",
+            "title": "业务培训",
+            "held_on": "2026-12-10",
+            "host": "990121000000",
+            "expected": f"{JIEFANG} 刘芳\n",
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    # --- standards (last: one retires the standard) -----------------------------------------------------------------------------
+    Row("standard_import", lambda s: [], _standard_yaml, {"admin", "city"}, "city"),
+    Row("standard_new_draft", _pid("standard"), lambda s: {}, {"admin", "city"}, "city"),
+    Row("standard_publish", _pid("draft"), lambda s: {}, {"admin", "city"}, "city"),
+    Row("standard_retire", _pid("standard"), lambda s: {}, {"admin", "city"}, "city"),
+    Row(
+        "meeting_detail",
+        lambda s: [SLUG, s.o["meeting"].public_id],
+        lambda s: {"minutes": "会议纪要"},
+        {"admin", "city", "county"},
+        "county",
+    ),
+]
+
+
+def _post(client: Client, row: Row, stage: Stage) -> Any:
+    data = row.data(stage)
+    return client.post(reverse(row.route, args=row.args(stage)), data)
+
+
+def _client_of(stage: Stage, name: str) -> Client:
+    """A fresh client for every request: a row that signs out must not sign out the next."""
+    client = Client()
+    if name != "anonymous":
+        client.force_login(stage.users[name])
+    return client
+
+
+@pytest.fixture
+def no_last_login():
+    """Signing a persona in before each request must not count as a write (users.last_login)."""
+    from django.contrib.auth.models import update_last_login
+    from django.contrib.auth.signals import user_logged_in
+
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    yield
+    user_logged_in.connect(update_last_login, dispatch_uid="update_last_login")
+
+
+def run_rows(rows: list[Row]) -> list[str]:
+    """Try each row with every persona; return what went wrong, row by row."""
+    stage = build_stage()
+    problems: list[str] = []
+    for row in rows:
+        for name in [*PERSONAS, "anonymous"]:
+            if name in row.may:
+                continue
+            before = fingerprint()
+            response = _post(_client_of(stage, name), row, stage)
+            if response.status_code >= 500:
+                problems.append(f"{row.route}: {name} got {response.status_code}")
+            if fingerprint() != before:
+                problems.append(f"{row.route}: {name} (not allowed) changed the database")
+        if not row.doer:
+            continue  # public or self-service (sign in, sign out, language): no refusal to prove
+        before = fingerprint()
+        response = _post(_client_of(stage, row.doer), row, stage)
+        if response.status_code >= 400 or fingerprint() == before:
+            page = response.content.decode(errors="replace")
+            hints = [
+                m for m in re.findall(r"(?:errorlist[^>]*>\s*<li>|alert[^>]*>)([^<]{3,200})", page)
+            ]
+            problems.append(
+                f"{row.route}: {row.doer} (allowed) changed nothing "
+                f"(HTTP {response.status_code}): the row's request is not valid {hints[:3]}"
+            )
+    return problems
+
+
+def test_every_row_is_refused_out_of_scope_and_works_in_scope(db, no_last_login):
+    problems = run_rows(ROWS)
+    assert not problems, "\n".join(problems)
+
+
+EVERYONE = {*PERSONAS, "anonymous"}
+KEEPERS = MANAGERS | {"community"}  # who keeps 解放路's employment ledger
+READERS = {
+    "admin",
+    "city",
+    "county",
+    "town",
+    "community",
+    "assessor",
+    "viewer",
+    "staff_cy",
+    "town2",
+}
+
+
+def _scores_page(s: Stage) -> dict[str, Any]:
+    """Full points on every item the city's PSB assessor re-scores for 站前 in round 3 (its
+    comprehensive-security veto brings the department's items back), with the version of each
+    score he already gave (the survey row above confirmed one)."""
+    from civicmark.assessments import panels
+    from civicmark.assessments.models import Score
+
+    round_ = s.campaign.rounds.get(number=3)
+    enrollment = s.campaign.enrollments.get(community__code=ZHANQIAN)
+    wanted = panels.items_to_score(round_, enrollment)
+    versions = dict(
+        Score.objects.filter(
+            round=round_, enrollment=enrollment, assessor=s.users["psb"]
+        ).values_list("item_id", "version")
+    )
+    data: dict[str, Any] = {}
+    for item in s.campaign.standard.items.filter(department__code="PSB"):
+        if wanted is None or item.pk in wanted:
+            data[f"i{item.pk}-points"] = str(item.points)
+            if item.pk in versions:
+                data[f"i{item.pk}-version"] = str(versions[item.pk])
+    return data
+
+
+def _filled_sheet(s: Stage) -> dict[str, Any]:
+    """The PSB assessor's round-3 sheet, with half a point off every row and the reason."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from civicmark.assessments.sheets import export_sheet
+
+    round_ = s.campaign.rounds.get(number=3)
+    data = export_sheet(
+        round_=round_, department=Department.objects.get(code="PSB"), assessor=s.users["psb"]
+    )
+    book = load_workbook(BytesIO(data))
+    sheet = book["scores"]
+    header = [str(c.value or "") for c in sheet[1]]
+    points = next(n for n, h in enumerate(header) if h in ("points", "得分"))
+    top = next(n for n, h in enumerate(header) if h in ("max_points", "分值"))
+    reason = next(n for n, h in enumerate(header) if h in ("reason", "扣分理由"))
+    for row in sheet.iter_rows(min_row=2):
+        row[points].value = float(row[top].value) - 0.5  # half a point off every row
+        row[reason].value = "台账不全"
+    out = BytesIO()
+    book.save(out)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return {"file": _file("sheet.xlsx", out.getvalue(), kind)}
+
+
+def _answer(s: Stage) -> dict[str, Any]:
+    return {q.code: q.scale[0]["code"] for q in s.o["survey"].instrument.questions.all()}
+
+
+ROWS += [
+    # --- acceptance ------------------------------------------------------------------------------
+    Row(
+        "self_assessment",
+        _slug,
+        lambda s: {
+            "community": CHAOYANG,
+            "item": s.campaign.standard.items.order_by("order").first().pk,
+            "points": "1",
+            "explanation": "台账齐全",
+        },
+        {"admin", "staff_cy"},
+        "staff_cy",
+        note="a self-score",
+    ),
+    Row(
+        "self_assessment",
+        _slug,
+        lambda s: {
+            "community": CHAOYANG,
+            "action": "evidence",
+            "items": [s.campaign.standard.items.order_by("order").first().pk],
+            "file": _file("ledger.pdf", PDF),
+        },
+        {"admin", "staff_cy"},
+        "staff_cy",
+        note="evidence",
+    ),
+    Row(
+        "communities",
+        _slug,
+        lambda s: {
+            "action": "move",
+            "to": "rectifying",
+            "enrollment": [s.campaign.enrollments.get(community__code=XINHUA).pk],
+        },
+        MANAGERS,
+        "town",
+        note="a workflow step",
+    ),
+    Row(
+        "rectifications",
+        _slug,
+        lambda s: {"id": s.o["rect"].public_id, "status": "done", "note": "已整改"},
+        MANAGERS,
+        "town",
+        note="a rectification's status",
+    ),
+    Row(
+        "rectifications",
+        _slug,
+        lambda s: {"id": s.o["rect"].public_id, "action": "attach", "file": _file("fix.pdf", PDF)},
+        MANAGERS,
+        "town",
+        note="a rectification's evidence",
+    ),
+    # Before the PSB assessor's own scores below: confirming survey points writes item E4.
+    Row(
+        "survey_results",
+        lambda s: [s.o["survey"].public_id, ZHANQIAN],
+        lambda s: {"item": "E4", "points": "4", "reason": "入户核实"},
+        {"psb"},
+        "psb",
+    ),
+    Row(
+        "score_community",
+        lambda s: [SLUG, 3, ZHANQIAN],
+        _scores_page,
+        {"psb"},
+        "psb",
+    ),
+    Row("score_sheet", lambda s: [SLUG, 3], _filled_sheet, {"psb"}, "psb"),
+    Row(
+        "sign_employment_figures",
+        lambda s: [SLUG, 3, XINHUA],
+        lambda s: {},
+        {"labour"},
+        "labour",
+    ),
+    Row(
+        "round_detail",
+        lambda s: [SLUG, 3],
+        lambda s: {
+            "opens_on": "2026-11-01",
+            "closes_on": "2026-12-20",
+            "combine_rule": "mean",
+            "rescore": "lost",
+        },
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "commendation",
+        _slug,
+        lambda s: {
+            "action": "confirm",
+            "enrollment": [s.campaign.enrollments.get(community__code=JIEFANG).pk],
+        },
+        {"admin", "city"},
+        "city",
+    ),
+    Row("certificates", lambda s: [SLUG, 2], lambda s: {}, {"admin", "city"}, "city"),
+    Row("round_export", lambda s: [SLUG, 2], lambda s: {"kind": "summary-xlsx"}, READERS, "viewer"),
+    Row(
+        "communities",
+        _slug,
+        lambda s: {"action": "reopen", "round": 2, "reason": "复核"},
+        {"admin", "city"},
+        "city",
+        note="reopening a round (last: round 3 carries from it)",
+    ),
+    # --- employment station (解放路's ledger) ---------------------------------------------------------
+    Row(
+        "employment_ledger",
+        lambda s: [JIEFANG],
+        lambda s: {"action": "household", "address": "解放路99号"},
+        KEEPERS,
+        "community",
+    ),
+    Row(
+        "employment_resident",
+        _pid("resident"),
+        lambda s: {"action": "consent", "given": "yes"},
+        KEEPERS,
+        "community",
+    ),
+    Row(
+        "employment_fairs",
+        lambda s: [JIEFANG],
+        lambda s: {"title": "冬季招聘会", "held_on": "2026-12-15"},
+        KEEPERS,
+        "community",
+    ),
+    Row(
+        "employment_fair",
+        _pid("fair"),
+        lambda s: {"action": "check_in", "resident": s.o["fair_newcomer"].public_id},
+        KEEPERS,
+        "community",
+    ),
+    Row(
+        "employment_reconcile",
+        lambda s: [JIEFANG],
+        lambda s: {"file": _csv("身份证号,姓名,就业状态\n110101199003078515,某某,就业\n")},
+        KEEPERS,
+        "community",
+    ),
+    Row(
+        "employment_jobs",
+        lambda s: [JIEFANG],
+        lambda s: {
+            "action": "employer",
+            "name": "清源家政服务有限公司",
+            "credit_code": "91350100M000100Y43",
+        },
+        KEEPERS,
+        "community",
+    ),
+    # --- surveys ----------------------------------------------------------------------------------
+    Row(
+        "survey_list",
+        lambda s: [SLUG, 3],
+        lambda s: {
+            "instrument": s.o["survey"].instrument.public_id,
+            "sample_size": 10,
+            "reserve_size": 5,
+            "method": "systematic",
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "survey_frame",
+        lambda s: ["990121100009"],  # made by the division import above; no survey draws there yet
+        lambda s: {"file": _csv("小区,楼栋,门牌,户序\n新建小区,9,901,1\n")},
+        MANAGERS,
+        "town",
+    ),
+    Row(
+        "survey_detail",
+        lambda s: [SurveyRound.objects.order_by("-pk").first().public_id],  # the new one above
+        lambda s: {"community": CHAOYANG},
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "survey_substitutions",
+        lambda s: [s.o["survey"].public_id, JIEFANG],
+        lambda s: {"drawn": s.o["unanswered"].pk, "reason": "vacant"},
+        {"admin", "city", "county"},
+        "county",
+    ),
+    Row(
+        "survey_enter",
+        _pid("survey"),
+        lambda s: {
+            "mode": "phone",
+            "collector": "assessment_team",
+            "code": s.o["to_enter"].code,
+            **_answer(s),
+        },
+        {"admin", "city", "county"},
+        "county",
+    ),
+    # A resident's answer needs only the code on his door card: anyone holding it may answer.
+    Row(
+        "survey_answer",
+        lambda s: [s.o["to_answer"].code],
+        _answer,
+        EVERYONE,
+        "anonymous",
+    ),
+    Row("survey_answer_start", lambda s: [], lambda s: {"code": "ZZZZ"}, EVERYONE, ""),
+    # --- signing in and out, language, one's own password ------------------------------------------
+    Row("login", lambda s: [], lambda s: {"username": "x", "password": "y"}, EVERYONE, ""),
+    Row("logout", lambda s: [], lambda s: {}, EVERYONE, ""),
+    Row("set_language", lambda s: [], lambda s: {"language": "en"}, EVERYONE, ""),
+    Row("password_change", lambda s: [], lambda s: {}, EVERYONE, ""),
+    Row("set_password", lambda s: ["MQ", "set-password"], lambda s: {}, EVERYONE, ""),
+    # One's own second factor: enrolling and verifying act on the signed-in person alone.
+    Row("otp_enrol", lambda s: [], lambda s: {"code": "000000"}, EVERYONE, ""),
+    Row("otp_verify", lambda s: [], lambda s: {"code": "000000"}, EVERYONE, ""),
+]
+
+
+def _routes(resolver: URLResolver) -> list[URLPattern]:
+    found: list[URLPattern] = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if "admin" in (getattr(entry, "app_name", None), getattr(entry, "namespace", None)):
+                continue  # the admin writes nothing a service owns: tests/test_admin_readonly.py
+            found += _routes(entry)
+        else:
+            found.append(entry)
+    return found
+
+
+# What in a view's code says it takes a POST: reading the posted data or a posted file, the
+# shared import page, or a class-based view's form handling.
+POST_MARKS = ("POST", "FILES", "import_page", "posted_file", "def post", "form_valid", "FormView")
+
+
+def _takes_post(pattern: URLPattern) -> bool:
+    view = getattr(pattern.callback, "view_class", None) or pattern.callback
+    view = inspect.unwrap(view)
+    try:
+        source = inspect.getsource(view)
+    except (OSError, TypeError):
+        return True  # cannot be read: it must have a row
+    if "view_class" in dir(pattern.callback):
+        return any(
+            hasattr(klass, "post") or hasattr(klass, "form_valid")
+            for klass in [pattern.callback.view_class]  # type: ignore[attr-defined]
+        )
+    return any(mark in source for mark in POST_MARKS)
+
+
+def test_every_post_route_has_a_row():
+    named = {row.route for row in ROWS}
+    missing = sorted(
+        p.name or str(p.pattern)
+        for p in _routes(get_resolver())
+        if _takes_post(p) and p.name not in named
+    )
+    assert not missing, f"POST routes without a row in the write matrix: {missing}"
+
+
+def test_the_matrix_names_no_route_that_does_not_exist():
+    names = {p.name for p in _routes(get_resolver())}
+    assert {row.route for row in ROWS} <= names
