@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
-from civicmark.assessments import panels, parts
+from civicmark.assessments import panels, parts, sealing
 from civicmark.assessments.models import Rectification, Score, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, CombineRule, Enrollment, RoundPart
 from civicmark.core import audit
@@ -201,6 +201,7 @@ def round_part_finalise(*, actor: Any, round_: AcceptanceRound, county: Division
     covered = {e.pk for e in enrollments}
     results = round_results(round_, enrollments=sorted(covered))  # every lost point, in detail
     with transaction.atomic():
+        sealing.hold_for_sign_off(round_)  # the score writes under way commit first
         part, _created = RoundPart.objects.select_for_update().get_or_create(
             round=round_, county=county
         )
