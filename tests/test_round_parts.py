@@ -217,6 +217,9 @@ def test_it_lets_a_county_officer_set_his_own_parts_rule_panel_and_coverage(
     round1.covers.clear()  # the defaults: every community the town has reviewed
     round1.campaign.enrollments.update(status="town_reviewed")
     other = person("k1fp-b", "assessor", world.d["K1"], department=world.dept["FP"])
+    k2_other = person("k2fp-b", "assessor", world.d["K2"], department=world.dept["FP"])
+    # County Two has listed its own panel: County One's change leaves it exactly as it was.
+    configure(world.users["other_county_officer"], round1, panel=[k2_other])
     url = reverse("round_detail", args=["c", 1])
     client = client_for(world.users["county_officer"])
     response = client.post(
@@ -232,13 +235,14 @@ def test_it_lets_a_county_officer_set_his_own_parts_rule_panel_and_coverage(
     assert codes(round1) == {"C111", "C112"}
     assert covered(round1) == {"C111", "C112", "C211"}  # K2 keeps its default coverage
     assert [u.username for u in panels.panel(round1, county=world.d["K1"])] == ["k1fp"]
-    assert [u.username for u in panels.panel(round1, county=world.d["K2"])] == ["k2fp"]
+    assert [u.username for u in panels.panel(round1, county=world.d["K2"])] == ["k2fp-b"]
+    assert set(round1.panel.values_list("username", flat=True)) == {"k1fp", "k2fp-b"}
     from civicmark.assessments import parts as round_parts
 
     assert round_parts.rule_for(round1, world.d["C111"].path) == "median"
     assert round_parts.rule_for(round1, world.d["C211"].path) == "mean"
     assert round1.combine_rule == "mean"
-    event = AuditEvent.objects.get(action="round.part_configured")
+    event = AuditEvent.objects.filter(action="round.part_configured").latest("id")
     assert event.scope_path == world.d["K1"].path
     assert event.after["covers"] == ["C111", "C112"] and event.after["combine_rule"] == "median"
     # K1's other assessor is off K1's panel now.
@@ -250,9 +254,9 @@ def test_it_lets_a_county_officer_set_his_own_parts_rule_panel_and_coverage(
             item=parts["items"]["A1"],
             points=Decimal(30),
         )
-    # K2's assessor scores K2 as before, under K2's default panel.
+    # K2's own panel scores K2 as before.
     score_save(
-        actor=parts["county_assessors"]["K2"],
+        actor=k2_other,
         round_=round1,
         enrollment=e["C211"],
         item=parts["items"]["A1"],
