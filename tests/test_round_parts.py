@@ -53,7 +53,9 @@ def parts(scoring, world):  # noqa: ANN001, ANN201
     psb = Department.objects.get(code="PSB")
     assessors = {}
     for county in ("K1", "K2"):
-        user = person(f"{county.lower()}fp", "assessor", world.d[county], department=world.dept["FP"])
+        user = person(
+            f"{county.lower()}fp", "assessor", world.d[county], department=world.dept["FP"]
+        )
         RoleAssignment.objects.create(
             user=user, role="assessor", division=world.d[county], department=psb
         )
@@ -189,10 +191,10 @@ def test_it_refuses_crafted_posts_to_the_round_page(parts, world, client_for):
     form = {"opens_on": "2026-06-01", "closes_on": "2026-06-30"}
     for post in (
         form | {"county": "K2", "combine_rule": "minimum"},
-        form | {"county": "K2", "combine_rule": "mean", "covers": [parts["enrollments"]["C211"].pk]},
-        form | {"combine_rule": "mean", "covers": [str(parts["enrollments"]["C211"].pk)]},
         form
-        | {"combine_rule": "mean", "panel": [str(parts["county_assessors"]["K2"].public_id)]},
+        | {"county": "K2", "combine_rule": "mean", "covers": [parts["enrollments"]["C211"].pk]},
+        form | {"combine_rule": "mean", "covers": [str(parts["enrollments"]["C211"].pk)]},
+        form | {"combine_rule": "mean", "panel": [str(parts["county_assessors"]["K2"].public_id)]},
         {"action": "finalise", "county": "K2"},
         {"action": "reopen", "county": "K2", "reason": "x"},
     ):

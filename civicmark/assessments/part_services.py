@@ -256,7 +256,9 @@ def seal_parts(actor: Any, round_: AcceptanceRound, at: datetime) -> int:
     paths = parts.covering_counties(
         round_, list(panels.covered(round_).values_list("community__path", flat=True))
     )
-    existing = {p.county.path: p for p in RoundPart.objects.filter(round=round_).select_related("county")}
+    existing = {
+        p.county.path: p for p in RoundPart.objects.filter(round=round_).select_related("county")
+    }
     by_path = {c.path: c for c in parts.counties(round_)}
     sealed = 0
     for path in sorted(paths):

@@ -86,7 +86,8 @@ def part_map(round_: AcceptanceRound) -> dict[str, RoundPart]:
         round_,
         "parts",
         lambda: {
-            p.county.path: p for p in RoundPart.objects.filter(round=round_).select_related("county")
+            p.county.path: p
+            for p in RoundPart.objects.filter(round=round_).select_related("county")
         },
     )
 
