@@ -434,3 +434,21 @@ def test_the_results_of_two_counties_under_two_rules_equal_the_reference(parts, 
             expected.lost,
             expected.unscored,
         ), (code, k1_rule, k2_rule)
+
+
+def test_the_stored_results_filter_covers_each_part_as_the_coverage_does(parts, world):
+    """Dashboards filter stored results by `covered_results_q`: per part, the county's own list
+    or its defaults, exactly as `panels.covered` says."""
+    from civicmark.results.materialize import refresh
+    from civicmark.results.models import CommunityResult
+
+    round1, e = parts["round1"], parts["enrollments"]
+    round1.covers.clear()
+    round1.campaign.enrollments.update(status="town_reviewed")
+    configure(world.users["county_officer"], round1, covers=[e["C112"]])  # K1 lists one
+    refresh(fresh(round1))
+    stored = CommunityResult.objects.filter(round=round1).filter(
+        panels.covered_results_q(fresh(round1))
+    )
+    got = set(stored.values_list("enrollment__community__code", flat=True))
+    assert got == covered(round1) == {"C112", "C211"}
