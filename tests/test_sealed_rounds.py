@@ -412,3 +412,38 @@ def test_a_sign_off_waits_for_score_writes_under_way_and_writers_do_not_wait_for
     assert signed.wait(10)
     for t in threads:
         t.join(10)
+
+
+# --- Coverage ----------------------------------------------------------------------------------
+
+
+def test_a_signed_off_rounds_coverage_does_not_follow_the_workflow_any_more(scoring, world):
+    """A round that lists no communities covers those in its workflow states; once signed off
+    it covers the ones it judged, whatever the workflow does with the others since."""
+    from civicmark.assessments import panels
+    from civicmark.assessments.services import round_finalise
+    from civicmark.results.summary import results_for
+
+    s = scoring
+    r2 = round_(s, 2)
+    r2.covers.clear()  # the default: communities reported to the city
+    set_status(s, "C111", "reported")
+    for item in s["items"].values():
+        score_save(
+            actor=s["assessors"][0],
+            round_=r2,
+            enrollment=s["enrollments"]["C111"],
+            item=item,
+            points=item.points,
+        )
+    round_finalise(actor=world.users["city_admin"], round_=round_(s, 2))
+    # After the sign-off, C112 is reported to the city too (late).
+    c112 = set_status(s, "C112", "reported")
+    r2 = round_(s, 2)
+    assert set(panels.covered(r2).values_list("community__code", flat=True)) == {"C111"}
+    assert not panels.is_covered(round_(s, 2), c112.pk, status=c112.status)
+    shown = results_for(round_(s, 2), world.users["city_admin"])
+    assert set(shown.values_list("enrollment__community__code", flat=True)) == {"C111"}
+    # Reopened, the round follows the workflow again (and C112 may be scored in it).
+    round_reopen(actor=world.users["city_admin"], round_=round_(s, 2), reason="补验 C112")
+    assert panels.is_covered(round_(s, 2), c112.pk, status=c112.status)
