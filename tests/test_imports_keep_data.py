@@ -289,3 +289,56 @@ def test_departments_import_with_a_changed_department_for_the_web(world):
         {"name": "K1 Police"},
     )
     assert Department.objects.get(code="K1PSB").name == "K1 Police"
+
+
+# --- The other imports that update rows ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_calendar_import_that_changes_a_day_keeps_what_it_was():
+    import datetime as dt
+
+    from civicmark.employment import services as employment
+
+    day = dt.date(2026, 10, 8)
+    employment.calendar_import(actor=None, rows=[(day, "国庆节", False)])
+    employment.calendar_import(actor=None, rows=[(day, "调休上班", True)])
+    event = AuditEvent.objects.filter(action="employment.calendar_imported").latest("pk")
+    assert event.before == {"2026-10-08": {"name": "国庆节", "is_working_day": False}}
+    assert event.after == {"2026-10-08": {"name": "调休上班", "is_working_day": True}}
+
+
+@pytest.mark.django_db
+def test_a_new_version_of_a_difficulty_group_records_the_end_it_gave_the_old_one(world):
+    import datetime as dt
+
+    from civicmark.employment import services as employment
+
+    employment.groups_import(
+        actor=None, province=world.d["C"], rows=[("G1", "零就业家庭", dt.date(2026, 1, 1), 4)]
+    )
+    employment.groups_import(
+        actor=None, province=world.d["C"], rows=[("G1", "零就业家庭", dt.date(2026, 7, 1), 6)]
+    )
+    event = AuditEvent.objects.filter(action="employment.groups_imported").latest("pk")
+    assert event.before == {"G1": {"effective_to": None}}
+    assert event.after == {"G1": {"effective_to": "2026-06-30"}}
+
+
+@pytest.mark.django_db
+def test_a_household_list_import_records_which_households_it_set_aside(world):
+    from civicmark.surveys import services as surveys
+
+    def frame(text: str) -> None:
+        surveys.frame_import(
+            actor=None, community=world.d["C112"], data=text.encode(), filename="f.csv"
+        )
+
+    frame("estate,building,door\n东园,1,101\n东园,1,102\n")
+    frame("estate,building,door\n东园,1,101\n东园,1,103\n")
+    event = AuditEvent.objects.filter(action="survey.frame_imported").latest("pk")
+    assert (event.before, event.after) == ({"东园/1/102/1": True}, {"东园/1/102/1": False})
+    frame("estate,building,door\n东园,1,101\n东园,1,102\n")
+    event = AuditEvent.objects.filter(action="survey.frame_imported").latest("pk")
+    assert event.before == {"东园/1/102/1": False, "东园/1/103/1": True}
+    assert event.after == {"东园/1/102/1": True, "东园/1/103/1": False}

@@ -1172,16 +1172,25 @@ def calendar_import(*, actor: Any, rows: list[tuple[dt.date, str, bool]]) -> int
     if not authz.is_super(actor):
         raise NotAllowed(_("Only the operator sets the official calendar."))
     with transaction.atomic():
+        known = {h.day: h for h in Holiday.objects.filter(day__in=[r[0] for r in rows])}
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
         for day, name, working in rows:
-            Holiday.objects.update_or_create(
-                day=day, defaults={"name": name[:40], "is_working_day": working}
-            )
+            old = known.get(day)
+            new = {"name": name[:40], "is_working_day": working}
+            if old is not None and (old.name, old.is_working_day) != tuple(new.values()):
+                # The day it replaces, so that the trail can put it back.
+                before[str(day)] = {"name": old.name, "is_working_day": old.is_working_day}
+                after[str(day)] = new
+            Holiday.objects.update_or_create(day=day, defaults=new)
         audit.record(
             actor=actor,
             via="cli",
             action="employment.calendar_imported",
             object_type="calendar",
             summary=f"{len(rows)} days",
+            before=before or None,
+            after=after or None,
         )
     return len(rows)
 
@@ -1197,6 +1206,7 @@ def groups_import(
     if not authz.is_super(actor) and not authz.can_manage_campaigns(actor, province):
         raise NotAllowed(_("You may not change this province's list."))
     made = 0
+    closed: dict[str, str] = {}
     with transaction.atomic():
         for code, name, start, package in rows:
             current = (
@@ -1216,6 +1226,7 @@ def groups_import(
                     )
                 current.effective_to = start - dt.timedelta(days=1)
                 current.save(update_fields=["effective_to"])
+                closed[code] = str(current.effective_to)
             DifficultyGroup.objects.create(
                 province=province,
                 code=code,
@@ -1232,6 +1243,10 @@ def groups_import(
             object_ref=province.code,
             scope_path=province.path,
             summary=f"{made} new versions",
+            # The one field an import changes in a row it did not make: the end of the version
+            # it replaces (open until then).
+            before={code: {"effective_to": None} for code in closed} or None,
+            after={code: {"effective_to": day} for code, day in closed.items()} or None,
         )
     return made
 

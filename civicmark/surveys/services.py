@@ -252,6 +252,11 @@ def frame_import(*, actor: Any, community: Division, data: bytes, filename: str)
         old = FrameHousehold.objects.filter(community=community)
         existing = {(h.estate, h.building, h.door, h.household_no): h for h in old}
         keep = [existing[k].pk for k in seen if k in existing]
+        # The households whose flag this file turns (set aside, or back in the list): the event
+        # keeps both sides, so the list before the file can be put back from the trail.
+        flipped = {
+            "/".join(map(str, k)): h.active for k, h in existing.items() if h.active != (k in seen)
+        }
         old.exclude(pk__in=keep).update(active=False)
         FrameHousehold.objects.filter(pk__in=keep).update(active=True)
         FrameHousehold.objects.bulk_create(
@@ -264,6 +269,8 @@ def frame_import(*, actor: Any, community: Division, data: bytes, filename: str)
             object_ref=community.code,
             scope_path=community.path,
             summary=f"{len(rows)} households",
+            before=flipped or None,
+            after={key: not active for key, active in flipped.items()} or None,
         )
     return len(rows)
 
