@@ -473,9 +473,14 @@ def evidence_attach(
     upload: Any,
     supersedes: Any = None,
 ) -> Any:
-    """Store one document for the given items of the community's self-assessment, while the rule
-    in `assessments.evidence` lets the community add evidence (while it gathers it, or while an
-    open round covers it; never once every covering round is signed off).
+    """Store one document for the given items of the community's self-assessment.
+
+    When (the rule, `assessments.evidence.evidence_refusal`): while the community prepares its
+    self-assessment (enrolled, self-assessing, returned to it); after that only while an
+    acceptance round that covers it is open for it (`panels.round_sealed_for` says no). Refused
+    once it is proposed for commendation or commended, while it is submitted to the town and no
+    round covers it yet, and once every round that covers it is signed off, until one of them is
+    reopened. The rule is read again under the enrollment's lock; a refused file is not kept.
 
     Nothing is replaced: a corrected document names the one it `supersedes` (a document of the
     same community that has no newer version yet); it proves the same items unless others are
