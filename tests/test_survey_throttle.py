@@ -201,3 +201,25 @@ def test_workers_with_caches_of_their_own_would_each_count_half(limits, two_draw
             assert _open(clients[n % 2], _wrong(target, n)).status_code == 200
     with _worker(servers[0]):
         assert _open(clients[0], _wrong(target, 77)).status_code == 200
+
+
+def test_a_resident_half_way_through_is_not_turned_away_by_a_limit_reached_meanwhile(
+    limits, two_draws, client
+):
+    here, _ = two_draws
+    code = _codes(here)[0]
+    page = _open(client, code).content.decode()
+    note = page.split('name="opened" value="')[1].split('"')[0]
+    for n in range(limits.SURVEY_COMMUNITY_FAILURES):  # meanwhile, someone guesses
+        _open(Client(), _wrong(here, n), f"203.0.113.{n}")
+    assert _open(client, _codes(here)[1]).status_code == 429  # the community waits...
+    sent = client.post(
+        reverse("survey_answer", args=[code]), {**ANSWERS, "opened": note}, REMOTE_ADDR=HOME
+    )
+    assert sent.status_code == 200 and 'data-testid="thanks"' in sent.content.decode()
+    # ...and the note is worth nothing for another code, or forged.
+    other = _codes(here)[1]
+    for forged in (note, note[:-2] + "xx", ""):
+        refused = client.post(reverse("survey_answer", args=[other]), {**ANSWERS, "opened": forged})
+        assert refused.status_code == 429
+    assert Response.objects.count() == 1

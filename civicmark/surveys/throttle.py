@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -63,11 +64,32 @@ def _minutes() -> int:
     return math.ceil(_window() / 60)
 
 
-def wait(code: str) -> Wait | None:
-    """Whether this code may be checked now; if not, what to tell the person and for how long."""
+OPENED_SALT = "civicmark.surveys.opened"
+OPENED_MAX_AGE = 4 * 3600  # a questionnaire left open on a phone for an afternoon
+
+
+def opened(code: str) -> str:
+    """A signed note, put in the questionnaire's form, that this code opened it."""
+    return signing.dumps(code, salt=OPENED_SALT)
+
+
+def _was_opened(code: str, note: str) -> bool:
+    try:
+        return bool(note) and signing.loads(note, salt=OPENED_SALT, max_age=OPENED_MAX_AGE) == code
+    except signing.BadSignature:
+        return False
+
+
+def wait(code: str, note: str = "") -> Wait | None:
+    """Whether this code may be checked now; if not, what to tell the person and for how long.
+    A form sent back with the note that its code opened it (before a community's limit was
+    reached) passes that limit: only the real code could have got the note, so it lets no
+    guess through, and a resident half-way through the questionnaire is not turned away."""
     claim = _claim_key(code)
     counts = cache.get_many([claim, _code_key(code)])
     minutes = _minutes()
+    if _was_opened(code, note):
+        counts.pop(claim, None)
     if claim == UNKNOWN and counts.get(claim, 0) >= settings.SURVEY_UNKNOWN_FAILURES:
         message = _(
             "Too many codes that belong to no survey have been tried. Codes like this one are "

@@ -278,7 +278,7 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
     questionnaire once. Tries are limited per code and per community's survey, not per address
     (surveys/throttle.py)."""
     code = throttle.normalise(code or request.GET.get("code", ""))
-    wait = throttle.wait(code) if code else None
+    wait = throttle.wait(code, request.POST.get("opened", "")) if code else None
     if wait is not None:
         response = render(
             request, "surveys/answer.html", {"code": "", "too_many": wait.message}, status=429
@@ -327,6 +327,7 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
             "questions": drawn.draw.survey.instrument.questions.all() if drawn else [],
             "posted": request.POST if request.method == "POST" else {},
             "client_id": uuid.uuid4(),
+            "opened": throttle.opened(code) if usable else "",
         },
     )
     response["X-Robots-Tag"] = "noindex"
