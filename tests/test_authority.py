@@ -376,6 +376,17 @@ def test_it_keeps_an_assessor_from_scoring_where_he_holds_a_community_or_town_ro
     assert Score.objects.count() == 1
 
 
+def test_it_keeps_the_score_pages_of_a_community_he_staffs_from_him(scoring, world, client_for):
+    assessor = scoring["assessors"][0]
+    RoleAssignment.objects.create(user=assessor, role="community_staff", division=world.d["C112"])
+    client = client_for(assessor)
+    assert client.get(reverse("score_community", args=["c", 2, "C112"])).status_code == 404
+    assert client.get(reverse("score_community", args=["c", 2, "C111"])).status_code == 200
+    page = client.get(reverse("score_home", args=["c", 2])).content.decode()
+    assert reverse("score_community", args=["c", 2, "C112"]) not in page
+    assert reverse("score_community", args=["c", 2, "C111"]) in page
+
+
 def _at(s, code, state):  # noqa: ANN001, ANN202
     Enrollment.objects.filter(pk=s["enrollments"][code].pk).update(status=state)
     return Enrollment.objects.get(pk=s["enrollments"][code].pk)
