@@ -342,3 +342,38 @@ def test_a_household_list_import_records_which_households_it_set_aside(world):
     event = AuditEvent.objects.filter(action="survey.frame_imported").latest("pk")
     assert event.before == {"东园/1/102/1": False, "东园/1/103/1": True}
     assert event.after == {"东园/1/102/1": True, "东园/1/103/1": False}
+
+
+# --- The command line goes through the service too ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_command_line_moves_a_town_with_its_communities(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("move-division", "T11", "--parent", "K2", stdout=StringIO())
+    assert tree()["C111"] == ("Community 111", "/C/K2/T11/C111/", "T11")
+    event = AuditEvent.objects.get(action="division.updated", object_ref="T11")
+    assert (event.via, event.before["parent"], event.after["parent"]) == ("cli", "K1", "K2")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "args"),
+    [
+        ("county_officer", ["T11", "--parent", "K2"]),
+        ("other_county_officer", ["T11", "--name", "x"]),
+    ],
+)
+def test_the_command_line_refuses_what_the_person_may_not_do(world, who, args):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    before, events = tree(), AuditEvent.objects.count()
+    with pytest.raises(CommandError) as refused:
+        call_command("move-division", *args, "--user", who, stdout=StringIO())
+    assert "in your area" in str(refused.value)  # unknown to him, named no further
+    assert tree() == before and AuditEvent.objects.count() == events
