@@ -438,3 +438,20 @@ def test_a_new_secret_replaces_the_old_device_only_once_confirmed(world, en_clie
     assert TOTPDevice.objects.get(user=user).key == old.key
     en_client.post(reverse("otp_enrol"), {"code": _code(key_hex)})
     assert list(TOTPDevice.objects.filter(user=user).values_list("key", flat=True)) == [key_hex]
+
+
+@override_settings(CIVICMARK_SPRAY_LIMIT=3)
+def test_the_admin_login_counts_a_spray_too(db, en_client):
+    for n in range(3):
+        person(f"staff{n}", is_staff=True)
+        en_client.post(
+            reverse("admin:login"),
+            {"username": f"staff{n}", "password": "Sprayed-Secret-77"},
+            REMOTE_ADDR=f"10.5.0.{n}",
+        )
+    User.objects.create_superuser("root", password="Sprayed-Secret-77")
+    response = en_client.post(
+        reverse("admin:login"), {"username": "root", "password": "Sprayed-Secret-77"}
+    )
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert not _signed_in(en_client)

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_otp
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -48,6 +49,10 @@ class SignInForm(AuthenticationForm):
 
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
+
+
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """The admin site's login form, with the same spray limit (it is another door in)."""
 
 
 class CodeForm(forms.Form):
