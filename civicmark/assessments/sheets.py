@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels
+from civicmark.assessments import panels, sealing
 from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
@@ -402,6 +402,9 @@ def _write(
     conflict."""
     result = SheetImported()
     with transaction.atomic():
+        # The seal's lock before the round's row, in the order a sign-off takes them: a sign-off
+        # waits for this import, and the veto service's own hold below cannot deadlock with it.
+        sealing.hold_for_writing(round_)
         locked = AcceptanceRound.objects.select_for_update().get(pk=round_.pk)
         # Signed off while the sheet was being checked?
         touched_enrollments = {r.enrollment.pk: r.enrollment for r in plan}
