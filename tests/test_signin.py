@@ -455,3 +455,12 @@ def test_the_admin_login_counts_a_spray_too(db, en_client):
     )
     assert "Too many failed sign-ins" in response.content.decode()
     assert not _signed_in(en_client)
+
+
+@OTP_ON
+def test_a_wrong_code_is_logged(privileged, en_client, caplog):
+    device = _device(privileged["city_admin"])
+    _sign_in(en_client, "city_admin")
+    with caplog.at_level("WARNING", logger="civicmark.security"):
+        en_client.post(reverse("otp_verify"), {"code": _wrong(_code(device.key))})
+    assert "Wrong second-factor code for city_admin" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import django_otp
@@ -21,6 +22,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from civicmark.accounts import throttle, twofactor
 from civicmark.accounts.middleware import HAS_DEVICE
 from civicmark.accounts.models import User
+
+log = logging.getLogger("civicmark.security")
 
 # The key offered on the enrolment page, kept in the (server-side) session until confirmed,
 # so that nothing is stored for a person who never finishes.
@@ -104,6 +107,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             )
             if verified is not None:
                 return _admit(request, verified)
+            # Logged, like axes' password failures: a run of these means a stolen password.
+            log.warning("Wrong second-factor code for %s", request.user.get_username())
             form.add_error("code", _("The code is wrong or has expired."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next(request)})
 
