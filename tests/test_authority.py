@@ -9,6 +9,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -189,11 +190,24 @@ def test_it_refuses_a_role_grant_through_the_admin(world, client):
     assert AuditEvent.objects.count() == events
     staff.refresh_from_db()
     assert (staff.full_name, staff.home_division) == ("community_staff", None)
-    # The admin still does what no service owns: the superuser and staff flags.
-    client.post(url, _admin_post(staff, is_staff="on"))
+    # The flags and permissions no role carries still change there, through their service and
+    # its audit event.
+    reveal = Permission.objects.get(codename="reveal_id_number")
+    client.post(url, _admin_post(staff, is_staff="on", user_permissions=str(reveal.pk)))
     staff.refresh_from_db()
-    assert staff.is_staff
+    assert staff.is_staff and staff.has_perm("employment.reveal_id_number")
     assert roles_now() == before
+    event = AuditEvent.objects.get(action="person.privileges_changed")
+    assert (event.actor, event.via, event.object_ref) == (admin, "admin", "community_staff")
+    assert event.before == {"staff": False, "superuser": False, "groups": [], "permissions": []}
+    assert event.after == {
+        "staff": True,
+        "superuser": False,
+        "groups": [],
+        "permissions": ["employment.reveal_id_number"],
+    }
+    client.post(url, _admin_post(staff, is_staff="on", user_permissions=str(reveal.pk)))
+    assert AuditEvent.objects.filter(action="person.privileges_changed").count() == 1
     assert client.get(reverse("admin:accounts_user_add")).status_code == 403
     assert client.get(reverse("admin:accounts_user_delete", args=[staff.pk])).status_code == 403
 

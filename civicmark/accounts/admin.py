@@ -3,9 +3,10 @@
 Roles are granted and revoked on the people pages, the import and the command line, through the
 one rule in `authz.grant_refusal` and with their audit events; a person's name, where he lives or
 works and whether he is active belong to `services.person_update`; people are created with a role
-by `services.person_create`. The admin shows all of it and writes none of it: what it still
-changes are the flags no service owns (staff, superuser, Django permissions and groups) and the
-password, through Django's own form."""
+by `services.person_create`. The admin shows all of it and writes none of it. What it still
+changes: the staff and superuser flags, Django groups and permissions, through
+`services.person_privileges_set` and its audit event; names and e-mail (no service owns them);
+and the password, through Django's own form."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from civicmark.accounts import services
 from civicmark.accounts.models import RoleAssignment, User
 
 
@@ -49,6 +51,27 @@ class UserAdmin(BaseUserAdmin):
     ]
     list_display = ["username", "full_name", "is_active", "is_superuser"]
     inlines = [RoleInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Only what no service owns is saved here (the names and e-mail of Django's form); the
+        # flags and permissions go through their service, with its audit event, once the form's
+        # groups and permissions are known (save_related).
+        fields = [f for f in ("first_name", "last_name", "email") if f in form.changed_data]
+        if fields:
+            obj.save(update_fields=fields)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        data = form.cleaned_data
+        services.person_privileges_set(
+            actor=request.user,
+            user=form.instance,
+            is_staff=data["is_staff"],
+            is_superuser=data["is_superuser"],
+            groups=list(data["groups"]),
+            permissions=list(data["user_permissions"]),
+        )
+        for formset in formsets:  # the role inline is read-only: this writes nothing
+            self.save_formset(request, form, formset, change=change)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a person is created with his first role, on the people pages

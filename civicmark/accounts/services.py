@@ -175,6 +175,55 @@ def person_update(
     return user
 
 
+def _privileges(user: User) -> dict[str, Any]:
+    perms = user.user_permissions.values_list("content_type__app_label", "codename")
+    return {
+        "staff": user.is_staff,
+        "superuser": user.is_superuser,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": sorted(f"{app}.{code}" for app, code in perms),
+    }
+
+
+def person_privileges_set(
+    *,
+    actor: Any,
+    user: User,
+    is_staff: bool,
+    is_superuser: bool,
+    groups: list[Any],
+    permissions: list[Any],
+    via: str = "admin",
+) -> User:
+    """The powers no role carries: the admin site (staff), superuser, Django groups and
+    permissions (among them revealing ID numbers, ADR 8). Only a superuser sets them, and the
+    change is audited with before and after like a role."""
+    if not authz.is_super(actor):
+        raise NotAllowed(_("Only a superuser changes these permissions."))
+    with transaction.atomic():
+        _lock_holder(user)
+        stored = User.objects.get(pk=user.pk)
+        before = _privileges(stored)
+        stored.is_staff, stored.is_superuser = is_staff, is_superuser
+        stored.save(update_fields=["is_staff", "is_superuser"])
+        stored.groups.set(groups)
+        stored.user_permissions.set(permissions)
+        after = _privileges(stored)
+        if after != before:
+            audit.record(
+                actor=actor,
+                via=via,
+                action="person.privileges_changed",
+                object_type="user",
+                object_ref=user.username,
+                summary=user.full_name or user.username,
+                before=before,
+                after=after,
+            )
+    user.is_staff, user.is_superuser = is_staff, is_superuser
+    return stored
+
+
 def password_link_issue(*, actor: Any, user: User) -> str:
     """Issue a fresh one-time link (for a new person, or one who forgot his password)."""
     if not authz.can_manage_user(actor, user):
