@@ -377,3 +377,22 @@ def test_the_command_line_refuses_what_the_person_may_not_do(world, who, args):
         call_command("move-division", *args, "--user", who, stdout=StringIO())
     assert "in your area" in str(refused.value)  # unknown to him, named no further
     assert tree() == before and AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_replacing_a_draft_standard_keeps_its_old_content_in_the_trail(world):
+    from civicmark.standards.services import standard_data, standard_import
+    from tests.factories import small_standard
+
+    data = standard_data(small_standard(world))
+    data.version = 2
+    standard_import(actor=None, data=data, division=world.d["C"])  # a draft of version 2
+    data.categories[0].items[0].title = "a1, reworded"
+    data.vetoes = []
+    standard_import(actor=None, data=data, division=world.d["C"])  # the draft replaced
+    event = AuditEvent.objects.filter(action="standard.imported").latest("pk")
+    assert event.before["categories"][0]["items"][0]["title"] == "a1"
+    assert event.before["vetoes"] == [{"code": "V1", "condition": "x", "department": "FP"}]
+    assert event.after["categories"][0]["items"][0]["title"] == "a1, reworded"
+    assert event.after["vetoes"] == []
+    assert Decimal(event.before["categories"][0]["items"][0]["points"]) == 30

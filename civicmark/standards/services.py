@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -107,7 +109,8 @@ def standard_import(
                         )
                     ]
                 )
-            same = standard_data(existing).comparable() == data.comparable()
+            old = standard_data(existing)
+            same = old.comparable() == data.comparable()
             if existing.is_published and not same:
                 raise ImportRefused(
                     errors=[
@@ -126,6 +129,9 @@ def standard_import(
                     standard_publish(actor=actor, standard=existing, via=via)
                     return existing, True
                 return existing, False
+            # A draft is replaced whole: its old content goes into the event, so that the trail
+            # can put it back.
+            replaced = _content(old)
             _clear(existing)
             existing.name, existing.total_points, existing.pass_threshold = (
                 data.name,
@@ -135,6 +141,7 @@ def standard_import(
             existing.save(update_fields=["name", "total_points", "pass_threshold"])
             standard = existing
         else:
+            replaced = None
             standard = Standard.objects.create(
                 slug=data.slug,
                 version=data.version,
@@ -152,11 +159,29 @@ def standard_import(
             object_ref=f"{standard.slug}@{standard.version}",
             scope_path=division.path,
             summary=standard.name,
-            after={"items": sum(len(c.items) for c in data.categories)},
+            before=replaced,
+            after={"items": sum(len(c.items) for c in data.categories)}
+            if replaced is None
+            else _content(data),
         )
         if publish:
             standard_publish(actor=actor, standard=standard, via=via)
     return standard, True
+
+
+def _content(data: StandardData) -> dict[str, Any]:
+    """A standard's whole content as JSON values, without the places in its source file."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if k != "row"}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(dataclasses.asdict(data))  # type: ignore[no-any-return]
 
 
 def _clear(standard: Standard) -> None:
