@@ -223,3 +223,19 @@ def test_a_resident_half_way_through_is_not_turned_away_by_a_limit_reached_meanw
         refused = client.post(reverse("survey_answer", args=[other]), {**ANSWERS, "opened": forged})
         assert refused.status_code == 429
     assert Response.objects.count() == 1
+
+
+def test_a_code_typed_as_the_card_prints_it_or_with_slips_opens(limits, two_draws, client, world):
+    from civicmark.surveys.models import Drawn
+    from civicmark.surveys.throttle import spaced
+
+    here, _ = two_draws
+    code = f"{here.tag}0A1B2C3D"  # with the digits that O, I and L are read as
+    Drawn.objects.filter(code=_codes(here)[0]).update(code=code)
+    city = Client()
+    city.force_login(world.users["city_admin"])
+    cards = city.get(reverse("survey_cards", args=[here.survey.public_id, "C111"]))
+    assert spaced(code) in cards.content.decode()  # printed in groups of four
+    typed = spaced(code).lower().replace("0", "o").replace("1", "l").replace(" ", " - ")
+    page = client.get(reverse("survey_answer_start"), {"code": typed}, REMOTE_ADDR=HOME)
+    assert page.status_code == 200 and 'name="Q1"' in page.content.decode()

@@ -33,9 +33,19 @@ CODE_LENGTH = TAG_LENGTH + 8
 UNKNOWN = "survey-tries:unknown"
 
 
+# Letters that codes never use, read as the digits they are mistaken for: a typing slip is not
+# a failed try.
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
 def normalise(code: str) -> str:
-    """What a resident types: any case, with spaces or dashes."""
-    return "".join(ch for ch in (code or "").upper() if ch not in " -\t")
+    """What a resident types: any case, with spaces or dashes, O for 0, I or L for 1."""
+    return "".join(ch for ch in (code or "").upper() if ch not in " -\t").translate(_LOOKALIKES)
+
+
+def spaced(code: str) -> str:
+    """A code as printed on a door card, in groups of four (typed back, the spaces go)."""
+    return " ".join(code[n : n + 4] for n in range(0, len(code), 4))
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,7 @@ def door_cards(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
         cards.append(
             {
                 "drawn": drawn,
+                "shown": throttle.spaced(drawn.code),
                 "url": url,
                 "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=1),
             }
