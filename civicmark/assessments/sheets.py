@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -36,6 +36,7 @@ from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.campaigns.selectors import enrollments_by_code
 from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
+from civicmark.core.parsing import ParseError, parse_decimal
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
 
 SCORE_COLUMNS = [
@@ -223,9 +224,9 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             err("item_code", refusal)
             continue
         try:
-            points = None if na else Decimal(points_text)
-        except InvalidOperation:
-            err("points", _("“%s” is not a number of points.") % points_text)
+            points = None if na else parse_decimal(points_text, places=1, exact=True)
+        except ParseError as exc:  # NaN, "1E+200000", "²": never compared, never stored
+            err("points", exc.message, value=points_text)
             continue
         version_text = row.get("version", "")
         if version_text and not _is_count(version_text):

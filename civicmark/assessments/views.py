@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +22,9 @@ from civicmark.assessments.models import Score, SelfScore
 from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
 from civicmark.campaigns.models import CombineRule
 from civicmark.core.errors import ApplicationError
+from civicmark.core.http import posted_uuid
+from civicmark.core.names import content_disposition
+from civicmark.core.parsing import ParseError, parse_date, parse_decimal, parse_id, parse_ids
 from civicmark.core.uploads import posted_file
 
 
@@ -128,13 +131,11 @@ def _evidence_by_item(enrollment: Any) -> dict[int, list[Any]]:
 
 
 def _parse(raw: str) -> Decimal | None:
-    raw = raw.strip()
-    if not raw:
-        return None
+    """Points as typed: a finite number of at most one decimal place (never NaN or 1E+30)."""
     try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ApplicationError(_("“%s” is not a number of points.") % raw) from None
+        return parse_decimal(raw, places=1, max_digits=6, exact=True)
+    except ParseError as exc:
+        raise ApplicationError(exc.message) from None
 
 
 @login_required
@@ -300,9 +301,7 @@ def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], 
         except ApplicationError as exc:
             errors[item.pk] = exc.message
             continue
-        entries.append(
-            ScoreEntry(item, points, na, reason, int(version) if version.isdigit() else None)
-        )
+        entries.append(ScoreEntry(item, points, na, reason, parse_id(version)))
     return entries, errors
 
 
@@ -359,7 +358,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                 round_ = authz.get_visible_or_404(
                     campaign.rounds.all(),
                     request.user,
-                    number=int(request.POST.get("round", "0") or 0),
+                    number=parse_id(request.POST.get("round")) or 0,
                 )
                 county = _county_posted(round_, request.POST)
                 if action == "finalise":
@@ -450,7 +449,7 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         from civicmark.assessments.services import rectification_attach
 
         target = authz.get_visible_or_404(
-            visible, request.user, public_id=request.POST.get("id", "")
+            visible, request.user, public_id=posted_uuid(request.POST.get("id"))
         )
         try:
             if request.POST.get("action") == "attach":
@@ -597,8 +596,8 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         export_sheet(round_=round_, department=department, assessor=request.user),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    name = f"{campaign.slug}-round{round_.number}-{department.code}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    name = f"{campaign.slug}-round{round_.number}-{department.code}"
+    response["Content-Disposition"] = content_disposition(name, "xlsx")
     return response
 
 
@@ -640,7 +639,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
                 item = authz.get_visible_or_404(
                     campaign.standard.items.all(),
                     request.user,
-                    pk=int(request.POST.get("item", "0") or 0),
+                    pk=parse_id(request.POST.get("item")) or 0,
                 )
                 self_score_save(
                     actor=request.user,
@@ -757,12 +756,10 @@ def evidence_file(request: HttpRequest, slug: str, public_id: Any) -> HttpRespon
 
 
 def _date(raw: str) -> Any:
-    from datetime import date
-
     try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        return None
+        return parse_date(raw)
+    except ParseError as exc:
+        raise ApplicationError(exc.message) from None
 
 
 @login_required
@@ -799,7 +796,11 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 combine_rule=post.get("combine_rule", ""),
                 rescore=post.get("rescore", Rescore.LOST) if whole else round_.rescore,
                 lead=_lead_posted(lead_id) if whole else round_.lead,
-                panel=list(panels.candidates(round_).filter(public_id__in=post.getlist("panel"))),
+                panel=list(
+                    panels.candidates(round_).filter(
+                        public_id__in=[posted_uuid(v) for v in post.getlist("panel")]
+                    )
+                ),
                 covers=covers,
                 county=county,
             )
@@ -898,7 +899,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def _lead_posted(public_id: str) -> Any:
     from civicmark.accounts.models import User
 
-    return User.objects.filter(public_id=public_id).first() if public_id else None
+    return User.objects.filter(public_id=posted_uuid(public_id)).first() if public_id else None
 
 
 def _sign_off(request: HttpRequest, round_: Any, county: Any) -> None:
@@ -959,7 +960,7 @@ def _covers_posted(campaign: Any, post: Any) -> list[Any]:
 
 
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return parse_ids(values)
 
 
 @login_required

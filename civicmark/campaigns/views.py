@@ -22,6 +22,9 @@ from civicmark.campaigns import selectors, services
 from civicmark.campaigns.models import Campaign, MeetingKind, Task, TaskStatus
 from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
+from civicmark.core.formfields import StrictDateField, StrictIntegerField
+from civicmark.core.http import posted_uuid
+from civicmark.core.parsing import parse_ids
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard
@@ -43,7 +46,7 @@ class CampaignForm(forms.Form):
         max_length=80,
         help_text=gettext_lazy("Short name for addresses and files, e.g. anping-2026."),
     )
-    year = forms.IntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
+    year = StrictIntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
     division = forms.ModelChoiceField(
         label=gettext_lazy("run by"), queryset=Division.objects.none(), to_field_name="code"
     )
@@ -305,7 +308,9 @@ def task_assign(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse
     task = _task_or_404(request, campaign, public_id)
     owner_id = request.POST.get("owner", "")
     owner = (
-        authz.users_for_user(request.user).filter(public_id=owner_id).first() if owner_id else None
+        authz.users_for_user(request.user).filter(public_id=posted_uuid(owner_id)).first()
+        if owner_id
+        else None
     )
     try:
         if owner_id and owner is None:
@@ -346,12 +351,8 @@ def community_checklist(request: HttpRequest, slug: str, code: str) -> HttpRespo
 
 
 class PhaseDateForm(forms.Form):
-    starts_on = forms.DateField(
-        label=gettext_lazy("starts"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    due_on = forms.DateField(
-        label=gettext_lazy("due"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = StrictDateField(label=gettext_lazy("starts"))
+    due_on = StrictDateField(label=gettext_lazy("due"))
 
 
 @login_required
@@ -381,9 +382,7 @@ def phase_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 class MeetingForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=MeetingKind.choices)
     title = forms.CharField(label=gettext_lazy("title"), max_length=200)
-    held_on = forms.DateField(
-        label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    held_on = StrictDateField(label=gettext_lazy("date"))
     host = forms.ModelChoiceField(
         label=gettext_lazy("host"), queryset=Division.objects.none(), to_field_name="code"
     )
@@ -505,7 +504,7 @@ def meeting_detail(request: HttpRequest, slug: str, public_id: Any) -> HttpRespo
     if request.method == "POST":
         if not can_record:
             raise Http404
-        present = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+        present = set(parse_ids(request.POST.getlist("present")))
         services.attendance_record(
             actor=request.user,
             meeting=meeting,

@@ -18,6 +18,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from civicmark.core.errors import ApplicationError
+from civicmark.core.names import file_name
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word/Excel/WPS containers
 KINDS = {
@@ -107,7 +108,7 @@ def download(path: str, name: str, content_type: str) -> FileResponse:
     response = FileResponse(
         default_storage.open(path, "rb"),
         as_attachment=True,
-        filename=name,
+        filename=file_name(name),
         content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

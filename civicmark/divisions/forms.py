@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
+from civicmark.core.formfields import strict_formfield
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import CommunityProfile, Department, Division
 
@@ -13,6 +14,8 @@ from civicmark.divisions.models import CommunityProfile, Department, Division
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = CommunityProfile
+        # Counts and areas through the strict reader: no "NaN", no 10^23 households.
+        formfield_callback = strict_formfield
         # An explicit allow-list: the community itself is never taken from the form.
         fields = [
             "committee",

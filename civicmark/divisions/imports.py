@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
-from civicmark.core.tabular import Column, parse_decimal, parse_int, read_table, write_table
+from civicmark.core.tabular import (
+    Column,
+    limit,
+    parse_decimal,
+    parse_int,
+    read_table,
+    write_table,
+)
 from civicmark.divisions.models import (
     LEVEL_ORDER,
     PARENT_LEVEL,
@@ -30,11 +37,13 @@ from civicmark.divisions.models import (
 from civicmark.divisions.services import department_save, division_update, profile_update
 
 DIVISION_COLUMNS = [
-    Column("code", ("代码", "区划代码")),
-    Column("name", ("名称",)),
+    Column("code", ("代码", "区划代码"), max_length=limit(Division, "code")),
+    Column("name", ("名称",), max_length=limit(Division, "name")),
     Column("level", ("层级",)),
-    Column("parent_code", ("上级代码",)),
-    Column("committee", ("居委会",), required=False),
+    Column("parent_code", ("上级代码",), max_length=limit(Division, "code")),
+    Column(
+        "committee", ("居委会",), required=False, max_length=limit(CommunityProfile, "committee")
+    ),
     Column("households", ("户数",), required=False),
     Column("residents", ("人口", "人口数"), required=False),
     Column("area_km2", ("面积", "面积(平方公里)"), required=False),
@@ -83,9 +92,9 @@ _LEVEL_WORDS = {
 }
 
 DEPARTMENT_COLUMNS = [
-    Column("code", ("代码",)),
-    Column("name", ("名称",)),
-    Column("division_code", ("所属区划代码", "区划代码")),
+    Column("code", ("代码",), max_length=limit(Department, "code")),
+    Column("name", ("名称",), max_length=limit(Department, "name")),
+    Column("division_code", ("所属区划代码", "区划代码"), max_length=limit(Division, "code")),
 ]
 DEPARTMENT_HEADERS_ZH = ["代码", "名称", "所属区划代码"]
 

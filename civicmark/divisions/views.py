@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from civicmark.accounts import authz
 from civicmark.accounts.roles import MANAGER_ROLES
 from civicmark.core.errors import ApplicationError
+from civicmark.core.names import content_disposition
 from civicmark.core.uploads import import_page, wants_chinese_headers
 from civicmark.divisions import imports, services
 from civicmark.divisions.forms import (
@@ -40,7 +41,7 @@ def _download(name: str, fmt: str, write: object) -> HttpResponse:
     buffer = io.BytesIO()
     write(target=buffer, fmt=fmt)  # type: ignore[operator]
     response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}-{date.today():%Y%m%d}.{fmt}"'
+    response["Content-Disposition"] = content_disposition(f"{name}-{date.today():%Y%m%d}", fmt)
     return response
 
 

@@ -4,8 +4,9 @@ with a reason, on the person's page, once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,15 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError
 from civicmark.core.http import posted_uuid, public_url
+from civicmark.core.names import content_disposition
+from civicmark.core.parsing import (
+    ParseError,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_year,
+)
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
@@ -46,9 +56,12 @@ def _today() -> dt.date:
 
 def _date(raw: str, field: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ApplicationError(_("%s: give a date as YYYY-MM-DD.") % field) from None
+        day = parse_date(raw)
+    except ParseError as exc:
+        raise ApplicationError(f"{field}: {exc.message}") from None
+    if day is None:
+        raise ApplicationError(_("%s: give a date as YYYY-MM-DD.") % field)
+    return day
 
 
 def _community(request: HttpRequest, code: str) -> Division:
@@ -222,7 +235,7 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
                 follow_up = FollowUp.objects.filter(
                     referral__resident=resident,
-                    pk=post.get("follow_up", "0") if post.get("follow_up", "").isdigit() else 0,
+                    pk=parse_id(post.get("follow_up")) or 0,
                 ).first()
                 if follow_up is None:
                     raise ApplicationError(_("That follow-up is not this person's."))
@@ -319,15 +332,22 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
                 if employer is None:
                     raise ApplicationError(_("Choose a verified employer."))
                 try:
-                    wage_min, wage_max = (
-                        int(post.get("wage_min", "")),
-                        int(post.get("wage_max", "")),
-                    )
-                    distance = Decimal(post.get("distance_km", "0") or "0")
-                except (ValueError, InvalidOperation):
+                    wage_min = parse_int(post.get("wage_min", ""))
+                    wage_max = parse_int(post.get("wage_max", ""))
+                    # The column holds 9999.9 km at most (max_digits=5, one place).
+                    distance = parse_decimal(
+                        post.get("distance_km", ""), places=1, max_digits=5
+                    ) or Decimal(0)
+                except ParseError as exc:
                     raise ApplicationError(
                         _("Wages are whole yuan and the distance a number of km.")
+                        + " "
+                        + exc.message
                     ) from None
+                if wage_min is None or wage_max is None:
+                    raise ApplicationError(
+                        _("Wages are whole yuan and the distance a number of km.")
+                    )
                 if post.get("hours") not in Hours.values:
                     raise ApplicationError(_("Choose the hours."))
                 svc.vacancy_file(
@@ -516,8 +536,10 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                 if employer is None:
                     raise ApplicationError(_("Choose a verified employer."))
                 try:
-                    posts = int(post.get("posts", ""))
-                except ValueError:
+                    posts = parse_int(post.get("posts", ""), min_value=1, max_value=32_767)
+                    if posts is None:
+                        raise ParseError(_("Posts offered is a whole number."))
+                except ParseError:
                     raise ApplicationError(_("Posts offered is a whole number.")) from None
                 svc.fair_add_employer(actor=request.user, fair=fair, employer=employer, posts=posts)
             else:
@@ -595,8 +617,8 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 def coverage_page(request: HttpRequest, code: str) -> HttpResponse:
     community = _community(request, code)
     year = _today().year
-    if request.GET.get("year", "").isdigit():
-        year = int(request.GET["year"])
+    with contextlib.suppress(ParseError):  # a year outside 1900-2100 shows this year's
+        year = parse_year(request.GET.get("year", "")) or year
     rows = svc.coverage(community, year)
     return render(
         request,
@@ -658,7 +680,9 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
         out.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="ledger-{community.code}-{today}.xlsx"'
+    response["Content-Disposition"] = content_disposition(
+        f"ledger-{community.code}-{today}", "xlsx"
+    )
     return response
 
 

@@ -24,6 +24,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from civicmark.assessments.models import Score
+from civicmark.core.names import plain_text
 from civicmark.results.explain import explain
 from civicmark.results.scoring import Outcome
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, Row
@@ -51,6 +52,8 @@ class Document(FPDF):
         self.footer_text = footer_text
 
     def normalize_text(self, text: str) -> str:
+        # No control or bidi characters from a name typed by someone reach the page.
+        text = plain_text(text, keep_lines=True)
         font = self.current_font
         cmap = getattr(font, "cmap", None)
         if cmap:

@@ -15,6 +15,9 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.assessments.workflow import State
 from civicmark.core import audit
+from civicmark.core.http import posted_uuid
+from civicmark.core.names import content_disposition
+from civicmark.core.parsing import parse_id
 from civicmark.core.uploads import wants_chinese_headers
 from civicmark.results import exports, summary
 from civicmark.results.dashboards import radar_chart
@@ -60,14 +63,8 @@ def attachment(
             summary=f"{name}.{fmt}",
         )
     response = HttpResponse(payload, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}.{fmt}"
+    response["Content-Disposition"] = content_disposition(name, fmt)
     return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
 
 
 @login_required
@@ -224,10 +221,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     )
     today = timezone.localdate()
     rounds = list(campaign.rounds.all())
-    try:
-        number = int(request.GET.get("round", "") or 0)
-    except ValueError:
-        number = 0
+    number = parse_id(request.GET.get("round")) or 0
     chosen = next((r for r in rounds if r.number == number), None)
     if chosen is None:
         latest = _latest_scored(campaign)
@@ -338,7 +332,7 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "revoke":
                 cert = authz.get_visible_or_404(
-                    visible, request.user, public_id=request.POST.get("id", "")
+                    visible, request.user, public_id=posted_uuid(request.POST.get("id"))
                 )
                 certificate_revoke(
                     actor=request.user, certificate=cert, reason=request.POST.get("reason", "")

@@ -7,7 +7,7 @@ values (workbook) or the same text (YAML).
 from __future__ import annotations
 
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.core.errors import ImportRefused, PlaceError
+from civicmark.core.parsing import ParseError, parse_decimal, parse_int
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
 from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData
 
@@ -69,17 +70,19 @@ def _points(
     text: str, errors: list[PlaceError], sheet: str, row: int | None, column: str
 ) -> Decimal:
     try:
-        value = Decimal(text.replace(",", ""))
-        if not value.is_finite():
-            raise InvalidOperation
-        return value.quantize(Decimal("0.1"))
-    except InvalidOperation:
-        errors.append(
-            PlaceError(
-                _("“%s” is not a number of points.") % text, sheet=sheet, row=row, column=column
-            )
-        )
+        # The column holds 99999.9 (max_digits=6, one place); never NaN or 1E+308.
+        return parse_decimal(text, places=1, max_digits=6) or Decimal(0)
+    except ParseError as exc:
+        errors.append(PlaceError(exc.message, sheet=sheet, row=row, column=column, value=text))
         return Decimal(0)
+
+
+def _version(text: str) -> int | None:
+    """A version number as the column holds it, or None ("²" and 10^23 are none)."""
+    try:
+        return parse_int(text, min_value=0)
+    except ParseError:
+        return None
 
 
 def _sheet(
@@ -141,8 +144,9 @@ def read_xlsx(content: bytes) -> StandardData:
         return values.get(key, (0, ""))[1].strip()
 
     version_text = val("version")
-    version = int(version_text) if version_text.isdigit() else 0
-    if "version" in values and not version_text.isdigit():
+    parsed = _version(version_text)
+    version = parsed or 0
+    if "version" in values and parsed is None:
         errors.append(
             PlaceError(
                 _("The version must be a whole number."),
@@ -406,10 +410,9 @@ def from_yaml(text: bytes | str) -> StandardData:
             return None
         return _points(str(raw), errors, where, None, key)
 
-    try:
-        version = int(doc.get("version", 0))
-    except (TypeError, ValueError):
-        version = 0
+    parsed = _version(str(doc.get("version", 0)))
+    version = parsed or 0
+    if parsed is None:
         errors.append(PlaceError(_("The version must be a whole number."), column="version"))
     data = StandardData(
         slug=text_of(doc, "slug", "standard"),

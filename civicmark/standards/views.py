@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
+from civicmark.core.names import content_disposition
 from civicmark.core.uploads import UploadForm, import_page, wants_chinese_headers
 from civicmark.divisions.models import Division, Level
 from civicmark.standards import formats, services
@@ -133,7 +134,7 @@ def standard_export(request: HttpRequest, public_id: Any, fmt: str) -> HttpRespo
         )
     else:
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = content_disposition(name, fmt)
     return response
 
 

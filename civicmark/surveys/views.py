@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
 from civicmark.core.http import posted_uuid, public_url
+from civicmark.core.names import content_disposition
+from civicmark.core.parsing import ParseError, parse_decimal, parse_id, parse_int
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
@@ -88,10 +90,12 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 raise ApplicationError(_("Choose an instrument."))
             try:
                 sample, reserve = (
-                    int(request.POST.get("sample_size", "")),
-                    int(request.POST.get("reserve_size", "")),
+                    parse_int(request.POST.get("sample_size", "")),
+                    parse_int(request.POST.get("reserve_size", "")),
                 )
-            except ValueError:
+                if sample is None or reserve is None:
+                    raise ParseError("")
+            except ParseError:
                 raise ApplicationError(_("Sample and reserve are whole numbers.")) from None
             survey = svc.survey_create(
                 actor=request.user,
@@ -242,9 +246,7 @@ def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpRespon
     if draw is None:
         raise Http404
     if request.method == "POST":
-        drawn = draw.households.filter(
-            pk=request.POST.get("drawn", "0") if request.POST.get("drawn", "").isdigit() else 0
-        ).first()
+        drawn = draw.households.filter(pk=parse_id(request.POST.get("drawn")) or 0).first()
         try:
             if drawn is None:
                 raise ApplicationError(_("Choose a household of this draw."))
@@ -418,11 +420,12 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
         try:
             if item is None:
                 raise ApplicationError(_("Choose an item."))
-            raw = request.POST.get("points", "").strip()
             try:
-                points = Decimal(raw) if raw else None
-            except InvalidOperation:
-                raise ApplicationError(_("“%s” is not a number of points.") % raw) from None
+                points = parse_decimal(
+                    request.POST.get("points", ""), places=1, max_digits=5, exact=True
+                )
+            except ParseError as exc:
+                raise ApplicationError(exc.message) from None
             svc.survey_confirm(
                 actor=request.user,
                 survey=survey,
@@ -521,7 +524,7 @@ def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
         if kind == "answers"
         else "text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition(*name.rsplit(".", 1))
     return response
 
 
