@@ -447,3 +447,21 @@ def test_a_signed_off_rounds_coverage_does_not_follow_the_workflow_any_more(scor
     # Reopened, the round follows the workflow again (and C112 may be scored in it).
     round_reopen(actor=world.users["city_admin"], round_=round_(s, 2), reason="补验 C112")
     assert panels.is_covered(round_(s, 2), c112.pk, status=c112.status)
+
+
+def test_the_page_marks_evidence_after_a_county_parts_sign_off(scoring, world, client_for):
+    """The county round of a city's campaign is signed off county by county (ADR 12): a
+    document uploaded after K1's part was signed off is marked on that round's page."""
+    from civicmark.campaigns.models import RoundPart
+    from tests.factories import person
+
+    s = scoring
+    enrollment = set_status(s, "C111", "reported")  # July's round (open) covers it
+    judged = attach(world, enrollment, [s["items"]["A1"]], name="judged.pdf")
+    RoundPart.objects.create(round=round_(s, 1), county=world.d["K1"], finalised_at=timezone.now())
+    newer = attach(world, enrollment, [], name="newer.pdf", supersedes=judged)
+    k1 = person("k1fp", "assessor", world.d["K1"], department=world.dept["FP"])
+    html = client_for(k1).get(reverse("score_community", args=["c", 1, "C111"])).content.decode()
+    assert "judged.pdf" in html and html.count('data-testid="evidence-after-judgement"') == 1
+    marked = html.split('data-testid="evidence-after-judgement"')[0].rsplit("<a ", 1)[1]
+    assert str(newer.public_id) in marked

@@ -22,11 +22,12 @@ after the round was signed off.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from civicmark.assessments import panels
+from civicmark.assessments import panels, parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 
 GATHERING = ("enrolled", "self_assessing", "returned")
@@ -54,9 +55,21 @@ def evidence_refusal(enrollment: Enrollment) -> str | None:
     ) % (community.name)
 
 
+def judged_at(round_: AcceptanceRound, community: Any) -> datetime | None:
+    """When this round was signed off for the community (its county's part, in a round split
+    into county parts), or None while it is open for it."""
+    if not panels.round_sealed_for(round_, community):
+        return None
+    county = parts.county_path(community.path) if parts.is_split(round_) else None
+    part = parts.part_map(round_).get(county) if county else None
+    if part is not None and part.finalised_at is not None:
+        return part.finalised_at
+    return round_.finalised_at
+
+
 def mark_judged(round_: AcceptanceRound, community: Any, files: Iterable[Any]) -> None:
     """Mark on each document (`after_judgement`) whether it was uploaded after this round was
     signed off for the community: the round did not judge it."""
-    judged_at = round_.finalised_at if panels.round_sealed_for(round_, community) else None
+    signed_off = judged_at(round_, community)
     for evidence in files:
-        evidence.after_judgement = judged_at is not None and evidence.uploaded_at > judged_at
+        evidence.after_judgement = signed_off is not None and evidence.uploaded_at > signed_off
