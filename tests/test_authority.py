@@ -261,6 +261,20 @@ def test_it_refuses_revoking_ones_own_role(world, client_for):
     assert AuditEvent.objects.count() == events
 
 
+def test_it_lets_whoever_outranks_a_misfit_grant_take_it_back(world):
+    """A grant made before the rule (a town officer's role at a community) can still be revoked:
+    revoking asks for the authority, not the fit."""
+    staff = world.users["community_staff"]
+    misfit = RoleAssignment.objects.create(
+        user=staff, role="town_officer", division=world.d["C111"]
+    )
+    with pytest.raises(NotAllowed):
+        role_revoke(actor=world.users["town_officer"], assignment=misfit)  # not below him
+    assert RoleAssignment.objects.filter(pk=misfit.pk).exists() and role_events() == 0
+    role_revoke(actor=world.users["county_officer"], assignment=misfit)
+    assert not RoleAssignment.objects.filter(pk=misfit.pk).exists() and role_events() == 1
+
+
 def test_it_audits_each_grant_and_revocation_with_the_holders_roles_before_and_after(world):
     staff, town = world.users["community_staff"], world.users["town_officer"]
     granted = role_grant(actor=town, user=staff, role="viewer", division=world.d["T11"])
