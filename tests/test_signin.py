@@ -464,3 +464,10 @@ def test_a_wrong_code_is_logged(privileged, en_client, caplog):
     with caplog.at_level("WARNING", logger="civicmark.security"):
         en_client.post(reverse("otp_verify"), {"code": _wrong(_code(device.key))})
     assert "Wrong second-factor code for city_admin" in caplog.text
+
+
+@OTP_ON
+def test_the_code_pages_offer_no_menu_that_would_bounce_back(privileged, en_client):
+    _sign_in(en_client, "county_officer")
+    page = en_client.get(reverse("otp_enrol")).content.decode()
+    assert reverse("person_list") not in page and reverse("logout") in page

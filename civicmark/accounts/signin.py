@@ -110,7 +110,12 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             # Logged, like axes' password failures: a run of these means a stolen password.
             log.warning("Wrong second-factor code for %s", request.user.get_username())
             form.add_error("code", _("The code is wrong or has expired."))
-    return render(request, "registration/otp_verify.html", {"form": form, "next": _next(request)})
+    # No menu: every page it leads to would send him back here.
+    return render(
+        request,
+        "registration/otp_verify.html",
+        {"form": form, "next": _next(request), "nav": []},
+    )
 
 
 @login_required
@@ -142,5 +147,6 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             "required": twofactor.is_privileged(user) and twofactor.otp_required(),
             "replacing": twofactor.has_device(user),
             "next": _next(request),
+            **({} if user.is_verified() else {"nav": []}),  # type: ignore[attr-defined]
         },
     )
