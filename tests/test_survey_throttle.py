@@ -239,3 +239,11 @@ def test_a_code_typed_as_the_card_prints_it_or_with_slips_opens(limits, two_draw
     typed = spaced(code).lower().replace("0", "o").replace("1", "l").replace(" ", " - ")
     page = client.get(reverse("survey_answer_start"), {"code": typed}, REMOTE_ADDR=HOME)
     assert page.status_code == 200 and 'name="Q1"' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed", ["AB\x00CD1234EFGH", "\u202eABCD", "A" * 10_000, "../..", "%00", "１２３４ＡＢＣＤ"]
+)
+def test_a_hostile_code_is_a_wrong_code_not_an_error(limits, two_draws, client, typed):
+    page = client.get(reverse("survey_answer_start"), {"code": typed})
+    assert page.status_code == 200 and not Response.objects.exists()

@@ -39,8 +39,11 @@ _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def normalise(code: str) -> str:
-    """What a resident types: any case, with spaces or dashes, O for 0, I or L for 1."""
-    return "".join(ch for ch in (code or "").upper() if ch not in " -\t").translate(_LOOKALIKES)
+    """What a resident types: any case, with spaces or dashes, O for 0, I or L for 1. Anything
+    but ASCII letters and digits is dropped (a NUL would even stop PostgreSQL's query), and
+    nothing longer than a code is read."""
+    kept = "".join(ch for ch in (code or "")[:64].upper() if ch.isascii() and ch.isalnum())
+    return kept.translate(_LOOKALIKES)[:CODE_LENGTH]
 
 
 def spaced(code: str) -> str:
