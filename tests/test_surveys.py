@@ -349,6 +349,7 @@ def test_points_are_computed_confirmed_or_overridden_and_kept_with_their_rule(
         item=survey["item"],
         points=Decimal(16),
         reason="两份答卷为调查员误填，已复核",
+        expected_version=1,  # the confirmed score, as the page showed it
     )
     assert Score.objects.get(item=survey["item"], enrollment=enrollment).points == 16
     # A new rule version moves the boundary; the archived score recomputes as it was.
@@ -368,6 +369,66 @@ def test_points_are_computed_confirmed_or_overridden_and_kept_with_their_rule(
     )
     archived = SurveyScore.objects.get()
     assert svc.recompute(archived) == archived.computed == Decimal(12)
+
+
+def test_a_confirmation_does_not_overwrite_a_score_changed_since_the_page_was_read(
+    survey, scoring, world, client_for
+):
+    """No silent overwrite (issue 14): the results page carries the version of the score it
+    showed; a score changed since (on the score page) is a conflict, nothing is written."""
+    from django.urls import reverse
+
+    from civicmark.assessments.models import Score
+    from civicmark.assessments.services import score_save
+
+    city = world.users["city_admin"]
+    draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
+    _answer_all(draw, 9, 3)  # 12 of 20 points computed
+    enrollment = scoring["enrollments"]["C111"]
+    assessor = scoring["assessors"][0]
+    svc.survey_confirm(
+        actor=assessor, survey=survey["survey"], enrollment=enrollment, item=survey["item"]
+    )
+    url = reverse("survey_results", args=[survey["survey"].public_id, "C111"])
+    page = client_for(assessor).get(url).content.decode()
+    assert 'name="version" value="1"' in page  # the score as the page showed it
+    score_save(  # meanwhile, on the score page
+        actor=assessor,
+        round_=survey["survey"].round,
+        enrollment=enrollment,
+        item=survey["item"],
+        points=Decimal(10),
+        reason="现场核查",
+        expected_version=1,
+    )
+    before = (SurveyScore.objects.get().points, _audit_events())
+    client_for(assessor).post(url, {"item": survey["item"].code, "version": "1"})
+    score = Score.objects.get(item=survey["item"], enrollment=enrollment)
+    assert (score.points, score.version) == (10, 2)
+    assert (SurveyScore.objects.get().points, _audit_events()) == before
+    with pytest.raises(ApplicationError):
+        svc.survey_confirm(
+            actor=assessor,
+            survey=survey["survey"],
+            enrollment=enrollment,
+            item=survey["item"],
+            expected_version=1,
+        )
+    # Read again, the confirmation goes through.
+    svc.survey_confirm(
+        actor=assessor,
+        survey=survey["survey"],
+        enrollment=enrollment,
+        item=survey["item"],
+        expected_version=2,
+    )
+    assert Score.objects.get(item=survey["item"], enrollment=enrollment).points == 12
+
+
+def _audit_events() -> int:
+    from civicmark.core.models import AuditEvent
+
+    return AuditEvent.objects.count()
 
 
 def test_a_small_sample_is_flagged_and_never_turned_into_points_by_itself(survey, scoring, world):

@@ -676,11 +676,13 @@ def survey_confirm(
     item: Any,
     points: Decimal | None = None,
     reason: str = "",
+    expected_version: int | None = None,
 ) -> SurveyScore:
     """The responsible department's assessor confirms the computed points, or gives others with
     a reason (always when nothing was computed: a flagged result is never turned into points by
-    itself). The points go into the round's scores through the ordinary score service."""
-    from civicmark.assessments.models import Score
+    itself). The points go into the round's scores through the ordinary score service, with the
+    version of his score that he saw (None: he saw none); a score changed since is a conflict
+    and nothing is written."""
     from civicmark.assessments.services import score_save
 
     result = item_result(survey, enrollment.community, item)
@@ -704,9 +706,6 @@ def survey_confirm(
         "v": result.rule.version,
     }
     with transaction.atomic():
-        existing = Score.objects.filter(
-            round=survey.round, enrollment=enrollment, item=item, assessor=actor
-        ).first()
         score_save(
             actor=actor,
             round_=survey.round,
@@ -714,7 +713,7 @@ def survey_confirm(
             item=item,
             points=final,
             reason=f"{basis}; {reason.strip()}" if final < item.points or reason.strip() else "",
-            expected_version=existing.version if existing else None,
+            expected_version=expected_version,
         )
         record, _created = SurveyScore.objects.update_or_create(
             survey=survey,

@@ -433,12 +433,22 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
                 item=item,
                 points=points,
                 reason=request.POST.get("reason", ""),
+                # The version of his score the page showed: a change made since is a conflict.
+                expected_version=parse_id(request.POST.get("version")),
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Points recorded in the round's scores."))
         return redirect("survey_results", public_id=survey.public_id, code=code)
+    from civicmark.assessments.models import Score
+
+    mine = {
+        s.item_id: s
+        for s in Score.objects.filter(
+            round=survey.round, enrollment=enrollment, assessor_id=request.user.pk
+        )
+    }
     rows = []
     counted = svc.counted_answers(survey, community)  # read once for every question
     for question in survey.instrument.questions.select_related("item"):
@@ -452,6 +462,7 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
                 "question": question,
                 "result": result,
                 "breakdown": svc.breakdown(survey, community, question, counted),
+                "score": mine.get(question.item_id) if question.item_id else None,
                 "may_confirm": question.item is not None
                 and authz.score_refusal(request.user, survey.round, enrollment, question.item)
                 is None,
