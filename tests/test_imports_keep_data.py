@@ -396,3 +396,16 @@ def test_replacing_a_draft_standard_keeps_its_old_content_in_the_trail(world):
     assert event.after["categories"][0]["items"][0]["title"] == "a1, reworded"
     assert event.after["vetoes"] == []
     assert Decimal(event.before["categories"][0]["items"][0]["points"]) == 30
+
+
+@pytest.mark.django_db
+def test_the_audit_log_shows_each_change_before_and_after(world, client_for):
+    admin = world.users["city_admin"]
+    services.profile_update(actor=admin, community=world.d["C111"], values={"households": 1200})
+    services.division_update(
+        actor=admin, division=world.d["T11"], name="Town 11", parent=world.d["K2"]
+    )
+    page = client_for(admin).get(reverse("audit_list")).content.decode()
+    assert 'data-testid="change"' in page
+    assert "households: 1000 → 1200" in page
+    assert "parent: K1 → K2" in page and "path: /C/K1/T11/ → /C/K2/T11/" in page

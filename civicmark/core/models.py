@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -79,3 +80,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) for each field the event names, as text for the log page."""
+        before, after = self.before or {}, self.after or {}
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return []
+        return [
+            (key, _as_text(before.get(key)), _as_text(after.get(key)))
+            for key in sorted(before.keys() | after.keys())
+        ]
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
