@@ -465,3 +465,21 @@ def test_the_page_marks_evidence_after_a_county_parts_sign_off(scoring, world, c
     assert "judged.pdf" in html and html.count('data-testid="evidence-after-judgement"') == 1
     marked = html.split('data-testid="evidence-after-judgement"')[0].rsplit("<a ", 1)[1]
     assert str(newer.public_id) in marked
+
+
+def test_the_result_page_lists_the_evidence_and_marks_what_came_after_the_sign_off(
+    scoring, world, client_for
+):
+    s = scoring
+    enrollment = set_status(s, "C111", "not_reached")  # November's round (open) covers it
+    judged = attach(world, enrollment, [s["items"]["A1"]], name="judged.pdf")
+    finalise(s, 2)
+    newer = attach(world, enrollment, [], name="newer.pdf", supersedes=judged)
+    url = reverse("community_result", args=["c", 2, "C111"])
+    html = client_for(world.users["city_admin"]).get(url).content.decode()
+    table = html.split('data-testid="evidence"')[1].split("</table>")[0]
+    assert "judged.pdf" in table and "newer.pdf" in table
+    assert table.count('data-testid="evidence-after-judgement"') == 1
+    marked = table.split('data-testid="evidence-after-judgement"')[0].rsplit("<a ", 1)[1]
+    assert str(newer.public_id) in marked and "newer.pdf" in marked
+    assert f'data-testid="superseded-by-{newer.public_id}"' in table

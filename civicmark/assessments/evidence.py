@@ -73,3 +73,18 @@ def mark_judged(round_: AcceptanceRound, community: Any, files: Iterable[Any]) -
     signed_off = judged_at(round_, community)
     for evidence in files:
         evidence.after_judgement = signed_off is not None and evidence.uploaded_at > signed_off
+
+
+def evidence_judged(round_: AcceptanceRound, enrollment: Enrollment) -> list[Any]:
+    """The community's documents, oldest first, each with the items it proves, the version it
+    replaces and the one that replaced it, marked as `mark_judged` does (three queries)."""
+    from civicmark.assessments.models import Evidence
+
+    files = list(
+        Evidence.objects.filter(enrollment=enrollment)
+        .select_related("supersedes", "superseded_by")
+        .prefetch_related("items")
+        .order_by("uploaded_at", "pk")
+    )
+    mark_judged(round_, enrollment.community, files)
+    return files

@@ -71,6 +71,8 @@ def attachment(
 def community_result(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
     """The result page explains itself: every lost point with its reason and assessor, every veto,
     and for a community that did not make it, the fewest items to fix."""
+    from civicmark.assessments.evidence import evidence_judged
+
     campaign, round_ = _round(request, slug, number)
     enrollment = _enrollment(request, campaign, code)
     explained = explain(round_, enrollment)
@@ -87,6 +89,7 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
             "standard": campaign.standard,
             "plan": plan_for(round_, enrollment),
             "radar": radar_chart(round_, request.user, enrollment.community.code),
+            "evidence": evidence_judged(round_, enrollment),
         },
     )
 
