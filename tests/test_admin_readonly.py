@@ -179,3 +179,15 @@ def test_level_names_are_set_in_the_admin_through_their_service(world, superuser
     )
     client.post(change, {"level": "county", "name_zh": "街道", "name_en": "Subdistrict"})
     assert fingerprint() == before and AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("label", ["auth.Group", "otp_totp.TOTPDevice"])
+def test_groups_and_second_factor_devices_are_read_only_in_the_admin(label, rf):
+    """A group's permissions (revealing ID numbers) and a person's second factor change only
+    through audited services, never in the admin."""
+    model = apps.get_model(label)
+    model_admin = admin.site._registry[model]
+    request = rf.get("/admin/")
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)

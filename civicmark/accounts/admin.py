@@ -11,11 +11,16 @@ and the password, through Django's own form."""
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as BaseTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from civicmark.accounts import services
 from civicmark.accounts.models import RoleAssignment, User
+from civicmark.core.admin import ReadOnlyAdmin
 
 
 class RoleInline(admin.TabularInline):
@@ -78,3 +83,12 @@ class UserAdmin(BaseUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # his roles would go with him, unaudited: deactivate him instead
+
+
+# Django's groups carry permissions (revealing ID numbers, seeing sensitive flags): a group
+# changed here would hand them to every member with no event. Second-factor devices belong to
+# the enrolment page and `civicmark totp --reset`, which audit them. Both are read-only here.
+for _model, _base in ((Group, BaseGroupAdmin), (TOTPDevice, BaseTOTPDeviceAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, type(f"ReadOnly{_model.__name__}Admin", (ReadOnlyAdmin, _base), {}))
