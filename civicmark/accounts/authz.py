@@ -463,11 +463,23 @@ def conflicted_over(user: Any, community: Division, *, acting_at: str = "") -> b
     (a town officer reviews his own town's communities): a tie at that very office is then the
     job, not a conflict; any tie below it still is."""
     path = community.path
-    ties = [g.path for g in grants(user) if g.role in LOCAL_ROLES and path.startswith(g.path)]
+    return any(path.startswith(tie) and tie != acting_at for tie in tie_paths(user))
+
+
+def tie_paths(user: Any) -> list[str]:
+    """The subtrees a person is tied to (`conflicted_over`): where he holds a community or town
+    role, and the community or town where he lives or works."""
+    ties = [g.path for g in grants(user) if g.role in LOCAL_ROLES]
     home = getattr(user, "home_division", None)
     if home is not None and home.level in (Level.TOWN, Level.COMMUNITY):
         ties.append(home.path)
-    return any(path.startswith(tie) and tie != acting_at for tie in ties)
+    return ties
+
+
+def ties_q(user: Any, path_field: str) -> Q | None:
+    """`conflicted_over` as a filter on a community path field; None when he has no tie."""
+    ties = tie_paths(user)
+    return _under(path_field, ties) if ties else None
 
 
 def can_score(user: Any, community: Division, department_id: int) -> bool:

@@ -369,3 +369,27 @@ def round_sealed_for(round_: AcceptanceRound, community: Any) -> bool:
     if round_.finalised_at is not None:
         return True
     return parts.is_split(round_) and parts.part_sealed(round_, community.path)
+
+
+def lead_refusal(user: Any, round_: AcceptanceRound, county: Any = None) -> str | None:
+    """Why the person may not lead this round (or this county's part of it) though his office
+    could: he is tied to a community it covers (`authz.conflicted_over`: its staff, the officer
+    of its town, or living or working there), and nobody leads over his own community. The
+    covered communities are asked once, filtered to his few ties."""
+    from django.utils.translation import gettext as _
+
+    from civicmark.accounts import authz
+
+    ties = authz.ties_q(user, "community__path")
+    if ties is None:
+        return None
+    found = covered(round_).filter(ties)
+    if county is not None:
+        found = found.filter(community__path__startswith=county.path)
+    names = list(found.order_by("community__path").values_list("community__name", flat=True)[:3])
+    if not names:
+        return None
+    return _(
+        "%(who)s holds a role in, or lives or works in, %(communities)s, which this round covers: "
+        "someone without that tie leads it."
+    ) % {"who": str(user), "communities": "、".join(names)}

@@ -42,6 +42,8 @@ def _check_leads(actor: Any, round_: AcceptanceRound, county: Division, what: st
             _("Only the office leading %(county)s's part of the round may %(what)s it.")
             % {"county": county.name, "what": what}
         )
+    if refusal := panels.lead_refusal(actor, round_, county):
+        raise NotAllowed(refusal)
 
 
 def _ref(round_: AcceptanceRound, county: Division) -> str:

@@ -373,6 +373,8 @@ def round_finalise(
         return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may finalise it."))
+    if refusal := panels.lead_refusal(actor, round_):
+        raise NotAllowed(refusal)
     if round_.finalised_at is not None:
         raise ApplicationError(_("The round is already finalised."))
     enrollments = list(panels.covered(round_).select_related("community"))
@@ -413,6 +415,8 @@ def round_reopen(
         return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may reopen it."))
+    if refusal := panels.lead_refusal(actor, round_):
+        raise NotAllowed(refusal)
     if round_.finalised_at is None:
         raise ApplicationError(_("The round is not finalised."))
     if not reason.strip():
@@ -627,6 +631,9 @@ def round_configure(
         return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may change it."))
+    for who in (actor, lead):
+        if who is not None and (refusal := panels.lead_refusal(who, round_)):
+            raise NotAllowed(refusal)
     if round_.finalised_at is not None:
         raise ApplicationError(_("The round is finalised: reopen it before changing it."))
     if opens_on is None or closes_on is None or opens_on > closes_on:

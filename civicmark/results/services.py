@@ -29,6 +29,8 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
         raise ApplicationError(_("Certificates follow a municipal round, not the pre-acceptance."))
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the municipal office issues certificates."))
+    if refusal := panels.lead_refusal(actor, round_):
+        raise NotAllowed(refusal)
     if round_.finalised_at is None:
         raise ApplicationError(_("Finalise the round before issuing its certificates."))
     results = round_results(round_)
@@ -82,6 +84,8 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
 def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> Certificate:
     if not authz.can_lead_round(actor, certificate.round):
         raise NotAllowed(_("Only the municipal office revokes certificates."))
+    if refusal := panels.lead_refusal(actor, certificate.round):
+        raise NotAllowed(refusal)
     if certificate.revoked_at is not None:
         raise ApplicationError(_("The certificate is already revoked."))
     if not reason.strip():
