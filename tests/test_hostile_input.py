@@ -80,7 +80,7 @@ def test_it_reads_what_clerks_type():
     assert parsing.parse_int("120.0") == 120  # Excel keeps every number as a float
     assert parsing.parse_decimal(" 2.55 ", places=1) == Decimal("2.6")
     assert parsing.parse_decimal("1e3", places=2) == Decimal("1000.00")
-    with pytest.raises(parsing.ParseError, match="decimal places|位小数"):
+    with pytest.raises(parsing.ParseError, match="29.95"):
         parsing.parse_decimal("29.95", places=1, exact=True)
     with pytest.raises(parsing.ParseError):
         parsing.parse_decimal("10000", places=1, max_digits=5)  # 9999.9 is the column's most
@@ -369,7 +369,7 @@ SHEET_HEAD = (
 
 def test_it_refuses_a_malformed_workbook_xml_with_a_message(world):
     data = _xlsx(SHEET_HEAD + b"</sheetData></worksheet>", workbook_xml=b"<workbook><sheets>")
-    with pytest.raises(ImportRefused, match="readable .xlsx workbook|工作簿"):
+    with pytest.raises(ImportRefused, match=r"\.xlsx"):
         read_workbook(data)
     client = client_for_city(world)
     before = snapshot()
@@ -419,3 +419,96 @@ def test_it_refuses_a_csv_field_past_the_csv_limit():
     data = b"code,name\n" + b'"' + b"x" * 200_000 + b'",y\n'
     with pytest.raises(ImportRefused):
         read_table(data, "d.csv", [])
+
+
+# --- Text past its column -------------------------------------------------------------------
+
+
+def test_it_refuses_text_past_its_column_whoever_writes_it(station, world, client_for):
+    client = client_for(world.users["community_staff"])
+    before = snapshot()
+    ledger = reverse("employment_ledger", args=["C111"])
+    response = client.post(ledger, {"action": "household", "address": "长" * 5000})
+    assert response.status_code in (200, 302)
+    person = reverse("employment_resident", args=[station["father"].public_id])
+    response = client.post(person, {"action": "service", "kind": "guidance", "note": "x" * 201})
+    assert response.status_code == 200
+    assert "200" in response.content.decode()  # the limit is named
+    assert snapshot() == before
+
+
+# --- Commands -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "task, text",
+    [
+        ("calendar", "day,name,working\n0001-01-01,x,0\n"),
+        ("calendar", "day,name,working\n2026-02-30,x,0\n"),
+        ("groups", "code,name,from,package\nlong_term,x,2020-01-01,²\n"),
+        ("groups", "code,name,from,package\nlong_term,x,2020-01-01,100000000000000000000000\n"),
+        ("groups", "code,name,from,package\nlong_term,x,0001-01-01,3\n"),
+    ],
+)
+def test_it_refuses_hostile_values_in_the_employment_commands(world, tmp_path, task, text):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "f.csv"
+    path.write_text(text, encoding="utf-8")
+    before = snapshot()
+    with pytest.raises(CommandError):
+        call_command("employment", task, "--province", "C", "--file", str(path), stdout=StringIO())
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("rule", ["² days", "100000000000000000000000 days", "0 days"])
+def test_it_refuses_a_deadline_rule_that_is_no_number(rule):
+    from civicmark.core.errors import ApplicationError
+    from civicmark.employment.rules import DeadlineRule
+
+    with pytest.raises(ApplicationError):
+        DeadlineRule.parse(rule)
+
+
+def _long(kind: str, world) -> tuple[object, bytes]:  # noqa: ANN001
+    """An import whose one text is past its column, and the call that reads it."""
+    import datetime as dt
+
+    from civicmark.accounts.services import users_import
+    from civicmark.employment.services import ledger_import
+    from civicmark.surveys.services import frame_import
+    from tests.test_employment import make_id
+
+    staff, c111 = world.users["community_staff"], world.d["C111"]
+    long = "长" * 5000
+    if kind == "ledger":
+        data = _csv(
+            "address,name,id_number,status,since",
+            f"{long},王建国,{make_id('19740310', '131')},employed,2026-01-01",
+        )
+        return (
+            lambda: ledger_import(
+                actor=staff, community=c111, data=data, filename="l.csv", today=dt.date(2026, 6, 1)
+            )
+        ), data
+    if kind == "frame":
+        data = _csv("estate,building,door", f"幸福小区,3,{long}")
+        return (
+            lambda: frame_import(actor=staff, community=c111, data=data, filename="h.csv")
+        ), data
+    data = _csv("username,name,role,division_code", f"fz1,{long},viewer,C")
+    return (
+        lambda: users_import(actor=world.users["city_admin"], data=data, filename="p.csv")
+    ), data
+
+
+@pytest.mark.parametrize("kind", ["ledger", "frame", "people"])
+def test_it_refuses_an_import_row_whose_text_is_past_its_column(world, kind):
+    run, _data = _long(kind, world)
+    before = snapshot()
+    with pytest.raises(ImportRefused) as refused:
+        run()  # type: ignore[operator]
+    assert any("5000" in e.message for e in refused.value.errors)
+    assert snapshot() == before

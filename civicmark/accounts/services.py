@@ -17,7 +17,7 @@ from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, ImportRefused, NotAllowed, PlaceError
-from civicmark.core.tabular import Column, read_table
+from civicmark.core.tabular import Column, limit, read_table
 from civicmark.divisions.models import Department, Division
 
 
@@ -240,8 +240,8 @@ def password_link_issue(*, actor: Any, user: User) -> str:
 
 
 USER_COLUMNS = [
-    Column("username", ("用户名", "账号")),
-    Column("name", ("姓名",)),
+    Column("username", ("用户名", "账号"), max_length=limit(User, "username")),
+    Column("name", ("姓名",), max_length=limit(User, "full_name")),
     Column("role", ("角色",)),
     Column("division_code", ("区划代码", "所属区划代码")),
     Column("department_code", ("部门代码",), required=False),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from civicmark.core.errors import ApplicationError
+from civicmark.core.parsing import parse_id
 from civicmark.employment.models import ReferralState as R
 
 # Statutory retirement, as the gradual increase decided by the NPC Standing Committee in
@@ -96,8 +97,10 @@ class DeadlineRule:
         parts = text.split()
         if parts == ["period_end"]:
             return cls(0, "period_end")
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in UNITS[:3] and int(parts[0]) > 0:
-            return cls(int(parts[0]), parts[1])
+        # A thousand days or months at most: "²" or 10^23 would break the date arithmetic.
+        amount = parse_id(parts[0]) if len(parts) == 2 else None
+        if amount is not None and amount <= 1000 and parts[1] in UNITS[:3]:
+            return cls(amount, parts[1])
         raise ApplicationError(
             _(
                 "“%s” is not a deadline rule: write for example “10 working_days”, “30 days”, “3 months” or “period_end”."

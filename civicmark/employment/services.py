@@ -1262,20 +1262,28 @@ def ledger_import(
     refuses the file, with its row and column, and nothing is written. Error messages never
     repeat an ID number. Returns the number of residents added."""
     from civicmark.core.errors import ImportRefused, PlaceError
-    from civicmark.core.tabular import Column, read_table
+    from civicmark.core.tabular import Column, limit, read_table
 
     _keeper(actor, community)
     table = read_table(
         data,
         filename,
         [
-            Column("address", ("地址", "家庭住址")),
-            Column("name", ("姓名",)),
+            # Rows are inserted in bulk (no per-row check): each text is measured here.
+            Column("address", ("地址", "家庭住址"), max_length=limit(Household, "address")),
+            Column("name", ("姓名",), max_length=limit(Resident, "name")),
             Column("id_number", ("身份证号", "公民身份号码")),
-            Column("phone", ("电话", "联系电话"), required=False),
+            Column(
+                "phone", ("电话", "联系电话"), required=False, max_length=limit(Resident, "phone")
+            ),
             Column("status", ("就业状态", "状态")),
             Column("since", ("起始日期", "自")),
-            Column("registration_no", ("登记证号", "失业登记证号"), required=False),
+            Column(
+                "registration_no",
+                ("登记证号", "失业登记证号"),
+                required=False,
+                max_length=limit(StatusPeriod, "registration_no"),
+            ),
             Column("registration_date", ("登记日期",), required=False),
         ],
     )

@@ -195,7 +195,7 @@ def _frame_frozen(community: Division) -> bool:
 def frame_import(*, actor: Any, community: Division, data: bytes, filename: str) -> int:
     """Replace a community's household list from a spreadsheet (estate, building, door,
     household number). Refused, with every bad row, while a draw of an open survey stands on it."""
-    from civicmark.core.tabular import Column, parse_int, read_table
+    from civicmark.core.tabular import Column, limit, parse_int, read_table
 
     if community.level != Level.COMMUNITY:
         raise ApplicationError(_("A household list belongs to a community."))
@@ -212,9 +212,10 @@ def frame_import(*, actor: Any, community: Division, data: bytes, filename: str)
         data,
         filename,
         [
-            Column("estate", ("小区",)),
-            Column("building", ("楼栋", "楼号")),
-            Column("door", ("门牌", "户号", "门牌号")),
+            # Inserted in bulk (no per-row check): each text is measured here.
+            Column("estate", ("小区",), max_length=limit(FrameHousehold, "estate")),
+            Column("building", ("楼栋", "楼号"), max_length=limit(FrameHousehold, "building")),
+            Column("door", ("门牌", "户号", "门牌号"), max_length=limit(FrameHousehold, "door")),
             Column("household", ("户序", "同门户序"), required=False),
         ],
     )

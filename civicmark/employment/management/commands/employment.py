@@ -71,6 +71,7 @@ class Command(CivicCommand):
         from django.core.management.base import CommandError
 
         from civicmark.core.errors import ImportRefused, PlaceError
+        from civicmark.core.parsing import ParseError, parse_date, parse_int
         from civicmark.core.tabular import Column, read_table
         from civicmark.divisions.models import Division
         from civicmark.employment import services as svc
@@ -82,10 +83,14 @@ class Command(CivicCommand):
 
         def day(raw: str, row: int, column: str) -> dt.date:
             try:
-                return dt.date.fromisoformat(raw.strip())
-            except ValueError:
+                found = parse_date(raw)
+            except ParseError as exc:
+                errors.append(PlaceError(exc.message, row=row, column=column, value=raw))
+                return dt.date.min
+            if found is None:
                 errors.append(PlaceError(_("Not a date (YYYY-MM-DD)."), row=row, column=column))
                 return dt.date.min
+            return found
 
         if options["task"] == "calendar":
             table = read_table(
@@ -116,11 +121,16 @@ class Command(CivicCommand):
         )
         groups = []
         for n, r in table.rows:
-            if not r["package"].strip().isdigit():
+            try:  # a yearly package: a small count (the column is a PositiveSmallIntegerField)
+                package = parse_int(r["package"], min_value=0, max_value=32_767)
+            except ParseError as exc:
+                errors.append(PlaceError(exc.message, row=n, column="package"))
+                continue
+            if package is None:
                 errors.append(PlaceError(_("A whole number."), row=n, column="package"))
                 continue
             groups.append(
-                (r["code"].strip(), r["name"].strip(), day(r["from"], n, "from"), int(r["package"]))
+                (r["code"].strip(), r["name"].strip(), day(r["from"], n, "from"), package)
             )
         if errors:
             raise ImportRefused(errors=errors)

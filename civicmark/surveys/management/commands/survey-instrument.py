@@ -28,6 +28,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from civicmark.core.commands import CivicCommand
+from civicmark.core.parsing import parse_id
 
 
 class Command(CivicCommand):
@@ -44,9 +45,7 @@ class Command(CivicCommand):
         from civicmark.surveys import services as svc
 
         slug, _, version = options["standard"].partition(":")
-        standard = Standard.objects.filter(
-            slug=slug, version=int(version or 0) if version.isdigit() else 0
-        ).first()
+        standard = Standard.objects.filter(slug=slug, version=parse_id(version) or 0).first()
         if standard is None:
             raise CommandError(f"No standard {options['standard']}.")
         try:
