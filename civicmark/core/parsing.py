@@ -30,6 +30,9 @@ DATE_MAX = dt.date(2100, 12, 31)
 _NUMBER = re.compile(
     r"[+-]?(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[+-]?[0-9]+))?", re.ASCII
 )
+# The common case, read without the checks below: a few digits, perhaps a point and decimals.
+_PLAIN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,6})?", re.ASCII)
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(10)}
 _DATE = re.compile(r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})", re.ASCII)
 # Excel date cells come back as "2026-05-01 00:00:00".
 _MIDNIGHT = re.compile(r"(?:[ T]00:00(?::00(?:\.0+)?)?)?")
@@ -65,14 +68,15 @@ def parse_decimal(
     raw = _clean(text)
     if raw == "":
         return None
-    value = _number(raw, text, _("“%s” is not a number."))
+    value = _number(raw, text, whole=False)
     whole_digits = max_digits - places if max_digits is not None else MAX_DIGITS
     if value != 0 and value.adjusted() >= whole_digits:
         raise ParseError(
             _("“%(value)s” is too large: at most %(digits)d digits before the point.")
             % {"value": _shown(text), "digits": whole_digits}
         )
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTUM.get(places) or Decimal(1).scaleb(-places)
+    rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
     if exact and rounded != value:
         raise ParseError(
             _("“%(value)s” has more than %(places)d decimal places.")
@@ -92,7 +96,7 @@ def parse_int(
     raw = _clean(text)
     if raw == "":
         return None
-    value = _number(raw, text, _("“%s” is not a whole number."))
+    value = _number(raw, text, whole=True)
     if value != value.to_integral_value():
         raise ParseError(_("“%s” is not a whole number.") % _shown(text))
     number = int(value)
@@ -100,14 +104,19 @@ def parse_int(
     return number
 
 
-def _number(raw: str, text: Any, not_a_number: str) -> Decimal:
+def _number(raw: str, text: Any, *, whole: bool) -> Decimal:
     """`Decimal(raw)` once the text is known to be ASCII digits of bounded length and exponent
-    (never NaN, Infinity, "²" or "1E+200000")."""
+    (never NaN, Infinity, "²" or "1E+200000"). Messages are translated only when needed: a
+    score sheet reads ten thousand numbers."""
+    if _PLAIN.fullmatch(raw):
+        return Decimal(raw)
     match = _NUMBER.fullmatch(raw)
     if match is None or not (match["int"] or match["frac"]):
         if any(ch.isdigit() and not ch.isascii() for ch in raw):
             raise ParseError(_("“%s”: write the digits as 0-9.") % _shown(text))
-        raise ParseError(not_a_number % _shown(text))
+        if whole:
+            raise ParseError(_("“%s” is not a whole number.") % _shown(text))
+        raise ParseError(_("“%s” is not a number.") % _shown(text))
     exponent = match["exp"] or "0"
     digits = len(match["int"] or "") + len(match["frac"] or "")
     if digits > MAX_DIGITS or len(exponent) > 4 or abs(int(exponent)) > MAX_EXPONENT:
