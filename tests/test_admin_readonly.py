@@ -191,3 +191,15 @@ def test_groups_and_second_factor_devices_are_read_only_in_the_admin(label, rf):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_no_second_factor_key(client_for, superuser):
+    """A superuser reading the device pages must not learn anyone's TOTP key (or its QR code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    page = client_for(superuser).get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert "qrcode" not in page.content.decode().lower()

@@ -151,6 +151,9 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 CIVICMARK_OTP_REQUIRED = env_bool("CIVICMARK_OTP_REQUIRED", True)
 CIVICMARK_PRIVILEGED_IDLE_MINUTES = env_int("CIVICMARK_PRIVILEGED_IDLE_MINUTES", 30)
 OTP_TOTP_ISSUER = "CivicMark"
+# The admin's device pages would show every person's TOTP key and its QR code to any superuser:
+# whoever reads a key holds that person's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Cache and sessions --------------------------------------------------------------------
 # Without REDIS_URL: each process keeps its own cache (throttles count per process) and sessions
