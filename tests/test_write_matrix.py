@@ -721,8 +721,8 @@ ROWS += [
             "reserve_size": 5,
             "method": "systematic",
         },
-        {"admin", "city", "county"},
-        "county",
+        {"admin", "city"},  # the round's lead runs its survey, never the county it judges
+        "city",
     ),
     Row(
         "survey_frame",
@@ -735,15 +735,15 @@ ROWS += [
         "survey_detail",
         lambda s: [SurveyRound.objects.order_by("-pk").first().public_id],  # the new one above
         lambda s: {"community": CHAOYANG},
-        {"admin", "city", "county"},
-        "county",
+        {"admin", "city"},  # the round's lead runs its survey, never the county it judges
+        "city",
     ),
     Row(
         "survey_substitutions",
         lambda s: [s.o["survey"].public_id, JIEFANG],
         lambda s: {"drawn": s.o["unanswered"].pk, "reason": "vacant"},
-        {"admin", "city", "county"},
-        "county",
+        {"admin", "city"},  # the round's lead runs its survey, never the county it judges
+        "city",
     ),
     Row(
         "survey_enter",
@@ -754,8 +754,8 @@ ROWS += [
             "code": s.o["to_enter"].code,
             **_answer(s),
         },
-        {"admin", "city", "county"},
-        "county",
+        {"admin", "city"},  # the round's lead runs its survey, never the county it judges
+        "city",
     ),
     # A resident's answer needs only the code on his door card: anyone holding it may answer.
     Row(

@@ -43,14 +43,24 @@ from civicmark.surveys.models import (
 )
 
 
+def can_run_round(user: Any, round_: Any) -> bool:
+    """A round's survey is run by the office that leads the round: draws, door cards, entry,
+    exports. The answers become points of that round, so the office being judged never keys
+    them: a county runs its own pre-acceptance survey, the city the surveys of its municipal
+    rounds (and of a city campaign's county round, which comes in county parts); nobody tied to
+    a community the round covers runs it (`panels.lead_refusal`)."""
+    from civicmark.assessments import panels
+
+    return authz.can_lead_round(user, round_) and panels.lead_refusal(user, round_) is None
+
+
 def can_run(user: Any, survey: SurveyRound) -> bool:
-    """The office that runs the campaign runs its surveys: draws, codes, entry, exports."""
-    return authz.can_manage_campaigns(user, survey.round.campaign.division)
+    return can_run_round(user, survey.round)
 
 
 def _runner(user: Any, survey: SurveyRound) -> None:
     if not can_run(user, survey):
-        raise NotAllowed(_("Only the office running the campaign runs its surveys."))
+        raise NotAllowed(_("Only the office leading the round runs its survey."))
 
 
 # --- Instruments ----------------------------------------------------------------------------
@@ -800,8 +810,8 @@ def survey_create(
     substitution_alert: int = 30,
     refuse_community_collected: bool = True,
 ) -> SurveyRound:
-    if not authz.can_manage_campaigns(actor, round_.campaign.division):
-        raise NotAllowed(_("Only the office running the campaign runs its surveys."))
+    if not can_run_round(actor, round_):
+        raise NotAllowed(_("Only the office leading the round runs its survey."))
     if instrument.published_at is None:
         raise ApplicationError(_("Publish the instrument before surveying with it."))
     if instrument.standard_id != round_.campaign.standard_id:

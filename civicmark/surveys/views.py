@@ -78,7 +78,7 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     round_ = campaign.rounds.filter(number=number).first()
     if round_ is None:
         raise Http404
-    can_manage = authz.can_manage_campaigns(request.user, campaign.division)
+    can_manage = svc.can_run_round(request.user, round_)
     if request.method == "POST":
         if not can_manage:
             raise Http404
