@@ -145,6 +145,13 @@ def build_stage() -> Stage:
         role="viewer",
         division=Division.objects.get(code=JIEFANG),
     )
+    users["fresh"] = person_create(  # has never set a password: a manager may issue his link
+        actor=None,
+        username="fresh",
+        full_name="新人",
+        role="viewer",
+        division=Division.objects.get(code=JIEFANG),
+    )
     campaign = Campaign.objects.get(slug=SLUG)
     o: dict[str, Any] = {}
     o["jiefang"] = Division.objects.get(code=JIEFANG)
@@ -274,7 +281,7 @@ ROWS: list[Row] = [
     ),
     Row(
         "person_link",
-        lambda s: [s.users["community"].public_id],
+        lambda s: [s.users["fresh"].public_id],
         lambda s: {},
         MANAGERS,
         "town",

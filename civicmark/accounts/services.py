@@ -225,9 +225,20 @@ def person_privileges_set(
 
 
 def password_link_issue(*, actor: Any, user: User) -> str:
-    """Issue a fresh one-time link (for a new person, or one who forgot his password)."""
+    """Issue a fresh one-time link: to a manager for a person who has never set a password (a
+    new account); once the person has set one, only the system administrator (a superuser, or
+    the operator on the command line) issues him another, since whoever holds the link signs in
+    as him, and a manager who could do that could score or submit in his name."""
     if not authz.can_manage_user(actor, user):
         raise NotAllowed(_("You may not change this person."))
+    if user.has_usable_password() and not authz.is_super(actor):
+        raise NotAllowed(
+            _(
+                "%s has set a password: a new one-time link comes from the system administrator, "
+                "so that nobody who manages a person can sign in as him."
+            )
+            % user
+        )
     with transaction.atomic():
         audit.record(
             actor=actor,
@@ -237,6 +248,20 @@ def password_link_issue(*, actor: Any, user: User) -> str:
             scope_path=authz.manage_paths(actor)[0] if authz.manage_paths(actor) else "",
         )
     return password_link(user)
+
+
+def password_link_used(*, user: User) -> None:
+    """The trail of a password set through a one-time link (inside the view's transaction that
+    saves it): who now holds the account, and when."""
+    held = user.roles.select_related("division").order_by("division__path").first()
+    audit.record(
+        actor=user,
+        action="person.password_set",
+        object_type="user",
+        object_ref=user.username,
+        scope_path=held.division.path if held else "",
+        summary=_("through a one-time link"),
+    )
 
 
 USER_COLUMNS = [

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -153,8 +156,9 @@ def person_link(request: HttpRequest, public_id: str) -> HttpResponse:
     person = _person_or_404(request, public_id)
     try:
         link = services.password_link_issue(actor=request.user, user=person)
-    except ApplicationError:
-        raise Http404 from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("person_detail", public_id=person.public_id)
     link = request.build_absolute_uri(link[link.index("/accounts/") :])
     return render(request, "accounts/person_link.html", {"person": person, "link": link})
 
@@ -192,3 +196,9 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     template_name = "registration/set_password.html"
     success_url = reverse_lazy("set_password_done")
     post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.password_link_used(user=form.user)
+        return response
