@@ -181,7 +181,16 @@ def test_level_names_are_set_in_the_admin_through_their_service(world, superuser
     assert fingerprint() == before and AuditEvent.objects.count() == events
 
 
-@pytest.mark.parametrize("label", ["auth.Group", "otp_totp.TOTPDevice"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "auth.Group",
+        "otp_totp.TOTPDevice",
+        "axes.AccessAttempt",
+        "axes.AccessLog",
+        "axes.AccessFailureLog",
+    ],
+)
 def test_groups_and_second_factor_devices_are_read_only_in_the_admin(label, rf):
     """A group's permissions (revealing ID numbers) and a person's second factor change only
     through audited services, never in the admin."""
@@ -203,3 +212,16 @@ def test_the_admin_shows_no_second_factor_key(client_for, superuser):
     assert page.status_code == 200
     assert device.key not in page.content.decode()
     assert "qrcode" not in page.content.decode().lower()
+
+
+@pytest.mark.django_db
+def test_the_admin_sets_no_password(world, client_for, superuser):
+    """A superuser who set an assessor's password in the admin signed in as him, with no trace."""
+    assessor = world.users["assessor"]
+    before, events = assessor.password, AuditEvent.objects.count()
+    url = f"/admin/accounts/user/{assessor.pk}/password/"
+    new = "Anping-Qingyuan-2026"
+    response = client_for(superuser).post(url, {"password1": new, "password2": new})
+    assert response.status_code == 403
+    assessor.refresh_from_db()
+    assert assessor.password == before and AuditEvent.objects.count() == events

@@ -5,15 +5,19 @@ one rule in `authz.grant_refusal` and with their audit events; a person's name, 
 works and whether he is active belong to `services.person_update`; people are created with a role
 by `services.person_create`. The admin shows all of it and writes none of it. What it still
 changes: the staff and superuser flags, Django groups and permissions, through
-`services.person_privileges_set` and its audit event; names and e-mail (no service owns them);
-and the password, through Django's own form."""
+`services.person_privileges_set` and its audit event; names and e-mail (no service owns them).
+A password is never set here: it comes through the one-time link, whose issue and use are
+audited."""
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as BaseTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -84,11 +88,24 @@ class UserAdmin(BaseUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # his roles would go with him, unaudited: deactivate him instead
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # Whoever sets a person's password here signs in as him, with no trace: a new password
+        # comes through the one-time link (its issue and its use are audit events).
+        raise PermissionDenied
+
 
 # Django's groups carry permissions (revealing ID numbers, seeing sensitive flags): a group
 # changed here would hand them to every member with no event. Second-factor devices belong to
-# the enrolment page and `civicmark totp --reset`, which audit them. Both are read-only here.
-for _model, _base in ((Group, BaseGroupAdmin), (TOTPDevice, BaseTOTPDeviceAdmin)):
+# the enrolment page and `civicmark totp --reset`, which audit them. The sign-in throttle's
+# records are the trail of wrong passwords: deleting one erased it and unlocked the account
+# (`civicmark axes_reset_username` unlocks one on the server). All of them are read-only here.
+for _model, _base in (
+    (Group, BaseGroupAdmin),
+    (TOTPDevice, BaseTOTPDeviceAdmin),
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, type(f"ReadOnly{_model.__name__}Admin", (ReadOnlyAdmin, _base), {}))
