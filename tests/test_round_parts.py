@@ -452,3 +452,22 @@ def test_the_stored_results_filter_covers_each_part_as_the_coverage_does(parts, 
     )
     got = set(stored.values_list("enrollment__community__code", flat=True))
     assert got == covered(round1) == {"C112", "C211"}
+
+
+def test_a_signed_off_part_gains_no_community_from_the_workflow(parts, world):
+    """The review found a town passing a community on after its county's part was signed off:
+    the sealed part then showed a new, incomplete community. A signed-off part covers what it
+    judged; the other county's part still follows the workflow."""
+    from django.utils import timezone
+
+    from civicmark.campaigns.models import RoundPart
+
+    round1 = parts["round1"]
+    round1.covers.clear()  # the defaults: the communities the towns have passed on
+    enrollments = parts["campaign"].enrollments
+    enrollments.update(status="submitted")
+    RoundPart.objects.create(round=round1, county=world.d["K1"], finalised_at=timezone.now())
+    enrollments.filter(community__code__in=["C112", "C211"]).update(status="town_reviewed")
+    assert covered(round1) == {"C211"}
+    c112 = enrollments.get(community__code="C112")
+    assert not panels.is_covered(fresh(round1), c112.pk, status=c112.status)

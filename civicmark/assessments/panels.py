@@ -240,7 +240,7 @@ def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None =
     def ask() -> bool:
         if listed(round_, "covers"):
             return round_.covers.filter(pk=enrollment_id).exists()
-        if status is not None and status in default_states(round_):
+        if status is not None and status in default_states(round_) and not parts.is_split(round_):
             return True
         return round_.campaign.enrollments.filter(
             Q(pk=enrollment_id) & _default_coverage_q(round_)
@@ -274,10 +274,22 @@ def _default_coverage_q(round_: AcceptanceRound) -> Q:
     # EXISTS on the (round, enrollment, ...) index, not IN over every score of the round: the
     # planner then checks one community at a time in an index instead of hashing the round.
     return (
-        Q(status__in=default_states(round_))
+        _brought_by_state(round_)
         | Exists(Score.objects.filter(round=round_, enrollment=OuterRef("pk")))
         | Exists(VetoFinding.objects.filter(round=round_, enrollment=OuterRef("pk")))
     )
+
+
+def _brought_by_state(round_: AcceptanceRound, prefix: str = "") -> Q:
+    """The communities the workflow brings into the round: in its states, and not in a county
+    part already signed off, which covers only what it judged until its lead reopens it (a
+    community the town passed on after the part's sign-off waits for the next round)."""
+    found = Q(**{f"{prefix}status__in": default_states(round_)})
+    if parts.is_split(round_):
+        sealed = [path for path, part in parts.part_map(round_).items() if part.finalised_at]
+        if sealed:
+            found &= ~parts.under(f"{prefix}community__path", sealed)
+    return found
 
 
 def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
@@ -298,7 +310,7 @@ def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
 def covered_results_q(round_: AcceptanceRound) -> Q:
     """The coverage rule as a filter on the round's stored results (`CommunityResult`): the
     lead's list, or the workflow states plus the communities already assessed in the round."""
-    default = Q(enrollment__status__in=default_states(round_)) | Q(assessed=True)
+    default = _brought_by_state(round_, "enrollment__") | Q(assessed=True)
     if round_.covers.exists():
         if parts.is_split(round_):
             own = parts.under("enrollment__community__path", listed_counties(round_, "covers"))
