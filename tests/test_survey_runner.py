@@ -34,3 +34,30 @@ def test_the_county_being_judged_keys_no_answer_into_the_citys_survey(demo, clie
     assert client.get(cards).status_code == 404  # nor does he read the door cards' codes
     assert (Response.objects.count(), AuditEvent.objects.count()) == before
     assert svc.can_run(city, survey)
+
+
+def test_the_answers_export_lines_up_with_no_order_of_answering(demo, client):
+    """The review watched two codes leave the door cards in turn and found their answers as the
+    export's last two rows, in the order they were stored, with their dates."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from civicmark.accounts.models import User
+
+    survey = SurveyRound.objects.get(round__campaign=demo, round__number=3)
+    client.force_login(User.objects.get(username="city"))
+    client.get("/health/")
+    data = client.get(reverse("survey_export", args=[survey.public_id, "answers"])).content
+    rows = list(load_workbook(BytesIO(data))["answers"].iter_rows(values_only=True))
+    assert "answered_on" not in rows[0]
+    stored = list(
+        Response.objects.filter(survey=survey)
+        .order_by("community__code", "public_id")
+        .values_list("public_id", flat=True)
+    )
+    assert [r[0] for r in rows[1:]] == [str(p)[:8] for p in stored]
+    by_storing = list(
+        Response.objects.filter(survey=survey).order_by("community__code", "id").values_list("pk")
+    )
+    assert len(by_storing) == len(stored) > 20

@@ -477,8 +477,8 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
 
 @login_required
 def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
-    """`answers`: every response with its community, date, mode and collector, and a codebook
-    sheet (for the survey office). `open`: the open-data file, answers and community only, no
+    """`answers`: every response with its community, mode and collector (no date, in no order
+    of time), and a codebook sheet (for the survey office). `open`: the open-data file, answers and community only, no
     code, address, phone, date or collector, and no community with fewer than five answers."""
     from civicmark.core.tabular import write_table
 
@@ -487,14 +487,16 @@ def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
     responses = (
         Response.objects.filter(survey=survey)
         .select_related("community")
-        .order_by("community__code", "id")
+        # In an order that says nothing of when each answer came (a random id, not the order
+        # of storing): the office that watches which door-card codes are used must not line
+        # them up with the answers (ADR 9).
+        .order_by("community__code", "public_id")
     )
     out = io.BytesIO()
     if kind == "answers":
         header = [
             "response",
             "community",
-            "answered_on",
             "mode",
             "collector",
             *[q.code for q in questions],
@@ -503,7 +505,6 @@ def export(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
             [
                 str(r.public_id)[:8],
                 r.community.code,
-                r.answered_on,
                 r.mode,
                 r.collector,
                 *[r.answers.get(q.code, "") for q in questions],
