@@ -99,7 +99,7 @@ def test_importing_people_is_all_or_nothing_and_idempotent(world):
         (3, "role"),
         (4, "name"),
         (4, "division_code"),
-        (5, "role"),
+        (5, "division_code"),  # K2 is outside his area: unknown to him, as a code that is not
     }
     assert not User.objects.filter(username__startswith="b").exists()
 
@@ -139,3 +139,15 @@ def test_with_too_many_divisions_to_list_the_code_is_typed(world, client_for, mo
         {"username": "near", "full_name": "近", "role": "community_staff", "division": "C112"},
     )
     assert RoleAssignment.objects.filter(user__username="near", division__code="C112").exists()
+
+
+def test_an_import_refusal_does_not_confirm_a_division_outside_the_area(world):
+    """The review told existing codes from missing ones by the refusal: 'you may not grant at
+    C211' against 'unknown division code'."""
+    data = USERS + "x1,甲,viewer,C211,\nx2,乙,viewer,C999,\n"
+    with pytest.raises(ImportRefused) as refused:
+        users_import(actor=world.users["county_officer"], data=data.encode(), filename="u.csv")
+    messages = [
+        e.message.replace("C211", "CODE").replace("C999", "CODE") for e in refused.value.errors
+    ]
+    assert messages[0] == messages[1]

@@ -287,15 +287,17 @@ _REFUSAL_COLUMN = {"user": "username", "role": "role", "department": "department
 def users_import(*, actor: Any, data: bytes, filename: str, via: str = "web") -> UsersImported:
     """One row per (person, role). Existing people gain roles; nobody's name is overwritten."""
     table = read_table(data, filename, USER_COLUMNS)
+    # Codes the importer cannot see are "unknown", like codes that do not exist: a refusal
+    # names nothing outside his area, nor confirms that it exists.
     divisions = {
         d.code: d
-        for d in Division.objects.filter(
+        for d in authz.divisions_for_user(actor).filter(
             code__in={r["division_code"].strip() for _n, r in table.rows}
         )
     }
     departments = {
         d.code: d
-        for d in Department.objects.select_related("division").filter(
+        for d in authz.departments_for_user(actor).filter(
             code__in={r.get("department_code", "").strip() for _n, r in table.rows}
         )
     }
