@@ -31,6 +31,22 @@ def plain_text(text: object, *, keep_lines: bool = False) -> str:
     return cleaned
 
 
+# What a worksheet cell refuses (openpyxl: control characters but tab and line breaks) and bidi
+# controls, which would show a name reversed: one search per text cell keeps exports fast.
+_UNSAFE_IN_CELL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def sheet_cell(value: object) -> object:
+    """A value a worksheet cell takes and shows as it reads: text without control or bidi
+    characters (tabs and line breaks kept); any other value as it is. A name stored with a
+    control character in it made every sheet that lists it fail."""
+    if isinstance(value, str) and _UNSAFE_IN_CELL.search(value):
+        return plain_text(value, keep_lines=True)
+    return value
+
+
 def sheet_title(name: object, *, default: str = "sheet") -> str:
     """A title openpyxl accepts: no \\ / ? * [ ] :, no control characters, 31 characters at
     most, not empty and not starting or ending with an apostrophe."""

@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from civicmark.core import parsing
 from civicmark.core.errors import ImportRefused, PlaceError
-from civicmark.core.names import sheet_title
+from civicmark.core.names import sheet_cell, sheet_title
 
 
 @dataclass(frozen=True)
@@ -373,6 +373,7 @@ def write_table(
 
 def _cell(ws: Any, value: Any, *, font: Any = None, number_format: str | None = None) -> Any:
     """A streamed cell; text is always text (a value starting with "=" never becomes a formula)."""
+    value = sheet_cell(value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
@@ -389,7 +390,7 @@ FORMULA_START = ("=", "+", "-", "@")
 def append_row(ws: Any, values: Sequence[Any]) -> None:
     """Append a row in which text is always text: a name such as "=1+1" must never become a
     formula (it would be lost on reading back, and formulas in exports are an attack vector)."""
-    values = list(values)
+    values = [sheet_cell(v) for v in values]
     ws.append(values)
     # The row just written (not ws.max_row, which scans every cell of the sheet each time).
     row = ws._current_row

@@ -1,0 +1,25 @@
+"""A name stored with a control or bidi character prints in every sheet (issue 14, item 8): the
+review renamed a community "a\\x01b" on its edit page, after which every assessor's offline sheet
+of its department and its own scoring sheets answered HTTP 500."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from civicmark.assessments.sheets import export_sheet
+from civicmark.divisions.models import Department, Division
+
+
+def test_a_name_with_control_and_bidi_characters_prints_in_the_score_sheet(world, scoring):
+    Division.objects.filter(code="C111").update(name="解放\x01路\u202e社区\x0b")
+    data = export_sheet(round_=scoring["round"], department=Department.objects.get(code="FP"))
+    cells = [
+        str(v)
+        for row in load_workbook(BytesIO(data))["scores"].iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    ]
+    assert "解放路社区" in cells
+    assert not any(ch in text for text in cells for ch in "\x01\x0b\u202e")
