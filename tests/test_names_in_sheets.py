@@ -23,3 +23,12 @@ def test_a_name_with_control_and_bidi_characters_prints_in_the_score_sheet(world
     ]
     assert "解放路社区" in cells
     assert not any(ch in text for text in cells for ch in "\x01\x0b\u202e")
+
+
+def test_a_long_posted_town_filter_is_dropped_from_the_way_back():
+    """The fuzz posted a town filter of 20,000 characters to the rectification list: the
+    redirect back was longer than Django allows, an HTTP 500."""
+    from civicmark.assessments.views import _town_query
+
+    assert _town_query({"town": "T" * 20000}) == ""
+    assert _town_query({"town": "T11"}) == "?town=T11"

@@ -26,6 +26,7 @@ from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
 from civicmark.core.parsing import ParseError, parse_date, parse_decimal, parse_id, parse_ids
 from civicmark.core.uploads import posted_file
+from civicmark.divisions.models import Division
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
@@ -514,7 +515,11 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _town_query(post: Any) -> str:
+    """The town filter to come back to; a value no code could be is dropped (a posted town of
+    20,000 characters made a redirect Django refuses, an HTTP 500)."""
     town = post.get("town", "")
+    if len(town) > Division._meta.get_field("code").max_length:  # type: ignore[operator]
+        town = ""
     return f"?{urlencode({'town': town})}" if town else ""
 
 
