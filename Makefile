@@ -40,21 +40,23 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check civicmark tests
 	$(BIN)/mypy civicmark
 
+# The suite runs on every core (pytest-xdist; each worker has its own test database); the
+# browser tests, which start a live server each, run after it in one process.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: lint
+	$(BIN)/pytest -n $(WORKERS) -m "not browser"
 	@if [ -x "$(CHROMIUM)" ] && [ "$$CIVICMARK_BROWSER" != "separate" ]; then \
-	  echo "== tests (browser tests included: $(CHROMIUM)) =="; \
-	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest; \
-	else \
-	  if [ "$$CIVICMARK_BROWSER" = "separate" ]; then echo "== browser tests run in their own step =="; \
-	  else echo "== $(CHROMIUM) not found: the browser tests are SKIPPED (apt-get install chromium) =="; fi; \
-	  $(BIN)/pytest -m "not browser"; \
-	fi
+	  echo "== browser tests ($(CHROMIUM)) =="; \
+	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser; \
+	elif [ "$$CIVICMARK_BROWSER" = "separate" ]; then echo "== browser tests run in their own step =="; \
+	else echo "== $(CHROMIUM) not found: the browser tests are SKIPPED (apt-get install chromium) =="; fi
 
 # The same suite on PostgreSQL; it fails (never skips) when the server cannot be reached.
 test-pg: $(VENV)/.installed
 	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=5).close()" \
 	  || { echo "PostgreSQL at $(PG_URL) is unreachable"; exit 1; }
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS) -m "not browser"
 
 # Benchmarks print figures; they never run in `make test`. N=10000 by default; BENCH_ARGS passes
 # more (for example BENCH_ARGS="--only results,pages"). PostgreSQL too when DATABASE_URL names it.
