@@ -32,3 +32,24 @@ def test_a_long_posted_town_filter_is_dropped_from_the_way_back():
 
     assert _town_query({"town": "T" * 20000}) == ""
     assert _town_query({"town": "T11"}) == "?town=T11"
+
+
+def test_names_and_codes_with_hidden_characters_are_refused(world, client_for):
+    """The review renamed a community "a\\x01b" on its edit page and imported a division coded
+    "x\\x01y": both were stored. Invisible on a page, they broke every sheet listing them."""
+    import pytest
+
+    from civicmark.core.errors import ImportRefused
+    from civicmark.core.models import AuditEvent
+    from civicmark.divisions.imports import divisions_import
+
+    officer, events = world.users["county_officer"], AuditEvent.objects.count()
+    client = client_for(officer)
+    page = client.post("/divisions/C111/edit/", {"name": "a\x01b", "parent": "T11"})
+    assert page.status_code == 200 and "a\x01b" not in Division.objects.get(code="C111").name
+    data = "code,name,level,parent_code\nx\x01y,新社区,community,T11\nC112,和平\u202e里,community,T11\n"
+    with pytest.raises(ImportRefused) as refused:
+        divisions_import(actor=officer, data=data.encode(), filename="d.csv")
+    assert {(e.row, e.column) for e in refused.value.errors} == {(2, "code"), (3, "name")}
+    assert AuditEvent.objects.count() == events
+    assert not Division.objects.filter(code="x\x01y").exists()

@@ -47,6 +47,12 @@ def sheet_cell(value: object) -> object:
     return value
 
 
+def is_plain(text: str) -> bool:
+    """A code or a name as people type it: no control characters (tabs and line breaks
+    included) and no bidi controls, which are invisible on a page and show a name reversed."""
+    return not _BIDI.search(text) and all(unicodedata.category(ch) != "Cc" for ch in text)
+
+
 def sheet_title(name: object, *, default: str = "sheet") -> str:
     """A title openpyxl accepts: no \\ / ? * [ ] :, no control characters, 31 characters at
     most, not empty and not starting or ending with an apostrophe."""

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
+from civicmark.core.names import is_plain
 from civicmark.core.tabular import (
     Column,
     limit,
@@ -153,12 +154,14 @@ def _parse_division_rows(
                 _("Code %(code)s is already used in row %(row)s.")
                 % {"code": code, "row": seen[code]},
             )
-        elif "/" in code or len(code) > 32:
-            err("code", _("A code has at most 32 characters and no “/”."))
+        elif "/" in code or len(code) > 32 or not is_plain(code):
+            err("code", _("A code has at most 32 characters, no “/” and no hidden characters."))
         else:
             seen[code] = number
         if not name:
             err("name", _("The name is empty."))
+        elif not is_plain(name):
+            err("name", _("The name holds hidden characters (control or direction marks)."))
         level = _level_word(raw["level"])
         if level is None:
             err(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.names import is_plain
 from civicmark.divisions.models import (
     PARENT_LEVEL,
     CommunityProfile,
@@ -90,6 +91,12 @@ def department_save(
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise ApplicationError(_("A department needs a code and a name."))
+    if not (is_plain(code) and is_plain(name)):
+        raise ApplicationError(
+            _(
+                "A department's code and name hold no hidden characters (control or direction marks)."
+            )
+        )
     with transaction.atomic():
         if department is None:
             if Department.objects.filter(code=code).exists():
@@ -142,6 +149,8 @@ def division_update(
         raise NotAllowed(_("You may not change %s.") % division.name)
     if not name:
         raise ApplicationError(_("The name is empty."))
+    if not is_plain(name):
+        raise ApplicationError(_("The name holds hidden characters (control or direction marks)."))
     if len(name) > NAME_MAX:
         raise ApplicationError(_("A name has at most %d characters.") % NAME_MAX)
     wanted = PARENT_LEVEL[Level(division.level)]
