@@ -469,8 +469,20 @@ def departments_import(
                 )
             )
         seen.setdefault(code, number)
+        if code and not is_plain(code):
+            row_errors.append(
+                PlaceError(_("The code holds hidden characters."), row=number, column="code")
+            )
         if not name:
             row_errors.append(PlaceError(_("The name is empty."), row=number, column="name"))
+        elif not is_plain(name):
+            row_errors.append(
+                PlaceError(
+                    _("The name holds hidden characters (control or direction marks)."),
+                    row=number,
+                    column="name",
+                )
+            )
         division = divisions.get(dcode)
         if division is None:
             row_errors.append(
