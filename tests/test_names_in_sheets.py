@@ -53,3 +53,17 @@ def test_names_and_codes_with_hidden_characters_are_refused(world, client_for):
     assert {(e.row, e.column) for e in refused.value.errors} == {(2, "code"), (3, "name")}
     assert AuditEvent.objects.count() == events
     assert not Division.objects.filter(code="x\x01y").exists()
+
+
+def test_a_nul_in_an_imported_cell_is_refused_at_its_place(world):
+    """PostgreSQL refuses NUL bytes in text: a people file with one answered HTTP 500 there
+    (the fuzz found it); on SQLite it was stored."""
+    import pytest
+
+    from civicmark.accounts.services import users_import
+    from civicmark.core.errors import ImportRefused
+
+    data = "username,name,role,division_code\nn1,甲\x00乙,viewer,K1\n"
+    with pytest.raises(ImportRefused) as refused:
+        users_import(actor=world.users["county_officer"], data=data.encode(), filename="u.csv")
+    assert [(e.row, e.column) for e in refused.value.errors] == [(2, "name")]

@@ -287,6 +287,18 @@ def table_from_rows(
         if not any(values):
             continue
         row = {key: (values[pos] if pos < len(values) else "") for key, pos in positions.items()}
+        for key, value in row.items():
+            # A NUL byte is no text anyone typed, and PostgreSQL refuses to store it (an HTTP
+            # 500 there, silently kept on SQLite): the cell is refused where it stands.
+            if "\x00" in value:
+                errors.append(
+                    PlaceError(
+                        _("The cell holds a NUL character."),
+                        row=number,
+                        column=key,
+                        sheet=sheet_name,
+                    )
+                )
         for key, limit in limits.items():
             too_long = parsing.text_too_long(row[key], limit)
             if too_long:
