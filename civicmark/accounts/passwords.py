@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -103,3 +104,24 @@ class PasswordPolicyValidator:
             "At least %(n)d distinct characters; not one block repeated, not a run of keys, "
             "not your username or name."
         ) % {"n": self.min_distinct}
+
+
+class LengthValidator(MinimumLengthValidator):
+    """Django's length rule with messages of our own catalogue: Django 5.2's Chinese catalogue
+    lacks its new message, which showed in English on a Chinese page."""
+
+    def get_error_message(self) -> str:
+        return (
+            ngettext(
+                "The password is too short: it needs at least %d character.",
+                "The password is too short: it needs at least %d characters.",
+                self.min_length,
+            )
+            % self.min_length
+        )
+
+    def get_help_text(self) -> str:
+        return (
+            ngettext("At least %d character.", "At least %d characters.", self.min_length)
+            % self.min_length
+        )
