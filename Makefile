@@ -69,9 +69,10 @@ test-browser: $(VENV)/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CIVICMARK_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser
 
 # Regenerate the message catalogs after changing translatable text (needs gettext).
+# (The test settings: the catalogue needs no secret key and no database.)
 messages: $(VENV)/.installed
-	cd civicmark && ../$(BIN)/civicmark makemessages -l zh_Hans --no-obsolete --ignore 'static/*'
-	cd civicmark && ../$(BIN)/civicmark compilemessages -l zh_Hans
+	cd civicmark && CIVICMARK_TESTING=1 ../$(BIN)/civicmark makemessages -l zh_Hans --no-obsolete --ignore 'static/*'
+	cd civicmark && CIVICMARK_TESTING=1 ../$(BIN)/civicmark compilemessages -l zh_Hans
 
 vendor:
 	./scripts/vendor-static.sh

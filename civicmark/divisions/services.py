@@ -157,7 +157,10 @@ def division_update(
     if (parent.level if parent else None) != wanted:
         raise ApplicationError(
             _("A %(level)s must belong to a %(wanted)s.")
-            % {"level": division.level, "wanted": wanted or "—"}
+            % {
+                "level": Level(division.level).label,
+                "wanted": Level(wanted).label if wanted else "—",
+            }
         )
     new_path = f"{parent.path if parent else '/'}{division.code}/"
     if not authz.can_change_path(actor, new_path):
