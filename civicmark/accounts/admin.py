@@ -24,24 +24,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from civicmark.accounts import services
 from civicmark.accounts.models import RoleAssignment, User
-from civicmark.core.admin import ReadOnlyAdmin
+from civicmark.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(ReadOnlyInline):
     model = RoleAssignment
-    extra = 0
-    can_delete = False
     fields = ("role", "division", "department")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)
