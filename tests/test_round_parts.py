@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from civicmark.assessments import panels
 from civicmark.assessments.models import Rectification, Score
 from civicmark.assessments.services import (
-    round_configure,
     round_finalise,
     round_reopen,
     score_save,
@@ -23,24 +22,8 @@ from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.results.scoring import Rule
 from tests.factories import person
+from tests.test_panels import configure, fresh
 from tests.test_round_results import COMMUNITIES, MAX, TABLE, round_data
-
-
-def fresh(round_: AcceptanceRound) -> AcceptanceRound:
-    return AcceptanceRound.objects.get(pk=round_.pk)
-
-
-def configure(actor, round_, **changes):  # noqa: ANN001, ANN201
-    values = {
-        "opens_on": round_.opens_on,
-        "closes_on": round_.closes_on,
-        "combine_rule": round_.combine_rule,
-        "rescore": round_.rescore,
-        "lead": None,
-        "panel": [],
-        "covers": [],
-    } | changes
-    return round_configure(actor=actor, round_=round_, **values)
 
 
 @pytest.fixture
