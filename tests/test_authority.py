@@ -17,13 +17,14 @@ from django.urls import reverse
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.accounts.services import role_grant, role_revoke, users_import
-from civicmark.assessments.models import Evidence, Score
+from civicmark.assessments.models import Evidence
 from civicmark.assessments.services import evidence_attach, score_save
 from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
 from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, ImportRefused, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.divisions.models import Department
+from civicmark.scoring.models import Score
 from tests.factories import person
 
 USERS = "username,name,role,division_code,department_code\n"

@@ -216,7 +216,7 @@ def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
         assert User.objects.filter(roles__role=role).exists()
     assert "password: " in out.getvalue() and "http://127.0.0.1:8000/" in out.getvalue()
     from civicmark.campaigns.models import Campaign
-    from civicmark.results.rounds import round_results
+    from civicmark.scoring.rounds import round_results
 
     campaign = Campaign.objects.get(slug="anping-2026")
     outcomes = sorted(str(r.outcome) for r in round_results(campaign.rounds.get(number=2)).values())

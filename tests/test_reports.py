@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 
 from civicmark.accounts.models import User
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, Score, VetoFinding
+from civicmark.assessments.models import Rectification
 from civicmark.campaigns.models import Task
 from civicmark.core.models import AuditEvent
 from civicmark.results import dashboards
-from civicmark.results.scoring import (
+from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.rules import (
     CategoryInput,
     ItemInput,
     Outcome,

@@ -111,7 +111,7 @@ def _form(s, values):  # noqa: ANN001, ANN201
 
 
 def test_an_assessor_scores_his_items_on_the_page_all_or_nothing(scoring, world, client_for):
-    from civicmark.assessments.models import Score
+    from civicmark.scoring.models import Score
 
     client = client_for(scoring["assessors"][0])
     url = reverse("score_community", args=["c", 2, "C111"])

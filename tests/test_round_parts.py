@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, Score
+from civicmark.assessments.models import Rectification
 from civicmark.assessments.services import (
     round_finalise,
     round_reopen,
@@ -20,7 +20,8 @@ from civicmark.assessments.services import (
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.results.scoring import Rule
+from civicmark.scoring.models import Score
+from civicmark.scoring.rules import Rule
 from tests.factories import person
 from tests.test_panels import configure, fresh
 from tests.test_round_results import COMMUNITIES, MAX, TABLE, round_data
@@ -222,7 +223,7 @@ def test_it_lets_a_county_officer_set_his_own_parts_rule_panel_and_coverage(
     assert [u.username for u in panels.panel(round1, county=world.d["K1"])] == ["k1fp"]
     assert [u.username for u in panels.panel(round1, county=world.d["K2"])] == ["k2fp-b"]
     assert set(round1.panel.values_list("username", flat=True)) == {"k1fp", "k2fp-b"}
-    from civicmark.assessments import parts as round_parts
+    from civicmark.campaigns import parts as round_parts
 
     assert round_parts.rule_for(round1, world.d["C111"].path) == "median"
     assert round_parts.rule_for(round1, world.d["C211"].path) == "mean"
@@ -310,7 +311,7 @@ def test_it_lets_the_city_finalise_every_part_at_once_and_reopen_them(parts, wor
 def test_a_county_campaigns_round_stays_one_part(world):
     """A campaign run by a county: its county officer leads the whole round, as before."""
     from civicmark.accounts import authz
-    from civicmark.assessments import parts as round_parts
+    from civicmark.campaigns import parts as round_parts
     from civicmark.campaigns.services import campaign_create
     from tests.factories import small_standard
 
@@ -354,8 +355,8 @@ def test_who_leads_which_part(parts, world):
 @given(data=round_data(), k1_rule=st.sampled_from(list(Rule)))
 def test_the_results_of_two_counties_under_two_rules_equal_the_reference(parts, data, k1_rule):
     from civicmark.campaigns.models import RoundPart
-    from civicmark.results.rounds import round_results
-    from civicmark.results.scoring import ItemInput, score
+    from civicmark.scoring.rounds import round_results
+    from civicmark.scoring.rules import ItemInput, score
 
     entries, _vetoed, k2_rule = data
     Score.objects.all().delete()
@@ -422,8 +423,8 @@ def test_the_results_of_two_counties_under_two_rules_equal_the_reference(parts, 
 def test_the_stored_results_filter_covers_each_part_as_the_coverage_does(parts, world):
     """Dashboards filter stored results by `covered_results_q`: per part, the county's own list
     or its defaults, exactly as `panels.covered` says."""
-    from civicmark.results.materialize import refresh
-    from civicmark.results.models import CommunityResult
+    from civicmark.scoring.materialize import refresh
+    from civicmark.scoring.models import CommunityResult
 
     round1, e = parts["round1"], parts["enrollments"]
     round1.covers.clear()

@@ -12,13 +12,13 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import Conflict, score_save
 from civicmark.campaigns.services import campaign_create
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.results.rounds import round_results
-from civicmark.results.scoring import CategoryInput, ItemInput, Rule, TableInput, score
+from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.rounds import round_results
+from civicmark.scoring.rules import CategoryInput, ItemInput, Rule, TableInput, score
 from tests.factories import (
     person,
     small_standard,  # noqa: F401
@@ -234,8 +234,8 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
     results = round_results(round_)
     detailed = round_results(round_, detail=True)
     # The stored results, once the changed communities are marked, equal the live computation.
-    from civicmark.results.materialize import current, mark
-    from civicmark.results.models import CommunityResult
+    from civicmark.scoring.materialize import current, mark
+    from civicmark.scoring.models import CommunityResult
 
     mark(round_, [e.pk for e in scoring["enrollments"].values()])
     current(round_)
@@ -454,8 +454,8 @@ def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
 
 
 def test_a_change_marks_its_round_and_every_round_carrying_from_it_once(scoring):
-    from civicmark.results.materialize import mark
-    from civicmark.results.models import StaleResult
+    from civicmark.scoring.materialize import mark
+    from civicmark.scoring.models import StaleResult
 
     campaign = scoring["campaign"]
     july = campaign.rounds.get(number=2)

@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from civicmark.assessments.models import Score
 from civicmark.assessments.services import (
     Conflict,
     ScoreEntry,
@@ -20,7 +19,7 @@ from civicmark.assessments.services import (
 )
 from civicmark.core.errors import ApplicationError
 from civicmark.core.models import AuditEvent
-from civicmark.results.models import StaleResult
+from civicmark.scoring.models import Score, StaleResult
 
 pytestmark = pytest.mark.django_db
 

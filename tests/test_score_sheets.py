@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import load_workbook
 
-from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.sheets import export_sheet, import_sheet
 from civicmark.core.errors import ImportRefused
 from civicmark.core.models import AuditEvent
+from civicmark.scoring.models import Score, VetoFinding
 
 
 def filled(s, department="FP", fill=None, vetoes=()):  # noqa: ANN001, ANN201

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civicmark.results.scoring import (
+from civicmark.scoring.rules import (
     CategoryInput,
     ItemInput,
     Outcome,

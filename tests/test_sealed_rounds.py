@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from civicmark.assessments.models import Evidence, Score, VetoFinding
+from civicmark.assessments.models import Evidence
 from civicmark.assessments.services import (
     evidence_attach,
     round_reopen,
@@ -23,6 +23,7 @@ from civicmark.assessments.services import (
 from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, ImportRefused
 from civicmark.core.models import AuditEvent
+from civicmark.scoring.models import Score, VetoFinding
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

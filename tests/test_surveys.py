@@ -310,7 +310,7 @@ def _answer_all(draw, satisfied: int, unhappy: int) -> None:  # noqa: ANN001
 def test_points_are_computed_confirmed_or_overridden_and_kept_with_their_rule(
     survey, scoring, world
 ):
-    from civicmark.assessments.models import Score
+    from civicmark.scoring.models import Score
 
     city = world.users["city_admin"]
     draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])
@@ -378,8 +378,8 @@ def test_a_confirmation_does_not_overwrite_a_score_changed_since_the_page_was_re
     showed; a score changed since (on the score page) is a conflict, nothing is written."""
     from django.urls import reverse
 
-    from civicmark.assessments.models import Score
     from civicmark.assessments.services import score_save
+    from civicmark.scoring.models import Score
 
     city = world.users["city_admin"]
     draw = svc.draw_households(actor=city, survey=survey["survey"], community=world.d["C111"])

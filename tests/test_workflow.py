@@ -8,12 +8,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from civicmark.assessments.models import Score, SelfScore, Transition, VetoFinding
+from civicmark.assessments.models import SelfScore, Transition
 from civicmark.assessments.services import self_score_save
 from civicmark.assessments.workflow import STEPS, State, TransitionRefused, transition_apply
 from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
+from civicmark.scoring.models import Score, VetoFinding
 
 PERSONAS = [
     "city_admin",

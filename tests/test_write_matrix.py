@@ -510,7 +510,7 @@ def _scores_page(s: Stage) -> dict[str, Any]:
     comprehensive-security veto brings the department's items back), with the version of each
     score he already gave (the survey row above confirmed one)."""
     from civicmark.assessments import panels
-    from civicmark.assessments.models import Score
+    from civicmark.scoring.models import Score
 
     round_ = s.campaign.rounds.get(number=3)
     enrollment = s.campaign.enrollments.get(community__code=ZHANQIAN)

@@ -27,7 +27,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from civicmark.assessments import panels, parts
+from civicmark.assessments import panels
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 
 GATHERING = ("enrolled", "self_assessing", "returned")

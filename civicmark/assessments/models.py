@@ -67,69 +67,6 @@ class Transition(models.Model):
         return f"{self.from_status} → {self.to_status}"
 
 
-class Score(models.Model):
-    """What one assessor gave one item of one community in one round."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="scores")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="scores")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="scores")
-    points = points_field(_("points"), null=True, blank=True)
-    not_applicable = models.BooleanField(_("not applicable"), default=False)
-    reason = models.TextField(_("reason"), blank=True)
-    # Compare-and-set: a save that read version n succeeds only while the row is still at n, so
-    # two assessors editing the same score never silently overwrite each other.
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["round", "enrollment", "item", "assessor"], name="one_score_per_assessor"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(not_applicable=True, points__isnull=True)
-                | models.Q(not_applicable=False, points__isnull=False),
-                name="points_or_not_applicable",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["round", "enrollment", "item"]),
-            # "Is any item of this round marked not applicable?" without reading the round.
-            models.Index(
-                fields=["round"], condition=models.Q(not_applicable=True), name="score_na_round"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.item.code}: {self.points}"
-
-
-class VetoFinding(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    round = models.ForeignKey(
-        AcceptanceRound, on_delete=models.CASCADE, related_name="veto_findings"
-    )
-    enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="veto_findings"
-    )
-    veto = models.ForeignKey(VetoItem, on_delete=models.PROTECT, related_name="+")
-    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="veto_findings")
-    reason = models.TextField(_("finding"))
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["round", "enrollment", "veto", "assessor"], name="one_finding_per_assessor"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.veto.code}: {self.reason[:40]}"
-
-
 class RectificationStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Rectified")

@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.accounts.roles import Role
-from civicmark.assessments import parts
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment, Rescore
 from civicmark.divisions.models import Level
 
@@ -269,7 +269,7 @@ def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
 def _default_coverage_q(round_: AcceptanceRound) -> Q:
     """The enrollments a round covers when the lead lists none: those in its workflow states and
     those already scored or vetoed in it."""
-    from civicmark.assessments.models import Score, VetoFinding
+    from civicmark.scoring.models import Score, VetoFinding
 
     # EXISTS on the (round, enrollment, ...) index, not IN over every score of the round: the
     # planner then checks one community at a time in an index instead of hashing the round.

@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
-from civicmark.assessments import panels, parts, sealing
-from civicmark.assessments.models import Rectification, Score, VetoFinding
+from civicmark.assessments import panels, sealing
+from civicmark.assessments.models import Rectification
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, CombineRule, Enrollment, RoundPart
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.divisions.models import Division
+from civicmark.scoring.models import Score, VetoFinding
 
 
 def part_for_actor(actor: Any, round_: AcceptanceRound, county: Division | None) -> Division | None:
@@ -185,7 +187,7 @@ def round_part_finalise(*, actor: Any, round_: AcceptanceRound, county: Division
     """Sign off the county's part: when every applicable item of every community of the county
     that the round covers is scored. Every lost point and veto becomes a rectification; the
     round is finalised as a whole once every part that covers communities is."""
-    from civicmark.results.rounds import round_results
+    from civicmark.scoring.rounds import round_results
 
     _check_leads(actor, round_, county, _("finalise"))
     if parts.part_sealed(round_, county.path):
@@ -320,7 +322,7 @@ def unseal_parts(round_: AcceptanceRound) -> None:
 
 
 def _refresh(round_: AcceptanceRound) -> None:
-    from civicmark.results.materialize import refresh
+    from civicmark.scoring.materialize import refresh
 
     refresh(round_)
 

@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels, part_services, parts, sealing
+from civicmark.assessments import panels, part_services, sealing
 from civicmark.assessments.evidence import evidence_refusal
-from civicmark.assessments.models import Score, SelfScore, VetoFinding
+from civicmark.assessments.models import SelfScore
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.scoring.models import Score, VetoFinding
 from civicmark.standards.models import Item
 
 HALF = Decimal("0.5")
@@ -47,7 +49,7 @@ def _check(points: Decimal | None, not_applicable: bool, reason: str, item: Item
 def _refresh(round_: AcceptanceRound, enrollment_ids: list[int] | None = None) -> None:
     """Mark the stored results stale in the same transaction as the change (the whole round is
     recomputed at once when no communities are named)."""
-    from civicmark.results.materialize import mark, refresh
+    from civicmark.scoring.materialize import mark, refresh
 
     if enrollment_ids is None:
         refresh(round_)
@@ -365,7 +367,7 @@ def round_finalise(
     every part at once."""
     from django.utils import timezone
 
-    from civicmark.results.rounds import round_results
+    from civicmark.scoring.rounds import round_results
 
     county = part_services.part_for_actor(actor, round_, county)
     if county is not None:

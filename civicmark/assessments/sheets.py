@@ -30,7 +30,6 @@ from openpyxl import Workbook
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, sealing
-from civicmark.assessments.models import Score, VetoFinding
 from civicmark.assessments.services import veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.campaigns.selectors import enrollments_by_code
@@ -38,6 +37,7 @@ from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
 from civicmark.core.parsing import ParseError, parse_decimal
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
+from civicmark.scoring.models import Score, VetoFinding
 
 SCORE_COLUMNS = [
     Column(k) for k in ("community_code", "community", "item_code", "item", "max_points")
@@ -496,7 +496,7 @@ def _write(
         )
         result.saved = created + len(changed)
         if result.saved:
-            from civicmark.results.materialize import mark
+            from civicmark.scoring.materialize import mark
 
             mark(round_, touched | {x.enrollment_id for x in changed})
         if changes:

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import parts
-from civicmark.assessments.models import Score, SelfScore
+from civicmark.assessments.models import SelfScore
 from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
 from civicmark.core.errors import ApplicationError
 from civicmark.core.http import posted_uuid
@@ -27,6 +27,7 @@ from civicmark.core.names import content_disposition
 from civicmark.core.parsing import ParseError, parse_date, parse_decimal, parse_id, parse_ids
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division
+from civicmark.scoring.models import Score
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
@@ -972,7 +973,7 @@ def _ints(values: list[str]) -> list[int]:
 def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     """The advanced units: proposed for commendation, and the city confirms (or declines) the list."""
     from civicmark.assessments.workflow import State, TransitionRefused, may_take, transition_apply
-    from civicmark.results.scoring import Outcome
+    from civicmark.scoring.rules import Outcome
 
     campaign = authz.get_visible_or_404(
         authz.campaigns_for_user(request.user), request.user, slug=slug
@@ -1007,8 +1008,8 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("commendation", slug=campaign.slug)
     # The latest complete municipal result of each community listed, read from the stored
     # results (ADR 7), not computed again for the whole round.
-    from civicmark.results.materialize import current
-    from civicmark.results.models import CommunityResult
+    from civicmark.scoring.materialize import current
+    from civicmark.scoring.models import CommunityResult
 
     latest: dict[int, Any] = {}
     for round_ in campaign.rounds.filter(level="city").order_by("number"):

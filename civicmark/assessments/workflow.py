@@ -28,7 +28,7 @@ from civicmark.assessments.models import SelfScore, Transition
 from civicmark.campaigns.models import Campaign, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError
-from civicmark.results.scoring import Outcome
+from civicmark.scoring.rules import Outcome
 
 
 class State(TextChoices):
@@ -56,7 +56,7 @@ class Context:
     _results: dict[int, dict[int, Any]] = field(default_factory=dict)
 
     def result(self, enrollment: Enrollment, round_number: int) -> Any:
-        from civicmark.results.rounds import round_results
+        from civicmark.scoring.rounds import round_results
 
         if round_number not in self._results:
             round_ = self.campaign.rounds.filter(number=round_number).first()

@@ -22,10 +22,11 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from civicmark.accounts.models import RoleAssignment, User
-from civicmark.assessments.models import Score, SelfScore, VetoFinding
+from civicmark.assessments.models import SelfScore
 from civicmark.campaigns.models import Campaign, Enrollment
 from civicmark.campaigns.services import campaign_create
 from civicmark.divisions.models import CommunityProfile, Department, Division, Level
+from civicmark.scoring.models import Score, VetoFinding
 from civicmark.standards.models import Standard
 
 DEPARTMENTS = [
@@ -273,7 +274,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
                     for e in vetoed
                 ),
             )
-        from civicmark.results.materialize import refresh
+        from civicmark.scoring.materialize import refresh
 
         for round_ in campaign.rounds.all():
             refresh(round_)  # bulk inserts bypass the services that keep results current

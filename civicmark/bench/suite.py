@@ -80,7 +80,7 @@ WHERE en.campaign_id = %s
 def bench_results(campaign: Any) -> None:
     from django.db import connection
 
-    from civicmark.results.rounds import round_results
+    from civicmark.scoring.rounds import round_results
 
     round_ = campaign.rounds.get(number=2)
     standard = campaign.standard
@@ -281,8 +281,8 @@ def importer(campaign: Any) -> Any:
 def bench_import(campaign: Any, rows: int, big: int, workdir: Path) -> None:
     from openpyxl import load_workbook
 
-    from civicmark.assessments.models import Score
     from civicmark.assessments.sheets import import_sheet
+    from civicmark.scoring.models import Score
 
     user = importer(campaign)
     data = _sheet(campaign, rows, user)
@@ -460,8 +460,8 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
     from django.contrib.auth.hashers import make_password
 
     from civicmark.accounts.models import RoleAssignment, User
-    from civicmark.assessments.models import Score
     from civicmark.divisions.models import Department
+    from civicmark.scoring.models import Score
 
     round_ = campaign.rounds.get(number=2)
     departments = list(

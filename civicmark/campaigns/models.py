@@ -203,6 +203,11 @@ class AcceptanceRound(models.Model):
         related_name="+",
         verbose_name=_("lead"),
     )
+    # Assessors further apart than this on an item disagree (empty: a fifth of the item's
+    # maximum); the lead settles disagreements before the round is finalised (ADR 17).
+    disagreement_gap = models.DecimalField(
+        _("disagreement gap"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     # Empty means the default panel and coverage (see assessments.panels); once the lead picks
     # them, these lists are what counts.
     panel = models.ManyToManyField(User, blank=True, related_name="panels")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "civicmark.divisions",
     "civicmark.standards",
     "civicmark.campaigns",
+    "civicmark.scoring",
     "civicmark.assessments",
     "civicmark.results",
     "civicmark.employment",

@@ -23,8 +23,8 @@ from civicmark.assessments import panels
 from civicmark.assessments.models import Rectification, RectificationStatus
 from civicmark.campaigns import selectors
 from civicmark.campaigns.models import AcceptanceRound, Campaign
-from civicmark.results.scoring import Outcome
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, results_for
+from civicmark.scoring.rules import Outcome
 
 OUTCOME_COLOURS = {
     Outcome.STANDARD: "#198754",
@@ -187,8 +187,8 @@ def progress_charts(
 def acceptance_charts(rounds: list[AcceptanceRound], user: Any) -> list[Chart]:
     """Communities per outcome and round, per county when the viewer sees several, else per
     town: two aggregate queries for all the rounds together."""
-    from civicmark.results.materialize import current
-    from civicmark.results.models import CommunityResult
+    from civicmark.scoring.materialize import current
+    from civicmark.scoring.models import CommunityResult
 
     if not rounds:
         return []
@@ -443,8 +443,8 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
     from django.db.models.fields.json import KT
     from django.db.models.functions import Cast
 
-    from civicmark.results.materialize import current
-    from civicmark.results.models import CommunityResult
+    from civicmark.scoring.materialize import current
+    from civicmark.scoring.models import CommunityResult
 
     current(round_)
     mine = (

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from civicmark.assessments.models import Score, VetoFinding
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
-from civicmark.results.rounds import item_values, round_results
-from civicmark.results.scoring import Outcome, Result
+from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.rounds import item_values, round_results
+from civicmark.scoring.rules import Outcome, Result
 
 
 @dataclass

@@ -12,11 +12,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from civicmark.assessments.models import Score, SelfScore
+from civicmark.assessments.models import SelfScore
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core.tabular import write_table
-from civicmark.results.rounds import item_values
 from civicmark.results.summary import Row, category_headers
+from civicmark.scoring.models import Score
+from civicmark.scoring.rounds import item_values
 
 H = {
     "rank": ("名次", "rank"),

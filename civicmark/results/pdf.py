@@ -23,11 +23,11 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from civicmark.assessments.models import Score
 from civicmark.core.names import plain_text
 from civicmark.results.explain import explain
-from civicmark.results.scoring import Outcome
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, Row
+from civicmark.scoring.models import Score
+from civicmark.scoring.rules import Outcome
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR = FONTS / "noto-sans-sc-chinese-simplified-400-normal.woff"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from civicmark.results.scoring import CENT
+from civicmark.scoring.rules import CENT
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,10 @@ class CommunityPlan:
 
 def plan_for(round_: Any, enrollment: Any) -> CommunityPlan:
     """The plan for one community in one round, with each item's rectification status."""
-    from civicmark.assessments.models import Rectification, VetoFinding
-    from civicmark.results.rounds import round_results
-    from civicmark.results.scoring import Outcome
+    from civicmark.assessments.models import Rectification
+    from civicmark.scoring.models import VetoFinding
+    from civicmark.scoring.rounds import round_results
+    from civicmark.scoring.rules import Outcome
 
     result = round_results(round_, enrollments=[enrollment.pk])[enrollment.pk]
     standard = round_.campaign.standard

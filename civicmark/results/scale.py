@@ -11,10 +11,10 @@ from typing import Any
 from django.db import transaction
 
 from civicmark.accounts.models import RoleAssignment, User
-from civicmark.assessments.models import Score, VetoFinding
 from civicmark.campaigns.models import Campaign
 from civicmark.campaigns.services import campaign_create
 from civicmark.divisions.models import CommunityProfile, Department, Division, Level
+from civicmark.scoring.models import Score, VetoFinding
 
 
 def build_city(
@@ -142,7 +142,7 @@ def build_city(
                     )
                     for e in enrollments[:: max(1, len(enrollments) // 3)][:3]
                 )
-        from civicmark.results.materialize import refresh
+        from civicmark.scoring.materialize import refresh
 
         for round_ in campaign.rounds.all():
             refresh(round_)  # bulk inserts bypass the services that keep results current

@@ -15,8 +15,8 @@ from civicmark.campaigns.models import AcceptanceRound
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.results.models import Certificate
-from civicmark.results.rounds import round_results
-from civicmark.results.scoring import Outcome
+from civicmark.scoring.rounds import round_results
+from civicmark.scoring.rules import Outcome
 
 TITLED = ("standard_unit", "proposed", "commended")
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from civicmark.accounts import authz
 from civicmark.assessments import panels
 from civicmark.campaigns.models import AcceptanceRound
-from civicmark.results.models import CommunityResult
-from civicmark.results.scoring import Outcome
+from civicmark.scoring.models import CommunityResult
+from civicmark.scoring.rules import Outcome
 
 OUTCOME_LABELS = {
     Outcome.STANDARD: _("Standard unit"),
@@ -72,7 +72,7 @@ def results_for(
     round_: AcceptanceRound, user: Any, *, covered_only: bool = True
 ) -> QuerySet[CommunityResult]:
     """The stored results of the round the viewer may see (made current first if missing)."""
-    from civicmark.results.materialize import current
+    from civicmark.scoring.materialize import current
 
     current(round_)
     rows = CommunityResult.objects.filter(
@@ -193,7 +193,7 @@ def _veto_counts(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int
     """Veto findings per community, the earlier round's included where they still stand."""
     from django.db.models import Count
 
-    from civicmark.assessments.models import VetoFinding
+    from civicmark.scoring.models import VetoFinding
 
     rounds = [round_.pk]
     earlier = panels.earlier_round(round_)

@@ -189,7 +189,7 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _latest_scored(campaign: Any) -> int | None:
     """The number of the latest round anyone has scored in."""
-    from civicmark.assessments.models import Score
+    from civicmark.scoring.models import Score
 
     return (
         Score.objects.filter(round__campaign=campaign)

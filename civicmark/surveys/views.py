@@ -441,7 +441,7 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Points recorded in the round's scores."))
         return redirect("survey_results", public_id=survey.public_id, code=code)
-    from civicmark.assessments.models import Score
+    from civicmark.scoring.models import Score
 
     mine = {
         s.item_id: s

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from civicmark.assessments.models import Score
 from civicmark.assessments.services import veto_finding_record
+from civicmark.scoring.models import Score
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from civicmark.campaigns.models import Campaign
 from civicmark.core.commands import CivicCommand
 from civicmark.core.tabular import write_table
-from civicmark.results.rounds import round_results
+from civicmark.scoring.rounds import round_results
 
 
 class Command(CivicCommand):
@@ -34,7 +34,7 @@ class Command(CivicCommand):
         round_ = campaign.rounds.filter(number=options["round"]).first()
         if round_ is None:
             raise CommandError(f"The campaign has no round {options['round']}.")
-        from civicmark.assessments.models import VetoFinding
+        from civicmark.scoring.models import VetoFinding
 
         vetoes: dict[int, list[str]] = {}
         for enrollment_id, code in VetoFinding.objects.filter(round=round_).values_list(

@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 
-from civicmark.assessments import parts
-from civicmark.assessments.models import Score, VetoFinding
+from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound
-from civicmark.results.scoring import (
+from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.rules import (
     CENT,
     CategoryInput,
     ItemInput,
@@ -212,7 +212,7 @@ def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, R
     whatever its size."""
     from django.db import connection
 
-    from civicmark.results.scoring import Outcome
+    from civicmark.scoring.rules import Outcome
     from civicmark.standards.models import Item
 
     table = _table(round_)

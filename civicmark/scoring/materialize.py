@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
-from civicmark.results.models import CommunityResult, StaleResult
-from civicmark.results.rounds import _fast
+from civicmark.scoring.models import CommunityResult, StaleResult
+from civicmark.scoring.rounds import _fast
 
 MARK_SQL = (
     "INSERT INTO {stale} (round_id, enrollment_id) SELECT r.id, e.id FROM {rounds} r, "
@@ -96,7 +96,7 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
         return 0
     from django.db.models import Count
 
-    from civicmark.assessments.models import Score, VetoFinding
+    from civicmark.scoring.models import Score, VetoFinding
 
     results = _fast(round_, only)
     touched = Score.objects.filter(round=round_)
