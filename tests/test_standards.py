@@ -119,7 +119,7 @@ def broken_workbook(city, mutate) -> bytes:  # noqa: ANN001
     standard, _ = standard_import(
         actor=None, data=formats.from_yaml(default_yaml("en")), division=city
     )
-    book = load_workbook(io.BytesIO(formats.write_xlsx(standard_data(standard))))
+    book = load_workbook(io.BytesIO(formats.write_xlsx(standard_data(standard), chinese=False)))
     mutate(book)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -23,7 +23,15 @@ from civicmark.standards.models import (
     Status,
     VetoItem,
 )
-from civicmark.standards.rules import CategoryData, ItemData, StandardData, VetoData, validate
+from civicmark.standards.rules import (
+    CategoryData,
+    ItemData,
+    LevelData,
+    StandardData,
+    VetoData,
+    check_methods,
+    validate,
+)
 
 
 def standard_data(standard: Standard) -> StandardData:
@@ -32,6 +40,14 @@ def standard_data(standard: Standard) -> StandardData:
         c.pk: CategoryData(c.code, c.name, c.points, c.min_points)
         for c in standard.categories.all()
     }
+    others: dict[int, list[str]] = {}
+    through = Item.other_departments.through
+    for item_id, code in (
+        through.objects.filter(item__standard=standard)
+        .order_by("pk")
+        .values_list("item_id", "department__code")
+    ):
+        others.setdefault(item_id, []).append(code)
     for item in standard.items.select_related("department").order_by("order"):
         categories[item.category_id].items.append(
             ItemData(
@@ -39,9 +55,19 @@ def standard_data(standard: Standard) -> StandardData:
                 item.title,
                 item.points,
                 item.method,
-                item.check_method,
+                # Items stored before the words were kept have only their one method.
+                item.check_words or item.check_method,
                 item.department.code,
                 item.evidence,
+                kind=item.kind,
+                step=item.step,
+                per_occurrence=item.per_occurrence,
+                floor=item.floor,
+                na_rule=item.na_rule,
+                gate_below=item.gate_below.normalize() if item.gate_below is not None else None,
+                gate_effect=item.gate_effect,
+                gate_level=item.gate_level,
+                other_departments=others.get(item.pk, []),
             )
         )
     return StandardData(
@@ -50,13 +76,15 @@ def standard_data(standard: Standard) -> StandardData:
         version=standard.version,
         total_points=standard.total_points,
         pass_threshold=standard.pass_threshold,
-        levels=[(lv.name, lv.min_score) for lv in standard.levels.all()],
+        levels=[LevelData(lv.name, lv.min_score, lv.passing) for lv in standard.levels.all()],
         requirements=[(r.area, r.text) for r in standard.requirements.all()],
         categories=list(categories.values()),
         vetoes=[
-            VetoData(v.code, v.condition, v.department.code)
+            VetoData(v.code, v.condition, v.department.code, effect=v.effect, cap_level=v.cap_level)
             for v in standard.vetoes.select_related("department")
         ],
+        step=standard.step,
+        bonus_cap=standard.bonus_cap,
     )
 
 
@@ -138,7 +166,10 @@ def standard_import(
                 data.total_points,
                 data.pass_threshold,
             )
-            existing.save(update_fields=["name", "total_points", "pass_threshold"])
+            existing.step, existing.bonus_cap = data.step, data.bonus_cap
+            existing.save(
+                update_fields=["name", "total_points", "pass_threshold", "step", "bonus_cap"]
+            )
             standard = existing
         else:
             replaced = None
@@ -148,6 +179,8 @@ def standard_import(
                 name=data.name,
                 total_points=data.total_points,
                 pass_threshold=data.pass_threshold,
+                step=data.step,
+                bonus_cap=data.bonus_cap,
                 division=division,
             )
         _write_content(standard, data, departments)
@@ -181,7 +214,9 @@ def _content(data: StandardData) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    return plain(dataclasses.asdict(data))  # type: ignore[no-any-return]
+    content = plain(dataclasses.asdict(data))
+    content["levels"] = [[lv.name, str(lv.min_score), lv.passing] for lv in data.levels]
+    return content  # type: ignore[no-any-return]
 
 
 def _clear(standard: Standard) -> None:
@@ -193,13 +228,15 @@ def _write_content(
     standard: Standard, data: StandardData, departments: dict[str, Department]
 ) -> None:
     AwardLevel.objects.bulk_create(
-        AwardLevel(standard=standard, name=n, min_score=m) for n, m in data.levels
+        AwardLevel(standard=standard, name=lv.name, min_score=lv.min_score, passing=lv.passing)
+        for lv in data.levels
     )
     Requirement.objects.bulk_create(
         Requirement(standard=standard, area=a, text=t, order=i)
         for i, (a, t) in enumerate(data.requirements)
     )
     order = 0
+    links: list[Any] = []
     for position, cat in enumerate(data.categories):
         category = Category.objects.create(
             standard=standard,
@@ -211,6 +248,7 @@ def _write_content(
         )
         items = []
         for item in cat.items:
+            methods = check_methods(item.check)
             items.append(
                 Item(
                     standard=standard,
@@ -219,14 +257,30 @@ def _write_content(
                     title=item.title,
                     points=item.points,
                     method=item.method,
-                    check_method=item.check,
+                    check_method=methods[0] if methods else "",
+                    check_words=item.check,
+                    check_methods=methods,
                     department=departments[item.department],
                     evidence=item.evidence,
                     order=order,
+                    kind=item.kind,
+                    step=item.step,
+                    per_occurrence=item.per_occurrence,
+                    floor=item.floor,
+                    na_rule=item.na_rule,
+                    gate_below=item.gate_below,
+                    gate_effect=item.gate_effect,
+                    gate_level=item.gate_level,
                 )
             )
             order += 1
         Item.objects.bulk_create(items)
+        for stored, item in zip(items, cat.items, strict=True):
+            links.extend(
+                Item.other_departments.through(item_id=stored.pk, department=departments[code])
+                for code in item.other_departments
+            )
+    Item.other_departments.through.objects.bulk_create(links)
     VetoItem.objects.bulk_create(
         VetoItem(
             standard=standard,
@@ -234,6 +288,8 @@ def _write_content(
             condition=v.condition,
             department=departments[v.department],
             order=i,
+            effect=v.effect,
+            cap_level=v.cap_level,
         )
         for i, v in enumerate(data.vetoes)
     )
