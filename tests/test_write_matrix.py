@@ -652,6 +652,19 @@ ROWS += [
         "city",
     ),
     Row(
+        "round_disagreements",
+        lambda s: [SLUG, 3],
+        lambda s: {
+            "enrollment": s.campaign.enrollments.get(community__code=ZHANQIAN).pk,
+            "item": s.campaign.standard.items.filter(department__code="PSB").first().pk,
+            "points": "1",
+            "reason": "复核后议定",
+        },
+        {"admin", "city"},
+        "city",
+        note="the lead settles an item the psb assessor scored above",
+    ),
+    Row(
         "commendation",
         _slug,
         lambda s: {

@@ -358,7 +358,7 @@ def veto_finding_record(
 
 
 def round_finalise(
-    *, actor: Any, round_: AcceptanceRound, county: Any = None
+    *, actor: Any, round_: AcceptanceRound, county: Any = None, via: str = "web"
 ) -> AcceptanceRound:
     """Sign off a round: only when every applicable item of every community it covers is scored.
 
@@ -371,6 +371,15 @@ def round_finalise(
 
     county = part_services.part_for_actor(actor, round_, county)
     if county is not None:
+        if authz.can_lead_round(actor, round_, county=county) and not parts.part_sealed(
+            round_, county.path
+        ):
+            _refuse_disagreements(
+                round_,
+                panels.covered(round_)
+                .filter(community__path__startswith=county.path)
+                .values_list("pk", flat=True),
+            )
         part_services.round_part_finalise(actor=actor, round_=round_, county=county)
         return round_
     if not authz.can_lead_round(actor, round_):
@@ -386,6 +395,7 @@ def round_finalise(
     open_ = part_services.unscored(round_, enrollments)
     if open_:
         raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
+    _refuse_disagreements(round_, covered)
     results = round_results(round_, detail=True)  # every lost point becomes a task
     with transaction.atomic():
         sealing.hold_for_sign_off(round_)  # the score writes under way commit first
@@ -395,6 +405,7 @@ def round_finalise(
         created = part_services.rectifications_for(round_, results, covered)
         audit.record(
             actor=actor,
+            via=via,
             action="round.finalised",
             object_type="round",
             object_ref=f"{round_.campaign.slug}/{round_.number}",
@@ -405,8 +416,20 @@ def round_finalise(
     return round_
 
 
+def _refuse_disagreements(round_: AcceptanceRound, enrollment_ids: Any) -> None:
+    """A round (or part) is not finalised while its assessors disagree on an item its lead has
+    not settled: the refusal names each (community, item, the assessors' values)."""
+    from civicmark.scoring.disagreements import describe, open_disagreements
+
+    found = open_disagreements(round_, list(enrollment_ids))
+    if found:
+        raise ApplicationError(
+            _("Assessors disagree and the lead has not settled it: %s.") % describe(found)
+        )
+
+
 def round_reopen(
-    *, actor: Any, round_: AcceptanceRound, reason: str, county: Any = None
+    *, actor: Any, round_: AcceptanceRound, reason: str, county: Any = None, via: str = "web"
 ) -> AcceptanceRound:
     """Reopen a finalised round, with a reason (audited); in a split round, a county officer
     (or anyone naming a county) reopens that county's part only."""
@@ -430,6 +453,7 @@ def round_reopen(
         part_services.unseal_parts(round_)
         audit.record(
             actor=actor,
+            via=via,
             action="round.reopened",
             object_type="round",
             object_ref=f"{round_.campaign.slug}/{round_.number}",

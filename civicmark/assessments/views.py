@@ -1055,3 +1055,100 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
             "may_propose": may_propose,
         },
     )
+
+
+def _points_typed(raw: str) -> Decimal | None:
+    """Settled points as typed: one decimal place at most; a penalty item's may be negative."""
+    try:
+        return parse_decimal(raw, places=1, max_digits=6, min_value=None, exact=True)
+    except ParseError as exc:
+        raise ApplicationError(exc.message) from None
+
+
+def disagreement_section(
+    user: Any, round_: Any, typed: dict[str, str] | None = None, error: str = ""
+) -> dict[str, Any]:
+    """The round page's disagreements, for the round's lead (a county part's lead: his county's
+    communities): the open ones with a settle form each, and those settled with the decision.
+    Anyone else gets nothing. `typed` is what was posted, shown back after a refusal."""
+    from civicmark.assessments import panels
+    from civicmark.scoring.disagreements import open_disagreements, settled
+
+    if authz.can_lead_round(user, round_):
+        ids = None
+    else:
+        county = parts.led_county(user, round_)
+        if county is None:
+            return {"shown": False}
+        ids = list(
+            panels.covered(round_)
+            .filter(community__path__startswith=county.path)
+            .values_list("pk", flat=True)
+        )
+    typed = typed or {}
+    rows = []
+    for d in open_disagreements(round_, ids):
+        mine = typed.get("enrollment") == str(d.enrollment.pk) and typed.get("item") == str(
+            d.item.pk
+        )
+        rows.append({"d": d, "typed": typed if mine else {}, "error": error if mine else ""})
+    return {
+        "shown": True,
+        "may_settle": round_.finalised_at is None,
+        "rows": rows,
+        "settled": settled(round_, ids),
+        "round": round_,
+        "campaign": round_.campaign,
+    }
+
+
+@login_required
+def round_disagreements(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The lead settles an item its assessors disagree on (points or not applicable, and why);
+    a refusal shows the page again with what he typed."""
+    from civicmark.campaigns.models import Enrollment
+    from civicmark.scoring.disagreements import settle
+
+    campaign, round_ = _round_or_404(request, slug, number)
+    typed: dict[str, str] = {}
+    error = ""
+    if request.method == "POST":
+        post = request.POST
+        typed = {
+            key: post.get(key, "")
+            for key in ("enrollment", "item", "points", "not_applicable", "reason")
+        }
+        try:
+            enrollment = (
+                Enrollment.objects.filter(campaign=campaign, pk=parse_id(typed["enrollment"]) or 0)
+                .select_related("community")
+                .first()
+            )
+            item = campaign.standard.items.filter(pk=parse_id(typed["item"]) or 0).first()
+            if enrollment is None or item is None:
+                raise ApplicationError(_("That item or community is not part of this round."))
+            not_applicable = bool(typed["not_applicable"])
+            settle(
+                actor=request.user,
+                round_=round_,
+                enrollment=enrollment,
+                item=item,
+                points=None if not_applicable else _points_typed(typed["points"]),
+                not_applicable=not_applicable,
+                reason=typed["reason"],
+            )
+        except (ApplicationError, ParseError) as exc:
+            error = getattr(exc, "message", str(exc))
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("round_detail", slug=campaign.slug, number=round_.number)
+    section = disagreement_section(request.user, round_, typed, error)
+    if not section["shown"]:
+        raise Http404
+    return render(
+        request,
+        "assessments/disagreements.html",
+        {"campaign": campaign, "round": round_, "disagreements": section},
+        status=400 if error else 200,
+    )

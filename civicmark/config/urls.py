@@ -212,6 +212,11 @@ urlpatterns = [
         name="round_detail",
     ),
     path(
+        "campaigns/<slug:slug>/rounds/<int:number>/disagreements/",
+        assessments.round_disagreements,
+        name="round_disagreements",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/sheet/",
         assessments.score_sheet,
         name="score_sheet",

@@ -1,0 +1,291 @@
+"""What the round's lead must settle, and settling it (ADR 17).
+
+Two assessors of an item in a round disagree when one says it does not apply and another gives
+points, or when their points lie further apart than the round's gap (`disagreement_gap`; empty:
+a fifth of the item's maximum, of its floor for a penalty item; for an all-or-nothing item any
+difference counts). The lead settles each with a value and a reason; the settlement replaces
+the combined value of the item for that community in that round, and the round cannot be
+finalised while one is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, Q
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.campaigns import parts
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core import audit
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.scoring.models import Score, Settlement
+from civicmark.standards.models import Item, ItemKind
+
+FIFTH = Decimal(5)
+
+
+class Value(NamedTuple):
+    """What one assessor gave: points, or None with `not_applicable`."""
+
+    assessor: Any
+    points: Decimal | None
+    not_applicable: bool
+
+
+class Disagreement(NamedTuple):
+    community: Any
+    item: Item
+    values: list[Value]
+    enrollment: Enrollment
+
+
+def gap_for(round_: AcceptanceRound, item: Item) -> Decimal:
+    """How far apart two assessors' points on the item may lie without disagreeing."""
+    if item.kind == ItemKind.ALL_OR_NOTHING:
+        return Decimal(0)  # only 0 or the maximum: any difference counts
+    if round_.disagreement_gap is not None:
+        return round_.disagreement_gap
+    if item.kind == ItemKind.PENALTY:
+        return abs(item.floor or Decimal(0)) / FIFTH
+    return item.points / FIFTH
+
+
+def open_disagreements(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
+) -> list[Disagreement]:
+    """The disagreements of the round not yet settled (of the given communities only, when
+    named), by community and then in the standard's order. One grouped query finds them,
+    one more reads their values (four queries in all, however many there are)."""
+    scores = Score.objects.filter(round=round_)
+    if enrollment_ids is not None:
+        scores = scores.filter(enrollment_id__in=list(enrollment_ids))
+    groups = (
+        scores.order_by()
+        .values("enrollment_id", "item_id")
+        .annotate(
+            n=Count("id"),
+            na=Count("id", filter=Q(not_applicable=True)),
+            high=Max("points"),
+            low=Min("points"),
+        )
+        .filter(n__gte=2)
+        .filter(Q(na__gt=0) | Q(high__gt=F("low")))
+    )
+    candidates = list(groups)
+    if not candidates:
+        return []
+    items = {
+        i.pk: i
+        for i in Item.objects.filter(pk__in={g["item_id"] for g in candidates}).select_related(
+            "standard"
+        )
+    }
+    settled = set(
+        Settlement.objects.filter(
+            round=round_, enrollment_id__in={g["enrollment_id"] for g in candidates}
+        ).values_list("enrollment_id", "item_id")
+    )
+    flagged = set()
+    for g in candidates:
+        key = (g["enrollment_id"], g["item_id"])
+        if key in settled:
+            continue
+        mixed = 0 < g["na"] < g["n"]
+        apart = (
+            g["high"] is not None
+            and g["low"] is not None
+            and g["high"] - g["low"] > gap_for(round_, items[g["item_id"]])
+        )
+        if mixed or apart:
+            flagged.add(key)
+    if not flagged:
+        return []
+    values: dict[tuple[int, int], list[Value]] = {}
+    enrollments: dict[int, Enrollment] = {}
+    rows = (
+        Score.objects.filter(
+            round=round_,
+            enrollment_id__in={e for e, _i in flagged},
+            item_id__in={i for _e, i in flagged},
+        )
+        .select_related("assessor", "enrollment__community")
+        .order_by("assessor__username")
+    )
+    for s in rows:
+        key = (s.enrollment_id, s.item_id)
+        if key in flagged:
+            values.setdefault(key, []).append(Value(s.assessor, s.points, s.not_applicable))
+            enrollments.setdefault(s.enrollment_id, s.enrollment)
+    found = [
+        Disagreement(enrollments[e].community, items[i], values[(e, i)], enrollments[e])
+        for e, i in flagged
+    ]
+    found.sort(key=lambda d: (d.community.path, d.item.order, d.item.code))
+    return found
+
+
+def settled(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
+) -> list[Settlement]:
+    """The settlements made in the round, by community and item."""
+    found = Settlement.objects.filter(round=round_).select_related(
+        "enrollment__community", "item", "settled_by"
+    )
+    if enrollment_ids is not None:
+        found = found.filter(enrollment_id__in=list(enrollment_ids))
+    return list(found.order_by("enrollment__community__path", "item__order", "item__code"))
+
+
+def describe(found: list[Disagreement]) -> str:
+    """The disagreements in a sentence: community, item and each assessor's value."""
+    return "; ".join(
+        f"{d.community.name} {d.item.code} ("
+        + ", ".join(
+            f"{v.assessor.username}: {_('N/A') if v.not_applicable else v.points}" for v in d.values
+        )
+        + ")"
+        for d in found
+    )
+
+
+def _check_value(item: Item, points: Decimal | None, not_applicable: bool) -> None:
+    """The settled value must be one the item allows. (To be replaced by scoring.validate's
+    `validate_entry` once it lands: the one validator of an entry.)"""
+    if not_applicable:
+        if points is not None:
+            raise ApplicationError(_("An item marked not applicable has no points."))
+        return
+    if points is None:
+        raise ApplicationError(_("Give the points, or mark the item not applicable."))
+    if item.kind == ItemKind.ALL_OR_NOTHING:
+        if points not in (Decimal(0), item.points):
+            raise ApplicationError(
+                _("Points for %(code)s are 0 or %(max)s.") % {"code": item.code, "max": item.points}
+            )
+        return
+    if item.kind == ItemKind.PENALTY:
+        low, high = item.floor or Decimal(0), Decimal(0)
+    else:
+        low, high = (
+            item.floor if item.kind == ItemKind.PER_OCCURRENCE and item.floor else 0,
+            item.points,
+        )
+    step = item.step or item.standard.step
+    if not (low <= points <= high) or (step and (points - low) % step):
+        raise ApplicationError(
+            _("Points for %(code)s go from %(min)s to %(max)s in steps of %(step)s.")
+            % {"code": item.code, "min": low, "max": high, "step": step}
+        )
+
+
+def lead_refusal(actor: Any, round_: AcceptanceRound, enrollment: Enrollment) -> str | None:
+    """Why the person may not settle this community's items in the round: only the round's lead
+    settles, or in a round split into county parts the lead of the community's county's part;
+    nobody settles over a community he is tied to; a finalised round or part is settled."""
+    from civicmark.assessments import panels  # who leads is the workflow's word (ADR 12)
+
+    community = enrollment.community
+    county = None
+    if not authz.can_lead_round(actor, round_):
+        path = parts.county_path(community.path) if parts.is_split(round_) else None
+        county = next((c for c in parts.counties(round_) if c.path == path), None)
+        if county is None or not authz.can_lead_round(actor, round_, county=county):
+            return _("Only the round's lead settles what its assessors disagree on.")
+    if refusal := panels.lead_refusal(actor, round_, county):
+        return refusal
+    return None
+
+
+def settle(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    item: Item,
+    points: Decimal | None,
+    not_applicable: bool = False,
+    reason: str = "",
+    via: str = "web",
+) -> Settlement:
+    """The lead's decision on an item its assessors disagree on: it replaces their combined
+    value for the community in this round. A second decision replaces the first."""
+    if (
+        enrollment.campaign_id != round_.campaign_id
+        or item.standard_id != round_.campaign.standard_id
+    ):
+        raise ApplicationError(_("That item or community is not part of this round."))
+    if refusal := lead_refusal(actor, round_, enrollment):
+        raise NotAllowed(refusal)
+    if _sealed(round_, enrollment):
+        raise ApplicationError(_("The round is finalised: its scores are locked."))
+    if not Score.objects.filter(round=round_, enrollment=enrollment, item=item).exists():
+        raise ApplicationError(
+            _(
+                "Nobody has scored %(item)s for %(community)s in this round: there is nothing to settle."
+            )
+            % {"item": item.code, "community": enrollment.community.name}
+        )
+    _check_value(item, points, not_applicable)
+    if not reason.strip():
+        raise ApplicationError(_("Say why the item is settled at this value."))
+    from civicmark.scoring.materialize import mark
+
+    community = enrollment.community
+    with transaction.atomic():
+        from civicmark.assessments import sealing
+
+        sealing.hold_for_writing(round_)  # a sign-off under way commits first
+        fresh = AcceptanceRound.objects.select_related("campaign__division").get(pk=round_.pk)
+        if _sealed(fresh, enrollment):
+            raise ApplicationError(_("The round is finalised: its scores are locked."))
+        existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
+        before = (
+            {
+                "points": None if existing.points is None else str(existing.points),
+                "not_applicable": existing.not_applicable,
+                "reason": existing.reason,
+            }
+            if existing
+            else None
+        )
+        settlement, _created = Settlement.objects.update_or_create(
+            round=round_,
+            enrollment=enrollment,
+            item=item,
+            defaults={
+                "points": None if not_applicable else points,
+                "not_applicable": not_applicable,
+                "reason": reason.strip(),
+                "settled_by": actor,
+            },
+        )
+        mark(round_, [enrollment.pk])
+        audit.record(
+            actor=actor,
+            via=via,
+            action="score.settled",
+            object_type="enrollment",
+            object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
+            scope_path=community.path,
+            summary=f"{item.code} {community.name}",
+            before=before,
+            after={
+                "item": item.code,
+                "points": None if not_applicable else str(points),
+                "not_applicable": not_applicable,
+                "reason": reason.strip(),
+                "round": round_.number,
+            },
+        )
+    return settlement
+
+
+def _sealed(round_: AcceptanceRound, enrollment: Enrollment) -> bool:
+    if round_.finalised_at is not None:
+        return True
+    return parts.is_split(round_) and parts.part_sealed(round_, enrollment.community.path)
