@@ -358,7 +358,7 @@ def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_res
     assert 'data-testid="comparison"' in page and "+10.00" in page and "B2 不足" in page
 
 
-def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scoring, world):
+def test_a_veto_stands_in_later_rounds_until_its_department_lifts_it(scoring, world):
     from civicmark.assessments.services import round_finalise, veto_finding_record
 
     s = scoring
@@ -389,7 +389,19 @@ def test_a_veto_stands_in_the_next_round_until_the_community_is_reassessed(scori
         points=Decimal(30),
     )
     assert save_3.round == round3
-    assert round_results(round3)[s["enrollments"]["C111"].pk].outcome == "standard_unit"
+    # ADR 17: re-scoring never lifts a veto; it stands until its department lifts it.
+    after = round_results(round3)[s["enrollments"]["C111"].pk]
+    assert (after.outcome, after.commendable, after.vetoes) == ("vetoed", False, [("V1", 2)])
+    VetoFinding.objects.create(
+        round=round3,
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        assessor=s["assessors"][0],
+        reason="整改到位",
+        lifts=True,
+    )
+    lifted = round_results(round3)[s["enrollments"]["C111"].pk]
+    assert (lifted.outcome, lifted.commendable, lifted.vetoes) == ("standard_unit", True, [])
 
 
 def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(

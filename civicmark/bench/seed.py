@@ -259,6 +259,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
                     "veto_id",
                     "assessor_id",
                     "reason",
+                    "lifts",
                     "created_at",
                 ],
                 (
@@ -269,6 +270,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
                         veto.pk,
                         assessors[veto.department_id][0].pk,
                         "发现否决情形",
+                        False,
                         now,
                     )
                     for e in vetoed

@@ -1,10 +1,16 @@
-"""A whole round's results, computed by the database.
+"""A whole round's results, computed by the database (ADR 17, "The arithmetic").
 
-Each item's assessor points are combined in one aggregate query (mean, minimum, or a median
-written so that SQLite and PostgreSQL compute it alike); a second aggregate over those rows sums
-them per community and category. Python then only divides and compares a handful of numbers per
-community. The detailed path (every lost point) applies the reference rules in
-`results.scoring` item by item; property tests hold the two paths and the reference equal.
+Each item's value is combined from its assessors' points in one aggregate query per combining
+rule (mean, minimum, or a median written so that SQLite and PostgreSQL compute it alike); an
+all-or-nothing item takes the majority of 0 and its maximum (a tie gives 0); a lead's settlement
+replaces the combination (a UNION with NOT EXISTS); a carrying round takes the earlier round's
+values for the items it did not re-score (the same UNION). A second aggregate sums the values per
+community and category, with bonus and penalty items apart. The gated items' values and the
+standing vetoes (`scoring.vetoes.standing`) are read as they are. Python then only divides and
+hands each community to `rules.total_of` and `rules.decide`: the cascade is the reference's own.
+
+The detailed path (every lost point) feeds each community's raw points to `rules.score`; the
+property test (tests/test_scoring_property.py) holds the two paths equal.
 """
 
 from __future__ import annotations
@@ -13,20 +19,48 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound
-from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring import vetoes as standing_vetoes
+from civicmark.scoring.models import Score, Settlement
 from civicmark.scoring.rules import (
+    ALL_OR_NOTHING,
+    BONUS,
     CENT,
+    COUNTED,
+    PENALTY,
     CategoryInput,
     ItemInput,
     Result,
     Rule,
     TableInput,
+    VetoInput,
+    decide,
+    gate_effect,
+    item_value,
+    minimums,
     score,
+    total_of,
+    trips,
 )
+
+ZERO = Decimal(0)
+
+
+def earlier(round_: AcceptanceRound) -> AcceptanceRound | None:
+    """The round this one carries scores over from, if any: the one answer (ADR 17)."""
+    if not round_.carries_from:
+        return None
+    memo = round_.__dict__.setdefault("_earlier_round", {})
+    if round_.carries_from not in memo:
+        memo[round_.carries_from] = round_.campaign.rounds.filter(
+            number=round_.carries_from
+        ).first()
+    found: AcceptanceRound | None = memo[round_.carries_from]
+    return found
 
 
 def _count(qs: QuerySet[Score]) -> Subquery:
@@ -52,14 +86,22 @@ def rule_groups(round_: AcceptanceRound) -> list[tuple[Rule, Q]]:
     ]
 
 
+def _all_or_nothing(round_: AcceptanceRound) -> list[int]:
+    return list(
+        round_.campaign.standard.items.filter(kind=ALL_OR_NOTHING).values_list("pk", flat=True)
+    )
+
+
 def combined_groups(
     round_: AcceptanceRound,
     enrollment_id: int | None = None,
     enrollment_ids: list[int] | None = None,
 ) -> list[QuerySet[Any]]:
-    """`combined_points` once per combining rule in force in the round (usually one)."""
+    """`combined_points` once per combining rule in force in the round (usually one), for every
+    item but the all-or-nothing ones (`_majority_sql`)."""
+    aon = _all_or_nothing(round_)
     return [
-        combined_points(round_, enrollment_id, enrollment_ids, rule=rule, where=where)
+        combined_points(round_, enrollment_id, enrollment_ids, rule=rule, where=where, skip=aon)
         for rule, where in rule_groups(round_)
     ]
 
@@ -71,12 +113,16 @@ def combined_points(
     *,
     rule: Rule | None = None,
     where: Q | None = None,
+    skip: list[int] | None = None,
 ) -> QuerySet[Any]:
     """(enrollment, item, value) for every item with at least one score that is not 'not
-    applicable', combined by `rule` (the round's own by default) over the scores `where` picks."""
+    applicable', combined by `rule` (the round's own by default) over the scores `where` picks,
+    leaving out the items in `skip`."""
     base = Score.objects.filter(round=round_, not_applicable=False)
     if where is not None:
         base = base.filter(where)
+    if skip:
+        base = base.exclude(item_id__in=skip)
     if enrollment_id is not None:
         base = base.filter(enrollment_id=enrollment_id)
     if enrollment_ids is not None:
@@ -97,107 +143,48 @@ def combined_points(
     return qualifying.values("enrollment", "item").annotate(value=Avg("points", distinct=True))
 
 
-def item_values(
-    round_: AcceptanceRound,
-    enrollment_id: int | None = None,
-    enrollment_ids: list[int] | None = None,
-) -> tuple[dict[tuple[int, int], Decimal], set[tuple[int, int]]]:
-    """(enrollment, item) -> combined points, and the (enrollment, item) pairs marked not applicable."""
-    values = {
-        # SQLite averages in floating point: read the value back to the 0.01 it is recorded at.
-        (r["enrollment"], r["item"]): Decimal(str(r["value"])).quantize(
-            CENT, rounding=ROUND_HALF_UP
-        )
-        for group in combined_groups(round_, enrollment_id, enrollment_ids)
-        for r in group
+def _names() -> dict[str, str]:
+    from civicmark.standards.models import Item
+
+    return {
+        "score": Score._meta.db_table,
+        "settlement": Settlement._meta.db_table,
+        "item": Item._meta.db_table,
     }
-    scores = Score.objects.filter(round=round_)
-    if enrollment_id is not None:
-        scores = scores.filter(enrollment_id=enrollment_id)
-    if enrollment_ids is not None:
-        scores = scores.filter(enrollment_id__in=enrollment_ids)
-    scored = scores.values("enrollment", "item").annotate(
-        n=Count("id"), na=Count("id", filter=Q(not_applicable=True))
+
+
+def _among(column: str, only: list[int] | None) -> tuple[str, list[Any]]:
+    if only is None:
+        return "", []
+    if not only:
+        return " AND 1 = 0", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(only))})", list(only)
+
+
+def _majority_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str, list[Any]]:
+    """(enrollment, item, value) of the all-or-nothing items: the maximum when more than half
+    of the assessors gave it, else 0 (a tie gives 0)."""
+    n = _names()
+    among, params = _among("s.enrollment_id", only)
+    return (
+        f"SELECT s.enrollment_id AS enrollment, s.item_id AS item, "
+        f"CASE WHEN 2 * SUM(CASE WHEN s.points = i.points THEN 1 ELSE 0 END) > COUNT(*) "
+        f"THEN MAX(i.points) ELSE 0 END AS value "
+        f"FROM {n['score']} s JOIN {n['item']} i ON i.id = s.item_id "
+        f"WHERE s.round_id = %s AND s.not_applicable = %s AND i.kind = %s{among} "
+        f"GROUP BY s.enrollment_id, s.item_id",
+        [round_.pk, False, ALL_OR_NOTHING, *params],
     )
-    return values, {(r["enrollment"], r["item"]) for r in scored if r["n"] == r["na"]}
-
-
-def _veto_counts(round_: AcceptanceRound) -> dict[int, int]:
-    return dict(
-        VetoFinding.objects.filter(round=round_)
-        .values("enrollment")
-        .annotate(n=Count("id"))
-        .values_list("enrollment", "n")
-    )
-
-
-def round_results(
-    round_: AcceptanceRound, *, detail: bool = False, enrollments: list[int] | None = None
-) -> dict[int, Result]:
-    """Every community's result in this round, keyed by enrollment id.
-
-    By default the whole round is computed by the database (`_fast`): totals, category
-    subtotals, minimums, vetoes, outcome and level, without the per-item lists. `detail=True`
-    (for the given enrollments, or all) adds every lost point and unscored item, item by item
-    through the reference rules. The two agree on everything both compute (property-tested).
-    """
-    if detail or enrollments is not None:
-        return _detailed(round_, enrollments)
-    return _fast(round_)
-
-
-def _table(round_: AcceptanceRound) -> TableInput:
-    standard = round_.campaign.standard
-    return TableInput(
-        total_points=standard.total_points,
-        pass_threshold=standard.pass_threshold,
-        categories=tuple(
-            CategoryInput(c.code, c.points, c.min_points) for c in standard.categories.all()
-        ),
-        levels=tuple((lv.name, lv.min_score) for lv in standard.levels.all()),
-    )
-
-
-def _sources(
-    round_: AcceptanceRound, only: list[int] | None = None
-) -> tuple[str, list[Any], str, list[Any]]:
-    """SQL for (enrollment, item, value): the combined points of every applicable item, and for
-    (enrollment, item): the items marked not applicable by every assessor; a carrying round adds
-    the earlier round's rows for the items it did not re-score."""
-    score = Score._meta.db_table
-    values_sql, values_params = _combined_sql(round_, only)
-    among = f" AND enrollment_id IN ({', '.join(['%s'] * len(only))})" if only else ""
-    na_sql = (
-        f"SELECT enrollment_id AS enrollment, item_id AS item FROM {score} "
-        f"WHERE round_id = %s{among} GROUP BY enrollment_id, item_id "
-        f"HAVING SUM(CASE WHEN not_applicable THEN 0 ELSE 1 END) = 0"
-    )
-    na_params: list[Any] = [round_.pk, *(only or [])]
-    earlier = _earlier(round_)
-    if earlier is not None:
-        old_sql, old_params = _combined_sql(earlier, only)
-        fresh = (
-            f"NOT EXISTS (SELECT 1 FROM {score} s2 WHERE s2.round_id = %s "
-            f"AND s2.enrollment_id = o.enrollment AND s2.item_id = o.item)"
-        )
-        values_sql = (
-            f"SELECT enrollment, item, value FROM ({values_sql}) n UNION ALL "
-            f"SELECT o.enrollment, o.item, o.value FROM ({old_sql}) o WHERE {fresh}"
-        )
-        values_params = [*values_params, *old_params, round_.pk]
-        na_sql = (
-            f"SELECT enrollment, item FROM ({na_sql}) n UNION ALL "
-            f"SELECT o.enrollment, o.item FROM ({na_sql}) o WHERE {fresh}"
-        )
-        na_params = [round_.pk, *(only or []), earlier.pk, *(only or []), round_.pk]
-    return values_sql, values_params, na_sql, na_params
 
 
 def _combined_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str, list[Any]]:
-    """The SQL of (enrollment, item, value) under every rule in force in the round."""
-    compiled = [
+    """The SQL of (enrollment, item, value) under every rule in force in the round, before
+    settlements."""
+    compiled: list[tuple[str, Any]] = [
         group.query.sql_with_params() for group in combined_groups(round_, enrollment_ids=only)
     ]
+    if _all_or_nothing(round_):
+        compiled.append(_majority_sql(round_, only))
     if len(compiled) == 1:
         return compiled[0][0], list(compiled[0][1])
     sql = " UNION ALL ".join(
@@ -207,194 +194,440 @@ def _combined_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str,
     return sql, [p for _text, params in compiled for p in params]
 
 
+def _round_sql(
+    round_: AcceptanceRound, only: list[int] | None
+) -> tuple[str, list[Any], str, list[Any]]:
+    """SQL for one round's own (enrollment, item, value) and (enrollment, item) not applicable,
+    a lead's settlement replacing the combination."""
+    n = _names()
+    values_sql, values_params = _combined_sql(round_, only)
+    among, among_params = _among("enrollment_id", only)
+    na_sql = (
+        f"SELECT enrollment_id AS enrollment, item_id AS item FROM {n['score']} "
+        f"WHERE round_id = %s{among} GROUP BY enrollment_id, item_id "
+        f"HAVING SUM(CASE WHEN not_applicable THEN 0 ELSE 1 END) = 0"
+    )
+    na_params: list[Any] = [round_.pk, *among_params]
+    if Settlement.objects.filter(round=round_).exists():
+        unsettled = (
+            f"NOT EXISTS (SELECT 1 FROM {n['settlement']} t WHERE t.round_id = %s "
+            f"AND t.enrollment_id = c.enrollment AND t.item_id = c.item)"
+        )
+        settled = (
+            f"SELECT enrollment_id AS enrollment, item_id AS item{{value}} "
+            f"FROM {n['settlement']} WHERE round_id = %s AND not_applicable = %s{among}"
+        )
+        values_sql = (
+            f"SELECT c.enrollment, c.item, c.value FROM ({values_sql}) c WHERE {unsettled} "
+            f"UNION ALL {settled.format(value=', points AS value')}"
+        )
+        values_params = [*values_params, round_.pk, round_.pk, False, *among_params]
+        na_sql = (
+            f"SELECT c.enrollment, c.item FROM ({na_sql}) c WHERE {unsettled} "
+            f"UNION ALL {settled.format(value='')}"
+        )
+        na_params = [*na_params, round_.pk, round_.pk, True, *among_params]
+    return values_sql, values_params, na_sql, na_params
+
+
+def _sources(
+    round_: AcceptanceRound, only: list[int] | None = None
+) -> tuple[str, list[Any], str, list[Any]]:
+    """SQL for (enrollment, item, value): the value of every applicable scored item, and for
+    (enrollment, item): the items not applicable; a carrying round adds the earlier round's rows
+    for the items it did not re-score (no score and no settlement in this round)."""
+    n = _names()
+    values_sql, values_params, na_sql, na_params = _round_sql(round_, only)
+    before = earlier(round_)
+    if before is not None:
+        old_values, old_values_params, old_na, old_na_params = _round_sql(before, only)
+        fresh = (
+            f"NOT EXISTS (SELECT 1 FROM {n['score']} s2 WHERE s2.round_id = %s "
+            f"AND s2.enrollment_id = o.enrollment AND s2.item_id = o.item)"
+        )
+        if Settlement.objects.filter(round=round_).exists():
+            fresh += (
+                f" AND NOT EXISTS (SELECT 1 FROM {n['settlement']} t2 WHERE t2.round_id = %s "
+                f"AND t2.enrollment_id = o.enrollment AND t2.item_id = o.item)"
+            )
+            fresh_params = [round_.pk, round_.pk]
+        else:
+            fresh_params = [round_.pk]
+        values_sql = (
+            f"SELECT enrollment, item, value FROM ({values_sql}) n UNION ALL "
+            f"SELECT o.enrollment, o.item, o.value FROM ({old_values}) o WHERE {fresh}"
+        )
+        values_params = [*values_params, *old_values_params, *fresh_params]
+        na_sql = (
+            f"SELECT enrollment, item FROM ({na_sql}) n UNION ALL "
+            f"SELECT o.enrollment, o.item FROM ({old_na}) o WHERE {fresh}"
+        )
+        na_params = [*na_params, *old_na_params, *fresh_params]
+    return values_sql, values_params, na_sql, na_params
+
+
+def _decimal(value: Any) -> Decimal:
+    # SQLite averages in floating point: read the value back to the 0.01 it is recorded at.
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def item_values(
+    round_: AcceptanceRound,
+    enrollment_id: int | None = None,
+    enrollment_ids: list[int] | None = None,
+) -> tuple[dict[tuple[int, int], Decimal], set[tuple[int, int]]]:
+    """(enrollment, item) -> the item's value in this round (combined, or as settled), and the
+    (enrollment, item) pairs not applicable; this round's own records only (no carry-over)."""
+    only = enrollment_ids
+    if enrollment_id is not None:
+        only = [enrollment_id] if only is None else [e for e in only if e == enrollment_id]
+    values_sql, values_params, na_sql, na_params = _round_sql(round_, only)
+    with connection.cursor() as cursor:
+        cursor.execute(values_sql, values_params)
+        values = {(e, i): _decimal(v) for e, i, v in cursor.fetchall()}
+        cursor.execute(na_sql, na_params)
+        na = {(e, i) for e, i in cursor.fetchall()}
+    return values, na
+
+
+def round_results(
+    round_: AcceptanceRound, *, detail: bool = False, enrollments: list[int] | None = None
+) -> dict[int, Result]:
+    """Every community's result in this round, keyed by enrollment id.
+
+    By default the whole round is computed by the database (`_fast`): totals, category
+    subtotals, minimums, gates, vetoes, outcome, level and commendation, without the per-item
+    lists. `detail=True` (for the given enrollments, or all) feeds each community's points to
+    the reference rules, adding every lost point and unscored item. The two agree on everything
+    both compute (property-tested).
+    """
+    if detail or enrollments is not None:
+        return _detailed(round_, enrollments)
+    return _fast(round_)
+
+
+def table_of(round_: AcceptanceRound) -> TableInput:
+    standard = round_.campaign.standard
+    return TableInput(
+        total_points=standard.total_points,
+        pass_threshold=standard.pass_threshold,
+        categories=tuple(
+            CategoryInput(c.code, c.points, c.min_points) for c in standard.categories.all()
+        ),
+        levels=tuple((lv.name, lv.min_score, lv.passing) for lv in standard.levels.all()),
+        bonus_cap=standard.bonus_cap,
+    )
+
+
+_table = table_of
+
+
+def _veto_inputs(round_: AcceptanceRound, only: list[int] | None) -> dict[int, list[VetoInput]]:
+    return {
+        e: [VetoInput(s.code, s.effect, s.cap_level, s.found_in_round) for s in found]
+        for e, found in standing_vetoes.standing(round_, only).items()
+    }
+
+
 def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, Result]:
-    """The whole round (or the given enrollments) in two aggregate queries (plus vetoes),
-    whatever its size."""
-    from django.db import connection
-
-    from civicmark.scoring.rules import Outcome
-    from civicmark.standards.models import Item
-
-    table = _table(round_)
+    """The whole round (or the given enrollments) in two aggregate queries (plus the gated
+    items' values and the vetoes), whatever its size."""
+    table = table_of(round_)
     standard = round_.campaign.standard
     categories = dict(standard.categories.values_list("pk", "code"))
-    n_items = standard.items.count()
+    items = list(
+        standard.items.values_list(
+            "pk",
+            "code",
+            "category__code",
+            "points",
+            "kind",
+            "gate_below",
+            "gate_effect",
+            "gate_level",
+        )
+    )
+    n_items = len(items)
     values_sql, values_params, na_sql, na_params = _sources(round_, only)
-    item = Item._meta.db_table
-    # Per category: the points of its items; an item every assessor marked not applicable
-    # leaves the denominator, an applicable item not yet scored stays in it (and makes the
-    # result incomplete).
-    full: dict[str, Decimal] = defaultdict(Decimal)
-    for code, points in standard.items.values_list("category__code", "points"):
-        full[code] += points
+    n = _names()
+    # Per category: the maximum of its counted items; an excluded not-applicable item leaves
+    # it, an applicable item not yet scored stays in it (and makes the result incomplete).
+    full: dict[str, Decimal] = {code: ZERO for code in categories.values()}
+    for _pk, _code, category, points, kind, *_gate in items:
+        if kind in COUNTED:
+            full[category] += points
     gained_by: dict[int, dict[str, Decimal]] = {}
+    extra: dict[int, tuple[Decimal, Decimal]] = {}  # enrollment -> (bonus, penalty)
     left_out: dict[int, dict[str, Decimal]] = defaultdict(dict)
     counted: dict[int, int] = {}
     codes = list(categories.values())
-    # One row per community, one column per category (conditional sums): ten times fewer rows
-    # to read than one per community and category.
-    # Whole cents as integers: exact on both databases, and cheap to read (a NUMERIC column
-    # is parsed from text for every value).
+    # One row per community, one column per category (conditional sums), in whole cents as
+    # integers: exact on both databases, and cheap to read.
     per_category = ", ".join(
         f"SUM(CASE WHEN c.category = {int(pk)} THEN c.cents ELSE 0 END)" for pk in categories
     )
+    cents = "CAST(ROUND(SUM({}) * 100) AS INTEGER)"
+    kinds = {k for *_x, k, _b, _e, _l in items}
+    apart = BONUS in kinds or PENALTY in kinds
+    extra_sql = (
+        f", {cents.format(f'CASE WHEN i.kind = {_q(BONUS)} THEN ROUND(v.value, 2) ELSE 0 END')}"
+        f" AS bonus, "
+        f"{cents.format(f'CASE WHEN i.kind = {_q(PENALTY)} THEN ROUND(v.value, 2) ELSE 0 END')}"
+        f" AS penalty"
+        if apart
+        else ", 0 AS bonus, 0 AS penalty"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.enrollment, SUM(c.n), {per_category} FROM ("
+            f"SELECT c.enrollment, SUM(c.n), SUM(c.bonus), SUM(c.penalty), {per_category} FROM ("
             f"SELECT v.enrollment AS enrollment, i.category_id AS category, "
-            f"CAST(ROUND(SUM(ROUND(v.value, 2)) * 100) AS INTEGER) AS cents, COUNT(*) AS n "
-            f"FROM ({values_sql}) v JOIN {item} i ON i.id = v.item "
+            f"{cents.format('ROUND(v.value, 2)')} AS cents, COUNT(*) AS n{extra_sql} "
+            f"FROM ({values_sql}) v JOIN {n['item']} i ON i.id = v.item "
             f"GROUP BY v.enrollment, i.category_id) c GROUP BY c.enrollment",
             values_params,
         )
-        for enrollment, n, *sums in cursor.fetchall():
-            counted[enrollment] = n
+        for enrollment, count, bonus, penalty, *sums in cursor.fetchall():
+            counted[enrollment] = count
             gained_by[enrollment] = {
-                code: CENTS[cents] if 0 <= cents < len(CENTS) else Decimal(cents).scaleb(-2)
-                for code, cents in zip(codes, sums, strict=True)
+                code: _cents(value) for code, value in zip(codes, sums, strict=True)
             }
-        # Items marked not applicable are rare: a partial index answers "any at all?" at once.
+            if bonus or penalty:
+                extra[enrollment] = (_cents(bonus), _cents(penalty))
+        # Items not applicable are rare: a partial index answers "any at all?" at once.
         rounds = [round_.pk]
-        earlier = _earlier(round_)
-        if earlier is not None:
-            rounds.append(earlier.pk)
+        before = earlier(round_)
+        if before is not None:
+            rounds.append(before.pk)
         na_rows: list[Any] = []
-        if Score.objects.filter(round__in=rounds, not_applicable=True).exists():
+        if (
+            Score.objects.filter(round__in=rounds, not_applicable=True).exists()
+            or Settlement.objects.filter(round__in=rounds, not_applicable=True).exists()
+        ):
             cursor.execute(
-                f"SELECT n.enrollment, i.category_id, SUM(i.points), COUNT(*) "
-                f"FROM ({na_sql}) n JOIN {item} i ON i.id = n.item "
-                f"GROUP BY n.enrollment, i.category_id",
+                f"SELECT n.enrollment, i.category_id, i.kind, i.na_rule, SUM(i.points), "
+                f"COUNT(*) FROM ({na_sql}) n JOIN {n['item']} i ON i.id = n.item "
+                f"GROUP BY n.enrollment, i.category_id, i.kind, i.na_rule",
                 na_params,
             )
             na_rows = cursor.fetchall()
-        for enrollment, category, points, n in na_rows:
-            left_out[enrollment][categories[category]] = Decimal(str(points))
-            counted[enrollment] = counted.get(enrollment, 0) + n
-    vetoes = _vetoes(round_)
-    maxima = [c.code for c in table.categories]
-    minimums = [
-        (c.code, c.min_points, c.points) for c in table.categories if c.min_points is not None
-    ]
-    levels = sorted(((m, n) for n, m in table.levels), reverse=True)
-    zero = Decimal(0)
-    none_gained = dict.fromkeys(maxima, zero)
-    full_possible = sum(full.values(), zero)
+        full_marks: dict[int, dict[str, Decimal]] = defaultdict(dict)
+        for enrollment, category, kind, na_rule, points, count in na_rows:
+            counted[enrollment] = counted.get(enrollment, 0) + count
+            if kind not in COUNTED:
+                continue
+            into = full_marks if na_rule == "full" else left_out
+            code = categories[category]
+            into[enrollment][code] = into[enrollment].get(code, ZERO) + _decimal(points)
+        # Gates: only the gated items' values are read.
+        gated = {
+            pk: (order, code, below, gate_effect(effect, level))
+            for order, (pk, code, _c, _p, _k, below, effect, level) in enumerate(items)
+            if effect and below is not None
+        }
+        tripped: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        if gated:
+            ids = ", ".join(str(int(pk)) for pk in gated)
+            cursor.execute(
+                f"SELECT v.enrollment, v.item, v.value FROM ({values_sql}) v "
+                f"WHERE v.item IN ({ids})",
+                values_params,
+            )
+            for enrollment, item, value in cursor.fetchall():
+                order, code, threshold, effect = gated[item]
+                if trips(_decimal(value), threshold, effect):
+                    tripped[enrollment].append((order, code, effect))
+    vetoes = _veto_inputs(round_, only)
+    full_possible = sum(full.values(), ZERO)
+    none_gained = dict.fromkeys(codes, ZERO)
     results: dict[int, Result] = {}
     enrollments = round_.campaign.enrollments.values_list("pk", flat=True)
     if only is not None:
         enrollments = enrollments.filter(pk__in=only)
     for enrollment_id in enrollments:
         own = gained_by.get(enrollment_id, none_gained)
+        extra_marks = full_marks.get(enrollment_id)
+        if extra_marks:
+            own = {c: own[c] + extra_marks.get(c, ZERO) for c in codes}
         out = left_out.get(enrollment_id)
         # Most communities mark nothing not applicable: their denominators are the table's own.
-        possible_of = full if out is None else {c: full[c] - out.get(c, zero) for c in maxima}
-        gained = sum(own.values(), zero)
-        possible = full_possible if out is None else sum(possible_of.values(), zero)
-        total = (
-            (gained / possible * table.total_points).quantize(CENT, rounding=ROUND_HALF_UP)
-            if possible
-            else zero
+        possible_of = full if out is None else {c: full[c] - out.get(c, ZERO) for c in codes}
+        possible = full_possible if out is None else sum(possible_of.values(), ZERO)
+        bonus, penalty = extra.get(enrollment_id, (ZERO, ZERO))
+        gained = sum(own.values(), ZERO) - bonus - penalty
+        total, counted_bonus = total_of(
+            gained, possible, table.total_points, bonus, penalty, table.bonus_cap
         )
-        needs = {
-            code: minimum * possible_of[code] / points
-            for code, minimum, points in minimums
-            if possible_of[code]
-        }
-        below = [code for code, need in needs.items() if own.get(code, zero) < need]
-        if counted.get(enrollment_id, 0) < n_items:
-            outcome = Outcome.INCOMPLETE
-        elif vetoes.get(enrollment_id):
-            outcome = Outcome.VETOED
-        elif total < table.pass_threshold or below:
-            outcome = Outcome.NOT_REACHED
-        else:
-            outcome = Outcome.STANDARD
-        level = None
-        if outcome == Outcome.STANDARD:
-            level = next((name for minimum, name in levels if total >= minimum), None)
+        below, needs = minimums(table, own, possible_of)
+        gates = [(code, effect) for _o, code, effect in sorted(tripped.get(enrollment_id, []))]
+        standing = vetoes.get(enrollment_id, [])
+        outcome, level, commendable = decide(
+            table,
+            total,
+            incomplete=counted.get(enrollment_id, 0) < n_items,
+            below=below,
+            gates=[effect for _c, effect in gates],
+            vetoes=standing,
+        )
         results[enrollment_id] = Result(
             total=total,
             outcome=outcome,
             level=level,
             category_subtotals=own if own is not none_gained else dict(none_gained),
-            categories_below_minimum=[c for c in maxima if c in below],
+            categories_below_minimum=below,
             possible=possible,
             category_needs=needs,
+            commendable=commendable,
+            gates=gates,
+            vetoes=[(v.code, v.found_in_round) for v in standing],
+            bonus=counted_bonus,
+            penalty=penalty,
         )
     return results
+
+
+def _q(text: str) -> str:
+    """A constant of ours (an item kind) as an SQL literal."""
+    assert text.isidentifier()
+    return f"'{text}'"
 
 
 # 0.00 .. 1000.00 made once: a category subtotal is one of these, looked up, not built.
 CENTS = [Decimal(n).scaleb(-2) for n in range(100_001)]
 
 
-def _earlier(round_: AcceptanceRound) -> AcceptanceRound | None:
-    """The round whose scores this one carries over, if any."""
-    if not round_.carries_from:
-        return None
-    return round_.campaign.rounds.filter(number=round_.carries_from).first()
+def _cents(value: Any) -> Decimal:
+    cents = int(value or 0)
+    return CENTS[cents] if 0 <= cents < len(CENTS) else Decimal(cents).scaleb(-2)
 
 
-def _vetoes(round_: AcceptanceRound) -> dict[int, int]:
-    """Veto findings per enrollment; in a carrying round, a community it has not looked at yet
-    keeps the earlier round's findings."""
-    vetoes = _veto_counts(round_)
-    earlier = _earlier(round_)
-    if earlier is not None:
-        assessed = set(
-            Score.objects.filter(round=round_).values_list("enrollment", flat=True).distinct()
-        )
-        assessed |= set(vetoes)
-        vetoes |= {k: v for k, v in _veto_counts(earlier).items() if k not in assessed}
-    return vetoes
+def _rules_of(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int, Rule]:
+    """enrollment -> the combining rule of its county's part (the round's own by default)."""
+    default = Rule(round_.combine_rule)
+    rules = dict.fromkeys(enrollment_ids, default)
+    own = parts.other_rules(round_)
+    for path, rule in own.items():
+        for pk in round_.campaign.enrollments.filter(
+            parts.under("community__path", [path]), pk__in=enrollment_ids
+        ).values_list("pk", flat=True):
+            rules[pk] = Rule(rule)
+    return rules
+
+
+def _raw(
+    round_: AcceptanceRound, enrollment_ids: list[int] | None
+) -> tuple[
+    dict[tuple[int, int], list[Decimal]],
+    set[tuple[int, int]],
+    dict[tuple[int, int], Decimal | None],
+]:
+    """One round's records: (enrollment, item) -> the points given (not N/A), the pairs with a
+    score at all, and the settlements (None: settled not applicable)."""
+    scores = Score.objects.filter(round=round_)
+    settlements = Settlement.objects.filter(round=round_)
+    if enrollment_ids is not None:
+        scores = scores.filter(enrollment_id__in=enrollment_ids)
+        settlements = settlements.filter(enrollment_id__in=enrollment_ids)
+    points: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
+    scored: set[tuple[int, int]] = set()
+    for e, i, p, na in scores.values_list("enrollment", "item", "points", "not_applicable"):
+        scored.add((e, i))
+        if not na:
+            points[(e, i)].append(p)
+    settled = {
+        (e, i): (None if na else p)
+        for e, i, p, na in settlements.values_list("enrollment", "item", "points", "not_applicable")
+    }
+    return points, scored, settled
 
 
 def _detailed(round_: AcceptanceRound, enrollment_ids: list[int] | None) -> dict[int, Result]:
-    """Item by item through the reference rules: every lost point and unscored item listed."""
+    """Each community's points through the reference rules: every lost point and unscored item
+    listed. Items a carrying round did not re-score keep the earlier round's value."""
     standard = round_.campaign.standard
-    table = TableInput(
-        total_points=standard.total_points,
-        pass_threshold=standard.pass_threshold,
-        categories=tuple(
-            CategoryInput(c.code, c.points, c.min_points) for c in standard.categories.all()
-        ),
-        levels=tuple((lv.name, lv.min_score) for lv in standard.levels.all()),
-    )
+    table = table_of(round_)
     items = list(
-        standard.items.select_related("category").values_list(
-            "pk", "code", "category__code", "points"
+        standard.items.values_list(
+            "pk",
+            "code",
+            "category__code",
+            "points",
+            "kind",
+            "na_rule",
+            "gate_below",
+            "gate_effect",
+            "gate_level",
         )
     )
-    values, not_applicable = item_values(round_, enrollment_ids=enrollment_ids)
-    earlier = None
-    if round_.carries_from:
-        # Items this round did not re-score keep what the earlier round gave them.
-        earlier = _earlier(round_)
-        if earlier is not None:
-            old_values, old_na = item_values(earlier, enrollment_ids=enrollment_ids)
-            rescored = set(values) | not_applicable
-            values = {**{k: v for k, v in old_values.items() if k not in rescored}, **values}
-            not_applicable = not_applicable | {k for k in old_na if k not in rescored}
-    vetoes = _vetoes(round_)
-    results: dict[int, Result] = {}
-    by_enrollment: dict[int, list[ItemInput]] = defaultdict(list)
-    enrollments = round_.campaign.enrollments.values_list("pk", flat=True)
+    enrollments = list(round_.campaign.enrollments.values_list("pk", flat=True))
     if enrollment_ids is not None:
-        enrollments = enrollments.filter(pk__in=enrollment_ids)
+        wanted = set(enrollment_ids)
+        enrollments = [e for e in enrollments if e in wanted]
+    points, scored, settled = _raw(round_, enrollment_ids)
+    rules = _rules_of(round_, enrollments)
+    carried: dict[tuple[int, int], Decimal | None] = {}  # the earlier value (None: N/A)
+    before = earlier(round_)
+    if before is not None:
+        old_points, old_scored, old_settled = _raw(before, enrollment_ids)
+        old_rules = _rules_of(before, enrollments)
+        kinds = {pk: (kind, maximum, code) for pk, code, _c, maximum, kind, *_r in items}
+        for key in old_scored | set(old_settled):
+            if key in scored or key in settled or key[1] not in kinds:
+                continue
+            kind, maximum, code = kinds[key[1]]
+            old = ItemInput(
+                code,
+                "",
+                maximum,
+                tuple(old_points.get(key, ())),
+                not old_points.get(key),
+                kind=kind,
+                settled=old_settled.get(key),
+                settled_na=key in old_settled and old_settled[key] is None,
+            )
+            carried[key] = item_value(old, old_rules.get(key[0], Rule(before.combine_rule)))
+    vetoes = _veto_inputs(round_, enrollment_ids)
+    results: dict[int, Result] = {}
     for enrollment_id in enrollments:
-        for pk, code, category, max_points in items:
+        inputs = []
+        for pk, code, category, maximum, kind, na_rule, below, effect, level in items:
             key = (enrollment_id, pk)
-            value = values.get(key)
-            by_enrollment[enrollment_id].append(
+            common: dict[str, Any] = {
+                "kind": kind,
+                "na_rule": na_rule,
+                "gate_below": below,
+                "gate_effect": effect,
+                "gate_level": level,
+            }
+            if key in carried:
+                value = carried[key]
+                inputs.append(
+                    ItemInput(
+                        code,
+                        category,
+                        maximum,
+                        settled=value,
+                        settled_na=value is None,
+                        **common,
+                    )
+                )
+                continue
+            given = tuple(points.get(key, ()))
+            inputs.append(
                 ItemInput(
                     code,
                     category,
-                    max_points,
-                    () if value is None else (value,),
-                    key in not_applicable,
+                    maximum,
+                    given,
+                    key in scored and not given,
+                    settled=settled.get(key),
+                    settled_na=key in settled and settled[key] is None,
+                    **common,
                 )
             )
         results[enrollment_id] = score(
-            table, by_enrollment[enrollment_id], vetoes=vetoes.get(enrollment_id, 0)
+            table,
+            inputs,
+            vetoes=vetoes.get(enrollment_id, []),
+            rule=rules.get(enrollment_id, Rule(round_.combine_rule)),
         )
     return results
