@@ -31,8 +31,13 @@ from civicmark.scoring.models import Score
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
+    from civicmark.assessments import panels
+
     round_ = authz.get_visible_or_404(
-        authz.rounds_for_user(request.user), request.user, campaign__slug=slug, number=number
+        panels.with_choices(authz.rounds_for_user(request.user)),
+        request.user,
+        campaign__slug=slug,
+        number=number,
     )
     return round_.campaign, round_
 
