@@ -411,12 +411,12 @@ def _campaign_scope(user: Any, path_field: str) -> Q:
 
 def rounds_for_user(user: Any) -> QuerySet[Any]:
     """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
-    finds campaign and round in one query (the round pages add what the panels need, with
-    `assessments.panels.with_choices`: accounts imports no workflow app)."""
+    finds campaign and round in one query."""
+    from civicmark.assessments import panels
     from civicmark.campaigns.models import AcceptanceRound
 
-    return AcceptanceRound.objects.select_related(
-        "campaign__division", "campaign__standard"
+    return panels.with_choices(
+        AcceptanceRound.objects.select_related("campaign__division", "campaign__standard")
     ).filter(_campaign_scope(user, "campaign__division__path"))
 
 
@@ -492,50 +492,6 @@ def can_score(user: Any, community: Division, department_id: int) -> bool:
         and community.path.startswith(g.path)
         for g in grants(user)
     )
-
-
-def score_refusal(
-    user: Any, round_: Any, enrollment: Any, item: Any = None, veto: Any = None
-) -> str | None:
-    """Why this assessor may not score this item of this community in this round, or None.
-
-    On top of `can_score`: he sits on the round's panel, the round covers the community, and a
-    round that re-scores only what was rectified lists the item."""
-    from django.utils.translation import gettext as _
-
-    from civicmark.assessments import panels
-
-    community = enrollment.community
-    if conflicted_over(user, community):
-        return (
-            _("You hold a role in %s or its town, or live or work there: someone else scores it.")
-            % community.name
-        )
-    subject = item if item is not None else veto
-    if not can_score(user, community, subject.department_id):
-        return _("You may not score %(item)s for %(community)s.") % {
-            "item": subject.code,
-            "community": community.name,
-        }
-    earlier = panels.earlier_round(round_)
-    if earlier is not None and not panels.round_sealed_for(earlier, community):
-        return _("%(round)s re-scores what %(earlier)s found; that round is not finalised yet.") % {
-            "round": round_.name,
-            "earlier": earlier.name,
-        }
-    if not panels.on_panel(user, round_, community):
-        return _("You are not on the panel of %s.") % round_.name
-    if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
-        return _("%(round)s does not cover %(community)s.") % {
-            "round": round_.name,
-            "community": community.name,
-        }
-    to_score = panels.items_to_score(round_, enrollment)
-    if item is not None and to_score is not None and item.pk not in to_score:
-        return _(
-            "%(item)s kept its score from the earlier round; this round does not re-score it."
-        ) % {"item": item.code}
-    return None
 
 
 def can_lead_round(user: Any, round_: Any, county: Division | None = None) -> bool:

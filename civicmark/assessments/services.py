@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, part_services, sealing
+from civicmark.assessments.access import ACCESS, score_refusal
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import SelfScore
 from civicmark.campaigns import parts
@@ -19,31 +18,14 @@ from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.writer import Conflict, ScoreEntry, ScoreErrors, write
 from civicmark.standards.models import Item
 
 HALF = Decimal("0.5")
 
 
-class Conflict(ApplicationError):
-    code = "conflict"
-
-
-def _check(points: Decimal | None, not_applicable: bool, reason: str, item: Item) -> None:
-    if not_applicable:
-        if points is not None:
-            raise ApplicationError(_("An item marked not applicable has no points."))
-        if not reason.strip():
-            raise ApplicationError(_("Say why the item does not apply."))
-        return
-    if points is None:
-        raise ApplicationError(_("Give the points, or mark the item not applicable."))
-    if not (0 <= points <= item.points) or points % HALF:
-        raise ApplicationError(
-            _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.")
-            % {"code": item.code, "max": item.points}
-        )
-    if points < item.points and not reason.strip():
-        raise ApplicationError(_("Say why points were deducted."))
+# The one validator and the one writer live in scoring (ADR 17); these names stay for callers.
+__all__ = ["Conflict", "ScoreEntry", "ScoreErrors", "score_save", "scores_save"]
 
 
 def _refresh(round_: AcceptanceRound, enrollment_ids: list[int] | None = None) -> None:
@@ -78,26 +60,6 @@ def _still_open(round_: AcceptanceRound, enrollment: Enrollment) -> None:
         raise ApplicationError(_("The round is finalised: its scores are locked."))
 
 
-@dataclass(frozen=True)
-class ScoreEntry:
-    """What an assessor gives one item: points or not applicable, the reason, and the version he
-    saw (None for a first score)."""
-
-    item: Item
-    points: Decimal | None
-    not_applicable: bool = False
-    reason: str = ""
-    expected_version: int | None = None
-
-
-class ScoreErrors(ApplicationError):
-    """Some entries were refused; nothing was saved. `errors` maps item ids to the refusal."""
-
-    def __init__(self, errors: dict[int, ApplicationError]) -> None:
-        super().__init__(_("Nothing was saved: correct the rows marked below."))
-        self.errors = errors
-
-
 def score_save(
     *,
     actor: Any,
@@ -108,17 +70,20 @@ def score_save(
     not_applicable: bool = False,
     reason: str = "",
     expected_version: int | None = None,
+    occurrences: int | None = None,
     via: str = "web",
-) -> Score:
+) -> Score | None:
     """Record what one assessor gave one item (`scores_save` with one entry). If someone saved in
-    between, Conflict is raised and nothing changes."""
-    entry = ScoreEntry(item, points, not_applicable, reason, expected_version)
+    between, Conflict is raised and nothing changes; the score is returned (None when it was
+    already as given)."""
+    entry = ScoreEntry(item, points, not_applicable, reason, expected_version, occurrences)
     try:
-        return scores_save(
+        saved = scores_save(
             actor=actor, round_=round_, enrollment=enrollment, entries=[entry], via=via
-        )[0]
+        )
     except ScoreErrors as exc:
         raise exc.errors[item.pk] from None
+    return saved[0] if saved else None
 
 
 def scores_save(
@@ -129,158 +94,11 @@ def scores_save(
     entries: list[ScoreEntry],
     via: str = "web",
 ) -> list[Score]:
-    """Record what one assessor gave several items of one community: all or nothing.
-
-    Each entry is checked (open round, permission, points and reason); the scores he changes are
-    locked and compared with the versions he saw, and a first score meets the one-score-per-item
-    constraint, so a save in between is a Conflict on that row, never a lost update. The writes,
-    one audit event per score and the stale mark of the stored result happen in one
-    transaction, in a constant number of queries for new scores."""
-    errors: dict[int, ApplicationError] = {}
-    for entry in entries:
-        try:
-            _check_open(round_, enrollment, entry.item)
-            refusal = authz.score_refusal(actor, round_, enrollment, entry.item)
-            if refusal:
-                raise NotAllowed(refusal)
-            _check(entry.points, entry.not_applicable, entry.reason, entry.item)
-        except ApplicationError as exc:
-            errors[entry.item.pk] = exc
-    if errors:
-        raise ScoreErrors(errors)
-    if not entries:
-        return []
-    try:
-        return _scores_write(actor, round_, enrollment, entries, via)
-    except _AlreadyScored as taken:
-        # The transaction is gone: now ask which of the first scores someone saved meanwhile.
-        existing = set(
-            Score.objects.filter(
-                round=round_, enrollment=enrollment, assessor_id=actor.pk, item__in=taken.items
-            ).values_list("item_id", flat=True)
-        )
-        raise ScoreErrors(
-            {
-                item: Conflict(
-                    _("You have already scored this item; reload and change that score.")
-                )
-                for item in (existing or taken.items)
-            }
-        ) from None
-
-
-class _AlreadyScored(Exception):
-    def __init__(self, items: list[int]) -> None:
-        self.items = items
-
-
-def _scores_write(
-    actor: Any,
-    round_: AcceptanceRound,
-    enrollment: Enrollment,
-    entries: list[ScoreEntry],
-    via: str,
-) -> list[Score]:
-    community = enrollment.community
-    errors: dict[int, ApplicationError] = {}
-    with transaction.atomic():
-        _still_open(round_, enrollment)
-        # Only a change of an existing score needs its row locked and its version compared; a
-        # first score is guarded by the unique constraint (one score per assessor and item), so
-        # a page of first scores goes straight to the insert.
-        changed = [e.item.pk for e in entries if e.expected_version is not None]
-        mine = (
-            {
-                s.item_id: s
-                for s in Score.objects.select_for_update().filter(
-                    round=round_,
-                    enrollment=enrollment,
-                    assessor_id=actor.pk,
-                    item__in=changed,
-                )
-            }
-            if changed
-            else {}
-        )
-        saved: list[Score] = []
-        befores: list[dict[str, Any] | None] = []
-        new: list[Score] = []
-        for entry in entries:
-            values: dict[str, Any] = {
-                "points": None if entry.not_applicable else entry.points,
-                "not_applicable": entry.not_applicable,
-                "reason": entry.reason.strip(),
-            }
-            found = mine.get(entry.item.pk)
-            if entry.expected_version is None:  # a first score (the insert below checks)
-                score = Score(
-                    round=round_, enrollment=enrollment, item=entry.item, assessor=actor, **values
-                )
-                new.append(score)
-                befores.append(None)
-            elif found is None:
-                errors[entry.item.pk] = Conflict(_("This score no longer exists; reload it."))
-                continue
-            elif found.version != entry.expected_version:
-                errors[entry.item.pk] = Conflict(
-                    _("This score was changed by someone else since you opened it; reload it.")
-                )
-                continue
-            elif (found.points, found.not_applicable, found.reason) == (
-                values["points"],
-                values["not_applicable"],
-                values["reason"],
-            ):
-                continue  # unchanged since he opened it: nothing to write, nothing to audit
-            else:
-                score = found
-                befores.append(
-                    {
-                        "points": str(score.points),
-                        "not_applicable": score.not_applicable,
-                        "reason": score.reason,
-                    }
-                )
-                values["updated_at"] = timezone.now()
-                Score.objects.filter(pk=score.pk).update(version=score.version + 1, **values)
-                for key, value in values.items():
-                    setattr(score, key, value)
-                score.version += 1
-            saved.append(score)
-        if errors:
-            raise ScoreErrors(errors)
-        if not saved:
-            return []
-        if new:
-            # No savepoint of its own: a failure leaves this atomic block by the exception, which
-            # rolls the whole save back (all or nothing), so the connection is never left broken.
-            try:
-                Score.objects.bulk_create(new)
-            except IntegrityError:  # another request scored one of them first
-                raise _AlreadyScored([s.item_id for s in new]) from None
-        _refresh(round_, [enrollment.pk])
-        audit.record_many(
-            [
-                audit.Event(
-                    actor=actor,
-                    via=via,
-                    action="score.saved",
-                    object_type="score",
-                    object_ref=str(score.public_id),
-                    scope_path=community.path,
-                    summary=f"{score.item.code} {community.name}",
-                    before=before,
-                    after={
-                        "points": str(score.points),
-                        "not_applicable": score.not_applicable,
-                        "reason": score.reason,
-                        "round": round_.number,
-                    },
-                )
-                for score, before in zip(saved, befores, strict=True)
-            ]
-        )
-    return saved
+    """Record what one assessor gave several items of one community, all or nothing, through the
+    one writer (`scoring.writer.write`) with this app's access rules (`assessments.access`)."""
+    return write(
+        actor=actor, round_=round_, enrollment=enrollment, entries=entries, access=ACCESS, via=via
+    ).saved
 
 
 SELF_ASSESSABLE = ("enrolled", "self_assessing", "returned")
@@ -328,7 +146,7 @@ def veto_finding_record(
 ) -> VetoFinding:
     """An assessor records that a one-vote veto condition of his department occurred."""
     _check_open(round_, enrollment, veto)
-    refusal = authz.score_refusal(actor, round_, enrollment, veto=veto)
+    refusal = score_refusal(actor, round_, enrollment, veto=veto)
     if refusal:
         raise NotAllowed(refusal)
     if not reason.strip():

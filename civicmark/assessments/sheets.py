@@ -30,6 +30,7 @@ from openpyxl import Workbook
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, sealing
+from civicmark.assessments.access import score_refusal
 from civicmark.assessments.services import veto_finding_record
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.campaigns.selectors import enrollments_by_code
@@ -219,7 +220,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             continue
         if is_sealed(enrollment, "scores", number):
             continue
-        refusal = authz.score_refusal(actor, round_, enrollment, item)
+        refusal = score_refusal(actor, round_, enrollment, item)
         if refusal:
             err("item_code", refusal)
             continue
@@ -283,7 +284,7 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             )
         elif is_sealed(enrollment, "vetoes", number):
             continue
-        elif refusal := authz.score_refusal(actor, round_, enrollment, veto=veto):
+        elif refusal := score_refusal(actor, round_, enrollment, veto=veto):
             errors.append(
                 PlaceError(
                     refusal,

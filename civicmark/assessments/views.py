@@ -24,10 +24,18 @@ from civicmark.campaigns.models import CombineRule
 from civicmark.core.errors import ApplicationError
 from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
-from civicmark.core.parsing import ParseError, parse_date, parse_decimal, parse_id, parse_ids
+from civicmark.core.parsing import (
+    ParseError,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_ids,
+    parse_int,
+)
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division
 from civicmark.scoring.models import Score
+from civicmark.scoring.validate import occurrence_points
 
 
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
@@ -140,7 +148,7 @@ def _evidence_by_item(enrollment: Any) -> dict[int, list[Any]]:
 def _parse(raw: str) -> Decimal | None:
     """Points as typed: a finite number of at most one decimal place (never NaN or 1E+30)."""
     try:
-        return parse_decimal(raw, places=1, max_digits=6, exact=True)
+        return parse_decimal(raw, places=1, max_digits=6, min_value=None, exact=True)
     except ParseError as exc:
         raise ApplicationError(exc.message) from None
 
@@ -156,16 +164,22 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         request.user,
         community__code=code,
     )
+    departments = authz.assessor_departments(request.user)
     items = list(
-        campaign.standard.items.filter(department_id__in=authz.assessor_departments(request.user))
-        .select_related("category", "department")
+        campaign.standard.items.filter(
+            Q(department_id__in=departments) | Q(other_departments__in=departments)
+        )
+        .distinct()
+        .select_related("category", "department", "standard")
+        .prefetch_related("other_departments")
         .order_by("order")
     )
     from civicmark.assessments import panels
+    from civicmark.assessments.access import score_refusal
 
     wanted = panels.items_to_score(round_, enrollment)
     items = [i for i in items if wanted is None or i.pk in wanted]
-    if not items or any(authz.score_refusal(request.user, round_, enrollment, i) for i in items):
+    if not items or any(score_refusal(request.user, round_, enrollment, i) for i in items):
         raise Http404
     errors: dict[int, str] = {}
     if request.method == "POST":
@@ -209,7 +223,15 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "error": errors.get(i.pk),
             "fix": fixes.get(i.pk),
             "files": files.get(i.pk, []),
-            "posted": request.POST if request.method == "POST" else None,
+            # After a refusal every row shows what was typed, not what is stored.
+            "typed": _typed(request, i) if request.method == "POST" else None,
+            "computed": (
+                occurrence_points(i, mine[i.pk].occurrences)
+                if i.kind == "per_occurrence"
+                and i.pk in mine
+                and mine[i.pk].occurrences is not None
+                else None
+            ),
         }
         for i in items
     ]
@@ -290,26 +312,55 @@ def sign_employment_figures(
     return redirect("score_community", slug=slug, number=number, code=code)
 
 
+def _typed(request: HttpRequest, item: Any) -> dict[str, Any]:
+    """What the person posted for one item's row, to show it back after a refusal."""
+    prefix = f"i{item.pk}"
+    return {
+        "points": request.POST.get(f"{prefix}-points", ""),
+        "occurrences": request.POST.get(f"{prefix}-occurrences", ""),
+        "na": request.POST.get(f"{prefix}-na") == "on",
+        "reason": request.POST.get(f"{prefix}-reason", ""),
+        "version": request.POST.get(f"{prefix}-version", ""),
+    }
+
+
 def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], dict[int, str]]:
     """The rows of the posted page, and the rows that are not numbers. A row left blank that
-    was never scored is skipped; the service leaves alone a row that did not change."""
+    was never scored is skipped; a scored row emptied is refused by the validator (empty is not
+    0); the writer leaves alone a row that did not change. A per-occurrence item takes a
+    count, and its points follow (scoring.validate)."""
     entries: list[ScoreEntry] = []
     errors: dict[int, str] = {}
     for item in items:
-        prefix = f"i{item.pk}"
-        na = request.POST.get(f"{prefix}-na") == "on"
-        raw = request.POST.get(f"{prefix}-points", "")
-        reason = request.POST.get(f"{prefix}-reason", "")
-        version = request.POST.get(f"{prefix}-version", "").strip()
+        typed = _typed(request, item)
+        na, version = typed["na"], typed["version"].strip()
+        counted = item.kind == "per_occurrence"
+        raw = typed["occurrences"] if counted else typed["points"]
         if not raw.strip() and not na and not version:
             continue  # left blank: not scored yet
         try:
-            points = None if na else _parse(raw)
+            if counted:
+                occurrences = None if na else _count(raw)
+                points = None
+            else:
+                occurrences, points = None, None if na else _parse(raw)
         except ApplicationError as exc:
-            errors[item.pk] = exc.message
+            errors[item.pk] = f"{item.code}: {exc.message}"
             continue
-        entries.append(ScoreEntry(item, points, na, reason, parse_id(version)))
+        entries.append(
+            ScoreEntry(
+                item, points, na, typed["reason"], parse_id(version), occurrences=occurrences
+            )
+        )
     return entries, errors
+
+
+def _count(raw: str) -> int | None:
+    """A number of occurrences as typed: a whole number from 0."""
+    try:
+        return parse_int(raw, min_value=None)
+    except ParseError as exc:
+        raise ApplicationError(exc.message) from None
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, sealing
+from civicmark.assessments.access import score_refusal
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.divisions.models import Division, Level
@@ -1125,7 +1126,7 @@ def figures_sign(*, actor: Any, round_: Any, enrollment: Any, today: dt.date) ->
         standard_id=round_.campaign.standard_id,
         department__code__in=settings.CIVICMARK_LABOUR_DEPARTMENTS,
     ).select_related("department")
-    if not any(authz.score_refusal(actor, round_, enrollment, i) is None for i in items):
+    if not any(score_refusal(actor, round_, enrollment, i) is None for i in items):
         raise NotAllowed(_("Only a Labour assessor of this round signs these figures."))
     start, end = indicator_period(round_, today)
     community = enrollment.community

@@ -694,12 +694,13 @@ def survey_confirm(
     itself). The points go into the round's scores through the ordinary score service, with the
     version of his score that he saw (None: he saw none); a score changed since is a conflict
     and nothing is written."""
+    from civicmark.assessments.access import score_refusal
     from civicmark.assessments.services import score_save
 
     result = item_result(survey, enrollment.community, item)
     if result is None:
         raise ApplicationError(_("%s has no survey question and rule.") % item.code)
-    refusal = authz.score_refusal(actor, survey.round, enrollment, item)
+    refusal = score_refusal(actor, survey.round, enrollment, item)
     if refusal:
         raise NotAllowed(refusal)
     final = result.computed if points is None else points

@@ -441,6 +441,7 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Points recorded in the round's scores."))
         return redirect("survey_results", public_id=survey.public_id, code=code)
+    from civicmark.assessments.access import score_refusal
     from civicmark.scoring.models import Score
 
     mine = {
@@ -464,7 +465,7 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
                 "breakdown": svc.breakdown(survey, community, question, counted),
                 "score": mine.get(question.item_id) if question.item_id else None,
                 "may_confirm": question.item is not None
-                and authz.score_refusal(request.user, survey.round, enrollment, question.item)
+                and score_refusal(request.user, survey.round, enrollment, question.item)
                 is None,
             }
         )

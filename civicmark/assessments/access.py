@@ -1,0 +1,100 @@
+"""Who may score what (ADR 17): the workflow's answer, beside the workflow it guards.
+
+`score_refusal` says why an assessor may not score an item (or record a veto) of a community in
+a round; `ACCESS` hands the same answer, the seal and the sign-off lock to the one writer of
+scores (`civicmark.scoring.writer`), which imports no workflow app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from civicmark.accounts import authz
+from civicmark.assessments import panels, sealing
+from civicmark.campaigns.models import AcceptanceRound
+
+
+def departments_of(subject: Any) -> set[int]:
+    """The departments that score an item: its own and the others it names (a veto: its own)."""
+    ids = {subject.department_id}
+    others = getattr(subject, "other_departments", None)
+    if others is not None and subject.pk is not None:
+        ids.update(d.pk for d in others.all())
+    return ids
+
+
+def score_refusal(
+    user: Any, round_: Any, enrollment: Any, item: Any = None, veto: Any = None
+) -> str | None:
+    """Why this assessor may not score this item of this community in this round, or None.
+
+    On top of `authz.can_score` for any of the item's departments: he sits on the round's
+    panel, the round covers the community, and a round that re-scores only what was rectified
+    lists the item."""
+    community = enrollment.community
+    if authz.conflicted_over(user, community):
+        return (
+            _("You hold a role in %s or its town, or live or work there: someone else scores it.")
+            % community.name
+        )
+    subject = item if item is not None else veto
+    if not any(authz.can_score(user, community, d) for d in departments_of(subject)):
+        return _("You may not score %(item)s for %(community)s.") % {
+            "item": subject.code,
+            "community": community.name,
+        }
+    earlier = panels.earlier_round(round_)
+    if earlier is not None and not panels.round_sealed_for(earlier, community):
+        return _("%(round)s re-scores what %(earlier)s found; that round is not finalised yet.") % {
+            "round": round_.name,
+            "earlier": earlier.name,
+        }
+    if not panels.on_panel(user, round_, community):
+        return _("You are not on the panel of %s.") % round_.name
+    if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
+        return _("%(round)s does not cover %(community)s.") % {
+            "round": round_.name,
+            "community": community.name,
+        }
+    to_score = panels.items_to_score(round_, enrollment)
+    if item is not None and to_score is not None and item.pk not in to_score:
+        return _(
+            "%(item)s kept its score from the earlier round; this round does not re-score it."
+        ) % {"item": item.code}
+    return None
+
+
+class ScoreAccess:
+    """The writer's access object (scoring.writer.Access)."""
+
+    def refusal(self, actor: Any, round_: Any, enrollment: Any, item: Any) -> str | None:
+        if (
+            enrollment.campaign_id != round_.campaign_id
+            or item.standard_id != round_.campaign.standard_id
+        ):
+            return _("That item or community is not part of this round.")
+        if panels.round_sealed_for(round_, enrollment.community):
+            return _("The round is finalised: its scores are locked.")
+        return score_refusal(actor, round_, enrollment, item)
+
+    def veto_refusal(self, actor: Any, round_: Any, enrollment: Any, veto: Any) -> str | None:
+        """For `scoring.findings`: a veto is recorded whatever items the round re-scores."""
+        return score_refusal(actor, round_, enrollment, veto=veto)
+
+    def hold(self, round_: Any) -> None:
+        """The sign-off lock, then the round as it stands now (for `sealed` in this write)."""
+        sealing.hold_for_writing(round_)
+        round_.__dict__["_fresh_for_writer"] = AcceptanceRound.objects.select_related(
+            "campaign__division"
+        ).get(pk=round_.pk)
+
+    def sealed(self, round_: Any, enrollment: Any) -> bool:
+        """The seal read again inside the writer's transaction: the round a request loaded may
+        be older than a sign-off made since."""
+        fresh = round_.__dict__.get("_fresh_for_writer", round_)
+        return bool(panels.round_sealed_for(fresh, enrollment.community))
+
+
+ACCESS = ScoreAccess()
