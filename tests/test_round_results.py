@@ -465,22 +465,26 @@ def test_the_community_reports_its_rectification_and_the_next_assessor_sees_it(
     assert 'data-testid="rectification-towns"' in summary and "Town 11" in summary
 
 
-def test_a_change_marks_its_round_and_every_round_carrying_from_it_once(scoring):
+def test_a_change_marks_its_round_and_every_later_round_once_never_an_earlier_one(scoring):
+    """ADR 17: a veto found in round n stands in every later round, so a change in round n
+    marks rounds n and later (not only those carrying from it), never an earlier one."""
     from civicmark.scoring.materialize import mark
     from civicmark.scoring.models import StaleResult
 
     campaign = scoring["campaign"]
     july = campaign.rounds.get(number=2)
-    carrying = {r.pk for r in campaign.rounds.filter(carries_from=2)}
-    assert carrying, "the November round carries over from July"
+    later = {r.pk for r in campaign.rounds.filter(number__gt=2)}
+    assert later, "the November round comes after July"
     ids = [e.pk for e in scoring["enrollments"].values()][:2]
     StaleResult.objects.all().delete()
     mark(july, ids)
     mark(july, [*ids, 10**9])  # marked twice, and an id outside the campaign: no new rows
     found = set(StaleResult.objects.values_list("round_id", "enrollment_id"))
-    assert found == {(r, e) for r in {july.pk, *carrying} for e in ids}
-    mark(campaign.rounds.get(number=1), [ids[0]])  # the county round: nothing carries from it
-    assert StaleResult.objects.filter(round__number=1).count() == 1
+    assert found == {(r, e) for r in {july.pk, *later} for e in ids}
+    assert not StaleResult.objects.filter(round__number=1).exists()  # never an earlier round
+    StaleResult.objects.all().delete()
+    mark(campaign.rounds.get(number=1), [ids[0]])  # the county round: every round after it too
+    assert StaleResult.objects.count() == campaign.rounds.count()
 
 
 def test_the_rectification_list_comes_a_page_at_a_time_within_its_town(

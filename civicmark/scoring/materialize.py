@@ -1,8 +1,9 @@
 """Keeps `CommunityResult` equal to the live computation, cheaply on both sides.
 
-A change (a score, a veto finding, an imported sheet) marks the communities it touches as stale,
-in its own transaction, for its round and any round that carries scores over from it: one
-insert. The next read of the round (`current`) recomputes just the stale communities with the
+A change (a score, a veto finding or lift, an imported sheet, a settlement) marks the
+communities it touches as stale, in its own transaction, for its round and every later round of
+the campaign (a veto found in round n stands in every later round, and a later round may carry
+scores over from this one), never an earlier one: one insert. The next read of the round (`current`) recomputes just the stale communities with the
 round's aggregate queries limited to them, and clears the marks in the same transaction. A
 round with missing rows (a new campaign, data loaded in bulk) or a changed combining rule is
 recomputed whole.
@@ -24,7 +25,7 @@ from civicmark.scoring.rounds import _fast
 
 MARK_SQL = (
     "INSERT INTO {stale} (round_id, enrollment_id) SELECT r.id, e.id FROM {rounds} r, "
-    "{enrollments} e WHERE r.campaign_id = %s AND (r.id = %s OR r.carries_from = %s) "
+    "{enrollments} e WHERE r.campaign_id = %s AND r.number >= %s "
     "AND e.campaign_id = %s AND e.id IN ({ids}) ON CONFLICT DO NOTHING"
 )
 
@@ -34,8 +35,8 @@ def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
     if not ids:
         return
     round_.__dict__.pop("_results_current", None)  # this object must look again
-    # One statement marks the communities in this round and in every round that carries scores
-    # over from it (a score save runs this on every request: no separate look-up of the rounds).
+    # One statement marks the communities in this round and in every later round of the
+    # campaign (a score save runs this on every request: no separate look-up of the rounds).
     # Portable SQL: SQLite and PostgreSQL both read INSERT ... SELECT ... WHERE ... ON CONFLICT.
     # Identifiers come from the models' metadata, quoted by the connection; values are bound.
     qn = connection.ops.quote_name
@@ -50,7 +51,7 @@ def mark(round_: AcceptanceRound, enrollment_ids: Iterable[int]) -> None:
             sql = MARK_SQL.format(ids=", ".join(["%s"] * len(chunk)), **names)  # noqa: S608
             cursor.execute(
                 sql,
-                [round_.campaign_id, round_.pk, round_.number, round_.campaign_id, *chunk],
+                [round_.campaign_id, round_.number, round_.campaign_id, *chunk],
             )
 
 
@@ -76,15 +77,15 @@ def current(round_: AcceptanceRound) -> None:
 
 
 def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None) -> int:
-    """Recompute now: the given communities (or the whole round), here and in any round that
-    carries scores over from this one."""
+    """Recompute now: the given communities (or the whole round), here and in every later round
+    of the campaign."""
     only = None if enrollment_ids is None else sorted(set(enrollment_ids))
     if only == []:
         return 0
     round_.__dict__.pop("_bands", None)
     written = 0
     with transaction.atomic():
-        for target in [round_, *round_.campaign.rounds.filter(carries_from=round_.number)]:
+        for target in [round_, *round_.campaign.rounds.filter(number__gt=round_.number)]:
             stale = StaleResult.objects.filter(round=target)
             (stale if only is None else stale.filter(enrollment_id__in=only)).delete()
             written += _write(target, only)
@@ -127,6 +128,9 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
                 subtotals={k: str(v) for k, v in r.category_subtotals.items()},
                 below_minimum=list(r.categories_below_minimum),
                 possible=r.possible,
+                commendable=r.commendable,
+                gates=[{"item": code, "effect": effect} for code, effect in r.gates],
+                vetoes=[{"code": code, "found_in_round": n} for code, n in r.vetoes],
                 assessed=pk in assessed,
                 scored=scored.get(pk, {}),
             )

@@ -1,0 +1,33 @@
+"""The one reader of results (ADR 17): every page, export and dashboard reads the stored result;
+the result page asks for one community's item detail, computed by the reference rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from civicmark.campaigns.models import AcceptanceRound
+from civicmark.scoring import materialize
+from civicmark.scoring.models import CommunityResult
+from civicmark.scoring.rounds import round_results
+from civicmark.scoring.rules import Result
+
+
+def stored(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
+) -> QuerySet[CommunityResult]:
+    """The round's stored results (brought up to date first), of the given communities or all."""
+    materialize.current(round_)
+    rows = CommunityResult.objects.filter(round=round_)
+    if enrollment_ids is not None:
+        rows = rows.filter(enrollment_id__in=list(enrollment_ids))
+    return rows
+
+
+def detail(round_: AcceptanceRound, enrollment: Any) -> Result:
+    """One community's full result by the reference rules: every lost point, unscored item,
+    tripped gate and standing veto. `enrollment` is an Enrollment or its id."""
+    pk = getattr(enrollment, "pk", enrollment)
+    return round_results(round_, enrollments=[pk])[pk]
