@@ -411,12 +411,12 @@ def _campaign_scope(user: Any, path_field: str) -> Q:
 
 def rounds_for_user(user: Any) -> QuerySet[Any]:
     """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
-    finds campaign and round in one query."""
-    from civicmark.assessments import panels
+    finds campaign and round in one query (the round pages add what the panels need, with
+    `assessments.panels.with_choices`: accounts imports no workflow app)."""
     from civicmark.campaigns.models import AcceptanceRound
 
-    return panels.with_choices(
-        AcceptanceRound.objects.select_related("campaign__division", "campaign__standard")
+    return AcceptanceRound.objects.select_related(
+        "campaign__division", "campaign__standard"
     ).filter(_campaign_scope(user, "campaign__division__path"))
 
 

@@ -88,7 +88,11 @@ class Rectification(models.Model):
     veto = models.ForeignKey(
         VetoItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    points_lost = points_field(_("points lost"), null=True, blank=True)
+    # Two decimals, as every computed value (ADR 17): one decimal rounded 1.75 to 1.8 and 1.25
+    # to 1.2 (half even) where the result page shows 1.75 and 1.25.
+    points_lost = models.DecimalField(
+        _("points lost"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
     reason = models.TextField(_("reason"))
     due_on = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(

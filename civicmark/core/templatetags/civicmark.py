@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -21,3 +22,16 @@ def styled(field: BoundField) -> Any:
 @register.filter
 def lookup(mapping: dict, key: str) -> Any:
     return mapping.get(key, key)
+
+
+@register.filter
+def points(value: Any) -> str:
+    """A computed value as every page shows it (ADR 17): half up to 0.01, two decimals
+    (1.75 stays 1.75, 1.255 shows 1.26); nothing for no value."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
