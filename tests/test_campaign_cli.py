@@ -37,7 +37,8 @@ def fill(path: Path, values: dict[str, tuple[str, str]], headers: str = "zh") ->
     book = load_workbook(BytesIO(path.read_bytes()))
     sheet = book["自评"]
     if headers == "en":
-        for cell, name in zip(sheet[1], ("item", "title", "max_points", "points", "explanation")):
+        names = ("item", "title", "max_points", "points", "explanation")
+        for cell, name in zip(sheet[1], names, strict=True):
             cell.value = name
     for row in sheet.iter_rows(min_row=2):
         if str(row[0].value) in values:
@@ -169,7 +170,7 @@ def test_a_rectification_is_reported_from_the_command_line(scoring, world):
     _score_everything(s)
     run("round", "finalise", "c", "2", "--user", "city_admin")
     task = Rectification.objects.get()
-    assert task.item.code == "A1"
+    assert task.item is not None and task.item.code == "A1"
     base = ["rectification", "c", "C111", "A1", "--status", "done"]
     refused(*base, "--note", "补齐台账", "--user", "other_staff")
     refused(*base, "--note", "", "--user", "community_staff")  # done says what was done
