@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.assessments.services import self_score_save
@@ -53,8 +54,12 @@ def self_assess(s, world, code="C111"):  # noqa: ANN001, ANN201
         )
 
 
-def pass_round(s, number, code, points=None):  # noqa: ANN001, ANN201
+def pass_round(s, number, code, points=None, finalise=True):  # noqa: ANN001, ANN201
+    """Score every item of the community in the round; a county round is then finalised (the
+    county reports upward only from a finalised round)."""
     round_ = s["campaign"].rounds.get(number=number)
+    if finalise and round_.level == "county":
+        type(round_).objects.filter(pk=round_.pk).update(finalised_at=timezone.now())
     Score.objects.bulk_create(
         Score(
             round=round_,
@@ -127,6 +132,17 @@ def test_a_vetoed_community_rectifies_and_is_accepted_in_the_second_round(scorin
     move(s, users["city_admin"], ["C112"], State.VETOED)
     move(s, users["town_officer"], ["C112"], State.RECTIFYING)
     pass_round(s, 3, "C112")
+    # Re-scoring lifts no veto (ADR 17): it stands in round 3 until the department lifts it.
+    with pytest.raises(TransitionRefused):
+        move(s, users["city_admin"], ["C112"], State.STANDARD_UNIT)
+    VetoFinding.objects.create(
+        round=s["campaign"].rounds.get(number=3),
+        enrollment=s["enrollments"]["C112"],
+        veto=s["standard"].vetoes.get(),
+        assessor=s["assessors"][0],
+        reason="已整改，复查合格",
+        lifts=True,
+    )
     move(s, users["city_admin"], ["C112"], State.STANDARD_UNIT)
     assert status(s, "C112") == State.STANDARD_UNIT
 
@@ -428,3 +444,92 @@ def test_moving_many_communities_costs_the_same_statements_as_moving_two(scoring
     assert counts[0] == counts[1]
     assert Transition.objects.filter(to_status=State.REPORTED).count() == 3
     assert AuditEvent.objects.filter(action="workflow.transition").count() == 3
+
+
+# -- round kinds are data (issue 15, ADR 17) ----------------------------------------------------
+
+
+def _to_reviewed(s, code="C111"):  # noqa: ANN001, ANN202
+    Enrollment.objects.filter(pk=s["enrollments"][code].pk).update(status=State.TOWN_REVIEWED)
+
+
+def test_the_county_reports_upward_only_from_a_finalised_county_round(scoring, world):
+    s, officer = scoring, world.users["county_officer"]
+    _to_reviewed(s)
+    pass_round(s, 1, "C111", finalise=False)
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
+    assert "not finalised" in refused.value.refusals[0].reason
+    assert status(s, "C111") == State.TOWN_REVIEWED
+    round1 = s["campaign"].rounds.get(number=1)
+    type(round1).objects.filter(pk=round1.pk).update(finalised_at=timezone.now())
+    move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
+    assert status(s, "C111") == State.COUNTY_PRE_ACCEPTED
+
+
+def test_the_county_round_is_found_by_its_level_not_its_number(scoring, world):
+    # The campaign's rounds renumbered: the county's round is number 5 and round 1 is the
+    # city's; the county's finalised result decides, whatever the numbers.
+    s, officer = scoring, world.users["county_officer"]
+    campaign = s["campaign"]
+    county = campaign.rounds.get(number=1)
+    campaign.rounds.filter(pk=county.pk).update(number=5)
+    city = campaign.rounds.get(number=2)
+    campaign.rounds.filter(pk=city.pk).update(number=1)
+    campaign.rounds.filter(pk=county.pk).update(number=2)
+    _to_reviewed(s)
+    pass_round(s, 1, "C111")  # the city's round, now number 1: not the county's
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
+    assert "county" in refused.value.refusals[0].reason
+    pass_round(s, 2, "C111")  # the county's round
+    move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
+
+
+def test_the_latest_municipal_round_decides_however_many_there_are(scoring, world):
+    from datetime import timedelta
+
+    from civicmark.campaigns.models import AcceptanceRound
+
+    s, admin = scoring, world.users["city_admin"]
+    campaign = s["campaign"]
+    third = campaign.rounds.get(number=3)
+    AcceptanceRound.objects.create(
+        campaign=campaign,
+        number=4,
+        name="第三次市级验收",
+        level="city",
+        opens_on=third.opens_on + timedelta(days=30),
+        closes_on=third.closes_on + timedelta(days=30),
+    )
+    Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=State.REPORTED)
+    pass_round(s, 2, "C111")  # a standard unit in round 2
+    pass_round(s, 4, "C111", points=0)  # and not reached in the fourth, the latest
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, admin, ["C111"], State.STANDARD_UNIT)
+    assert status(s, "C111") == State.REPORTED
+    assert refused.value.refusals[0].reason
+    move(s, admin, ["C111"], State.NOT_REACHED)
+
+
+def test_a_standard_with_no_passing_level_commends_its_standard_units(scoring, world):
+    s, admin = scoring, world.users["city_admin"]
+    s["standard"].levels.update(passing=False)  # bands below the pass mark only
+    Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=State.STANDARD_UNIT)
+    pass_round(s, 2, "C111")
+    move(s, admin, ["C111"], State.PROPOSED)
+    assert status(s, "C111") == State.PROPOSED
+
+
+def test_a_community_a_gate_bars_from_commendation_is_not_proposed(scoring, world):
+    s, admin = scoring, world.users["city_admin"]
+    item = s["items"]["A1"]
+    type(item).objects.filter(pk=item.pk).update(
+        gate_below=Decimal(31), gate_effect="no_commendation"
+    )
+    Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=State.STANDARD_UNIT)
+    pass_round(s, 2, "C111")  # full marks, 30 on A1: below the gate of 31
+    with pytest.raises(TransitionRefused) as refused:
+        move(s, admin, ["C111"], State.PROPOSED)
+    assert "commendation" in refused.value.refusals[0].reason
+    assert status(s, "C111") == State.STANDARD_UNIT

@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy
 from civicmark.accounts import authz
 from civicmark.accounts.roles import Role
 from civicmark.assessments.models import SelfScore, Transition
-from civicmark.campaigns.models import Campaign, Enrollment
+from civicmark.campaigns import parts
+from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError
+from civicmark.divisions.models import Level
 from civicmark.scoring.rules import Outcome
 
 
@@ -54,14 +56,31 @@ class Context:
     campaign: Campaign
     comment: str = ""
     _results: dict[int, dict[int, Any]] = field(default_factory=dict)
+    _rounds: list[AcceptanceRound] | None = None
 
-    def result(self, enrollment: Enrollment, round_number: int) -> Any:
+    def rounds(self, level: str) -> list[AcceptanceRound]:
+        """The campaign's rounds of one kind ("county" or "city"), latest first: which rounds
+        are the county's or the city's is data on the round, never its number (ADR 17)."""
+        if self._rounds is None:
+            self._rounds = list(self.campaign.rounds.order_by("-number"))
+        return [r for r in self._rounds if r.level == level]
+
+    def result(self, enrollment: Enrollment, round_: AcceptanceRound) -> Any:
         from civicmark.scoring.rounds import round_results
 
-        if round_number not in self._results:
-            round_ = self.campaign.rounds.filter(number=round_number).first()
-            self._results[round_number] = round_results(round_) if round_ else {}
-        return self._results[round_number].get(enrollment.pk)
+        if round_.pk not in self._results:
+            self._results[round_.pk] = round_results(round_)
+        return self._results[round_.pk].get(enrollment.pk)
+
+    def latest_complete(
+        self, enrollment: Enrollment, level: str
+    ) -> tuple[AcceptanceRound, Any] | None:
+        """The latest round of this kind with a complete result for the community."""
+        for round_ in self.rounds(level):
+            result = self.result(enrollment, round_)
+            if result is not None and result.outcome != Outcome.INCOMPLETE:
+                return round_, result
+        return None
 
 
 Guard = Callable[[Enrollment, Context], str | None]  # returns the reason for refusing, or None
@@ -83,22 +102,25 @@ def _needs_comment(enrollment: Enrollment, ctx: Context) -> str | None:
 
 
 def _pre_acceptance_passed(enrollment: Enrollment, ctx: Context) -> str | None:
-    result = ctx.result(enrollment, 1)
-    if result is None or result.outcome != Outcome.STANDARD:
-        return _("the county pre-acceptance (round 1) has not found it a standard unit")
+    """The county's own round found it a standard unit, and that round (or the county's part
+    of it) is finalised: a result still open to change does not send a community upward."""
+    found = ctx.latest_complete(enrollment, Level.COUNTY)
+    if found is None:
+        return _("no county round has a complete result for it yet")
+    round_, result = found
+    if not parts.part_sealed(round_, enrollment.community.path):
+        return _("the county round “%s” is not finalised yet") % round_.name
+    if result.outcome != Outcome.STANDARD:
+        return _("the county round “%s” has not found it a standard unit") % round_.name
     return None
 
 
 def _municipal_outcome(outcome: Outcome) -> Guard:
     def guard(enrollment: Enrollment, ctx: Context) -> str | None:
-        latest = None
-        for number in (3, 2):
-            result = ctx.result(enrollment, number)
-            if result is not None and result.outcome != Outcome.INCOMPLETE:
-                latest = result
-                break
-        if latest is None:
+        found = ctx.latest_complete(enrollment, Level.CITY)
+        if found is None:
             return _("no municipal round has a complete result for it yet")
+        latest = found[1]
         if latest.outcome != outcome:
             return _("its latest municipal result is “%s”") % State(latest.outcome).label
         return None
@@ -107,18 +129,24 @@ def _municipal_outcome(outcome: Outcome) -> Guard:
 
 
 def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
-    levels = list(
-        ctx.campaign.standard.levels.order_by("-min_score").values_list("name", flat=True)
+    """Commendable in the latest municipal round with a complete result and, when the standard
+    has passing levels, at the highest of them; a standard with no passing level commends
+    among its standard units (ADR 17)."""
+    found = ctx.latest_complete(enrollment, Level.CITY)
+    if found is None or found[1].outcome != Outcome.STANDARD:
+        return _("no municipal round found it a standard unit")
+    result = found[1]
+    if not result.commendable:
+        return _("a gate bars it from commendation")
+    highest = (
+        ctx.campaign.standard.levels.filter(passing=True)
+        .order_by("-min_score")
+        .values_list("name", flat=True)
+        .first()
     )
-    for number in (3, 2):
-        result = ctx.result(enrollment, number)
-        if result is not None and result.outcome == Outcome.STANDARD:
-            return (
-                None
-                if levels and result.level == levels[0]
-                else _("it did not reach the highest level")
-            )
-    return _("no municipal round found it a standard unit")
+    if highest is not None and result.level != highest:
+        return _("it did not reach the highest level")
+    return None
 
 
 @dataclass(frozen=True)
