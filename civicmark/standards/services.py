@@ -202,6 +202,22 @@ def standard_import(
     return standard, True
 
 
+# The rules of real tables at their defaults: left out of the trail, as they are of the YAML.
+_DEFAULTS = {
+    "kind": "graded",
+    "step": None,
+    "per_occurrence": None,
+    "floor": None,
+    "na_rule": "exclude",
+    "gate_below": None,
+    "gate_effect": "",
+    "gate_level": "",
+    "other_departments": [],
+    "effect": "fail",
+    "cap_level": "",
+}
+
+
 def _content(data: StandardData) -> dict[str, Any]:
     """A standard's whole content as JSON values, without the places in its source file."""
 
@@ -209,7 +225,11 @@ def _content(data: StandardData) -> dict[str, Any]:
         if isinstance(value, Decimal):
             return str(value)
         if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items() if k != "row"}
+            return {
+                k: plain(v)
+                for k, v in value.items()
+                if k != "row" and not (k in _DEFAULTS and v == _DEFAULTS[k])
+            }
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
         return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -20,7 +21,7 @@ from civicmark.core.names import content_disposition
 from civicmark.core.uploads import UploadForm, import_page, wants_chinese_headers
 from civicmark.divisions.models import Division, Level
 from civicmark.standards import formats, services
-from civicmark.standards.models import Standard
+from civicmark.standards.models import CheckMethod, GateEffect, Item, ItemKind, NaRule, Standard
 
 
 class StandardUploadForm(UploadForm):
@@ -56,10 +57,68 @@ def standard_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _n(value: Decimal | None) -> str:
+    """A number as the table writes it: 10, 2.5, -5."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def item_rules(item: Item, standard: Standard) -> list[str]:
+    """An item's scoring rules in plain words (nothing for a graded item on the usual grid)."""
+    rules: list[str] = []
+    step = item.step or standard.step
+    if item.kind == ItemKind.ALL_OR_NOTHING:
+        rules.append(_("All or nothing: 0 or %(max)s.") % {"max": _n(item.points)})
+    elif item.kind == ItemKind.PER_OCCURRENCE:
+        rules.append(
+            _("%(each)s off each occurrence, not below %(floor)s.")
+            % {"each": _n(item.per_occurrence), "floor": _n(item.floor or Decimal(0))}
+        )
+    elif item.kind == ItemKind.BONUS:
+        rules.append(
+            _("Bonus: up to %(max)s above the total, in steps of %(step)s.")
+            % {"max": _n(item.points), "step": _n(step)}
+        )
+    elif item.kind == ItemKind.PENALTY:
+        rules.append(
+            _("Penalty: down to %(floor)s, in steps of %(step)s.")
+            % {"floor": _n(item.floor), "step": _n(step)}
+        )
+    elif item.step is not None and item.step != standard.step:
+        rules.append(_("Scored in steps of %s.") % _n(item.step))
+    if item.na_rule == NaRule.FULL:
+        rules.append(_("When it does not apply: counted as full marks."))
+    if item.gate_effect:
+        effect = {
+            GateEffect.VETO: _("the community is vetoed"),
+            GateEffect.NO_COMMENDATION: _("the community cannot be commended"),
+            GateEffect.CAP: _("the level is at most %s") % item.gate_level,
+        }[GateEffect(item.gate_effect)]
+        rules.append(
+            _("Below %(gate)s: %(effect)s.") % {"gate": _n(item.gate_below), "effect": effect}
+        )
+    return rules
+
+
 @login_required
 def standard_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     standard = _standard_or_404(request, public_id)
-    items = list(standard.items.select_related("category", "department").order_by("order"))
+    items = list(
+        standard.items.select_related("category", "department")
+        .prefetch_related("other_departments")
+        .order_by("order")
+    )
+    methods = dict(CheckMethod.choices)
+    for item in items:
+        item.rules = item_rules(item, standard)  # type: ignore[attr-defined]
+        item.methods = [methods[m] for m in item.check_methods if m in methods]  # type: ignore[attr-defined]
+        if not item.methods and item.check_method:  # type: ignore[attr-defined]
+            item.methods = [item.get_check_method_display()]  # type: ignore[attr-defined]
+        # The words as the table wrote them, when they say more than the methods' codes.
+        item.words = (  # type: ignore[attr-defined]
+            item.check_words
+            if item.check_words and item.check_words not in item.check_methods
+            else ""
+        )
     requirements = standard.requirements.all()
     return render(
         request,
@@ -74,6 +133,7 @@ def standard_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                 (cat, list(rows)) for cat, rows in groupby(items, key=lambda i: i.category)
             ],
             "vetoes": standard.vetoes.select_related("department"),
+            "has_bonus": any(i.kind == ItemKind.BONUS for i in items),
             "can_manage": authz.can_manage_standards(request.user, standard.division),
             "versions": Standard.objects.filter(
                 slug=standard.slug, pk__in=authz.standards_for_user(request.user)
