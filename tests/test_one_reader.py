@@ -139,3 +139,48 @@ def test_the_import_parser_sees_function_level_imports():
     # The parser is what the two tests above trust: a function-level import counts.
     tree = ast.parse("def f():\n    from civicmark.results import views\n")
     assert any(isinstance(n, ast.ImportFrom) for n in ast.walk(tree))
+
+
+# -- the results command: commendable, gates, standing vetoes ---------------------------------
+
+
+def _results_json(slug: str, number: int) -> dict[str, dict]:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("results", slug, str(number), stdout=out)
+    return {r["code"]: r for r in json.loads(out.getvalue())}
+
+
+@pytest.mark.django_db
+def test_the_results_json_gives_standing_vetoes_gates_and_commendable_in_every_round(scoring):
+    from civicmark.assessments.services import veto_finding_record
+    from tests.test_results_views import give
+
+    s = scoring
+    item = s["items"]["B2"]
+    type(item).objects.filter(pk=item.pk).update(
+        gate_below=Decimal(15), gate_effect="no_commendation"
+    )
+    give(s, "C111", {"A1": 30, "A2": 30, "B1": 20, "B2": 20})
+    give(s, "C112", {"A1": 30, "A2": 30, "B1": 20, "B2": 10})  # 90, below B2's gate
+    veto_finding_record(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        reason="发生政策外多孩生育",
+    )
+    code = s["standard"].vetoes.get().code
+    two = _results_json("c", 2)
+    assert two["C111"]["vetoes"] == [{"code": code, "found_in_round": 2}]
+    assert two["C111"]["outcome"] == "vetoed" and two["C111"]["commendable"] is False
+    assert two["C112"]["gates"] == [{"item": "B2", "effect": "no_commendation"}]
+    assert two["C112"]["outcome"] == "standard_unit" and two["C112"]["commendable"] is False
+    # Round 3 found nothing: the veto of round 2 stands there, told as found in round 2.
+    three = _results_json("c", 3)
+    assert three["C111"]["vetoes"] == [{"code": code, "found_in_round": 2}]
+    assert all(isinstance(r["commendable"], bool) for r in three.values())
