@@ -320,31 +320,64 @@ def covered_results_q(round_: AcceptanceRound) -> Q:
 
 
 def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:
+    """The round this one carries from: `scoring.rounds.earlier` answers it (ADR 17)."""
+    from civicmark.scoring import rounds
+
+    one = getattr(rounds, "earlier", None)
+    if one is not None:
+        return one(round_)  # type: ignore[no-any-return]
     if not round_.carries_from:
         return None
     return round_.campaign.rounds.filter(number=round_.carries_from).first()
 
 
+class Rescored(dict[int, set[int]]):
+    """enrollment id -> the item ids a carrying round re-scores for it. A community not scored
+    in the round carried from (first covered late, or returning) is scored in full: `get` gives
+    it every item of the standard, and `everything(pk)` says so."""
+
+    def __init__(self, lost: dict[int, set[int]], scored_before: set[int], items: set[int]):
+        super().__init__(lost)
+        self.scored_before = scored_before
+        self.all_items = frozenset(items)
+
+    def everything(self, enrollment_id: int) -> bool:
+        return enrollment_id not in self.scored_before
+
+    def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
+        if self.everything(key):
+            return set(self.all_items)
+        return super().get(key, default)
+
+
 def items_to_score(round_: AcceptanceRound, enrollment: Enrollment) -> set[int] | None:
-    """The item ids this round re-scores for the community, or None for every item."""
+    """The item ids this round re-scores for the community, or None for every item: a carrying
+    round re-scores only what lost points for a community scored in the round it carries from;
+    a community first covered here gets every item."""
     found = rescore_map(round_)
-    return None if found is None else set(found.get(enrollment.pk, set()))
+    if found is None or found.everything(enrollment.pk):
+        return None
+    return set(found.get(enrollment.pk, set()))
 
 
-def rescore_map(round_: AcceptanceRound) -> dict[int, set[int]] | None:
-    """For a round that re-scores only what was found wanting: enrollment -> item ids (one
-    query for the whole round); None when the round scores every item."""
+def rescore_map(round_: AcceptanceRound) -> Rescored | None:
+    """For a round that re-scores only what was found wanting: enrollment -> item ids (two
+    queries for the whole round); None when the round scores every item. Communities that were
+    not scored in the earlier round get every item (`Rescored.get`, `Rescored.everything`)."""
     from civicmark.assessments.models import Rectification
+    from civicmark.scoring.models import Score
 
     earlier = earlier_round(round_)
     if earlier is None or round_.rescore == Rescore.ALL:
         return None
 
-    def lost() -> dict[int, set[int]]:
+    def lost() -> Rescored:
         found: dict[int, set[int]] = {}
         items_of: dict[int, set[int]] = {}
+        every: set[int] = set()
         for pk, department in round_.campaign.standard.items.values_list("pk", "department"):
             items_of.setdefault(department, set()).add(pk)
+            every.add(pk)
         for e, item, veto_department in Rectification.objects.filter(round=earlier).values_list(
             "enrollment", "item", "veto__department"
         ):
@@ -353,9 +386,16 @@ def rescore_map(round_: AcceptanceRound) -> dict[int, set[int]] | None:
             else:
                 # A veto is re-assessed by its department looking at its items again.
                 found.setdefault(e, set()).update(items_of.get(veto_department, set()))
-        return found
+        scored = set(
+            Score.objects.filter(round=earlier)
+            .order_by()
+            .values_list("enrollment", flat=True)
+            .distinct()
+        )
+        return Rescored(found, scored, every)
 
-    return dict(_memo(round_, "rescored", lost))
+    found = _memo(round_, "rescored", lost)
+    return found  # type: ignore[no-any-return]
 
 
 def departments(round_: AcceptanceRound) -> list[Any]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, part_services, sealing
-from civicmark.assessments.access import ACCESS, score_refusal
+from civicmark.assessments.access import ACCESS
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import SelfScore
 from civicmark.campaigns import parts
@@ -144,35 +144,19 @@ def self_score_save(
 def veto_finding_record(
     *, actor: Any, round_: AcceptanceRound, enrollment: Enrollment, veto: Any, reason: str
 ) -> VetoFinding:
-    """An assessor records that a one-vote veto condition of his department occurred."""
-    _check_open(round_, enrollment, veto)
-    refusal = score_refusal(actor, round_, enrollment, veto=veto)
-    if refusal:
-        raise NotAllowed(refusal)
-    if not reason.strip():
-        raise ApplicationError(_("Describe the finding that brings the veto."))
-    with transaction.atomic():
-        _still_open(round_, enrollment)
-        finding, created = VetoFinding.objects.get_or_create(
-            round=round_,
-            enrollment=enrollment,
-            veto=veto,
-            assessor=actor,
-            defaults={"reason": reason.strip()},
-        )
-        if not created:
-            raise ApplicationError(_("You have already recorded this veto for this community."))
-        _refresh(round_, [enrollment.pk])
-        audit.record(
-            actor=actor,
-            action="veto.recorded",
-            object_type="enrollment",
-            object_ref=f"{round_.campaign.slug}/{enrollment.community.code}",
-            scope_path=enrollment.community.path,
-            summary=veto.code,
-            after={"veto": veto.code, "reason": finding.reason, "round": round_.number},
-        )
-    return finding
+    """An assessor records that a one-vote veto condition of his department occurred: kept for
+    the callers that have not moved to `scoring.findings.veto_record` (the sheet import)."""
+    from civicmark.scoring.findings import veto_record
+
+    return veto_record(
+        actor=actor,
+        round_=round_,
+        enrollment=enrollment,
+        veto=veto,
+        reason=reason,
+        access=ACCESS,
+        via="web",
+    )
 
 
 def round_finalise(

@@ -1208,3 +1208,149 @@ def round_disagreements(request: HttpRequest, slug: str, number: int) -> HttpRes
         {"campaign": campaign, "round": round_, "disagreements": section},
         status=400 if error else 200,
     )
+
+
+# --- Vetoes on the scoring page (ADR 17): found, standing, lifted; record, lift, withdraw -------
+
+VETO_FORM = "veto_form"  # the session key that carries a refused form back to the page
+
+
+def veto_section(request: HttpRequest, round_: Any, community: Any) -> dict[str, Any]:
+    """The vetoes of the assessor's departments for one community in one round: each veto's
+    state (found here, standing from an earlier round, lifted), who recorded it, when and why,
+    and the controls he may use. A refused form comes back with its error and its text."""
+    from civicmark.assessments import panels
+    from civicmark.assessments.access import ACCESS
+    from civicmark.scoring import vetoes
+    from civicmark.scoring.models import VetoFinding
+
+    user = request.user
+    enrollment = round_.campaign.enrollments.filter(community=community).first()
+    if enrollment is None:
+        return {"shown": False}
+    mine = list(
+        round_.campaign.standard.vetoes.filter(
+            department_id__in=authz.assessor_departments(user)
+        ).order_by("order", "code")
+    )
+    if not mine:
+        return {"shown": False}
+    statuses = {
+        s.veto_id: s for s in vetoes.statuses(round_, [enrollment.pk]).get(enrollment.pk, [])
+    }
+    here: dict[int, list[Any]] = {}
+    for f in (
+        VetoFinding.objects.filter(round=round_, enrollment=enrollment, veto__in=mine)
+        .select_related("assessor")
+        .order_by("created_at", "pk")
+    ):
+        here.setdefault(f.veto_id, []).append(f)
+    locked = panels.round_sealed_for(round_, community)
+    back = request.session.get(VETO_FORM) or {}
+    if back.get("where") != [round_.pk, enrollment.pk]:
+        back = {}
+    elif request.method == "GET":
+        request.session.pop(VETO_FORM, None)
+    rows = []
+    for veto in mine:
+        status = statuses.get(veto.pk)
+        records = here.get(veto.pk, [])
+        own = next((f for f in records if f.assessor_id == user.pk), None)
+        refusal = None if locked else ACCESS.veto_refusal(user, round_, enrollment, veto)
+        state = status.state.value if status is not None else ""
+        can_act = not locked and not refusal and own is None
+        lifted_here = any(f.lifts for f in records)
+        rows.append(
+            {
+                "veto": veto,
+                "status": status,
+                "state": state,
+                "records": records,
+                "own": own,
+                "can_record": can_act
+                and not lifted_here
+                and state in ("", vetoes.VetoState.LIFTED, vetoes.VetoState.FOUND),
+                "can_lift": can_act and state == vetoes.VetoState.STANDING,
+                "can_withdraw": not locked and own is not None,
+                "refusal": refusal,
+                "error": back.get("error") if back.get("veto") == veto.code else "",
+                "text": back.get("text", "") if back.get("veto") == veto.code else "",
+            }
+        )
+    return {
+        "shown": True,
+        "rows": rows,
+        "locked": locked,
+        "round": round_,
+        "campaign": round_.campaign,
+        "community": community,
+    }
+
+
+@login_required
+def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    """Record a finding, lift a standing veto, or withdraw one's own record of this round, from
+    the scoring page; a refusal goes back beside the control with the text kept."""
+    from civicmark.assessments.access import ACCESS
+    from civicmark.scoring.findings import veto_record, veto_withdraw
+    from civicmark.scoring.models import VetoFinding
+
+    if request.method != "POST":
+        raise Http404
+    campaign, round_ = _round_or_404(request, slug, number)
+    enrollment = authz.get_visible_or_404(
+        campaign.enrollments.select_related("community").filter(
+            authz.within_scope(request.user, "community__path")
+        ),
+        request.user,
+        community__code=code,
+    )
+    action = request.POST.get("action", "")
+    veto_code = request.POST.get("veto", "")
+    text = request.POST.get("text", "")
+    veto = campaign.standard.vetoes.filter(code=veto_code).first()
+    try:
+        if veto is None or action not in ("record", "lift", "withdraw"):
+            raise ApplicationError(_("Choose one of the vetoes listed."))
+        if action == "withdraw":
+            finding = (
+                VetoFinding.objects.select_related("round__campaign", "enrollment__community")
+                .filter(
+                    public_id=posted_uuid(request.POST.get("finding")),
+                    round=round_,
+                    enrollment=enrollment,
+                    veto=veto,
+                    assessor_id=request.user.pk,
+                )
+                .first()
+            )
+            if finding is None:
+                raise ApplicationError(_("That finding was already withdrawn."))
+            finding.round = round_  # the round as this request loaded it (with its choices)
+            veto_withdraw(actor=request.user, finding=finding, access=ACCESS, via="web")
+            messages.success(request, _("%s withdrawn.") % veto.code)
+        else:
+            veto_record(
+                actor=request.user,
+                round_=round_,
+                enrollment=enrollment,
+                veto=veto,
+                reason=text,
+                lifts=action == "lift",
+                access=ACCESS,
+                via="web",
+            )
+            messages.success(
+                request,
+                (_("%s lifted.") if action == "lift" else _("%s recorded.")) % veto.code,
+            )
+    except ApplicationError as exc:
+        request.session[VETO_FORM] = {
+            "where": [round_.pk, enrollment.pk],
+            "veto": veto_code,
+            "text": text,
+            "error": exc.message,
+        }
+        messages.error(request, exc.message)
+    url = reverse("score_community", args=[campaign.slug, round_.number, code])
+    return redirect(f"{url}#vetoes")

@@ -239,6 +239,11 @@ urlpatterns = [
         name="score_community",
     ),
     path(
+        "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/vetoes/",
+        assessments.score_vetoes,
+        name="score_vetoes",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/employment-figures/",
         assessments.sign_employment_figures,
         name="sign_employment_figures",

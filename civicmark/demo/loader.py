@@ -304,15 +304,16 @@ def _load_acceptance() -> None:
     same services and workflow as real use."""
     from decimal import Decimal
 
+    from civicmark.assessments.access import ACCESS
     from civicmark.assessments.models import Rectification, SelfScore, Transition
     from civicmark.assessments.services import (
         rectification_update,
         round_finalise,
         score_save,
-        veto_finding_record,
     )
     from civicmark.assessments.workflow import State, transition_apply
     from civicmark.campaigns.models import Campaign
+    from civicmark.scoring.findings import veto_record
 
     campaign = Campaign.objects.get(slug=CAMPAIGN)
     if Transition.objects.filter(enrollment__campaign=campaign).exists():
@@ -377,12 +378,14 @@ def _load_acceptance() -> None:
     score_round(2, ready, DEDUCTIONS, assessors)
     community, veto_code, finding = VETOED
     veto = campaign.standard.vetoes.get(code=veto_code)
-    veto_finding_record(
+    veto_record(
         actor=assessors[veto.department_id],
         round_=campaign.rounds.get(number=2),
         enrollment=enrollments[community],
         veto=veto,
         reason=finding,
+        access=ACCESS,
+        via="demo",
     )
     # Signed off: what lost points becomes the communities' rectification list for November.
     round_finalise(actor=None, round_=campaign.rounds.get(number=2))
