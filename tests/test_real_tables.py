@@ -456,3 +456,15 @@ def test_the_page_shows_the_rules_in_plain_words(city, world, client_for):
     )
     page = client.get(reverse("standard_detail", args=[standard_none.public_id])).content.decode()
     assert 'data-testid="no-levels"' in page
+
+
+def test_the_export_command_writes_chinese_headers_unless_told_english(city, tmp_path):
+    from django.core.management import call_command
+
+    standard_import(actor=None, data=read(real_table()), division=city)
+    for flags, sheet in (([], "评分表"), (["--english"], "items")):
+        path = tmp_path / f"t{len(flags)}.xlsx"
+        call_command("export-standard", "real-table", str(path), *flags)
+        content = path.read_bytes()
+        assert sheet in cells(content)
+        assert read(content).comparable() == read(real_table()).comparable()

@@ -203,7 +203,7 @@ def standard_import(
 
 
 # The rules of real tables at their defaults: left out of the trail, as they are of the YAML.
-_DEFAULTS = {
+_DEFAULTS: dict[str, Any] = {
     "kind": "graded",
     "step": None,
     "per_occurrence": None,

@@ -171,7 +171,11 @@ def standard_import_view(request: HttpRequest) -> HttpResponse:
         request,
         title=_("Import a standard"),
         form_class=StandardUploadForm,
-        columns="standard, levels, basics, items, vetoes / 标准, 等级, 基本标准, 评分表, 一票否决",
+        columns="standard, levels, basics, items, vetoes / 标准, 等级, 基本标准, 评分表, 一票否决"
+        + " — "
+        + _(
+            "items may also give kind, step, per_occurrence, floor, na_rule, gate_below, gate_effect; levels passing; vetoes effect; standard step and bonus_cap: the help sheet of an exported workbook explains each"
+        ),
         run=run,
         back="standard_list",
     )

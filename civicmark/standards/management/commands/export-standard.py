@@ -19,7 +19,12 @@ class Command(CivicCommand):
         parser.add_argument("file")
         parser.add_argument("--standard-version", dest="standard_version", type=int)
         parser.add_argument(
-            "--chinese", action="store_true", help="Chinese sheet names and headers (.xlsx)"
+            "--chinese",
+            action="store_true",
+            help="Chinese sheet names and headers (.xlsx; the default, kept for old scripts)",
+        )
+        parser.add_argument(
+            "--english", action="store_true", help="English sheet names and headers (.xlsx)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,7 +37,9 @@ class Command(CivicCommand):
         data = standard_data(standard)
         suffix = Path(options["file"]).suffix.lower()
         if suffix == ".xlsx":
-            Path(options["file"]).write_bytes(formats.write_xlsx(data, chinese=options["chinese"]))
+            Path(options["file"]).write_bytes(
+                formats.write_xlsx(data, chinese=not options["english"])
+            )
         elif suffix in (".yaml", ".yml"):
             Path(options["file"]).write_text(formats.to_yaml(data), encoding="utf-8")
         else:
