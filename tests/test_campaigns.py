@@ -64,11 +64,37 @@ def test_it_gives_each_unit_its_tasks(campaign, world):
         )
 
     assert units("team_up") == ["K1", "T11", "T12"]
-    assert units("pilot") == ["C111"]
-    assert units("start") == ["C112", "C121", "K1"]  # the pilot is already under way
-    assert units("acceptance") == ["C111", "C112", "C121", "K1"]
+    # The pilot community, its town's and county's offices (not the other town's).
+    assert units("pilot") == ["C111", "K1", "K1", "T11"]
+    # The work in full (the pilot is already under way) and every community's self-assessment.
+    assert units("start") == ["C111", "C112", "C112", "C121", "C121"]
+    assert units("acceptance") == ["K1"]
     town_task = campaign.tasks.get(phase__key="team_up", division__code="T11")
     assert town_task.due_on == date(2026, 5, 11)  # four days before the county's deadline of 15 May
+
+
+def test_the_plans_dates_as_the_plan_gives_them(campaign):
+    """Issue 15, item 5: the on-the-spot meeting before 1 June; the pilot run by the county and
+    town civil affairs offices before 29 May; the self-assessment due before the county round
+    opens; reporting upward only after the county round is finalised."""
+    tasks = campaign.tasks.select_related("phase", "division")
+    county_round = campaign.rounds.get(level="county")
+
+    pilot = [t for t in tasks if t.phase.key == "pilot"]
+    assert sorted(t.division.level for t in pilot) == ["community", "county", "county", "town"]
+    assert all(t.due_on < date(2026, 5, 29) for t in pilot)
+    assert {t.division.code for t in pilot if t.division.level == "town"} == {"T11"}
+    # The county's two tasks of the pilot step: running it, and the on-the-spot meeting.
+    assert all(t.due_on < date(2026, 6, 1) for t in pilot if t.division.level == "county")
+    self_assessment = [t for t in tasks if t.phase.key == "start" and t.division.code == "C111"]
+    assert len(self_assessment) == 1  # the pilot community's only task of the full start
+    every = [t for t in tasks if t.title == self_assessment[0].title]
+    assert sorted(t.division.code for t in every) == ["C111", "C112", "C121"]
+    assert all(t.due_on < county_round.opens_on for t in every)
+    (report,) = [t for t in tasks if t.phase.key == "acceptance"]
+    assert report.division.code == "K1"
+    assert report.due_on > county_round.closes_on
+    assert report.due_on <= campaign.rounds.get(number=2).opens_on  # before the city accepts
 
 
 def test_moving_a_phase_moves_its_tasks_but_not_those_set_by_hand(campaign, world):
@@ -123,7 +149,7 @@ def test_community_staff_update_their_own_tasks_only(campaign, world):
     own = campaign.tasks.get(phase__key="pilot", division__code="C111")
     task_update(actor=staff, task=own, status=TaskStatus.DONE, note="材料已归档")
     assert Task.objects.get(pk=own.pk).status == TaskStatus.DONE
-    other = campaign.tasks.get(phase__key="start", division__code="C112")
+    other = campaign.tasks.filter(phase__key="start", division__code="C112").first()
     with pytest.raises(NotAllowed):
         task_update(actor=staff, task=other, status=TaskStatus.DONE)
     with pytest.raises(NotAllowed):

@@ -18,7 +18,9 @@ class Step:
     name: object
     start: tuple[int, int]
     due: tuple[int, int]
-    # (which units, task title); units: county, town, pilot, community (non-pilot), every_community
+    # (which units, task title); units: county, town, pilot (the pilot communities),
+    # pilot_town and pilot_county (the offices above them), community (non-pilot),
+    # every_community
     tasks: tuple[tuple[str, object], ...]
 
 
@@ -40,21 +42,40 @@ STEPS = (
         (5, 31),
         (("town", _("Hold the meeting of the leading group's member units and assign the work")),),
     ),
+    # The county and town civil affairs offices run the pilot before 29 May (every task of
+    # this step falls due by 27 May), and the county holds the on-the-spot meeting at the pilot
+    # before 1 June: a task of this step, not of the full start that runs to 30 June.
     Step(
         "pilot",
         _("Run the pilot"),
         (5, 16),
         (5, 29),
-        (("pilot", _("Complete the pilot community's work against the basic standards")),),
+        (
+            ("pilot", _("Complete the pilot community's work against the basic standards")),
+            ("pilot_town", _("Run the pilot with the county civil affairs office")),
+            ("pilot_county", _("Run the pilot with the town civil affairs office")),
+            (
+                "pilot_county",
+                _("Hold the on-the-spot meeting at the pilot community before 1 June"),
+            ),
+        ),
     ),
+    # Every community finishes its self-assessment within this step (due 24 June), before the
+    # county round opens on 1 July.
     Step(
         "start",
         _("Start completely"),
         (5, 29),
         (6, 30),
         (
-            ("county", _("Hold the on-the-spot meeting at the pilot community before 1 June")),
             ("community", _("Carry out the work in full against the basic standards")),
+            (
+                "every_community",
+                _(
+                    "Finish the self-assessment with evidence for every item, before the county "
+                    "round opens"
+                ),
+            ),
         ),
     ),
     Step(
@@ -69,9 +90,16 @@ STEPS = (
         _("Evaluation and acceptance"),
         (7, 1),
         (7, 15),
+        # The county reports upward only once its round is finalised: due 13 July, after the
+        # county round closes on 10 July.
         (
-            ("every_community", _("Finish the self-assessment with evidence for every item")),
-            ("county", _("Pre-accept the communities and report those that reach the standard")),
+            (
+                "county",
+                _(
+                    "Report the communities that reach the standard, once the county round is "
+                    "finalised"
+                ),
+            ),
         ),
     ),
 )
