@@ -16,6 +16,21 @@ from civicmark.core.models import AuditEvent
 from civicmark.scoring.models import Score, VetoFinding
 
 
+def column_of(ws):  # noqa: ANN001, ANN201
+    """key -> the column's index, whichever language the header row is in."""
+    from civicmark.assessments.sheets import SCORE_COLUMNS, VETO_COLUMNS
+
+    names = {n: c.key for c in [*SCORE_COLUMNS, *VETO_COLUMNS] for n in (c.key, *c.aliases)}
+    return {names[str(c.value)]: n for n, c in enumerate(ws[1]) if str(c.value) in names}
+
+
+def keys(ws):  # noqa: ANN001, ANN201
+    """The header row as column keys, whichever language it is in."""
+    at = column_of(ws)
+    by_index = {n: k for k, n in at.items()}
+    return [by_index.get(n, c.value) for n, c in enumerate(ws[1])]
+
+
 def filled(s, department="FP", fill=None, vetoes=()):  # noqa: ANN001, ANN201
     from civicmark.divisions.models import Department
 
@@ -25,11 +40,13 @@ def filled(s, department="FP", fill=None, vetoes=()):  # noqa: ANN001, ANN201
         )
     )
     ws = book["scores"]
+    at = column_of(ws)
     for row in ws.iter_rows(min_row=2):
-        key = (row[0].value, row[2].value)
+        key = (row[at["community_code"]].value, row[at["item_code"]].value)
         if fill and key in fill:
             points, reason, na = fill[key]
-            row[5].value, row[6].value, row[7].value = points, reason, na
+            row[at["points"]].value, row[at["reason"]].value = points, reason
+            row[at["not_applicable"]].value = na
     for v in vetoes:
         book["vetoes"].append(list(v))
     out = io.BytesIO()
@@ -136,7 +153,7 @@ def _sheet(s, assessor, fill=None, drop_version=False):  # noqa: ANN001, ANN201
     )
     book = load_workbook(io.BytesIO(data))
     ws = book["scores"]
-    header = [c.value for c in ws[1]]
+    header = keys(ws)
     col = {key: header.index(key) for key in ("points", "reason", "not_applicable")}
     for row in ws.iter_rows(min_row=2):
         key = (row[0].value, row[2].value)
@@ -179,7 +196,7 @@ def test_it_exports_each_rows_version_and_current_score_for_the_assessor(scoring
     _on_the_page(s, fp0, "C111", "A1", 27, "台账缺三个月")  # version 2
     book = load_workbook(io.BytesIO(_sheet(s, fp0)))
     ws = book["scores"]
-    header = [c.value for c in ws[1]]
+    header = keys(ws)
     assert "version" in header
     rows = {
         (r[0], r[2]): dict(zip(header, r, strict=True)) for r in ws.iter_rows(2, values_only=True)
@@ -291,7 +308,7 @@ def test_it_refuses_a_version_that_is_not_a_number_showing_what_was_typed(scorin
     fp0 = s["assessors"][0]
     book = load_workbook(io.BytesIO(_sheet(s, fp0, fill={("C111", "A1"): (30, None, None)})))
     ws = book["scores"]
-    header = [c.value for c in ws[1]]
+    header = keys(ws)
     ws.cell(row=2, column=header.index("version") + 1).value = "v2"
     out = io.BytesIO()
     book.save(out)
@@ -308,7 +325,7 @@ def test_the_version_column_may_be_headed_in_chinese(scoring):
     _on_the_page(s, fp0, "C111", "A1", 28, "台账缺两个月")
     book = load_workbook(io.BytesIO(_sheet(s, fp0, fill={("C111", "A1"): (29, "缺", None)})))
     ws = book["scores"]
-    header = [c.value for c in ws[1]]
+    header = keys(ws)
     ws.cell(row=1, column=header.index("version") + 1).value = "版本"
     out = io.BytesIO()
     book.save(out)
@@ -337,10 +354,11 @@ def test_a_refusal_names_no_community_outside_the_assessors_scope(scoring, world
     k1 = person("k1psb", "assessor", world.d["K1"], department=psb)
     book = load_workbook(io.BytesIO(export_sheet(round_=s["round"], department=psb)))
     ws = book["scores"]
+    at = column_of(ws)
     for row in ws.iter_rows(min_row=2):
         if (row[0].value, row[2].value) in {("C211", "A2"), ("C111", "A2")}:
-            row[5].value = 30
-    ws.append(["C999", "", "A2", "", 30, 30, None, None])
+            row[at["points"]].value = 30
+    ws.append(["C999", "", "A2", "", None, 30, 30, None, None])
     book["vetoes"].append(["C211", "V1", "x"])
     out = io.BytesIO()
     book.save(out)

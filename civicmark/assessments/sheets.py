@@ -1,16 +1,21 @@
 """Offline score sheets: assessors score on site in a workbook and upload it afterwards.
 
-Export: one round, one department (optionally one community). Each row carries the exporting
-assessor's score as it stands and its version (empty when he has not scored the item yet).
+Export: one round, one department (optionally one community). The `scores` sheet has one row
+per community and item, with the exporting assessor's score as it stands and its version (empty
+when he has not scored the item yet); the `vetoes` sheet lists the vetoes that stand for the
+communities (found in this round or before and not lifted). Headers are written in Chinese;
+English or Chinese headers are read.
 
-Import: every row is checked first (unknown community or item, another department's item,
-points out of range or not a multiple of 0.5, a missing reason, another round, a round sealed
-for the community); then, under the lock of the assessor's scores, every row that would change
-a score must carry the version the score is at (no silent overwrite: a row exported before a
-change made on the page or by another upload is a conflict naming who changed it and when). A
-sheet without the version column (exported before it existed) may only add first scores. A
-file with any error or conflict changes nothing; uploading the same file twice changes nothing
-the second time (a row equal to the stored score is left alone, whatever its version).
+Import: each row is read at its sheet, row and column (unknown community or item, a number that
+is none, a version that is none); then every score goes through the one writer of scores
+(`scoring.writer.write`, with `assessments.access`), exactly as a page save: the same checks and
+messages (`scoring.validate`), the version compare (a row exported before a change made since is
+a conflict naming who changed it and when), one audit event per score changed. A sheet without
+the version column (exported before it existed) may only add first scores. Vetoes are recorded
+or lifted through `scoring.findings.veto_record`. A file with any error or conflict changes
+nothing; uploading the same file twice changes nothing the second time (a row equal to the
+stored score is left alone, whatever its version). Sheets without the newer columns (method,
+occurrences, lift) still import.
 
 A community outside the importer's scope is "unknown", exactly like a code that does not exist:
 a refusal never names what he may not see.
@@ -20,52 +25,81 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels, sealing
-from civicmark.assessments.access import score_refusal
-from civicmark.assessments.services import veto_finding_record
+from civicmark.assessments import panels
+from civicmark.assessments.access import ACCESS
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.campaigns.selectors import enrollments_by_code
-from civicmark.core import audit
-from civicmark.core.errors import ImportRefused, PlaceError
-from civicmark.core.parsing import ParseError, parse_decimal
+from civicmark.core.errors import ApplicationError, ImportRefused, NotAllowed, PlaceError
+from civicmark.core.parsing import ParseError, parse_decimal, parse_int
 from civicmark.core.tabular import Column, append_row, read_workbook, table_from_rows
-from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring import vetoes as standing_vetoes
+from civicmark.scoring.models import Score
+from civicmark.scoring.validate import Invalid
+from civicmark.scoring.writer import Conflict, ScoreEntry, ScoreErrors, write
 
+# (key, Chinese header): the Chinese is written, either is read.
 SCORE_COLUMNS = [
-    Column(k) for k in ("community_code", "community", "item_code", "item", "max_points")
-] + [
-    Column("points", required=False),
-    Column("reason", required=False),
-    Column("not_applicable", required=False),
+    Column("community_code", ("社区代码",)),
+    Column("community", ("社区名称",)),
+    Column("item_code", ("项目编号",)),
+    Column("item", ("考核内容",)),
+    Column("method", ("评分标准",), required=False),
+    Column("max_points", ("分值",)),
+    Column("points", ("得分",), required=False),
+    Column("occurrences", ("扣分次数",), required=False),
+    Column("reason", ("扣分理由",), required=False),
+    Column("not_applicable", ("不适用",), required=False),
     Column("version", ("版本",), required=False),
 ]
-VETO_COLUMNS = [Column("community_code"), Column("veto_code"), Column("finding", required=False)]
+VETO_COLUMNS = [
+    Column("community_code", ("社区代码",)),
+    Column("veto_code", ("否决编号",)),
+    Column("finding", ("否决情形说明",), required=False),
+    Column("lift", ("解除",), required=False),
+]
 YES = {"1", "y", "yes", "true", "是", "x", "✓"}
 CHUNK = 2000
+
+
+def _headers(columns: list[Column]) -> list[str]:
+    return [c.aliases[0] if c.aliases else c.key for c in columns]
+
+
+def _department_items(campaign: Campaign, department: Any) -> list[Any]:
+    """The items `department` scores: its own and those it shares with another department."""
+    from django.db.models import Q
+
+    return list(
+        campaign.standard.items.filter(Q(department=department) | Q(other_departments=department))
+        .distinct()
+        .select_related("standard")
+        .order_by("order")
+    )
 
 
 def export_sheet(
     *, round_: AcceptanceRound, department: Any, community: Any = None, assessor: Any = None
 ) -> bytes:
     """The sheet of `department`'s items for the communities the round covers, with the
-    assessor's current scores and their versions (none when no assessor is named)."""
+    assessor's current scores and their versions (none when no assessor is named), and the
+    department's vetoes that stand for those communities."""
     campaign = round_.campaign
-    enrollments = panels.covered(round_).select_related("community").order_by("community__code")
+    covered = panels.covered(round_).select_related("community").order_by("community__code")
     if community is not None:
-        enrollments = enrollments.filter(community=community)
+        covered = covered.filter(community=community)
     if assessor is not None:
         # His sheet lists the communities he may see, never another county's.
-        enrollments = enrollments.filter(authz.within_scope(assessor, "community__path"))
-    items = list(campaign.standard.items.filter(department=department).order_by("order"))
+        covered = covered.filter(authz.within_scope(assessor, "community__path"))
+    enrollments = list(covered)
+    items = _department_items(campaign, department)
     vetoes = list(campaign.standard.vetoes.filter(department=department))
     given = _given_by(assessor, round_, items, community)
     book = Workbook()
@@ -80,7 +114,7 @@ def export_sheet(
     ):
         append_row(ws, row)
     scores = book.create_sheet("scores")
-    append_row(scores, [c.key for c in SCORE_COLUMNS])
+    append_row(scores, _headers(SCORE_COLUMNS))
     for e in enrollments:
         to_score = panels.items_to_score(round_, e)
         for item in items:
@@ -93,15 +127,28 @@ def export_sheet(
                     e.community.name,
                     item.code,
                     item.title,
+                    item.method or None,
                     float(item.points),
-                    *given.get((e.pk, item.pk), (None, None, None, None)),
+                    *given.get((e.pk, item.pk), (None, None, None, None, None)),
                 ],
             )
     scores.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHI", (14, 16, 9, 50, 10, 8, 40, 14, 8), strict=True):
+    widths = (14, 16, 9, 50, 30, 8, 8, 10, 40, 8, 8)
+    for col, width in zip("ABCDEFGHIJK", widths, strict=True):
         scores.column_dimensions[col].width = width
     sheet = book.create_sheet("vetoes")
-    append_row(sheet, [c.key for c in VETO_COLUMNS])
+    append_row(sheet, _headers(VETO_COLUMNS))
+    mine = {v.pk for v in vetoes}
+    by_id = {e.pk: e for e in enrollments}
+    # The vetoes that stand: the assessor sees them, and lifts one by writing 是 under 解除 with
+    # the reason as the finding.
+    for enrollment_id, stand in standing_vetoes.standing(round_, list(by_id)).items():
+        for status in stand:
+            if status.veto_id in mine:
+                append_row(
+                    sheet,
+                    [by_id[enrollment_id].community.code, status.code, status.reason, None],
+                )
     sheet.freeze_panes = "A2"
     codes = book.create_sheet("veto codes")
     for veto in vetoes:
@@ -114,8 +161,9 @@ def export_sheet(
 def _given_by(
     assessor: Any, round_: AcceptanceRound, items: list[Any], community: Any
 ) -> dict[tuple[int, int], tuple[Any, ...]]:
-    """(enrollment, item) -> the sheet's points, reason, not applicable and version cells for the
-    assessor's scores in this round (one query, plain values: a province's sheet stays light)."""
+    """(enrollment, item) -> the sheet's points, occurrences, reason, not applicable and version
+    cells for the assessor's scores in this round (one query, plain values: a province's sheet
+    stays light)."""
     if assessor is None or getattr(assessor, "pk", None) is None:
         return {}
     scores = Score.objects.filter(round=round_, assessor=assessor, item__in=items)
@@ -124,12 +172,19 @@ def _given_by(
     return {
         (enrollment, item): (
             None if na else float(points),
+            occurrences,
             reason or None,
             "是" if na else None,
             version,
         )
-        for enrollment, item, points, na, reason, version in scores.values_list(
-            "enrollment_id", "item_id", "points", "not_applicable", "reason", "version"
+        for enrollment, item, points, occurrences, na, reason, version in scores.values_list(
+            "enrollment_id",
+            "item_id",
+            "points",
+            "occurrences",
+            "not_applicable",
+            "reason",
+            "version",
         )
     }
 
@@ -139,6 +194,16 @@ class SheetImported:
     saved: int = 0
     unchanged: int = 0
     vetoes: int = 0
+
+
+@dataclass
+class _Row:
+    """Where an entry of the sheet came from, for its errors."""
+
+    number: int
+    enrollment: Any
+    item: Any
+    version: int | None
 
 
 def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
@@ -168,12 +233,18 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         round_.campaign,
         sorted({row.get("community_code", "") for _n, row in [*score_rows, *veto_rows]}),
     )
-    items = {i.code: i for i in round_.campaign.standard.items.all()}
+    items = {
+        i.code: i
+        for i in round_.campaign.standard.items.select_related("standard").prefetch_related(
+            "other_departments"
+        )
+    }
     panels.covered_ids(round_)  # one query for the whole sheet, then set lookups per row
     vetoes = {v.code: v for v in round_.campaign.standard.vetoes.all()}
     errors: list[PlaceError] = []
     sealed: set[int] = set()  # communities already named as sealed: one error each, not per row
-    plan: list[_Planned] = []
+    entries: list[ScoreEntry] = []
+    rows: dict[int, _Row] = {}
 
     def known(code: str) -> Any:
         """The enrollment of a community code, or None: unknown in the campaign and outside the
@@ -205,11 +276,10 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                 PlaceError(message, sheet="scores", row=number, column=column, value=value or None)
             )
 
-        points_text, na = (
-            row.get("points", ""),
-            row.get("not_applicable", "").strip().lower() in YES,
-        )
-        if not points_text and not na:
+        points_text = row.get("points", "")
+        count_text = row.get("occurrences", "")
+        na = row.get("not_applicable", "").strip().lower() in YES
+        if not points_text.strip() and not count_text.strip() and not na:
             continue  # not scored on site
         enrollment, item = known(row["community_code"]), items.get(row["item_code"])
         if enrollment is None:
@@ -220,14 +290,16 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
             continue
         if is_sealed(enrollment, "scores", number):
             continue
-        refusal = score_refusal(actor, round_, enrollment, item)
-        if refusal:
-            err("item_code", refusal)
-            continue
         try:
-            points = None if na else parse_decimal(points_text, places=1, exact=True)
+            # Negative points are the validator's to refuse (a penalty item takes them).
+            points = parse_decimal(points_text, places=1, max_digits=6, min_value=None, exact=True)
         except ParseError as exc:  # NaN, "1E+200000", "²": never compared, never stored
             err("points", exc.message, value=points_text)
+            continue
+        try:
+            occurrences = parse_int(count_text, min_value=None)
+        except ParseError as exc:
+            err("occurrences", exc.message, value=count_text)
             continue
         version_text = row.get("version", "")
         if version_text and not _is_count(version_text):
@@ -238,94 +310,148 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
                 value=version_text,
             )
             continue
-        reason = row.get("reason", "").strip()
-        if na and not reason:
-            err("reason", _("Say why the item does not apply."))
-        elif points is not None and (not (0 <= points <= item.points) or points % Decimal("0.5")):
-            err(
-                "points",
-                _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.")
-                % {"code": item.code, "max": item.points},
+        version = int(version_text) if version_text else None
+        entries.append(
+            ScoreEntry(
+                item,
+                points,
+                na,
+                row.get("reason", ""),
+                version,
+                occurrences,
+                enrollment=enrollment,
+                key=number,
             )
-        elif points is not None and points < item.points and not reason:
-            err("reason", _("Say why points were deducted."))
-        else:
-            version = int(version_text) if version_text else None
-            plan.append(_Planned(number, enrollment, item, points, na, reason, version))
-    veto_plan = []
+        )
+        rows[number] = _Row(number, enrollment, item, version)
+    veto_plan: list[tuple[int, Any, Any, str, bool]] = []
     for number, row in veto_rows:
+
+        def verr(column: str, message: str, number: int = number) -> None:
+            errors.append(PlaceError(message, sheet="vetoes", row=number, column=column))
+
+        if not any(v.strip() for v in row.values()):
+            continue
         enrollment, veto = known(row["community_code"]), vetoes.get(row["veto_code"])
+        lifts = row.get("lift", "").strip().lower() in YES
         if enrollment is None:
-            errors.append(
-                PlaceError(
-                    _("Unknown community code %s.") % row["community_code"],
-                    sheet="vetoes",
-                    row=number,
-                    column="community_code",
-                )
-            )
+            verr("community_code", _("Unknown community code %s.") % row["community_code"])
         elif veto is None:
-            errors.append(
-                PlaceError(
-                    _("Unknown veto code %s.") % row["veto_code"],
-                    sheet="vetoes",
-                    row=number,
-                    column="veto_code",
-                )
-            )
+            verr("veto_code", _("Unknown veto code %s.") % row["veto_code"])
         elif not row.get("finding", "").strip():
-            errors.append(
-                PlaceError(
-                    _("Describe the finding that brings the veto."),
-                    sheet="vetoes",
-                    row=number,
-                    column="finding",
-                )
+            verr(
+                "finding",
+                _("Say why the veto is lifted.")
+                if lifts
+                else _("Describe the finding that brings the veto."),
             )
         elif is_sealed(enrollment, "vetoes", number):
             continue
-        elif refusal := score_refusal(actor, round_, enrollment, veto=veto):
-            errors.append(
+        elif refusal := ACCESS.veto_refusal(actor, round_, enrollment, veto):
+            verr("veto_code", refusal)
+        else:
+            veto_plan.append((number, enrollment, veto, row["finding"].strip(), lifts))
+    del score_rows, veto_rows  # the entries hold what is written
+    try:
+        with transaction.atomic():
+            result = _write(actor, round_, entries, veto_plan, errors)
+    except ScoreErrors as exc:
+        raise ImportRefused(
+            errors=errors + _placed(exc.errors, rows, actor, round_, versioned=versioned)
+        ) from None
+    return result
+
+
+def _write(
+    actor: Any,
+    round_: AcceptanceRound,
+    entries: list[ScoreEntry],
+    veto_plan: list[tuple[int, Any, Any, str, bool]],
+    errors: list[PlaceError],
+) -> SheetImported:
+    """The scores through the one writer, then the vetoes, in the caller's transaction: all or
+    nothing. Errors found while reading the sheet still let the writer check every entry, so one
+    refusal lists every row at fault."""
+    if errors:
+        from civicmark.scoring.writer import check
+
+        _checked, found = check(
+            actor=actor, round_=round_, enrollment=None, entries=entries, access=ACCESS
+        )
+        raise ScoreErrors(found)
+    written = write(
+        actor=actor, round_=round_, enrollment=None, entries=entries, access=ACCESS, via="sheet"
+    )
+    result = SheetImported(saved=len(written.saved), unchanged=written.unchanged)
+    stand = standing_vetoes.standing(round_, list({e.pk for _n, e, _v, _f, _l in veto_plan}))
+    veto_errors: list[PlaceError] = []
+    for number, enrollment, veto, finding, lifts in veto_plan:
+        if not lifts and any(s.veto_id == veto.pk for s in stand.get(enrollment.pk, [])):
+            continue  # it stands already (a listed veto, or this file uploaded again)
+        from civicmark.scoring.findings import veto_record
+
+        try:
+            veto_record(
+                actor=actor,
+                round_=round_,
+                enrollment=enrollment,
+                veto=veto,
+                reason=finding,
+                lifts=lifts,
+                access=ACCESS,
+                via="sheet",
+            )
+        except ApplicationError as exc:
+            veto_errors.append(
                 PlaceError(
-                    refusal,
+                    exc.message,
                     sheet="vetoes",
                     row=number,
-                    column="veto_code",
+                    column="lift" if lifts else "veto_code",
                 )
             )
         else:
-            veto_plan.append((enrollment, veto, row["finding"].strip()))
-    if errors:
-        raise ImportRefused(errors=errors)
-    del score_rows, veto_rows  # the plan holds what is written
-    try:
-        return _write(actor, round_, plan, veto_plan, versioned=versioned)
-    except IntegrityError:
-        # A first score saved on the page while this sheet was written: the unique constraint
-        # stopped the insert, and the whole import was rolled back.
-        raise ImportRefused(
-            errors=[
-                PlaceError(
-                    _(
-                        "Some of these scores were saved elsewhere while the sheet was imported: "
-                        "nothing was imported; export a fresh sheet."
-                    ),
-                    sheet="scores",
-                )
-            ]
-        ) from None
+            result.vetoes += 1
+    if veto_errors:
+        raise ImportRefused(errors=veto_errors)  # rolls back the scores written above
+    return result
 
 
-class _Planned(NamedTuple):
-    """One checked row of the sheet, to be written (or found unchanged, or a conflict)."""
-
-    number: int
-    enrollment: Any
-    item: Any
-    points: Decimal | None
-    na: bool
-    reason: str
-    version: int | None
+def _placed(
+    found: dict[Any, ApplicationError],
+    rows: dict[int, _Row],
+    actor: Any,
+    round_: AcceptanceRound,
+    *,
+    versioned: bool,
+) -> list[PlaceError]:
+    """The writer's refusals at their sheet, row and column; a conflict says who changed the
+    score and when (read now: the write was rolled back)."""
+    placed = []
+    for number in sorted(found):
+        exc, row = found[number], rows[number]
+        if isinstance(exc, Conflict):
+            existing = Score.objects.filter(
+                round=round_,
+                enrollment=row.enrollment,
+                item=row.item,
+                assessor_id=actor.pk,
+            ).first()
+            message = _conflict(row, existing, actor, versioned=versioned) or exc.message
+            column = "version"
+            value = None if row.version is None else str(row.version)
+        else:
+            message = exc.message
+            column = (
+                exc.field
+                if isinstance(exc, Invalid)
+                else "item_code"
+                if isinstance(exc, NotAllowed)
+                else "community_code"
+            )
+            value = None
+        placed.append(PlaceError(message, sheet="scores", row=number, column=column, value=value))
+    return placed
 
 
 def _is_count(text: str) -> bool:
@@ -340,7 +466,7 @@ def _sealed_message(round_: AcceptanceRound, enrollment: Any) -> str:
     ) % {"round": round_.name, "community": enrollment.community.code}
 
 
-def _conflict(row: _Planned, existing: Score | None, actor: Any, *, versioned: bool) -> str | None:
+def _conflict(row: _Row, existing: Score | None, actor: Any, *, versioned: bool) -> str | None:
     """Why this row may not be written over the score as it stands, or None.
 
     Only the assessor himself writes his scores (one row per assessor and item, whatever the
@@ -390,138 +516,3 @@ def _conflict(row: _Planned, existing: Score | None, actor: Any, *, versioned: b
             % names
         )
     return None
-
-
-def _write(
-    actor: Any,
-    round_: AcceptanceRound,
-    plan: list[_Planned],
-    veto_plan: list[tuple[Any, Any, str]],
-    *,
-    versioned: bool,
-) -> SheetImported:
-    """Write the checked rows in one transaction: all of them, or none when one is sealed or a
-    conflict."""
-    result = SheetImported()
-    with transaction.atomic():
-        # The seal's lock before the round's row, in the order a sign-off takes them: a sign-off
-        # waits for this import, and the veto service's own hold below cannot deadlock with it.
-        sealing.hold_for_writing(round_)
-        locked = AcceptanceRound.objects.select_for_update().get(pk=round_.pk)
-        # Signed off while the sheet was being checked?
-        touched_enrollments = {r.enrollment.pk: r.enrollment for r in plan}
-        touched_enrollments.update((e.pk, e) for e, _v, _f in veto_plan)
-        now_sealed = [
-            PlaceError(_sealed_message(round_, e), sheet="round")
-            for e in touched_enrollments.values()
-            if panels.round_sealed_for(locked, e.community)
-        ]
-        if now_sealed:
-            raise ImportRefused(errors=now_sealed)
-        # The assessor's own scores of this round, locked: no other assessor writes them, and a
-        # second upload or a page save by the same person waits for this one (SQLite: the write
-        # lock does).
-        current = {
-            (s.enrollment_id, s.item_id): s
-            for s in Score.objects.select_for_update().filter(round=round_, assessor=actor)
-        }
-        new: list[Score] = []
-        created = 0
-        touched: set[int] = set()
-        changed: list[Score] = []
-        changes: list[list[Any]] = []
-        conflicts: list[PlaceError] = []
-        for row in plan:
-            existing = current.get((row.enrollment.pk, row.item.pk))
-            values = (None if row.na else row.points, row.na, row.reason)
-            if (
-                existing is not None
-                and (existing.points, existing.not_applicable, existing.reason) == values
-            ):
-                result.unchanged += 1  # nothing to write: no version to compare
-                continue
-            conflict = _conflict(row, existing, actor, versioned=versioned)
-            if conflict is not None:
-                conflicts.append(
-                    PlaceError(
-                        conflict,
-                        sheet="scores",
-                        row=row.number,
-                        column="version",
-                        value=None if row.version is None else str(row.version),
-                    )
-                )
-                continue
-            if conflicts:
-                continue  # the import is refused: only the other conflicts are still sought
-            before = None if existing is None else str(existing.points)
-            if existing is None:
-                new.append(
-                    Score(
-                        round=round_,
-                        enrollment_id=row.enrollment.pk,
-                        item_id=row.item.pk,
-                        assessor=actor,
-                        points=values[0],
-                        not_applicable=row.na,
-                        reason=row.reason,
-                    )
-                )
-                if len(new) >= CHUNK:  # written as it goes: memory stays flat for big sheets
-                    Score.objects.bulk_create(new)
-                    created += len(new)
-                    touched.update(x.enrollment_id for x in new)
-                    new = []
-            else:
-                existing.points, existing.not_applicable, existing.reason = values
-                existing.version += 1
-                existing.updated_at = timezone.now()
-                changed.append(existing)
-            changes.append(
-                [
-                    row.enrollment.community.code,
-                    row.item.code,
-                    before,
-                    None if row.na else str(row.points),
-                ]
-            )
-        if conflicts:
-            raise ImportRefused(errors=conflicts)  # rolls back the chunks already written
-        Score.objects.bulk_create(new, batch_size=CHUNK)
-        created += len(new)
-        touched.update(x.enrollment_id for x in new)
-        Score.objects.bulk_update(
-            changed,
-            ["points", "not_applicable", "reason", "version", "updated_at"],
-            batch_size=CHUNK,
-        )
-        result.saved = created + len(changed)
-        if result.saved:
-            from civicmark.scoring.materialize import mark
-
-            mark(round_, touched | {x.enrollment_id for x in changed})
-        if changes:
-            # One import is one write: one audit event that lists every change it made.
-            audit.record(
-                actor=actor,
-                via="sheet",
-                action="scores.imported",
-                object_type="round",
-                object_ref=f"{round_.campaign.slug}/{round_.number}",
-                scope_path=round_.campaign.division.path,
-                summary=f"{created} new, {len(changed)} changed",
-                after={"columns": ["community", "item", "before", "after"], "changes": changes},
-            )
-        recorded = set(
-            VetoFinding.objects.filter(round=round_, assessor=actor).values_list(
-                "enrollment", "veto"
-            )
-        )
-        for enrollment, veto, finding in veto_plan:
-            if (enrollment.pk, veto.pk) not in recorded:
-                # The veto service: its own checks, its own audit event, in this transaction.
-                veto_finding_record(
-                    actor=actor, round_=round_, enrollment=enrollment, veto=veto, reason=finding
-                )
-                result.vetoes += 1
-    return result

@@ -69,7 +69,9 @@ def validate(
                 "points",
             )
         if not reason:
-            raise Invalid(_("%(code)s: say why the item does not apply.") % {"code": code}, "reason")
+            raise Invalid(
+                _("%(code)s: say why the item does not apply.") % {"code": code}, "reason"
+            )
         return None, None
     if kind == "per_occurrence":
         if occurrences is None:

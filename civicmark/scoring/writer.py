@@ -82,16 +82,18 @@ class _AlreadyScored(Exception):
         self.keys = keys
 
 
-def write(
+def check(
     *,
     actor: Any,
     round_: Any,
     enrollment: Any,
     entries: list[ScoreEntry],
     access: Access,
-    via: str,
-) -> Written:
-    """Write what one assessor gave: every entry, or none (ScoreErrors)."""
+) -> tuple[
+    list[tuple[ScoreEntry, Any, Decimal | None, int | None]], dict[Hashable, ApplicationError]
+]:
+    """Each entry asked of `access` and validated: (the entries as they would be written, the
+    refusals by key). Writes nothing."""
     errors: dict[Hashable, ApplicationError] = {}
     checked: list[tuple[ScoreEntry, Any, Decimal | None, int | None]] = []
     for entry in entries:
@@ -111,6 +113,22 @@ def write(
             errors[entry.name()] = exc
             continue
         checked.append((entry, where, points, occurrences))
+    return checked, errors
+
+
+def write(
+    *,
+    actor: Any,
+    round_: Any,
+    enrollment: Any,
+    entries: list[ScoreEntry],
+    access: Access,
+    via: str,
+) -> Written:
+    """Write what one assessor gave: every entry, or none (ScoreErrors)."""
+    checked, errors = check(
+        actor=actor, round_=round_, enrollment=enrollment, entries=entries, access=access
+    )
     if errors:
         raise ScoreErrors(errors)
     if not checked:
@@ -120,9 +138,7 @@ def write(
     except _AlreadyScored as taken:
         raise ScoreErrors(
             {
-                key: Conflict(
-                    _("You have already scored this item; reload and change that score.")
-                )
+                key: Conflict(_("You have already scored this item; reload and change that score."))
                 for key in taken.keys
             }
         ) from None
