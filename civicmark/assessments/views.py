@@ -225,13 +225,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "files": files.get(i.pk, []),
             # After a refusal every row shows what was typed, not what is stored.
             "typed": _typed(request, i) if request.method == "POST" else None,
-            "computed": (
-                occurrence_points(i, mine[i.pk].occurrences)
-                if i.kind == "per_occurrence"
-                and i.pk in mine
-                and mine[i.pk].occurrences is not None
-                else None
-            ),
+            "computed": _computed(i, mine.get(i.pk)),
         }
         for i in items
     ]
@@ -310,6 +304,13 @@ def sign_employment_figures(
             request, _("The employment figures are signed and kept with the round's evidence.")
         )
     return redirect("score_community", slug=slug, number=number, code=code)
+
+
+def _computed(item: Any, score: Any) -> Decimal | None:
+    """A per-occurrence item's points as the stored count gives them (shown beside the count)."""
+    if item.kind != "per_occurrence" or score is None or score.occurrences is None:
+        return None
+    return occurrence_points(item, score.occurrences)
 
 
 def _typed(request: HttpRequest, item: Any) -> dict[str, Any]:
