@@ -249,18 +249,18 @@ def _level(data: StandardData, which: str, **changes: Any) -> None:
     data.levels = [lv._replace(**changes) if lv.name == which else lv for lv in data.levels]
 
 
-def _set(code: str, **changes: object):  # noqa: ANN202
+def _set(which: str, **changes: object):  # noqa: ANN202
     def mutate(data: StandardData) -> None:
-        item = _item(data, code)
+        item = _item(data, which)
         for key, value in changes.items():
             setattr(item, key, value)
 
     return mutate
 
 
-def _veto(code: str, **changes: object):  # noqa: ANN202
+def _veto(which: str, **changes: object):  # noqa: ANN202
     def mutate(data: StandardData) -> None:
-        veto = next(v for v in data.vetoes if v.code == code)
+        veto = next(v for v in data.vetoes if v.code == which)
         for key, value in changes.items():
             setattr(veto, key, value)
 
@@ -342,6 +342,10 @@ RULES = [
         ("levels", 3, "min_score"),
     ),
     ("a level given twice", lambda d: _level(d, "优秀", name="合格"), ("levels", 5, "name")),
+    # Longer than the fields hold: refused here, not by PostgreSQL with a server error.
+    ("an item code too long", _set("A1", code="A" * 33), ("items", 4, "item_code")),
+    ("a level name too long", lambda d: _level(d, "优秀", name="优" * 65), ("levels", 5, "name")),
+    ("a cap at a long name", _set("B3", gate_level="合" * 300), ("items", 10, "gate_effect")),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from django.utils.translation import gettext as _
 
 from civicmark.core.errors import PlaceError
+from civicmark.core.parsing import text_too_long
 
 CHECKS = ("documents", "site_visit", "survey", "data")
 HALF = Decimal("0.5")
@@ -239,6 +240,25 @@ def validate(data: StandardData, departments: set[str]) -> list[PlaceError]:
     ) -> None:
         errors.append(PlaceError(message, sheet=sheet, row=row, column=column))
 
+    def fits(value: str, limit: int, sheet: str, row: int | None, column: str) -> None:
+        # What the fields hold (PostgreSQL refuses longer text, SQLite would keep it).
+        message = text_too_long(value, limit)
+        if message:
+            err(message, sheet, row, column)
+
+    fits(data.slug, 80, "standard", None, "slug")
+    fits(data.name, 200, "standard", None, "name")
+    for level in data.levels:
+        fits(level.name, 64, "levels", level.row, "name")
+    for area, _text in data.requirements:
+        fits(area, 100, "basics", None, "area")
+    for cat in data.categories:
+        fits(cat.code, 32, "items", cat.row, "category_code")
+        fits(cat.name, 100, "items", cat.row, "category")
+        for item in cat.items:
+            fits(item.code, 32, "items", item.row, "item_code")
+    for veto in data.vetoes:
+        fits(veto.code, 32, "vetoes", veto.row, "code")
     if data.total_points <= 0:
         err(_("The total points must be above zero."), column="total_points")
     if not (0 < data.pass_threshold <= data.total_points):
