@@ -633,6 +633,14 @@ ROWS += [
     ),
     Row("score_sheet", lambda s: [SLUG, 3], _filled_sheet, {"psb"}, "psb"),
     Row(
+        "score_vetoes",
+        lambda s: [SLUG, 3, ZHANQIAN],
+        lambda s: {"action": "lift", "veto": "V2", "text": "案件已侦破，整改到位"},
+        {"psb"},
+        "psb",
+        note="the PSB assessor lifts the veto that stands from July",
+    ),
+    Row(
         "sign_employment_figures",
         lambda s: [SLUG, 3, XINHUA],
         lambda s: {},
