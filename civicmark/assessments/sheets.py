@@ -279,8 +279,13 @@ def import_sheet(*, actor: Any, data: bytes) -> SheetImported:
         points_text = row.get("points", "")
         count_text = row.get("occurrences", "")
         na = row.get("not_applicable", "").strip().lower() in YES
-        if not points_text.strip() and not count_text.strip() and not na:
-            continue  # not scored on site
+        if (
+            not any(
+                row.get(key, "").strip() for key in ("points", "occurrences", "reason", "version")
+            )
+            and not na
+        ):
+            continue  # not scored on site (a scored row emptied is refused: empty is not 0)
         enrollment, item = known(row["community_code"]), items.get(row["item_code"])
         if enrollment is None:
             err("community_code", _("Unknown community code %s.") % row["community_code"])

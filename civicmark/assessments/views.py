@@ -337,14 +337,14 @@ def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], 
         na, version = typed["na"], typed["version"].strip()
         counted = item.kind == "per_occurrence"
         raw = typed["occurrences"] if counted else typed["points"]
-        if not raw.strip() and not na and not version:
+        if not raw.strip() and not na and not version and not typed["reason"].strip():
             continue  # left blank: not scored yet
         try:
+            # As typed, even beside "not applicable": the validator says what is wrong.
             if counted:
-                occurrences = None if na else _count(raw)
-                points = None
+                occurrences, points = _count(raw), None
             else:
-                occurrences, points = None, None if na else _parse(raw)
+                occurrences, points = None, _parse(raw)
         except ApplicationError as exc:
             errors[item.pk] = f"{item.code}: {exc.message}"
             continue
