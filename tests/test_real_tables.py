@@ -472,3 +472,24 @@ def test_the_export_command_writes_chinese_headers_unless_told_english(city, tmp
         content = path.read_bytes()
         assert sheet in cells(content)
         assert read(content).comparable() == read(real_table()).comparable()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "slug: x\ncategories: [1]\n",
+        "slug: x\nlevels: abc\n",
+        "slug: x\ncategories:\n- code: A\n  items: [3]\n",
+        "slug: x\nvetoes: {a: 1}\n",
+    ],
+)
+def test_a_yaml_of_the_wrong_shape_is_refused_plainly(world, client_for, city, text):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(world.users["city_admin"])
+    response = client.post(
+        reverse("standard_import"), {"file": SimpleUploadedFile("s.yaml", text.encode())}
+    )
+    assert response.status_code == 422
+    assert 'data-testid="import-errors"' in response.content.decode()
+    assert not Standard.objects.exists()

@@ -785,6 +785,28 @@ def from_yaml(text: bytes | str) -> StandardData:
             return None
         return _points(str(raw), errors, where, None, key)
 
+    def mappings(value: Any, where: str) -> list[dict]:
+        """The entries of a list of mappings; anything else is refused, never a server error."""
+        if value is None or value == "":
+            return []
+        if not isinstance(value, list):
+            errors.append(PlaceError(_("“%s” must be a list.") % where, column=where))
+            return []
+        found = []
+        for number, node in enumerate(value, start=1):
+            if isinstance(node, dict):
+                found.append(node)
+            else:
+                errors.append(
+                    PlaceError(
+                        _("Entry %(n)d of “%(where)s” must be a mapping of keys and values.")
+                        % {"n": number, "where": where},
+                        column=where,
+                        value=str(node)[:100],
+                    )
+                )
+        return found
+
     def opt(node: dict, key: str, where: str, **kw: Any) -> Decimal | None:
         raw = node.get(key)
         if raw is None or raw == "":
@@ -824,7 +846,7 @@ def from_yaml(text: bytes | str) -> StandardData:
         step=opt(doc, "step", "standard") or HALF,
         bonus_cap=opt(doc, "bonus_cap", "standard"),
     )
-    for lv in doc.get("levels") or []:
+    for lv in mappings(doc.get("levels"), "levels"):
         data.levels.append(
             LevelData(
                 text_of(lv, "name", "levels"),
@@ -832,11 +854,11 @@ def from_yaml(text: bytes | str) -> StandardData:
                 word(lv, "passing", "levels", YES_NO, True),
             )
         )
-    for b in doc.get("basics") or []:
+    for b in mappings(doc.get("basics"), "basics"):
         data.requirements.append(
             (text_of(b, "area", "basics"), text_of(b, "requirement", "basics"))
         )
-    for c in doc.get("categories") or []:
+    for c in mappings(doc.get("categories"), "categories"):
         where = f"category {c.get('code', '?')}"
         cat = CategoryData(
             code=text_of(c, "code", where),
@@ -844,7 +866,7 @@ def from_yaml(text: bytes | str) -> StandardData:
             points=pts(c, "points", where) or Decimal(0),
             min_points=pts(c, "min_points", where, True),
         )
-        for i in c.get("items") or []:
+        for i in mappings(c.get("items"), where):
             iw = f"item {i.get('code', '?')}"
             kind = word(i, "kind", iw, KIND_WORDS, "graded")
             gate_effect, gate_level = effect(i, "gate_effect", iw, GATE_WORDS)
@@ -874,7 +896,7 @@ def from_yaml(text: bytes | str) -> StandardData:
                 )
             )
         data.categories.append(cat)
-    for v in doc.get("vetoes") or []:
+    for v in mappings(doc.get("vetoes"), "vetoes"):
         veto_effect, cap_level = effect(v, "effect", "vetoes", VETO_EFFECT_WORDS)
         data.vetoes.append(
             VetoData(
