@@ -278,7 +278,7 @@ def _standard(**changes: object):  # noqa: ANN202
 RULES = [
     ("points off the step grid", _set("A1", points=Decimal("20.3")), ("items", 4, "points")),
     ("item step not allowed", _set("A3", step=Decimal("0.2")), ("items", 6, "step")),
-    ("standard step not allowed", _standard(step=Decimal("0.25")), ("standard", None, "step")),
+    ("standard step not allowed", _standard(step=Decimal("0.25")), ("standard", 9, "step")),
     ("all or nothing worth nothing", _set("A1", points=Decimal(0)), ("items", 4, "points")),
     (
         "per occurrence without a deduction",
@@ -291,7 +291,7 @@ RULES = [
         _set("A2", per_occurrence=Decimal("0.3")),
         ("items", 5, "per_occurrence"),
     ),
-    ("bonus without a cap", _standard(bonus_cap=None), ("standard", None, "bonus_cap")),
+    ("bonus without a cap", _standard(bonus_cap=None), ("standard", 8, "bonus_cap")),
     ("bonus worth nothing", _set("B2", points=Decimal(0)), ("items", 9, "points")),
     ("penalty with a floor above zero", _set("B3", floor=Decimal(2)), ("items", 10, "floor")),
     ("penalty without a floor", _set("B3", floor=None), ("items", 10, "floor")),

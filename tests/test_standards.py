@@ -144,7 +144,7 @@ BAD = [
     ("text in a points cell", _set("items", "G4", "four"), [("items", 4, "points")]),
     ("missing sheet", lambda book: book.remove(book["vetoes"]), [(None, None, None)]),
     ("unknown veto department", _set("vetoes", "C2", "XX"), [("vetoes", 2, "department")]),
-    ("threshold above total", _set("standard", "B6", 120), [("standard", None, "pass_threshold")]),
+    ("threshold above total", _set("standard", "B6", 120), [("standard", 6, "pass_threshold")]),
 ]
 
 

@@ -360,6 +360,7 @@ def read_xlsx(content: bytes) -> StandardData:  # noqa: C901, PLR0915 - sheet af
         step=_decimal(val("step"), errors, title, at("step"), "value") or HALF,
         bonus_cap=_decimal(val("bonus_cap"), errors, title, at("bonus_cap"), "value"),
     )
+    data.key_rows = {key: number for key, (number, _v) in values.items()}
     levels = _sheet(sheets, "levels", required=False)
     if levels and any(any(r) for r in levels[1]):  # a standard may have no award level
         lt, lrows = levels

@@ -176,6 +176,8 @@ class StandardData:
     vetoes: list[VetoData] = field(default_factory=list)
     step: Decimal = HALF
     bonus_cap: Decimal | None = None
+    # The row of each key on the workbook's `standard` sheet (for errors; not content).
+    key_rows: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         # Levels may be given as (name, min_score) pairs: passing bands.
@@ -238,6 +240,8 @@ def validate(data: StandardData, departments: set[str]) -> list[PlaceError]:
     def err(
         message: str, sheet: str = "standard", row: int | None = None, column: str | None = None
     ) -> None:
+        if sheet == "standard" and row is None and column:
+            row = data.key_rows.get(column)
         errors.append(PlaceError(message, sheet=sheet, row=row, column=column))
 
     def fits(value: str, limit: int, sheet: str, row: int | None, column: str) -> None:

@@ -228,7 +228,7 @@ def _content(data: StandardData) -> dict[str, Any]:
             return {
                 k: plain(v)
                 for k, v in value.items()
-                if k != "row" and not (k in _DEFAULTS and v == _DEFAULTS[k])
+                if k not in ("row", "key_rows") and not (k in _DEFAULTS and v == _DEFAULTS[k])
             }
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
