@@ -359,3 +359,41 @@ def test_the_command_line_lists_and_settles_with_the_same_checks(scoring, world)
     out = StringIO()
     call_command("round", "disagreements", "c", "2", stdout=out)
     assert json.loads(out.getvalue()) == []
+
+
+def test_a_settled_value_is_one_the_item_allows_whatever_its_kind(scoring, world):
+    from civicmark.standards.models import Item
+
+    s = scoring
+    Item.objects.filter(pk=s["items"]["A1"].pk).update(kind="all_or_nothing")
+    Item.objects.filter(pk=s["items"]["B1"].pk).update(
+        kind="per_occurrence", per_occurrence=Decimal(3), floor=Decimal(0)
+    )
+    items = {i.code: i for i in s["standard"].items.all()}
+    raw(s, 0, "C111", "A1", 30)
+    raw(s, 1, "C111", "A1", 0)
+    raw(s, 0, "C111", "B1", 20)
+    raw(s, 1, "C111", "B1", 5)
+    lead = world.users["city_admin"]
+
+    def settle_at(code: str, points: str) -> None:
+        settle(
+            actor=lead,
+            round_=s["round"],
+            enrollment=s["enrollments"]["C111"],
+            item=items[code],
+            points=Decimal(points),
+            reason="复核",
+        )
+
+    for code, bad in (("A1", "15"), ("B1", "16"), ("B1", "1")):
+        with pytest.raises(ApplicationError, match=code):
+            settle_at(code, bad)
+    assert not Settlement.objects.exists()
+    settle_at("A1", "0")
+    settle_at("B1", "17")  # one occurrence
+    settle_at("B1", "0")  # the floor: seven occurrences would give -1
+    assert sorted(Settlement.objects.values_list("item__code", "points")) == [
+        ("A1", Decimal(0)),
+        ("B1", Decimal(0)),
+    ]

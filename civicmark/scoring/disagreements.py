@@ -24,6 +24,7 @@ from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.scoring.models import Score, Settlement
+from civicmark.scoring.validate import Invalid, occurrence_points, validate
 from civicmark.standards.models import Item, ItemKind
 
 FIFTH = Decimal(5)
@@ -153,34 +154,22 @@ def describe(found: list[Disagreement]) -> str:
     )
 
 
-def _check_value(item: Item, points: Decimal | None, not_applicable: bool) -> None:
-    """The settled value must be one the item allows. (To be replaced by scoring.validate's
-    `validate_entry` once it lands: the one validator of an entry.)"""
-    if not_applicable:
-        if points is not None:
-            raise ApplicationError(_("An item marked not applicable has no points."))
-        return
-    if points is None:
-        raise ApplicationError(_("Give the points, or mark the item not applicable."))
-    if item.kind == ItemKind.ALL_OR_NOTHING:
-        if points not in (Decimal(0), item.points):
-            raise ApplicationError(
-                _("Points for %(code)s are 0 or %(max)s.") % {"code": item.code, "max": item.points}
+def _check_value(item: Item, points: Decimal | None, not_applicable: bool, reason: str) -> None:
+    """The settled value must be one the item allows, checked by the one validator of an entry
+    (`scoring.validate`) with its messages. A per-occurrence item is settled on points, which
+    must be what some count of occurrences gives."""
+    if item.kind == ItemKind.PER_OCCURRENCE and not not_applicable and points is not None:
+        per = Decimal(item.per_occurrence or 0)
+        floor = Decimal(item.floor) if item.floor is not None else Decimal(0)
+        counts = int((Decimal(item.points) - floor) / per) + 2 if per > 0 else 1
+        if not any(occurrence_points(item, n) == points for n in range(counts)):
+            raise Invalid(
+                _("%(code)s: no number of occurrences gives %(points)s points.")
+                % {"code": item.code, "points": points},
+                "points",
             )
         return
-    if item.kind == ItemKind.PENALTY:
-        low, high = item.floor or Decimal(0), Decimal(0)
-    else:
-        low, high = (
-            item.floor if item.kind == ItemKind.PER_OCCURRENCE and item.floor else 0,
-            item.points,
-        )
-    step = item.step or item.standard.step
-    if not (low <= points <= high) or (step and (points - low) % step):
-        raise ApplicationError(
-            _("Points for %(code)s go from %(min)s to %(max)s in steps of %(step)s.")
-            % {"code": item.code, "min": low, "max": high, "step": step}
-        )
+    validate(item, points=points, not_applicable=not_applicable, reason=reason)
 
 
 def lead_refusal(actor: Any, round_: AcceptanceRound, enrollment: Enrollment) -> str | None:
@@ -230,9 +219,9 @@ def settle(
             )
             % {"item": item.code, "community": enrollment.community.name}
         )
-    _check_value(item, points, not_applicable)
     if not reason.strip():
         raise ApplicationError(_("Say why the item is settled at this value."))
+    _check_value(item, points, not_applicable, reason)
     from civicmark.scoring.materialize import mark
 
     community = enrollment.community
