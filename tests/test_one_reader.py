@@ -139,3 +139,142 @@ def test_the_import_parser_sees_function_level_imports():
     # The parser is what the two tests above trust: a function-level import counts.
     tree = ast.parse("def f():\n    from civicmark.results import views\n")
     assert any(isinstance(n, ast.ImportFrom) for n in ast.walk(tree))
+
+
+# -- the results command: commendable, gates, standing vetoes ---------------------------------
+
+
+def _results_json(slug: str, number: int) -> dict[str, dict]:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("results", slug, str(number), stdout=out)
+    return {r["code"]: r for r in json.loads(out.getvalue())}
+
+
+@pytest.mark.django_db
+def test_the_results_json_gives_standing_vetoes_gates_and_commendable_in_every_round(scoring):
+    from civicmark.assessments.services import veto_finding_record
+    from tests.test_results_views import give
+
+    s = scoring
+    item = s["items"]["B2"]
+    type(item).objects.filter(pk=item.pk).update(
+        gate_below=Decimal(15), gate_effect="no_commendation"
+    )
+    give(s, "C111", {"A1": 30, "A2": 30, "B1": 20, "B2": 20})
+    give(s, "C112", {"A1": 30, "A2": 30, "B1": 20, "B2": 10})  # 90, below B2's gate
+    veto_finding_record(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        reason="发生政策外多孩生育",
+    )
+    code = s["standard"].vetoes.get().code
+    two = _results_json("c", 2)
+    assert two["C111"]["vetoes"] == [{"code": code, "found_in_round": 2}]
+    assert two["C111"]["outcome"] == "vetoed" and two["C111"]["commendable"] is False
+    assert two["C112"]["gates"] == [{"item": "B2", "effect": "no_commendation"}]
+    assert two["C112"]["outcome"] == "standard_unit" and two["C112"]["commendable"] is False
+    # Round 3 found nothing: the veto of round 2 stands there, told as found in round 2.
+    three = _results_json("c", 3)
+    assert three["C111"]["vetoes"] == [{"code": code, "found_in_round": 2}]
+    assert all(isinstance(r["commendable"], bool) for r in three.values())
+
+
+# -- the result page and the PDF tell each veto's state, the gates and commendation ----------
+
+
+def _veto_world(s):  # noqa: ANN001, ANN202
+    from civicmark.assessments.services import veto_finding_record
+    from tests.test_results_views import give
+
+    item = s["items"]["B2"]
+    type(item).objects.filter(pk=item.pk).update(
+        gate_below=Decimal(15), gate_effect="no_commendation"
+    )
+    give(s, "C111", {"A1": 30, "A2": 30, "B1": 20, "B2": 20})
+    give(s, "C112", {"A1": 30, "A2": 30, "B1": 20, "B2": 10})
+    veto_finding_record(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        reason="发生政策外多孩生育",
+    )
+
+
+def _page(client, number, code):  # noqa: ANN001, ANN202
+    from django.urls import reverse
+
+    return client.get(reverse("community_result", args=["c", number, code])).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_result_page_tells_found_standing_and_lifted_vetoes(scoring, world, client_for):
+    from civicmark.scoring.materialize import refresh
+    from civicmark.scoring.models import VetoFinding
+
+    s = scoring
+    _veto_world(s)
+    client = client_for(world.users["town_officer"])
+    two = _page(client, 2, "C111")
+    assert 'data-state="found"' in two and "发生政策外多孩生育" in two
+    three = _page(client, 3, "C111")
+    assert 'data-state="standing"' in three
+    assert "standing (found in round 2)" in three  # untranslated until the lead translates
+    round3 = s["campaign"].rounds.get(number=3)
+    VetoFinding.objects.create(
+        round=round3,
+        enrollment=s["enrollments"]["C111"],
+        veto=s["standard"].vetoes.get(),
+        assessor=s["assessors"][0],
+        reason="已整改到位，复查通过",
+        lifts=True,
+    )
+    refresh(round3, [s["enrollments"]["C111"].pk])
+    lifted = _page(client, 3, "C111")
+    assert 'data-state="lifted"' in lifted and "已整改到位，复查通过" in lifted
+    assert 'data-state="standing"' not in lifted
+    # Round 2 is as it was: found there, whatever round 3 did.
+    assert 'data-state="found"' in _page(client, 2, "C111")
+
+
+@pytest.mark.django_db
+def test_the_result_page_shows_tripped_gates_and_whether_commendable(scoring, world, client_for):
+    s = scoring
+    _veto_world(s)
+    page = _page(client_for(world.users["town_officer"]), 2, "C112")
+    assert 'data-testid="gates"' in page and 'data-gate="B2"' in page
+    assert 'data-testid="commendable"' in page
+    assert "90.00" in page and "−10.00" in page  # two decimals, as everywhere
+
+
+@pytest.mark.django_db
+def test_the_pdf_tells_the_veto_state_and_the_gates(scoring, world):
+    import shutil
+    import subprocess
+
+    from civicmark.results import pdf
+
+    s = scoring
+    _veto_world(s)
+    round3 = s["campaign"].rounds.get(number=3)
+    payload = pdf.acceptance_report(round3, s["enrollments"]["C111"])
+    assert payload.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=payload, capture_output=True, check=True
+        ).stdout.decode()
+        assert "发生政策外多孩生育" in text
+        assert "2" in text
+    gated = pdf.acceptance_report(s["round"], s["enrollments"]["C112"])
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=gated, capture_output=True, check=True
+        ).stdout.decode()
+        assert "B2" in text

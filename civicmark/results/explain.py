@@ -1,4 +1,9 @@
-"""A community's result in one round, with every lost point and every veto explained."""
+"""A community's result in one round, with every lost point and every veto explained.
+
+The headline (total, subtotals, outcome, level, commendable, gates, vetoes) is the stored result,
+as every reader reads it; the items are the one community's detail (`scoring.reader.detail`),
+shown only here. Vetoes are told as found, standing or lifted (`scoring.vetoes`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
-from civicmark.scoring.models import Score, VetoFinding
-from civicmark.scoring.rounds import item_values, round_results
-from civicmark.scoring.rules import Outcome, Result
+from civicmark.scoring import reader
+from civicmark.scoring.models import CommunityResult, Score
+from civicmark.scoring.rounds import earlier as earlier_round
+from civicmark.scoring.rounds import item_values
+from civicmark.scoring.rules import Result
+from civicmark.scoring.vetoes import VetoStatus, statuses
 
 
 @dataclass
@@ -38,22 +46,45 @@ class Compared:
 
 
 @dataclass
+class Veto:
+    """A veto of the community as this round sees it: found here, standing (found in an earlier
+    round) or lifted (with who, when and why)."""
+
+    veto: Any  # the standard's VetoItem
+    status: VetoStatus
+
+    @property
+    def state(self) -> str:
+        return str(self.status.state)
+
+
+@dataclass
+class Gate:
+    item: Any
+    effect: str
+
+
+@dataclass
 class Explained:
-    result: Result
+    result: CommunityResult  # the stored result: what every reader shows
+    detail: Result  # the item detail of this one community
     categories: list[dict[str, Any]]
     lost: list[LostItem]
-    vetoes: list[VetoFinding]
+    vetoes: list[Veto]
     not_applicable: list[Score]
     earlier: AcceptanceRound | None = None
     comparison: list[Compared] = field(default_factory=list)
+    gates: list[Gate] = field(default_factory=list)
+
+    @property
+    def standing_vetoes(self) -> list[Veto]:
+        return [v for v in self.vetoes if v.status.stands]
 
 
 def compare(round_: AcceptanceRound, enrollment: Enrollment) -> tuple[Any, list[Compared]]:
     """The round it carries from and, item by item, what each round gave (two aggregate queries
     per round, for this community only)."""
-    if not round_.carries_from:
-        return None, []
-    earlier = round_.campaign.rounds.filter(number=round_.carries_from).first()
+    earlier = earlier_round(round_)
     if earlier is None:
         return None, []
     old, _old_na = item_values(earlier, enrollment.pk)
@@ -66,8 +97,16 @@ def compare(round_: AcceptanceRound, enrollment: Enrollment) -> tuple[Any, list[
     return earlier, rows
 
 
+def veto_states(round_: AcceptanceRound, enrollment: Enrollment) -> list[Veto]:
+    """Every veto ever found for the community up to this round, with its state in this round."""
+    found = statuses(round_, [enrollment.pk]).get(enrollment.pk, [])
+    items = {v.pk: v for v in round_.campaign.standard.vetoes.all()}
+    return [Veto(items.get(s.veto_id), s) for s in found]
+
+
 def explain(round_: AcceptanceRound, enrollment: Enrollment) -> Explained:
-    result = round_results(round_, enrollments=[enrollment.pk])[enrollment.pk]
+    stored = reader.stored(round_, [enrollment.pk]).get()
+    detail = reader.detail(round_, enrollment)
     standard = round_.campaign.standard
     items = {i.code: i for i in standard.items.select_related("category", "department")}
     scores = defaultdict(list)
@@ -85,27 +124,27 @@ def explain(round_: AcceptanceRound, enrollment: Enrollment) -> Explained:
                 scores.setdefault(s.item.code, []).append(s)
     lost = [
         LostItem(items[code], items[code].points - amount, amount, scores[code])
-        for code, amount in result.lost
+        for code, amount in detail.lost
     ]
+    subtotals = stored.subtotals or {}
     categories = [
         {
             "category": c,
-            "subtotal": result.category_subtotals.get(c.code, Decimal(0)),
-            "below_minimum": c.code in result.categories_below_minimum,
+            "subtotal": Decimal(subtotals.get(c.code, "0")),
+            "below_minimum": c.code in (stored.below_minimum or []),
         }
         for c in standard.categories.all()
     ]
-    vetoes = list(
-        VetoFinding.objects.filter(round=round_, enrollment=enrollment).select_related(
-            "veto", "assessor"
-        )
-    )
-    if earlier is not None and not vetoes and result.outcome == Outcome.VETOED:
-        # Not reassessed yet: the earlier round's findings still stand.
-        vetoes = list(
-            VetoFinding.objects.filter(round=earlier, enrollment=enrollment).select_related(
-                "veto", "assessor"
-            )
-        )
+    gates = [Gate(items.get(g["item"], g["item"]), g["effect"]) for g in stored.gates or []]
     not_applicable = [s for group in scores.values() for s in group if s.not_applicable]
-    return Explained(result, categories, lost, vetoes, not_applicable, earlier, comparison)
+    return Explained(
+        stored,
+        detail,
+        categories,
+        lost,
+        veto_states(round_, enrollment),
+        not_applicable,
+        earlier,
+        comparison,
+        gates,
+    )

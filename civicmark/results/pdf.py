@@ -24,6 +24,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from civicmark.core.names import plain_text
+from civicmark.core.templatetags.civicmark import points
 from civicmark.results.explain import explain
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, Row
 from civicmark.scoring.models import Score
@@ -130,7 +131,7 @@ class Document(FPDF):
 
 
 def _fmt(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    return points(value)
 
 
 def _outcome(result: Any) -> str:
@@ -184,13 +185,17 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
     verdict = _(
         "Total %(total)s of %(max)s (%(threshold)s makes the standard). Outcome: %(outcome)s"
     ) % {
-        "total": result.total,
+        "total": _fmt(result.total),
         "max": campaign.standard.total_points,
         "threshold": campaign.standard.pass_threshold,
         "outcome": _outcome(result),
     }
     if result.level:
         verdict += "　" + _("Level: %s") % result.level
+    if result.outcome == Outcome.STANDARD:
+        verdict += "　" + (
+            _("May be proposed for commendation.") if result.commendable else _("Not commendable.")
+        )
     pdf.set_font("noto", "B", 12)
     pdf.multi_cell(0, 7, verdict, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("noto", size=10.5)
@@ -217,7 +222,7 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
             [
                 [
                     f"{lost.item.code} {lost.item.title}",
-                    f"-{lost.lost}",
+                    f"-{_fmt(lost.lost)}",
                     "\n".join(
                         f"{s.assessor.full_name or s.assessor.username}：{s.points}/{lost.item.points} {s.reason}"
                         for s in lost.scores
@@ -241,20 +246,35 @@ def acceptance_report(round_: Any, enrollment: Any) -> bytes:
     pdf.subheading(_("One-vote veto"))
     if e.vetoes:
         pdf.grid(
-            [_("veto"), _("finding"), _("assessor")],
+            [_("veto"), _("state"), _("finding or reason"), _("by, on")],
             [
                 [
-                    f"{v.veto.code} {v.veto.condition}",
-                    v.reason,
-                    v.assessor.full_name or v.assessor.username,
+                    f"{v.status.code} {v.veto.condition if v.veto else ''}",
+                    veto_state_text(v),
+                    v.status.reason,
+                    f"{v.status.by}\n{v.status.at:%Y-%m-%d}",
                 ]
                 for v in e.vetoes
             ],
-            (70, 74, 30),
+            (56, 40, 52, 26),
             size=9,
         )
     else:
         pdf.line_text(_("None."))
+    if e.gates:
+        pdf.subheading(_("Gates that tripped"))
+        pdf.grid(
+            [_("item"), _("effect")],
+            [
+                [
+                    f"{getattr(g.item, 'code', g.item)} {getattr(g.item, 'title', '')}",
+                    gate_effect_text(g.effect),
+                ]
+                for g in e.gates
+            ],
+            (110, 64),
+            size=9,
+        )
     pdf.subheading(_("Panel"))
     panel = (
         Score.objects.filter(round=round_, enrollment=enrollment)
@@ -445,3 +465,24 @@ def round_summary(round_: Any, rows: list[Row], progress: Any = None) -> bytes:
         _("Categories:") + " " + "; ".join(f"{c.code} {c.name} ({c.points})" for c in categories), 9
     )
     return pdf.bytes()
+
+
+def veto_state_text(v: Any) -> str:
+    """Found here, standing since round n, or lifted in round m (the reason beside it)."""
+    status = v.status
+    if status.state == "found":
+        return _("found in this round")
+    if status.state == "standing":
+        return _("standing (found in round %(n)s)") % {"n": status.found_in_round}
+    return _("lifted in round %(m)s (found in round %(n)s)") % {
+        "m": status.lifted_in_round,
+        "n": status.found_in_round,
+    }
+
+
+def gate_effect_text(effect: str) -> str:
+    if effect == "veto":
+        return _("vetoes the community")
+    if effect == "no_commendation":
+        return _("bars commendation")
+    return _("caps the level at %(level)s") % {"level": effect.split(":", 1)[-1]}

@@ -99,14 +99,19 @@ class CommunityPlan:
     needed: bool
 
 
-def plan_for(round_: Any, enrollment: Any) -> CommunityPlan:
-    """The plan for one community in one round, with each item's rectification status."""
+def plan_for(round_: Any, enrollment: Any, result: Any = None) -> CommunityPlan:
+    """The plan for one community in one round, with each item's rectification status.
+
+    `result` is the community's item detail when the caller already holds it (the result page);
+    the vetoes to clear first are those that stand in the round (`scoring.vetoes`), whichever
+    round found them."""
     from civicmark.assessments.models import Rectification
-    from civicmark.scoring.models import VetoFinding
-    from civicmark.scoring.rounds import round_results
+    from civicmark.results.explain import veto_states
+    from civicmark.scoring import reader
     from civicmark.scoring.rules import Outcome
 
-    result = round_results(round_, enrollments=[enrollment.pk])[enrollment.pk]
+    if result is None:
+        result = reader.detail(round_, enrollment)
     standard = round_.campaign.standard
     items = {i.code: i for i in standard.items.select_related("category")}
     losses = [Loss(code, items[code].category.code, lost) for code, lost in result.lost]
@@ -129,14 +134,7 @@ def plan_for(round_: Any, enrollment: Any) -> CommunityPlan:
     }
     vetoes: list[Any] = []
     if result.outcome == Outcome.VETOED:
-        rounds = [round_]
-        if round_.carries_from:
-            rounds.append(round_.campaign.rounds.get(number=round_.carries_from))
-        vetoes = list(
-            VetoFinding.objects.filter(round__in=rounds, enrollment=enrollment).select_related(
-                "veto", "assessor"
-            )
-        )
+        vetoes = [v for v in veto_states(round_, enrollment) if v.status.stands]
     return CommunityPlan(
         result=result,
         vetoes=vetoes,

@@ -114,7 +114,7 @@ def build_city(
         campaign.enrollments.update(status="reported")
         for number in rounds:
             round_ = campaign.rounds.get(number=number)
-            level = "county" if number == 1 else "city"
+            level = round_.level  # the round's kind is data on it (ADR 17)
             scores = []
             for e in enrollments:
                 for item in items:

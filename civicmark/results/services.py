@@ -15,7 +15,7 @@ from civicmark.campaigns.models import AcceptanceRound
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.results.models import Certificate
-from civicmark.scoring.rounds import round_results
+from civicmark.scoring import reader
 from civicmark.scoring.rules import Outcome
 
 TITLED = ("standard_unit", "proposed", "commended")
@@ -33,7 +33,7 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
         raise NotAllowed(refusal)
     if round_.finalised_at is None:
         raise ApplicationError(_("Finalise the round before issuing its certificates."))
-    results = round_results(round_)
+    results = {r.enrollment_id: r for r in reader.stored(round_)}
     standing = set(
         Certificate.objects.filter(
             enrollment__campaign=round_.campaign, revoked_at__isnull=True
@@ -45,12 +45,14 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
         .exclude(pk__in=standing)
         .select_related("community")
     )
-    top = round_.campaign.standard.levels.order_by("-min_score").first()
+    top = (
+        round_.campaign.standard.levels.filter(passing=True).order_by("-min_score").first()
+    )  # a band below the pass mark names no title
     awarded_on = timezone.localdate(round_.finalised_at)
     new = []
     for e in enrollments:
-        result = results[e.pk]
-        if result.outcome != Outcome.STANDARD:
+        result = results.get(e.pk)
+        if result is None or result.outcome != Outcome.STANDARD:
             continue
         level = (
             top.name if e.status == "commended" and top else (result.level or _("Standard unit"))

@@ -34,6 +34,9 @@ FIELDS = (
     "outcome",
     "level",
     "subtotals",
+    "commendable",
+    "gates",
+    "vetoes",
     "enrollment__community__code",
     "enrollment__community__name",
     "enrollment__community__parent__code",
@@ -57,7 +60,9 @@ class Row:
     level: str
     rank: int | None = None  # None: not ranked (vetoed or incomplete)
     subtotals: list[Decimal] = field(default_factory=list)
-    vetoes: int = 0  # findings that stand against it
+    vetoes: int = 0  # vetoes that stand against it in this round, whichever round found them
+    commendable: bool = False
+    gates: list[dict[str, str]] = field(default_factory=list)  # [{"item", "effect"}] tripped
 
     @property
     def outcome_label(self) -> str:
@@ -148,7 +153,6 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
     """Rows for display or export from `as_values` of stored results (or a page of it)."""
     codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
     items = list(values)
-    vetoes = _veto_counts(round_, [r["enrollment_id"] for r in items if r["outcome"] == "vetoed"])
     rows = []
     for r in items:
         subtotals = r["subtotals"] or {}
@@ -166,7 +170,9 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
                 level=r["level"],
                 rank=r["place"] if r.get("standing") == 0 else None,
                 subtotals=[Decimal(subtotals.get(c, "0")) for c in codes],
-                vetoes=vetoes.get(r["enrollment_id"], 0),
+                vetoes=len(r.get("vetoes") or []),
+                commendable=bool(r.get("commendable")),
+                gates=list(r.get("gates") or []),
             )
         )
     return rows
@@ -187,26 +193,3 @@ def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -
     return to_rows(
         round_, as_values(rows.order_by("standing", "-total", "enrollment__community__code"))
     )
-
-
-def _veto_counts(round_: AcceptanceRound, enrollment_ids: list[int]) -> dict[int, int]:
-    """Veto findings per community, the earlier round's included where they still stand."""
-    from django.db.models import Count
-
-    from civicmark.scoring.models import VetoFinding
-
-    rounds = [round_.pk]
-    earlier = panels.earlier_round(round_)
-    if earlier is not None:
-        rounds.append(earlier.pk)
-    counts: dict[int, int] = {}
-    for pk, n in (
-        # Always one query, even for a page without a vetoed community (the count of queries
-        # is a property of the page, not of its data).
-        VetoFinding.objects.filter(round__in=rounds, enrollment__in=enrollment_ids or [0])
-        .values("enrollment", "round")
-        .annotate(n=Count("id"))
-        .values_list("enrollment", "n")
-    ):
-        counts[pk] = max(counts.get(pk, 0), n)
-    return counts

@@ -87,7 +87,7 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
             "e": explained,
             "outcome_label": State(outcome).label if outcome in State.values else outcome,
             "standard": campaign.standard,
-            "plan": plan_for(round_, enrollment),
+            "plan": plan_for(round_, enrollment, explained.detail),
             "radar": radar_chart(round_, request.user, enrollment.community.code),
             "evidence": evidence_judged(round_, enrollment),
         },
@@ -207,7 +207,8 @@ def results_home(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = authz.get_visible_or_404(
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
-    return redirect("ranking", slug=campaign.slug, number=_latest_scored(campaign) or 1)
+    first = campaign.rounds.order_by("number").values_list("number", flat=True).first()
+    return redirect("ranking", slug=campaign.slug, number=_latest_scored(campaign) or first or 1)
 
 
 @login_required
@@ -223,7 +224,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
     today = timezone.localdate()
-    rounds = list(campaign.rounds.all())
+    rounds = list(campaign.rounds.order_by("number"))
     number = parse_id(request.GET.get("round")) or 0
     chosen = next((r for r in rounds if r.number == number), None)
     if chosen is None:
@@ -249,7 +250,8 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                 *[
                     dashboards.comparison_chart(a, b, request.user)
                     for a, b in zip(rounds, rounds[1:], strict=False)
-                    if b.number == chosen.number or (a.number == 1 and chosen.number == 1)
+                    # The chosen round against the one before it; the first against the next.
+                    if b == chosen or (a == rounds[0] == chosen)
                 ],
                 dashboards.department_chart(chosen, request.user),
             ],

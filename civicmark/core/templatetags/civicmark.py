@@ -26,8 +26,9 @@ def lookup(mapping: dict, key: str) -> Any:
 
 @register.filter
 def points(value: Any) -> str:
-    """A computed value as every page shows it (ADR 17): half up to 0.01, two decimals
-    (1.75 stays 1.75, 1.255 shows 1.26); nothing for no value."""
+    """A computed value as every page, sheet and PDF shows it (ADR 17): half up to 0.01, two
+    decimals (1.75 stays 1.75, 1.245 shows 1.25, where Python's format would give 1.24);
+    nothing for no value. Exports and the PDF call it too."""
     if value is None or value == "":
         return ""
     try:
