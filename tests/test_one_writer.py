@@ -300,3 +300,73 @@ def test_an_item_of_two_departments_is_scored_by_an_assessor_of_either(scoring, 
     a2.other_departments.add(fp)
     score_save(actor=only_fp, points=Decimal(30), **kw)
     assert Score.objects.get(item=a2).assessor == only_fp
+
+
+def _veto_rows(data: bytes) -> list[tuple]:
+    ws = load_workbook(io.BytesIO(data))["vetoes"]
+    return [tuple(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def test_the_vetoes_sheet_lists_the_vetoes_that_stand_and_lifts_one(scoring):
+    from civicmark.scoring.models import VetoFinding
+
+    s = scoring
+    assessor = s["assessors"][0]
+    v1 = s["standard"].vetoes.get(code="V1")
+    round1 = s["campaign"].rounds.get(number=1)
+    VetoFinding.objects.create(
+        round=round1,
+        enrollment=s["enrollments"]["C111"],
+        veto=v1,
+        assessor=assessor,
+        reason="七月发现违反政策生育",
+    )
+    data = _sheet(s, assessor, {})
+    book = load_workbook(io.BytesIO(data))
+    assert [c.value for c in book["vetoes"][1]] == ["社区代码", "否决编号", "否决情形说明", "解除"]
+    assert _veto_rows(data) == [("C111", "V1", "七月发现违反政策生育", None)]
+    # Uploaded as exported: the veto stands already, nothing is recorded again.
+    assert import_sheet(actor=assessor, data=data).vetoes == 0
+    assert VetoFinding.objects.count() == 1
+    # 解除 = 是 lifts it, the finding cell being the reason.
+    book["vetoes"]["C2"].value = "已整改，经复查符合政策"
+    book["vetoes"]["D2"].value = "是"
+    out = io.BytesIO()
+    book.save(out)
+    assert import_sheet(actor=assessor, data=out.getvalue()).vetoes == 1
+    lift = VetoFinding.objects.get(lifts=True)
+    assert (lift.round, lift.reason) == (s["round"], "已整改，经复查符合政策")
+    assert AuditEvent.objects.filter(action="veto.lifted", via="sheet").count() == 1
+    assert _veto_rows(_sheet(s, assessor, {})) == []  # it stands no more
+
+
+def test_a_sheet_without_the_new_columns_still_imports(scoring):
+    """A sheet written before 评分标准, 扣分次数 and 解除 existed, with English headers."""
+    from openpyxl import Workbook
+
+    s = scoring
+    book = Workbook()
+    meta = book.active
+    meta.title = "round"
+    for row in (["key", "value"], ["campaign", "c"], ["round", 2], ["department", "FP"]):
+        meta.append(row)
+    scores = book.create_sheet("scores")
+    scores.append(
+        [
+            "community_code",
+            "community",
+            "item_code",
+            "item",
+            "max_points",
+            "points",
+            "reason",
+            "not_applicable",
+            "version",
+        ]
+    )
+    scores.append(["C111", "", "A1", "", 30, 28, "台账缺一季", None, None])
+    book.create_sheet("vetoes").append(["community_code", "veto_code", "finding"])
+    out = io.BytesIO()
+    book.save(out)
+    assert import_sheet(actor=s["assessors"][0], data=out.getvalue()).saved == 1
+    assert Score.objects.get().points == Decimal(28)
