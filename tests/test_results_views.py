@@ -84,9 +84,14 @@ def test_the_results_command(scoring, tmp_path):
     )
     assert (rows["C112"]["total"], rows["C112"]["outcome"]) == ("80.00", "standard_unit")
     assert rows["C121"]["outcome"] == "incomplete"
+    assert rows["C111"]["commendable"] is True and rows["C121"]["commendable"] is False
+    assert rows["C111"]["vetoes"] == [] and rows["C111"]["gates"] == []
     out = StringIO()
     call_command("results", "c", "2", "--format", "csv", stdout=out)
-    assert out.getvalue().splitlines()[0] == "code,name,total,A,B,vetoes,outcome,level"
+    assert (
+        out.getvalue().splitlines()[0]
+        == "code,name,total,A,B,vetoes,outcome,level,commendable,gates"
+    )
     call_command(
         "results",
         "c",

@@ -11,11 +11,14 @@ from django.core.management.base import CommandError
 from civicmark.campaigns.models import Campaign
 from civicmark.core.commands import CivicCommand
 from civicmark.core.tabular import write_table
-from civicmark.scoring.rounds import round_results
+from civicmark.scoring import reader
 
 
 class Command(CivicCommand):
-    help = "Print or write a round's results: per community code, name, total, categories, vetoes, outcome, level."
+    help = (
+        "Print or write a round's stored results: per community code, name, total, categories, "
+        "the vetoes that stand, outcome, level, whether commendable, the gates that tripped."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("campaign")
@@ -34,14 +37,9 @@ class Command(CivicCommand):
         round_ = campaign.rounds.filter(number=options["round"]).first()
         if round_ is None:
             raise CommandError(f"The campaign has no round {options['round']}.")
-        from civicmark.scoring.models import VetoFinding
-
-        vetoes: dict[int, list[str]] = {}
-        for enrollment_id, code in VetoFinding.objects.filter(round=round_).values_list(
-            "enrollment", "veto__code"
-        ):
-            vetoes.setdefault(enrollment_id, []).append(code)
-        results = round_results(round_)
+        # The stored result, as every reader (ADR 17): vetoes are those that stand in this
+        # round, whichever round found them; `commendable` is given in every round.
+        results = {r.enrollment_id: r for r in reader.stored(round_)}
         categories = list(campaign.standard.categories.values_list("code", flat=True))
         rows: list[dict[str, Any]] = []
         for e in campaign.enrollments.select_related("community").order_by("community__code"):
@@ -50,11 +48,15 @@ class Command(CivicCommand):
                 {
                     "code": e.community.code,
                     "name": e.community.name,
-                    "total": str(r.total),
-                    "categories": {c: str(r.category_subtotals[c]) for c in categories},
-                    "vetoes": sorted(set(vetoes.get(e.pk, []))),
-                    "outcome": str(r.outcome),
-                    "level": r.level or "",
+                    "total": f"{r.total:.2f}",
+                    "categories": {c: r.subtotals.get(c, "0.00") for c in categories},
+                    "vetoes": [
+                        {"code": v["code"], "found_in_round": v["found_in_round"]} for v in r.vetoes
+                    ],
+                    "gates": [{"item": g["item"], "effect": g["effect"]} for g in r.gates],
+                    "commendable": bool(r.commendable),
+                    "outcome": r.outcome,
+                    "level": r.level,
                 }
             )
         fmt, output = options["format"], options["output"]
@@ -65,16 +67,28 @@ class Command(CivicCommand):
             else:
                 self.stdout.write(text)
             return
-        header = ["code", "name", "total", *categories, "vetoes", "outcome", "level"]
+        header = [
+            "code",
+            "name",
+            "total",
+            *categories,
+            "vetoes",
+            "outcome",
+            "level",
+            "commendable",
+            "gates",
+        ]
         table = [
             [
                 r["code"],
                 r["name"],
                 r["total"],
                 *r["categories"].values(),
-                " ".join(r["vetoes"]),
+                " ".join(v["code"] for v in r["vetoes"]),
                 r["outcome"],
                 r["level"],
+                "yes" if r["commendable"] else "no",
+                " ".join(f"{g['item']}:{g['effect']}" for g in r["gates"]),
             ]
             for r in rows
         ]
