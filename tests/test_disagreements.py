@@ -13,9 +13,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from civicmark.assessments.services import round_configure, round_finalise, score_save
+from civicmark.assessments.settling import settle
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.scoring.disagreements import open_disagreements, settle
+from civicmark.scoring.disagreements import open_disagreements
 from civicmark.scoring.models import Score, Settlement, StaleResult
 
 

@@ -1163,8 +1163,8 @@ def disagreement_section(
 def round_disagreements(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The lead settles an item its assessors disagree on (points or not applicable, and why);
     a refusal shows the page again with what he typed."""
+    from civicmark.assessments.settling import settle
     from civicmark.campaigns.models import Enrollment
-    from civicmark.scoring.disagreements import settle
 
     campaign, round_ = _round_or_404(request, slug, number)
     typed: dict[str, str] = {}

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils.translation import gettext as _
 
-from civicmark.accounts import authz
-from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -172,22 +170,15 @@ def _check_value(item: Item, points: Decimal | None, not_applicable: bool, reaso
     validate(item, points=points, not_applicable=not_applicable, reason=reason)
 
 
-def lead_refusal(actor: Any, round_: AcceptanceRound, enrollment: Enrollment) -> str | None:
-    """Why the person may not settle this community's items in the round: only the round's lead
-    settles, or in a round split into county parts the lead of the community's county's part;
-    nobody settles over a community he is tied to; a finalised round or part is settled."""
-    from civicmark.assessments import panels  # who leads is the workflow's word (ADR 12)
+class Access(Protocol):
+    """Who may settle, and the seal, as the workflow decides them (`assessments.settling`):
+    scoring imports no workflow app (ADR 17)."""
 
-    community = enrollment.community
-    county = None
-    if not authz.can_lead_round(actor, round_):
-        path = parts.county_path(community.path) if parts.is_split(round_) else None
-        county = next((c for c in parts.counties(round_) if c.path == path), None)
-        if county is None or not authz.can_lead_round(actor, round_, county=county):
-            return _("Only the round's lead settles what its assessors disagree on.")
-    if refusal := panels.lead_refusal(actor, round_, county):
-        return refusal
-    return None
+    def refusal(self, actor: Any, round_: Any, enrollment: Any) -> str | None: ...
+
+    def hold(self, round_: Any) -> None: ...
+
+    def sealed(self, round_: Any, enrollment: Any) -> bool: ...
 
 
 def settle(
@@ -199,18 +190,21 @@ def settle(
     points: Decimal | None,
     not_applicable: bool = False,
     reason: str = "",
+    access: Access,
     via: str = "web",
 ) -> Settlement:
     """The lead's decision on an item its assessors disagree on: it replaces their combined
-    value for the community in this round. A second decision replaces the first."""
+    value for the community in this round. A second decision replaces the first. `access` says
+    who may settle (the round's lead, or a county part's lead for its communities) and whether
+    the round or part is finalised, and holds the sign-off lock during the write."""
     if (
         enrollment.campaign_id != round_.campaign_id
         or item.standard_id != round_.campaign.standard_id
     ):
         raise ApplicationError(_("That item or community is not part of this round."))
-    if refusal := lead_refusal(actor, round_, enrollment):
+    if refusal := access.refusal(actor, round_, enrollment):
         raise NotAllowed(refusal)
-    if _sealed(round_, enrollment):
+    if access.sealed(round_, enrollment):
         raise ApplicationError(_("The round is finalised: its scores are locked."))
     if not Score.objects.filter(round=round_, enrollment=enrollment, item=item).exists():
         raise ApplicationError(
@@ -226,11 +220,8 @@ def settle(
 
     community = enrollment.community
     with transaction.atomic():
-        from civicmark.assessments import sealing
-
-        sealing.hold_for_writing(round_)  # a sign-off under way commits first
-        fresh = AcceptanceRound.objects.select_related("campaign__division").get(pk=round_.pk)
-        if _sealed(fresh, enrollment):
+        access.hold(round_)  # a sign-off under way commits first
+        if access.sealed(round_, enrollment):
             raise ApplicationError(_("The round is finalised: its scores are locked."))
         existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
         before = (
@@ -272,9 +263,3 @@ def settle(
             },
         )
     return settlement
-
-
-def _sealed(round_: AcceptanceRound, enrollment: Enrollment) -> bool:
-    if round_.finalised_at is not None:
-        return True
-    return parts.is_split(round_) and parts.part_sealed(round_, enrollment.community.path)

@@ -169,7 +169,7 @@ class Command(CivicCommand):
         self.stdout.write(f"round {round_.number} covers {len(found)} of the listed communities")
 
     def _settle(self, actor: Any, round_: AcceptanceRound, options: dict[str, Any]) -> None:
-        from civicmark.scoring.disagreements import settle
+        from civicmark.assessments.settling import settle
 
         enrollment = self._enrollment(round_, options["community"])
         item = round_.campaign.standard.items.filter(code=options["item"]).first()
