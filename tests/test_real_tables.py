@@ -10,12 +10,23 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from civicmark.core.errors import ImportRefused
 from civicmark.standards import formats
 from civicmark.standards.models import AwardLevel, Category, Item, Standard, VetoItem
-from civicmark.standards.rules import StandardData, check_methods, validate
+from civicmark.standards.rules import (
+    KINDS,
+    CategoryData,
+    ItemData,
+    LevelData,
+    StandardData,
+    VetoData,
+    check_methods,
+    validate,
+)
 from civicmark.standards.services import standard_data, standard_import
 
 from .test_standards import DEPARTMENTS, cells, default_yaml, snapshot
@@ -493,3 +504,93 @@ def test_a_yaml_of_the_wrong_shape_is_refused_plainly(world, client_for, city, t
     assert response.status_code == 422
     assert 'data-testid="import-errors"' in response.content.decode()
     assert not Standard.objects.exists()
+
+
+# --- Any valid standard round-trips ----------------------------------------------------------
+
+
+@st.composite
+def real_standards(draw):  # noqa: ANN001, ANN201, C901
+    """Random valid standards using every kind, step, N/A rule, gate, veto effect and band."""
+    step = draw(st.sampled_from([Decimal("0.1"), Decimal("0.5"), Decimal(1)]))
+    levels = [LevelData("合格", Decimal(60)), LevelData("优秀", Decimal(90))]
+    if draw(st.booleans()):
+        levels.insert(0, LevelData("不合格", Decimal(0), False))
+    if draw(st.booleans()):
+        levels = []
+    passing = [lv.name for lv in levels if lv.passing]
+    categories, total, has_bonus = [], Decimal(0), False
+    for c in range(draw(st.integers(min_value=1, max_value=3))):
+        items = []
+        for n in range(draw(st.integers(min_value=1, max_value=5))):
+            kind = draw(st.sampled_from(KINDS))
+            own = draw(st.sampled_from([None, Decimal("0.1"), Decimal(1)]))
+            grid = own or step
+            points = grid * draw(st.integers(min_value=1, max_value=40))
+            item = ItemData(f"C{c}I{n}", f"内容 {c}-{n}", points, "评分标准", "", "ORG", "")
+            item.kind, item.step = kind, own
+            item.check = draw(
+                st.sampled_from(
+                    ["", "查阅资料，实地查看", "发放问卷、抽样电话回访", "座谈", "data"]
+                )
+            )
+            item.other_departments = draw(st.sampled_from([[], ["FP"], ["FP", "PSB"]]))
+            item.na_rule = draw(st.sampled_from(["exclude", "full"]))
+            if kind == "per_occurrence":
+                item.per_occurrence = grid * draw(st.integers(min_value=1, max_value=5))
+                item.floor = draw(st.sampled_from([None, Decimal(0), points]))
+            if kind == "penalty":
+                item.points, item.floor = Decimal(0), -grid * draw(st.integers(1, 20))
+            has_bonus = has_bonus or kind == "bonus"
+            effect = draw(st.sampled_from(["", "veto", "no_commendation", "cap"]))
+            if effect == "cap" and not passing:
+                effect = "veto"
+            if effect:
+                low = item.floor if kind == "penalty" else Decimal(0)
+                high = Decimal(0) if kind == "penalty" else points
+                item.gate_effect = effect
+                item.gate_below = draw(
+                    st.decimals(min_value=low, max_value=high, places=2, allow_nan=False)
+                )
+                item.gate_level = draw(st.sampled_from(passing)) if effect == "cap" else ""
+            items.append(item)
+        counted = sum((i.points for i in items if i.counted), Decimal(0))
+        total += counted
+        categories.append(CategoryData(f"C{c}", f"类别{c}", counted, None, items))
+    if total == 0:
+        categories[0].items[0].kind = "graded"
+        categories[0].items[0].per_occurrence = categories[0].items[0].floor = None
+        categories[0].items[0].points = categories[0].points = Decimal(100)
+        total = sum((c.points for c in categories), Decimal(0))
+    threshold = (total * Decimal("0.6")).quantize(Decimal("0.1"))
+    levels = [
+        lv._replace(
+            min_score=threshold if lv.name == "合格" else total if lv.passing else Decimal(0)
+        )
+        for lv in levels
+    ]
+    veto_effect = draw(st.sampled_from(["fail", "cap"])) if passing else "fail"
+    vetoes = [
+        VetoData("V1", "重大事故", "PSB"),
+        VetoData(
+            "V2",
+            "其他",
+            "FP",
+            effect=veto_effect,
+            cap_level=passing[0] if veto_effect == "cap" else "",
+        ),
+    ]
+    return StandardData(
+        "random", "随机", 1, total, threshold, levels, [], categories, vetoes,
+        step=step, bonus_cap=Decimal(5) if has_bonus else None,
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(real_standards(), st.booleans())
+def test_any_valid_standard_round_trips_through_the_workbook_and_yaml(data, chinese):
+    assert validate(data, set(DEPARTMENTS)) == []
+    assert formats.read_xlsx(formats.write_xlsx(data, chinese=chinese)).comparable() == (
+        data.comparable()
+    )
+    assert formats.from_yaml(formats.to_yaml(data)).comparable() == data.comparable()
