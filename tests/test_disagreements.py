@@ -398,3 +398,23 @@ def test_a_settled_value_is_one_the_item_allows_whatever_its_kind(scoring, world
         ("A1", Decimal(0)),
         ("B1", Decimal(0)),
     ]
+
+
+def test_a_county_part_is_not_finalised_while_its_own_communities_disagree(scoring, world):
+    s = scoring
+    round1 = s["campaign"].rounds.get(number=1)
+    for who, points in ((0, 30), (1, 10)):
+        Score.objects.create(
+            round=round1,
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A1"],
+            assessor=s["assessors"][who],
+            points=Decimal(points),
+        )
+    with pytest.raises(ApplicationError) as refused:
+        round_finalise(actor=world.users["county_officer"], round_=round1)
+    assert "Community 111 A1 (fp0: 30.0, fp1: 10.0)" in refused.value.message
+    # The other county's part is not held up by it (it is refused for its own unscored items).
+    with pytest.raises(ApplicationError) as refused:
+        round_finalise(actor=world.users["other_county_officer"], round_=round1)
+    assert "A1" not in refused.value.message and "Community 211" in refused.value.message
