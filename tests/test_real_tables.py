@@ -594,3 +594,12 @@ def test_any_valid_standard_round_trips_through_the_workbook_and_yaml(data, chin
         data.comparable()
     )
     assert formats.from_yaml(formats.to_yaml(data)).comparable() == data.comparable()
+
+
+def test_a_refusal_shows_back_the_value_given():
+    data = read(real_table())
+    _item(data, "A1").points = Decimal("20.3")
+    _item(data, "A2").floor = Decimal(12)
+    _item(data, "B3").floor = Decimal(2)
+    messages = " ".join(e.message for e in validate(data, set(DEPARTMENTS)))
+    assert "20.3" in messages and "12" in messages and "(2)" in messages

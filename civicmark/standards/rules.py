@@ -468,15 +468,23 @@ def _item_errors(  # noqa: C901, PLR0912 - one rule after another, each with its
             )
         if item.floor is None or item.floor >= 0:
             err(
-                _("Item %s is a penalty: its floor must be below zero (for example -5).") % code,
+                _(
+                    "Item %(code)s is a penalty: its floor (%(value)s) must be below zero, for example -5."
+                )
+                % {"code": code, "value": _shown(item.floor) or _("empty")},
                 "floor",
             )
         elif not _on_grid(item.floor, step):
-            err(_("Item %(code)s: the floor must be in steps of %(step)s.") % grid, "floor")
+            err(
+                _("Item %(code)s: the floor %(value)s is not in steps of %(step)s.")
+                % (grid | {"value": _shown(item.floor)}),
+                "floor",
+            )
     else:
         if item.points <= 0 or not _on_grid(item.points, step):
             err(
-                _("Item %(code)s: points must be above zero, in steps of %(step)s.") % grid,
+                _("Item %(code)s: points must be above zero, in steps of %(step)s (not %(value)s).")
+                % (grid | {"value": _shown(item.points)}),
                 "points",
             )
         if item.kind == "per_occurrence":
@@ -490,18 +498,26 @@ def _item_errors(  # noqa: C901, PLR0912 - one rule after another, each with its
                 )
             elif not _on_grid(item.per_occurrence, step):
                 err(
-                    _("Item %(code)s: the deduction per occurrence must be in steps of %(step)s.")
-                    % grid,
+                    _(
+                        "Item %(code)s: the deduction per occurrence %(value)s is not in steps of %(step)s."
+                    )
+                    % (grid | {"value": _shown(item.per_occurrence)}),
                     "per_occurrence",
                 )
             if item.floor is not None and not (0 <= item.floor <= item.points):
                 err(
-                    _("Item %(code)s: the floor must lie between 0 and its %(points)s points.")
-                    % {"code": code, "points": _shown(item.points)},
+                    _(
+                        "Item %(code)s: the floor %(value)s must lie between 0 and its %(points)s points."
+                    )
+                    % {"code": code, "points": _shown(item.points), "value": _shown(item.floor)},
                     "floor",
                 )
             elif item.floor is not None and not _on_grid(item.floor, step):
-                err(_("Item %(code)s: the floor must be in steps of %(step)s.") % grid, "floor")
+                err(
+                    _("Item %(code)s: the floor %(value)s is not in steps of %(step)s.")
+                    % (grid | {"value": _shown(item.floor)}),
+                    "floor",
+                )
         else:
             if item.per_occurrence is not None:
                 err(
