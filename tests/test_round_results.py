@@ -377,6 +377,7 @@ def test_a_veto_stands_in_later_rounds_until_its_department_lifts_it(scoring, wo
         save(dict(s, round=round3), 0, "C111", "A1", 30)
     cover(s, world, s["round"], ["C111"])
     round_finalise(actor=world.users["city_admin"], round_=s["round"])
+    round3 = s["campaign"].rounds.get(number=3)  # fresh: it remembers July as unsealed
     cover(s, world, round3, ["C111"])
     # No item lost points, but the veto's department (FP) looks at its items again.
     with pytest.raises(NotAllowed):
