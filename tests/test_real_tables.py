@@ -603,3 +603,13 @@ def test_a_refusal_shows_back_the_value_given():
     _item(data, "B3").floor = Decimal(2)
     messages = " ".join(e.message for e in validate(data, set(DEPARTMENTS)))
     assert "20.3" in messages and "12" in messages and "(2)" in messages
+
+
+def test_a_one_cell_row_is_a_note_only_when_it_reads_as_one():
+    from civicmark.standards.formats import _is_note
+
+    for note in ("注：本表满分100分。", "注1. 加分项", "说明", "备注：无", "Note: none"):
+        assert _is_note([note, "", ""]), note
+    for text in ("注册登记", "notebook", "说明文字", ""):
+        assert not _is_note([text, "", ""]), text
+    assert not _is_note(["注：", "A1"])

@@ -7,6 +7,7 @@ values (workbook) or the same text (YAML).
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -98,7 +99,7 @@ VETO_EFFECT_WORDS = {"fail": ("fail", "不达标"), "cap": ("cap", "限定等级
 YES_NO = {True: ("yes", "是", "true", "1"), False: ("no", "否", "false", "0")}
 # Rows officials add to a table that carry no item: subtotals and notes.
 SUBTOTAL_WORDS = ("小计", "合计", "总计", "subtotal", "total")
-NOTE_WORDS = ("说明", "备注", "注", "note")
+_NOTE = re.compile(r"(?:说明|备注|注|notes?)(?:$|[\s:：.、．,，0-9０-９(（])")
 
 
 def _word(
@@ -220,9 +221,10 @@ def _points(
 
 
 def _is_note(row: list[str]) -> bool:
-    """A row of one text cell starting 说明, 备注 or 注 (a note under or above a table)."""
+    """A row of one text cell starting 说明, 备注 or 注 (a note under or above a table): "注：",
+    "注1.", "说明" - but not a word that merely starts so, such as "注册"."""
     filled = [c.strip() for c in row if c and c.strip()]
-    return len(filled) == 1 and filled[0].lower().startswith(NOTE_WORDS)
+    return len(filled) == 1 and _NOTE.match(filled[0].lower()) is not None
 
 
 def _is_subtotal(text: str) -> bool:
