@@ -560,6 +560,8 @@ def real_standards(draw):  # noqa: ANN001, ANN201, C901
     if total == 0:
         categories[0].items[0].kind = "graded"
         categories[0].items[0].per_occurrence = categories[0].items[0].floor = None
+        categories[0].items[0].gate_below, categories[0].items[0].gate_effect = None, ""
+        categories[0].items[0].gate_level = ""
         categories[0].items[0].points = categories[0].points = Decimal(100)
         total = sum((c.points for c in categories), Decimal(0))
     threshold = (total * Decimal("0.6")).quantize(Decimal("0.1"))
@@ -613,3 +615,15 @@ def test_a_one_cell_row_is_a_note_only_when_it_reads_as_one():
     for text in ("注册登记", "notebook", "说明文字", ""):
         assert not _is_note([text, "", ""]), text
     assert not _is_note(["注：", "A1"])
+
+
+def test_a_new_draft_keeps_every_rule(city):
+    from civicmark.standards.services import standard_new_draft
+
+    standard, _ = standard_import(actor=None, data=read(real_table()), division=city, publish=True)
+    draft = standard_new_draft(actor=None, standard=standard)
+    old, new = standard_data(standard), standard_data(draft)
+    assert draft.version == 2 and new.comparable()[3:] == old.comparable()[3:]
+    assert [
+        d.code for d in Item.objects.get(standard=draft, code="A2").other_departments.all()
+    ] == ["FP"]
