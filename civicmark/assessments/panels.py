@@ -240,7 +240,12 @@ def is_covered(round_: AcceptanceRound, enrollment_id: int, status: str | None =
     def ask() -> bool:
         if listed(round_, "covers"):
             return round_.covers.filter(pk=enrollment_id).exists()
-        if status is not None and status in default_states(round_) and not parts.is_split(round_):
+        if (
+            status is not None
+            and status in default_states(round_)
+            and not parts.is_split(round_)
+            and not _later_started(round_)
+        ):
             return True
         return round_.campaign.enrollments.filter(
             Q(pk=enrollment_id) & _default_coverage_q(round_)
@@ -289,7 +294,51 @@ def _brought_by_state(round_: AcceptanceRound, prefix: str = "") -> Q:
         sealed = [path for path, part in parts.part_map(round_).items() if part.finalised_at]
         if sealed:
             found &= ~parts.under(f"{prefix}community__path", sealed)
+    if found.children and default_states(round_) and _later_started(round_):
+        found &= ~_taken_up_later(
+            round_, OuterRef(f"{prefix}pk" if not prefix else "enrollment_id")
+        )
     return found
+
+
+def _later_rows(round_: AcceptanceRound) -> tuple[Any, Any]:
+    """Scores and veto findings of the campaign's rounds after this one."""
+    from civicmark.scoring.models import Score, VetoFinding
+
+    later = {"round__campaign_id": round_.campaign_id, "round__number__gt": round_.number}
+    return Score.objects.filter(**later), VetoFinding.objects.filter(**later)
+
+
+def _later_started(round_: AcceptanceRound) -> bool:
+    """Whether a later round has scored or vetoed any community (one query, kept for the
+    request): only then can a community's workflow state have moved past this round."""
+
+    def ask() -> bool:
+        from civicmark.scoring.models import Score, VetoFinding
+
+        here = OuterRef("pk")
+        return (
+            AcceptanceRound.objects.filter(campaign_id=round_.campaign_id, number__gt=round_.number)
+            .filter(
+                Exists(Score.objects.filter(round_id=here))
+                | Exists(VetoFinding.objects.filter(round_id=here))
+            )
+            .exists()
+        )
+
+    return bool(_memo(round_, "later_started", ask))
+
+
+def _taken_up_later(round_: AcceptanceRound, enrollment: Any) -> Q:
+    """A community a later round has taken up (scored or vetoed it): its workflow state
+    then speaks of that round, and it joins this one no more by state (ADR 17: nothing done in
+    a later round changes an earlier one; a reopened July does not gain November's late
+    community)."""
+    scores, findings = _later_rows(round_)
+    return Q(
+        Exists(scores.filter(enrollment_id=enrollment))
+        | Exists(findings.filter(enrollment_id=enrollment))
+    )
 
 
 def default_states(round_: AcceptanceRound) -> tuple[str, ...]:
