@@ -72,7 +72,13 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     departments = authz.assessor_departments(request.user)
     if not departments:
         raise Http404
-    items = campaign.standard.items.filter(department_id__in=departments).count()
+    items = (
+        campaign.standard.items.filter(
+            Q(department_id__in=departments) | Q(other_departments__in=departments)
+        )
+        .distinct()
+        .count()
+    )  # an item several departments score counts for an assessor of any of them
     from civicmark.assessments import panels
 
     on_panel = panels.on_panel(request.user, round_)
