@@ -166,7 +166,7 @@ class Command(CivicCommand):
             county=part,
             via="cli",
         )
-        self.stdout.write(f"round {round_.number} covers {len(found)} of the listed communities")
+        self.stdout.write(f"round {round_.number} covers: {', '.join(codes)}")
 
     def _settle(self, actor: Any, round_: AcceptanceRound, options: dict[str, Any]) -> None:
         from civicmark.assessments.settling import settle
