@@ -67,7 +67,8 @@ def score_refusal(
 
 
 class ScoreAccess:
-    """The writer's access object (scoring.writer.Access)."""
+    """The writer's access object (scoring.writer.Access), and the veto findings'
+    (scoring.findings.VetoAccess)."""
 
     def refusal(self, actor: Any, round_: Any, enrollment: Any, item: Any) -> str | None:
         if (
