@@ -369,15 +369,10 @@ def covered_results_q(round_: AcceptanceRound) -> Q:
 
 
 def earlier_round(round_: AcceptanceRound) -> AcceptanceRound | None:
-    """The round this one carries from: `scoring.rounds.earlier` answers it (ADR 17)."""
-    from civicmark.scoring import rounds
+    """The round this one carries from: `scoring.rounds.earlier` is the one answer (ADR 17)."""
+    from civicmark.scoring.rounds import earlier
 
-    one = getattr(rounds, "earlier", None)
-    if one is not None:
-        return one(round_)  # type: ignore[no-any-return]
-    if not round_.carries_from:
-        return None
-    return round_.campaign.rounds.filter(number=round_.carries_from).first()
+    return earlier(round_)
 
 
 class Rescored(dict[int, set[int]]):
