@@ -4,6 +4,7 @@ points by one to three assessors, N/A, settlements, and vetoes found, standing a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from civicmark.divisions.models import Department
 from civicmark.scoring.materialize import current, mark
 from civicmark.scoring.models import CommunityResult, Score, Settlement, VetoFinding
 from civicmark.scoring.rounds import round_results, table_of
-from civicmark.scoring.rules import ItemInput, Rule, VetoInput, score
+from civicmark.scoring.rules import ItemInput, Rule, VetoInput, is_na, item_value, score
 from civicmark.standards.models import AwardLevel, Category, Item, VetoItem
 
 KINDS = ["graded", "all_or_nothing", "per_occurrence", "bonus", "penalty"]
@@ -91,20 +92,31 @@ def entry_of(draw, item):  # noqa: ANN001, ANN201
 
 @st.composite
 def rounds(draw, table, communities):  # noqa: ANN001, ANN201
-    entries = {
-        (c, k, n): entry_of(draw, item)
+    """July's entries; perhaps November's (carrying July's values for what it does not
+    re-score); the vetoes; each round's rule."""
+    keys = [
+        (c, k, n)
         for c in communities
         for k, (_code, _pts, _min, items) in enumerate(table["categories"])
-        for n, item in enumerate(items)
-    }
-    # Per community and veto: nothing, found in July, found in the county round (standing), or
-    # found in the county round and lifted in July.
+        for n, _item in enumerate(items)
+    ]
+
+    def item(key):  # noqa: ANN001, ANN202
+        return table["categories"][key[1]][3][key[2]]
+
+    july = {key: entry_of(draw, item(key)) for key in keys}
+    november = None
+    if draw(st.booleans()):
+        november = {key: entry_of(draw, item(key)) for key in keys if draw(st.booleans())}
+    # Per community and veto: nothing, found in the round computed, found in the county round
+    # (standing), or found in the county round and lifted in the round computed.
     vetoes = {
         (c, v): draw(st.sampled_from(["none", "none", "here", "before", "lifted"]))
         for c in communities
         for v in range(len(table["vetoes"]))
     }
-    return entries, vetoes, draw(st.sampled_from(list(Rule)))
+    rules = (draw(st.sampled_from(list(Rule))), draw(st.sampled_from(list(Rule))))
+    return july, november, vetoes, rules
 
 
 def build(s, table):  # noqa: ANN001, ANN201
@@ -153,22 +165,7 @@ def build(s, table):  # noqa: ANN001, ANN201
     return items, vetoes
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(data=st.data())
-def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
-    s = scoring
-    table = data.draw(standards())
-    communities = sorted(s["enrollments"])
-    entries, veto_states, rule = data.draw(rounds(table, communities))
-    items, veto_items = build(s, table)
-    round_ = s["round"]
-    county = s["campaign"].rounds.get(number=1)
-    assert round_.number == 2 and not round_.carries_from
-    round_.combine_rule = rule.value
-    round_.save()
-    lead = s["assessors"][0]
+def write(s, round_, items, entries):  # noqa: ANN001, ANN201
     scores, settlements = [], []
     for (c, k, n), entry in entries.items():
         enrollment, item = s["enrollments"][c], items[(k, n)]
@@ -194,11 +191,61 @@ def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
                     points=None if settled == "na" else settled,
                     not_applicable=settled == "na",
                     reason="settled",
-                    settled_by=lead,
+                    settled_by=s["assessors"][0],
                 )
             )
     Score.objects.bulk_create(scores)
     Settlement.objects.bulk_create(settlements)
+
+
+def pure_item(code, category, item, entry):  # noqa: ANN001, ANN201
+    """The reference's input for one item from what was given (no entry: unscored)."""
+    entry = entry or {"given": [], "settled": None}
+    given_ = tuple(p for p in entry["given"] if p is not None)
+    settled = entry["settled"]
+    return ItemInput(
+        code,
+        category,
+        item["points"],
+        given_,
+        bool(entry["given"]) and not given_,
+        kind=item["kind"],
+        na_rule=item["na_rule"],
+        gate_below=item["gate_below"],
+        gate_effect=item["gate_effect"],
+        gate_level=item["gate_level"],
+        settled=None if settled in (None, "na") else settled,
+        settled_na=settled == "na",
+    )
+
+
+def rescored(entry):  # noqa: ANN001, ANN201
+    return entry is not None and (entry["given"] or entry["settled"] is not None)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
+    s = scoring
+    table = data.draw(standards())
+    communities = sorted(s["enrollments"])
+    july_entries, november_entries, veto_states, (rule, july_rule) = data.draw(
+        rounds(table, communities)
+    )
+    items, veto_items = build(s, table)
+    county = s["campaign"].rounds.get(number=1)
+    july = s["campaign"].rounds.get(number=2)
+    round_ = july if november_entries is None else s["campaign"].rounds.get(number=3)
+    assert not july.carries_from and round_.carries_from in (None, 2)
+    july.combine_rule = (rule if round_ == july else july_rule).value
+    july.save()
+    round_.combine_rule = rule.value
+    round_.save()
+    write(s, july, items, july_entries)
+    if november_entries is not None:
+        write(s, round_, items, november_entries)
     findings = []
     for (c, v), state in veto_states.items():
         where = {"here": [(round_, False)], "before": [(county, False)]}.get(
@@ -209,7 +256,7 @@ def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
                 round=r,
                 enrollment=s["enrollments"][c],
                 veto=veto_items[v],
-                assessor=lead,
+                assessor=s["assessors"][0],
                 reason="x",
                 lifts=lifts,
             )
@@ -227,27 +274,20 @@ def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
         inputs = []
         for k, (code, _points, _min, spec) in enumerate(table["categories"]):
             for n, item in enumerate(spec):
-                entry = entries[(c, k, n)]
-                given_ = tuple(p for p in entry["given"] if p is not None)
-                settled = entry["settled"]
-                inputs.append(
-                    ItemInput(
-                        f"{code}.{n}",
-                        code,
-                        item["points"],
-                        given_,
-                        bool(entry["given"]) and not given_,
-                        kind=item["kind"],
-                        na_rule=item["na_rule"],
-                        gate_below=item["gate_below"],
-                        gate_effect=item["gate_effect"],
-                        gate_level=item["gate_level"],
-                        settled=None if settled in (None, "na") else settled,
-                        settled_na=settled == "na",
-                    )
-                )
+                entries = july_entries if november_entries is None else november_entries
+                here = entries.get((c, k, n))
+                if november_entries is None or rescored(here):
+                    inputs.append(pure_item(f"{code}.{n}", code, item, here))
+                    continue
+                # November did not re-score it: July's value, combined by July's rule.
+                old = pure_item(f"{code}.{n}", code, item, july_entries[(c, k, n)])
+                value = item_value(old, july_rule)
+                if value is None and not is_na(old):
+                    inputs.append(pure_item(f"{code}.{n}", code, item, None))  # unscored
+                else:
+                    inputs.append(replace(old, settled=value, settled_na=value is None))
         standing = [
-            VetoInput(code, effect, cap, 2 if veto_states[(c, v)] == "here" else 1)
+            VetoInput(code, effect, cap, round_.number if veto_states[(c, v)] == "here" else 1)
             for v, (code, effect, cap) in enumerate(table["vetoes"])
             if veto_states[(c, v)] in ("here", "before")
         ]
@@ -278,7 +318,7 @@ def test_the_round_sql_equals_the_pure_rules_on_random_standards(scoring, data):
                 expected.possible,
                 expected.bonus,
                 expected.penalty,
-            ), (c, rule, table, entries)
+            ), (c, rule, july_rule, table, july_entries, november_entries)
         assert (detailed[pk].lost, detailed[pk].unscored) == (expected.lost, expected.unscored)
         row = stored[pk]
         assert (
