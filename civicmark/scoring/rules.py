@@ -21,6 +21,7 @@ is written once, here.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -191,12 +192,16 @@ def trips(value: Decimal | None, below: Decimal | None, effect: str) -> bool:
     return bool(effect) and below is not None and value is not None and value < below
 
 
-def _bands(table: TableInput) -> list[tuple[Decimal, str, bool]]:
+@functools.lru_cache(maxsize=64)
+def _bands(
+    levels: tuple[tuple[str, Decimal] | tuple[str, Decimal, bool], ...],
+) -> tuple[tuple[Decimal, str, bool], ...]:
+    """(minimum, name, passing) by minimum (once per table, not once per community)."""
     out = []
-    for band in table.levels:
+    for band in levels:
         passing = bool(band[2]) if len(band) > 2 else True  # type: ignore[misc]
         out.append((band[1], band[0], passing))
-    return sorted(out, key=lambda b: b[0])
+    return tuple(sorted(out, key=lambda b: b[0]))
 
 
 def decide(
@@ -212,34 +217,30 @@ def decide(
 
     `gates` are the effect strings of the gates that tripped; `vetoes` the vetoes that stand.
     """
+    # Written for speed as well as clarity: the round's SQL path calls this per community.
     if incomplete:
-        outcome = Outcome.INCOMPLETE
-    elif any(v.effect != VETO_CAP for v in vetoes) or GATE_VETO in gates:
+        return Outcome.INCOMPLETE, None, False
+    if (vetoes and any(v.effect != VETO_CAP for v in vetoes)) or (gates and GATE_VETO in gates):
         outcome = Outcome.VETOED
     elif total < table.pass_threshold or below:
         outcome = Outcome.NOT_REACHED
     else:
         outcome = Outcome.STANDARD
-    bands = _bands(table)
-    failing = [b for b in bands if not b[2]]
+    bands = _bands(table.levels)
     level: str | None = None
     if outcome == Outcome.STANDARD:
-        reached = [b for b in bands if b[2] and total >= b[0]]
-        if reached:
-            band = reached[-1]
-            caps = [g.split(":", 1)[1] for g in gates if g.startswith(GATE_CAP + ":")]
-            caps += [v.cap_level for v in vetoes if v.effect == VETO_CAP]
-            capped = [b for b in bands if b[1] in caps]
-            if capped:
-                lowest = min(capped, key=lambda b: b[0])
-                if lowest[0] < band[0]:
-                    band = lowest
-            level = band[1]
+        reached = next((b for b in reversed(bands) if b[2] and total >= b[0]), None)
+        if reached is not None and (gates or vetoes):
+            caps = {g.split(":", 1)[1] for g in gates if g.startswith(GATE_CAP + ":")}
+            caps |= {v.cap_level for v in vetoes if v.effect == VETO_CAP}
+            lowest = next((b for b in bands if b[1] in caps), None)
+            if lowest is not None and lowest[0] < reached[0]:
+                reached = lowest
+        level = reached[1] if reached is not None else None
     elif outcome == Outcome.VETOED:
-        level = failing[0][1] if failing else None
-    elif outcome == Outcome.NOT_REACHED:
-        reached = [b for b in failing if total >= b[0]]
-        level = reached[-1][1] if reached else None
+        level = next((b[1] for b in bands if not b[2]), None)
+    else:
+        level = next((b[1] for b in reversed(bands) if not b[2] and total >= b[0]), None)
     commendable = outcome == Outcome.STANDARD and GATE_NO_COMMENDATION not in gates
     return outcome, level, commendable
 
