@@ -245,7 +245,9 @@ def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, 
 
     def check() -> None:
         for r in campaign.rounds.all():
-            found = panels.with_choices(authz.rounds_for_user(None)).get(pk=r.pk)  # annotated with the lists
+            found = panels.with_choices(authz.rounds_for_user(None)).get(
+                pk=r.pk
+            )  # annotated with the lists
             for u in people:
                 authz.forget_grants(u)
                 expected = panels.panel(fresh(r)).filter(pk=u.pk).exists()

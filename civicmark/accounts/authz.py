@@ -276,8 +276,7 @@ def _authority_refusal(
             "user", _("Nobody grants or revokes his own roles: ask the office above you.")
         )
     if is_super(user) or any(
-        role in GRANTABLE.get(g.role, ()) and division.path.startswith(g.path)
-        for g in grants(user)
+        role in GRANTABLE.get(g.role, ()) and division.path.startswith(g.path) for g in grants(user)
     ):
         return None
     label = Role(role).label if role in Role.values else role
@@ -338,7 +337,9 @@ def revoke_refusal(user: Any, assignment: RoleAssignment) -> GrantRefusal | None
 def can_grant(
     user: Any, role: str, division: Division, *, department: Any = None, target: Any = None
 ) -> bool:
-    refusal = grant_refusal(user, role=role, division=division, department=department, target=target)
+    refusal = grant_refusal(
+        user, role=role, division=division, department=department, target=target
+    )
     return refusal is None
 
 

@@ -50,9 +50,7 @@ class PersonForm(RoleForm):
     def __init__(
         self, *args: Any, roles: set[str], divisions: Any, departments: Any, **kwargs: Any
     ) -> None:
-        super().__init__(
-            *args, roles=roles, divisions=divisions, departments=departments, **kwargs
-        )
+        super().__init__(*args, roles=roles, divisions=divisions, departments=departments, **kwargs)
         limit_choices(self, home_division=divisions)
 
 

@@ -465,8 +465,7 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
                 "breakdown": svc.breakdown(survey, community, question, counted),
                 "score": mine.get(question.item_id) if question.item_id else None,
                 "may_confirm": question.item is not None
-                and score_refusal(request.user, survey.round, enrollment, question.item)
-                is None,
+                and score_refusal(request.user, survey.round, enrollment, question.item) is None,
             }
         )
     return render(
