@@ -178,3 +178,26 @@ def test_the_page_records_a_finding_in_an_open_round(scoring, client_for):
     assert AuditEvent.objects.filter(action="veto.recorded").count() == 1
     page = browser.get(reverse("score_community", args=["c", 2, "C111"])).content.decode()
     assert 'data-state="found"' in page and "发生群体性事件" in page
+
+
+def test_an_assessor_with_nothing_to_rescore_still_reaches_the_veto_control(demo, client_for):
+    """November re-scores only what lost points: the family-planning assessor has none of his
+    items to re-score at 站前社区, yet must be able to record his department's veto there (the page
+    answered 404)."""
+    from civicmark.accounts.models import User
+    from civicmark.scoring.models import VetoFinding
+
+    assessor = User.objects.get(username="assessor")
+    client = client_for(assessor)
+    url = f"/campaigns/{demo.slug}/rounds/3/score/990121001002/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'data-testid="nothing-to-rescore"' in page.content
+    assert b'data-testid="score-form"' not in page.content
+    veto = demo.standard.vetoes.get(department__code="FP")
+    before = VetoFinding.objects.count()
+    answer = client.post(
+        url + "vetoes/", {"action": "record", "veto": veto.code, "text": "超生未处理"}
+    )
+    assert answer.status_code in (200, 302)
+    assert VetoFinding.objects.count() == before + 1

@@ -185,7 +185,13 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
 
     wanted = panels.items_to_score(round_, enrollment)
     items = [i for i in items if wanted is None or i.pk in wanted]
-    if not items or any(score_refusal(request.user, round_, enrollment, i) for i in items):
+    if any(score_refusal(request.user, round_, enrollment, i) for i in items):
+        raise Http404
+    if not items and not any(
+        score_refusal(request.user, round_, enrollment, veto=v) is None
+        for v in campaign.standard.vetoes.filter(department_id__in=departments)
+    ):
+        # Nothing of his to re-score here, and no veto of his department to record or lift.
         raise Http404
     errors: dict[int, str] = {}
     if request.method == "POST":
