@@ -631,3 +631,22 @@ def test_a_new_draft_keeps_every_rule(city):
     assert [
         d.code for d in Item.objects.get(standard=draft, code="A2").other_departments.all()
     ] == ["FP"]
+
+
+def test_a_running_number_column_and_headers_wrapped_in_their_cells_are_read():
+    """Real tables put a 序号 column first and wrap long headers onto two lines in the cell: both
+    were refused ("Unknown column")."""
+    book = load_workbook(io.BytesIO(real_table()))
+    sheet = book["评分表"]
+    for merged in list(sheet.merged_cells.ranges):  # openpyxl does not move merges with columns
+        sheet.unmerge_cells(str(merged))
+    sheet.insert_cols(1)
+    sheet.cell(row=3, column=1, value="序号")
+    items = [r for r in range(4, sheet.max_row + 1) if sheet.cell(row=r, column=5).value]
+    for n, row in enumerate(items, start=1):  # only the item rows are numbered
+        sheet.cell(row=row, column=1, value=n)
+    title = sheet.cell(row=3, column=6).value
+    sheet.cell(row=3, column=6, value=f"{title[:2]}\n{title[2:]}")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert read(buffer.getvalue()).comparable() == read(real_table()).comparable()

@@ -227,6 +227,10 @@ def _is_note(row: list[str]) -> bool:
     return len(filled) == 1 and _NOTE.match(filled[0].lower()) is not None
 
 
+# Headers of a running-number column, which real tables often put first.
+RUNNING_NUMBER = frozenset({"序号", "no.", "no", "#"})
+
+
 def _is_subtotal(text: str) -> bool:
     return "".join(text.split()).lower().startswith(SUBTOTAL_WORDS)
 
@@ -250,6 +254,18 @@ def _table(rows: list[list[str]], columns: list[Column], sheet: str) -> list[tup
     header found below any title rows, note rows left out."""
     top = _header_index(rows, columns)
     body = [[] if number and _is_note(row) else row for number, row in enumerate(rows[top:])]
+    if body:
+        # Headers wrapped onto two lines in the cell ("考核\n内容") read as one; a running
+        # number column (序号) that officials put first carries nothing and is left out.
+        body[0] = [str(c).replace("\r", "").replace("\n", "") if c else c for c in body[0]]
+        known = {name for col in columns for name in col.names()}
+        running = {
+            i
+            for i, cell in enumerate(body[0])
+            if cell and _norm(cell) in RUNNING_NUMBER and _norm(cell) not in known
+        }
+        if running:
+            body = [[c for i, c in enumerate(row) if i not in running] for row in body]
     try:
         table = table_from_rows(body, columns, sheet)
     except ImportRefused as refused:
