@@ -159,17 +159,22 @@ def _parse(raw: str) -> Decimal | None:
         raise ApplicationError(exc.message) from None
 
 
-@login_required
-def score_community(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
-    """Score this assessor's items for one community; all rows are saved together or none."""
-    campaign, round_ = _round_or_404(request, slug, number)
-    enrollment = authz.get_visible_or_404(
+def _enrollment_or_404(request: HttpRequest, campaign: Any, code: str) -> Any:
+    """The campaign's enrollment of the community with this code, if the person may see it."""
+    return authz.get_visible_or_404(
         campaign.enrollments.select_related("community").filter(
             authz.within_scope(request.user, "community__path")
         ),
         request.user,
         community__code=code,
     )
+
+
+@login_required
+def score_community(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    """Score this assessor's items for one community; all rows are saved together or none."""
+    campaign, round_ = _round_or_404(request, slug, number)
+    enrollment = _enrollment_or_404(request, campaign, code)
     departments = authz.assessor_departments(request.user)
     items = list(
         campaign.standard.items.filter(
@@ -298,13 +303,7 @@ def sign_employment_figures(
     if request.method != "POST":
         raise Http404
     campaign, round_ = _round_or_404(request, slug, number)
-    enrollment = authz.get_visible_or_404(
-        campaign.enrollments.select_related("community").filter(
-            authz.within_scope(request.user, "community__path")
-        ),
-        request.user,
-        community__code=code,
-    )
+    enrollment = _enrollment_or_404(request, campaign, code)
     try:
         figures_sign(
             actor=request.user, round_=round_, enrollment=enrollment, today=timezone.localdate()
@@ -685,13 +684,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
         authz.campaigns_for_user(request.user), request.user, slug=slug
     )
     code = request.GET.get("community") or request.POST.get("community", "")
-    enrollment = authz.get_visible_or_404(
-        campaign.enrollments.select_related("community").filter(
-            authz.within_scope(request.user, "community__path")
-        ),
-        request.user,
-        community__code=code,
-    )
+    enrollment = _enrollment_or_404(request, campaign, code)
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
     if request.method == "POST":
         try:
@@ -1311,13 +1304,7 @@ def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> Htt
     if request.method != "POST":
         raise Http404
     campaign, round_ = _round_or_404(request, slug, number)
-    enrollment = authz.get_visible_or_404(
-        campaign.enrollments.select_related("community").filter(
-            authz.within_scope(request.user, "community__path")
-        ),
-        request.user,
-        community__code=code,
-    )
+    enrollment = _enrollment_or_404(request, campaign, code)
     action = request.POST.get("action", "")
     veto_code = request.POST.get("veto", "")
     text = request.POST.get("text", "")
