@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "civicmark.results",
     "civicmark.employment",
     "civicmark.surveys",
+    "civicmark.home",
 ]
 
 MIDDLEWARE = [

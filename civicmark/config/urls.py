@@ -12,12 +12,13 @@ from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.divisions import views as divisions
 from civicmark.employment import views as employment
+from civicmark.home import views as home
 from civicmark.results import views as results
 from civicmark.standards import views as standards
 from civicmark.surveys import views as surveys
 
 urlpatterns = [
-    path("", core.home, name="home"),
+    path("", home.home, name="home"),
     path("health/", core.health, name="health"),
     path("audit/", core.audit_list, name="audit_list"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),
