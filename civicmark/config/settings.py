@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "civicmark.employment",
     "civicmark.surveys",
     "civicmark.home",
+    "civicmark.demo",
+    "civicmark.bench",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "civicmark.core.context_processors.navigation",
+                "civicmark.accounts.context_processors.navigation",
             ],
         },
     },

@@ -20,7 +20,7 @@ from civicmark.surveys import views as surveys
 urlpatterns = [
     path("", home.home, name="home"),
     path("health/", core.health, name="health"),
-    path("audit/", core.audit_list, name="audit_list"),
+    path("audit/", accounts.audit_list, name="audit_list"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/code/", signin.otp_verify, name="otp_verify"),
     path("accounts/code/new/", signin.otp_enrol, name="otp_enrol"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
@@ -22,7 +23,7 @@ class CivicCommand(BaseCommand):
         )
 
     def acting_user(self, options: dict[str, Any]) -> Any:
-        from civicmark.accounts.models import User
+        User = get_user_model()  # noqa: N806 - the model class, read once the apps are ready
 
         if not options.get("user"):
             return None
