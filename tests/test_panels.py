@@ -11,6 +11,7 @@ from civicmark.accounts.models import RoleAssignment
 from civicmark.assessments import panels
 from civicmark.assessments.services import round_configure, score_save
 from civicmark.campaigns.models import AcceptanceRound
+from civicmark.campaigns.selectors import rounds_for_user
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from tests.factories import person
@@ -245,7 +246,7 @@ def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, 
 
     def check() -> None:
         for r in campaign.rounds.all():
-            found = panels.with_choices(authz.rounds_for_user(None)).get(
+            found = panels.with_choices(rounds_for_user(None)).get(
                 pk=r.pk
             )  # annotated with the lists
             for u in people:

@@ -117,6 +117,15 @@ def manage_scope(user: Any, path_field: str) -> Q:
     return _under(path_field, manage_paths(user))
 
 
+def within_or_above(user: Any, path_field: str) -> Q:
+    """A filter on a division path to what the person may read and the governments above it
+    (their standards, campaigns and departments reach down to him)."""
+    if is_super(user):
+        return Q()
+    paths = read_paths(user)
+    return _under(path_field, paths) | Q(**{f"{path_field}__in": _ancestors(paths)})
+
+
 def _ancestors(paths: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for path in paths:
@@ -140,11 +149,9 @@ def divisions_for_user(user: Any) -> QuerySet[Division]:
 
 def departments_for_user(user: Any) -> QuerySet[Department]:
     """Departments of one's own subtree and of the governments above it (who assess it)."""
-    qs = Department.objects.select_related("division")
-    if is_super(user):
-        return qs
-    paths = read_paths(user)
-    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
+    return Department.objects.select_related("division").filter(
+        within_or_above(user, "division__path")
+    )
 
 
 def working_groups_for_user(user: Any) -> QuerySet[WorkingGroup]:
@@ -371,17 +378,6 @@ def can_change_path(user: Any, path: str) -> bool:
 # --- Standards -----------------------------------------------------------------------------
 
 
-def standards_for_user(user: Any) -> QuerySet[Any]:
-    """A city's standards are read by everyone who works under that city."""
-    from civicmark.standards.models import Standard
-
-    qs = Standard.objects.select_related("division")
-    if is_super(user):
-        return qs
-    paths = read_paths(user)
-    return qs.filter(_under("division__path", paths) | Q(division__path__in=_ancestors(paths)))
-
-
 def can_manage_standards(user: Any, division: Division) -> bool:
     """The municipal office writes, publishes and retires its city's standards."""
     if is_super(user):
@@ -390,49 +386,6 @@ def can_manage_standards(user: Any, division: Division) -> bool:
 
 
 # --- Campaigns -----------------------------------------------------------------------------
-
-
-def campaigns_for_user(user: Any) -> QuerySet[Any]:
-    """A campaign is seen by the unit that runs it, those above it and everyone under it."""
-    from civicmark.campaigns.models import Campaign
-
-    return Campaign.objects.select_related("division", "standard").filter(
-        _campaign_scope(user, "division__path")
-    )
-
-
-def _campaign_scope(user: Any, path_field: str) -> Q:
-    """The campaigns a person sees, as a filter on the path of the division running them: that
-    of his own units, those above them and everyone under them."""
-    if is_super(user):
-        return Q()
-    paths = read_paths(user)
-    return _under(path_field, paths) | Q(**{f"{path_field}__in": _ancestors(paths)})
-
-
-def rounds_for_user(user: Any) -> QuerySet[Any]:
-    """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
-    finds campaign and round in one query (the round pages add what the panels need, with
-    `assessments.panels.with_choices`: accounts imports no workflow app)."""
-    from civicmark.campaigns.models import AcceptanceRound
-
-    return AcceptanceRound.objects.select_related(
-        "campaign__division", "campaign__standard"
-    ).filter(_campaign_scope(user, "campaign__division__path"))
-
-
-def tasks_for_user(user: Any) -> QuerySet[Any]:
-    from civicmark.campaigns.models import Task
-
-    qs = Task.objects.select_related("division", "phase", "campaign")
-    return qs if is_super(user) else qs.filter(_under("division__path", read_paths(user)))
-
-
-def meetings_for_user(user: Any) -> QuerySet[Any]:
-    from civicmark.campaigns.models import Meeting
-
-    qs = Meeting.objects.select_related("host", "campaign")
-    return qs if is_super(user) else qs.filter(_under("host__path", read_paths(user)))
 
 
 def can_manage_campaigns(user: Any, division: Division) -> bool:
@@ -546,21 +499,6 @@ def ledger_scope(user: Any, path_field: str) -> Q:
 def ledger_communities(user: Any) -> QuerySet[Division]:
     """The communities whose employment ledger (and survey household list) this person keeps."""
     return Division.objects.filter(level=Level.COMMUNITY).filter(ledger_scope(user, "path"))
-
-
-def residents_for_user(user: Any) -> QuerySet[Any]:
-    from civicmark.employment.models import Resident
-
-    qs = Resident.objects.select_related("household__community")
-    return qs.filter(ledger_scope(user, "household__community__path"))
-
-
-def households_for_user(user: Any) -> QuerySet[Any]:
-    from civicmark.employment.models import Household
-
-    return Household.objects.select_related("community").filter(
-        ledger_scope(user, "community__path")
-    )
 
 
 def can_keep_ledger(user: Any, community: Division) -> bool:

@@ -21,6 +21,7 @@ from civicmark.assessments.models import SelfScore
 from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
+from civicmark.campaigns.selectors import campaigns_for_user, rounds_for_user
 from civicmark.core.errors import ApplicationError
 from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
@@ -42,7 +43,7 @@ def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
     from civicmark.assessments import panels
 
     round_ = authz.get_visible_or_404(
-        panels.with_choices(authz.rounds_for_user(request.user)),
+        panels.with_choices(rounds_for_user(request.user)),
         request.user,
         campaign__slug=slug,
         number=number,
@@ -386,9 +387,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
         transition_apply,
     )
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     scope = (
         campaign.enrollments.select_related("community", "community__parent")
         .filter(authz.within_scope(request.user, "community__path"))
@@ -509,9 +508,7 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
     from civicmark.assessments.models import Rectification, RectificationStatus
     from civicmark.assessments.services import rectification_update
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     visible = Rectification.objects.filter(
         round__campaign=campaign, enrollment__community__in=authz.divisions_for_user(request.user)
     ).select_related("enrollment__community", "item", "veto", "round")
@@ -599,9 +596,7 @@ def _community_file(
     a campaign they may see, and only as an attachment."""
     from civicmark.core.files import download
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     record = authz.get_visible_or_404(
         model.objects.filter(
             **{
@@ -680,9 +675,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     """The community scores itself item by item, attaches evidence, sees what is missing."""
     from civicmark.assessments.services import evidence_attach, self_score_save
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     code = request.GET.get("community") or request.POST.get("community", "")
     enrollment = _enrollment_or_404(request, campaign, code)
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
@@ -726,7 +719,7 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     files = _evidence_by_item(enrollment)
     returned, notes = latest_return(enrollment)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"item": i, "self": own.get(i.pk), "files": files.get(i.pk, []), "note": notes.get(i.pk)}
         for i in items
     ]
@@ -1037,9 +1030,7 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     from civicmark.assessments.workflow import State, TransitionRefused, may_take, transition_apply
     from civicmark.scoring.rules import Outcome
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     enrollments = list(
         campaign.enrollments.select_related("community", "community__parent")
         .filter(

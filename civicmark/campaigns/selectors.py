@@ -1,4 +1,6 @@
-"""Reads that summarise a campaign for one person: progress, overdue work, attendance."""
+"""Reads that check access to campaigns, rounds, tasks and meetings (built on the scope
+primitives of accounts.authz), and those that summarise a campaign for one person: progress,
+overdue work, attendance."""
 
 from __future__ import annotations
 
@@ -8,8 +10,43 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, When
 
 from civicmark.accounts import authz
-from civicmark.campaigns.models import Attendance, Campaign, Task, TaskStatus
+from civicmark.campaigns.models import (
+    AcceptanceRound,
+    Attendance,
+    Campaign,
+    Meeting,
+    Task,
+    TaskStatus,
+)
 from civicmark.divisions.models import Division, Level
+
+
+def campaigns_for_user(user: Any) -> QuerySet[Campaign]:
+    """A campaign is seen by the unit that runs it, those above it and everyone under it."""
+    return Campaign.objects.select_related("division", "standard").filter(
+        authz.within_or_above(user, "division__path")
+    )
+
+
+def rounds_for_user(user: Any) -> QuerySet[AcceptanceRound]:
+    """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
+    finds campaign and round in one query (the round pages add what the panels need, with
+    `assessments.panels.with_choices`)."""
+    return AcceptanceRound.objects.select_related(
+        "campaign__division", "campaign__standard"
+    ).filter(authz.within_or_above(user, "campaign__division__path"))
+
+
+def tasks_for_user(user: Any) -> QuerySet[Task]:
+    return Task.objects.select_related("division", "phase", "campaign").filter(
+        authz.within_scope(user, "division__path")
+    )
+
+
+def meetings_for_user(user: Any) -> QuerySet[Meeting]:
+    return Meeting.objects.select_related("host", "campaign").filter(
+        authz.within_scope(user, "host__path")
+    )
 
 
 def enrollments_by_code(campaign: Campaign, codes: list[str]) -> dict[str, Any]:
@@ -25,7 +62,7 @@ def enrollments_by_code(campaign: Campaign, codes: list[str]) -> dict[str, Any]:
 
 
 def visible_tasks(user: Any, campaign: Campaign) -> QuerySet[Task]:
-    return authz.tasks_for_user(user).filter(campaign=campaign)
+    return tasks_for_user(user).filter(campaign=campaign)
 
 
 def overdue_q(today: date) -> Q:

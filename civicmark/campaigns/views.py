@@ -29,6 +29,7 @@ from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard
 from civicmark.standards.models import Status as StandardStatus
+from civicmark.standards.selectors import standards_for_user
 
 
 def _today() -> date:
@@ -36,7 +37,9 @@ def _today() -> date:
 
 
 def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign:
-    return authz.get_visible_or_404(authz.campaigns_for_user(request.user), request.user, slug=slug)
+    return authz.get_visible_or_404(
+        selectors.campaigns_for_user(request.user), request.user, slug=slug
+    )
 
 
 class CampaignForm(forms.Form):
@@ -73,7 +76,7 @@ class CampaignForm(forms.Form):
         limit_choices(
             self,
             division=self.runners,
-            standard=authz.standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
+            standard=standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
         )
 
     def clean_pilots(self) -> list[Division]:
@@ -117,7 +120,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         request,
         "campaigns/list.html",
         {
-            "campaigns": authz.campaigns_for_user(request.user),
+            "campaigns": selectors.campaigns_for_user(request.user),
             "form": form if can_create else None,
         },
     )
@@ -438,7 +441,7 @@ def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign's meetings; hosts also record a new one here."""
     campaign = _campaign_or_404(request, slug)
     meetings = (
-        authz.meetings_for_user(request.user)
+        selectors.meetings_for_user(request.user)
         .filter(campaign=campaign)
         .prefetch_related("attendance")
     )
@@ -496,7 +499,7 @@ def _create_meeting(request: HttpRequest, campaign: Campaign, form: MeetingForm)
 def meeting_detail(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
     campaign = _campaign_or_404(request, slug)
     meeting = authz.get_visible_or_404(
-        authz.meetings_for_user(request.user).filter(campaign=campaign),
+        selectors.meetings_for_user(request.user).filter(campaign=campaign),
         request.user,
         public_id=public_id,
     )

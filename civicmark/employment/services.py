@@ -36,6 +36,7 @@ from civicmark.employment.models import (
     VacancyState,
     ZeroEmploymentCase,
 )
+from civicmark.employment.selectors import residents_for_user
 
 VACANCY_DAYS = 30
 REMIND_DAYS = 3
@@ -141,7 +142,7 @@ def resident_add(
             Resident.objects.select_related("household__community").filter(id_hash=digest).first()
         )
         if existing is not None:
-            visible = authz.residents_for_user(actor).filter(pk=existing.pk).exists()
+            visible = residents_for_user(actor).filter(pk=existing.pk).exists()
             raise ApplicationError(_already_registered(number, existing, visible, community))
         resident = _new_resident(
             household,
@@ -1353,9 +1354,7 @@ def ledger_import(
         )
     }
     visible = set(
-        authz.residents_for_user(actor)
-        .filter(id_hash__in=list(known))
-        .values_list("id_hash", flat=True)
+        residents_for_user(actor).filter(id_hash__in=list(known)).values_list("id_hash", flat=True)
     )
     for entry in rows:
         digest = pii.keyed_hash(entry["number"])

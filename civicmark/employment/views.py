@@ -48,6 +48,7 @@ from civicmark.employment.models import (
     VacancyState,
     ZeroEmploymentCase,
 )
+from civicmark.employment.selectors import residents_for_user
 
 
 def _today() -> dt.date:
@@ -177,7 +178,7 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     resident = authz.get_visible_or_404(
-        authz.residents_for_user(request.user), request.user, public_id=public_id
+        residents_for_user(request.user), request.user, public_id=public_id
     )
     community = resident.household.community
     today = _today()
@@ -277,7 +278,7 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         wish,
         [rules.Post(v, v.category, v.hours, v.distance_km, v.wage_max) for v in open_posts],
     )
-    referrals = list(
+    referrals: list[Any] = list(
         resident.referrals.select_related("vacancy__employer").prefetch_related(
             "steps", "follow_ups"
         )
@@ -544,7 +545,7 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                 svc.fair_add_employer(actor=request.user, fair=fair, employer=employer, posts=posts)
             else:
                 resident = (
-                    authz.residents_for_user(request.user)
+                    residents_for_user(request.user)
                     .filter(public_id=posted_uuid(post.get("resident")))
                     .first()
                 )
@@ -565,7 +566,7 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "offers": fair.offers.select_related("employer"),
             "attendance": fair.attendance.select_related("resident"),
             "employers": svc.employers_near(fair.division),
-            "residents": authz.residents_for_user(request.user).filter(
+            "residents": residents_for_user(request.user).filter(
                 household__community__path__startswith=fair.division.path
             ),
             "days": svc.FAIR_HIRE_DAYS,

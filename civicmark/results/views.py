@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments.workflow import State
+from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core import audit
 from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
@@ -33,9 +34,7 @@ PER_PAGE = 50
 
 
 def _round(request: HttpRequest, slug: str, number: int) -> tuple[Any, Any]:
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     return campaign, authz.get_visible_or_404(campaign.rounds.all(), request.user, number=number)
 
 
@@ -204,9 +203,7 @@ def results_home(request: HttpRequest, slug: str) -> HttpResponse:
     """The latest round anyone has scored (or the first round)."""
     from django.shortcuts import redirect
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     first = campaign.rounds.order_by("number").values_list("number", flat=True).first()
     return redirect("ranking", slug=campaign.slug, number=_latest_scored(campaign) or first or 1)
 
@@ -220,9 +217,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
     from civicmark.results import dashboards
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     today = timezone.localdate()
     rounds = list(campaign.rounds.order_by("number"))
     number = parse_id(request.GET.get("round")) or 0
@@ -361,9 +356,7 @@ def certificate_pdf(request: HttpRequest, slug: str, public_id: Any) -> HttpResp
     from civicmark.results import pdf
     from civicmark.results.models import Certificate
 
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     cert = authz.get_visible_or_404(
         Certificate.objects.filter(
             enrollment__campaign=campaign,

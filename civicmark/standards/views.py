@@ -22,6 +22,7 @@ from civicmark.core.uploads import UploadForm, import_page, wants_chinese_header
 from civicmark.divisions.models import Division, Level
 from civicmark.standards import formats, services
 from civicmark.standards.models import CheckMethod, GateEffect, Item, ItemKind, NaRule, Standard
+from civicmark.standards.selectors import standards_for_user
 
 
 class StandardUploadForm(UploadForm):
@@ -32,7 +33,7 @@ class StandardUploadForm(UploadForm):
 
 def _standard_or_404(request: HttpRequest, public_id: Any) -> Standard:
     return authz.get_visible_or_404(
-        authz.standards_for_user(request.user), request.user, public_id=public_id
+        standards_for_user(request.user), request.user, public_id=public_id
     )
 
 
@@ -51,7 +52,7 @@ def standard_list(request: HttpRequest) -> HttpResponse:
         request,
         "standards/list.html",
         {
-            "standards": authz.standards_for_user(request.user),
+            "standards": standards_for_user(request.user),
             "can_import": _managed_city(request.user) is not None,
         },
     )
@@ -136,7 +137,7 @@ def standard_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "has_bonus": any(i.kind == ItemKind.BONUS for i in items),
             "can_manage": authz.can_manage_standards(request.user, standard.division),
             "versions": Standard.objects.filter(
-                slug=standard.slug, pk__in=authz.standards_for_user(request.user)
+                slug=standard.slug, pk__in=standards_for_user(request.user)
             ),
         },
     )

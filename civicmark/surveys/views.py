@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core.errors import ApplicationError, ImportRefused
 from civicmark.core.http import posted_uuid, public_url
 from civicmark.core.names import content_disposition
@@ -47,7 +48,7 @@ def _survey(request: HttpRequest, public_id: Any) -> SurveyRound:
     )
     if (
         survey is None
-        or not authz.campaigns_for_user(request.user).filter(pk=survey.round.campaign_id).exists()
+        or not campaigns_for_user(request.user).filter(pk=survey.round.campaign_id).exists()
     ):
         raise Http404
     return survey
@@ -72,9 +73,7 @@ def _community(survey: SurveyRound, code: str) -> Division:
 
 @login_required
 def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    campaign = authz.get_visible_or_404(
-        authz.campaigns_for_user(request.user), request.user, slug=slug
-    )
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     round_ = campaign.rounds.filter(number=number).first()
     if round_ is None:
         raise Http404
