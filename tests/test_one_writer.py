@@ -245,7 +245,7 @@ def test_the_page_keeps_every_typed_value_after_an_error(scoring, client_for):
     )
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'value="27.5"' in html and 'value="台账缺一季度"' in html and 'value="15"' in html
+    assert 'value="27.5"' in html and ">台账缺一季度</textarea>" in html and 'value="15"' in html
     rows = {r["item"].code: r for r in page.context["rows"]}
     assert rows["B1"]["error"] and not rows["A1"]["error"]  # the error beside its own row
     assert not Score.objects.exists()

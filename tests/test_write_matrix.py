@@ -529,6 +529,36 @@ def _scores_page(s: Stage) -> dict[str, Any]:
     return data
 
 
+def _psb_item(s: Stage) -> Any:
+    """The first item given points (not a count) that the PSB assessor re-scores for 站前 in
+    round 3."""
+    from civicmark.assessments import panels
+
+    round_ = s.campaign.rounds.get(number=3)
+    wanted = panels.items_to_score(round_, s.campaign.enrollments.get(community__code=ZHANQIAN))
+    return next(
+        i
+        for i in s.campaign.standard.items.filter(department__code="PSB").order_by("order")
+        if (wanted is None or i.pk in wanted) and i.kind in ("graded", "all_or_nothing")
+    )
+
+
+def _one_card(s: Stage) -> dict[str, Any]:
+    """One card saved alone (htmx): no points on that item, with the reason and the version of
+    the score the PSB assessor already gave, if any."""
+    from civicmark.scoring.models import Score
+
+    item = _psb_item(s)
+    mine = Score.objects.filter(
+        round__campaign=s.campaign, round__number=3, item=item, assessor=s.users["psb"]
+    ).first()
+    return {
+        f"i{item.pk}-points": "0",
+        f"i{item.pk}-reason": "复核未达标",
+        f"i{item.pk}-version": str(mine.version) if mine else "",
+    }
+
+
 def _filled_sheet(s: Stage) -> dict[str, Any]:
     """The PSB assessor's round-3 sheet, with half a point off every row and the reason."""
     from io import BytesIO
@@ -623,6 +653,14 @@ ROWS += [
         lambda s: {"item": "E4", "points": "4", "reason": "入户核实"},
         {"psb"},
         "psb",
+    ),
+    Row(
+        "score_item",
+        lambda s: [SLUG, 3, ZHANQIAN, _psb_item(s).code],
+        _one_card,
+        {"psb"},
+        "psb",
+        note="one score card saved as it is answered",
     ),
     Row(
         "score_community",

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.assessments import score_cards
+from civicmark.assessments.forms import ScoreCardForm
 from civicmark.assessments.models import SelfScore
-from civicmark.assessments.services import ScoreEntry, ScoreErrors, scores_save
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
 from civicmark.campaigns.selectors import campaigns_for_user, rounds_for_user
@@ -31,7 +32,6 @@ from civicmark.core.parsing import (
     parse_decimal,
     parse_id,
     parse_ids,
-    parse_int,
 )
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division
@@ -171,9 +171,9 @@ def _enrollment_or_404(request: HttpRequest, campaign: Any, code: str) -> Any:
     )
 
 
-@login_required
-def score_community(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
-    """Score this assessor's items for one community; all rows are saved together or none."""
+def _score_items(request: HttpRequest, slug: str, number: int, code: str) -> Any:
+    """The round, the community's enrollment and this assessor's items to score there (404
+    when he may score none of them, nor record a veto of his department)."""
     campaign, round_ = _round_or_404(request, slug, number)
     enrollment = _enrollment_or_404(request, campaign, code)
     departments = authz.assessor_departments(request.user)
@@ -199,28 +199,47 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     ):
         # Nothing of his to re-score here, and no veto of his department to record or lift.
         raise Http404
-    errors: dict[int, str] = {}
-    if request.method == "POST":
-        entries, errors = _entries(request, items)
-        try:
-            if errors:
-                raise ApplicationError(_("Nothing was saved: correct the rows marked below."))
-            scores_save(actor=request.user, round_=round_, enrollment=enrollment, entries=entries)
-        except ScoreErrors as exc:
-            errors = {pk: e.message for pk, e in exc.errors.items()}
-            messages.error(request, exc.message)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Scores saved for %s.") % enrollment.community.name)
-            return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
-    mine = {
+    return campaign, round_, enrollment, items
+
+
+def _mine(request: HttpRequest, round_: Any, enrollment: Any) -> dict[int, Score]:
+    return {
         s.item_id: s
         for s in Score.objects.filter(
             round=round_, enrollment=enrollment, assessor_id=request.user.pk
         )
     }
+
+
+@login_required
+def score_community(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
+    """Score this assessor's items for one community, a card per item: the page saves every
+    card in one click (all or none, each refusal beside its field, every typed value kept), and
+    each card saves alone as it is answered (`score_item`)."""
+    campaign, round_, enrollment, items = _score_items(request, slug, number, code)
+    mine = _mine(request, round_, enrollment)
+    forms = score_cards.cards(items, mine, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        saved = score_cards.cards_save(
+            actor=request.user, round_=round_, enrollment=enrollment, forms=forms
+        )
+        if saved.refusal:
+            messages.error(request, saved.refusal)
+        else:
+            if saved.typed:
+                messages.success(
+                    request,
+                    _("Scores saved for %(community)s: %(done)d of %(total)d items scored.")
+                    % {
+                        "community": enrollment.community.name,
+                        **score_cards.progress(items, _mine(request, round_, enrollment)),
+                    },
+                )
+            else:  # an empty box is never a zero, and never "saved"
+                messages.info(request, _("Nothing was saved: no points were typed."))
+            return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    from civicmark.assessments import panels
     from civicmark.assessments.models import Rectification
 
     files = _evidence_by_item(enrollment)
@@ -235,17 +254,17 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     }
     rows = [
         {
-            "item": i,
-            "score": mine.get(i.pk),
-            "self": own.get(i.pk),
-            "error": errors.get(i.pk),
-            "fix": fixes.get(i.pk),
-            "files": files.get(i.pk, []),
-            # After a refusal every row shows what was typed, not what is stored.
-            "typed": _typed(request, i) if request.method == "POST" else None,
-            "computed": _computed(i, mine.get(i.pk)),
+            "item": form.item,
+            "form": form,
+            "score": mine.get(form.item.pk),
+            "self": own.get(form.item.pk),
+            "error": form.first_error() if form.is_bound else "",
+            "fix": fixes.get(form.item.pk),
+            "files": files.get(form.item.pk, []),
+            "computed": _computed(form.item, mine.get(form.item.pk)),
+            "state": _card_state(form),
         }
-        for i in items
+        for form in forms
     ]
     return render(
         request,
@@ -255,8 +274,56 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "round": round_,
             "community": enrollment.community,
             "rows": rows,
+            "progress": score_cards.progress(items, mine),
             "locked": panels.round_sealed_for(round_, enrollment.community),
             "employment": _employment_figures(request, round_, enrollment, items),
+        },
+    )
+
+
+def _card_state(form: ScoreCardForm) -> str:
+    """A card after a refused page: its refusal, or what was typed and not saved (the page saves
+    all or none); before any post, what is stored."""
+    if not form.is_bound:
+        return ""
+    if form.errors:
+        return "error"
+    return "" if form.is_blank() else "dirty"
+
+
+@login_required
+def score_item(request: HttpRequest, slug: str, number: int, code: str, item: str) -> HttpResponse:
+    """One card saved as it is answered (htmx): the answer goes through the same form and the
+    same writer as the page; the reply is the card's state (saved, not scored, or the refusal
+    beside its field), its new version and the page's progress. Nothing typed is replaced."""
+    if request.method != "POST":
+        raise Http404
+    campaign, round_, enrollment, items = _score_items(request, slug, number, code)
+    chosen = next((i for i in items if i.code == item), None)
+    if chosen is None:
+        raise Http404
+    mine = _mine(request, round_, enrollment)
+    form = ScoreCardForm(request.POST, item=chosen, score=mine.get(chosen.pk))
+    saved = score_cards.cards_save(
+        actor=request.user, round_=round_, enrollment=enrollment, forms=[form]
+    )
+    if not saved.refusal:
+        mine = _mine(request, round_, enrollment)
+    score = mine.get(chosen.pk)
+    state = "error" if saved.refusal else ("saved" if saved.typed else "blank")
+    return render(
+        request,
+        "assessments/_score_state.html",
+        {
+            "r": {
+                "item": chosen,
+                "form": form,
+                "score": score,
+                "computed": _computed(chosen, score),
+            },
+            "state": state,
+            "oob": True,
+            "progress": score_cards.progress(items, mine),
         },
     )
 
@@ -323,57 +390,6 @@ def _computed(item: Any, score: Any) -> Decimal | None:
     if item.kind != "per_occurrence" or score is None or score.occurrences is None:
         return None
     return occurrence_points(item, score.occurrences)
-
-
-def _typed(request: HttpRequest, item: Any) -> dict[str, Any]:
-    """What the person posted for one item's row, to show it back after a refusal."""
-    prefix = f"i{item.pk}"
-    return {
-        "points": request.POST.get(f"{prefix}-points", ""),
-        "occurrences": request.POST.get(f"{prefix}-occurrences", ""),
-        "na": request.POST.get(f"{prefix}-na") == "on",
-        "reason": request.POST.get(f"{prefix}-reason", ""),
-        "version": request.POST.get(f"{prefix}-version", ""),
-    }
-
-
-def _entries(request: HttpRequest, items: list[Any]) -> tuple[list[ScoreEntry], dict[int, str]]:
-    """The rows of the posted page, and the rows that are not numbers. A row left blank that
-    was never scored is skipped; a scored row emptied is refused by the validator (empty is not
-    0); the writer leaves alone a row that did not change. A per-occurrence item takes a
-    count, and its points follow (scoring.validate)."""
-    entries: list[ScoreEntry] = []
-    errors: dict[int, str] = {}
-    for item in items:
-        typed = _typed(request, item)
-        na, version = typed["na"], typed["version"].strip()
-        counted = item.kind == "per_occurrence"
-        raw = typed["occurrences"] if counted else typed["points"]
-        if not raw.strip() and not na and not version and not typed["reason"].strip():
-            continue  # left blank: not scored yet
-        try:
-            # As typed, even beside "not applicable": the validator says what is wrong.
-            if counted:
-                occurrences, points = _count(raw), None
-            else:
-                occurrences, points = None, _parse(raw)
-        except ApplicationError as exc:
-            errors[item.pk] = f"{item.code}: {exc.message}"
-            continue
-        entries.append(
-            ScoreEntry(
-                item, points, na, typed["reason"], parse_id(version), occurrences=occurrences
-            )
-        )
-    return entries, errors
-
-
-def _count(raw: str) -> int | None:
-    """A number of occurrences as typed: a whole number from 0."""
-    try:
-        return parse_int(raw, min_value=None)
-    except ParseError as exc:
-        raise ApplicationError(exc.message) from None
 
 
 @login_required

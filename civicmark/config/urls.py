@@ -240,6 +240,11 @@ urlpatterns = [
         name="score_community",
     ),
     path(
+        "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/items/<str:item>/",
+        assessments.score_item,
+        name="score_item",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/vetoes/",
         assessments.score_vetoes,
         name="score_vetoes",

@@ -23,11 +23,11 @@ def test_an_assessor_scores_and_the_result_explains_itself(scoring, world, sign_
         ("B1", "20", ""),
         ("B2", "15", "满意率不足"),
     ):
-        row = page.locator(f"tr[data-item={code}]")
+        row = page.locator(f"[data-testid=score-card][data-item={code}]")
         row.locator("input[name$=-points]").fill(points)
-        row.locator("input[name$=-reason]").fill(reason)
-    page.click("button:has-text('保存')")
-    page.wait_for_selector("[role=status]")
+        row.locator("textarea[name$=-reason]").fill(reason)
+    page.click("[data-testid=save-all]")
+    page.wait_for_selector(".alert-success")
     assert Score.objects.filter(assessor__username="fp0").count() == 4
     veto_finding_record(
         actor=scoring["assessors"][0],

@@ -1,0 +1,60 @@
+"""The assessor's score cards: one form per item (assessments.forms), saved a page at a time or
+one card at a time, always through the one writer (scores_save -> scoring.writer). A refusal
+goes back beside the field it names and every card keeps what was typed; a blank card is "not
+scored", never a zero."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from civicmark.assessments.forms import ScoreCardForm
+from civicmark.assessments.services import ScoreErrors, scores_save
+from civicmark.core.errors import ApplicationError
+from civicmark.scoring.models import Score
+
+
+@dataclass
+class Saved:
+    """What a save of cards did: the scores written, and the refusal (nothing written then)."""
+
+    scores: list[Score] = field(default_factory=list)
+    refusal: str = ""
+    typed: int = 0  # cards that held an entry (not blank)
+
+
+def cards(items: list[Any], mine: dict[int, Score], data: Any = None) -> list[ScoreCardForm]:
+    """A card per item: bound to what was posted, else showing the stored score."""
+    return [ScoreCardForm(data, item=i, score=mine.get(i.pk)) for i in items]
+
+
+def cards_save(*, actor: Any, round_: Any, enrollment: Any, forms: list[ScoreCardForm]) -> Saved:
+    """Save every card that holds an entry, all or none. A box that is not a number, or the
+    writer's refusal of an entry, is put on its card and nothing is written."""
+    entries = [(form, form.entry()) for form in forms if not form.is_blank()]
+    if any(entry is None for _form, entry in entries):
+        return Saved(refusal=_("Nothing was saved: correct the rows marked below."))
+    if not entries:
+        return Saved()
+    by_item = {form.item.pk: form for form, _entry in entries}
+    try:
+        written = scores_save(
+            actor=actor,
+            round_=round_,
+            enrollment=enrollment,
+            entries=[entry for _form, entry in entries if entry is not None],
+        )
+    except ScoreErrors as exc:
+        for key, error in exc.errors.items():
+            by_item[key].refuse(error)
+        return Saved(refusal=exc.message, typed=len(entries))
+    except ApplicationError as exc:
+        return Saved(refusal=exc.message, typed=len(entries))
+    return Saved(scores=written, typed=len(entries))
+
+
+def progress(items: list[Any], mine: dict[int, Score]) -> dict[str, int]:
+    """How far this assessor is with this community: items scored (N/A counts) of all."""
+    return {"done": sum(1 for i in items if i.pk in mine), "total": len(items)}
