@@ -88,7 +88,7 @@ def test_acceptance_and_distribution_charts_equal_a_direct_computation(demo, cit
             town: [c["standard_unit"], c["not_reached"], c["vetoed"], c["incomplete"]]
             for town, c in expected.items()
         }
-        distribution = dashboards.distribution_chart(round_, city_user, Decimal(80))
+        distribution = dashboards.distribution_chart(round_, city_user)
         bands = Counter(min(int(t) // 5 * 5, 95) for t in totals)
         assert {r[0]: r[1] for r in distribution.rows if r[1]} == {
             f"{b}–{b + 5}": n for b, n in bands.items()

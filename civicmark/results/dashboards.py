@@ -7,6 +7,7 @@ sees only what the viewer may see (the authorization layer scopes every query).
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,7 +130,8 @@ def progress_charts(
         {"name": name, "total": total, "done": done_n, "overdue": late}
         for name, total, done_n, late in found
     ]
-    done, due, overdue = _("done"), _("due"), _("overdue")
+    # "due" read as 截止 (the deadline) in Chinese: the bar is the work still open and on time.
+    done, due, overdue = _("done"), _("open, not yet due"), _("overdue")
     header = [_("unit"), _("tasks"), done, due, overdue]
 
     def chart(
@@ -263,83 +265,177 @@ def _acceptance_chart(
     )
 
 
-def _bands(round_: AcceptanceRound, user: Any) -> Counter[int]:
-    """Complete results per five-point band (95 holds 95-100), counted by the database (once
-    per round and request)."""
+@dataclass(frozen=True)
+class Bins:
+    """Five-point bins laid so that the standard's pass mark is an edge (issue 16: the line sat
+    in the middle of a bar): with a pass mark of 80 they are …, 75–80, 80–85, …; with 78.5 they
+    are …, 73.5–78.5, 78.5–83.5, …. A bin holds the totals from its lower edge up to, not
+    including, its upper edge; the last one ends at the standard's maximum and holds it."""
+
+    threshold: Decimal
+    top: Decimal
+    width: Decimal = Decimal(5)
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> Bins:
+        standard = campaign.standard
+        return cls(Decimal(standard.pass_threshold), Decimal(standard.total_points))
+
+    @property
+    def offset(self) -> Decimal:
+        return self.threshold % self.width
+
+    @property
+    def last(self) -> int:
+        return math.ceil((self.top - self.offset) / self.width) - 1
+
+    def index(self, total: Decimal) -> int:
+        return math.floor((total - self.offset) / self.width)
+
+    def edge(self, k: int) -> Decimal:
+        return self.offset + k * self.width
+
+    def shown(self, *counts: Counter[int]) -> list[int]:
+        """From the lowest bin with a result (or ten points under the pass mark, or 60) up."""
+        low = min(
+            [k for c in counts for k in c]
+            + [self.index(self.threshold) - 2, self.index(min(Decimal(60), self.threshold))]
+        )
+        return list(range(max(low, self.index(Decimal(0))), self.last + 1))
+
+    def label(self, k: int) -> str:
+        return f"{_edge(max(self.edge(k), Decimal(0)))}–{_edge(min(self.edge(k + 1), self.top))}"
+
+
+def _edge(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _bands(round_: AcceptanceRound, user: Any, bins: Bins) -> Counter[int]:
+    """Complete results per bin, counted by the database (once per round and request)."""
     memo = round_.__dict__.setdefault("_bands", {})
-    key = getattr(user, "pk", None)
+    key = (getattr(user, "pk", None), bins)
     if key not in memo:
-        memo[key] = _count_bands(round_, user)
+        memo[key] = _count_bands(round_, user, bins)
     return Counter(memo[key])
 
 
-def _count_bands(round_: AcceptanceRound, user: Any) -> Counter[int]:
+def _count_bands(round_: AcceptanceRound, user: Any, bins: Bins) -> Counter[int]:
     rows = (
         results_for(round_, user)
         .exclude(outcome=Outcome.INCOMPLETE)
-        .annotate(band=Floor(F("total") / 5))
+        .annotate(band=Floor((F("total") - bins.offset) / bins.width))
         .order_by()
         .values_list("band")
         .annotate(n=Count("id"))
     )
     found: Counter[int] = Counter()
     for band, n in rows:
-        found[min(int(band) * 5, 95)] += n
+        found[min(int(band), bins.last)] += n
     return found
 
 
-def _band_labels(*counts: Counter[int], threshold: Decimal) -> list[int]:
-    low = min([b for c in counts for b in c] + [int(threshold) - 10, 60])
-    return list(range(max(0, low), 100, 5))
+def _histogram(
+    bins: Bins, shown: list[int], series: list[tuple[str, list[int], str]]
+) -> dict[str, Any]:
+    """Bars on a value axis, each over its bin, so that the pass-mark line drawn at its value
+    falls on the edge between two bars (on a category axis ECharts rounds a line's position to
+    the nearest bar's middle)."""
+    edges = [max(bins.edge(k), Decimal(0)) for k in shown] + [bins.top]
+    right = max(bins.top, bins.edge(shown[-1] + 1))  # a last bin narrower than five is drawn whole
+    centres = [float(bins.edge(k) + bins.width / 2) for k in shown]
+    labels = [bins.label(k) for k in shown]
+    return {
+        "tooltip": {"trigger": "item"},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 24, "bottom": 8, "top": 48, "containLabel": True},
+        "xAxis": {
+            "type": "value",
+            "min": float(edges[0]),
+            "max": float(right),
+            "axisTick": {"customValues": [float(e) for e in edges]},
+            "axisLabel": {"customValues": [float(e) for e in edges]},
+            "splitLine": {"show": False},
+        },
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": name,
+                "type": "bar",
+                "data": [
+                    [c, n, label] for c, n, label in zip(centres, counts, labels, strict=True)
+                ],
+                "encode": {"x": 0, "y": 1, "itemName": 2, "tooltip": [1]},
+                "barCategoryGap": "6%",
+                "itemStyle": {"color": colour},
+            }
+            for name, counts, colour in series
+        ],
+    }
 
 
-def distribution_chart(round_: AcceptanceRound, user: Any, threshold: Decimal) -> Chart:
-    """How many communities scored in each five-point band (complete results only), with the
-    threshold marked."""
-    counts = _bands(round_, user)
-    bands = _band_labels(counts, threshold=threshold)
-    labels = [f"{b}–{b + 5}" for b in bands]
-    table = [[label, counts.get(b, 0)] for label, b in zip(labels, bands, strict=True)]
-    position = (float(threshold) - bands[0]) / 5 - 0.5 if bands else 0
-    option = _bars(labels, [(_("communities"), [t[1] for t in table], "#0d6efd")])
+def _pass_line(option: dict[str, Any], bins: Bins) -> None:
     option["series"][0]["markLine"] = {
         "symbol": "none",
-        "label": {"formatter": _("threshold %s") % threshold},
-        "lineStyle": {"color": "#dc3545", "type": "dashed"},
-        "data": [{"xAxis": position}],
+        "label": {
+            "formatter": _("pass mark %s: a standard unit from here") % _edge(bins.threshold),
+            "position": "insideEndTop",
+        },
+        "lineStyle": {"color": "#dc3545", "type": "dashed", "width": 2},
+        "data": [{"xAxis": float(bins.threshold)}],
     }
+
+
+def _bins_note(bins: Bins) -> str:
+    return _(
+        "Each bar counts the complete results from its lower edge up to, not including, its "
+        "upper edge; the dashed line is the pass mark of the standard, %s points."
+    ) % _edge(bins.threshold)
+
+
+def distribution_chart(round_: AcceptanceRound, user: Any, bins: Bins | None = None) -> Chart:
+    """How many communities scored in each bin (complete results only), the pass mark on the
+    edge between two bins."""
+    bins = bins or Bins.of(round_.campaign)
+    counts = _bands(round_, user, bins)
+    shown = bins.shown(counts)
+    table: list[list[Any]] = [[bins.label(k), counts.get(k, 0)] for k in shown]
+    option = _histogram(
+        bins, shown, [(_("communities with a complete result"), [t[1] for t in table], "#0d6efd")]
+    )
+    _pass_line(option, bins)
     return Chart(
         f"distribution-{round_.number}",
         _("Score distribution: %s") % round_.name,
         [_("points"), _("communities")],
         table,
         option,
+        note=_bins_note(bins),
     )
 
 
 def comparison_chart(first: AcceptanceRound, second: AcceptanceRound, user: Any) -> Chart:
-    """One round's distribution against the next, band by band."""
-    threshold = first.campaign.standard.pass_threshold
-    before, after = _bands(first, user), _bands(second, user)
-    bands = _band_labels(before, after, threshold=threshold)
-    labels = [f"{b}–{b + 5}" for b in bands]
-    table: list[list[Any]] = [
-        [label, before.get(b, 0), after.get(b, 0)] for label, b in zip(labels, bands, strict=True)
-    ]
-    option = _bars(
-        labels,
+    """One round's distribution against the next, bin by bin."""
+    bins = Bins.of(first.campaign)
+    before, after = _bands(first, user, bins), _bands(second, user, bins)
+    shown = bins.shown(before, after)
+    table: list[list[Any]] = [[bins.label(k), before.get(k, 0), after.get(k, 0)] for k in shown]
+    option = _histogram(
+        bins,
+        shown,
         [
             (first.name, [t[1] for t in table], "#adb5bd"),
             (second.name, [t[2] for t in table], "#0d6efd"),
         ],
-        stacked=False,
     )
+    _pass_line(option, bins)
     return Chart(
         f"compare-{first.number}-{second.number}",
         _("%(first)s against %(second)s") % {"first": first.name, "second": second.name},
         [_("points"), first.name, second.name],
         table,
         option,
+        note=_bins_note(bins),
     )
 
 
@@ -419,7 +515,7 @@ def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
     option = _bars(
         [t[0] for t in table],
         [
-            (_("open"), [t[1] for t in table], "#0d6efd"),
+            (_("open, not yet due"), [t[1] for t in table], "#0d6efd"),
             (_("rectified"), [t[2] for t in table], "#198754"),
             (_("overdue"), [t[3] for t in table], "#dc3545"),
         ],
@@ -427,7 +523,7 @@ def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
     return Chart(
         "rectification",
         _("Rectification per town"),
-        [_("town"), _("open"), _("rectified"), _("overdue")],
+        [_("town"), _("open, not yet due"), _("rectified"), _("overdue")],
         table,
         option,
     )

@@ -1,18 +1,23 @@
 """A round's results as tables people read, from the stored results (`CommunityResult`).
 
 Everything here is a query over one indexed table joined to the communities the viewer may see:
-a ranking page sorts, filters, ranks and pages in the database and reads 50 rows; an export
-reads every row once. The number of queries never depends on the number of communities.
+a ranking page sorts, filters and pages in the database and reads 50 rows; an export reads every
+row once. The number of queries never depends on the number of communities.
+
+A rank is a community's place in the whole round, counted over every ranked community of the
+campaign, whoever looks: a town's officer sees his communities with the ranks the city gives
+them, not their places among themselves (issue 16). Only the ranks cross the viewer's scope,
+never another community's name or total.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
-from django.db.models.functions import Rank
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts import authz
@@ -118,8 +123,8 @@ def ranked(
     outcome: str = "",
     sort: str = "rank",
 ) -> QuerySet[CommunityResult]:
-    """The ranking as a query: filtered, ranked (ties share a rank) and ordered by the database.
-    Ranks are within what the filter shows (a town's officer ranks his own communities)."""
+    """The ranking as a query: filtered and ordered by the database; `to_rows` gives each row its
+    rank in the whole round (ties share a rank), whatever the viewer's scope or the filter."""
     rows = results_for(round_, user)
     if county:
         rows = rows.filter(enrollment__community__parent__parent__code=county)
@@ -136,7 +141,6 @@ def ranked(
             *[When(outcome=o.value, then=Value(i)) for i, o in enumerate(OUTCOME_ORDER)],
             output_field=IntegerField(),
         ),
-        place=Window(Rank(), partition_by=[STANDING], order_by=F("total").desc()),
     )
     order = ORDERS[key]
     if sort.startswith("-"):
@@ -144,15 +148,38 @@ def ranked(
     return rows.order_by(*order)
 
 
+def ranked_totals(round_: AcceptanceRound) -> list[Decimal]:
+    """The totals of every ranked community of the round (covered, neither vetoed nor
+    incomplete) in the whole campaign, lowest first: one query per round and request."""
+    memo = round_.__dict__
+    if "_ranked_totals" not in memo:
+        from civicmark.scoring import reader
+
+        memo["_ranked_totals"] = list(
+            reader.stored(round_)
+            .filter(panels.covered_results_q(round_))
+            .exclude(outcome__in=[Outcome.VETOED, Outcome.INCOMPLETE])
+            .order_by("total")
+            .values_list("total", flat=True)
+        )
+    return memo["_ranked_totals"]
+
+
+def rank_in(totals: list[Decimal], total: Decimal) -> int:
+    """1 + the number of ranked totals above this one (`totals` lowest first): ties share."""
+    return 1 + len(totals) - bisect_right(totals, total)
+
+
 def as_values(results: QuerySet[CommunityResult]) -> QuerySet[Any]:
     """The columns a Row needs, as a query one may still page."""
-    return results.values(*FIELDS, *(["place", "standing"] if _ranked(results) else []))
+    return results.values(*FIELDS)
 
 
 def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
     """Rows for display or export from `as_values` of stored results (or a page of it)."""
     codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
     items = list(values)
+    totals = ranked_totals(round_) if items else []
     rows = []
     for r in items:
         subtotals = r["subtotals"] or {}
@@ -168,7 +195,7 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
                 total=r["total"],
                 outcome=r["outcome"],
                 level=r["level"],
-                rank=r["place"] if r.get("standing") == 0 else None,
+                rank=rank_in(totals, r["total"]) if _ranks(r) else None,
                 subtotals=[Decimal(subtotals.get(c, "0")) for c in codes],
                 vetoes=len(r.get("vetoes") or []),
                 commendable=bool(r.get("commendable")),
@@ -178,18 +205,5 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
     return rows
 
 
-def _ranked(results: Any) -> bool:
-    query = getattr(results, "query", None)
-    return query is not None and "place" in query.annotations
-
-
-def rows_for(round_: AcceptanceRound, user: Any, *, covered_only: bool = True) -> list[Row]:
-    """Every covered community the viewer may see, ranked (for exports and whole-round work)."""
-    if covered_only:
-        return to_rows(round_, as_values(ranked(round_, user)))
-    rows = results_for(round_, user, covered_only=False).annotate(
-        standing=STANDING, place=Window(Rank(), partition_by=[STANDING], order_by=F("total").desc())
-    )
-    return to_rows(
-        round_, as_values(rows.order_by("standing", "-total", "enrollment__community__code"))
-    )
+def _ranks(r: dict[str, Any]) -> bool:
+    return r["outcome"] not in (Outcome.VETOED, Outcome.INCOMPLETE)

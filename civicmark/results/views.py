@@ -175,6 +175,7 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "page": page,
             "rows": summary.to_rows(round_, page.object_list),
             "categories": summary.category_headers(round_),
+            "ranked_count": len(summary.ranked_totals(round_)),
             "counties": counties,
             "towns": towns,
             "outcomes": [(o.value, summary.OUTCOME_LABELS[o]) for o in summary.OUTCOME_ORDER],
@@ -215,7 +216,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     numbers as a table and as a CSV download (?chart=KEY&format=csv)."""
     from django.utils import timezone
 
-    from civicmark.results import dashboards
+    from civicmark.results import dashboards, figures
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     today = timezone.localdate()
@@ -239,9 +240,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         (
             _("Scores"),
             [
-                dashboards.distribution_chart(
-                    chosen, request.user, campaign.standard.pass_threshold
-                ),
+                dashboards.distribution_chart(chosen, request.user),
                 *[
                     dashboards.comparison_chart(a, b, request.user)
                     for a, b in zip(rounds, rounds[1:], strict=False)
@@ -275,7 +274,13 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "results/dashboard.html",
-        {"campaign": campaign, "sections": sections, "rounds": rounds, "chosen": chosen},
+        {
+            "campaign": campaign,
+            "figures": figures.key_figures(request.user, campaign, rounds, today),
+            "sections": sections,
+            "rounds": rounds,
+            "chosen": chosen,
+        },
     )
 
 

@@ -26,6 +26,15 @@ def stored(
     return rows
 
 
+def stored_in(rounds: Iterable[AcceptanceRound]) -> QuerySet[CommunityResult]:
+    """The stored results of several rounds in one query (each round brought up to date first;
+    pass the round objects the request already holds, which remember that they are current)."""
+    chosen = list(rounds)
+    for round_ in chosen:
+        materialize.current(round_)
+    return CommunityResult.objects.filter(round__in=[r.pk for r in chosen])
+
+
 def detail(round_: AcceptanceRound, enrollment: Any) -> Result:
     """One community's full result by the reference rules: every lost point, unscored item,
     tripped gate and standing veto. `enrollment` is an Enrollment or its id."""
