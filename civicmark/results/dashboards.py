@@ -378,8 +378,8 @@ def _pass_line(option: dict[str, Any], bins: Bins) -> None:
     option["series"][0]["markLine"] = {
         "symbol": "none",
         "label": {
-            "formatter": _("pass mark %s: a standard unit from here") % _edge(bins.threshold),
-            "position": "insideEndTop",
+            "formatter": _("pass mark %s") % _edge(bins.threshold),
+            "position": "end",
         },
         "lineStyle": {"color": "#dc3545", "type": "dashed", "width": 2},
         "data": [{"xAxis": float(bins.threshold)}],
@@ -389,7 +389,8 @@ def _pass_line(option: dict[str, Any], bins: Bins) -> None:
 def _bins_note(bins: Bins) -> str:
     return _(
         "Each bar counts the complete results from its lower edge up to, not including, its "
-        "upper edge; the dashed line is the pass mark of the standard, %s points."
+        "upper edge; the dashed line is the standard's pass mark, %s points: a standard unit from "
+        "there."
     ) % _edge(bins.threshold)
 
 
