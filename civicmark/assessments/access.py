@@ -99,3 +99,12 @@ class ScoreAccess:
 
 
 ACCESS = ScoreAccess()
+
+
+def rectification_refusal(user: Any, community: Any) -> str | None:
+    """Why the person may not report on (or add evidence to) a rectification of `community`, or
+    None: its own staff report what they fixed, and so may any office above it. The services
+    refuse with this reason; the page shows its forms only where it is None."""
+    if authz.is_community_staff(user, community) or authz.can_change_division(user, community):
+        return None
+    return _("You may not update this rectification.")

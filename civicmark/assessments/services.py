@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels, part_services, sealing
-from civicmark.assessments.access import ACCESS
+from civicmark.assessments.access import ACCESS, rectification_refusal
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import SelfScore
 from civicmark.campaigns import parts
@@ -272,10 +272,8 @@ def rectification_update(*, actor: Any, rectification: Any, status: str, note: s
     from civicmark.assessments.models import RectificationStatus
 
     community = rectification.enrollment.community
-    if not (
-        authz.is_community_staff(actor, community) or authz.can_change_division(actor, community)
-    ):
-        raise NotAllowed(_("You may not update this rectification."))
+    if refusal := rectification_refusal(actor, community):
+        raise NotAllowed(refusal)
     if status not in RectificationStatus.values:
         raise ApplicationError(_("Unknown status %s.") % status)
     if status == RectificationStatus.DONE and not note.strip():
@@ -388,10 +386,10 @@ def rectification_attach(*, actor: Any, rectification: Any, upload: Any) -> Any:
 
     enrollment = rectification.enrollment
     community = enrollment.community
-    if rectification.round.campaign_id != enrollment.campaign_id or not (
-        authz.is_community_staff(actor, community) or authz.can_change_division(actor, community)
-    ):
+    if rectification.round.campaign_id != enrollment.campaign_id:
         raise NotAllowed(_("You may not update this rectification."))
+    if refusal := rectification_refusal(actor, community):
+        raise NotAllowed(refusal)
     stored = store_upload(
         upload, folder=f"rectification/{enrollment.campaign.slug}/{community.code}"
     )

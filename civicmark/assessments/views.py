@@ -399,6 +399,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
     from civicmark.assessments.workflow import (
         State,
         TransitionRefused,
+        role_refusal,
         targets_from,
         transition_apply,
     )
@@ -468,6 +469,10 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
     per_state = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
     present = set(found.order_by().values_list("status", flat=True).distinct())
     targets = sorted({t for st in present for t in targets_from(st)}, key=list(State.values).index)
+    # The menu offers only the steps the person's role can take here; the others are named with
+    # the reason (the workflow's own rule, not a copy of it).
+    paths = [e.community.path for e in page]
+    why = {t: role_refusal(request.user, t, paths) for t in targets}
     return render(
         request,
         "assessments/communities.html",
@@ -483,7 +488,8 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                 for value, label in State.choices
                 if per_state.get(value)
             ],
-            "targets": [(t, State(t).label) for t in targets],
+            "targets": [(t, State(t).label) for t in targets if why[t] is None],
+            "not_yours": [(State(t).label, why[t]) for t in targets if why[t] is not None],
             # The first refusals, and how many more: a step tried on thousands may be refused
             # thousands of times, which no one reads on a page.
             "refusals": refusals[:REFUSALS_SHOWN],
@@ -521,6 +527,7 @@ def _round_row(user: Any, round_: Any) -> dict[str, Any]:
 @login_required
 def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
     """What the finalised rounds found wanting, community by community, and what was done."""
+    from civicmark.assessments.access import rectification_refusal
     from civicmark.assessments.models import Rectification, RectificationStatus
     from civicmark.assessments.services import rectification_update
 
@@ -578,6 +585,7 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
             "overdue": r.status == RectificationStatus.OPEN
             and r.due_on is not None
             and r.due_on < today,
+            "may_update": rectification_refusal(request.user, r.enrollment.community) is None,
         }
         for r in page
     ]
@@ -693,6 +701,17 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     code = request.GET.get("community") or request.POST.get("community", "")
+    if not code:
+        # Asked for without a community (the menu, the to-do list): community staff have one,
+        # their own; whoever sees several chooses it from the campaign's list.
+        mine = list(
+            campaign.enrollments.filter(
+                authz.within_scope(request.user, "community__path")
+            ).values_list("community__code", flat=True)[:2]
+        )
+        if len(mine) != 1:
+            return redirect("communities", slug=campaign.slug)
+        code = mine[0]
     enrollment = _enrollment_or_404(request, campaign, code)
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
     if request.method == "POST":

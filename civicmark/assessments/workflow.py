@@ -214,17 +214,18 @@ def targets_from(source: str) -> list[str]:
     return [s.target for s in STEPS if source in s.source]
 
 
+def _seats(actor: Any, roles: Iterable[str], path: str) -> list[str]:
+    """The offices from which the actor may take a step allowed to `roles` over the community
+    at `path` ("" for the superuser, who acts from nowhere in particular)."""
+    if authz.is_super(actor):
+        return [""]
+    return [g.path for g in authz.grants(actor) if g.role in roles and path.startswith(g.path)]
+
+
 def _refusal(actor: Any, step: Step, enrollment: Enrollment) -> str | None:
     """Why the actor may not take this step for this community, or None (guards aside)."""
     community = enrollment.community
-    if authz.is_super(actor):
-        seats = [""]
-    else:
-        seats = [
-            g.path
-            for g in authz.grants(actor)
-            if g.role in step.roles and community.path.startswith(g.path)
-        ]
+    seats = _seats(actor, step.roles, community.path)
     if not seats:
         return _("your role may not make this step here")
     # He judges from one of his seats: a tie to the community at that very office is the job
@@ -341,6 +342,34 @@ def may_take(actor: Any, enrollment: Enrollment, to: str) -> bool:
     (the guards still apply when it is taken)."""
     step = step_for(enrollment.status, to)
     return step is not None and _may(actor, step, enrollment)
+
+
+def why_not(actor: Any, enrollment: Enrollment, to: str) -> str | None:
+    """Why the actor may not move this community to `to` now, or None if he may: the very
+    checks `transition_apply` makes (step, role, conflict of interest, guards), so that a page
+    shows a step as possible exactly when the service would take it. A guard that needs a
+    comment is not held against a step not yet asked for."""
+    step = step_for(enrollment.status, to)
+    if step is None:
+        return _("cannot go from “%(source)s” to “%(target)s”") % {
+            "source": State(enrollment.status).label,
+            "target": State(to).label,
+        }
+    if reason := _refusal(actor, step, enrollment):
+        return reason
+    ctx = Context(campaign=enrollment.campaign, comment="-")
+    return next((r for guard in step.guards if (r := guard(enrollment, ctx))), None)
+
+
+def role_refusal(actor: Any, to: str, paths: Iterable[str]) -> str | None:
+    """Why no seat of the actor takes a step to `to` for any community under `paths` (the
+    communities a menu offers), or None when one may: the role half of `_refusal`, asked once
+    for a whole list so that a menu offers only steps the person's role can take."""
+    roles = {s for step in STEPS if step.target == to for s in step.roles}
+    if any(_seats(actor, roles, path) for path in paths):
+        return None
+    names = ", ".join(sorted(str(Role(r).label) for r in roles))
+    return _("this step is taken by: %(roles)s") % {"roles": names}
 
 
 def return_with_comments(

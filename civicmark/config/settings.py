@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "civicmark.accounts.context_processors.navigation",
+                "civicmark.home.context_processors.work_links",
             ],
         },
     },
