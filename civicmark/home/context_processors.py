@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.accounts.roles import Role
 from civicmark.assessments.todo import open_rounds
+from civicmark.campaigns.selectors import campaigns_for_user
 
 
 def work_links(request: HttpRequest) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def work_links(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"work_nav": []}
     roles = authz.roles_of(user)
-    campaign = authz.campaigns_for_user(user).first() if roles or authz.is_super(user) else None
+    campaign = campaigns_for_user(user).first() if roles or authz.is_super(user) else None
     if campaign is None:
         return {"work_nav": []}
     slug = campaign.slug

@@ -13,6 +13,7 @@ from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
 from civicmark.assessments import todo as acceptance_todo
 from civicmark.campaigns import todo as plan_todo
+from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.divisions.models import Level, level_names
 
 CAMPAIGNS = 3  # the latest campaigns a person sees; older ones are on the campaigns page
@@ -53,7 +54,7 @@ def _work(user: Any) -> list[dict[str, Any]]:
     today = timezone.localdate()
     acts = authz.is_super(user) or bool(authz.roles_of(user) & ACTING)
     sections = []
-    for campaign in authz.campaigns_for_user(user)[:CAMPAIGNS]:
+    for campaign in campaigns_for_user(user)[:CAMPAIGNS]:
         todos = acceptance_todo.todos_for(user=user, campaign=campaign, today=today)
         todos += plan_todo.todos_for(user=user, campaign=campaign, today=today)
         todos.sort(key=lambda t: not t.late)  # stable: each app's order within late / not late
