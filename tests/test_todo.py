@@ -86,7 +86,8 @@ def test_it_shows_the_items_the_town_returned_with_their_comments(scoring, world
     entry = todos(world.users["community_staff"], s)["returned"]
     assert entry.count == 1 and entry.detail == "补充台账" and entry.late
     assert [(line.text.split()[0], line.note) for line in entry.lines] == [("A2", "缺少巡逻记录")]
-    assert "self_assessment" in todos(world.users["community_staff"], s)  # to finish again
+    # Every item is scored: the returned items are the work, not a "0 left" self-assessment.
+    assert "self_assessment" not in todos(world.users["community_staff"], s)
 
 
 def test_it_lists_rectifications_due_the_overdue_first(scoring, world):

@@ -86,6 +86,8 @@ def _self_assessment(user: Any, campaign: Campaign, enrollment: Enrollment) -> l
         return []
     total = campaign.standard.items.count()
     done = SelfScore.objects.filter(enrollment=enrollment).count()
+    if done >= total and enrollment.status == State.RETURNED:
+        return []  # nothing unscored: the returned items (their own entry) are the work
     detail = _("%(done)d of %(total)d items scored") % {"done": done, "total": total}
     if (
         enrollment.status == State.SELF_ASSESSING
@@ -113,7 +115,11 @@ def _returned(campaign: Campaign, enrollment: Enrollment) -> list[Todo]:
     return [
         Todo(
             key="returned",
-            title=_("Returned with comments") + (_(" by %s") % by if by is not None else ""),
+            title=(
+                _("Returned with comments by %s") % by
+                if by is not None
+                else _("Returned with comments")
+            ),
             count=len(notes) or 1,
             url=url,
             detail=transition.comment if transition is not None else "",
