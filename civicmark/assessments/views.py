@@ -276,7 +276,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             "rows": rows,
             "progress": score_cards.progress(items, mine),
             "locked": panels.round_sealed_for(round_, enrollment.community),
-            "employment": _employment_figures(request, round_, enrollment, items),
+            "enrollment": enrollment,
         },
     )
 
@@ -326,63 +326,6 @@ def score_item(request: HttpRequest, slug: str, number: int, code: str, item: st
             "progress": score_cards.progress(items, mine),
         },
     )
-
-
-def _employment_figures(
-    request: HttpRequest, round_: Any, enrollment: Any, items: list[Any]
-) -> dict[str, Any] | None:
-    """Beside a Labour assessor's items: the station's figures for the period, live until he
-    signs them, then as signed."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from civicmark.employment.models import IndicatorSnapshot
-    from civicmark.employment.services import figures_for, indicator_period
-
-    if not any(i.department.code in settings.CIVICMARK_LABOUR_DEPARTMENTS for i in items):
-        return None
-    signed = IndicatorSnapshot.objects.filter(
-        round=round_, enrollment=enrollment, signed_by_id=request.user.pk
-    ).first()
-    if signed is not None:
-        return {
-            "figures": signed.figures,
-            "signed": signed,
-            "start": signed.period_start,
-            "end": signed.period_end,
-        }
-    start, end = indicator_period(round_, timezone.localdate())
-    return {
-        "figures": figures_for(enrollment.community, start, end),
-        "signed": None,
-        "start": start,
-        "end": end,
-    }
-
-
-@login_required
-def sign_employment_figures(
-    request: HttpRequest, slug: str, number: int, code: str
-) -> HttpResponse:
-    from django.utils import timezone
-
-    from civicmark.employment.services import figures_sign
-
-    if request.method != "POST":
-        raise Http404
-    campaign, round_ = _round_or_404(request, slug, number)
-    enrollment = _enrollment_or_404(request, campaign, code)
-    try:
-        figures_sign(
-            actor=request.user, round_=round_, enrollment=enrollment, today=timezone.localdate()
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("The employment figures are signed and kept with the round's evidence.")
-        )
-    return redirect("score_community", slug=slug, number=number, code=code)
 
 
 def _computed(item: Any, score: Any) -> Decimal | None:

@@ -251,7 +251,7 @@ urlpatterns = [
     ),
     path(
         "campaigns/<slug:slug>/rounds/<int:number>/score/<str:code>/employment-figures/",
-        assessments.sign_employment_figures,
+        employment.sign_employment_figures,
         name="sign_employment_figures",
     ),
     path("campaigns/<slug:slug>/meetings/", campaigns.meeting_list, name="meeting_list"),

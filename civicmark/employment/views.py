@@ -721,3 +721,40 @@ def recognition_notice(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
         },
     )
+
+
+@login_required
+def sign_employment_figures(
+    request: HttpRequest, slug: str, number: int, code: str
+) -> HttpResponse:
+    """The Labour assessor signs the figures shown beside his items on the scoring page
+    (`employment_tags.employment_figures`); back to that page."""
+    from civicmark.assessments import panels
+    from civicmark.campaigns.selectors import rounds_for_user
+
+    if request.method != "POST":
+        raise Http404
+    round_ = authz.get_visible_or_404(
+        panels.with_choices(rounds_for_user(request.user)),
+        request.user,
+        campaign__slug=slug,
+        number=number,
+    )
+    enrollment = authz.get_visible_or_404(
+        round_.campaign.enrollments.select_related("community").filter(
+            authz.within_scope(request.user, "community__path")
+        ),
+        request.user,
+        community__code=code,
+    )
+    try:
+        svc.figures_sign(
+            actor=request.user, round_=round_, enrollment=enrollment, today=timezone.localdate()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The employment figures are signed and kept with the round's evidence.")
+        )
+    return redirect("score_community", slug=slug, number=number, code=code)
