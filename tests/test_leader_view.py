@@ -75,6 +75,10 @@ def test_it_names_each_ranking_column_by_its_category(demo, client):
     assert '<div class="table-responsive ranking-scroll">' in page
 
 
+def _mark(option: dict) -> dict:
+    return next(s["markLine"] for s in option["series"] if "markLine" in s)
+
+
 def _bars(option: dict) -> list[tuple[float, float]]:
     """Each bar's x-extent from the chart option: its centre ± half its bin."""
     return [(centre - 2.5, centre + 2.5) for centre, _n, _label in option["series"][0]["data"]]
@@ -84,12 +88,18 @@ def test_it_puts_the_pass_mark_on_the_edge_between_two_bins(demo):
     city = User.objects.get(username="city")
     round_ = demo.rounds.get(number=2)
     chart = dashboards.distribution_chart(round_, city)
-    line = chart.option["series"][0]["markLine"]["data"][0]["xAxis"]
+    line = _mark(chart.option)["data"][0]["xAxis"]
     # Drawn by value on a value axis (a category axis rounds it to the middle of a bar).
     assert chart.option["xAxis"]["type"] == "value" and line == 80.0
     assert 80.0 in chart.option["xAxis"]["axisLabel"]["customValues"]
     assert any(right == line for _left, right in _bars(chart.option))
     assert any(left == line for left, _right in _bars(chart.option))
+    # With two rounds side by side too: the line is a series of its own, never a bar's mark.
+    compare = dashboards.comparison_chart(demo.rounds.get(number=1), round_, city)
+    marked = [s for s in compare.option["series"] if "markLine" in s]
+    assert [s["type"] for s in marked] == ["line"] and _mark(compare.option)["data"][0][
+        "xAxis"
+    ] == 80.0
     assert [row[0] for row in chart.rows if row[0] in ("75–80", "80–85")] == ["75–80", "80–85"]
 
 
@@ -100,7 +110,7 @@ def test_it_lays_the_bins_on_the_standards_own_pass_mark(demo):
     demo.refresh_from_db()
     round_ = demo.rounds.get(number=2)
     chart = dashboards.distribution_chart(round_, User.objects.get(username="city"))
-    assert chart.option["series"][0]["markLine"]["data"][0]["xAxis"] == 78.5
+    assert _mark(chart.option)["data"][0]["xAxis"] == 78.5
     labels = [row[0] for row in chart.rows]
     assert "73.5–78.5" in labels and "78.5–83.5" in labels and labels[-1] == "98.5–100"
     totals = CommunityResult.objects.filter(round=round_).exclude(outcome=Outcome.INCOMPLETE)
@@ -137,8 +147,8 @@ def test_it_says_what_each_legend_means(demo):
         legend = [s["name"] for s in chart.option["series"]]
         assert "open, not yet due" in legend and "due" not in legend and "open" not in legend
         assert "open, not yet due" in chart.header
-    mark = distribution.option["series"][0]["markLine"]["label"]["formatter"]
-    assert mark == "pass mark 80"
+    line = next(s for s in distribution.option["series"] if "markLine" in s)
+    assert line["name"] == "pass mark 80" and line["name"] in distribution.option["legend"]["data"]
     assert "lower edge up to, not including" in distribution.note
     assert "a standard unit from there" in distribution.note
 

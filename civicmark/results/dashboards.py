@@ -375,15 +375,28 @@ def _histogram(
 
 
 def _pass_line(option: dict[str, Any], bins: Bins) -> None:
-    option["series"][0]["markLine"] = {
-        "symbol": "none",
-        "label": {
-            "formatter": _("pass mark %s") % _edge(bins.threshold),
-            "position": "end",
-        },
-        "lineStyle": {"color": "#dc3545", "type": "dashed", "width": 2},
-        "data": [{"xAxis": float(bins.threshold)}],
-    }
+    """The pass mark as a series of its own (a line with no points and its mark): on a bar
+    series ECharts shifts a mark by that series' offset within the bin, so with two rounds side
+    by side the line drifted off the edge. It has its own entry in the legend."""
+    name = _("pass mark %s") % _edge(bins.threshold)
+    option["legend"]["data"] = [s["name"] for s in option["series"]] + [name]
+    option["series"].append(
+        {
+            "name": name,
+            "type": "line",
+            "data": [],
+            "symbol": "none",
+            "itemStyle": {"color": "#dc3545"},
+            "lineStyle": {"color": "#dc3545", "type": "dashed", "width": 2},
+            "markLine": {
+                "symbol": "none",
+                "silent": True,
+                "label": {"show": False},  # the legend names it
+                "lineStyle": {"color": "#dc3545", "type": "dashed", "width": 2},
+                "data": [{"xAxis": float(bins.threshold)}],
+            },
+        }
+    )
 
 
 def _bins_note(bins: Bins) -> str:
