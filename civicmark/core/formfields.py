@@ -107,6 +107,15 @@ class StrictDateField(_Strict):
         return parsing.parse_date(text)
 
     def prepare_value(self, value: Any) -> Any:
+        # An <input type=date> shows only YYYY-MM-DD, whatever the language's display format:
+        # a stored date, or one typed as 2026/6/25 and shown back after another field's error,
+        # is written that way, or the box shows empty. Text that is no date is shown as typed
+        # (its error, beside the field, quotes it).
+        if isinstance(value, str):
+            try:
+                value = parsing.parse_date(value)
+            except parsing.ParseError:
+                return value
         return value.isoformat() if isinstance(value, dt.date) else value
 
     def widget_attrs(self, widget: Any) -> dict[str, Any]:
