@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
-from civicmark.assessments import panels, sealing
+from civicmark.assessments import followers, panels, sealing
 from civicmark.assessments.models import Rectification
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, CombineRule, Enrollment, RoundPart
@@ -183,7 +183,9 @@ def unscored(round_: AcceptanceRound, enrollments: list[Enrollment]) -> list[str
     return found
 
 
-def round_part_finalise(*, actor: Any, round_: AcceptanceRound, county: Division) -> RoundPart:
+def round_part_finalise(
+    *, actor: Any, round_: AcceptanceRound, county: Division, via: str = "web"
+) -> RoundPart:
     """Sign off the county's part: when every applicable item of every community of the county
     that the round covers is scored. Every lost point and veto becomes a rectification; the
     round is finalised as a whole once every part that covers communities is."""
@@ -220,8 +222,10 @@ def round_part_finalise(*, actor: Any, round_: AcceptanceRound, county: Division
         created = rectifications_for(round_, results, covered)
         parts.forget(round_)
         whole = _finalise_whole_if_complete(round_, now)
+        followers.follow_county_round(actor=actor, round_=round_, via=via)
         audit.record(
             actor=actor,
+            via=via,
             action="round.part_finalised",
             object_type="round",
             object_ref=_ref(round_, county),
@@ -278,7 +282,7 @@ def seal_parts(actor: Any, round_: AcceptanceRound, at: datetime) -> int:
 
 
 def round_part_reopen(
-    *, actor: Any, round_: AcceptanceRound, county: Division, reason: str
+    *, actor: Any, round_: AcceptanceRound, county: Division, reason: str, via: str = "web"
 ) -> RoundPart:
     """Reopen the county's part, with a reason (audited); the round is then no longer finalised
     as a whole, and every other part stays as it was."""
@@ -302,8 +306,10 @@ def round_part_reopen(
         part.finalised_at, part.finalised_by = None, None
         part.save(update_fields=["finalised_at", "finalised_by"])
         parts.forget(round_)
+        followers.follow_county_round(actor=actor, round_=round_, via=via)
         audit.record(
             actor=actor,
+            via=via,
             action="round.part_reopened",
             object_type="round",
             object_ref=_ref(round_, county),

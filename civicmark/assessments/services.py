@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels, part_services, sealing
+from civicmark.assessments import followers, panels, part_services, sealing
 from civicmark.assessments.access import ACCESS, rectification_refusal
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import SelfScore
@@ -182,7 +182,7 @@ def round_finalise(
                 .filter(community__path__startswith=county.path)
                 .values_list("pk", flat=True),
             )
-        part_services.round_part_finalise(actor=actor, round_=round_, county=county)
+        part_services.round_part_finalise(actor=actor, round_=round_, county=county, via=via)
         return round_
     if not authz.can_lead_round(actor, round_):
         raise NotAllowed(_("Only the round's lead office may finalise it."))
@@ -205,6 +205,7 @@ def round_finalise(
         round_.save(update_fields=["finalised_at"])
         sealed = part_services.seal_parts(actor, round_, round_.finalised_at)
         created = part_services.rectifications_for(round_, results, covered)
+        followers.follow_county_round(actor=actor, round_=round_, via=via)
         audit.record(
             actor=actor,
             via=via,
@@ -237,7 +238,9 @@ def round_reopen(
     (or anyone naming a county) reopens that county's part only."""
     county = part_services.part_for_actor(actor, round_, county)
     if county is not None:
-        part_services.round_part_reopen(actor=actor, round_=round_, county=county, reason=reason)
+        part_services.round_part_reopen(
+            actor=actor, round_=round_, county=county, reason=reason, via=via
+        )
         round_.refresh_from_db(fields=["finalised_at"])
         return round_
     if not authz.can_lead_round(actor, round_):
@@ -253,6 +256,7 @@ def round_reopen(
         round_.finalised_at = None
         round_.save(update_fields=["finalised_at"])
         part_services.unseal_parts(round_)
+        followers.follow_county_round(actor=actor, round_=round_, via=via)
         audit.record(
             actor=actor,
             via=via,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from civicmark.accounts import authz
 from civicmark.accounts.roles import Role
+from civicmark.assessments import followers
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
@@ -334,6 +335,10 @@ def transition_apply(
             ]
         )
         Enrollment.objects.filter(pk__in=[e.pk for e in locked]).update(status=to)
+        # The tasks that stand for this work are done (or to do again) with it.
+        followers.follow_submissions(
+            actor=actor, campaign=campaign, enrollments=locked, status=to, via=via
+        )
     return len(locked)
 
 

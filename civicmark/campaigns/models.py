@@ -78,6 +78,15 @@ class TaskStatus(models.TextChoices):
     DONE = "done", _("Done")
 
 
+class TaskFollows(models.TextChoices):
+    """The work a task stands for, when the workflow shows it done: such a task is done exactly
+    while that work is (civicmark.assessments.followers keeps it so), never ticked by hand."""
+
+    NOTHING = "", _("nothing: its unit reports it done")
+    SUBMISSION = "submission", _("the community submits its self-assessment")
+    COUNTY_ROUND = "county_round", _("the county round is finalised for the county")
+
+
 class Task(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
@@ -102,6 +111,10 @@ class Task(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Set from the plan (campaigns.plan.FOLLOWS): the work whose progress is this task's status.
+    follows = models.CharField(
+        _("done when"), max_length=16, choices=TaskFollows.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["due_on", "division__path"]

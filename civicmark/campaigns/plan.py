@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.campaigns.models import TaskFollows
+
 # Lower units must finish before the unit above them: a task's default due date is its phase's
 # date minus this many days. Moving a phase's date moves every task that follows it.
 LEAD_DAYS = {"city": 0, "county": 2, "town": 4, "community": 6}
@@ -103,6 +105,14 @@ STEPS = (
         ),
     ),
 )
+
+# The tasks that follow the work, by (step, units): the workflow marks them done when the work
+# is done, and open again if it is undone (a self-assessment returned, a county round reopened);
+# nobody ticks them by hand (civicmark.assessments.followers says when each kind is done).
+FOLLOWS = {
+    ("start", "every_community"): TaskFollows.SUBMISSION,
+    ("acceptance", "county"): TaskFollows.COUNTY_ROUND,
+}
 
 # (number, name, level, opens, closes, carries scores over from round)
 ROUNDS = (

@@ -22,7 +22,7 @@ from civicmark.campaigns.models import (
     TaskAttachment,
     TaskStatus,
 )
-from civicmark.campaigns.plan import ROUNDS, STEPS, on, task_due
+from civicmark.campaigns.plan import FOLLOWS, ROUNDS, STEPS, on, task_due
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.files import store_upload
@@ -138,6 +138,7 @@ def _plan_phases(campaign: Campaign, communities: list[Division], pilots: set[st
                         division=unit,
                         title=str(title),
                         due_on=task_due(phase.due_on, unit.level),
+                        follows=FOLLOWS.get((step.key, which), ""),
                     )
                 )
     Task.objects.bulk_create(tasks)
@@ -180,6 +181,12 @@ def task_update(
         raise NotAllowed(_("You may not update this task."))
     if status not in TaskStatus.values:
         raise ApplicationError(_("Unknown status %s.") % status)
+    if task.follows and status != task.status:
+        # Its status is the work's: ticked by hand it would say what the work does not.
+        raise ApplicationError(
+            _("“%(task)s” follows the work: it is done when %(when)s.")
+            % {"task": task.title, "when": task.get_follows_display()}
+        )
     if (
         due_on is not None
         and not authz.can_manage_campaigns(actor, task.campaign.division)

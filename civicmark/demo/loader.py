@@ -176,6 +176,7 @@ def _load_campaign() -> None:
         for t in tasks
         if t.phase.key in ("team_up", "mobilise", "pilot", "start", "training")
         and t.division.code not in late
+        and not t.follows  # done by the work itself, below (the self-assessments submitted)
     ]
     for task in done:
         task.status = TaskStatus.DONE
