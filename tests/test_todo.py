@@ -16,7 +16,8 @@ from civicmark.assessments.models import Rectification
 from civicmark.assessments.services import self_score_save
 from civicmark.assessments.workflow import State, return_with_comments, transition_apply, why_not
 from civicmark.campaigns import todo as plan_todo
-from civicmark.campaigns.models import Enrollment, Task, TaskStatus
+from civicmark.campaigns.models import Enrollment, MeetingKind, Task, TaskStatus
+from civicmark.campaigns.services import meeting_create
 from civicmark.core.models import AuditEvent
 from civicmark.scoring.models import Score
 from tests.factories import division
@@ -371,8 +372,22 @@ def test_it_shows_the_read_only_viewer_no_forms(scoring, world, client_for):
     Rectification.objects.create(
         round=s["round"], enrollment=s["enrollments"]["C111"], item=s["items"]["A1"], reason="r"
     )
+    meeting = meeting_create(
+        actor=None,
+        campaign=s["campaign"],
+        kind=MeetingKind.TRAINING,
+        title="培训",
+        held_on=TODAY,
+        host=world.d["K1"],
+        place="县委党校",
+        agenda="",
+        expected=[(world.d["C111"], "主任")],
+    )
+    task = Task.objects.filter(division=world.d["C111"]).first()
     viewer = client_for(world.users["viewer"])
     pages = [
+        reverse("meeting_detail", args=["c", meeting.public_id]),
+        reverse("task_update", args=["c", task.public_id]),
         "/",
         reverse("campaign_overview", args=["c"]),
         reverse("task_list", args=["c"]),
