@@ -63,6 +63,13 @@ def test_it_shows_community_staff_the_self_assessment_to_finish(scoring, world):
     assert entry.count == 1
     assert "3 of 4" in entry.detail
     assert entry.url == reverse("self_assessment", args=["c"]) + "?community=C111"
+    assert entry.lines == ()
+    score_all_but(s, world, missing=0)
+    ready = todos(world.users["community_staff"], s)["self_assessment"]
+    assert ready.count == 0
+    assert [line.url for line in ready.lines] == [
+        reverse("communities", args=["c"]) + "?state=self_assessing"
+    ]
     # Another community's staff see their own, not this one.
     other = todos(world.users["other_staff"], s)["self_assessment"]
     assert "C211" in other.url and other.count == 4

@@ -89,11 +89,14 @@ def _self_assessment(user: Any, campaign: Campaign, enrollment: Enrollment) -> l
     if done >= total and enrollment.status == State.RETURNED:
         return []  # nothing unscored: the returned items (their own entry) are the work
     detail = _("%(done)d of %(total)d items scored") % {"done": done, "total": total}
+    lines: tuple[Line, ...] = ()
     if (
         enrollment.status == State.SELF_ASSESSING
         and why_not(user, enrollment, State.SUBMITTED) is None
     ):
-        detail += " · " + _("ready to submit to the town")
+        # The step is taken from the campaign's list of communities (its menu offers it).
+        submit = reverse("communities", args=[campaign.slug]) + f"?state={State.SELF_ASSESSING}"
+        lines = (Line(_("Ready: submit it to the town"), url=submit),)
     return [
         Todo(
             key="self_assessment",
@@ -101,6 +104,7 @@ def _self_assessment(user: Any, campaign: Campaign, enrollment: Enrollment) -> l
             count=total - done,
             url=_self_url(campaign, enrollment),
             detail=detail,
+            lines=lines,
         )
     ]
 
