@@ -286,7 +286,7 @@ def test_it_bounds_the_home_pages_queries_for_a_city_user_however_many_communiti
     s = scoring
     _rounds_open_now(s)
     city = client_for(world.users["city_admin"])
-    with django_assert_max_num_queries(60) as few:
+    with django_assert_max_num_queries(30) as few:  # 17 when written
         city.get("/")
     # Forty more communities, in every state a to-do reads, each with an overdue task and an
     # overdue rectification: the page asks no more of the database.

@@ -285,7 +285,11 @@ def _overdue_rectifications(user: Any, campaign: Campaign, today: date) -> list[
             due_on__lt=today,
         )
         .order_by()
-        .values("enrollment__community__name", "enrollment__community__path")
+        .values(
+            "enrollment__community__name",
+            "enrollment__community__path",
+            "enrollment__community__parent__code",
+        )
         .annotate(n=Count("id"))
         .order_by("-n", "enrollment__community__path")
     )
@@ -300,7 +304,12 @@ def _overdue_rectifications(user: Any, campaign: Campaign, today: date) -> list[
             url=url,
             detail=_("in %d communities") % len(rows),
             lines=tuple(
-                Line(r["enrollment__community__name"], url=url, note=str(r["n"]), late=True)
+                Line(
+                    r["enrollment__community__name"],
+                    url=f"{url}?town={r['enrollment__community__parent__code']}",
+                    note=str(r["n"]),
+                    late=True,
+                )
                 for r in rows[:LINES]
             ),
             late=True,
