@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
+from civicmark.accounts.places.imports import divisions_export, divisions_import
 from civicmark.core.errors import ImportRefused
 from civicmark.core.models import AuditEvent
-from civicmark.divisions.imports import divisions_export, divisions_import
 from civicmark.divisions.models import CommunityProfile, Division
 
 HEADER = "code,name,level,parent_code,committee,households,residents,area_km2,floor_space_m2,staff,note\n"

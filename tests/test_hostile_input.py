@@ -304,7 +304,7 @@ def _csv(*rows: str) -> bytes:
 
 
 def test_it_refuses_a_name_longer_than_its_field_naming_the_limit(world):
-    from civicmark.divisions.imports import divisions_import
+    from civicmark.accounts.places.imports import divisions_import
 
     before = snapshot()
     data = _csv("code,name,level,parent_code", f"C111,{'长' * 5000},community,T11")
@@ -317,7 +317,7 @@ def test_it_refuses_a_name_longer_than_its_field_naming_the_limit(world):
 
 @pytest.mark.parametrize("households", ["100000000000000000000000", "NaN", "²"])
 def test_it_refuses_hostile_counts_in_the_division_import(world, households):
-    from civicmark.divisions.imports import divisions_import
+    from civicmark.accounts.places.imports import divisions_import
 
     before = snapshot()
     data = _csv("code,name,level,parent_code,households", f"C111,C,community,T11,{households}")

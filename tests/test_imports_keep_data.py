@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 
 from civicmark.accounts import authz
+from civicmark.accounts.places import services
+from civicmark.accounts.places.imports import departments_import, divisions_import
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
-from civicmark.divisions import services
-from civicmark.divisions.imports import departments_import, divisions_import
 from civicmark.divisions.models import CommunityProfile, Department, Division
 from tests.test_division_import import GOOD, HEADER, state
 

@@ -39,9 +39,9 @@ def test_names_and_codes_with_hidden_characters_are_refused(world, client_for):
     "x\\x01y": both were stored. Invisible on a page, they broke every sheet listing them."""
     import pytest
 
+    from civicmark.accounts.places.imports import divisions_import
     from civicmark.core.errors import ImportRefused
     from civicmark.core.models import AuditEvent
-    from civicmark.divisions.imports import divisions_import
 
     officer, events = world.users["county_officer"], AuditEvent.objects.count()
     client = client_for(officer)

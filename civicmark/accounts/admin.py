@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from civicmark.accounts import services
 from civicmark.accounts.models import RoleAssignment, User
+from civicmark.accounts.places import admin as places_admin  # noqa: F401 - registers the tree
 from civicmark.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 

@@ -7,10 +7,10 @@ from django.views.generic import TemplateView
 
 from civicmark.accounts import signin
 from civicmark.accounts import views as accounts
+from civicmark.accounts.places import views as divisions
 from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
-from civicmark.divisions import views as divisions
 from civicmark.employment import views as employment
 from civicmark.home import views as home
 from civicmark.results import views as results

@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from civicmark.accounts import twofactor
+from civicmark.accounts.places import services
+from civicmark.accounts.places.imports import departments_import, divisions_import
 from civicmark.accounts.services import person_create, users_import
-from civicmark.divisions import services
-from civicmark.divisions.imports import departments_import, divisions_import
 from civicmark.divisions.models import Department, Division, WorkingGroup
 
 DEMO_PASSWORD = "CivicMark-demo-2026"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.accounts.places.services import department_save, division_update, profile_update
 from civicmark.core import audit
 from civicmark.core.errors import ImportRefused, PlaceError
 from civicmark.core.names import is_plain
@@ -35,7 +36,6 @@ from civicmark.divisions.models import (
     Level,
     LevelLabel,
 )
-from civicmark.divisions.services import department_save, division_update, profile_update
 
 DIVISION_COLUMNS = [
     Column("code", ("代码", "区划代码"), max_length=limit(Division, "code")),

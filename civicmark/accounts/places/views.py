@@ -15,18 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
-from civicmark.accounts.roles import MANAGER_ROLES
-from civicmark.core.errors import ApplicationError
-from civicmark.core.names import content_disposition
-from civicmark.core.uploads import import_page, wants_chinese_headers
-from civicmark.divisions import imports, services
-from civicmark.divisions.forms import (
+from civicmark.accounts.places import imports, services
+from civicmark.accounts.places.forms import (
     DepartmentForm,
     DivisionForm,
     MemberForm,
     ProfileForm,
     WorkingGroupForm,
 )
+from civicmark.accounts.roles import MANAGER_ROLES
+from civicmark.core.errors import ApplicationError
+from civicmark.core.names import content_disposition
+from civicmark.core.uploads import import_page, wants_chinese_headers
 from civicmark.divisions.models import PARENT_LEVEL, CommunityProfile, Division, Level
 
 CONTENT_TYPES = {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from civicmark.divisions import imports
-from civicmark.divisions.management.commands import _export_base
+from civicmark.accounts.management.commands import _export_base
+from civicmark.accounts.places import imports
 
 
 class Command(_export_base.Command):

@@ -1,4 +1,5 @@
-"""Divisions in the admin: read-only, because each write belongs to a service.
+"""Divisions in the admin: read-only, because each write belongs to a service (registered
+through accounts/admin.py: the tree's services live here, in accounts.places).
 
 A division is renamed or moved by `services.division_update` (which recomputes the paths below
 it: the admin's own save kept the old path, so a moved town stayed in its old county's sight);
@@ -13,9 +14,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from civicmark.accounts.places import services
 from civicmark.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from civicmark.core.errors import ApplicationError
-from civicmark.divisions import models, services
+from civicmark.divisions import models
 
 
 @admin.register(models.Division)

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from civicmark.accounts.places import imports
 from civicmark.core.commands import CivicCommand
 from civicmark.core.tabular import format_for
-from civicmark.divisions import imports
 
 
 class Command(CivicCommand):

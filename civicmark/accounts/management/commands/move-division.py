@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from civicmark.accounts import authz
+from civicmark.accounts.places import services
 from civicmark.core.commands import CivicCommand
-from civicmark.divisions import services
 from civicmark.divisions.models import Division
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from civicmark.accounts.places.imports import ImportSummary
 from civicmark.core.commands import CivicCommand
-from civicmark.divisions.imports import ImportSummary
 
 
 class Command(CivicCommand):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from civicmark.divisions.imports import departments_import
-from civicmark.divisions.management.commands import _import_base
+from civicmark.accounts.management.commands import _import_base
+from civicmark.accounts.places.imports import departments_import
 
 
 class Command(_import_base.Command):

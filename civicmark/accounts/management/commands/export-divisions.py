@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from civicmark.divisions.management.commands import _export_base
+from civicmark.accounts.management.commands import _export_base
 
 
 class Command(_export_base.Command):
