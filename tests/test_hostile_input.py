@@ -174,10 +174,8 @@ def test_it_refuses_hostile_points_in_the_self_assessment(scoring, world, client
     before = snapshot()
     client = client_for(world.users["community_staff"])
     url = reverse("self_assessment", args=["c"]) + "?community=C111"
-    response = client.post(
-        url, {"community": "C111", "item": s["items"]["A1"].pk, "points": points}
-    )
-    assert response.status_code == 302
+    response = client.post(url, {"community": "C111", f"i{s['items']['A1'].pk}-points": points})
+    assert response.status_code == 422
     assert snapshot() == before
 
 

@@ -298,7 +298,11 @@ def test_community_staff_self_assess_and_attach_evidence_on_the_page(scoring, wo
     post_url = reverse("self_assessment", args=["c"])
     staff.post(
         post_url,
-        {"community": "C111", "item": s["items"]["A1"].pk, "points": "28", "explanation": "自查"},
+        {
+            "community": "C111",
+            f"i{s['items']['A1'].pk}-points": "28",
+            f"i{s['items']['A1'].pk}-explanation": "自查",
+        },
     )
     assert SelfScore.objects.get().points == 28
     staff.post(
@@ -318,7 +322,7 @@ def test_community_staff_self_assess_and_attach_evidence_on_the_page(scoring, wo
     )  # the city's assessor sees it
     assert client_for(world.users["other_staff"]).get(file_url).status_code == 404
     town = client_for(world.users["town_officer"])
-    town.post(post_url, {"community": "C111", "item": s["items"]["A2"].pk, "points": "30"})
+    town.post(post_url, {"community": "C111", f"i{s['items']['A2'].pk}-points": "30"})
     assert SelfScore.objects.count() == 1  # the town reviews; it does not score for the community
     page = town.get(url).content.decode()
     assert "A2" in page and "台账.pdf" in page

@@ -586,6 +586,11 @@ def _filled_sheet(s: Stage) -> dict[str, Any]:
     return {"file": _file("sheet.xlsx", out.getvalue(), kind)}
 
 
+def _self_card(s: Stage, points: str = "1") -> dict[str, Any]:
+    pk = s.campaign.standard.items.order_by("order").first().pk
+    return {f"i{pk}-points": points, f"i{pk}-explanation": "台账齐全"}
+
+
 def _answer(s: Stage) -> dict[str, Any]:
     return {q.code: q.scale[0]["code"] for q in s.o["survey"].instrument.questions.all()}
 
@@ -595,15 +600,18 @@ ROWS += [
     Row(
         "self_assessment",
         _slug,
-        lambda s: {
-            "community": CHAOYANG,
-            "item": s.campaign.standard.items.order_by("order").first().pk,
-            "points": "1",
-            "explanation": "台账齐全",
-        },
+        lambda s: {"community": CHAOYANG, **_self_card(s)},
         {"admin", "staff_cy"},
         "staff_cy",
-        note="a self-score",
+        note="the self-assessment's page form (every card in one click)",
+    ),
+    Row(
+        "self_assessment_item",
+        lambda s: [SLUG, CHAOYANG, s.campaign.standard.items.order_by("order").first().code],
+        lambda s: _self_card(s, "2"),
+        {"admin", "staff_cy"},
+        "staff_cy",
+        note="one card of the self-assessment, saved as it is given",
     ),
     Row(
         "self_assessment",

@@ -1,4 +1,4 @@
-"""The assessor's score card as a Django form: one form per item, prefixed `i<item id>`, so a
+"""The score cards as Django forms (the assessor's; the community's self-assessment): one form per item, prefixed `i<item id>`, so a
 page of cards posts as one and a single card posts alone (htmx) with the same names.
 
 The form reads types only (a number of at most one decimal place, a whole count, an id); what
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.core.errors import ApplicationError
@@ -108,3 +109,52 @@ class ScoreCardForm(forms.Form):
                     return f"{self.item.code}: {message}"
                 return message
         return ""
+
+
+class SelfScoreForm(forms.Form):
+    """One item: points (an empty box means "not scored yet", never 0), the explanation, and a
+    document or photo that proves it. Field names carry the item (`i<id>-points`), so that one
+    page form holds every card."""
+
+    points = StrictDecimalField(
+        label=_("points"),
+        places=1,
+        max_digits=6,
+        min_value=None,
+        exact=True,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    explanation = forms.CharField(
+        label=_("explanation"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # Two inputs, so that a phone offers both: its camera (`capture`), or any stored file.
+    photo = forms.FileField(label=_("photo"), required=False)
+    file = forms.FileField(label=_("file"), required=False)
+
+    def __init__(self, *args: Any, item: Any, stored: bool = False, **kwargs: Any) -> None:
+        kwargs["prefix"] = f"i{item.pk}"
+        super().__init__(*args, **kwargs)
+        self.item, self.stored = item, stored
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        # An emptied box is not a zero either: a score once given is changed, not erased.
+        emptied = self.stored or data.get("explanation", "").strip()
+        if "points" in data and data["points"] is None and emptied:
+            self.add_error(
+                "points",
+                gettext("Give the points for %s: an empty box is not a zero.") % self.item.code,
+            )
+        return data
+
+    @property
+    def has_upload(self) -> bool:
+        return any(self.files.get(self.add_prefix(name)) for name in ("photo", "file"))
+
+    @property
+    def uploads(self) -> list[Any]:
+        return [f for name in ("photo", "file") if (f := self.cleaned_data.get(name))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -104,20 +104,61 @@ def scores_save(
 SELF_ASSESSABLE = ("enrolled", "self_assessing", "returned")
 
 
+class SelfEntry(NamedTuple):
+    """One item of the self-assessment as given: its points and why."""
+
+    item: Item
+    points: Decimal
+    explanation: str = ""
+
+
+class SelfScoreErrors(ApplicationError):
+    """Entries of a page refused, by item id; nothing of the page was saved."""
+
+    def __init__(self, errors: dict[int, str]) -> None:
+        super().__init__(_("Nothing was saved: correct the items marked."))
+        self.errors = errors
+
+
 def self_score_save(
     *, actor: Any, enrollment: Enrollment, item: Item, points: Decimal, explanation: str = ""
 ) -> None:
     """The community scores itself, item by item, until it submits."""
+    try:
+        self_scores_save(
+            actor=actor, enrollment=enrollment, entries=[SelfEntry(item, points, explanation)]
+        )
+    except SelfScoreErrors as exc:
+        raise ApplicationError(exc.errors[item.pk]) from None
+
+
+def _self_refusal(enrollment: Enrollment, entry: SelfEntry) -> str | None:
+    item, points = entry.item, entry.points
+    if item.standard_id != enrollment.campaign.standard_id:
+        return _("That item is not in this campaign's standard.")
+    if not (0 <= points <= item.points) or points % HALF:
+        return _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.") % {
+            "code": item.code,
+            "max": item.points,
+        }
+    return None
+
+
+def self_scores_save(
+    *, actor: Any, enrollment: Enrollment, entries: list[SelfEntry]
+) -> list[SelfScore]:
+    """The community scores itself, a page of items at once or one as it is given, until it
+    submits: all entries or none (SelfScoreErrors names each refused item). An entry equal to
+    what is stored writes nothing and no audit event (a card sent twice is one save)."""
     community = enrollment.community
     if not (authz.is_community_staff(actor, community) or authz.is_super(actor)):
         raise NotAllowed(_("Only the community's own staff score its self-assessment."))
-    if item.standard_id != enrollment.campaign.standard_id:
-        raise ApplicationError(_("That item is not in this campaign's standard."))
-    if not (0 <= points <= item.points) or points % HALF:
-        raise ApplicationError(
-            _("Points for %(code)s go from 0 to %(max)s in steps of 0.5.")
-            % {"code": item.code, "max": item.points}
-        )
+    errors = {
+        e.item.pk: refusal for e in entries if (refusal := _self_refusal(enrollment, e)) is not None
+    }
+    if errors:
+        raise SelfScoreErrors(errors)
+    saved = []
     with transaction.atomic():
         # Read the status under a lock: a submission in between closes the self-assessment.
         current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
@@ -125,20 +166,31 @@ def self_score_save(
             raise ApplicationError(
                 _("The self-assessment was submitted; it can change only if it is returned.")
             )
-        SelfScore.objects.update_or_create(
-            enrollment=enrollment,
-            item=item,
-            defaults={"points": points, "explanation": explanation.strip()},
-        )
-        audit.record(
-            actor=actor,
-            action="self_score.saved",
-            object_type="enrollment",
-            object_ref=f"{enrollment.campaign.slug}/{community.code}",
-            scope_path=community.path,
-            summary=item.code,
-            after={"points": str(points), "explanation": explanation.strip()},
-        )
+        stored = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+        for entry in entries:
+            explanation = entry.explanation.strip()
+            before = stored.get(entry.item.pk)
+            if before is not None and (before.points, before.explanation) == (
+                entry.points,
+                explanation,
+            ):
+                continue
+            score, _created = SelfScore.objects.update_or_create(
+                enrollment=enrollment,
+                item=entry.item,
+                defaults={"points": entry.points, "explanation": explanation},
+            )
+            saved.append(score)
+            audit.record(
+                actor=actor,
+                action="self_score.saved",
+                object_type="enrollment",
+                object_ref=f"{enrollment.campaign.slug}/{community.code}",
+                scope_path=community.path,
+                summary=entry.item.code,
+                after={"points": str(entry.points), "explanation": explanation},
+            )
+    return saved
 
 
 def veto_finding_record(

@@ -15,11 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.assessments import score_cards
-from civicmark.assessments.forms import ScoreCardForm
+from civicmark.assessments.forms import ScoreCardForm, SelfScoreForm
 from civicmark.assessments.models import SelfScore
+from civicmark.assessments.services import SELF_ASSESSABLE
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
 from civicmark.campaigns.selectors import campaigns_for_user, rounds_for_user
@@ -637,11 +639,99 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return response
 
 
+def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[str, Any]:
+    """What the self-assessment's cards show: each item with its stored score, its documents
+    and the town's comment on it; the progress line; what this person may do there."""
+    from civicmark.assessments.evidence import evidence_refusal
+    from civicmark.assessments.workflow import latest_return
+
+    items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
+    own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    files = _evidence_by_item(enrollment)
+    returned, notes = latest_return(enrollment)
+    staff = authz.is_community_staff(request.user, enrollment.community)
+    rows = [
+        {"item": i, "self": own.get(i.pk), "files": files.get(i.pk, []), "note": notes.get(i.pk)}
+        for i in items
+    ]
+    return {
+        "campaign": campaign,
+        "enrollment": enrollment,
+        "rows": rows,
+        "files": files,
+        "returned": returned,
+        "can_edit": staff and enrollment.status in SELF_ASSESSABLE,
+        "can_attach": staff and evidence_refusal(enrollment) is None,
+    }
+
+
+def _progress(context: dict[str, Any]) -> dict[str, Any]:
+    """The sticky line: how many items are scored, how many still lack the evidence they ask."""
+    rows = context["rows"]
+    missing_scores = [r["item"].code for r in rows if not r["self"]]
+    missing_evidence = [r["item"].code for r in rows if r["item"].evidence and not r["files"]]
+    return {
+        "total": len(rows),
+        "scored": len(rows) - len(missing_scores),
+        "missing_scores": missing_scores,
+        "missing_evidence": missing_evidence,
+    }
+
+
+def _card_forms(request: HttpRequest, rows: list[dict[str, Any]]) -> dict[int, SelfScoreForm]:
+    """A bound form per posted card: the page form posts them all, a card only its own."""
+    forms = {}
+    for row in rows:
+        form = SelfScoreForm(
+            request.POST, request.FILES, item=row["item"], stored=row["self"] is not None
+        )
+        if form.add_prefix("points") in request.POST or form.has_upload:
+            forms[row["item"].pk] = form
+    return forms
+
+
+def _save_cards(request: HttpRequest, enrollment: Any, forms: dict[int, SelfScoreForm]) -> bool:
+    """Save the posted cards' points (all or none), then attach each card's document to its
+    item. False when something was refused: the error then sits on its card's field."""
+    from civicmark.assessments.services import (
+        SelfEntry,
+        SelfScoreErrors,
+        evidence_attach,
+        self_scores_save,
+    )
+
+    if not all([form.is_valid() for form in forms.values()]):
+        return False
+    entries = [
+        SelfEntry(f.item, f.cleaned_data["points"], f.cleaned_data["explanation"])
+        for f in forms.values()
+        if f.cleaned_data["points"] is not None
+    ]
+    try:
+        if entries:
+            self_scores_save(actor=request.user, enrollment=enrollment, entries=entries)
+    except SelfScoreErrors as exc:
+        for pk, message in exc.errors.items():
+            forms[pk].add_error("points", message)
+        return False
+    saved = True
+    for form in forms.values():
+        for upload in form.uploads:
+            try:
+                evidence_attach(
+                    actor=request.user, enrollment=enrollment, items=[form.item], upload=upload
+                )
+            except ApplicationError as exc:
+                form.add_error("file", exc.message)
+                saved = False
+    return saved
+
+
 @login_required
 def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
-    """The community scores itself item by item, attaches evidence, sees what is missing."""
-    from civicmark.assessments.services import evidence_attach, self_score_save
-
+    """The community scores itself item by item, attaches evidence, sees what is missing: a card
+    per item, each saved as it is given (`self_assessment_item`), and the whole page saved by
+    one button when the browser runs no script."""
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     code = request.GET.get("community") or request.POST.get("community", "")
     if not code:
@@ -656,74 +746,105 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("communities", slug=campaign.slug)
         code = mine[0]
     enrollment = _enrollment_or_404(request, campaign, code)
-    items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
+    here = f"{request.path}?community={enrollment.community.code}"
+    context = _self_context(request, campaign, enrollment)
+    forms: dict[int, SelfScoreForm] = {}
     if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("return", "reviewed"):
+            return _review(request, campaign, enrollment, [r["item"] for r in context["rows"]])
         try:
-            if request.POST.get("action") in ("return", "reviewed"):
-                return _review(request, campaign, enrollment, items)
-            if request.POST.get("action") == "evidence":
-                chosen = [i for i in items if str(i.pk) in request.POST.getlist("items")]
-                upload = request.FILES.get("file")
-                if upload is None:
-                    raise ApplicationError(_("Choose a file to attach."))
-                evidence_attach(
-                    actor=request.user,
-                    enrollment=enrollment,
-                    items=chosen,
-                    upload=upload,
-                    supersedes=_superseded(enrollment, request.POST.get("supersedes", "")),
-                )
+            if action == "evidence":
+                _attach_posted(request, enrollment, [r["item"] for r in context["rows"]])
                 messages.success(request, _("File attached."))
-            else:
-                item = authz.get_visible_or_404(
-                    campaign.standard.items.all(),
-                    request.user,
-                    pk=parse_id(request.POST.get("item")) or 0,
-                )
-                self_score_save(
-                    actor=request.user,
-                    enrollment=enrollment,
-                    item=item,
-                    points=_parse(request.POST.get("points", "")) or Decimal(0),
-                    explanation=request.POST.get("explanation", ""),
-                )
+                return redirect(here)
+            forms = _card_forms(request, context["rows"])
+            if _save_cards(request, enrollment, forms):
                 messages.success(request, _("Saved."))
+                return redirect(here)
+            messages.error(request, _("Nothing was saved: correct the items marked."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        return redirect(f"{request.path}?community={enrollment.community.code}")
-    from civicmark.assessments.evidence import evidence_refusal
-    from civicmark.assessments.workflow import State, latest_return, may_take
+            if action == "evidence" or not forms:
+                return redirect(here)
+        context = _self_context(request, campaign, enrollment)  # documents attached meanwhile
+    return _self_page(request, context, forms, status=422 if forms else 200)
 
-    own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
-    files = _evidence_by_item(enrollment)
-    returned, notes = latest_return(enrollment)
-    rows: list[dict[str, Any]] = [
-        {"item": i, "self": own.get(i.pk), "files": files.get(i.pk, []), "note": notes.get(i.pk)}
-        for i in items
-    ]
+
+def _self_page(
+    request: HttpRequest, context: dict[str, Any], forms: dict[int, Any], status: int = 200
+) -> HttpResponse:
+    from civicmark.assessments.workflow import State, may_take
+
+    enrollment = context["enrollment"]
+    for row in context["rows"]:
+        row["form"] = forms.get(row["item"].pk)
+    files = context.pop("files")
     return render(
         request,
         "assessments/self_assessment.html",
         {
-            "campaign": campaign,
-            "enrollment": enrollment,
-            "rows": rows,
-            "missing_scores": [r["item"].code for r in rows if not r["self"]],
-            "missing_evidence": [
-                r["item"].code for r in rows if r["item"].evidence and not r["files"]
-            ],
-            "can_edit": authz.is_community_staff(request.user, enrollment.community)
-            and enrollment.status in ("enrolled", "self_assessing", "returned"),
-            "can_attach": authz.is_community_staff(request.user, enrollment.community)
-            and evidence_refusal(enrollment) is None,
+            **context,
+            "progress": _progress(context),
             "documents": sorted(
                 {f for found in files.values() for f in found if not _has_newer(f)},
                 key=lambda f: f.uploaded_at,
             ),
-            "returned": returned,
             "can_return": may_take(request.user, enrollment, State.RETURNED),
             "can_review": may_take(request.user, enrollment, State.TOWN_REVIEWED),
         },
+        status=status,
+    )
+
+
+def _attach_posted(request: HttpRequest, enrollment: Any, items: list[Any]) -> None:
+    """The page's own document form: one document for the items chosen, or a new version."""
+    from civicmark.assessments.services import evidence_attach
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApplicationError(_("Choose a file to attach."))
+    evidence_attach(
+        actor=request.user,
+        enrollment=enrollment,
+        items=[i for i in items if str(i.pk) in request.POST.getlist("items")],
+        upload=upload,
+        supersedes=_superseded(enrollment, request.POST.get("supersedes", "")),
+    )
+
+
+@login_required
+@require_POST
+def self_assessment_item(request: HttpRequest, slug: str, code: str, item: str) -> HttpResponse:
+    """One card of the self-assessment, saved as it is given (htmx): answers the card again,
+    saved or with its error beside the field and what was typed (422), and the progress line."""
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
+    enrollment = _enrollment_or_404(request, campaign, code)
+    context = _self_context(request, campaign, enrollment)
+    row = next((r for r in context["rows"] if r["item"].code == item), None)
+    if row is None:
+        raise Http404
+    forms = _card_forms(request, [row])
+    form = forms.get(row["item"].pk) or SelfScoreForm(
+        request.POST, request.FILES, item=row["item"], stored=row["self"] is not None
+    )
+    forms[row["item"].pk] = form
+    try:
+        saved = _save_cards(request, enrollment, forms)
+    except ApplicationError as exc:
+        saved = False
+        form.add_error(None, exc.message)
+    if saved:
+        context = _self_context(request, campaign, enrollment)
+        row = next(r for r in context["rows"] if r["item"].code == item)
+        row["state"] = "saved" if form.has_changed() else ""
+    else:
+        row["form"], row["state"] = form, "error"
+    return render(
+        request,
+        "assessments/_self_card_response.html",
+        {**context, "r": row, "progress": _progress(context)},
+        status=200 if saved else 422,
     )
 
 

@@ -203,6 +203,11 @@ urlpatterns = [
         name="self_assessment",
     ),
     path(
+        "campaigns/<slug:slug>/self-assessment/<str:code>/item/<str:item>/",
+        assessments.self_assessment_item,
+        name="self_assessment_item",
+    ),
+    path(
         "campaigns/<slug:slug>/evidence/<uuid:public_id>/",
         assessments.evidence_file,
         name="evidence_file",
