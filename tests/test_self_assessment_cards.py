@@ -158,3 +158,42 @@ def test_it_shows_the_page_as_cards_with_a_progress_line(scoring, staff):
     assert "1 of 4 scored" in page
     assert 'capture="environment"' in page  # the camera on each card
     assert 'id="self-page"' in page and "autosave.js" in page
+
+
+# --- The rectification page: a card per finding, what was typed kept after a refusal ---------
+
+
+@pytest.fixture
+def finding(scoring):  # noqa: ANN001, ANN201
+    from civicmark.assessments.models import Rectification
+
+    return Rectification.objects.create(
+        round=scoring["round"],
+        enrollment=scoring["enrollments"]["C111"],
+        item=scoring["items"]["A1"],
+        points_lost=Decimal(10),
+        reason="台账缺失",
+    )
+
+
+def test_it_shows_each_rectification_as_a_card(finding, staff):
+    page = staff.get(reverse("rectifications", args=["c"])).content.decode()
+    assert page.count('data-testid="rectification-card"') == 1
+    assert "台账缺失" in page and f'id="status-{finding.public_id}"' in page
+    assert "<table" not in page.split('data-testid="rectifications"')[1]
+
+
+def test_it_keeps_what_was_typed_when_a_rectification_is_refused(finding, staff):
+    """The finding: a refused report redirected to the page and lost what was typed."""
+    from civicmark.assessments.models import Rectification
+
+    before = AuditEvent.objects.count()
+    url = reverse("rectifications", args=["c"])
+    response = staff.post(url, {"id": str(finding.public_id), "status": "done", "note": ""})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'data-testid="rectification-error"' in page
+    assert '<option value="done" selected>' in page  # the status chosen, still chosen
+    response = staff.post(url, {"id": str(finding.public_id), "status": "x", "note": "补齐台账"})
+    assert response.status_code == 422 and "补齐台账" in response.content.decode()
+    assert Rectification.objects.get().status == "open" and AuditEvent.objects.count() == before

@@ -472,8 +472,7 @@ def _round_row(user: Any, round_: Any) -> dict[str, Any]:
 @login_required
 def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
     """What the finalised rounds found wanting, community by community, and what was done."""
-    from civicmark.assessments.access import rectification_refusal
-    from civicmark.assessments.models import Rectification, RectificationStatus
+    from civicmark.assessments.models import Rectification
     from civicmark.assessments.services import rectification_update
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
@@ -501,9 +500,28 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             messages.success(request, _("Saved."))
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            if request.POST.get("action") == "attach":
+                messages.error(request, exc.message)
+            else:  # the card again, with what was typed and the reason beside it
+                kept = {
+                    "id": target.public_id,
+                    "status": request.POST.get("status", ""),
+                    "note": request.POST.get("note", ""),
+                    "error": exc.message,
+                }
+                return _rectification_page(request, campaign, visible, request.POST, kept)
         return redirect(reverse("rectifications", args=[campaign.slug]) + _town_query(request.POST))
+    return _rectification_page(request, campaign, visible, request.GET)
+
+
+def _rectification_page(
+    request: HttpRequest, campaign: Any, visible: Any, query: Any, kept: Any = None
+) -> HttpResponse:
+    """A card per finding; `kept` is a card's refused entry, shown back as typed (422)."""
     from django.utils import timezone
+
+    from civicmark.assessments.access import rectification_refusal
+    from civicmark.assessments.models import RectificationStatus
 
     today = timezone.localdate()
     overdue = Q(status=RectificationStatus.OPEN, due_on__lt=today)
@@ -517,13 +535,13 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("enrollment__community__parent__code")
     )
-    town = request.GET.get("town", "")
+    town = query.get("town", "")
     shown = visible.filter(enrollment__community__parent__code=town) if town else visible
     # After a province's July round there are thousands of findings: a page at a time.
     page = Paginator(
         shown.prefetch_related("evidence").order_by("enrollment__community__path", "pk"),
         RECTIFICATIONS_PAGE,
-    ).get_page(request.GET.get("page"))
+    ).get_page(query.get("page"))
     rows = [
         {
             "r": r,
@@ -545,7 +563,9 @@ def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
             "town": town,
             "page": page,
             "pager_query": urlencode({"town": town}) if town else "",
+            "kept": kept,
         },
+        status=422 if kept else 200,
     )
 
 
