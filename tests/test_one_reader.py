@@ -88,7 +88,7 @@ def _imports() -> dict[str, set[str]]:
 # Pairs that still import each other: none. Issue 15 parted the last seven (the scope primitives
 # of accounts building other apps' querysets, core's page context and commands reaching up,
 # divisions' pages asking accounts who may while accounts points at divisions, the scoring page
-# showing the ledger's figures). The apps form layers (ADR 18); a new pair fails here.
+# showing the ledger's figures). The apps form layers (ADR 19); a new pair fails here.
 KNOWN: set[str] = set()
 
 
@@ -106,6 +106,45 @@ def test_no_two_apps_import_each_other():
     cycles = _cycles()
     assert cycles - KNOWN == set()
     assert KNOWN - cycles == set(), "parted at last: take them off KNOWN"
+
+
+# The layers of ADR 19, bottom first: an app imports only apps of layers below its own.
+LAYERS: list[set[str]] = [
+    {"core"},
+    {"divisions"},
+    {"accounts"},
+    {"standards"},
+    {"campaigns"},
+    {"scoring"},
+    {"assessments"},
+    {"results", "employment", "surveys"},
+    {"home"},
+    {"config", "demo"},
+    {"bench"},
+]
+
+
+def _upward(imports: dict[str, set[str]]) -> set[str]:
+    """Imports that do not go down a layer; an app in no layer counts as upward."""
+    layer = {app: n for n, apps in enumerate(LAYERS) for app in apps}
+    top = len(LAYERS)
+    return {
+        f"{a} -> {b}"
+        for a, targets in imports.items()
+        for b in targets
+        if a not in layer or layer.get(b, top) >= layer[a]
+    }
+
+
+def test_every_app_imports_only_the_layers_below_it():
+    assert _upward(_imports()) == set(), "each app imports only layers below it (ADR 19)"
+
+
+def test_the_layer_check_finds_an_upward_a_sideways_and_an_unplaced_import():
+    assert _upward({"core": {"accounts"}}) == {"core -> accounts"}
+    assert _upward({"results": {"employment"}}) == {"results -> employment"}
+    assert _upward({"newapp": {"core"}}) == {"newapp -> core"}
+    assert _upward({"accounts": {"divisions", "core"}}) == set()
 
 
 def test_the_apps_issue_15_parted_stay_parted():
