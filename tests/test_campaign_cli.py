@@ -132,7 +132,17 @@ def test_a_round_is_covered_settled_finalised_and_reopened_from_the_command_line
     refused("round", "cover", "c", "2", "--communities", "C111", "--user", "county_officer")
     assert not round_.covers.exists() or round_.covers.count() == 4  # unchanged
     refused("round", "cover", "c", "2", "--communities", "C111,NOPE", "--user", "city_admin")
-    run("round", "cover", "c", "2", "--communities", "C111", "--user", "city_admin")
+    run(
+        "round",
+        "cover",
+        "c",
+        "2",
+        "--communities",
+        "C111",
+        "--confirm-removal",
+        "--user",
+        "city_admin",
+    )
     assert list(round_.covers.values_list("community__code", flat=True)) == ["C111"]
     _score_everything(s, c111_a2_second="20")
     # An assessor does not sign the round off; the lead may not while A2 is disputed.
@@ -166,7 +176,17 @@ def test_a_round_is_covered_settled_finalised_and_reopened_from_the_command_line
 
 def test_a_rectification_is_reported_from_the_command_line(scoring, world):
     s = scoring
-    run("round", "cover", "c", "2", "--communities", "C111", "--user", "city_admin")
+    run(
+        "round",
+        "cover",
+        "c",
+        "2",
+        "--communities",
+        "C111",
+        "--confirm-removal",
+        "--user",
+        "city_admin",
+    )
     _score_everything(s)
     run("round", "finalise", "c", "2", "--user", "city_admin")
     task = Rectification.objects.get()

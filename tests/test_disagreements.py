@@ -81,6 +81,7 @@ def cover_all(s, world):  # noqa: ANN001, ANN201
         lead=None,
         panel=[],
         covers=[s["enrollments"]["C111"]],
+        confirm_removal=True,
     )
 
 

@@ -33,6 +33,7 @@ def _configure(actor, round_, **changes):  # noqa: ANN001, ANN003, ANN202
         "lead": round_.lead,
         "panel": list(round_.panel.all()),
         "covers": list(round_.covers.all()),
+        "confirm_removal": True,
     }
     values.update(changes)
     return round_configure(actor=actor, round_=round_, **values)

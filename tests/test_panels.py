@@ -30,6 +30,8 @@ def configure(actor, round_, **changes):  # noqa: ANN001, ANN201
         "lead": None,
         "panel": [],
         "covers": [],
+        # Set-up narrows coverage at will; the confirmation has its own tests.
+        "confirm_removal": True,
     } | changes
     return round_configure(actor=actor, round_=round_, **values)
 
@@ -199,6 +201,7 @@ def test_the_round_page_permission_matrix(scoring, world, client_for, county_ass
             "closes_on": "2026-07-22",
             "combine_rule": "median",
             "covers": [str(scoring["enrollments"]["C111"].pk)],
+            "confirm_removal": "1",  # C112, C121 and C211 leave the round
         },
     )
     assert response.status_code == 302
@@ -301,7 +304,7 @@ def test_a_large_round_lists_its_coverage_by_code_and_shows_it_per_state(
     before = set(fresh(round_).covers.all())
     client.post(url, form | {"covers_codes": "C111 NOPE"})
     assert set(fresh(round_).covers.all()) == before  # refused whole
-    assert client.post(url, form | {"covers_codes": "C111,\nC112"}).status_code == 302
+    assert client.post(url, form | {"covers_codes": "C111,\nC112", "confirm_removal": "1"}).status_code == 302
     e = scoring["enrollments"]
     assert set(fresh(round_).covers.all()) == {e["C111"], e["C112"]}
     page = client.get(url).content.decode()

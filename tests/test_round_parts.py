@@ -214,6 +214,7 @@ def test_it_lets_a_county_officer_set_his_own_parts_rule_panel_and_coverage(
             "combine_rule": "median",
             "panel": [str(parts["county_assessors"]["K1"].public_id)],
             "covers": [str(e["C111"].pk), str(e["C112"].pk)],
+            "confirm_removal": "1",  # C121 leaves K1's part
         },
     )
     assert response.status_code == 302

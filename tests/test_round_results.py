@@ -50,6 +50,7 @@ def cover(s, world, round_, codes):  # noqa: ANN001, ANN201
         lead=None,
         panel=[],
         covers=[s["enrollments"][c] for c in codes],
+        confirm_removal=True,
     )
 
 

@@ -271,6 +271,11 @@ def covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     return enrollments.filter(_default_coverage_q(round_))
 
 
+def default_covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
+    """The enrollments the round would cover by the default rule, whatever the lead listed."""
+    return round_.campaign.enrollments.filter(_default_coverage_q(round_))
+
+
 def _default_coverage_q(round_: AcceptanceRound) -> Q:
     """The enrollments a round covers when the lead lists none: those in its workflow states and
     those already scored or vetoed in it."""

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import followers, panels, part_services, sealing
+from civicmark.assessments import coverage, followers, panels, part_services, sealing
 from civicmark.assessments.access import ACCESS, rectification_refusal
 from civicmark.assessments.evidence import evidence_refusal
 from civicmark.assessments.models import SelfScore
@@ -465,6 +465,15 @@ def rectification_attach(*, actor: Any, rectification: Any, upload: Any) -> Any:
     return record
 
 
+def _coverage_checked(
+    round_: AcceptanceRound, covers: list[Enrollment], county: Any, confirmed: bool
+) -> list[Enrollment]:
+    change = coverage.coverage_change(round_, covers, county)
+    if not confirmed:
+        coverage.refuse_unconfirmed_removal(change, round_)
+    return change.covers
+
+
 def round_configure(
     *,
     actor: Any,
@@ -477,10 +486,14 @@ def round_configure(
     panel: list[Any],
     covers: list[Enrollment],
     county: Any = None,
+    confirm_removal: bool = False,
     via: str = "web",
 ) -> AcceptanceRound:
     """The lead sets a round's window, rules, lead, panel and coverage (empty lists keep the
     defaults). A finalised round is not changed: reopen it first.
+
+    Coverage (`coverage.coverage_change`): ticks equal to the defaults store no list; a change
+    that takes communities out of the round is refused, naming them, unless `confirm_removal`.
 
     In a round split into county parts (ADR 12), a county officer, or anyone naming a county,
     sets that county's part only: its rule, panel members appointed in it and its communities
@@ -492,6 +505,7 @@ def round_configure(
     if county is not None:
         if not authz.can_lead_round(actor, round_, county=county):
             raise NotAllowed(_("Only the round's lead office may change it."))
+        covers = _coverage_checked(round_, covers, county, confirm_removal)
         if (opens_on, closes_on, rescore, getattr(lead, "pk", None)) != (
             round_.opens_on,
             round_.closes_on,
@@ -540,6 +554,7 @@ def round_configure(
             _("Communities already scored in this round stay covered: keep them in the list.")
         )
     part_services.check_whole_change(round_, panel, covers)
+    covers = _coverage_checked(round_, covers, None, confirm_removal)
 
     def state() -> dict[str, Any]:
         return {

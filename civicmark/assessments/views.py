@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.assessments import score_cards
+from civicmark.assessments.coverage import CoverageRemoves
 from civicmark.assessments.forms import ScoreCardForm, SelfScoreForm
 from civicmark.assessments.models import SelfScore
 from civicmark.assessments.services import SELF_ASSESSABLE
@@ -955,12 +956,16 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     can_lead = authz.can_lead_round(request.user, round_)
     # A county officer in the county round of a city's campaign leads his county's part only.
     own = None if can_lead else parts.led_county(request.user, round_)
+    posted = None  # what the lead ticked and typed, shown back when it is not saved
     if request.method == "POST":
         if not (can_lead or own):
             raise Http404
         post = request.POST
+        posted = post
         try:
             county = _county_posted(round_, post) or own
+            if post.get("action") == "back":
+                raise _KeepTicks
             if post.get("action") in ("finalise", "reopen"):
                 _sign_off(request, round_, county)
                 messages.success(request, _("Saved."))
@@ -983,7 +988,12 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 ),
                 covers=covers,
                 county=county,
+                confirm_removal=post.get("confirm_removal") == "1",
             )
+        except _KeepTicks:
+            pass
+        except CoverageRemoves as exc:
+            return _confirm_removal(request, campaign, round_, exc)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -1031,7 +1041,19 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     listed_panel = set(round_.panel.values_list("pk", flat=True))
     if own is not None:
         listed_panel &= {u.pk for u in panel}
-    listed_covers = set(round_.covers.values_list("pk", flat=True)) if enrollments else set()
+    defaults = (
+        set(panels.default_covered(round_).values_list("pk", flat=True)) if enrollments else set()
+    )
+    ticked = set(_ints(posted.getlist("covers"))) if posted is not None else covered_ids
+    if posted is not None and large:
+        listed = posted.get("covers_codes", listed)
+    if posted is not None:
+        listed_panel = {
+            u.pk
+            for u in panels.candidates(round_, county=own).filter(
+                public_id__in=[posted_uuid(v) for v in posted.getlist("panel")]
+            )
+        }
     return render(
         request,
         "assessments/round_detail.html",
@@ -1060,11 +1082,13 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 {
                     "e": e,
                     "on": e.pk in covered_ids,
-                    "checked": e.pk in listed_covers,
+                    "checked": e.pk in ticked,
+                    "default": e.pk in defaults,
                     "label": State(e.status).label,
                 }
                 for e in enrollments
             ],
+            "values": _round_values(round_, posted, own),
             "covered_count": covered_count,
             "large": large,
             "by_state": by_state,
@@ -1072,6 +1096,50 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "rules": CombineRule.choices,
             "rescores": Rescore.choices,
             "departments": panels.departments(round_),
+        },
+    )
+
+
+class _KeepTicks(Exception):
+    """The lead went back from the confirmation: his ticks come back unsaved."""
+
+
+def _round_values(round_: Any, posted: Any, own: Any) -> dict[str, Any]:
+    """The window, rules and lead as the form shows them: as typed when they were not saved."""
+    values = {
+        "opens_on": round_.opens_on.isoformat(),
+        "closes_on": round_.closes_on.isoformat(),
+        "combine_rule": parts.rule_for(round_, own.path) if own else round_.combine_rule,
+        "rescore": round_.rescore,
+        "lead": str(round_.lead.public_id) if round_.lead else "",
+    }
+    if posted is not None:
+        values.update({k: posted[k] for k in values if k in posted})
+    return values
+
+
+def _confirm_removal(
+    request: HttpRequest, campaign: Any, round_: Any, refusal: CoverageRemoves
+) -> HttpResponse:
+    """Before communities leave a round: which, and which join; confirm, or go back with the
+    ticks as they were."""
+    from civicmark.assessments.coverage import describe
+
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "confirm_removal", "action")
+        for value in values
+    ]
+    return render(
+        request,
+        "assessments/round_cover_confirm.html",
+        {
+            "campaign": campaign,
+            "round": round_,
+            "fields": fields,
+            "stays_default": not refusal.change.covers,
+            **describe(round_, refusal.change),
         },
     )
 

@@ -39,6 +39,13 @@ class Command(CivicCommand):
         reopen.add_argument("--reason", required=True)
         cover = command("cover", "the communities the round covers (the lead's list)")
         cover.add_argument("--communities", required=True, help="comma-separated community codes")
+        cover.add_argument(
+            "--confirm-removal",
+            action="store_true",
+            dest="confirm_removal",
+            help="take out of the round the communities it covers now and the list leaves out "
+            "(without it such a change is refused, naming them)",
+        )
         command("disagreements", "the disagreements not yet settled, as JSON", user=False)
         settle = command("settle", "settle an item the assessors disagree on")
         settle.add_argument("--community", required=True, help="the community's code")
@@ -77,7 +84,7 @@ class Command(CivicCommand):
             )
             self.stdout.write(f"reopened {round_.campaign.slug} round {round_.number}")
         elif action == "cover":
-            self._cover(actor, round_, county, options["communities"])
+            self._cover(actor, round_, county, options["communities"], options["confirm_removal"])
         else:
             self._settle(actor, round_, options)
 
@@ -126,9 +133,12 @@ class Command(CivicCommand):
             )
         )
 
-    def _cover(self, actor: Any, round_: AcceptanceRound, county: Any, text: str) -> None:
+    def _cover(
+        self, actor: Any, round_: AcceptanceRound, county: Any, text: str, confirmed: bool
+    ) -> None:
         """The lead's coverage list replaces the round's (or, in a county's part, the part's);
-        window, rules, lead and panel stay as they are."""
+        window, rules, lead and panel stay as they are. Taking communities out needs
+        --confirm-removal, as the page asks to confirm."""
         from civicmark.assessments import panels, part_services
         from civicmark.assessments.services import round_configure
         from civicmark.campaigns import parts
@@ -164,6 +174,7 @@ class Command(CivicCommand):
             panel=panel,
             covers=[found[c] for c in codes],
             county=part,
+            confirm_removal=confirmed,
             via="cli",
         )
         self.stdout.write(f"round {round_.number} covers: {', '.join(codes)}")
