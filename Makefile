@@ -9,6 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 help:
 	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
+	@echo "              then '. .venv/bin/activate' puts the civicmark command on the PATH"
 	@echo "make test   - lint, type-check and run the whole test suite (SQLite)"
 	@echo "make test-pg / test-browser - the suite on PostgreSQL / the browser tests alone"
 	@echo "make bench  - the benchmarks (N=10000; DATABASE_URL=postgres://... adds PostgreSQL)"
@@ -27,14 +28,21 @@ var/secret_key:
 	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $@
 	chmod 600 $@
 
-# The demo runs as production does (gunicorn, whitenoise, DEBUG off); only HTTPS is off,
-# because it listens on 127.0.0.1 without a certificate.
-demo: $(VENV)/.installed var/secret_key
-	SECRET_KEY="$$(cat var/secret_key)" DEBUG=false HTTPS=false $(BIN)/civicmark demo
+# The settings the demo runs with, which `civicmark` reads from var/env when started here: so
+# after `make demo` every `civicmark ...` command works with nothing typed by hand. The demo runs
+# as production does (gunicorn, whitenoise, DEBUG off); HTTPS is off because it answers on
+# 127.0.0.1 only (the settings know that from ALLOWED_HOSTS).
+var/env: var/secret_key
+	@printf '# Written by make demo; read by civicmark when started in this directory.\n' > $@.tmp
+	@printf 'SECRET_KEY=%s\nDEBUG=false\n' "$$(cat var/secret_key)" >> $@.tmp
+	@chmod 600 $@.tmp && mv $@.tmp $@
+
+demo: $(VENV)/.installed var/env
+	$(BIN)/civicmark demo
 
 # The current TOTP code of a demo account (`make totp U=city`), with the demo's own secret key.
-totp: $(VENV)/.installed var/secret_key
-	@SECRET_KEY="$$(cat var/secret_key)" DEBUG=false HTTPS=false $(BIN)/civicmark totp $(U)
+totp: $(VENV)/.installed var/env
+	@$(BIN)/civicmark totp $(U)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check civicmark tests

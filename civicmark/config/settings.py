@@ -185,8 +185,12 @@ SURVEY_COMMUNITY_FAILURES = env_int("SURVEY_COMMUNITY_FAILURES", 30)
 SURVEY_UNKNOWN_FAILURES = env_int("SURVEY_UNKNOWN_FAILURES", 100)
 
 # --- Sessions, cookies, headers -------------------------------------------------------------
-# HTTPS is on unless said otherwise; the local demo on 127.0.0.1 says otherwise.
-HTTPS = env_bool("HTTPS", not DEBUG)
+# HTTPS is on unless said otherwise, or unless the server answers only on this machine (the
+# default ALLOWED_HOSTS): 127.0.0.1 has no certificate, and a newcomer who sets SECRET_KEY alone
+# must not be redirected to an https that nothing serves. A real server names its host, and so
+# gets HTTPS, secure cookies and HSTS without asking.
+LOCAL_ONLY = set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "::1", "[::1]"}
+HTTPS = env_bool("HTTPS", not DEBUG and not LOCAL_ONLY)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True

@@ -19,6 +19,15 @@ class Command(CivicCommand):
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=2)
 
+    def _command_line_hint(self) -> None:
+        """Where the `civicmark` command is, for a newcomer whose shell cannot find it."""
+        here = os.path.dirname(sys.executable)
+        if shutil.which("civicmark") != os.path.join(here, "civicmark"):
+            self.stdout.write(
+                f"The civicmark command is in {here}: `. {here}/activate` puts it on the PATH; "
+                "it reads var/env (written by make demo) when started in this directory."
+            )
+
     def handle(self, *args: Any, **options: Any) -> None:
         from civicmark.demo.loader import demo_totp_secrets, load_demo
 
@@ -37,6 +46,7 @@ class Command(CivicCommand):
             "The accounts with a TOTP secret also need a code: add the secret to an authenticator "
             "app, or print the current code with `civicmark totp USERNAME` (demo accounts only)."
         )
+        self._command_line_hint()
         if options["no_serve"]:
             return
         call_command("collectstatic", verbosity=0, interactive=False)
