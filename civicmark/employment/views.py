@@ -24,7 +24,6 @@ from civicmark.core.names import content_disposition
 from civicmark.core.parsing import (
     ParseError,
     parse_date,
-    parse_decimal,
     parse_id,
     parse_int,
     parse_year,
@@ -33,9 +32,9 @@ from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
+from civicmark.employment.forms import EmployerForm, VacancyForm
 from civicmark.employment.models import (
     OPEN_REFERRAL,
-    Hours,
     Household,
     JobFair,
     Reconciliation,
@@ -311,56 +310,34 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 @login_required
 def job_bank(request: HttpRequest, code: str) -> HttpResponse:
+    """The community's posts; the station verifies employers and files posts for review. A
+    refused form comes back with everything typed and the error beside its field."""
     community = _community(request, code)
     today = _today()
-    if request.method == "POST":
-        post = request.POST
-        action = post.get("action", "")
+    employers = svc.employers_near(community)
+    post = request.POST if request.method == "POST" else None
+    action = request.POST.get("action", "") if post is not None else ""
+    employer_form = EmployerForm(post if action == "employer" else None)
+    vacancy_form = VacancyForm(post if action == "file" else None, employers=employers)
+    if post is not None:
         try:
             if action == "employer":
+                if not employer_form.is_valid():
+                    raise ApplicationError(_("Nothing was saved: correct the fields marked."))
                 svc.employer_verify(
-                    actor=request.user,
-                    name=post.get("name", ""),
-                    credit_code=post.get("credit_code", ""),
-                    division=community,
+                    actor=request.user, division=community, **employer_form.cleaned_data
                 )
             elif action == "file":
-                employer = (
-                    svc.employers_near(community)
-                    .filter(public_id=posted_uuid(post.get("employer")))
-                    .first()
-                )
-                if employer is None:
-                    raise ApplicationError(_("Choose a verified employer."))
-                try:
-                    wage_min = parse_int(post.get("wage_min", ""))
-                    wage_max = parse_int(post.get("wage_max", ""))
-                    # The column holds 9999.9 km at most (max_digits=5, one place).
-                    distance = parse_decimal(
-                        post.get("distance_km", ""), places=1, max_digits=5
-                    ) or Decimal(0)
-                except ParseError as exc:
-                    raise ApplicationError(
-                        _("Wages are whole yuan and the distance a number of km.")
-                        + " "
-                        + exc.message
-                    ) from None
-                if wage_min is None or wage_max is None:
-                    raise ApplicationError(
-                        _("Wages are whole yuan and the distance a number of km.")
-                    )
-                if post.get("hours") not in Hours.values:
-                    raise ApplicationError(_("Choose the hours."))
+                if not vacancy_form.is_valid():
+                    raise ApplicationError(_("Nothing was saved: correct the fields marked."))
+                data = dict(vacancy_form.cleaned_data)
+                data.pop("employer")
+                data["distance_km"] = data["distance_km"] or Decimal(0)
                 svc.vacancy_file(
                     actor=request.user,
-                    employer=employer,
+                    employer=vacancy_form.chosen_employer(),
                     community=community,
-                    title=post.get("title", ""),
-                    category=post.get("category", "").strip(),
-                    hours=post["hours"],
-                    wage_min=wage_min,
-                    wage_max=wage_max,
-                    distance_km=distance,
+                    **data,
                 )
             elif action in ("approve", "reject", "extend"):
                 vacancy = (
@@ -384,6 +361,9 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
                 raise ApplicationError(_("Unknown action."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            form = {"employer": employer_form, "file": vacancy_form}.get(action)
+            if form is not None and not form.errors:
+                form.add_error(None, exc.message)
         else:
             messages.success(request, _("Saved."))
             return redirect("employment_jobs", code=code)
@@ -399,8 +379,8 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
         {
             "community": community,
             "vacancies": vacancies,
-            "employers": svc.employers_near(community),
-            "hours": Hours.choices,
+            "employer_form": employer_form,
+            "vacancy_form": vacancy_form,
             "can_review": authz.can_review_vacancy(request.user, community),
             "public_url": reverse("public_jobs", args=[community.code]),
         },

@@ -23,11 +23,12 @@ from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core.errors import ApplicationError, ImportRefused
 from civicmark.core.http import posted_uuid, public_url
 from civicmark.core.names import content_disposition
-from civicmark.core.parsing import ParseError, parse_decimal, parse_id, parse_int
+from civicmark.core.parsing import ParseError, parse_decimal, parse_id
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
 from civicmark.surveys import throttle
+from civicmark.surveys.forms import SurveyForm
 from civicmark.surveys.models import (
     Collector,
     Draw,
@@ -78,35 +79,28 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if round_ is None:
         raise Http404
     can_manage = svc.can_run_round(request.user, round_)
+    instruments = Instrument.objects.filter(standard=campaign.standard, published_at__isnull=False)
+    form = SurveyForm(request.POST if request.method == "POST" else None, instruments=instruments)
     if request.method == "POST":
         if not can_manage:
             raise Http404
         try:
-            instrument = Instrument.objects.filter(
-                public_id=posted_uuid(request.POST.get("instrument"))
-            ).first()
-            if instrument is None:
-                raise ApplicationError(_("Choose an instrument."))
-            try:
-                sample, reserve = (
-                    parse_int(request.POST.get("sample_size", "")),
-                    parse_int(request.POST.get("reserve_size", "")),
-                )
-                if sample is None or reserve is None:
-                    raise ParseError("")
-            except ParseError:
-                raise ApplicationError(_("Sample and reserve are whole numbers.")) from None
+            if not form.is_valid():
+                raise ApplicationError(_("Nothing was saved: correct the fields marked."))
+            data = form.cleaned_data
             survey = svc.survey_create(
                 actor=request.user,
                 round_=round_,
-                instrument=instrument,
-                sample_size=sample,
-                reserve_size=reserve,
-                method=request.POST.get("method", "systematic"),
-                refuse_community_collected=request.POST.get("refuse_community") == "on",
+                instrument=form.chosen_instrument(),
+                sample_size=data["sample_size"],
+                reserve_size=data["reserve_size"],
+                method=data["method"],
+                refuse_community_collected=data["refuse_community"],
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not form.errors:
+                form.add_error(None, exc.message)
         else:
             return redirect("survey_detail", public_id=survey.public_id)
     return render(
@@ -116,9 +110,7 @@ def survey_list(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "surveys": SurveyRound.objects.filter(round=round_).select_related("instrument"),
-            "instruments": Instrument.objects.filter(
-                standard=campaign.standard, published_at__isnull=False
-            ),
+            "form": form,
             "can_manage": can_manage,
         },
     )
