@@ -54,6 +54,13 @@ KINDS = [
         ("清源家政服务有限公司", 'value="12345"'),
     ),
     Kind(
+        "job fair",
+        "community_staff",
+        lambda s: reverse("employment_fairs", args=["C111"]),
+        lambda s: {"title": "春风行动招聘会", "held_on": "2026-04-31"},  # no such day
+        ('value="春风行动招聘会"', "2026-04-31"),
+    ),
+    Kind(
         "person",
         "city_admin",
         lambda s: reverse("person_create"),
@@ -171,8 +178,8 @@ def test_it_shows_back_every_typed_value_after_an_error(
     kind,
     world,
     scoring,
-    station,
-    client_for,  # noqa: F811
+    station,  # noqa: F811
+    client_for,
 ):
     stage = {"world": world, "scoring": scoring, "station": station}
     client = client_for(world.users[kind.who])

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import StrictDateField, StrictDecimalField, StrictIntegerField
 from civicmark.employment.models import Hours
 
 
@@ -64,3 +64,8 @@ class VacancyForm(forms.Form):
 
     def chosen_employer(self) -> Any:
         return self.employers.get(public_id=self.cleaned_data["employer"])
+
+
+class FairForm(forms.Form):
+    title = forms.CharField(label=_("title"), max_length=100)
+    held_on = StrictDateField(label=_("held on"))

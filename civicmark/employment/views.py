@@ -32,7 +32,7 @@ from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
-from civicmark.employment.forms import EmployerForm, VacancyForm
+from civicmark.employment.forms import EmployerForm, FairForm, VacancyForm
 from civicmark.employment.models import (
     OPEN_REFERRAL,
     Household,
@@ -480,23 +480,27 @@ def referral_slip(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def fairs(request: HttpRequest, code: str) -> HttpResponse:
     community = _community(request, code)
+    form = FairForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         try:
-            fair = svc.fair_create(
-                actor=request.user,
-                division=community,
-                title=request.POST.get("title", ""),
-                held_on=_date(request.POST.get("held_on", ""), _("held on")),
-            )
+            if not form.is_valid():
+                raise ApplicationError(_("Nothing was saved: correct the fields marked."))
+            fair = svc.fair_create(actor=request.user, division=community, **form.cleaned_data)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not form.errors:
+                form.add_error(None, exc.message)
         else:
             return redirect("employment_fair", public_id=fair.public_id)
     found = JobFair.objects.filter(division=community)
     return render(
         request,
         "employment/fairs.html",
-        {"community": community, "fairs": [(f, svc.fair_figures(f)) for f in found]},
+        {
+            "community": community,
+            "fairs": [(f, svc.fair_figures(f)) for f in found],
+            "form": form,
+        },
     )
 
 
