@@ -105,17 +105,19 @@
     Object.keys(now).forEach(function (name) { if (now[name] !== before[name]) { newer[name] = now[name]; } });
     carried[card.id] = newer;
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After the new card is in place and processed (a change sent while its answer travelled was
+  // dropped by htmx, one request per element at a time): what was typed meanwhile goes back in
+  // the card and is sent in turn.
+  document.addEventListener("htmx:afterSettle", function (event) {
     var card = cardOf(event.detail.elt);
     if (!card || !(card.id in carried)) { return; }
     var newer = carried[card.id];
     delete carried[card.id];
-    if (event.detail.xhr.status < 500) { forget(card); } // saved, or refused with its reason
+    if (event.detail.xhr && event.detail.xhr.status < 500) { forget(card); } // saved, or refused with its reason
     if (Object.keys(newer).length) {
-      // Typed after the request left: put back and sent in turn (htmx keeps the focus itself).
       restore(card, newer);
       label(card, "unsaved");
-      htmx.trigger(card, "change");
+      setTimeout(function () { htmx.trigger(card, "change"); }, 0);
     }
     showWaiting();
   });
@@ -141,6 +143,7 @@
       if (card) { restore(card, all[key].values); label(card, "waiting"); }
     });
     showWaiting();
-    sendWaiting();
   });
+  // Sent once htmx has taken the page in hand (it does so on DOMContentLoaded too).
+  window.addEventListener("load", function () { setTimeout(sendWaiting, 0); });
 })();

@@ -1,0 +1,160 @@
+"""Community staff finish a self-assessment on a phone (issue 16, items 2 and 3): each card
+saved as it is given, a refused answer kept as typed beside its error, answers given without a
+connection kept in the browser and sent when it returns; and no page community staff can reach
+is wider than the phone's screen."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from civicmark.assessments.models import SelfScore
+
+SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/selfphone"))
+PHONE = {"width": 390, "height": 844}
+
+
+def _phone(browser, live_server, username, password="x-secret-password-1"):  # noqa: ANN001, ANN202, S107
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button.btn-primary")
+    page.wait_for_selector("[data-testid=whoami]", state="attached")  # in the folded menu
+    return context, page
+
+
+def _answer(page, code, points, explanation=None):  # noqa: ANN001, ANN202
+    card = page.locator(f"[data-testid=self-card][data-item={code}]")
+    if explanation is not None:
+        card.locator("textarea").fill(explanation)
+    box = card.locator("input[name$=-points]")
+    box.fill(points)
+    box.press("Tab")  # leaving the box sends the card (change)
+    return card
+
+
+def _state(page, code, state, timeout=15000):  # noqa: ANN001, ANN202
+    page.wait_for_selector(
+        f"[data-testid=self-card][data-item={code}][data-state={state}]", timeout=timeout
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_community_staff_finish_a_self_assessment_on_a_phone(scoring, browser, live_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context, page = _phone(browser, live_server, "community_staff")
+    page.goto(f"{live_server.url}/campaigns/c/self-assessment/?community=C111")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The explanation box is readable: most of the card's width, not two characters.
+    width = page.locator("[data-item=A1] textarea").evaluate("t => t.clientWidth")
+    assert width > 200
+    page.screenshot(path=str(SHOTS / "self-phone-top.png"))
+    top = page.evaluate("window.scrollY")
+
+    # One answer, saved as it is given: no reload, the page stays where it was.
+    _answer(page, "A1", "28", "居民会议记录齐全")
+    _state(page, "A1", "saved")
+    assert SelfScore.objects.get(item__code="A1").points == 28
+    assert "1" in page.locator("[data-testid=progress]").inner_text()
+
+    # A refused answer: the error beside the box, the explanation still as typed.
+    page.locator("[data-item=B1]").scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    _answer(page, "B1", "25", "照片十二张，已标注日期")
+    _state(page, "B1", "error")
+    b1 = page.locator("[data-item=B1]")
+    assert b1.locator("input[name$=-points]").input_value() == "25"
+    assert b1.locator("textarea").input_value() == "照片十二张，已标注日期"
+    assert b1.locator("[data-testid=points-error]").inner_text().strip()
+    assert page.evaluate("window.scrollY") >= scrolled > top  # not thrown back to the top
+    page.screenshot(path=str(SHOTS / "self-phone-error.png"))
+    assert not SelfScore.objects.filter(item__code="B1").exists()
+    _answer(page, "B1", "20")
+    _state(page, "B1", "saved")
+    assert SelfScore.objects.get(item__code="B1").explanation == "照片十二张，已标注日期"
+
+    # The connection drops: the answers wait in the browser, and the card says so.
+    context.set_offline(True)
+    _answer(page, "A2", "29.5", "治安巡逻每周两次")
+    _state(page, "A2", "waiting")
+    _answer(page, "B2", "18")
+    _state(page, "B2", "waiting")
+    waiting = page.evaluate("JSON.parse(localStorage.getItem('civicmark:waiting'))")
+    assert sorted(k.rsplit("/", 1)[1] for k in waiting) == ["A2", "B2"]
+    assert page.locator("[data-autosave-waiting]").is_visible()
+    page.screenshot(path=str(SHOTS / "self-phone-offline.png"))
+    assert not SelfScore.objects.filter(item__code__in=["A2", "B2"]).exists()
+
+    # It comes back: they are sent, nothing lost, nothing waiting.
+    context.set_offline(False)
+    _state(page, "A2", "saved", timeout=30000)
+    _state(page, "B2", "saved", timeout=30000)
+    stored = dict(SelfScore.objects.values_list("item__code", "points"))
+    assert stored == {"A1": 28, "A2": Decimal("29.5"), "B1": 20, "B2": 18}
+    assert SelfScore.objects.get(item__code="A2").explanation == "治安巡逻每周两次"
+    assert page.evaluate("localStorage.getItem('civicmark:waiting')") == "{}"
+    assert "4" in page.locator("[data-testid=progress]").inner_text()
+    page.screenshot(path=str(SHOTS / "self-phone-done.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(
+    scoring, browser, live_server
+):
+    context, page = _phone(browser, live_server, "community_staff")
+    url = f"{live_server.url}/campaigns/c/self-assessment/?community=C111"
+    page.goto(url)
+    context.set_offline(True)
+    _answer(page, "A1", "27", "离线填写")
+    _state(page, "A1", "waiting")
+    context.set_offline(False)
+    # The page is left before the connection's return is noticed: opening it again sends it.
+    page.goto(url)
+    _state(page, "A1", "saved", timeout=30000)
+    assert SelfScore.objects.get(item__code="A1").explanation == "离线填写"
+    context.close()
+
+
+SKIP = ("/accounts/logout", "/files/", "/export", "/sheet", ".xlsx", ".pdf", ".csv", "/i18n/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_page_community_staff_can_reach_is_wider_than_a_phone(demo, browser, live_server):
+    """Every page linked from community staff's pages, two clicks deep from home."""
+    context, page = _phone(browser, live_server, "community", "CivicMark-demo-2026")
+    seen: set[str] = set()
+    wide: list[str] = []
+    queue = [("/", 0)]
+    while queue and len(seen) < 80:
+        path, depth = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = page.goto(f"{live_server.url}{path}")
+        if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+            continue
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide.append(f"{path}: {width}px")
+            page.screenshot(path=str(SHOTS / f"wide-{len(wide)}.png"), full_page=True)
+        if depth >= 2:
+            continue
+        for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
+            parts = urlsplit(href)
+            if parts.netloc != urlsplit(live_server.url).netloc or parts.path.startswith("/admin"):
+                continue
+            link = parts.path + (f"?{parts.query}" if parts.query else "")
+            if any(s in link for s in SKIP) or "page=" in link:
+                continue
+            queue.append((link, depth + 1))
+    context.close()
+    assert len(seen) > 10  # the crawl reached the work, not only the home page
+    assert not wide, "pages wider than a 390 px phone:\n" + "\n".join(wide)
