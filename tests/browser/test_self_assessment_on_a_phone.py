@@ -106,9 +106,7 @@ def test_community_staff_finish_a_self_assessment_on_a_phone(scoring, browser, l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(
-    scoring, browser, live_server
-):
+def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(scoring, browser, live_server):
     context, page = _phone(browser, live_server, "community_staff")
     url = f"{live_server.url}/campaigns/c/self-assessment/?community=C111"
     page.goto(url)
