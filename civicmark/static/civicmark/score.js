@@ -1,6 +1,7 @@
 // The assessor's score cards: a column pasted from Excel fills the column, and a card says
 // when what it shows is not saved yet. Each card saves itself through htmx (hx-post on the
-// card); this file only fills boxes and marks state, the server decides what is valid.
+// card) and autosave.js keeps what could not be sent; this file only fills boxes and marks
+// state, the server decides what is valid.
 (function () {
   "use strict";
 
@@ -64,12 +65,9 @@
     });
     var state = stateOf(card);
     card.classList.toggle("border-danger", !!(state && state.dataset.state === "error"));
+    // The card stays on the page (only its state is swapped): it takes the server's answer as
+    // its state, which autosave.js set to "saving" when the answer left.
+    if (state) { card.dataset.state = state.dataset.state; }
   });
 
-  // No connection: what was typed stays in its box and the card says it was not sent.
-  document.addEventListener("htmx:sendError", function (event) {
-    var card = event.target.closest && event.target.closest("[data-item]");
-    var form = card && card.closest("[data-score-form]");
-    if (form) { mark(card, "offline", form.dataset.offlineText); }
-  });
 })();
