@@ -23,15 +23,18 @@ def test_the_lead_is_asked_before_a_community_leaves_the_round(
     assert ticked == [True, True, False, False]  # the defaults, ticked
     assert page.locator("[data-testid=cover-default]").count() == 2
     boxes.nth(1).uncheck()
-    page.click("[data-testid=round-form] button.btn-primary")
+    with page.expect_navigation():
+        page.click("[data-testid=round-form] button.btn-primary")
     assert "Community 112" in page.inner_text("[data-testid=cover-removing]")
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     page.screenshot(path=f"/tmp/workflow/cover-confirm-{size[0]}.png", full_page=True)
-    page.click("[data-testid=back-to-ticks]")
+    with page.expect_navigation():  # the page's boxes, not the old page's, are read next
+        page.click("[data-testid=back-to-ticks]")
     boxes = page.locator("[data-testid=round-form] [data-testid=coverage] input[type=checkbox]")
     assert [boxes.nth(i).is_checked() for i in range(boxes.count())] == [True, False, False, False]
     assert not AcceptanceRound.objects.get(pk=round_.pk).covers.exists()  # nothing saved yet
-    page.click("[data-testid=round-form] button.btn-primary")
+    with page.expect_navigation():
+        page.click("[data-testid=round-form] button.btn-primary")
     page.click("[data-testid=confirm-removal]")
     page.wait_for_selector("[role=status]")
     codes = AcceptanceRound.objects.get(pk=round_.pk).covers.values_list(
