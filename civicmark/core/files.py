@@ -1,5 +1,9 @@
 """Uploaded files: type checked from the content, SHA-256 kept, stored under a generated name
-outside the web root, and served only through views that check permission first."""
+outside the web root, and served only through views that check permission first.
+
+Phone photos come as WebP or HEIC (an iPhone's camera) as often as JPEG: both are accepted and
+converted to JPEG at upload (turned upright, the EXIF GPS position dropped so a photo does not
+publish where it was taken), under the name the person gave it with a .jpg ending."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from django.utils.translation import gettext as _
 from civicmark.core.errors import ApplicationError
 from civicmark.core.names import file_name
 
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+CONVERTED = {"webp", "heic"}  # accepted, stored as JPEG
+GPS_IFD = 0x8825
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word/Excel/WPS containers
 KINDS = {
     "pdf": "application/pdf",
@@ -36,6 +43,8 @@ SUFFIXES = {
     "docx": {".docx"},
     "xlsx": {".xlsx"},
     "ole": {".doc", ".xls", ".wps", ".et"},
+    "webp": {".webp"},
+    "heic": {".heic", ".heif"},
 }
 
 
@@ -66,6 +75,10 @@ def sniff(head: bytes, data: bytes) -> str | None:
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "heic"
     if head.startswith(OLE):
         return "ole"
     if head.startswith(b"PK\x03\x04"):
@@ -93,6 +106,10 @@ def store_upload(upload: UploadedFile, *, folder: str) -> StoredFile:
             _("“%s” is not a PDF, image, Word, Excel or WPS document (its content was checked).")
             % name
         )
+    if kind in CONVERTED:
+        data, kind = to_jpeg(data, name), "jpeg"
+        name = str(PurePosixPath(name).with_suffix(".jpg"))
+        suffix = ".jpg"
     path = default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", ContentFile(data))
     return StoredFile(
         path=path,
@@ -101,6 +118,44 @@ def store_upload(upload: UploadedFile, *, folder: str) -> StoredFile:
         sha256=hashlib.sha256(data).hexdigest(),
         content_type=KINDS[kind],
     )
+
+
+def to_jpeg(data: bytes, name: str) -> bytes:
+    """A WebP or HEIC photo as JPEG, upright, with its EXIF kept but for the GPS position."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    try:
+        with Image.open(BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)
+            exif = image.getexif()
+            exif.pop(GPS_IFD, None)
+            out = BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=88, exif=exif.tobytes())
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ApplicationError(
+            _("“%s” could not be read as a photo: take it again or send it as JPEG.") % name
+        ) from None
+    return out.getvalue()
+
+
+def thumbnail(path: str, content_type: str, size: int = 480) -> bytes | None:
+    """A JPEG no larger than `size` pixels a side of a stored image, for the preview beside the
+    card (a phone photo is megabytes): None for anything that is not an image."""
+    from PIL import Image, ImageOps
+
+    if content_type not in ("image/jpeg", "image/png"):
+        return None
+    try:
+        with default_storage.open(path, "rb") as stored, Image.open(stored) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+            image.thumbnail((size, size))
+            out = BytesIO()
+            image.save(out, "JPEG", quality=80)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return out.getvalue()
 
 
 def download(path: str, name: str, content_type: str) -> FileResponse:
