@@ -13,6 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from civicmark.assessments.models import Evidence
+from civicmark.core.models import AuditEvent
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 GPS = 0x8825
@@ -75,3 +76,91 @@ def test_it_refuses_a_file_named_webp_that_is_not_a_photo(scoring, staff):
     assert response.status_code == 422
     assert "假的.webp" in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+# --- Previews in the page ---------------------------------------------------------------------
+
+
+def test_it_shows_a_thumbnail_of_a_photo_on_its_card(scoring, staff):
+    """The finding: nothing previewed; a photo was a file name to download."""
+    attach(staff, scoring, "门口.webp", photo("WEBP"))
+    evidence = Evidence.objects.get()
+    page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111").content.decode()
+    preview = reverse("evidence_preview", args=["c", evidence.public_id])
+    assert 'data-testid="evidence-thumb"' in page and preview in page
+    response = staff.get(preview)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    with Image.open(BytesIO(response.content)) as thumb:
+        assert max(thumb.size) <= 480
+
+
+def test_it_previews_a_pdf_in_the_page_behind_a_click(scoring, staff):
+    attach(staff, scoring, "台账.pdf", PDF)
+    evidence = Evidence.objects.get()
+    page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111").content.decode()
+    assert 'data-testid="evidence-pdf"' in page and "<details" in page
+    response = staff.get(reverse("evidence_preview", args=["c", evidence.public_id]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert not response["Content-Disposition"].startswith("attachment")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("view", ["evidence_file", "evidence_preview"])
+def test_it_serves_evidence_to_no_one_outside_the_community(scoring, world, client_for, view):
+    attach(client_for(world.users["community_staff"]), scoring, "台账.pdf", PDF)
+    evidence = Evidence.objects.get()
+    url = reverse(view, args=["c", evidence.public_id])
+    for outsider in ("other_staff", "other_town_officer", "other_county_officer", "nobody"):
+        assert client_for(world.users[outsider]).get(url).status_code == 404, outsider
+    assert client_for(world.users["town_officer"]).get(url).status_code == 200
+
+
+# --- A wrong attachment removed before submission ----------------------------------------------
+
+
+def remove_url(evidence: Evidence) -> str:
+    return reverse("evidence_remove", args=["c", evidence.public_id])
+
+
+def test_it_removes_a_wrong_attachment_before_submission_and_audits_it(
+    scoring, staff, django_capture_on_commit_callbacks
+):
+    """The finding: a wrong attachment could not be removed."""
+    attach(staff, scoring, "错的.pdf", PDF, item="B1")
+    evidence = Evidence.objects.get()
+    page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111").content.decode()
+    assert 'data-testid="evidence-remove"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(remove_url(evidence), {"card": "B1"})
+    assert response.status_code == 302 and response["Location"].endswith("#card-B1")
+    assert not Evidence.objects.exists()
+    assert not default_storage.exists(evidence.path)
+    event = AuditEvent.objects.get(action="evidence.removed")
+    assert event.summary == "错的.pdf" and event.before["items"] == ["B1"]
+    assert event.before["sha256"] == evidence.sha256
+
+
+def test_it_refuses_to_remove_evidence_after_submission(scoring, staff):
+    from civicmark.campaigns.models import Enrollment
+
+    attach(staff, scoring, "台账.pdf", PDF)
+    evidence = Evidence.objects.get()
+    Enrollment.objects.filter(pk=scoring["enrollments"]["C111"].pk).update(status="submitted")
+    before = (Evidence.objects.count(), AuditEvent.objects.count())
+    response = staff.post(remove_url(evidence), follow=True)
+    assert (Evidence.objects.count(), AuditEvent.objects.count()) == before
+    assert default_storage.exists(evidence.path)
+    assert "can no longer be removed" in response.content.decode()
+    page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111").content.decode()
+    assert 'data-testid="evidence-remove"' not in page
+
+
+@pytest.mark.parametrize("who", ["town_officer", "other_staff", "viewer", "nobody"])
+def test_it_lets_no_one_but_the_communitys_staff_remove_evidence(scoring, world, client_for, who):
+    attach(client_for(world.users["community_staff"]), scoring, "台账.pdf", PDF)
+    evidence = Evidence.objects.get()
+    before = (Evidence.objects.count(), AuditEvent.objects.count())
+    response = client_for(world.users[who]).post(remove_url(evidence))
+    assert response.status_code == 404
+    assert (Evidence.objects.count(), AuditEvent.objects.count()) == before

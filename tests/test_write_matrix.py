@@ -529,6 +529,17 @@ def _scores_page(s: Stage) -> dict[str, Any]:
     return data
 
 
+def _chaoyang_evidence() -> Any:
+    from civicmark.assessments.models import Evidence
+
+    return (
+        Evidence.objects.filter(enrollment__community__code=CHAOYANG)
+        .order_by("-uploaded_at", "-pk")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+
+
 def _psb_item(s: Stage) -> Any:
     """The first item given points (not a count) that the PSB assessor re-scores for 站前 in
     round 3."""
@@ -625,6 +636,14 @@ ROWS += [
         {"admin", "staff_cy"},
         "staff_cy",
         note="evidence",
+    ),
+    Row(
+        "evidence_remove",
+        lambda s: [SLUG, _chaoyang_evidence()],
+        lambda s: {"card": "A1"},
+        {"admin", "staff_cy"},
+        "staff_cy",
+        note="a wrong attachment taken back before submission (the one the row above attached)",
     ),
     Row(
         "communities",

@@ -430,6 +430,59 @@ def evidence_attach(
     return evidence
 
 
+def evidence_remove(*, actor: Any, evidence: Any) -> None:
+    """Take back a document attached by mistake (the wrong photo, the wrong item), while the
+    community still prepares its self-assessment: enrolled, self-assessing, or returned to it.
+
+    Refused once it is submitted: from then on the town, the county and the rounds judge what
+    was sent, and a correction is a new version beside the old (`evidence_attach`). Refused for
+    a document that already has a newer version (the newer one is removed first). The removal
+    is audited with the document's name, fingerprint and items; its file is deleted once the
+    removal is committed."""
+    from django.core.files.storage import default_storage
+
+    from civicmark.assessments.evidence import GATHERING
+    from civicmark.assessments.models import Evidence
+
+    enrollment = evidence.enrollment
+    community = enrollment.community
+    if not authz.is_community_staff(actor, community):
+        raise NotAllowed(_("Only the community's own staff remove its evidence."))
+    with transaction.atomic():
+        current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if current.status not in GATHERING:
+            raise ApplicationError(
+                _(
+                    "“%(name)s” can no longer be removed: the self-assessment of %(community)s "
+                    "was submitted, and what was submitted is judged as it was sent. Upload a "
+                    "new version of it instead."
+                )
+                % {"name": evidence.name, "community": community.name}
+            )
+        if Evidence.objects.filter(supersedes=evidence).exists():
+            raise ApplicationError(
+                _("“%s” has a newer version: remove the newer one first.") % evidence.name
+            )
+        items = sorted(evidence.items.values_list("code", flat=True))
+        path = evidence.path
+        audit.record(
+            actor=actor,
+            action="evidence.removed",
+            object_type="enrollment",
+            object_ref=f"{enrollment.campaign.slug}/{community.code}",
+            scope_path=community.path,
+            summary=evidence.name,
+            before={
+                "name": evidence.name,
+                "sha256": evidence.sha256,
+                "items": items,
+                "uploaded_at": evidence.uploaded_at.isoformat(),
+            },
+        )
+        evidence.delete()
+        transaction.on_commit(lambda: default_storage.delete(path))
+
+
 class _AlreadySuperseded(Exception):
     """The document named as superseded already has a newer version (checked, or met at the
     one-successor constraint when two uploads race)."""

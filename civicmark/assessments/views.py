@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
@@ -26,7 +27,7 @@ from civicmark.assessments.services import SELF_ASSESSABLE
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
 from civicmark.campaigns.selectors import campaigns_for_user, rounds_for_user
-from civicmark.core.errors import ApplicationError
+from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
 from civicmark.core.parsing import (
@@ -663,7 +664,7 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[str, Any]:
     """What the self-assessment's cards show: each item with its stored score, its documents
     and the town's comment on it; the progress line; what this person may do there."""
-    from civicmark.assessments.evidence import evidence_refusal
+    from civicmark.assessments.evidence import GATHERING, evidence_refusal
     from civicmark.assessments.workflow import latest_return
 
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
@@ -683,6 +684,8 @@ def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[
         "returned": returned,
         "can_edit": staff and enrollment.status in SELF_ASSESSABLE,
         "can_attach": staff and evidence_refusal(enrollment) is None,
+        # A wrong attachment is taken back only before the self-assessment is submitted.
+        "can_remove": staff and enrollment.status in GATHERING,
     }
 
 
@@ -934,6 +937,63 @@ def evidence_file(request: HttpRequest, slug: str, public_id: Any) -> HttpRespon
     from civicmark.assessments.models import Evidence
 
     return _community_file(request, slug, public_id, Evidence, "enrollment")
+
+
+def _community_evidence(request: HttpRequest, slug: str, public_id: Any) -> Any:
+    """A community's document, found only by those who may see the community (404 otherwise)."""
+    from civicmark.assessments.models import Evidence
+
+    campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
+    return authz.get_visible_or_404(
+        Evidence.objects.filter(
+            enrollment__campaign=campaign,
+            enrollment__community__in=authz.divisions_for_user(request.user),
+        ).select_related("enrollment__community", "enrollment__campaign"),
+        request.user,
+        public_id=public_id,
+    )
+
+
+@login_required
+@xframe_options_sameorigin
+def evidence_preview(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """A document seen in the page: an image as a small JPEG, a PDF as itself, shown inline
+    (framed by this site's own page only); anything else has no preview (404), and is downloaded."""
+    from civicmark.core.files import inline, thumbnail
+
+    evidence = _community_evidence(request, slug, public_id)
+    if evidence.content_type == "application/pdf":
+        return inline(evidence.path, evidence.name, evidence.content_type)  # type: ignore[return-value]
+    small = thumbnail(evidence.path, evidence.content_type)
+    if small is None:
+        raise Http404
+    response = HttpResponse(small, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def evidence_remove(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """Take back a document attached by mistake, before the self-assessment is submitted."""
+    from civicmark.assessments.services import evidence_remove as remove
+
+    evidence = _community_evidence(request, slug, public_id)
+    enrollment = evidence.enrollment
+    try:
+        remove(actor=request.user, evidence=evidence)
+    except NotAllowed:
+        raise Http404 from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("“%s” was removed.") % evidence.name)
+    card = request.POST.get("card", "")
+    anchor = f"#card-{card}" if card.isalnum() else ""
+    return redirect(
+        f"{reverse('self_assessment', args=[enrollment.campaign.slug])}"
+        f"?community={enrollment.community.code}{anchor}"
+    )
 
 
 def _date(raw: str) -> Any:

@@ -213,6 +213,16 @@ urlpatterns = [
         name="evidence_file",
     ),
     path(
+        "campaigns/<slug:slug>/evidence/<uuid:public_id>/preview/",
+        assessments.evidence_preview,
+        name="evidence_preview",
+    ),
+    path(
+        "campaigns/<slug:slug>/evidence/<uuid:public_id>/remove/",
+        assessments.evidence_remove,
+        name="evidence_remove",
+    ),
+    path(
         "campaigns/<slug:slug>/rounds/<int:number>/",
         assessments.round_detail,
         name="round_detail",

@@ -158,6 +158,19 @@ def thumbnail(path: str, content_type: str, size: int = 480) -> bytes | None:
     return out.getvalue()
 
 
+def inline(path: str, name: str, content_type: str) -> FileResponse:
+    """A PDF shown in the page's own preview frame (only this site may frame it)."""
+    response = FileResponse(
+        default_storage.open(path, "rb"),
+        as_attachment=False,
+        filename=file_name(name),
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "frame-ancestors 'self'; object-src 'none'"
+    return response
+
+
 def download(path: str, name: str, content_type: str) -> FileResponse:
     """Always an attachment, never rendered by the browser."""
     response = FileResponse(
