@@ -202,13 +202,3 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
             response = super().form_valid(form)
             services.password_link_used(user=form.user)
         return response
-
-
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    if not authz.can_view_audit(request.user):
-        raise Http404
-    page = Paginator(authz.audit_events_for_user(request.user), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "accounts/audit_list.html", {"page": page})

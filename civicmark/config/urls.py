@@ -12,6 +12,7 @@ from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
 from civicmark.employment import views as employment
+from civicmark.home import audit
 from civicmark.home import views as home
 from civicmark.results import views as results
 from civicmark.standards import views as standards
@@ -20,7 +21,8 @@ from civicmark.surveys import views as surveys
 urlpatterns = [
     path("", home.home, name="home"),
     path("health/", core.health, name="health"),
-    path("audit/", accounts.audit_list, name="audit_list"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/code/", signin.otp_verify, name="otp_verify"),
     path("accounts/code/new/", signin.otp_enrol, name="otp_enrol"),
