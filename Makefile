@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo totp test test-pg test-browser bench lint messages vendor clean help
+.PHONY: demo totp gallery test test-pg test-browser bench lint messages vendor clean help
 
 help:
 	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
 	@echo "              then '. .venv/bin/activate' puts the civicmark command on the PATH"
 	@echo "make test   - lint, type-check and run the whole test suite (SQLite)"
 	@echo "make test-pg / test-browser - the suite on PostgreSQL / the browser tests alone"
+	@echo "make gallery - screenshots of every role's main pages, desktop and phone, in var/gallery/"
 	@echo "make bench  - the benchmarks (N=10000; DATABASE_URL=postgres://... adds PostgreSQL)"
 
 $(BIN)/python:
@@ -43,6 +44,11 @@ demo: $(VENV)/.installed var/env
 # The current TOTP code of a demo account (`make totp U=city`), with the demo's own secret key.
 totp: $(VENV)/.installed var/env
 	@$(BIN)/civicmark totp $(U)
+
+# Screenshots of the main pages of each demo role at 1366x900 and 390x844, for reviewers: loads
+# the demo into a temporary home, serves it, and writes var/gallery/ (git-ignored).
+gallery: $(VENV)/.installed
+	CHROMIUM=$(CHROMIUM) $(BIN)/python scripts/gallery.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check civicmark tests
@@ -84,6 +90,7 @@ messages: $(VENV)/.installed
 
 vendor:
 	./scripts/vendor-static.sh
+	./scripts/vendor-test-assets.sh
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
