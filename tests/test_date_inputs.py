@@ -68,5 +68,9 @@ def test_it_shows_text_that_is_no_date_as_typed_with_its_error():
 
 
 def test_the_meeting_date_box_takes_its_initial_date(db):
-    form = MeetingForm(initial={"held_on": date(2026, 7, 2)}, hosts=Division.objects.none())
+    form = MeetingForm(
+        initial={"held_on": date(2026, 7, 2)},
+        hosts=Division.objects.none(),
+        communities=Division.objects.none(),
+    )
     assert _date_values(str(form["held_on"])) == {"held_on": "2026-07-02"}

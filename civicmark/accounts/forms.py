@@ -6,20 +6,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.roles import Role
+from civicmark.core.lookup import NamedChoiceField
 from civicmark.core.uploads import limit_choices
-from civicmark.divisions.models import Department, Division
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
-    division = forms.ModelChoiceField(
-        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
-    )
-    department = forms.ModelChoiceField(
+    division = NamedChoiceField(kind="division", label=_("division"))
+    department = NamedChoiceField(
+        kind="department",
         label=_("department"),
-        queryset=Department.objects.none(),
         required=False,
-        to_field_name="code",
         help_text=_("Assessors only."),
     )
 
@@ -38,11 +35,10 @@ class RoleForm(forms.Form):
 class PersonForm(RoleForm):
     username = forms.CharField(label=_("username"), max_length=150)
     full_name = forms.CharField(label=_("full name"), max_length=64)
-    home_division = forms.ModelChoiceField(
+    home_division = NamedChoiceField(
+        kind="division",
         label=_("lives or works in"),
-        queryset=Division.objects.none(),
         required=False,
-        to_field_name="code",
         help_text=_("Used to keep assessors away from their own community or town."),
     )
     field_order = ["username", "full_name", "role", "division", "department", "home_division"]
@@ -56,11 +52,10 @@ class PersonForm(RoleForm):
 
 class PersonEditForm(forms.Form):
     full_name = forms.CharField(label=_("full name"), max_length=64)
-    home_division = forms.ModelChoiceField(
+    home_division = NamedChoiceField(
+        kind="division",
         label=_("lives or works in"),
-        queryset=Division.objects.none(),
         required=False,
-        to_field_name="code",
     )
     is_active = forms.BooleanField(label=_("active"), required=False)
 

@@ -127,7 +127,9 @@ def role_grant(request: HttpRequest, public_id: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
     else:
-        messages.error(request, _("Choose a role and a division."))
+        # What is wrong, in the field's own words ("“Town” names several: ..."), not a guess.
+        problems = [str(m) for errors in form.errors.values() for m in errors]
+        messages.error(request, " ".join(problems) or _("Choose a role and a division."))
     return redirect("person_detail", public_id=person.public_id)
 
 

@@ -30,6 +30,24 @@ from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard, Status
 
 
+def campaign_slug(name: str, year: int, division: Division) -> str:
+    """An identifier for a campaign nobody gave one: the name's Latin letters and digits (a name
+    in Chinese has none) or else the running division's code, then the year, then -2, -3... until
+    no campaign has it. Transliterating Chinese (pypinyin) was weighed and left out: it adds a
+    dependency and megabytes of dictionaries for a string only addresses and file names show,
+    guesses wrong on names with several readings (重庆, 长安), and the person may type his own."""
+    from django.utils.text import slugify
+
+    base = slugify(name)[:40].strip("-") or slugify(division.code)[:40].strip("-") or "campaign"
+    if str(year) not in base:
+        base = f"{base}-{year}"
+    slug, n = base, 1
+    while Campaign.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 def campaign_create(
     *,
     actor: Any,

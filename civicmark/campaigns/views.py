@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -24,6 +24,7 @@ from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
 from civicmark.core.formfields import StrictDateField, StrictIntegerField
 from civicmark.core.http import posted_uuid
+from civicmark.core.lookup import NamedChoiceField, NamedMultipleField
 from civicmark.core.parsing import parse_ids
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Division, Level
@@ -44,24 +45,26 @@ def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign:
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("name"), max_length=200)
-    slug = forms.SlugField(
-        label=gettext_lazy("slug"),
-        max_length=80,
-        help_text=gettext_lazy("Short name for addresses and files, e.g. anping-2026."),
-    )
     year = StrictIntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
-    division = forms.ModelChoiceField(
-        label=gettext_lazy("run by"), queryset=Division.objects.none(), to_field_name="code"
-    )
+    division = NamedChoiceField(kind="division", label=gettext_lazy("run by"))
     standard = forms.ModelChoiceField(
         label=gettext_lazy("standard"), queryset=Standard.objects.none(), to_field_name="public_id"
     )
-    # Codes typed, not a list to pick from: a province would print ten thousand options.
-    pilots = forms.CharField(
+    # Typed, not a list to pick from: a province would print ten thousand options.
+    pilots = NamedMultipleField(
         label=gettext_lazy("pilot communities"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=gettext_lazy("Community codes, separated by spaces, commas or lines."),
+        help_text=gettext_lazy("Community names or codes, one a line or separated by commas."),
+    )
+    # Made from the name when left empty (see campaigns.services.campaign_slug); typed, kept.
+    slug = forms.SlugField(
+        label=gettext_lazy("identifier"),
+        max_length=80,
+        required=False,
+        help_text=gettext_lazy(
+            "Used in addresses and file names. Leave it empty to have one made from the name "
+            "and year; letters, digits and hyphens, e.g. anping-2026."
+        ),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -73,23 +76,20 @@ class CampaignForm(forms.Form):
         ]
         self.runners = Division.objects.filter(pk__in=[d.pk for d in runners])
         self.communities = authz.divisions_for_user(user).filter(level=Level.COMMUNITY)
+        cast(NamedMultipleField, self.fields["pilots"]).queryset = self.communities
         limit_choices(
             self,
             division=self.runners,
             standard=standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
         )
 
-    def clean_pilots(self) -> list[Division]:
-        from civicmark.core.http import typed_codes
-
-        codes = typed_codes(self.cleaned_data["pilots"])
-        found = {d.code: d for d in self.communities.filter(code__in=codes)}
-        unknown = [c for c in codes if c not in found]
-        if unknown:
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug and Campaign.objects.filter(slug=slug).exists():
             raise forms.ValidationError(
-                _("Not communities you can see: %s") % "、".join(unknown[:10])
+                _("A campaign already uses the identifier %s: choose another.") % slug
             )
-        return [found[c] for c in codes]
+        return slug
 
 
 @login_required
@@ -105,7 +105,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             try:
                 campaign = services.campaign_create(
                     actor=request.user,
-                    slug=data["slug"],
+                    slug=data["slug"]
+                    or services.campaign_slug(data["name"], data["year"], data["division"]),
                     name=data["name"],
                     year=data["year"],
                     division=data["division"],
@@ -386,9 +387,7 @@ class MeetingForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=MeetingKind.choices)
     title = forms.CharField(label=gettext_lazy("title"), max_length=200)
     held_on = StrictDateField(label=gettext_lazy("date"))
-    host = forms.ModelChoiceField(
-        label=gettext_lazy("host"), queryset=Division.objects.none(), to_field_name="code"
-    )
+    host = NamedChoiceField(kind="division", label=gettext_lazy("host"))
     place = forms.CharField(label=gettext_lazy("place"), max_length=200, required=False)
     agenda = forms.CharField(
         label=gettext_lazy("agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -397,28 +396,46 @@ class MeetingForm(forms.Form):
         label=gettext_lazy("Expected attendees"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=gettext_lazy(
-            "One per line: the community code, a space, the person's name or post."
+            "One per line: the community's name or code, a space, the person's name or post."
         ),
     )
 
-    def __init__(self, *args: Any, hosts: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hosts: Any, communities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, host=hosts)
+        self.communities = communities
 
-    def clean_expected(self) -> list[tuple[str, str]]:
+    def clean_expected(self) -> list[tuple[Division, str]]:
+        from civicmark.core.lookup import resolve
+
         lines = [
             line.strip() for line in self.cleaned_data["expected"].splitlines() if line.strip()
         ]
-        result, bad = [], []
+        result, problems = [], []
         for number, line in enumerate(lines, start=1):
-            code, _sep, name = line.partition(" ")
-            if not name.strip():
-                bad.append(str(number))
-            result.append((code, name.strip()))
-        if bad:
-            raise forms.ValidationError(
-                _("Lines %s need a community code and a name.") % ", ".join(bad)
-            )
+            # "东关社区 张三", "C111 Zhang San", "Community 111 Zhang San": the longest run of
+            # leading words that names one community, the rest is the person.
+            words = line.split()
+            refused: dict[int, forms.ValidationError] = {}
+            for cut in range(len(words) - 1, 0, -1):
+                try:
+                    community = resolve(self.communities, " ".join(words[:cut]))
+                except forms.ValidationError as exc:
+                    refused[cut] = exc
+                    continue
+                result.append((community, " ".join(words[cut:])))
+                break
+            else:
+                if len(words) < 2:
+                    problems.append(_("Line %(n)s needs a community and a person.") % {"n": number})
+                    continue
+                ambiguous = [e for e in refused.values() if e.code == "ambiguous"]
+                error = (ambiguous or [refused[1]])[0]
+                problems.append(
+                    _("Line %(n)s: %(error)s") % {"n": number, "error": error.messages[0]}
+                )
+        if problems:
+            raise forms.ValidationError(problems)
         return result
 
 
@@ -446,7 +463,11 @@ def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
         .prefetch_related("attendance")
     )
     hosts = _meeting_hosts(request.user, campaign)
-    form = MeetingForm(request.POST or None, hosts=hosts)
+    form = MeetingForm(
+        request.POST or None,
+        hosts=hosts,
+        communities=authz.divisions_for_user(request.user).filter(level=Level.COMMUNITY),
+    )
     if request.method == "POST":
         if not hosts.exists():
             raise Http404
@@ -472,12 +493,6 @@ def meeting_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _create_meeting(request: HttpRequest, campaign: Campaign, form: MeetingForm) -> Any:
     data = form.cleaned_data
-    codes = {code for code, _n in data["expected"]}
-    communities = {d.code: d for d in authz.divisions_for_user(request.user).filter(code__in=codes)}
-    unknown = sorted(codes - set(communities))
-    if unknown:
-        form.add_error("expected", _("Unknown community codes: %s.") % ", ".join(unknown))
-        return None
     try:
         return services.meeting_create(
             actor=request.user,
@@ -488,7 +503,7 @@ def _create_meeting(request: HttpRequest, campaign: Campaign, form: MeetingForm)
             host=data["host"],
             place=data["place"],
             agenda=data["agenda"],
-            expected=[(communities[c], n) for c, n in data["expected"]],
+            expected=data["expected"],
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)

@@ -88,6 +88,7 @@ urlpatterns = [
     ),
     path("jobs/<str:code>/", employment.public_jobs, name="public_jobs"),
     path("jobs/<str:code>/poster/", employment.public_poster, name="public_poster"),
+    path("names/", divisions.name_search, name="name_search"),
     path("divisions/", divisions.division_list, name="division_list"),
     path("divisions/import/", divisions.division_import, name="division_import"),
     path("divisions/export.<str:fmt>", divisions.division_export, name="division_export"),

@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.core.formfields import strict_formfield
+from civicmark.core.lookup import NamedChoiceField
 from civicmark.core.uploads import limit_choices
-from civicmark.divisions.models import CommunityProfile, Department, Division
+from civicmark.divisions.models import CommunityProfile, Department
 
 
 class ProfileForm(forms.ModelForm):
@@ -34,9 +35,7 @@ class DivisionForm(forms.Form):
     """Rename a division or move it under another parent (a city has none)."""
 
     name = forms.CharField(label=_("name"), max_length=100)
-    parent = forms.ModelChoiceField(
-        label=_("parent"), queryset=Division.objects.none(), to_field_name="code"
-    )
+    parent = NamedChoiceField(kind="division", label=_("parent"))
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,9 +48,7 @@ class DivisionForm(forms.Form):
 class DepartmentForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=32)
     name = forms.CharField(label=_("name"), max_length=100)
-    division = forms.ModelChoiceField(
-        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
-    )
+    division = NamedChoiceField(kind="division", label=_("division"))
 
     def __init__(
         self, *args: Any, divisions: Any, department: Department | None = None, **kwargs: Any
@@ -63,9 +60,7 @@ class DepartmentForm(forms.Form):
 
 
 class WorkingGroupForm(forms.Form):
-    division = forms.ModelChoiceField(
-        label=_("division"), queryset=Division.objects.none(), to_field_name="code"
-    )
+    division = NamedChoiceField(kind="division", label=_("division"))
     name = forms.CharField(label=_("name"), max_length=100)
     purpose = forms.CharField(
         label=_("purpose"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -81,11 +76,10 @@ class MemberForm(forms.Form):
     user = forms.ModelChoiceField(
         label=_("account"), queryset=User.objects.none(), required=False, to_field_name="public_id"
     )
-    department = forms.ModelChoiceField(
+    department = NamedChoiceField(
+        kind="department",
         label=_("department"),
-        queryset=Department.objects.none(),
         required=False,
-        to_field_name="code",
     )
     duty = forms.CharField(label=_("duty"), max_length=255, required=False)
     is_leader = forms.BooleanField(label=_("leader"), required=False)

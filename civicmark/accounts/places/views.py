@@ -352,3 +352,21 @@ def group_member_remove(request: HttpRequest, public_id: str, member_id: str) ->
         raise Http404 from None
     messages.success(request, _("Member removed."))
     return redirect("group_detail", public_id=group.public_id)
+
+
+@login_required
+def name_search(request: HttpRequest) -> HttpResponse:
+    """Suggestions for a name-or-code box (civicmark.core.lookup): divisions or departments the
+    person may read, matching what he typed; a name out of his scope is never offered."""
+    from civicmark.core.lookup import search
+
+    field = request.GET.get("field", "q")
+    text = request.GET.get(field, "") or request.GET.get("q", "")
+    if request.GET.get("kind") == "department":
+        queryset: Any = authz.departments_for_user(request.user)
+    else:
+        queryset = authz.divisions_for_user(request.user)
+        level = request.GET.get("level", "")
+        if level in Level.values:
+            queryset = queryset.filter(level=level)
+    return render(request, "core/name_suggestions.html", {"found": search(queryset, text[:100])})

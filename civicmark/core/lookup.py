@@ -1,0 +1,211 @@
+"""Names, not codes: a field that takes a division or a department by its name or its code.
+
+People think of "东关社区", not of "370102001001". Every field that takes a community, division
+or department is a `NamedChoiceField`: one text box that suggests matches as one types (a
+`<datalist>` filled by htmx from a scoped search endpoint, no script of our own) and that reads,
+server-side, a code, a name, or the "name (code)" a suggestion fills in. A name two objects share
+is refused with a message listing them, so that nobody is enrolled by a guess.
+
+The resolver works on any queryset with `code` and `name` columns (core sits below the apps that
+own them); the queryset is the one the authorization layer gives the form, so a name out of the
+person's scope is "not found", exactly like its code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse_lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+SHOWN = 10  # matches listed in an ambiguity message or a suggestion list
+PRELISTED = 60  # a box with this many choices or fewer lists them all before anything is typed
+_WITH_CODE = re.compile(r"^(?P<name>.*?)\s*[(（]\s*(?P<code>[^()（）\s]+)\s*[)）]\s*$")
+
+
+def labelled(obj: Any) -> str:
+    """What a suggestion fills in and what the box shows back: "name (code)"."""
+    return f"{obj.name} ({obj.code})"
+
+
+def resolve(queryset: QuerySet[Any], text: str) -> Any:
+    """The one object of `queryset` that `text` names: by code, by "name (code)" or by its whole
+    name. Refused with a sentence naming the problem: several share the name (listed, so that
+    the person can pick one by its code), or none (with the names containing it, if any)."""
+    text = " ".join(text.split())
+    if not text:
+        raise forms.ValidationError(_("Type a name or a code."), code="required")
+    by_code = queryset.filter(code=text).first()
+    if by_code is not None:
+        return by_code
+    with_code = _WITH_CODE.match(text)
+    if with_code:
+        found = queryset.filter(code=with_code["code"]).first()
+        if found is not None:
+            return found
+    matches = list(queryset.filter(name=text)[: SHOWN + 1]) or list(
+        queryset.filter(name__iexact=text)[: SHOWN + 1]
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise forms.ValidationError(
+            _("“%(text)s” names several: %(listed)s. Pick one by its code.")
+            % {"text": text, "listed": _listed(matches)},
+            code="ambiguous",
+        )
+    # Part of a name is a hint, never a choice: "C" must not quietly become "County One".
+    near = list(queryset.filter(name__icontains=text)[: SHOWN + 1])
+    if near:
+        raise forms.ValidationError(
+            _("Nothing is named “%(text)s”. Did you mean: %(listed)s?")
+            % {"text": text, "listed": _listed(near)},
+            code="invalid_choice",
+        )
+    raise forms.ValidationError(
+        _("Nothing you can see is named or coded “%(text)s”.") % {"text": text},
+        code="invalid_choice",
+    )
+
+
+def _listed(found: list[Any]) -> str:
+    return "、".join(labelled(m) for m in found[:SHOWN]) + ("…" if len(found) > SHOWN else "")
+
+
+def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
+    """Several names or codes, one a line or separated by commas or 、 (or spaces between codes):
+    each resolved, in order and once. Every problem is reported together, none half-taken."""
+    found: list[Any] = []
+    problems: list[str] = []
+    for piece in (p.strip() for p in re.split(r"[\n,，、;；]+", text)):
+        if not piece:
+            continue
+        try:
+            found.append(resolve(queryset, piece))
+        except forms.ValidationError as whole:
+            # "C111 C112" is two codes; "Community 111" one name: try the words only when the
+            # piece as a whole names nothing and every word names something.
+            words = piece.split()
+            if len(words) < 2 or whole.code == "ambiguous":
+                problems.extend(whole.messages)
+                continue
+            for word in words:
+                try:
+                    found.append(resolve(queryset, word))
+                except forms.ValidationError as exc:
+                    problems.extend(exc.messages)
+    if problems:
+        raise forms.ValidationError(problems)
+    return list(dict.fromkeys(found))
+
+
+def search(queryset: QuerySet[Any], text: str) -> list[Any]:
+    """What the suggestion list offers for `text`: codes starting with it and names holding it."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    return list(
+        queryset.filter(Q(code__istartswith=text) | Q(name__icontains=text)).order_by("code")[
+            :SHOWN
+        ]
+    )
+
+
+class NameSearchInput(forms.TextInput):
+    """A text box with a suggestion list: htmx asks `search_url` (scoped to the person) as one
+    types and puts the answer in the box's `<datalist>`; without script it is a plain box."""
+
+    def __init__(self, *, kind: str, level: str = "", attrs: dict[str, Any] | None = None):
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+        self.kind = kind
+        self.level = level
+        self.queryset: QuerySet[Any] | None = None  # the field's, to pre-list a short one
+
+    def _few(self) -> list[Any] | None:
+        """The choices when there are few enough to list (the browser filters them as one
+        types, by name or code); None when there are more (htmx asks the search endpoint)."""
+        if self.queryset is None:
+            return []
+        few = list(self.queryset[: PRELISTED + 1])
+        return few if len(few) <= PRELISTED else None
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or self.attrs.get('id') or name}-suggestions"
+        attrs["list"] = list_id
+        few = self._few()
+        if few is None:
+            attrs.update(
+                {
+                    "hx-get": str(reverse_lazy("name_search")),
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": f"#{list_id}",
+                    "hx-swap": "innerHTML",
+                    "hx-sync": "this:replace",
+                    "hx-vals": (
+                        f'{{"kind": "{self.kind}", "level": "{self.level}", "field": "{name}"}}'
+                    ),
+                }
+            )
+        box = super().render(name, value, attrs, renderer)
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', ((labelled(o), o.code) for o in few or [])
+        )
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+class NamedChoiceField(forms.ModelChoiceField):
+    """A division or department typed by name or code (see the module's docstring)."""
+
+    def __init__(self, *, kind: str, level: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", None)
+        kwargs.setdefault(
+            "help_text", gettext_lazy("Type a name or a code; suggestions appear as you type.")
+        )
+        super().__init__(widget=NameSearchInput(kind=kind, level=level), **kwargs)
+
+    def _set_named_queryset(self, queryset: Any) -> None:
+        forms.ModelChoiceField._set_queryset(self, queryset)  # type: ignore[attr-defined]
+        self.widget.queryset = self._queryset  # type: ignore[attr-defined]
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_named_queryset)  # type: ignore[attr-defined]
+
+    def prepare_value(self, value: Any) -> Any:
+        if hasattr(value, "code") and hasattr(value, "name"):
+            return labelled(value)
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or not str(value).strip():
+            return None
+        if hasattr(value, "pk"):
+            value = value.code
+        assert self.queryset is not None
+        return resolve(self.queryset, str(value))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return str(self.prepare_value(initial) or "") != str(data or "")
+
+
+class NamedMultipleField(forms.CharField):
+    """Several divisions typed by name or code in one box (pilot communities); the form gives
+    it its queryset as `field.queryset`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(**kwargs)
+        self.queryset: QuerySet[Any] | None = None
+
+    def clean(self, value: Any) -> list[Any]:
+        text = super().clean(value)
+        if not text:
+            return []
+        assert self.queryset is not None
+        return resolve_many(self.queryset, text)
