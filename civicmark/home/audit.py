@@ -31,6 +31,7 @@ from civicmark.core.models import AuditEvent
 from civicmark.divisions.models import Department, Division, WorkingGroup
 from civicmark.scoring.models import Score
 from civicmark.standards.models import Standard
+from civicmark.surveys.models import Instrument, SurveyRound
 
 PAGE = 50
 CHUNK = 500  # events named together in the CSV: a few queries per chunk, however long the log
@@ -213,6 +214,17 @@ def _names(events: list[AuditEvent]) -> tuple[dict[tuple[str, str], str], dict[s
             public_id__in=_uuids(refs.get(kind, set()))
         ).values_list("public_id", field):
             names[(kind, str(public_id))] = name
+    for public_id, instrument, round_name in SurveyRound.objects.filter(
+        public_id__in=_uuids(refs.get("survey", set()))
+    ).values_list("public_id", "instrument__name", "round__name"):
+        names[("survey", str(public_id))] = f"{instrument} · {round_name}"
+    for public_id, name, version in Instrument.objects.filter(
+        public_id__in=_uuids(refs.get("instrument", set()))
+    ).values_list("public_id", "name", "version"):
+        names[("instrument", str(public_id))] = _("%(name)s, version %(version)s") % {
+            "name": name,
+            "version": version,
+        }
     if refs.get("user"):
         for username, full_name in User.objects.filter(username__in=refs["user"]).values_list(
             "username", "full_name"
