@@ -164,3 +164,108 @@ def test_it_lets_no_one_but_the_communitys_staff_remove_evidence(scoring, world,
     response = client_for(world.users[who]).post(remove_url(evidence))
     assert response.status_code == 404
     assert (Evidence.objects.count(), AuditEvent.objects.count()) == before
+
+
+# --- The campaign decides: missing evidence warns or blocks the submission ---------------------
+
+
+def ready_to_submit(scoring, world):  # noqa: ANN001, ANN201
+    """C111 self-assessing, every item scored; A1 and B1 ask for evidence, none is attached."""
+    from civicmark.assessments.services import self_score_save
+    from civicmark.campaigns.models import Enrollment
+
+    scoring["standard"].items.filter(code__in=["A1", "B1"]).update(evidence="台账、照片")
+    enrollment = scoring["enrollments"]["C111"]
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="self_assessing")
+    enrollment.refresh_from_db()
+    for item in scoring["items"].values():
+        self_score_save(
+            actor=world.users["community_staff"],
+            enrollment=enrollment,
+            item=item,
+            points=item.points,
+            explanation="自评",
+        )
+    return enrollment
+
+
+def attach_to(client, scoring, name, item):  # noqa: ANN001, ANN201
+    """The page's own document form (a card with a stored score posts its points too)."""
+    return client.post(
+        reverse("self_assessment", args=["c"]),
+        {
+            "community": "C111",
+            "action": "evidence",
+            "items": [scoring["items"][item].pk],
+            "file": SimpleUploadedFile(name, PDF),
+        },
+    )
+
+
+def submit(client, enrollment):  # noqa: ANN001, ANN201
+    return client.post(
+        reverse("communities", args=["c"]),
+        {"action": "move", "to": "submitted", "enrollment": [enrollment.pk]},
+        follow=True,
+    )
+
+
+def test_it_blocks_a_submission_without_evidence_when_the_campaign_says_so(scoring, world, staff):
+    """The finding: a community was submitted and passed on with most items lacking evidence."""
+    enrollment = ready_to_submit(scoring, world)
+    type(scoring["campaign"]).objects.filter(pk=scoring["campaign"].pk).update(
+        missing_evidence="block"
+    )
+    before = AuditEvent.objects.count()
+    page = submit(staff, enrollment).content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.status == "self_assessing" and AuditEvent.objects.count() == before
+    assert "2 items have no evidence yet" in page and "A1, B1" in page
+    self_page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111")
+    assert "accepts no submission while an item lacks its evidence" in self_page.content.decode()
+    # With the evidence attached, the same submission goes through.
+    attach_to(staff, scoring, "台账.pdf", "A1")
+    attach_to(staff, scoring, "照片.pdf", "B1")
+    submit(staff, enrollment)
+    enrollment.refresh_from_db()
+    assert enrollment.status == "submitted"
+
+
+def test_it_only_warns_by_default_and_lists_the_items_without_evidence(scoring, world, staff):
+    enrollment = ready_to_submit(scoring, world)
+    assert scoring["campaign"].missing_evidence == "warn"
+    attach_to(staff, scoring, "台账.pdf", "A1")
+    page = staff.get(reverse("self_assessment", args=["c"]) + "?community=C111").content.decode()
+    assert 'data-testid="evidence-rule"' in page and "B1" in page
+    page = submit(staff, enrollment).content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.status == "submitted"
+    assert "submitted with 1 items without evidence: B1" in page
+
+
+def test_a_campaign_is_created_warning_unless_told_to_block(world, city):
+    from civicmark.campaigns.services import campaign_create
+    from civicmark.core.errors import ApplicationError
+    from tests.factories import small_standard
+
+    standard = small_standard(world)
+    made = campaign_create(
+        actor=None,
+        slug="b",
+        name="b",
+        year=2026,
+        division=world.d["C"],
+        standard=standard,
+        missing_evidence="block",
+    )
+    assert made.missing_evidence == "block"
+    with pytest.raises(ApplicationError):
+        campaign_create(
+            actor=None,
+            slug="x",
+            name="x",
+            year=2026,
+            division=world.d["C"],
+            standard=standard,
+            missing_evidence="maybe",
+        )

@@ -386,6 +386,7 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
                     comment=request.POST.get("comment", ""),
                 )
                 messages.success(request, _("%d communities moved.") % moved)
+                _warn_missing_evidence(request, campaign, chosen, request.POST.get("to", ""))
                 return redirect(here)
             if action in ("finalise", "reopen"):
                 round_ = authz.get_visible_or_404(
@@ -659,6 +660,26 @@ def score_sheet(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     name = f"{campaign.slug}-round{round_.number}-{department.code}"
     response["Content-Disposition"] = content_disposition(name, "xlsx")
     return response
+
+
+def _warn_missing_evidence(request: HttpRequest, campaign: Any, moved: list[Any], to: str) -> None:
+    """A campaign that only warns on missing evidence lets a self-assessment be submitted without
+    it, and says, community by community, which items went without."""
+    from civicmark.assessments.workflow import State, missing_evidence
+
+    if to != State.SUBMITTED or campaign.missing_evidence != "warn":
+        return
+    for enrollment in moved[:REFUSALS_SHOWN]:
+        if missing := missing_evidence(enrollment):
+            messages.warning(
+                request,
+                _("%(community)s was submitted with %(n)d items without evidence: %(items)s")
+                % {
+                    "community": enrollment.community.name,
+                    "n": len(missing),
+                    "items": ", ".join(missing),
+                },
+            )
 
 
 def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[str, Any]:

@@ -98,6 +98,34 @@ def _self_assessment_complete(enrollment: Enrollment, ctx: Context) -> str | Non
     return None
 
 
+def missing_evidence(enrollment: Enrollment) -> list[str]:
+    """The codes of the items that ask for evidence and have none yet from this community."""
+    from civicmark.assessments.models import Evidence
+
+    proven = set(Evidence.objects.filter(enrollment=enrollment).values_list("items", flat=True))
+    return [
+        code
+        for pk, code in enrollment.campaign.standard.items.exclude(evidence="")
+        .order_by("order")
+        .values_list("pk", "code")
+        if pk not in proven
+    ]
+
+
+def _evidence_present(enrollment: Enrollment, ctx: Context) -> str | None:
+    """A campaign that blocks on missing evidence (`Campaign.missing_evidence`) refuses the
+    submission, naming the items; one that only warns lets it through (the page warns)."""
+    if ctx.campaign.missing_evidence != "block":
+        return None
+    missing = missing_evidence(enrollment)
+    if not missing:
+        return None
+    return _(
+        "%(n)d items have no evidence yet, and this campaign accepts no submission without it: "
+        "%(items)s"
+    ) % {"n": len(missing), "items": ", ".join(missing)}
+
+
 def _needs_comment(enrollment: Enrollment, ctx: Context) -> str | None:
     return None if ctx.comment.strip() else _("say what must change (a comment is required)")
 
@@ -175,7 +203,7 @@ STEPS: tuple[Step, ...] = (
         (S.SELF_ASSESSING,),
         S.SUBMITTED,
         frozenset({COMMUNITY}),
-        (_self_assessment_complete,),
+        (_self_assessment_complete, _evidence_present),
         judges=False,
     ),
     Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN})),

@@ -14,6 +14,13 @@ from civicmark.divisions.models import Division, WorkingGroup
 from civicmark.standards.models import Standard
 
 
+class MissingEvidence(models.TextChoices):
+    """What a self-assessment submitted with items still lacking the evidence they ask meets."""
+
+    WARN = "warn", _("warns: the items without evidence are listed, the submission goes through")
+    BLOCK = "block", _("blocks: no submission while an item lacks its evidence")
+
+
 class Campaign(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -27,6 +34,12 @@ class Campaign(models.Model):
     )
     working_groups = models.ManyToManyField(
         WorkingGroup, blank=True, related_name="campaigns", verbose_name=_("working groups")
+    )
+    missing_evidence = models.CharField(
+        _("missing evidence"),
+        max_length=8,
+        choices=MissingEvidence.choices,
+        default=MissingEvidence.WARN,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -17,6 +17,7 @@ from civicmark.campaigns.models import (
     Campaign,
     Enrollment,
     Meeting,
+    MissingEvidence,
     Phase,
     Task,
     TaskAttachment,
@@ -58,11 +59,17 @@ def campaign_create(
     standard: Standard,
     communities: Iterable[Division] | None = None,
     pilots: Iterable[str] = (),
+    missing_evidence: str = "warn",
     via: str = "web",
 ) -> Campaign:
-    """A campaign with the plan's six steps as phases, their tasks for every unit, and the rounds."""
+    """A campaign with the plan's six steps as phases, their tasks for every unit, and the rounds.
+
+    `missing_evidence` says whether a self-assessment submitted with items still lacking the
+    evidence they ask only warns ("warn", the default) or is refused ("block")."""
     if not authz.can_manage_campaigns(actor, division):
         raise NotAllowed(_("You may not start a campaign for %s.") % division.name)
+    if missing_evidence not in MissingEvidence.values:
+        raise ApplicationError(_("Missing evidence either warns or blocks a submission."))
     if standard.status != Status.PUBLISHED:
         raise ApplicationError(_("A campaign is pinned to a published standard."))
     if division.level not in (Level.CITY, Level.COUNTY):
@@ -89,7 +96,12 @@ def campaign_create(
         if Campaign.objects.filter(slug=slug).exists():
             raise ApplicationError(_("The slug %s is taken.") % slug)
         campaign = Campaign.objects.create(
-            slug=slug, name=name, year=year, division=division, standard=standard
+            slug=slug,
+            name=name,
+            year=year,
+            division=division,
+            standard=standard,
+            missing_evidence=missing_evidence,
         )
         Enrollment.objects.bulk_create(
             Enrollment(campaign=campaign, community=c, is_pilot=c.code in pilot_codes)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.campaigns import selectors, services
-from civicmark.campaigns.models import Campaign, MeetingKind, Task, TaskStatus
+from civicmark.campaigns.models import Campaign, MeetingKind, MissingEvidence, Task, TaskStatus
 from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
 from civicmark.core.formfields import StrictDateField, StrictIntegerField
@@ -66,6 +66,12 @@ class CampaignForm(forms.Form):
             "and year; letters, digits and hyphens, e.g. anping-2026."
         ),
     )
+    missing_evidence = forms.ChoiceField(
+        label=gettext_lazy("A self-assessment submitted with items lacking evidence"),
+        choices=MissingEvidence.choices,
+        initial=MissingEvidence.WARN,
+        required=False,  # left out (an older form, the command line): it warns
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +88,9 @@ class CampaignForm(forms.Form):
             division=self.runners,
             standard=standards_for_user(user).filter(status=StandardStatus.PUBLISHED),
         )
+
+    def clean_missing_evidence(self) -> str:
+        return self.cleaned_data["missing_evidence"] or MissingEvidence.WARN
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
@@ -112,6 +121,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     division=data["division"],
                     standard=data["standard"],
                     pilots=[d.code for d in data["pilots"]],
+                    missing_evidence=data["missing_evidence"],
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
