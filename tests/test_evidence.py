@@ -47,8 +47,11 @@ def attach(client, scoring, name: str, data: bytes, item: str = "A1"):  # noqa: 
 
 
 @pytest.fixture
-def staff(world, client_for):  # noqa: ANN001, ANN201
-    return client_for(world.users["community_staff"])
+def staff(world, client_for, settings):  # noqa: ANN001, ANN201
+    """The community's staff, reading in English (the messages asserted are the English ones)."""
+    client = client_for(world.users["community_staff"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 @pytest.mark.parametrize(("name", "kind"), [("门口.webp", "WEBP"), ("IMG_0042.HEIC", "HEIF")])
