@@ -88,17 +88,21 @@ def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
         try:
             found.append(resolve(queryset, piece))
         except forms.ValidationError as whole:
-            # "C111 C112" is two codes; "Community 111" one name: try the words only when the
-            # piece as a whole names nothing and every word names something.
+            # "C111 C112" is two codes; "Community 111" one name. The words are read apart only
+            # when the piece as a whole names nothing; if none of them names anything either,
+            # the piece is reported as typed ("Community 211", not "Community" and "211").
             words = piece.split()
             if len(words) < 2 or whole.code == "ambiguous":
                 problems.extend(whole.messages)
                 continue
+            taken, refused = [], []
             for word in words:
                 try:
-                    found.append(resolve(queryset, word))
+                    taken.append(resolve(queryset, word))
                 except forms.ValidationError as exc:
-                    problems.extend(exc.messages)
+                    refused.extend(exc.messages)
+            found.extend(taken)
+            problems.extend(refused if taken else whole.messages)
     if problems:
         raise forms.ValidationError(problems)
     return list(dict.fromkeys(found))
