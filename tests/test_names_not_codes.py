@@ -21,6 +21,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def client_for(client_for, settings):  # noqa: ANN001, ANN201
+    """Signed in and reading in English: the messages asserted are the English ones."""
+
+    def login(user):  # noqa: ANN001, ANN202
+        signed_in = client_for(user)
+        signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return signed_in
+
+    return login
+
+
+@pytest.fixture
 def standard(city):  # noqa: ANN001, ANN201
     return standard_import(
         actor=None, data=formats.from_yaml(default_yaml()), division=city, publish=True
