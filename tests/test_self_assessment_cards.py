@@ -34,8 +34,12 @@ def nothing_written() -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def staff(world, client_for):  # noqa: ANN001, ANN201
-    return client_for(world.users["community_staff"])
+def staff(world, client_for, settings):  # noqa: ANN001, ANN201
+    """The community's staff, reading in English (the wording asserted is the English one,
+    whatever the Chinese catalogue translates)."""
+    client = client_for(world.users["community_staff"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def test_it_saves_one_card_as_it_is_given(scoring, staff):

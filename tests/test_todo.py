@@ -26,9 +26,12 @@ TODAY = date(2026, 7, 15)  # rounds 1 and 2 of the plan open, round 3 not yet
 
 
 def todos(user, s, today=TODAY):  # noqa: ANN001, ANN201
+    """The person's to-dos, in English: the wording asserted is the English one, whatever the
+    Chinese catalogue (the default language) translates."""
     campaign = s["campaign"]
-    found = acceptance_todo.todos_for(user=user, campaign=campaign, today=today)
-    found += plan_todo.todos_for(user=user, campaign=campaign, today=today)
+    with translation.override("en"):
+        found = acceptance_todo.todos_for(user=user, campaign=campaign, today=today)
+        found += plan_todo.todos_for(user=user, campaign=campaign, today=today)
     return {t.key: t for t in found}
 
 
@@ -203,11 +206,9 @@ def test_it_shows_an_assessor_the_communities_and_items_left_in_each_open_round(
         points=Decimal(30),
         reason="r",
     )
-    entries = [
-        t
-        for t in acceptance_todo.todos_for(user=assessor, campaign=s["campaign"], today=TODAY)
-        if t.key == "to_score"
-    ]
+    with translation.override("en"):
+        found = acceptance_todo.todos_for(user=assessor, campaign=s["campaign"], today=TODAY)
+    entries = [t for t in found if t.key == "to_score"]
     round2 = next(t for t in entries if t.url == reverse("score_home", args=["c", 2]))
     # Four communities, four items each (his two departments score all four): one scored.
     assert round2.count == 4
