@@ -20,13 +20,6 @@ from tests.test_standards import default_yaml
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):  # noqa: ANN001, ANN202
-    """Pages and refusals in English: the wording asserted is the English one, whatever the
-    Chinese catalogue (the default language) translates."""
-    settings.LANGUAGE_CODE = "en"
-
-
 @pytest.fixture
 def client_for(client_for, settings):  # noqa: ANN001, ANN201
     """Signed in and reading in English: the messages asserted are the English ones."""
