@@ -11,7 +11,7 @@ from django.urls import reverse
 from civicmark.accounts.models import RoleAssignment
 from civicmark.campaigns.models import Attendance, Campaign, Meeting
 from civicmark.campaigns.services import campaign_create
-from civicmark.divisions.models import Division
+from civicmark.divisions.models import Department, Division
 from civicmark.standards import formats
 from civicmark.standards.services import standard_import
 from tests.factories import division
@@ -189,6 +189,21 @@ def test_part_of_a_name_is_a_hint_never_a_choice(world, client_for):
         reverse("department_create"), {"code": "CX", "name": "x", "division": "One"}
     )
     assert response.status_code == 200 and "Did you mean" in response.content.decode()
+
+
+def test_a_hidden_character_in_a_name_box_is_refused_not_a_server_error(world, client_for):
+    # Found by the form fuzz on PostgreSQL: a NUL typed into the box went into the look-up's
+    # query, and PostgreSQL refuses NUL in any text (a server error; SQLite merely found nothing).
+    client = client_for(world.users["county_officer"])
+    before = Department.objects.count()
+    response = client.post(
+        reverse("department_create"), {"code": "CX", "name": "x", "division": "Town 11\x00"}
+    )
+    assert response.status_code == 200
+    assert "hidden characters" in response.content.decode()
+    assert Department.objects.count() == before
+    found = client.get(reverse("name_search"), {"q": "Town\x00"})
+    assert found.status_code == 200
 
 
 # -- the suggestions' scope ---------------------------------------------------------------------

@@ -23,6 +23,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicmark.core.names import is_plain
+
 SHOWN = 10  # matches listed in an ambiguity message or a suggestion list
 PRELISTED = 60  # a box with this many choices or fewer lists them all before anything is typed
 _WITH_CODE = re.compile(r"^(?P<name>.*?)\s*[(（]\s*(?P<code>[^()（）\s]+)\s*[)）]\s*$")
@@ -40,6 +42,12 @@ def resolve(queryset: QuerySet[Any], text: str) -> Any:
     text = " ".join(text.split())
     if not text:
         raise forms.ValidationError(_("Type a name or a code."), code="required")
+    if not is_plain(text):
+        # A NUL or a direction mark names nothing, and PostgreSQL refuses NUL in any query.
+        raise forms.ValidationError(
+            _("A name or code holds no hidden characters (control or direction marks)."),
+            code="hidden",
+        )
     by_code = queryset.filter(code=text).first()
     if by_code is not None:
         return by_code
@@ -111,7 +119,7 @@ def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
 def search(queryset: QuerySet[Any], text: str) -> list[Any]:
     """What the suggestion list offers for `text`: codes starting with it and names holding it."""
     text = " ".join(text.split())
-    if not text:
+    if not text or not is_plain(text):
         return []
     return list(
         queryset.filter(Q(code__istartswith=text) | Q(name__icontains=text)).order_by("code")[
