@@ -29,6 +29,8 @@ from civicmark.scoring.models import Score
 
 LINES = 8  # the first few of a kind on the home page; the link shows them all
 TO_FINISH = (State.ENROLLED, State.SELF_ASSESSING, State.RETURNED)
+# A community in one of these states has passed its county's pre-acceptance: the workflow
+# never takes it back below that step (the to-do and the leader's key figures count alike).
 PRE_ACCEPTED = (
     State.COUNTY_PRE_ACCEPTED,
     State.REPORTED,

@@ -23,24 +23,11 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.assessments import panels
 from civicmark.assessments.models import Rectification, RectificationStatus
-from civicmark.assessments.workflow import State
+from civicmark.assessments.todo import PRE_ACCEPTED
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.divisions.models import Level
 from civicmark.scoring import reader
 from civicmark.scoring.rules import Outcome
-
-# A community in one of these states has passed its county's pre-acceptance: the workflow
-# never takes it back below that step.
-PRE_ACCEPTED = (
-    State.COUNTY_PRE_ACCEPTED,
-    State.REPORTED,
-    State.STANDARD_UNIT,
-    State.NOT_REACHED,
-    State.VETOED,
-    State.RECTIFYING,
-    State.PROPOSED,
-    State.COMMENDED,
-)
 
 
 @dataclass(frozen=True)
