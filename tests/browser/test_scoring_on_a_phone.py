@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from civicmark.scoring.models import Score, VetoFinding
 
@@ -85,7 +86,9 @@ def test_an_assessor_scores_and_records_a_veto_on_a_phone(scoring, browser, live
     page.evaluate("window.dispatchEvent(new Event('online'))")
     _saved(page, "B2")
     assert Score.objects.get(item__code="B2").points == Decimal(20)
-    assert page.locator("[data-testid=score-waiting]").is_hidden()
+    # The "waiting" line is cleared once the answer's card has settled (a moment after the card
+    # says saved): wait for it rather than read it at once.
+    expect(page.locator("[data-testid=score-waiting]")).to_be_hidden()
 
     # A column of points copied from Excel (a second column: the reasons) fills the cards.
     _paste(

@@ -36,7 +36,10 @@ def _answer(page, code, points, explanation=None):  # noqa: ANN001, ANN202
         card.locator("textarea").fill(explanation)
     box = card.locator("input[name$=-points]")
     box.fill(points)
-    box.press("Tab")  # leaving the box sends the card (change)
+    if explanation is not None:
+        # Moving from the explanation to the points box sends nothing: the card is still open.
+        assert card.get_attribute("data-state") == "unsaved"
+    box.evaluate("b => b.blur()")  # leaving the card sends it
     return card
 
 
@@ -99,7 +102,9 @@ def test_community_staff_finish_a_self_assessment_on_a_phone(scoring, browser, l
     stored = dict(SelfScore.objects.values_list("item__code", "points"))
     assert stored == {"A1": 28, "A2": Decimal("29.5"), "B1": 20, "B2": 18}
     assert SelfScore.objects.get(item__code="A2").explanation == "治安巡逻每周两次"
-    assert page.evaluate("localStorage.getItem('civicmark:waiting')") == "{}"
+    # The card says saved when its answer is swapped in; the browser's copy is forgotten once the
+    # card has settled, a moment later.
+    page.wait_for_function("localStorage.getItem('civicmark:waiting') === '{}'")
     assert "4" in page.locator("[data-testid=progress]").inner_text()
     page.screenshot(path=str(SHOTS / "self-phone-done.png"), full_page=True)
     context.close()
@@ -113,11 +118,18 @@ def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(scoring, br
     context.set_offline(True)
     _answer(page, "A1", "27", "离线填写")
     _state(page, "A1", "waiting")
+    # The phone's browser is closed while still without a connection, so the page never sees
+    # the connection return; the answer waits in the browser's storage. Opened again later, with
+    # a connection, the page puts the answer back in its card and sends it.
+    page.close()
+    assert not SelfScore.objects.filter(item__code="A1").exists()
     context.set_offline(False)
-    # The page is left before the connection's return is noticed: opening it again sends it.
+    page = context.new_page()
+    page.set_default_timeout(15000)
     page.goto(url)
     _state(page, "A1", "saved", timeout=30000)
     assert SelfScore.objects.get(item__code="A1").explanation == "离线填写"
+    page.wait_for_function("localStorage.getItem('civicmark:waiting') === '{}'")
     context.close()
 
 

@@ -85,6 +85,34 @@
     });
   }
 
+  // A card that replaces itself with the server's answer (data-autosave-on-leave) is sent when
+  // the person leaves it, not at each box: otherwise moving from the explanation to the points
+  // box would send half an answer and replace the card under the finger still typing in it.
+  // A change from a box inside such a card is held while the focus stays in the card; the card
+  // is sent (a change on the card itself, which htmx listens for) once the focus leaves it. A
+  // chosen file or photo is sent at once: nobody is typing then.
+  var held = new WeakSet();
+  function leaveCard(card) {
+    if (!held.has(card)) { return; }
+    held.delete(card);
+    htmx.trigger(card, "change");
+  }
+  document.addEventListener("change", function (event) {
+    var card = cardOf(event.target);
+    if (!card || event.target === card || !card.hasAttribute("data-autosave-on-leave")) { return; }
+    if (event.target.type === "file") { return; }
+    event.stopPropagation();
+    held.add(card);
+    label(card, "unsaved");
+    // The change comes before the focus moves: look once it has.
+    setTimeout(function () { if (!card.contains(document.activeElement)) { leaveCard(card); } }, 0);
+  }, true);
+  document.addEventListener("focusout", function (event) {
+    var card = cardOf(event.target);
+    if (!card || (event.relatedTarget && card.contains(event.relatedTarget))) { return; }
+    setTimeout(function () { leaveCard(card); }, 0);
+  });
+
   document.addEventListener("htmx:configRequest", function (event) {
     var card = cardOf(event.detail.elt);
     if (!card) { return; }
@@ -132,7 +160,7 @@
   setInterval(function () { if (Object.keys(read()).length) { sendWaiting(); } }, 20000);
   // Leaving with an answer the server refused, or still on its way, asks first.
   window.addEventListener("beforeunload", function (event) {
-    if (document.querySelector("[data-autosave][data-state=\"saving\"], [data-autosave][data-state=\"error\"]")) {
+    if (document.querySelector("[data-autosave][data-state=\"saving\"], [data-autosave][data-state=\"error\"], [data-autosave][data-state=\"unsaved\"]")) {
       event.preventDefault(); event.returnValue = "";
     }
   });
