@@ -6,15 +6,16 @@ or department is a `NamedChoiceField`: one text box that suggests matches as one
 server-side, a code, a name, or the "name (code)" a suggestion fills in. A name two objects share
 is refused with a message listing them, so that nobody is enrolled by a guess.
 
-The resolver works on any queryset with `code` and `name` columns (core sits below the apps that
-own them); the queryset is the one the authorization layer gives the form, so a name out of the
-person's scope is "not found", exactly like its code.
+The resolver works on any queryset with a code column and a name column (`Keys`: `code` and
+`name` for divisions and departments, `username` and `full_name` for people; core sits below the
+apps that own them); the queryset is the one the authorization layer gives the form, so a name
+out of the person's scope is "not found", exactly like its code.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -30,12 +31,25 @@ PRELISTED = 60  # a box with this many choices or fewer lists them all before an
 _WITH_CODE = re.compile(r"^(?P<name>.*?)\s*[(（]\s*(?P<code>[^()（）\s]+)\s*[)）]\s*$")
 
 
-def labelled(obj: Any) -> str:
-    """What a suggestion fills in and what the box shows back: "name (code)"."""
-    return f"{obj.name} ({obj.code})"
+class Keys(NamedTuple):
+    """The columns a box reads: the unique code and the human name."""
+
+    code: str = "code"
+    name: str = "name"
 
 
-def resolve(queryset: QuerySet[Any], text: str) -> Any:
+PLACES = Keys()  # divisions and departments
+PEOPLE = Keys("username", "full_name")  # a person: his account name, his full name
+
+
+def labelled(obj: Any, keys: Keys = PLACES) -> str:
+    """What a suggestion fills in and what the box shows back: "name (code)" (the code alone
+    when there is no name, as for an account without a full name)."""
+    name, code = getattr(obj, keys.name), getattr(obj, keys.code)
+    return f"{name} ({code})" if name else str(code)
+
+
+def resolve(queryset: QuerySet[Any], text: str, keys: Keys = PLACES) -> Any:
     """The one object of `queryset` that `text` names: by code, by "name (code)" or by its whole
     name. Refused with a sentence naming the problem: several share the name (listed, so that
     the person can pick one by its code), or none (with the names containing it, if any)."""
@@ -48,31 +62,32 @@ def resolve(queryset: QuerySet[Any], text: str) -> Any:
             _("A name or code holds no hidden characters (control or direction marks)."),
             code="hidden",
         )
-    by_code = queryset.filter(code=text).first()
+    code, name = keys
+    by_code = queryset.filter(**{code: text}).first()
     if by_code is not None:
         return by_code
     with_code = _WITH_CODE.match(text)
     if with_code:
-        found = queryset.filter(code=with_code["code"]).first()
+        found = queryset.filter(**{code: with_code["code"]}).first()
         if found is not None:
             return found
-    matches = list(queryset.filter(name=text)[: SHOWN + 1]) or list(
-        queryset.filter(name__iexact=text)[: SHOWN + 1]
+    matches = list(queryset.filter(**{name: text})[: SHOWN + 1]) or list(
+        queryset.filter(**{f"{name}__iexact": text})[: SHOWN + 1]
     )
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         raise forms.ValidationError(
             _("“%(text)s” names several: %(listed)s. Pick one by its code.")
-            % {"text": text, "listed": _listed(matches)},
+            % {"text": text, "listed": _listed(matches, keys)},
             code="ambiguous",
         )
     # Part of a name is a hint, never a choice: "C" must not quietly become "County One".
-    near = list(queryset.filter(name__icontains=text)[: SHOWN + 1])
+    near = list(queryset.filter(**{f"{name}__icontains": text})[: SHOWN + 1])
     if near:
         raise forms.ValidationError(
             _("Nothing is named “%(text)s”. Did you mean: %(listed)s?")
-            % {"text": text, "listed": _listed(near)},
+            % {"text": text, "listed": _listed(near, keys)},
             code="invalid_choice",
         )
     raise forms.ValidationError(
@@ -81,11 +96,11 @@ def resolve(queryset: QuerySet[Any], text: str) -> Any:
     )
 
 
-def _listed(found: list[Any]) -> str:
-    return "、".join(labelled(m) for m in found[:SHOWN]) + ("…" if len(found) > SHOWN else "")
+def _listed(found: list[Any], keys: Keys = PLACES) -> str:
+    return "、".join(labelled(m, keys) for m in found[:SHOWN]) + ("…" if len(found) > SHOWN else "")
 
 
-def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
+def resolve_many(queryset: QuerySet[Any], text: str, keys: Keys = PLACES) -> list[Any]:
     """Several names or codes, one a line or separated by commas or 、 (or spaces between codes):
     each resolved, in order and once. Every problem is reported together, none half-taken."""
     found: list[Any] = []
@@ -94,7 +109,7 @@ def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
         if not piece:
             continue
         try:
-            found.append(resolve(queryset, piece))
+            found.append(resolve(queryset, piece, keys))
         except forms.ValidationError as whole:
             # "C111 C112" is two codes; "Community 111" one name. The words are read apart only
             # when the piece as a whole names nothing; if none of them names anything either,
@@ -106,7 +121,7 @@ def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
             taken, refused = [], []
             for word in words:
                 try:
-                    taken.append(resolve(queryset, word))
+                    taken.append(resolve(queryset, word, keys))
                 except forms.ValidationError as exc:
                     refused.extend(exc.messages)
             found.extend(taken)
@@ -116,26 +131,42 @@ def resolve_many(queryset: QuerySet[Any], text: str) -> list[Any]:
     return list(dict.fromkeys(found))
 
 
-def search(queryset: QuerySet[Any], text: str) -> list[Any]:
+def search(queryset: QuerySet[Any], text: str, keys: Keys = PLACES) -> list[Any]:
     """What the suggestion list offers for `text`: codes starting with it and names holding it."""
     text = " ".join(text.split())
     if not text or not is_plain(text):
         return []
-    return list(
-        queryset.filter(Q(code__istartswith=text) | Q(name__icontains=text)).order_by("code")[
-            :SHOWN
-        ]
-    )
+    code, name = keys
+    found = Q(**{f"{code}__istartswith": text}) | Q(**{f"{name}__icontains": text})
+    return list(queryset.filter(found).order_by(code)[:SHOWN])
+
+
+def suggestions(
+    queryset: QuerySet[Any], text: str, keys: Keys = PLACES
+) -> list[tuple[str, str, str]]:
+    """The suggestion list's options: what each fills in ("name (code)"), its name, its code."""
+    return [
+        (labelled(o, keys), getattr(o, keys.name) or "", str(getattr(o, keys.code)))
+        for o in search(queryset, text, keys)
+    ]
 
 
 class NameSearchInput(forms.TextInput):
     """A text box with a suggestion list: htmx asks `search_url` (scoped to the person) as one
     types and puts the answer in the box's `<datalist>`; without script it is a plain box."""
 
-    def __init__(self, *, kind: str, level: str = "", attrs: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        *,
+        kind: str,
+        level: str = "",
+        keys: Keys = PLACES,
+        attrs: dict[str, Any] | None = None,
+    ):
         super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
         self.kind = kind
         self.level = level
+        self.keys = keys
         self.queryset: QuerySet[Any] | None = None  # the field's, to pre-list a short one
 
     def _few(self) -> list[Any] | None:
@@ -168,20 +199,23 @@ class NameSearchInput(forms.TextInput):
             )
         box = super().render(name, value, attrs, renderer)
         options = format_html_join(
-            "", '<option value="{}">{}</option>', ((labelled(o), o.code) for o in few or [])
+            "",
+            '<option value="{}">{}</option>',
+            ((labelled(o, self.keys), getattr(o, self.keys.code)) for o in few or []),
         )
         return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
 
 class NamedChoiceField(forms.ModelChoiceField):
-    """A division or department typed by name or code (see the module's docstring)."""
+    """A division, department or person typed by name or code (see the module's docstring)."""
 
-    def __init__(self, *, kind: str, level: str = "", **kwargs: Any) -> None:
+    def __init__(self, *, kind: str, level: str = "", keys: Keys = PLACES, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", None)
         kwargs.setdefault(
             "help_text", gettext_lazy("Type a name or a code; suggestions appear as you type.")
         )
-        super().__init__(widget=NameSearchInput(kind=kind, level=level), **kwargs)
+        super().__init__(widget=NameSearchInput(kind=kind, level=level, keys=keys), **kwargs)
+        self.keys = keys
 
     def _set_named_queryset(self, queryset: Any) -> None:
         forms.ModelChoiceField._set_queryset(self, queryset)  # type: ignore[attr-defined]
@@ -190,17 +224,17 @@ class NamedChoiceField(forms.ModelChoiceField):
     queryset = property(forms.ModelChoiceField._get_queryset, _set_named_queryset)  # type: ignore[attr-defined]
 
     def prepare_value(self, value: Any) -> Any:
-        if hasattr(value, "code") and hasattr(value, "name"):
-            return labelled(value)
+        if hasattr(value, self.keys.code) and hasattr(value, self.keys.name):
+            return labelled(value, self.keys)
         return value
 
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values or not str(value).strip():
             return None
         if hasattr(value, "pk"):
-            value = value.code
+            value = getattr(value, self.keys.code)
         assert self.queryset is not None
-        return resolve(self.queryset, str(value))
+        return resolve(self.queryset, str(value), self.keys)
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return str(self.prepare_value(initial) or "") != str(data or "")
@@ -221,3 +255,16 @@ class NamedMultipleField(forms.CharField):
             return []
         assert self.queryset is not None
         return resolve_many(self.queryset, text)
+
+
+class PersonChoiceField(NamedChoiceField):
+    """A person typed by his full name or his account name ("张三", "zhangsan", or the
+    "张三 (zhangsan)" a suggestion fills in); the form gives it the people the authorization
+    layer lets the reader choose (`authz.users_for_user`), which the suggestions search too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy("Type a person's name or account name; suggestions appear as you type."),
+        )
+        super().__init__(kind="person", keys=PEOPLE, **kwargs)

@@ -5,9 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.accounts.models import User
 from civicmark.core.formfields import strict_formfield
-from civicmark.core.lookup import NamedChoiceField
+from civicmark.core.lookup import NamedChoiceField, PersonChoiceField
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import CommunityProfile, Department
 
@@ -73,9 +72,7 @@ class WorkingGroupForm(forms.Form):
 
 class MemberForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=64, required=False)
-    user = forms.ModelChoiceField(
-        label=_("account"), queryset=User.objects.none(), required=False, to_field_name="public_id"
-    )
+    user = PersonChoiceField(label=_("account"), required=False)
     department = NamedChoiceField(
         kind="department",
         label=_("department"),
@@ -86,7 +83,7 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args: Any, users: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limit_choices(self, user=users)
+        limit_choices(self, user=users.filter(is_active=True).order_by("username"))
         limit_choices(self, department=departments)
 
     def clean(self) -> dict[str, Any]:

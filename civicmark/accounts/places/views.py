@@ -356,17 +356,26 @@ def group_member_remove(request: HttpRequest, public_id: str, member_id: str) ->
 
 @login_required
 def name_search(request: HttpRequest) -> HttpResponse:
-    """Suggestions for a name-or-code box (civicmark.core.lookup): divisions or departments the
-    person may read, matching what he typed; a name out of his scope is never offered."""
-    from civicmark.core.lookup import search
+    """Suggestions for a name-or-code box (civicmark.core.lookup): divisions, departments or
+    people the person may read (people: those he may choose, `authz.users_for_user`), matching
+    what he typed; a name out of his scope is never offered."""
+    from civicmark.core.lookup import PEOPLE, PLACES, suggestions
 
     field = request.GET.get("field", "q")
     text = request.GET.get(field, "") or request.GET.get("q", "")
-    if request.GET.get("kind") == "department":
+    kind = request.GET.get("kind")
+    keys = PLACES
+    if kind == "department":
         queryset: Any = authz.departments_for_user(request.user)
+    elif kind == "person":
+        queryset, keys = authz.users_for_user(request.user).filter(is_active=True), PEOPLE
     else:
         queryset = authz.divisions_for_user(request.user)
         level = request.GET.get("level", "")
         if level in Level.values:
             queryset = queryset.filter(level=level)
-    return render(request, "core/name_suggestions.html", {"found": search(queryset, text[:100])})
+    return render(
+        request,
+        "core/name_suggestions.html",
+        {"found": suggestions(queryset, text[:100], keys)},
+    )
