@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from civicmark.assessments import panels
@@ -67,8 +68,12 @@ def coverage_change(
     round_: AcceptanceRound, covers: list[Enrollment], county: Any = None
 ) -> CoverageChange:
     """The change the ticks `covers` make to the round (or to a county's part of it); no ticks
-    at all keep (or bring back) the defaults."""
+    at all keep (or bring back) the defaults. A county's part ticks only its own communities:
+    another county's is refused here, before the confirmation could name it."""
     scope = set(_within(round_, county).values_list("pk", flat=True))
+    if county is not None and {e.pk for e in covers} - scope:
+        # Refused before anything is compared: the confirmation would name the others.
+        raise ApplicationError(_("%s's part covers only its own communities.") % county.name)
     current = panels.covered_ids(round_) & scope
     defaults = set(panels.default_covered(round_).values_list("pk", flat=True)) & scope
     wanted = {e.pk for e in covers} if covers else set(defaults)

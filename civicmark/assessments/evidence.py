@@ -56,6 +56,36 @@ def evidence_refusal(enrollment: Enrollment) -> str | None:
     ) % (community.name)
 
 
+def removal_refusal(evidence: Any, enrollment: Enrollment) -> str | None:
+    """Why this document may not be taken back now, or None. `enrollment` is the document's, as
+    read under its lock.
+
+    A wrong attachment is taken back only while the community prepares its self-assessment, and
+    never once a signed-off round judged it: a self-assessment returned after a round (the county
+    returns it after its pre-acceptance) is prepared again, but what the sealed round saw stays
+    stored, as ADR 15 keeps it; a correction is then a new version beside it."""
+    community = enrollment.community
+    if enrollment.status not in GATHERING:
+        return _(
+            "“%(name)s” can no longer be removed: the self-assessment of %(community)s was "
+            "submitted, and what was submitted is judged as it was sent. Upload a new version "
+            "of it instead."
+        ) % {"name": evidence.name, "community": community.name}
+    for round_ in enrollment.campaign.rounds.all():
+        signed_off = judged_at(round_, community)
+        if (
+            signed_off is not None
+            and evidence.uploaded_at <= signed_off
+            and panels.is_covered(round_, enrollment.pk, status=enrollment.status)
+        ):
+            return _(
+                "“%(name)s” can no longer be removed: %(round)s judged it and was signed off, and "
+                "what a signed-off round judged stays as it was. Upload a new version of it "
+                "instead."
+            ) % {"name": evidence.name, "round": round_.name}
+    return None
+
+
 def judged_at(round_: AcceptanceRound, community: Any) -> datetime | None:
     """When this round was signed off for the community (its county's part, in a round split
     into county parts), or None while it is open for it."""

@@ -435,13 +435,15 @@ def evidence_remove(*, actor: Any, evidence: Any) -> None:
     community still prepares its self-assessment: enrolled, self-assessing, or returned to it.
 
     Refused once it is submitted: from then on the town, the county and the rounds judge what
-    was sent, and a correction is a new version beside the old (`evidence_attach`). Refused for
-    a document that already has a newer version (the newer one is removed first). The removal
+    was sent, and a correction is a new version beside the old (`evidence_attach`). Refused, even
+    once the self-assessment is returned, for a document a signed-off round judged (ADR 15;
+    `evidence.removal_refusal`). Refused for a document that already has a newer version (the
+    newer one is removed first). The removal
     is audited with the document's name, fingerprint and items; its file is deleted once the
     removal is committed."""
     from django.core.files.storage import default_storage
 
-    from civicmark.assessments.evidence import GATHERING
+    from civicmark.assessments.evidence import removal_refusal
     from civicmark.assessments.models import Evidence
 
     enrollment = evidence.enrollment
@@ -449,16 +451,11 @@ def evidence_remove(*, actor: Any, evidence: Any) -> None:
     if not authz.is_community_staff(actor, community):
         raise NotAllowed(_("Only the community's own staff remove its evidence."))
     with transaction.atomic():
+        # Read again under the lock: a submission or a sign-off made meanwhile counts.
         current = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-        if current.status not in GATHERING:
-            raise ApplicationError(
-                _(
-                    "“%(name)s” can no longer be removed: the self-assessment of %(community)s "
-                    "was submitted, and what was submitted is judged as it was sent. Upload a "
-                    "new version of it instead."
-                )
-                % {"name": evidence.name, "community": community.name}
-            )
+        current.community, current.campaign = community, enrollment.campaign
+        if refusal := removal_refusal(evidence, current):
+            raise ApplicationError(refusal)
         if Evidence.objects.filter(supersedes=evidence).exists():
             raise ApplicationError(
                 _("“%s” has a newer version: remove the newer one first.") % evidence.name

@@ -1053,7 +1053,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 return redirect("round_detail", slug=campaign.slug, number=round_.number)
             whole = county is None  # a part's form sets its rule, panel and coverage only
             lead_id = post.get("lead", "")
-            covers = _covers_posted(campaign, post)
+            covers = _covers_posted(campaign, post, request.user)
             round_configure(
                 actor=request.user,
                 round_=round_,
@@ -1267,18 +1267,20 @@ REFUSALS_SHOWN = 50
 RECTIFICATIONS_PAGE = 100
 
 
-def _covers_posted(campaign: Any, post: Any) -> list[Any]:
+def _covers_posted(campaign: Any, post: Any, user: Any) -> list[Any]:
     """The communities the lead listed: ticked boxes, or, on a large campaign's page, codes in
     a text box (one per line, or separated by spaces or commas). An unknown code refuses the
-    whole form, naming the codes."""
+    whole form, naming the codes. Codes are read only among the communities the person sees: one
+    outside reads as one that does not exist."""
     from civicmark.campaigns.selectors import enrollments_by_code
     from civicmark.core.http import typed_codes
 
     text = post.get("covers_codes")
     if text is None:
+        # Ticks outside a county's part are refused by the service, naming none of them.
         return list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers"))))
     codes = typed_codes(text)
-    found = enrollments_by_code(campaign, codes)
+    found = enrollments_by_code(campaign, codes, user=user)
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise ApplicationError(

@@ -49,14 +49,19 @@ def meetings_for_user(user: Any) -> QuerySet[Meeting]:
     )
 
 
-def enrollments_by_code(campaign: Campaign, codes: list[str]) -> dict[str, Any]:
+def enrollments_by_code(
+    campaign: Campaign, codes: list[str], *, user: Any = None
+) -> dict[str, Any]:
     """The campaign's enrollments (with their community) for these community codes, a thousand
-    codes per query (a sheet or a list may name thousands); unknown codes are simply absent."""
+    codes per query (a sheet or a list may name thousands); unknown codes are simply absent.
+    Given a `user`, only those he may see: a code outside his scope is as unknown as one that
+    does not exist (ADR 15, scope in refusals)."""
     found: dict[str, Any] = {}
+    enrollments = campaign.enrollments.select_related("community")
+    if user is not None:
+        enrollments = enrollments.filter(authz.within_scope(user, "community__path"))
     for start in range(0, len(codes), 1000):
-        for e in campaign.enrollments.select_related("community").filter(
-            community__code__in=codes[start : start + 1000]
-        ):
+        for e in enrollments.filter(community__code__in=codes[start : start + 1000]):
             found[e.community.code] = e
     return found
 
