@@ -4,6 +4,7 @@ deciding whether missing evidence only warns or blocks the submission."""
 
 from __future__ import annotations
 
+import hashlib
 from io import BytesIO
 
 import pytest
@@ -17,17 +18,33 @@ from civicmark.core.models import AuditEvent
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 GPS = 0x8825
+EXIF_IFD = 0x8769
+OWNER, SERIAL, LENS_SERIAL, ARTIST = 0xA430, 0xA431, 0xA435, 0x013B
+TAKEN, ORIENTATION = 0x9003, 0x0112
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+    b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    b'exif:GPSLatitude="31,14.0N"/></rdf:RDF></x:xmpmeta>'
+)
 
 
 def card_url(item: str = "A1") -> str:
     return reverse("self_assessment_item", args=["c", "C111", item])
 
 
-def photo(kind: str, *, gps: bool = True) -> bytes:
-    """A real photo in `kind` (WEBP or HEIF), carrying an EXIF GPS position like a phone's."""
+def photo(kind: str, *, gps: bool = True, orientation: int = 1) -> bytes:
+    """A real photo in `kind` (JPEG, PNG, WEBP or HEIF), carrying what a phone writes into its
+    EXIF: a GPS position, the owner's name, serial numbers, when it was taken and which way up."""
     image = Image.new("RGB", (64, 48), (200, 30, 30))
     exif = Image.Exif()
     exif[0x010F] = "Phone"  # Make
+    exif[ARTIST] = "Zhang Owner"
+    exif[ORIENTATION] = orientation
+    details = exif.get_ifd(EXIF_IFD)
+    details[TAKEN] = "2026:11:30 09:15:00"
+    details[OWNER] = "Zhang Owner"
+    details[SERIAL] = "SN-BODY-0042"
+    details[LENS_SERIAL] = "SN-LENS-0043"
     if gps:
         exif.get_ifd(GPS)[2] = (31.0, 14.0, 0.0)  # GPSLatitude
     out = BytesIO()
@@ -35,7 +52,8 @@ def photo(kind: str, *, gps: bool = True) -> bytes:
         from pillow_heif import register_heif_opener
 
         register_heif_opener()
-    image.save(out, kind, exif=exif.tobytes())
+    extra = {"xmp": XMP, "comment": b"Zhang Owner's phone"} if kind == "JPEG" else {}
+    image.save(out, kind, exif=exif.tobytes(), **extra)
     return out.getvalue()
 
 
@@ -72,6 +90,66 @@ def test_it_accepts_a_phone_photo_and_stores_it_as_jpeg_without_its_position(
         exif = converted.getexif()
         assert exif.get(0x010F) == "Phone"  # the rest of the EXIF is kept
         assert GPS not in exif  # but not where it was taken
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "stored_as"),
+    [
+        ("现场.jpg", "JPEG", "JPEG"),
+        ("现场.png", "PNG", "PNG"),
+        ("门口.webp", "WEBP", "JPEG"),
+        ("IMG_0042.HEIC", "HEIF", "JPEG"),
+    ],
+)
+def test_it_stores_a_photo_without_its_position_owner_or_serial_numbers(
+    scoring, staff, name, kind, stored_as
+):
+    """The finding (issue 16): a JPEG or PNG was stored as sent, its GPS position, its owner's
+    name and its camera's serial numbers with it, and a converted photo kept all but the GPS."""
+    data = photo(kind)
+    with Image.open(BytesIO(data)) as original:
+        sent = original.getexif()
+        assert GPS in sent and sent.get_ifd(EXIF_IFD)[SERIAL] == "SN-BODY-0042"
+    response = attach(staff, scoring, name, data)
+    assert response.status_code == 200, response.content.decode()
+    evidence = Evidence.objects.get()
+    with default_storage.open(evidence.path, "rb") as stored:
+        kept = stored.read()
+    for personal in (b"Zhang Owner", b"SN-BODY", b"SN-LENS", b"GPSLatitude"):
+        assert personal not in kept
+    with Image.open(BytesIO(kept)) as image:
+        assert image.format == stored_as and image.size == (64, 48)
+        exif = image.getexif()
+        assert GPS not in exif and ARTIST not in exif
+        details = exif.get_ifd(EXIF_IFD)
+        assert not {OWNER, SERIAL, LENS_SERIAL} & set(details)
+        assert exif[0x010F] == "Phone" and details[TAKEN] == "2026:11:30 09:15:00"
+    # What the row and the audit trail say is what is on the disk.
+    digest = hashlib.sha256(kept).hexdigest()
+    assert (evidence.sha256, evidence.size) == (digest, len(kept))
+    assert AuditEvent.objects.get(action="evidence.added").after["sha256"] == digest
+
+
+@pytest.mark.parametrize(("name", "kind"), [("现场.jpg", "JPEG"), ("现场.png", "PNG")])
+def test_it_stores_a_photo_taken_sideways_upright(scoring, staff, name, kind):
+    """The orientation is applied to the pixels, not left as a tag the EXIF no longer has."""
+    response = attach(staff, scoring, name, photo(kind, orientation=6))
+    assert response.status_code == 200, response.content.decode()
+    with (
+        default_storage.open(Evidence.objects.get().path, "rb") as stored,
+        Image.open(stored) as image,
+    ):
+        assert image.size == (48, 64)
+        assert ORIENTATION not in image.getexif()
+
+
+def test_it_refuses_a_damaged_jpeg_and_stores_nothing(scoring, staff):
+    response = attach(staff, scoring, "坏的.jpg", b"\xff\xd8\xff\xe0 not a picture")
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "坏的.jpg" in page and "could not be read as a picture" in page
+    assert not Evidence.objects.exists()
+    assert not AuditEvent.objects.filter(action="evidence.added").exists()
 
 
 def test_it_refuses_a_file_named_webp_that_is_not_a_photo(scoring, staff):

@@ -2,8 +2,11 @@
 outside the web root, and served only through views that check permission first.
 
 Phone photos come as WebP or HEIC (an iPhone's camera) as often as JPEG: both are accepted and
-converted to JPEG at upload (turned upright, the EXIF GPS position dropped so a photo does not
-publish where it was taken), under the name the person gave it with a .jpg ending."""
+converted to JPEG at upload, under the name the person gave it with a .jpg ending. Every photo
+(JPEG and PNG too) is stored turned upright and with only the EXIF that says what took it and
+when: its GPS position, its owner's name and its serial numbers are never stored, so evidence
+does not publish where it was taken or whose phone took it. The SHA-256 kept is the stored
+file's."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -24,9 +28,20 @@ from django.utils.translation import gettext as _
 from civicmark.core.errors import ApplicationError
 from civicmark.core.names import file_name
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 CONVERTED = {"webp", "heic"}  # accepted, stored as JPEG
-GPS_IFD = 0x8825
+PHOTOS = {"jpeg", "png", *CONVERTED}  # stored without their personal EXIF
+EXIF_IFD = 0x8769
+# The EXIF a stored photo keeps: the camera's make and model and when it was taken (evidence
+# that a photo is this year's). Everything else goes, whatever a phone adds next: the GPS
+# position, the owner's name (Artist, CameraOwnerName), serial numbers (BodySerialNumber,
+# LensSerialNumber, ImageUniqueID, and the maker notes that hide more), comments, the embedded
+# thumbnail (the picture before an edit) and the orientation (applied to the pixels instead).
+KEPT_TAGS = {0x010F, 0x0110, 0x0132}  # Make, Model, DateTime
+KEPT_EXIF_TAGS = {0x9003, 0x9004, 0x9010, 0x9011, 0x9012}  # DateTimeOriginal/Digitized, OffsetTime*
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word/Excel/WPS containers
 KINDS = {
     "pdf": "application/pdf",
@@ -106,10 +121,10 @@ def store_upload(upload: UploadedFile, *, folder: str) -> StoredFile:
             _("“%s” is not a PDF, image, Word, Excel or WPS document (its content was checked).")
             % name
         )
+    if kind in PHOTOS:
+        data = clean_photo(data, name, kind)
     if kind in CONVERTED:
-        data, kind = to_jpeg(data, name), "jpeg"
-        name = str(PurePosixPath(name).with_suffix(".jpg"))
-        suffix = ".jpg"
+        kind, name, suffix = "jpeg", str(PurePosixPath(name).with_suffix(".jpg")), ".jpg"
     path = default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", ContentFile(data))
     return StoredFile(
         path=path,
@@ -120,24 +135,53 @@ def store_upload(upload: UploadedFile, *, folder: str) -> StoredFile:
     )
 
 
-def to_jpeg(data: bytes, name: str) -> bytes:
-    """A WebP or HEIC photo as JPEG, upright, with its EXIF kept but for the GPS position."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def clean_photo(data: bytes, name: str, kind: str) -> bytes:
+    """The photo as it is stored: upright, with only the EXIF in KEPT_TAGS; a PNG stays a
+    (lossless) PNG, anything else becomes a JPEG, a JPEG re-encoded with its own quantisation
+    tables and subsampling so that it loses as little as a re-save can."""
+    from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
     try:
         with Image.open(BytesIO(data)) as opened:
+            exif = _kept_exif(opened.getexif())
+            icc = opened.info.get("icc_profile")
             image = ImageOps.exif_transpose(opened)
-            exif = image.getexif()
-            exif.pop(GPS_IFD, None)
+            image.info = {}  # nothing of the original's metadata (comments, XMP) rides along
+            options: dict[str, object] = {"exif": exif.tobytes()}
+            if icc:
+                options["icc_profile"] = icc
             out = BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=88, exif=exif.tobytes())
+            if kind == "png":
+                if "transparency" in opened.info:
+                    options["transparency"] = opened.info["transparency"]
+                image.save(out, "PNG", **options)
+            elif isinstance(opened, JpegImagePlugin.JpegImageFile):
+                options["qtables"] = opened.quantization
+                options["subsampling"] = JpegImagePlugin.get_sampling(opened)
+                image.save(out, "JPEG", **options)
+            else:
+                image.convert("RGB").save(out, "JPEG", quality=88, **options)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ApplicationError(
-            _("“%s” could not be read as a photo: take it again or send it as JPEG.") % name
-        ) from None
+        if kind in CONVERTED:
+            message = _("“%s” could not be read as a photo: take it again or send it as JPEG.")
+        else:
+            message = _("“%s” could not be read as a picture: it may be damaged; send it again.")
+        raise ApplicationError(message % name) from None
     return out.getvalue()
+
+
+def _kept_exif(original: Image.Exif) -> Image.Exif:
+    from PIL import Image
+
+    kept = Image.Exif()
+    for tag in KEPT_TAGS & set(original):
+        kept[tag] = original[tag]
+    details = original.get_ifd(EXIF_IFD)
+    for tag in KEPT_EXIF_TAGS & set(details):
+        kept.get_ifd(EXIF_IFD)[tag] = details[tag]
+    return kept
 
 
 def thumbnail(path: str, content_type: str, size: int = 480) -> bytes | None:
