@@ -5,6 +5,7 @@ back beside its error, and a document or photo attached on the item's own card."
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -162,6 +163,33 @@ def test_it_shows_the_page_as_cards_with_a_progress_line(scoring, staff):
     assert "1 of 4 scored" in page
     assert 'capture="environment"' in page  # the camera on each card
     assert 'id="self-page"' in page and "autosave.js" in page
+
+
+@pytest.mark.parametrize(
+    ("missing", "line"),
+    [
+        (["A1"], "1 of 4 scored, 1 item without evidence"),
+        (["A1", "A2"], "1 of 4 scored, 2 items without evidence"),
+    ],
+)
+def test_it_writes_the_progress_line_as_one_translatable_sentence(missing, line):
+    """The finding: the line was two messages joined by an English ", ", which no translation
+    could reorder or punctuate as Chinese does (，); now it is one sentence with its plural."""
+    from types import SimpleNamespace
+
+    from django.template.loader import get_template, render_to_string
+    from django.utils import translation
+    from django.utils.html import strip_tags
+    from django.utils.translation.template import templatize
+
+    progress = SimpleNamespace(scored=1, total=4, missing_evidence=missing)
+    with translation.override("en"):
+        html = render_to_string("assessments/_self_progress.html", {"progress": progress})
+    assert line in " ".join(strip_tags(html).split())
+    source = Path(get_template("assessments/_self_progress.html").origin.name).read_text()
+    messages = templatize(source)
+    assert "%(scored)s of %(total)s scored, %(missing)s item without evidence" in messages
+    assert "%(scored)s of %(total)s scored, %(missing)s items without evidence" in messages
 
 
 # --- The rectification page: a card per finding, what was typed kept after a refusal ---------
