@@ -117,7 +117,7 @@ LAYERS: list[set[str]] = [
     {"campaigns"},
     {"scoring"},
     {"assessments"},
-    {"results", "employment", "surveys"},
+    {"results", "employment", "surveys", "quality"},
     {"home"},
     {"config", "demo"},
     {"bench"},

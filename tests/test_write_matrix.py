@@ -505,6 +505,16 @@ READERS = {
 }
 
 
+def _calibration() -> Any:
+    from civicmark.quality.models import CalibrationExercise
+
+    return CalibrationExercise.objects.get(community__code=XINHUA)
+
+
+def _calibration_item(s: Stage) -> Any:
+    return s.campaign.standard.items.get(code="C1")
+
+
 def _scores_page(s: Stage) -> dict[str, Any]:
     """Full points on every item the city's PSB assessor re-scores for 站前 in round 3 (its
     comprehensive-security veto brings the department's items back), with the version of each
@@ -736,6 +746,33 @@ ROWS += [
         {"admin", "city"},
         "city",
         note="the lead settles an item the psb assessor scored above",
+    ),
+    # --- calibration (issue 17 item 2): the demo's exercise on 新华 is open in round 3 -----------
+    Row(
+        "calibration_sheet",
+        lambda s: [SLUG, 3, _calibration().public_id],
+        lambda s: {
+            f"i{_calibration_item(s).pk}-points": "1",
+            f"i{_calibration_item(s).pk}-reason": "复核",
+        },
+        {"assessor"},
+        "assessor",
+        note="a panel member (陈志强, on the city's panel) changes his own sheet",
+    ),
+    Row(
+        "calibration_close",
+        lambda s: [SLUG, 3, _calibration().public_id],
+        lambda s: {},
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "calibration_list",
+        lambda s: [SLUG, 3],
+        lambda s: {"community": s.o["jiefang"].pk, "items": [_calibration_item(s).pk]},
+        {"admin", "city"},
+        "city",
+        note="the lead opens a second exercise",
     ),
     Row(
         "commendation",

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "civicmark.results",
     "civicmark.employment",
     "civicmark.surveys",
+    "civicmark.quality",
     "civicmark.home",
     "civicmark.demo",
     "civicmark.bench",

@@ -278,5 +278,6 @@ urlpatterns = [
         campaigns.meeting_detail,
         name="meeting_detail",
     ),
+    path("", include("civicmark.quality.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -93,6 +93,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.surveys import load_surveys
 
         load_surveys()
+        from civicmark.demo.calibration import load_calibration
+
+        load_calibration()
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")

@@ -4,13 +4,14 @@ the result page asks for one community's item detail, computed by the reference 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.scoring import materialize
-from civicmark.scoring.models import CommunityResult
+from civicmark.scoring.models import CommunityResult, Score
 from civicmark.scoring.rounds import round_results
 from civicmark.scoring.rules import Result
 
@@ -40,3 +41,31 @@ def detail(round_: AcceptanceRound, enrollment: Any) -> Result:
     tripped gate and standing veto. `enrollment` is an Enrollment or its id."""
     pk = getattr(enrollment, "pk", enrollment)
     return round_results(round_, enrollments=[pk])[pk]
+
+
+def points_by_assessor(round_: AcceptanceRound) -> dict[tuple[int, int], dict[int, Decimal]]:
+    """Each assessor's own points in the round, per (enrollment id, item id), for the items two
+    or more assessors gave points to (not applicable left out): what comparing assessors with
+    one another reads (issue 17's drift). Raw entries, not combined values: combining them is
+    `rounds`' work alone. Two queries however large the round."""
+    shared = (
+        Score.objects.filter(round=round_, not_applicable=False)
+        .order_by()
+        .values("enrollment_id", "item_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=2)
+    )
+    keys = {(g["enrollment_id"], g["item_id"]) for g in shared}
+    cells: dict[tuple[int, int], dict[int, Decimal]] = {}
+    if not keys:
+        return cells
+    rows = Score.objects.filter(
+        round=round_,
+        not_applicable=False,
+        enrollment_id__in={e for e, _i in keys},
+        item_id__in={i for _e, i in keys},
+    ).values_list("enrollment_id", "item_id", "assessor_id", "points")
+    for enrollment_id, item_id, assessor_id, points in rows:
+        if (enrollment_id, item_id) in keys:
+            cells.setdefault((enrollment_id, item_id), {})[assessor_id] = points
+    return cells

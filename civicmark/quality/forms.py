@@ -1,0 +1,97 @@
+"""The calibration forms: the lead's exercise, and a member's sheet as one card per item (like
+the real score cards, prefixed `i<item id>`). The forms read types; what an item allows is the
+one validator's (`scoring.validate`), whose refusal goes back beside the field it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from civicmark.core.formfields import StrictDecimalField
+from civicmark.divisions.models import Division
+from civicmark.quality.models import CalibrationScore
+from civicmark.scoring.validate import Invalid
+from civicmark.standards.models import Item
+
+
+class ItemChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} {obj.title} ({obj.points})"
+
+
+class ExerciseForm(forms.Form):
+    """What the panel scores: a community of the campaign, or evidence described in words (for
+    a recorded set of evidence), and which items."""
+
+    community = forms.ModelChoiceField(
+        label=_("reference community"),
+        queryset=Division.objects.none(),
+        required=False,
+        empty_label=_("none: the evidence described below"),
+    )
+    evidence = forms.CharField(
+        label=_("evidence scored"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What the panel scores when it is not a community: a recorded file set."),
+    )
+    items = ItemChoice(
+        label=_("items"), queryset=Item.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self, *args: Any, communities: QuerySet[Division], items: QuerySet[Item], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["community"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = communities
+        choice = self.fields["items"]
+        assert isinstance(choice, forms.ModelMultipleChoiceField)
+        choice.queryset = items
+        choice.error_messages["required"] = _("Tick at least one item for the panel to score.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("community") and not (data.get("evidence") or "").strip():
+            self.add_error(
+                "evidence", _("Name a reference community or describe the evidence scored.")
+            )
+        return data
+
+
+class SheetCardForm(forms.Form):
+    """One item of a member's calibration sheet: points, and why for a deduction."""
+
+    points = StrictDecimalField(
+        label=_("points"),
+        places=1,
+        max_digits=6,
+        min_value=None,
+        exact=True,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(label=_("reason for a deduction"), required=False, max_length=2000)
+
+    def __init__(
+        self, *args: Any, item: Item, score: CalibrationScore | None = None, **kwargs: Any
+    ) -> None:
+        self.item = item
+        if score is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"points": score.points, "reason": score.reason}
+        kwargs["prefix"] = f"i{item.pk}"
+        super().__init__(*args, **kwargs)
+
+    def is_blank(self) -> bool:
+        """Nothing typed: not scored (an empty box is never a zero)."""
+        return not any(
+            (self.data.get(self.add_prefix(name)) or "").strip() for name in ("points", "reason")
+        )
+
+    def refuse(self, error: Invalid) -> None:
+        self.add_error("reason" if error.field == "reason" else "points", error.message)
