@@ -784,7 +784,13 @@ ROWS += [
         {"admin", "city"},
         "city",
     ),
-    Row("certificates", lambda s: [SLUG, 2], lambda s: {}, {"admin", "city"}, "city"),
+    Row(
+        "certificates",
+        lambda s: [SLUG, 2],
+        lambda s: {"action": "issue"},
+        {"admin", "city"},
+        "city",
+    ),
     Row("round_export", lambda s: [SLUG, 2], lambda s: {"kind": "summary-xlsx"}, READERS, "viewer"),
     Row(
         "communities",

@@ -222,3 +222,11 @@ def attendance_rates(
         }
         for r in shown
     ], len(rows)
+
+
+def enrolled_communities(user: Any, campaign: Campaign) -> QuerySet[Division]:
+    """The campaign's communities that a command or a form may name (by name or code): all of
+    them for the server operator (no user), those within the person's reach otherwise, so that
+    a name outside it is "not found" and never listed as a match."""
+    found = Division.objects.filter(enrollments__campaign=campaign)
+    return found if user is None else found.filter(pk__in=authz.divisions_for_user(user))

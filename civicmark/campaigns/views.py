@@ -19,13 +19,12 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.campaigns import selectors, services
+from civicmark.campaigns.forms import AttendanceForm, TaskForm, TaskOwnerForm
 from civicmark.campaigns.models import Campaign, MeetingKind, MissingEvidence, Task, TaskStatus
 from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
 from civicmark.core.formfields import StrictDateField, StrictIntegerField
-from civicmark.core.http import posted_uuid
 from civicmark.core.lookup import NamedChoiceField, NamedMultipleField
-from civicmark.core.parsing import parse_ids
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard
@@ -52,6 +51,8 @@ class CampaignForm(forms.Form):
     )
     # Typed, not a list to pick from: a province would print ten thousand options.
     pilots = NamedMultipleField(
+        kind="division",
+        level="community",
         label=gettext_lazy("pilot communities"),
         required=False,
         help_text=gettext_lazy("Community names or codes, one a line or separated by commas."),
@@ -253,40 +254,52 @@ def _task_or_404(request: HttpRequest, campaign: Campaign, public_id: Any) -> Ta
     )
 
 
+def _task_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    task: Task,
+    *,
+    form: TaskForm | None = None,
+    owner_form: TaskOwnerForm | None = None,
+) -> HttpResponse:
+    """The task with its files, owner and forms; after a refusal, the refused form as typed."""
+    people = authz.users_for_user(request.user)
+    return render(
+        request,
+        "campaigns/task.html",
+        {
+            "campaign": campaign,
+            "task": task,
+            "overdue": task.is_overdue(_today()),
+            "attachments": task.attachments.all(),
+            "can_update": authz.can_update_task(request.user, task),
+            "form": form or TaskForm(task=task),
+            "owner_form": owner_form or TaskOwnerForm(initial={"owner": task.owner}, people=people),
+        },
+    )
+
+
 @login_required
 def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
-    """GET: the task with its files and owner; POST: its status and note."""
+    """GET: the task with its files and owner; POST: its status and note (from the task's page
+    or its row in the list, which it returns to)."""
     campaign = _campaign_or_404(request, slug)
     task = _task_or_404(request, campaign, public_id)
     if request.method != "POST":
-        return render(
-            request,
-            "campaigns/task.html",
-            {
-                "campaign": campaign,
-                "task": task,
-                "overdue": task.is_overdue(_today()),
-                "attachments": task.attachments.all(),
-                "statuses": TaskStatus.choices,
-                "can_update": authz.can_update_task(request.user, task),
-                "people": authz.users_for_user(request.user).order_by("username"),
-            },
-        )
-    try:
-        services.task_update(
-            actor=request.user,
-            task=task,
-            status=request.POST.get("status", ""),
-            note=request.POST.get("note"),
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Task “%s” updated.") % task.title)
-    back = request.POST.get("back", "")
-    return redirect(
-        back if back.startswith("/campaigns/") else f"/campaigns/{campaign.slug}/tasks/"
-    )
+        return _task_page(request, campaign, task)
+    form = TaskForm(request.POST, task=task)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.task_update(
+                actor=request.user, task=task, status=data["status"], note=data["note"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None if task.follows else "status", exc.message)
+        else:
+            messages.success(request, _("Task “%s” updated.") % task.title)
+            return redirect(data["back"] or f"/campaigns/{campaign.slug}/tasks/")
+    return _task_page(request, campaign, task, form=form)
 
 
 @require_POST
@@ -320,21 +333,16 @@ def task_file(request: HttpRequest, slug: str, public_id: Any, file_id: Any) -> 
 def task_assign(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
     campaign = _campaign_or_404(request, slug)
     task = _task_or_404(request, campaign, public_id)
-    owner_id = request.POST.get("owner", "")
-    owner = (
-        authz.users_for_user(request.user).filter(public_id=posted_uuid(owner_id)).first()
-        if owner_id
-        else None
-    )
-    try:
-        if owner_id and owner is None:
-            raise ApplicationError(_("That person is outside your area."))
-        services.task_assign(actor=request.user, task=task, owner=owner)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Owner saved."))
-    return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
+    form = TaskOwnerForm(request.POST, people=authz.users_for_user(request.user))
+    if form.is_valid():
+        try:
+            services.task_assign(actor=request.user, task=task, owner=form.cleaned_data["owner"])
+        except ApplicationError as exc:
+            form.add_error("owner", exc.message)
+        else:
+            messages.success(request, _("Owner saved."))
+            return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
+    return _task_page(request, campaign, task, owner_form=form)
 
 
 @login_required
@@ -529,20 +537,26 @@ def meeting_detail(request: HttpRequest, slug: str, public_id: Any) -> HttpRespo
         public_id=public_id,
     )
     can_record = authz.can_manage_groups(request.user, meeting.host)
+    form = AttendanceForm(request.POST if request.method == "POST" else None, meeting=meeting)
     if request.method == "POST":
         if not can_record:
             raise Http404
-        present = set(parse_ids(request.POST.getlist("present")))
-        services.attendance_record(
-            actor=request.user,
-            meeting=meeting,
-            present=present,
-            minutes=request.POST.get("minutes", meeting.minutes),
-        )
-        messages.success(request, _("Attendance saved."))
-        return redirect("meeting_detail", slug=campaign.slug, public_id=meeting.public_id)
+        if form.is_valid():
+            try:
+                services.attendance_record(
+                    actor=request.user,
+                    meeting=meeting,
+                    present=set(form.cleaned_data["present"]),
+                    minutes=form.cleaned_data["minutes"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Attendance saved."))
+                return redirect("meeting_detail", slug=campaign.slug, public_id=meeting.public_id)
     rows = list(meeting.attendance.select_related("community"))
     came = sum(r.attended for r in rows)
+    ticked = form.ticked() if form.is_bound else {str(r.pk) for r in rows if r.attended}
     return render(
         request,
         "campaigns/meeting.html",
@@ -551,6 +565,8 @@ def meeting_detail(request: HttpRequest, slug: str, public_id: Any) -> HttpRespo
             "meeting": meeting,
             "rows": rows,
             "can_record": can_record,
+            "form": form,
+            "ticked": ticked,
             "came": came,
             "percent": round(100 * came / len(rows)) if rows else 0,
         },

@@ -32,6 +32,35 @@ class CivicCommand(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"No active user named {options['user']!r}.") from None
 
+    def named(self, queryset: Any, text: str) -> Any:
+        """The one division (or department) of `queryset` that `text` names, by code or by name,
+        read as the pages read a name box (core.lookup); an unknown or ambiguous name, or one
+        outside `queryset` (which the command scopes to the acting person), is a one-line
+        refusal."""
+        from django import forms
+
+        from civicmark.core.lookup import resolve
+
+        try:
+            return resolve(queryset, text)
+        except forms.ValidationError as refused:
+            raise CommandError(" ".join(refused.messages)) from None
+
+    def named_many(self, queryset: Any, text: str) -> list[Any]:
+        """Several, by codes or names separated by commas (or 、 ; or new lines), in order and
+        once each; every unknown or ambiguous one reported together on one line."""
+        from django import forms
+
+        from civicmark.core.lookup import resolve_many
+
+        try:
+            found = resolve_many(queryset, text)
+        except forms.ValidationError as refused:
+            raise CommandError(" ".join(refused.messages)) from None
+        if not found:
+            raise CommandError("Name at least one community, by its name or code.")
+        return found
+
     def read_file(self, path: str) -> bytes:
         file = Path(path)
         if not file.is_file():

@@ -15,6 +15,7 @@ out of the person's scope is "not found", exactly like its code.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any, NamedTuple
 
 from django import forms
@@ -240,14 +241,63 @@ class NamedChoiceField(forms.ModelChoiceField):
         return str(self.prepare_value(initial) or "") != str(data or "")
 
 
+class NamedMultipleInput(forms.Textarea):
+    """Several names or codes in one box, one a line, with an "add" box below it that suggests
+    names as one types (the same datalist and search as a single name box). Picking a suggestion
+    or pressing Enter there adds it as a line of the big box (static/civicmark/app.js); the add
+    box is never posted, and without script it stays hidden and the big box is typed by hand."""
+
+    def __init__(self, *, kind: str, level: str = "", attrs: dict[str, Any] | None = None):
+        super().__init__(attrs={"rows": 2, **(attrs or {})})
+        self.adder = NameSearchInput(kind=kind, level=level)
+
+    @property
+    def queryset(self) -> QuerySet[Any] | None:
+        return self.adder.queryset
+
+    @queryset.setter
+    def queryset(self, value: QuerySet[Any] | None) -> None:
+        self.adder.queryset = value
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        box = super().render(name, value, attrs, renderer)
+        box_id = (attrs or {}).get("id") or f"id_{name}"
+        adder = self.adder.render(
+            f"{name}_add",
+            "",
+            {
+                "id": f"{box_id}_add",
+                "class": "form-control form-control-sm mt-1",
+                "placeholder": _("Add one: type its name, pick a suggestion"),
+                "aria-label": _("Add one: type its name, pick a suggestion"),
+                "data-adds-to": box_id,
+                "hidden": True,
+            },
+            renderer,
+        )
+        return format_html("{}{}", box, adder)
+
+
 class NamedMultipleField(forms.CharField):
     """Several divisions typed by name or code in one box (pilot communities); the form gives
     it its queryset as `field.queryset`."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+    def __init__(self, *, kind: str = "division", level: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("widget", NamedMultipleInput(kind=kind, level=level))
         super().__init__(**kwargs)
-        self.queryset: QuerySet[Any] | None = None
+        self._named: QuerySet[Any] | None = None
+
+    @property
+    def queryset(self) -> QuerySet[Any] | None:
+        return self._named
+
+    @queryset.setter
+    def queryset(self, value: QuerySet[Any] | None) -> None:
+        self._named = value
+        if isinstance(self.widget, NamedMultipleInput):
+            self.widget.queryset = value
 
     def clean(self, value: Any) -> list[Any]:
         text = super().clean(value)
@@ -268,3 +318,14 @@ class PersonChoiceField(NamedChoiceField):
             gettext_lazy("Type a person's name or account name; suggestions appear as you type."),
         )
         super().__init__(kind="person", keys=PEOPLE, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        # A person's public id (what the pages posted before, and what scripts hold) still
+        # chooses him, within the same queryset.
+        try:
+            public_id = uuid.UUID(str(value).strip())
+        except ValueError:
+            return super().to_python(value)
+        assert self.queryset is not None
+        found = self.queryset.filter(public_id=public_id).first()
+        return found if found is not None else super().to_python(value)

@@ -36,17 +36,19 @@ def import_page(
     *,
     title: str,
     columns: str,
-    run: Callable[[bytes, str], str],
+    run: Callable[..., str],
     back: str,
     form_class: type[UploadForm] = UploadForm,
 ) -> HttpResponse:
-    """GET shows the form; POST runs the import and shows every error or a summary."""
+    """GET shows the form; POST runs the import and shows every error or a summary. `run` gets
+    the file's bytes and name, and the form's other fields (cleaned) as keywords."""
     form = form_class(request.POST or None, request.FILES or None)
     errors: list[PlaceError] = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+        options = dict(form.cleaned_data)
+        upload = options.pop("file")
         try:
-            message = run(upload.read(), upload.name)
+            message = run(upload.read(), upload.name, **options)
         except ImportRefused as refused:
             errors = refused.errors
         else:

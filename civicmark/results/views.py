@@ -16,7 +16,6 @@ from civicmark.accounts import authz
 from civicmark.assessments.workflow import State
 from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core import audit
-from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
 from civicmark.core.parsing import parse_id
 from civicmark.core.uploads import wants_chinese_headers
@@ -323,6 +322,7 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from django.shortcuts import redirect
 
     from civicmark.core.errors import ApplicationError
+    from civicmark.results.forms import CertificateForm
     from civicmark.results.models import Certificate
     from civicmark.results.services import certificate_revoke, certificates_issue
 
@@ -331,28 +331,37 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         round=round_, enrollment__community__in=authz.divisions_for_user(request.user)
     ).select_related("enrollment__community", "enrollment__community__parent")
     can_issue = authz.can_lead_round(request.user, round_) and round_.level == "city"
+    form = CertificateForm(request.POST if request.method == "POST" else None, certificates=visible)
     if request.method == "POST":
         if not can_issue:
             raise Http404
-        try:
-            if request.POST.get("action") == "revoke":
-                cert = authz.get_visible_or_404(
-                    visible, request.user, public_id=posted_uuid(request.POST.get("id"))
-                )
-                certificate_revoke(
-                    actor=request.user, certificate=cert, reason=request.POST.get("reason", "")
-                )
-                messages.success(request, _("The certificate is revoked."))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["action"] == "revoke":
+                    certificate_revoke(
+                        actor=request.user, certificate=data["certificate"], reason=data["reason"]
+                    )
+                    messages.success(request, _("The certificate is revoked."))
+                else:
+                    issued = certificates_issue(actor=request.user, round_=round_)
+                    messages.success(request, _("%d certificates issued.") % issued)
+            except ApplicationError as exc:
+                form.add_error("reason" if data["action"] == "revoke" else None, exc.message)
             else:
-                issued = certificates_issue(actor=request.user, round_=round_)
-                messages.success(request, _("%d certificates issued.") % issued)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        return redirect("certificates", slug=campaign.slug, number=round_.number)
+                return redirect("certificates", slug=campaign.slug, number=round_.number)
     return render(
         request,
         "results/certificates.html",
-        {"campaign": campaign, "round": round_, "certificates": visible, "can_issue": can_issue},
+        {
+            "campaign": campaign,
+            "round": round_,
+            "certificates": visible,
+            "can_issue": can_issue,
+            "form": form,
+            # The row whose revocation was refused shows its typed reason and the error.
+            "refused": str(form.data.get("id", "")) if form.is_bound else "",
+        },
     )
 
 
@@ -400,17 +409,22 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Start a long export (a whole round's summary) and go to its page."""
+    from django.contrib import messages
     from django.shortcuts import redirect
 
     from civicmark.results import jobs
+    from civicmark.results.forms import RoundExportForm
 
     campaign, round_ = _round(request, slug, number)
-    kind = request.POST.get("kind", "")
-    if request.method != "POST" or kind not in ("summary-xlsx", "summary-pdf"):
+    if request.method != "POST":
         raise Http404
+    form = RoundExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("kind", [])))
+        return redirect("ranking", slug=campaign.slug, number=round_.number)
     job = jobs.start(
         actor=request.user,
-        kind=kind,
+        kind=form.cleaned_data["kind"],
         campaign=campaign,
         round_number=round_.number,
         params={"headers": "zh" if wants_chinese_headers(request) else "en"},

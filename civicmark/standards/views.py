@@ -149,14 +149,14 @@ def standard_import_view(request: HttpRequest) -> HttpResponse:
     if city is None:
         raise Http404
 
-    def run(content: bytes, name: str) -> str:
+    def run(content: bytes, name: str, *, publish: bool) -> str:
         data = (
             formats.read_xlsx(content)
             if name.lower().endswith(".xlsx")
             else formats.from_yaml(content)
         )
         standard, changed = services.standard_import(
-            actor=request.user, data=data, division=city, publish=bool(request.POST.get("publish"))
+            actor=request.user, data=data, division=city, publish=publish
         )
         if not changed:
             return _("%(name)s v%(version)s is already stored exactly so: nothing changed.") % {

@@ -5,6 +5,29 @@
     var trigger = event.target.closest("[data-print]");
     if (trigger) { event.preventDefault(); window.print(); }
   });
+  // A box of several names (core.lookup.NamedMultipleInput): its "add" box, shown only with
+  // script, puts a picked suggestion (or what Enter confirms) on a line of its own in the big
+  // box, once, and empties itself for the next.
+  function addName(adder) {
+    var box = document.getElementById(adder.dataset.addsTo);
+    var value = adder.value.trim();
+    if (!box || !value) { return; }
+    var lines = box.value.split(/\n/).map(function (l) { return l.trim(); }).filter(Boolean);
+    if (lines.indexOf(value) === -1) { lines.push(value); }
+    box.value = lines.join("\n");
+    adder.value = "";
+  }
+  document.querySelectorAll("[data-adds-to]").forEach(function (adder) {
+    adder.hidden = false;
+    adder.addEventListener("input", function (event) {
+      // A suggestion picked from the list replaces the text at once (no inputType, or
+      // insertReplacementText); letters typed one by one are left to grow.
+      if (!event.inputType || event.inputType === "insertReplacementText") { addName(adder); }
+    });
+    adder.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); addName(adder); }
+    });
+  });
   // A printed page shows the tables behind the charts, and every folded section.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details:not([open])").forEach(function (d) {

@@ -7,8 +7,9 @@ from django.core.management.base import CommandError
 
 from civicmark.assessments.sheets import export_sheet
 from civicmark.campaigns.models import Campaign
+from civicmark.campaigns.selectors import enrolled_communities
 from civicmark.core.commands import CivicCommand
-from civicmark.divisions.models import Department, Division
+from civicmark.divisions.models import Department
 
 
 class Command(CivicCommand):
@@ -21,7 +22,7 @@ class Command(CivicCommand):
         parser.add_argument("round", type=int)
         parser.add_argument("file")
         parser.add_argument("--department", required=True)
-        parser.add_argument("--community", help="only this community's rows")
+        parser.add_argument("--community", help="only this community's rows (name or code)")
         # The assessor whose scores and their versions the sheet carries (an import refuses a
         # row whose score changed since): without one, every row is exported unscored.
         self.add_user_argument(parser)
@@ -30,19 +31,18 @@ class Command(CivicCommand):
         campaign = Campaign.objects.filter(slug=options["campaign"]).first()
         round_ = campaign.rounds.filter(number=options["round"]).first() if campaign else None
         department = Department.objects.filter(code=options["department"]).first()
-        if round_ is None or department is None:
+        if campaign is None or round_ is None or department is None:
             raise CommandError("Unknown campaign, round or department.")
+        assessor = self.acting_user(options)
         community = None
         if options["community"]:
-            community = Division.objects.filter(code=options["community"]).first()
-            if community is None:
-                raise CommandError(f"Unknown community {options['community']}.")
+            community = self.named(enrolled_communities(assessor, campaign), options["community"])
         Path(options["file"]).write_bytes(
             export_sheet(
                 round_=round_,
                 department=department,
                 community=community,
-                assessor=self.acting_user(options),
+                assessor=assessor,
             )
         )
         self.stdout.write(f"wrote {options['file']}")

@@ -19,7 +19,7 @@ class Command(CivicCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("campaign", help="the campaign's slug")
-        parser.add_argument("community", help="the community's code")
+        parser.add_argument("community", help="the community's name or code")
         parser.add_argument("item", help="the item's (or veto's) code")
         parser.add_argument("--status", required=True, choices=RectificationStatus.values)
         parser.add_argument("--note", default="", help="what was done")
@@ -29,11 +29,16 @@ class Command(CivicCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from civicmark.accounts import authz
         from civicmark.assessments.services import rectification_update
+        from civicmark.campaigns.models import Campaign
+        from civicmark.campaigns.selectors import enrolled_communities
 
         actor = self.acting_user(options)
+        campaign = Campaign.objects.filter(slug=options["campaign"]).first()
+        if campaign is None:
+            raise CommandError(f"No campaign {options['campaign']!r}.")
+        community = self.named(enrolled_communities(actor, campaign), options["community"])
         found = Rectification.objects.filter(
-            round__campaign__slug=options["campaign"],
-            enrollment__community__code=options["community"],
+            round__campaign=campaign, enrollment__community=community
         ).select_related("enrollment__community", "item", "veto", "round")
         if options["round"] is not None:
             found = found.filter(round__number=options["round"])

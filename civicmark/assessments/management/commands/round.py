@@ -38,7 +38,9 @@ class Command(CivicCommand):
         reopen = command("reopen", "reopen a finalised round (or a county's part)")
         reopen.add_argument("--reason", required=True)
         cover = command("cover", "the communities the round covers (the lead's list)")
-        cover.add_argument("--communities", required=True, help="comma-separated community codes")
+        cover.add_argument(
+            "--communities", required=True, help="comma-separated community names or codes"
+        )
         cover.add_argument(
             "--confirm-removal",
             action="store_true",
@@ -48,7 +50,7 @@ class Command(CivicCommand):
         )
         command("disagreements", "the disagreements not yet settled, as JSON", user=False)
         settle = command("settle", "settle an item the assessors disagree on")
-        settle.add_argument("--community", required=True, help="the community's code")
+        settle.add_argument("--community", required=True, help="the community's name or code")
         settle.add_argument("--item", required=True, help="the item's code")
         value = settle.add_mutually_exclusive_group(required=True)
         value.add_argument("--points")
@@ -98,15 +100,11 @@ class Command(CivicCommand):
             raise CommandError(f"No county part {code!r} in this round.")
         return county
 
-    def _enrollment(self, round_: AcceptanceRound, code: str) -> Enrollment:
-        found = (
-            round_.campaign.enrollments.filter(community__code=code)
-            .select_related("community")
-            .first()
-        )
-        if found is None:
-            raise CommandError(f"Not a community of this campaign: {code}")
-        return found
+    def _enrollment(self, actor: Any, round_: AcceptanceRound, text: str) -> Enrollment:
+        from civicmark.campaigns.selectors import enrolled_communities
+
+        community = self.named(enrolled_communities(actor, round_.campaign), text)
+        return round_.campaign.enrollments.select_related("community").get(community=community)
 
     def _disagreements(self, round_: AcceptanceRound) -> None:
         from civicmark.scoring.disagreements import open_disagreements
@@ -142,19 +140,16 @@ class Command(CivicCommand):
         from civicmark.assessments import panels, part_services
         from civicmark.assessments.services import round_configure
         from civicmark.campaigns import parts
+        from civicmark.campaigns.selectors import enrolled_communities
 
-        codes = [c.strip() for c in text.split(",") if c.strip()]
-        if not codes:
-            raise CommandError("Name at least one community code.")
+        named = self.named_many(enrolled_communities(actor, round_.campaign), text)
+        codes = [c.code for c in named]
         found = {
             e.community.code: e
-            for e in round_.campaign.enrollments.filter(community__code__in=codes).select_related(
+            for e in round_.campaign.enrollments.filter(community__in=named).select_related(
                 "community"
             )
         }
-        missing = [c for c in codes if c not in found]
-        if missing:
-            raise CommandError(f"Not communities of this campaign: {', '.join(missing)}")
         part = part_services.part_for_actor(actor, round_, county)
         listed = list(round_.panel.all())
         if part is None:
@@ -182,7 +177,7 @@ class Command(CivicCommand):
     def _settle(self, actor: Any, round_: AcceptanceRound, options: dict[str, Any]) -> None:
         from civicmark.assessments.settling import settle
 
-        enrollment = self._enrollment(round_, options["community"])
+        enrollment = self._enrollment(actor, round_, options["community"])
         item = round_.campaign.standard.items.filter(code=options["item"]).first()
         if item is None:
             raise CommandError(f"No item {options['item']!r} in the campaign's standard.")

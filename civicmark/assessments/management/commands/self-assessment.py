@@ -46,7 +46,7 @@ class Command(CivicCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         export = sub.add_parser("export", help="write the community's sheet")
         export.add_argument("campaign", help="the campaign's slug")
-        export.add_argument("community", help="the community's code")
+        export.add_argument("community", help="the community's name or code")
         export.add_argument("file", help="the .xlsx file to write")
         export.add_argument("--user", help="act as this username, within his scope")
         load = sub.add_parser("import", help="save a filled sheet (all rows or none)")
@@ -72,9 +72,15 @@ class Command(CivicCommand):
     def _export(self, options: dict[str, Any]) -> None:
         from civicmark.accounts import authz
         from civicmark.assessments.models import SelfScore
+        from civicmark.campaigns.models import Campaign
+        from civicmark.campaigns.selectors import enrolled_communities
 
-        enrollment = self._enrollment(options["campaign"], options["community"])
         actor = self.acting_user(options)
+        campaign = Campaign.objects.filter(slug=options["campaign"]).first()
+        if campaign is None:
+            raise CommandError(f"No campaign {options['campaign']!r}.")
+        community = self.named(enrolled_communities(actor, campaign), options["community"])
+        enrollment = self._enrollment(campaign.slug, community.code)
         if enrollment is None or (
             actor is not None and not authz.can_see_division(actor, enrollment.community)
         ):

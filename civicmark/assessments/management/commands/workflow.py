@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 
 from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
 from civicmark.campaigns.models import Campaign
+from civicmark.campaigns.selectors import enrolled_communities
 from civicmark.core.commands import CivicCommand
 
 
@@ -19,7 +20,7 @@ class Command(CivicCommand):
         parser.add_argument("campaign", help="the campaign's slug")
         parser.add_argument("--to", required=True, choices=State.values)
         which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--communities", help="comma-separated community codes")
+        which.add_argument("--communities", help="comma-separated community names or codes")
         which.add_argument("--all", action="store_true", help="every community of the campaign")
         parser.add_argument("--user", required=True, help="the person making the step")
         parser.add_argument("--comment", default="")
@@ -28,16 +29,14 @@ class Command(CivicCommand):
         campaign = Campaign.objects.filter(slug=options["campaign"]).first()
         if campaign is None:
             raise CommandError(f"No campaign {options['campaign']!r}.")
+        actor = self.acting_user(options)
         enrollments = campaign.enrollments.select_related("community")
         if not options["all"]:
-            codes = [c.strip() for c in options["communities"].split(",") if c.strip()]
-            enrollments = enrollments.filter(community__code__in=codes)
-            missing = set(codes) - set(enrollments.values_list("community__code", flat=True))
-            if missing:
-                raise CommandError(f"Not in this campaign: {', '.join(sorted(missing))}")
+            named = self.named_many(enrolled_communities(actor, campaign), options["communities"])
+            enrollments = enrollments.filter(community__in=named)
         try:
             moved = transition_apply(
-                actor=self.acting_user(options),
+                actor=actor,
                 campaign=campaign,
                 enrollments=list(enrollments),
                 to=options["to"],

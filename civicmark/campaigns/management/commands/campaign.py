@@ -4,14 +4,18 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from civicmark.accounts import authz
 from civicmark.campaigns.services import campaign_create
 from civicmark.core.commands import CivicCommand
-from civicmark.divisions.models import Division
+from civicmark.divisions.models import Division, Level
 from civicmark.standards.models import Standard, Status
 
 
 class Command(CivicCommand):
-    help = "Campaigns: `campaign create --slug S --name N --year Y --standard SLUG --division CODE [--communities C1,C2]`"
+    help = (
+        "Campaigns: `campaign create --slug S --name N --year Y --standard SLUG --division D "
+        "[--communities C1,C2] [--pilots C1,C2]`; divisions and communities by name or code"
+    )
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -25,13 +29,14 @@ class Command(CivicCommand):
             "--standard", required=True, help="slug of a published standard (latest version)"
         )
         create.add_argument(
-            "--division", required=True, help="code of the city or county that runs it"
+            "--division", required=True, help="name or code of the city or county that runs it"
         )
         create.add_argument(
-            "--communities", help="comma-separated community codes (default: all under it)"
+            "--communities",
+            help="comma-separated community names or codes (default: all under it)",
         )
         create.add_argument(
-            "--pilots", default="", help="comma-separated codes of pilot communities"
+            "--pilots", default="", help="comma-separated names or codes of pilot communities"
         )
         create.add_argument("--user", help="act as this username, within his scope")
 
@@ -43,25 +48,27 @@ class Command(CivicCommand):
         )
         if standard is None:
             raise CommandError(f"No published standard {options['standard']!r}.")
-        division = Division.objects.filter(code=options["division"]).first()
-        if division is None:
-            raise CommandError(f"No division with code {options['division']}.")
+        actor = self.acting_user(options)
+        # Names as the pages read them, among what the acting person reaches (all, for the
+        # operator): the service still checks he may run a campaign there.
+        reach = Division.objects.all() if actor is None else authz.divisions_for_user(actor)
+        division = self.named(
+            reach.filter(level__in=[Level.CITY, Level.COUNTY]), options["division"]
+        )
         communities = None
+        under = reach.filter(level=Level.COMMUNITY, path__startswith=division.path)
         if options["communities"]:
-            codes = [c.strip() for c in options["communities"].split(",") if c.strip()]
-            communities = list(Division.objects.filter(code__in=codes))
-            missing = set(codes) - {c.code for c in communities}
-            if missing:
-                raise CommandError(f"Unknown community codes: {', '.join(sorted(missing))}")
+            communities = self.named_many(under, options["communities"])
+        pilots = self.named_many(under, options["pilots"]) if options["pilots"].strip() else []
         campaign = campaign_create(
-            actor=self.acting_user(options),
+            actor=actor,
             slug=options["slug"],
             name=options["name"],
             year=options["year"],
             division=division,
             standard=standard,
             communities=communities,
-            pilots=[c.strip() for c in options["pilots"].split(",") if c.strip()],
+            pilots=[c.code for c in pilots],
             via="cli",
         )
         self.stdout.write(
