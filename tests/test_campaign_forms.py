@@ -103,6 +103,9 @@ def test_a_task_row_returns_to_its_list_and_never_to_another_site(
     back = f"/campaigns/{campaign.slug}/tasks/?show=all"
     response = officer.post(url, {"status": "done", "note": "ok", "back": back})
     assert response.status_code == 302 and response["Location"] == back
+    response = officer.post(url, {"status": "done", "note": "kept", "back": "/campaigns/\x00"})
+    assert response.status_code == 200 and "Null characters" in response.content.decode()
+    assert "kept</textarea>" in response.content.decode()  # the typed note is back
     for elsewhere in ("https://evil.example/", "//evil.example/", "/campaigns/other/tasks/"):
         response = officer.post(url, {"status": "in_progress", "note": "ok", "back": elsewhere})
         assert response["Location"] == f"/campaigns/{campaign.slug}/tasks/", elsewhere
@@ -231,6 +234,7 @@ def test_an_unknown_certificate_action_is_refused_not_read_as_issue(
         response = client.post(url, {"action": action})
         assert response.status_code == 200, action
         assert "action" in response.context["form"].errors
+        assert 'data-testid="certificate-error"' in response.content.decode()  # shown
     _unchanged(Certificate, 1, events)
 
 
