@@ -158,3 +158,237 @@ class SelfScoreForm(forms.Form):
     @property
     def uploads(self) -> list[Any]:
         return [f for name in ("photo", "file") if (f := self.cleaned_data.get(name))]
+
+
+# --- The workflow's and the round's forms (issue 16: no typed word lost) ----------------------
+#
+# Each reads what a page posts and nothing more: a box's text within its length (Django's
+# CharField also refuses a NUL), an action among those the page offers, ticked rows by id. What
+# a step allows is its service's rule; a service's refusal comes back on the form
+# (`refuse`), beside the field the person typed into, or at the top of the form.
+
+TEXT_MAX = 4000  # a comment, a note, a reason: a page of text, not a file pasted in
+
+
+def _text(label: Any, *, max_length: int = TEXT_MAX, required: bool = False) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=max_length)
+
+
+class IdsField(forms.Field):
+    """Rows ticked on a page, posted by their database ids; a value that is no id is refused
+    (it was not a box of the page), never read as another row."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        ids = []
+        for raw in values:
+            number = parse_id(raw)
+            if number is None:
+                raise forms.ValidationError(
+                    gettext("“%s” is not one of the rows listed: tick them again.") % shown(raw),
+                    code="invalid",
+                )
+            ids.append(number)
+        return ids
+
+
+def shown(raw: Any) -> str:
+    """What was posted, short and printable enough to quote in a message."""
+    text = "".join(c for c in str(raw) if c.isprintable()).strip()
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _choices(form: forms.Form, name: str, choices: Any) -> None:
+    """The choices a page offers, known only once the form knows its page."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+class RefusableForm(forms.Form):
+    """A form whose service may still refuse: the refusal goes beside `refusal_field` (the box
+    the person typed into), or at the top of the form when it names none."""
+
+    refusal_field: str | None = None
+
+    def refuse(self, error: ApplicationError, field: str | None = None) -> None:
+        self.add_error(field or self.refusal_field, error.message)
+
+    def kept(self, name: str) -> Any:
+        """A field's value as posted (or its initial value), for a hand-written template."""
+        return self[name].value()
+
+
+class StepForm(RefusableForm):
+    """The communities page: the ticked communities, or every one the filter finds, to a state."""
+
+    ACTIONS = (("move", "move"),)
+    action = forms.ChoiceField(choices=ACTIONS)
+    enrollment = IdsField(required=False)
+    every = forms.BooleanField(required=False)
+    to = forms.ChoiceField(label=_("Move the ticked communities to"))
+    comment = _text(_("comment"))
+
+    def __init__(self, *args: Any, states: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "to", list(states))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if not data.get("every") and "enrollment" in data and not data["enrollment"]:
+            self.add_error("enrollment", gettext("Tick the communities to move."))
+        return data
+
+
+class SignOffForm(RefusableForm):
+    """Finalise a round (or a county's part of it), or reopen it with a reason."""
+
+    action = forms.ChoiceField(
+        choices=(("finalise", _("Finalise")), ("reopen", _("Reopen"))),
+        error_messages={"invalid_choice": _("Choose to finalise or to reopen the round.")},
+    )
+    round = StrictIntegerField(required=False, min_value=1)  # the campaign page names it
+    county = forms.CharField(required=False, max_length=32)
+    reason = _text(_("reason"))
+
+    @property
+    def refusal_field(self) -> str | None:  # type: ignore[override]
+        return "reason" if self.data.get("action") == "reopen" else None
+
+
+class RectificationForm(RefusableForm):
+    """A finding's status and what was done about it."""
+
+    refusal_field = "note"
+    id = forms.UUIDField(error_messages={"invalid": _("That finding is not listed here.")})
+    status = forms.ChoiceField(label=_("status"))
+    note = _text(_("what was done"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from civicmark.assessments.models import RectificationStatus
+
+        super().__init__(*args, **kwargs)
+        _choices(self, "status", RectificationStatus.choices)
+
+
+class RectificationFileForm(RefusableForm):
+    """A document that shows a finding was fixed."""
+
+    refusal_field = "file"
+    id = forms.UUIDField(error_messages={"invalid": _("That finding is not listed here.")})
+    file = forms.FileField(
+        label=_("evidence of the fix"),
+        error_messages={"required": _("Choose a file to upload.")},
+    )
+
+
+class EvidenceForm(RefusableForm):
+    """One document for the items chosen, or a new version of a document already attached."""
+
+    refusal_field = "file"
+    file = forms.FileField(
+        label=_("file"), error_messages={"required": _("Choose a file to attach.")}
+    )
+    items = forms.TypedMultipleChoiceField(
+        label=_("The items it proves"),
+        coerce=int,
+        required=False,
+        error_messages={
+            "invalid_choice": _("%(value)s is not an item of this standard: choose from the list.")
+        },
+    )
+    supersedes = forms.ChoiceField(
+        label=_("A new version of"),
+        required=False,
+        error_messages={
+            "invalid_choice": _("Choose the document this one replaces from the list.")
+        },
+    )
+
+    def __init__(self, *args: Any, items: Any, documents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "items", [(i.pk, i.code) for i in items])
+        _choices(self, "supersedes", [("", "")] + [(str(d.public_id), d.name) for d in documents])
+
+
+class ReviewForm(RefusableForm):
+    """The town's review of a submitted self-assessment: passed on, or returned with a comment
+    on the whole and a note on each item that must change (`note-<item id>`)."""
+
+    action = forms.ChoiceField(
+        choices=(("reviewed", "reviewed"), ("return", "return")),
+        error_messages={"invalid_choice": _("Choose to pass it on or to return it.")},
+    )
+    comment = _text(_("comment"))
+
+    def __init__(self, *args: Any, items: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"note-{item.pk}"] = _text(item.code)
+
+    def notes(self) -> dict[Any, str]:
+        return {i: self.cleaned_data.get(f"note-{i.pk}", "") for i in self.items}
+
+    def note_errors(self) -> dict[int, str]:
+        """Each item's note error, for the card that holds the note's box."""
+        return {
+            i.pk: " ".join(str(e) for e in self.errors[f"note-{i.pk}"])
+            for i in self.items
+            if f"note-{i.pk}" in self.errors
+        }
+
+
+class CommendationForm(RefusableForm):
+    """Confirm, decline or propose the ticked communities for commendation."""
+
+    action = forms.ChoiceField(
+        choices=(("confirm", "confirm"), ("decline", "decline"), ("propose", "propose")),
+        error_messages={"invalid_choice": _("Choose what to do with the ticked communities.")},
+    )
+    enrollment = IdsField(required=False)
+    comment = _text(_("comment"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if "enrollment" in data and not data["enrollment"]:
+            self.add_error("enrollment", gettext("Tick the communities and choose what to do."))
+        return data
+
+
+class VetoForm(RefusableForm):
+    """Record a veto finding, lift a standing veto, or withdraw one's own record of it."""
+
+    refusal_field = "text"
+    action = forms.ChoiceField(
+        choices=(("record", "record"), ("lift", "lift"), ("withdraw", "withdraw")),
+        error_messages={"invalid_choice": _("Choose one of the vetoes listed.")},
+    )
+    veto = forms.ChoiceField(
+        error_messages={"invalid_choice": _("Choose one of the vetoes listed.")}
+    )
+    text = _text(_("What was found"), max_length=2000)
+    finding = forms.UUIDField(
+        required=False, error_messages={"invalid": _("That finding was already withdrawn.")}
+    )
+
+    def __init__(self, *args: Any, vetoes: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "veto", [(v.code, v.code) for v in vetoes])
+
+    def first_error(self) -> str:
+        return next((str(e[0]) for e in self.errors.values() if e), "")
+
+
+class CardForm(forms.Form):
+    """The card to come back to after a document is removed: an item's code, or nothing."""
+
+    card = forms.RegexField(regex=r"\A[\w.-]{1,32}\Z", required=False)
+
+    def anchor(self) -> str:
+        """`#card-<code>`, or nothing for a value no item's code could be."""
+        if not self.is_valid() or not self.cleaned_data["card"]:
+            return ""
+        return f"#card-{self.cleaned_data['card']}"

@@ -21,7 +21,19 @@ from django.views.decorators.http import require_POST
 from civicmark.accounts import authz
 from civicmark.assessments import score_cards
 from civicmark.assessments.coverage import CoverageRemoves
-from civicmark.assessments.forms import ScoreCardForm, SelfScoreForm
+from civicmark.assessments.forms import (
+    CardForm,
+    CommendationForm,
+    EvidenceForm,
+    RectificationFileForm,
+    RectificationForm,
+    ReviewForm,
+    ScoreCardForm,
+    SelfScoreForm,
+    SignOffForm,
+    StepForm,
+    VetoForm,
+)
 from civicmark.assessments.models import SelfScore
 from civicmark.assessments.services import SELF_ASSESSABLE
 from civicmark.campaigns import parts
@@ -342,7 +354,6 @@ def _computed(item: Any, score: Any) -> Decimal | None:
 @login_required
 def communities(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign's communities and where each stands; steps apply to many at once."""
-    from civicmark.assessments.services import round_finalise, round_reopen
     from civicmark.assessments.workflow import (
         State,
         TransitionRefused,
@@ -368,51 +379,56 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
         f"?{request.GET.urlencode()}" if request.GET else ""
     )
     refusals: list[Any] = []
+    step: StepForm | None = None
+    sign_off: SignOffForm | None = None
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "move":
-                if request.POST.get("every") == "on":
-                    chosen = list(found)
-                else:
-                    chosen = list(found.filter(pk__in=_ints(request.POST.getlist("enrollment"))))
-                if not chosen:
-                    raise ApplicationError(_("Tick the communities to move."))
-                moved = transition_apply(
-                    actor=request.user,
-                    campaign=campaign,
-                    enrollments=chosen,
-                    to=request.POST.get("to", ""),
-                    comment=request.POST.get("comment", ""),
-                )
-                messages.success(request, _("%d communities moved.") % moved)
-                _warn_missing_evidence(request, campaign, chosen, request.POST.get("to", ""))
-                return redirect(here)
-            if action in ("finalise", "reopen"):
-                round_ = authz.get_visible_or_404(
-                    campaign.rounds.all(),
-                    request.user,
-                    number=parse_id(request.POST.get("round")) or 0,
-                )
-                county = _county_posted(round_, request.POST)
-                if action == "finalise":
-                    round_finalise(actor=request.user, round_=round_, county=county)
-                else:
-                    round_reopen(
-                        actor=request.user,
-                        round_=round_,
-                        reason=request.POST.get("reason", ""),
-                        county=county,
+        if request.POST.get("action") == "move":
+            step = StepForm(request.POST, states=State.choices)
+            if step.is_valid():
+                try:
+                    chosen = list(
+                        found
+                        if step.cleaned_data["every"]
+                        else found.filter(pk__in=step.cleaned_data["enrollment"])
                     )
-                messages.success(request, _("Saved."))
-                return redirect(here)
-        except TransitionRefused as refused:
-            refusals = refused.refusals
-            messages.error(
-                request, _("Nothing changed: %d communities cannot take that step.") % len(refusals)
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+                    if not chosen:
+                        raise ApplicationError(_("Tick the communities to move."))
+                    to = step.cleaned_data["to"]
+                    moved = transition_apply(
+                        actor=request.user,
+                        campaign=campaign,
+                        enrollments=chosen,
+                        to=to,
+                        comment=step.cleaned_data["comment"],
+                    )
+                    messages.success(request, _("%d communities moved.") % moved)
+                    _warn_missing_evidence(request, campaign, chosen, to)
+                    return redirect(here)
+                except TransitionRefused as refused:
+                    refusals = refused.refusals
+                    step.add_error(
+                        None,
+                        _("Nothing changed: %d communities cannot take that step.") % len(refusals),
+                    )
+                except ApplicationError as exc:
+                    step.refuse(exc, "enrollment")
+        else:
+            sign_off = SignOffForm(request.POST)
+            if sign_off.is_valid():
+                try:
+                    round_ = authz.get_visible_or_404(
+                        campaign.rounds.all(),
+                        request.user,
+                        number=sign_off.cleaned_data["round"] or 0,
+                    )
+                    _sign_off(request.user, round_, sign_off)
+                    messages.success(request, _("Saved."))
+                    return redirect(here)
+                except ApplicationError as exc:
+                    sign_off.refuse(exc)
+        for form in (step, sign_off):
+            if form is not None and form.errors:
+                messages.error(request, _form_summary(form))
     page = Paginator(found, COMMUNITIES_PAGE).get_page(request.GET.get("page"))
     per_state = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
     present = set(found.order_by().values_list("status", flat=True).distinct())
@@ -442,20 +458,52 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
             # thousands of times, which no one reads on a page.
             "refusals": refusals[:REFUSALS_SHOWN],
             "refusals_more": max(0, len(refusals) - REFUSALS_SHOWN),
-            "rounds": [_round_row(request.user, r) for r in campaign.rounds.all()],
+            "rounds": [
+                {**_round_row(request.user, r), "kept": _kept_sign_off(sign_off, r.number)}
+                for r in campaign.rounds.all()
+            ],
+            "step": step,
+            "ticked": set(request.POST.getlist("enrollment")) if step is not None else set(),
+            "sign_off": sign_off,
         },
+        status=422 if request.method == "POST" else 200,
     )
 
 
-def _county_posted(round_: Any, post: Any) -> Any:
+def _county_posted(round_: Any, code: str) -> Any:
     """The county whose part of a split round the form names (None: the whole round)."""
-    code = post.get("county", "").strip()
+    code = code.strip()
     if not code:
         return None
     county = parts.county_of(round_, code)
     if county is None:
         raise ApplicationError(_("%s is not a county of this round.") % code)
     return county
+
+
+def _form_summary(form: Any) -> str:
+    """The line at the top of a refused form's page: nothing saved, and the first reason."""
+    for name, errors in form.errors.items():
+        if errors:
+            field = form.fields.get(name)
+            label = f"{field.label}: " if field is not None and field.label else ""
+            return _("Nothing was saved: %s") % f"{label}{errors[0]}"
+    return _("Nothing was saved.")
+
+
+def _kept_sign_off(form: SignOffForm | None, number: int | None, county: Any = None) -> Any:
+    """The reason typed in the refused sign-off form of this round (or county part), and the
+    refusal to show beside it; None for every other round's form."""
+    if form is None or not form.errors:
+        return None
+    data = form.data
+    if number is not None and data.get("round", "").strip() != str(number):
+        return None
+    code = county.code if county is not None else ""
+    if data.get("county", "").strip() != code:
+        return None
+    errors = " ".join(str(e) for found in form.errors.values() for e in found)
+    return {"reason": data.get("reason", ""), "error": errors}
 
 
 def _round_row(user: Any, round_: Any) -> dict[str, Any]:
@@ -476,45 +524,67 @@ def _round_row(user: Any, round_: Any) -> dict[str, Any]:
 def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
     """What the finalised rounds found wanting, community by community, and what was done."""
     from civicmark.assessments.models import Rectification
-    from civicmark.assessments.services import rectification_update
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
     visible = Rectification.objects.filter(
         round__campaign=campaign, enrollment__community__in=authz.divisions_for_user(request.user)
     ).select_related("enrollment__community", "item", "veto", "round")
     if request.method == "POST":
-        from civicmark.assessments.services import rectification_attach
+        return _rectification_posted(request, campaign, visible)
+    return _rectification_page(request, campaign, visible, request.GET)
 
-        target = authz.get_visible_or_404(
-            visible, request.user, public_id=posted_uuid(request.POST.get("id"))
-        )
+
+def _rectification_posted(request: HttpRequest, campaign: Any, visible: Any) -> HttpResponse:
+    """A card's status and note, or a document of the fix; a refusal shows the card again with
+    what was typed and the reason beside the field (422)."""
+    from civicmark.assessments.services import rectification_attach, rectification_update
+
+    attach = request.POST.get("action") == "attach"
+    form: RectificationForm | RectificationFileForm = (
+        RectificationFileForm(request.POST, request.FILES)
+        if attach
+        else RectificationForm(request.POST)
+    )
+    # The card is found first: a finding the person may not see is no card of his (404).
+    target = authz.get_visible_or_404(
+        visible, request.user, public_id=posted_uuid(request.POST.get("id"))
+    )
+    if form.is_valid():
         try:
-            if request.POST.get("action") == "attach":
-                upload = request.FILES.get("file")
-                if upload is None:
-                    raise ApplicationError(_("Choose a file to upload."))
-                rectification_attach(actor=request.user, rectification=target, upload=upload)
+            if isinstance(form, RectificationFileForm):
+                rectification_attach(
+                    actor=request.user, rectification=target, upload=form.cleaned_data["file"]
+                )
             else:
                 rectification_update(
                     actor=request.user,
                     rectification=target,
-                    status=request.POST.get("status", ""),
-                    note=request.POST.get("note", ""),
+                    status=form.cleaned_data["status"],
+                    note=form.cleaned_data["note"],
                 )
             messages.success(request, _("Saved."))
+            return redirect(
+                reverse("rectifications", args=[campaign.slug]) + _town_query(request.POST)
+            )
         except ApplicationError as exc:
-            if request.POST.get("action") == "attach":
-                messages.error(request, exc.message)
-            else:  # the card again, with what was typed and the reason beside it
-                kept = {
-                    "id": target.public_id,
-                    "status": request.POST.get("status", ""),
-                    "note": request.POST.get("note", ""),
-                    "error": exc.message,
-                }
-                return _rectification_page(request, campaign, visible, request.POST, kept)
-        return redirect(reverse("rectifications", args=[campaign.slug]) + _town_query(request.POST))
-    return _rectification_page(request, campaign, visible, request.GET)
+            form.refuse(exc)
+    messages.error(request, _form_summary(form))
+    errors = {name: " ".join(str(e) for e in found) for name, found in form.errors.items()}
+    if isinstance(form, RectificationFileForm):
+        kept = {
+            "status": target.status,
+            "note": target.note,
+            "file_error": " ".join(errors.values()),
+        }
+    else:
+        kept = {
+            "status": form.data.get("status", ""),
+            "note": form.data.get("note", ""),
+            "status_error": errors.pop("status", ""),
+            "error": " ".join(errors.values()),
+        }
+    kept["id"] = target.public_id
+    return _rectification_page(request, campaign, visible, request.POST, kept)
 
 
 def _rectification_page(
@@ -794,36 +864,63 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
     here = f"{request.path}?community={enrollment.community.code}"
     context = _self_context(request, campaign, enrollment)
     forms: dict[int, SelfScoreForm] = {}
+    other: ReviewForm | EvidenceForm | None = None  # the review or document form, refused
     if request.method == "POST":
         action = request.POST.get("action")
+        items = [r["item"] for r in context["rows"]]
         if action in ("return", "reviewed"):
-            return _review(request, campaign, enrollment, [r["item"] for r in context["rows"]])
-        try:
-            if action == "evidence":
-                _attach_posted(request, enrollment, [r["item"] for r in context["rows"]])
+            other = ReviewForm(request.POST, items=items)
+            if _review(request, campaign, enrollment, other):
+                return redirect(here)
+        elif action == "evidence":
+            other = EvidenceForm(
+                request.POST, request.FILES, items=items, documents=_documents(context["files"])
+            )
+            if _attach_posted(request, enrollment, items, other):
                 messages.success(request, _("File attached."))
                 return redirect(here)
-            forms = _card_forms(request, context["rows"])
-            if _save_cards(request, enrollment, forms):
-                messages.success(request, _("Saved."))
-                return redirect(here)
-            messages.error(request, _("Nothing was saved: correct the items marked."))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            if action == "evidence" or not forms:
-                return redirect(here)
+        else:
+            try:
+                forms = _card_forms(request, context["rows"])
+                if _save_cards(request, enrollment, forms):
+                    messages.success(request, _("Saved."))
+                    return redirect(here)
+                messages.error(request, _("Nothing was saved: correct the items marked."))
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                if not forms:
+                    return redirect(here)
+        if other is not None:
+            messages.error(request, _form_summary(other))
         context = _self_context(request, campaign, enrollment)  # documents attached meanwhile
-    return _self_page(request, context, forms, status=422 if forms else 200)
+    return _self_page(request, context, forms, status=422 if forms or other else 200, other=other)
+
+
+def _documents(files: dict[int, list[Any]]) -> list[Any]:
+    """The community's documents, each once, without those a newer version replaced."""
+    return sorted(
+        {f for found in files.values() for f in found if not _has_newer(f)},
+        key=lambda f: f.uploaded_at,
+    )
 
 
 def _self_page(
-    request: HttpRequest, context: dict[str, Any], forms: dict[int, Any], status: int = 200
+    request: HttpRequest,
+    context: dict[str, Any],
+    forms: dict[int, Any],
+    status: int = 200,
+    other: ReviewForm | EvidenceForm | None = None,
 ) -> HttpResponse:
     from civicmark.assessments.workflow import State, may_take
 
     enrollment = context["enrollment"]
+    review = other if isinstance(other, ReviewForm) else None
+    notes = review.data if review is not None else {}
+    note_errors = review.note_errors() if review is not None else {}
     for row in context["rows"]:
         row["form"] = forms.get(row["item"].pk)
+        row["review_note"] = notes.get(f"note-{row['item'].pk}", "")
+        row["review_note_error"] = note_errors.get(row["item"].pk, "")
     files = context.pop("files")
     return render(
         request,
@@ -831,10 +928,9 @@ def _self_page(
         {
             **context,
             "progress": _progress(context),
-            "documents": sorted(
-                {f for found in files.values() for f in found if not _has_newer(f)},
-                key=lambda f: f.uploaded_at,
-            ),
+            "documents": _documents(files),
+            "review": review,
+            "evidence_form": other if isinstance(other, EvidenceForm) else None,
             "can_return": may_take(request.user, enrollment, State.RETURNED),
             "can_review": may_take(request.user, enrollment, State.TOWN_REVIEWED),
         },
@@ -842,20 +938,34 @@ def _self_page(
     )
 
 
-def _attach_posted(request: HttpRequest, enrollment: Any, items: list[Any]) -> None:
-    """The page's own document form: one document for the items chosen, or a new version."""
+def _attach_posted(
+    request: HttpRequest, enrollment: Any, items: list[Any], form: EvidenceForm
+) -> bool:
+    """The page's own document form: one document for the items chosen, or a new version.
+    False when refused: the reason is then on the form, beside its field."""
+    from civicmark.assessments.models import Evidence
     from civicmark.assessments.services import evidence_attach
 
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ApplicationError(_("Choose a file to attach."))
-    evidence_attach(
-        actor=request.user,
-        enrollment=enrollment,
-        items=[i for i in items if str(i.pk) in request.POST.getlist("items")],
-        upload=upload,
-        supersedes=_superseded(enrollment, request.POST.get("supersedes", "")),
-    )
+    if not form.is_valid():
+        return False
+    chosen = set(form.cleaned_data["items"])
+    replaced = form.cleaned_data["supersedes"]
+    try:
+        evidence_attach(
+            actor=request.user,
+            enrollment=enrollment,
+            items=[i for i in items if i.pk in chosen],
+            upload=form.cleaned_data["file"],
+            supersedes=(
+                Evidence.objects.filter(enrollment=enrollment, public_id=replaced).first()
+                if replaced
+                else None
+            ),
+        )
+    except ApplicationError as exc:
+        form.refuse(exc)
+        return False
+    return True
 
 
 @login_required
@@ -893,25 +1003,6 @@ def self_assessment_item(request: HttpRequest, slug: str, code: str, item: str) 
     )
 
 
-def _superseded(enrollment: Any, raw: str) -> Any:
-    """The document of this community that a new upload replaces (None for a first one)."""
-    import uuid
-
-    from civicmark.assessments.models import Evidence
-
-    if not raw.strip():
-        return None
-    refused = ApplicationError(_("Choose the document this one replaces from the list."))
-    try:
-        public_id = uuid.UUID(raw.strip())
-    except ValueError:
-        raise refused from None
-    found = Evidence.objects.filter(enrollment=enrollment, public_id=public_id).first()
-    if found is None:
-        raise refused
-    return found
-
-
 def _has_newer(evidence: Any) -> bool:
     try:
         return evidence.superseded_by is not None
@@ -919,9 +1010,10 @@ def _has_newer(evidence: Any) -> bool:
         return False
 
 
-def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[Any]) -> HttpResponse:
+def _review(request: HttpRequest, campaign: Any, enrollment: Any, form: ReviewForm) -> bool:
     """The town (or county) reviews a submitted self-assessment: passes it on, or returns it
-    with a comment on each item that must change."""
+    with a comment on each item that must change. False when refused: the reason is then on
+    the form (a return's beside its comment), and every note typed is shown back."""
     from civicmark.assessments.workflow import (
         State,
         TransitionRefused,
@@ -929,14 +1021,16 @@ def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[An
         transition_apply,
     )
 
-    here = f"{request.path}?community={enrollment.community.code}"
+    if not form.is_valid():
+        return False
+    returning = form.cleaned_data["action"] == "return"
     try:
-        if request.POST["action"] == "return":
+        if returning:
             return_with_comments(
                 actor=request.user,
                 enrollment=enrollment,
-                comment=request.POST.get("comment", ""),
-                item_comments={i: request.POST.get(f"note-{i.pk}", "") for i in items},
+                comment=form.cleaned_data["comment"],
+                item_comments=form.notes(),
             )
             messages.success(request, _("Returned to the community with your comments."))
         else:
@@ -945,12 +1039,17 @@ def _review(request: HttpRequest, campaign: Any, enrollment: Any, items: list[An
                 campaign=campaign,
                 enrollments=[enrollment],
                 to=State.TOWN_REVIEWED,
-                comment=request.POST.get("comment", ""),
+                comment=form.cleaned_data["comment"],
             )
             messages.success(request, _("Marked as reviewed by the town."))
     except TransitionRefused as refused:
-        messages.error(request, "; ".join(r.reason for r in refused.refusals))
-    return redirect(here)
+        reasons = "; ".join(r.reason for r in refused.refusals)
+        form.add_error("comment" if returning else None, reasons)
+        return False
+    except ApplicationError as exc:
+        form.refuse(exc)
+        return False
+    return True
 
 
 @login_required
@@ -1009,8 +1108,7 @@ def evidence_remove(request: HttpRequest, slug: str, public_id: Any) -> HttpResp
         messages.error(request, exc.message)
     else:
         messages.success(request, _("“%s” was removed.") % evidence.name)
-    card = request.POST.get("card", "")
-    anchor = f"#card-{card}" if card.isalnum() else ""
+    anchor = CardForm(request.POST).anchor()
     return redirect(
         f"{reverse('self_assessment', args=[enrollment.campaign.slug])}"
         f"?community={enrollment.community.code}{anchor}"
@@ -1038,19 +1136,28 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     # A county officer in the county round of a city's campaign leads his county's part only.
     own = None if can_lead else parts.led_county(request.user, round_)
     posted = None  # what the lead ticked and typed, shown back when it is not saved
-    if request.method == "POST":
+    sign_off: SignOffForm | None = None
+    if request.method == "POST" and request.POST.get("action") in ("finalise", "reopen"):
+        if not (can_lead or own):
+            raise Http404
+        sign_off = SignOffForm(request.POST)
+        if sign_off.is_valid():
+            try:
+                _sign_off(request.user, round_, sign_off, own)
+                messages.success(request, _("Saved."))
+                return redirect("round_detail", slug=campaign.slug, number=round_.number)
+            except ApplicationError as exc:
+                sign_off.refuse(exc)
+        messages.error(request, _form_summary(sign_off))
+    elif request.method == "POST":
         if not (can_lead or own):
             raise Http404
         post = request.POST
         posted = post
         try:
-            county = _county_posted(round_, post) or own
+            county = _county_posted(round_, post.get("county", "")) or own
             if post.get("action") == "back":
                 raise _KeepTicks
-            if post.get("action") in ("finalise", "reopen"):
-                _sign_off(request, round_, county)
-                messages.success(request, _("Saved."))
-                return redirect("round_detail", slug=campaign.slug, number=round_.number)
             whole = county is None  # a part's form sets its rule, panel and coverage only
             lead_id = post.get("lead", "")
             covers = _covers_posted(campaign, post, request.user)
@@ -1145,7 +1252,8 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "own": own,
             "own_sealed": own is not None and parts.part_sealed(round_, own.path),
             "own_rule": parts.rule_for(round_, own.path) if own is not None else "",
-            "parts": _parts_rows(request.user, round_) if can_lead else [],
+            "parts": _parts_rows(request.user, round_, sign_off) if can_lead else [],
+            "own_kept": _kept_sign_off(sign_off, None, own) if own is not None else None,
             "panel": [{"user": u, "departments": grants.get(u.pk, [])} for u in panel],
             "candidates": [
                 {
@@ -1178,6 +1286,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "rescores": Rescore.choices,
             "departments": panels.departments(round_),
         },
+        status=422 if sign_off is not None else 200,
     )
 
 
@@ -1231,22 +1340,21 @@ def _lead_posted(public_id: str) -> Any:
     return User.objects.filter(public_id=posted_uuid(public_id)).first() if public_id else None
 
 
-def _sign_off(request: HttpRequest, round_: Any, county: Any) -> None:
-    """Finalise or reopen the round, or (naming a county) that county's part of it."""
+def _sign_off(user: Any, round_: Any, form: SignOffForm, own: Any = None) -> None:
+    """Finalise or reopen the round, or (naming a county, or led by a county officer) that
+    county's part of it."""
     from civicmark.assessments.services import round_finalise, round_reopen
 
-    if request.POST.get("action") == "finalise":
-        round_finalise(actor=request.user, round_=round_, county=county)
+    county = _county_posted(round_, form.cleaned_data["county"]) or own
+    if form.cleaned_data["action"] == "finalise":
+        round_finalise(actor=user, round_=round_, county=county)
     else:
-        round_reopen(
-            actor=request.user,
-            round_=round_,
-            reason=request.POST.get("reason", ""),
-            county=county,
-        )
+        round_reopen(actor=user, round_=round_, reason=form.cleaned_data["reason"], county=county)
 
 
-def _parts_rows(user: Any, round_: Any) -> list[dict[str, Any]]:
+def _parts_rows(
+    user: Any, round_: Any, sign_off: SignOffForm | None = None
+) -> list[dict[str, Any]]:
     """The county parts of a split round, for the city's page: rule, status, who may act."""
     pieces = parts.part_map(round_)
     return [
@@ -1256,6 +1364,7 @@ def _parts_rows(user: Any, round_: Any) -> list[dict[str, Any]]:
             "part": pieces.get(c.path),
             "sealed": parts.part_sealed(round_, c.path),
             "may": authz.can_lead_round(user, round_, county=c),
+            "kept": _kept_sign_off(sign_off, None, c),
         }
         for c in parts.counties(round_)
     ]
@@ -1309,26 +1418,32 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("community__path")
     )
+    form: CommendationForm | None = None
     if request.method == "POST":
         to = {"confirm": State.COMMENDED, "decline": State.STANDARD_UNIT, "propose": State.PROPOSED}
-        target = to.get(request.POST.get("action", ""))
-        chosen = [e for e in enrollments if str(e.pk) in request.POST.getlist("enrollment")]
-        try:
-            if target is None or not chosen:
-                raise ApplicationError(_("Tick the communities and choose what to do."))
-            moved = transition_apply(
-                actor=request.user,
-                campaign=campaign,
-                enrollments=chosen,
-                to=target,
-                comment=request.POST.get("comment", ""),
-            )
-            messages.success(request, _("%d communities moved.") % moved)
-        except TransitionRefused as refused:
-            messages.error(request, "; ".join(str(r) for r in refused.refusals))
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        return redirect("commendation", slug=campaign.slug)
+        form = CommendationForm(request.POST)
+        if form.is_valid():
+            ids = set(form.cleaned_data["enrollment"])
+            chosen = [e for e in enrollments if e.pk in ids]
+            try:
+                if not chosen:
+                    raise ApplicationError(_("Tick the communities and choose what to do."))
+                moved = transition_apply(
+                    actor=request.user,
+                    campaign=campaign,
+                    enrollments=chosen,
+                    to=to[form.cleaned_data["action"]],
+                    comment=form.cleaned_data["comment"],
+                )
+                messages.success(request, _("%d communities moved.") % moved)
+                return redirect("commendation", slug=campaign.slug)
+            except TransitionRefused as refused:
+                # A decline asks for a comment: its refusal goes beside the comment box.
+                beside = "comment" if form.cleaned_data["action"] == "decline" else None
+                form.add_error(beside, "; ".join(str(r) for r in refused.refusals))
+            except ApplicationError as exc:
+                form.refuse(exc, "enrollment")
+        messages.error(request, _form_summary(form))
     # The latest complete municipal result of each community listed, read from the stored
     # results (ADR 7), not computed again for the whole round.
     from civicmark.scoring.materialize import current
@@ -1376,7 +1491,12 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
             "top": top,
             "may_confirm": may_confirm,
             "may_propose": may_propose,
+            "form": form,
+            # Which form was posted, and what it ticked: shown back as ticked after a refusal.
+            "posted_action": form.data.get("action", "") if form is not None else "",
+            "ticked": set(request.POST.getlist("enrollment")) if form is not None else None,
         },
+        status=422 if form is not None else 200,
     )
 
 
@@ -1566,24 +1686,26 @@ def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> Htt
         raise Http404
     campaign, round_ = _round_or_404(request, slug, number)
     enrollment = _enrollment_or_404(request, campaign, code)
-    action = request.POST.get("action", "")
-    veto_code = request.POST.get("veto", "")
-    text = request.POST.get("text", "")
-    veto = campaign.standard.vetoes.filter(code=veto_code).first()
+    vetoes = list(campaign.standard.vetoes.all())
+    form = VetoForm(request.POST, vetoes=vetoes)
     try:
-        if veto is None or action not in ("record", "lift", "withdraw"):
-            raise ApplicationError(_("Choose one of the vetoes listed."))
-        if action == "withdraw":
+        if not form.is_valid():
+            raise ApplicationError(form.first_error())
+        data = form.cleaned_data
+        veto = next(v for v in vetoes if v.code == data["veto"])
+        if data["action"] == "withdraw":
             finding = (
                 VetoFinding.objects.select_related("round__campaign", "enrollment__community")
                 .filter(
-                    public_id=posted_uuid(request.POST.get("finding")),
+                    public_id=data["finding"],
                     round=round_,
                     enrollment=enrollment,
                     veto=veto,
                     assessor_id=request.user.pk,
                 )
                 .first()
+                if data["finding"] is not None
+                else None
             )
             if finding is None:
                 raise ApplicationError(_("That finding was already withdrawn."))
@@ -1596,22 +1718,27 @@ def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> Htt
                 round_=round_,
                 enrollment=enrollment,
                 veto=veto,
-                reason=text,
-                lifts=action == "lift",
+                reason=data["text"],
+                lifts=data["action"] == "lift",
                 access=ACCESS,
                 via="web",
             )
             messages.success(
                 request,
-                (_("%s lifted.") if action == "lift" else _("%s recorded.")) % veto.code,
+                (_("%s lifted.") if data["action"] == "lift" else _("%s recorded.")) % veto.code,
             )
     except ApplicationError as exc:
+        # The scoring page shows the refusal beside the veto's text box, with the text as typed
+        # (the page is a GET after this redirect: the form travels in the session).
         request.session[VETO_FORM] = {
             "where": [round_.pk, enrollment.pk],
-            "veto": veto_code,
-            "text": text,
+            "veto": form.data.get("veto", "")[:64],
+            "text": form.data.get("text", "")[:VETO_TEXT_KEPT],
             "error": exc.message,
         }
         messages.error(request, exc.message)
     url = reverse("score_community", args=[campaign.slug, round_.number, code])
     return redirect(f"{url}#vetoes")
+
+
+VETO_TEXT_KEPT = 20_000  # a session holds what was typed, not a pasted file
