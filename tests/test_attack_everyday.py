@@ -94,6 +94,30 @@ def test_evidence_a_signed_off_round_judged_is_not_removed_once_the_community_ha
     assert "ledger.pdf" in said and "judged" in said
 
 
+def test_evidence_an_open_round_already_scored_against_is_not_removed_when_returned(
+    scoring, world, no_last_login
+):
+    """The same hole while the round is still open: an assessor scored C111 with the ledger in
+    front of him, the self-assessment came back to the community, and its staff could delete
+    the ledger before the round was signed off on those scores."""
+    evidence = _attach(scoring, world)
+    a1 = scoring["items"]["A1"]
+    client_of(scoring["assessors"][0]).post(
+        reverse("score_item", args=["c", 2, "C111", "A1"]), _score_card(a1), **HTMX
+    )
+    assert Score.objects.filter(item=a1).exists()
+    enrollment = scoring["enrollments"]["C111"]
+    enrollment.status = "returned"
+    enrollment.save(update_fields=["status"])
+    staff = client_of(world.users["community_staff"])
+    with nothing_changes():
+        reply = staff.post(
+            reverse("evidence_remove", args=["c", evidence.public_id]), {"card": "A1"}, follow=True
+        )
+    said = " ".join(str(m) for m in reply.context["messages"])
+    assert "ledger.pdf" in said and "judged" in said
+
+
 def test_evidence_never_judged_is_still_removed_when_returned(scoring, world):
     """The fix keeps the feature: a document no signed-off round judged goes, once returned."""
     evidence = _attach(scoring, world)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from civicmark.assessments import panels
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.scoring.models import Score, VetoFinding
 
 GATHERING = ("enrolled", "self_assessing", "returned")
 CLOSED = ("proposed", "commended")
@@ -61,9 +62,11 @@ def removal_refusal(evidence: Any, enrollment: Enrollment) -> str | None:
     read under its lock.
 
     A wrong attachment is taken back only while the community prepares its self-assessment, and
-    never once a signed-off round judged it: a self-assessment returned after a round (the county
-    returns it after its pre-acceptance) is prepared again, but what the sealed round saw stays
-    stored, as ADR 15 keeps it; a correction is then a new version beside it."""
+    never once a round judged it: a self-assessment returned after a round (the county returns it
+    after its pre-acceptance) is prepared again, but what a round saw stays stored, as ADR 15
+    keeps it; a correction is then a new version beside it. A round saw it when it was signed off
+    for the community after the upload, or, still open, when an assessor scored the community or
+    recorded a veto there since the upload (his judgement rests on it)."""
     community = enrollment.community
     if enrollment.status not in GATHERING:
         return _(
@@ -83,6 +86,16 @@ def removal_refusal(evidence: Any, enrollment: Enrollment) -> str | None:
                 "what a signed-off round judged stays as it was. Upload a new version of it "
                 "instead."
             ) % {"name": evidence.name, "round": round_.name}
+    since = evidence.uploaded_at
+    if (
+        Score.objects.filter(enrollment=enrollment, updated_at__gte=since).exists()
+        or VetoFinding.objects.filter(enrollment=enrollment, created_at__gte=since).exists()
+    ):
+        return _(
+            "“%(name)s” can no longer be removed: assessors have judged %(community)s since it "
+            "was attached, and what a round judged stays as it was. Upload a new version of it "
+            "instead."
+        ) % {"name": evidence.name, "community": community.name}
     return None
 
 
