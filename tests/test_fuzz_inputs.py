@@ -343,8 +343,10 @@ def test_it_answers_every_form_with_hostile_values_without_a_server_error(demo):
     # The walk must reach the forms that matter: a new page nobody links to is a gap to close.
     for needed in ("score_community", "profile_edit", "employment_jobs", "round_detail"):
         assert needed in forms_tried, needed
-    # Issue 16 item 3: the campaign, result and group forms converted to Django forms.
-    for needed in ("task_update", "task_assign", "meeting_detail", "group_detail", "round_export"):
+    # Issue 16 item 3: the campaign and group forms converted to Django forms (the walk does
+    # not reach a round's ranking or certificates within its pages: tests/test_campaign_forms.py
+    # posts hostile values to those).
+    for needed in ("task_update", "task_assign", "meeting_detail", "group_detail"):
         assert needed in forms_tried, needed
 
 
