@@ -56,7 +56,7 @@ def _serve(home: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, st
     subprocess.run([python, "-m", "civicmark", "collectstatic", "--noinput", "-v0"], **run)  # noqa: S603
     gunicorn = str(Path(python).with_name("gunicorn"))
     server = subprocess.Popen(  # noqa: S603
-        [gunicorn, "civicmark.config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2"],
+        [gunicorn, "-c", "python:civicmark.config.gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2"],
         cwd=home,
         env=env,
         stderr=subprocess.DEVNULL,

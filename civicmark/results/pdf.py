@@ -64,6 +64,25 @@ def _sfnt(path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def load_fonts() -> None:
+    """Parse and decompress both weights now, so that no one's first document waits for it: a
+    serving process calls this as it starts (civicmark/config/gunicorn.py); a test or a command
+    that never prints does not, and pays nothing."""
+    for style, path in (("", REGULAR), ("B", BOLD)):
+        _parsed_face(path, style)
+        _sfnt(path)
+
+
+def fonts_loaded() -> bool:
+    return _parsed_face.cache_info().currsize == 2 and _sfnt.cache_info().currsize == 2
+
+
+def forget_fonts() -> None:
+    """Drop the parsed fonts (the benchmark measures a process's first document with it)."""
+    _parsed_face.cache_clear()
+    _sfnt.cache_clear()
+
+
 class Document(FPDF):
     def __init__(self, *, landscape: bool = False, footer_text: str = "") -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")

@@ -61,6 +61,9 @@ class Command(CivicCommand):
             gunicorn,
             [
                 gunicorn,
+                # Each worker loads the PDF font as it starts (civicmark/config/gunicorn.py).
+                "--config",
+                "python:civicmark.config.gunicorn",
                 "civicmark.config.wsgi:application",
                 "--bind",
                 options["bind"],
