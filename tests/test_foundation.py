@@ -237,6 +237,19 @@ def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
     assert _demo_state() == before
 
 
+@pytest.mark.django_db
+def test_the_demo_loads_again_beside_another_city():
+    """The finding (issue 16 item 12, the README run on a fresh clone): after `civicmark
+    seed-scale` added its synthetic province, `make demo` stopped with "Name the city the
+    standard belongs to."."""
+    call_command("demo", "--no-serve", stdout=StringIO())
+    call_command("seed-scale", "--communities", "2", "--prefix", "Z", stdout=StringIO())
+    assert Division.objects.filter(level="city").count() == 2
+    before = _demo_state()
+    call_command("demo", "--no-serve", stdout=StringIO())
+    assert _demo_state() == before
+
+
 def _po_entries(text: str) -> list[tuple[str, str]]:
     """(msgid, msgstr) pairs; an entry with a context has "context\x04msgid" as its id, as
     gettext keys it."""
