@@ -79,3 +79,27 @@ def test_it_does_not_parse_the_font_for_a_command_that_never_prints(tmp_path):
     assert result.returncode == 0, result.stderr
     said = [line for line in result.stdout.splitlines() if line.startswith(("before", "after"))]
     assert said == ["before False", "after True"]
+
+
+def test_it_tells_gunicorn_the_booting_worker_is_alive_while_it_loads_the_font():
+    """gunicorn kills a booting worker silent for `timeout` seconds, and on a loaded machine the
+    font takes a good part of that: the worker reports after each step."""
+    from civicmark.config.gunicorn import post_worker_init
+    from civicmark.results import pdf
+
+    class Worker:
+        pid = 1
+        notified = 0
+
+        def notify(self) -> None:
+            self.notified += 1
+            assert pdf._parsed_face.cache_info().currsize >= 1  # after a step, not before
+
+        class log:  # noqa: N801 - gunicorn's worker.log
+            @staticmethod
+            def info(*args: object) -> None:
+                pass
+
+    worker = Worker()
+    post_worker_init(worker)
+    assert worker.notified == 4 and pdf.fonts_loaded()

@@ -17,5 +17,7 @@ def post_worker_init(worker: Any) -> None:
     # only the worker (which has loaded the application by now) needs the font.
     from civicmark.results.pdf import load_fonts
 
-    load_fonts()
+    # A worker that says nothing for `timeout` seconds while booting is killed: on a loaded
+    # machine the font takes a good part of that, so it reports after each step.
+    load_fonts(progress=worker.notify)
     worker.log.info("PDF fonts loaded (worker %s)", worker.pid)

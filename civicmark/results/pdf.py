@@ -13,7 +13,7 @@ import copy
 import io
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -64,13 +64,18 @@ def _sfnt(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def load_fonts() -> None:
+def load_fonts(progress: Callable[[], object] | None = None) -> None:
     """Parse and decompress both weights now, so that no one's first document waits for it: a
     serving process calls this as it starts (civicmark/config/gunicorn.py); a test or a command
-    that never prints does not, and pays nothing."""
+    that never prints does not, and pays nothing. `progress` is called after each step (gunicorn
+    counts a booting worker's silence against its timeout)."""
     for style, path in (("", REGULAR), ("B", BOLD)):
         _parsed_face(path, style)
+        if progress:
+            progress()
         _sfnt(path)
+        if progress:
+            progress()
 
 
 def fonts_loaded() -> bool:
