@@ -341,13 +341,114 @@ def test_it_answers_every_form_with_hostile_values_without_a_server_error(demo):
     assert not Sent.errors
     assert not overlong()
     # The walk must reach the forms that matter: a new page nobody links to is a gap to close.
-    for needed in ("score_community", "profile_edit", "employment_jobs", "round_detail"):
+    for needed in (
+        "score_community",
+        "profile_edit",
+        "employment_jobs",
+        "round_detail",
+        "communities",
+        "rectifications",
+        "commendation",
+        "score_vetoes",
+    ):
         assert needed in forms_tried, needed
     # Issue 16 item 3: the campaign and group forms converted to Django forms (the walk does
     # not reach a round's ranking or certificates within its pages: tests/test_campaign_forms.py
     # posts hostile values to those).
     for needed in ("task_update", "task_assign", "meeting_detail", "group_detail"):
         assert needed in forms_tried, needed
+
+
+def test_it_answers_the_assessment_forms_with_hostile_values_without_a_server_error(scoring, world):
+    """The assessments app's forms in the states that show them, which the demo's walk does not
+    all reach (a submitted self-assessment's review, a proposed community, a finding to fix):
+    one hostile field at a time, as above."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from civicmark.assessments.models import Rectification
+    from civicmark.assessments.workflow import State
+    from civicmark.campaigns.models import Enrollment
+
+    s = scoring
+    e = s["enrollments"]
+    Enrollment.objects.filter(pk=e["C111"].pk).update(status=State.SUBMITTED)
+    Enrollment.objects.filter(pk=e["C112"].pk).update(status=State.PROPOSED)
+    s["round"].finalised_at = timezone.now()
+    s["round"].save(update_fields=["finalised_at"])
+    finding = Rectification.objects.create(
+        round=s["round"], enrollment=e["C111"], item=s["items"]["A1"], points_lost=2, reason="r"
+    )
+    a1, a2 = s["items"]["A1"].pk, s["items"]["A2"].pk
+    self_page = reverse("self_assessment", args=["c"]) + "?community=C111"
+    forms = [
+        (
+            "town_officer",
+            reverse("communities", args=["c"]),
+            {"action": "move", "enrollment": [str(e["C111"].pk)], "to": "town_reviewed"},
+            ["comment", "every"],
+            [],
+        ),
+        (
+            "city_admin",
+            reverse("communities", args=["c"]),
+            {"action": "reopen", "round": "2", "reason": "重新评分"},
+            ["county"],
+            [],
+        ),
+        (
+            "community_staff",
+            reverse("rectifications", args=["c"]),
+            {"id": str(finding.public_id), "status": "done", "note": "已整改", "town": ""},
+            ["action", "page"],
+            [],
+        ),
+        (
+            "community_staff",
+            reverse("rectifications", args=["c"]),
+            {"id": str(finding.public_id), "action": "attach"},
+            [],
+            ["file"],
+        ),
+        (
+            "community_staff",
+            self_page,
+            {"action": "evidence", "community": "C111", "items": [str(a1)], "supersedes": ""},
+            [],
+            ["file"],
+        ),
+        (
+            "town_officer",
+            self_page,
+            {"action": "return", "community": "C111", "comment": "改", f"note-{a1}": "台账"},
+            [f"note-{a2}"],
+            [],
+        ),
+        (
+            "city_admin",
+            reverse("commendation", args=["c"]),
+            {"action": "decline", "enrollment": [str(e["C112"].pk)], "comment": "分数不够"},
+            [],
+            [],
+        ),
+        (
+            "fp0",
+            reverse("score_vetoes", args=["c", 3, "C111"]),
+            {"action": "record", "veto": "V1", "text": "发现"},
+            ["finding"],
+            [],
+        ),
+    ]
+    sent_before = Sent.requests
+    for who, url, base, extra, files in forms:
+        client = Client(raise_request_exception=False)
+        client.force_login(User.objects.get(username=who))
+        send(client, "get", url)  # a page's stored results are read once before the snapshot
+        names = [n for n in base if n not in ("community",)] + extra
+        fuzz_form(client, url, base, names, files)
+    print(f"\nfuzz of assessment forms: {Sent.requests - sent_before} requests")
+    assert not Sent.errors
+    assert not overlong()
 
 
 # --- Imports --------------------------------------------------------------------------------
