@@ -83,6 +83,13 @@ def roles_of(user: Any) -> set[str]:
     return {g.role for g in grants(user)}
 
 
+def is_read_only(user: Any) -> bool:
+    """A leading-group member and nothing else: he watches, so his pages offer no action (no
+    form that writes, an export as a plain link)."""
+    roles = roles_of(user)
+    return bool(roles) and roles <= {Role.VIEWER} and not is_super(user)
+
+
 def read_paths(user: Any) -> list[str]:
     return sorted({g.path for g in grants(user)})
 

@@ -15,7 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """The menu each role sees: its own work, nothing it cannot open."""
     user = request.user
     if not user.is_authenticated:
-        return {"nav": [], "level_names": {}}
+        return {"nav": [], "level_names": {}, "read_only": False}
     roles = authz.roles_of(user)
     items = [(_("My work"), reverse("home"))]
     if authz.is_super(user) or roles:
@@ -35,4 +35,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if authz.can_manage_people(user):
         items.append((_("People"), reverse("person_list")))
         items.append((_("Audit log"), reverse("audit_list")))
-    return {"nav": items, "level_names": level_names()}
+    return {"nav": items, "level_names": level_names(), "read_only": authz.is_read_only(user)}

@@ -199,12 +199,16 @@ def _department_divisions(user: object):  # type: ignore[no-untyped-def]
 @login_required
 def department_list(request: HttpRequest) -> HttpResponse:
     departments = authz.departments_for_user(request.user).order_by("division__path", "code")
+    # An edit link only where the edit page opens: a county officer sees the city's departments
+    # too, but manages only his county's (the links to the city's led to "not found").
+    manageable = set(_department_divisions(request.user).values_list("pk", flat=True))
     return render(
         request,
         "divisions/department_list.html",
         {
             "departments": departments,
-            "can_manage": _department_divisions(request.user).exists(),
+            "can_manage": bool(manageable),
+            "manageable": manageable,
         },
     )
 
