@@ -38,6 +38,8 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("acceptance", f"{C}/acceptance/"),
             ("dashboard", f"{C}/dashboard/"),
             ("rectification", f"{C}/rectification/"),
+            ("checklist", f"{C}/communities/{COMMUNITY}/"),
+            ("employment-posts", f"/employment/{COMMUNITY}/jobs/"),
         ],
     ),
     (
@@ -59,6 +61,8 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("dashboard", f"{C}/dashboard/"),
             ("audit-log", "/audit/"),
             ("people", "/people/"),
+            ("divisions", "/divisions/"),
+            ("departments", "/departments/"),
         ],
     ),
     (
@@ -75,6 +79,7 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("home", "/"),
             ("overview", f"{C}/"),
             ("dashboard", f"{C}/dashboard/"),
+            ("results", f"{C}/results/"),
         ],
     ),
 ]

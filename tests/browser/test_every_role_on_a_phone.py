@@ -1,0 +1,71 @@
+"""Every role's everyday pages work on a phone (issue 16): signed in as each demo account at
+390x844, every page two clicks from home fits the screen (the document is no wider than the
+phone; a wide table scrolls inside its own box) and every link leads somewhere (no edit link to a
+page that answers "not found"). A leading-group member, who only watches, is offered no form that
+writes on any of them: an export he may take is a plain link.
+
+The walk is tests/browser/crawl.py; the demo city is civicmark/demo."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from .crawl import Visit, crawl
+from .tour import PASSWORD, PHONE, sign_in
+
+SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/every-role-phone"))
+ROLES = ("admin", "city", "county", "town", "community", "assessor", "viewer")
+# A person's own account (his password, his second factor) is his to change, even read-only.
+OWN_ACCOUNT = ("/accounts/password/", "/accounts/code/")
+
+
+def _walk(browser, live_server, username: str, shoot) -> list[Visit]:  # noqa: ANN001
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    sign_in(page, live_server.url, username, PASSWORD)
+
+    def on_page(visit: Visit) -> None:
+        if shoot(visit):
+            name = re.sub(r"[^A-Za-z0-9]+", "-", visit.path).strip("-") or "home"
+            page.screenshot(path=str(SHOTS / f"{username}-{name[:80]}.png"), full_page=True)
+
+    try:
+        return crawl(page, live_server.url, on_page=on_page)
+    finally:
+        context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("username", ROLES)
+def test_no_page_a_role_reaches_is_wider_than_a_phone(demo, browser, live_server, username):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visits = _walk(
+        browser, live_server, username, lambda v: v.width > PHONE["width"] or v.status >= 400
+    )
+    wide = [f"{v.path}: {v.width}px" for v in visits if v.width > PHONE["width"]]
+    broken = [
+        f"{v.path} (linked from {v.came_from}): {v.status}" for v in visits if v.status >= 400
+    ]
+    assert len(visits) > 10, [v.path for v in visits]  # the walk reached the work, not only home
+    assert not wide, f"{username}'s pages wider than a 390 px phone:\n" + "\n".join(wide)
+    assert not broken, f"{username}'s links that lead nowhere:\n" + "\n".join(broken)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leading_group_member_is_offered_no_form_that_writes(demo, browser, live_server):
+    visits = _walk(browser, live_server, "viewer", lambda v: bool(v.post_forms))
+    offered = [
+        f"{v.path}: {form}"
+        for v in visits
+        if not v.path.startswith(OWN_ACCOUNT)
+        for form in v.post_forms
+    ]
+    paths = {v.path for v in visits}
+    # The walk reached the pages where the others act: acceptance, results, tasks.
+    assert {"/campaigns/anping-2026/acceptance/", "/campaigns/anping-2026/results/"} <= paths
+    assert not offered, "POST forms on a read-only person's pages:\n" + "\n".join(offered)
