@@ -69,3 +69,45 @@ def test_a_leading_group_member_is_offered_no_form_that_writes(demo, browser, li
     # The walk reached the pages where the others act: acceptance, results, tasks.
     assert {"/campaigns/anping-2026/acceptance/", "/campaigns/anping-2026/results/"} <= paths
     assert not offered, "POST forms on a read-only person's pages:\n" + "\n".join(offered)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leader_reads_the_key_figures_on_the_first_screen_of_a_phone(demo, browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, "viewer", PASSWORD)
+    page.goto(f"{live_server.url}/campaigns/anping-2026/dashboard/")
+    figures = page.locator("[data-testid=key-figures]").bounding_box()
+    show = page.locator("form button", has_text="显示").bounding_box()
+    assert figures is not None and show is not None
+    # Five figures in three short rows (their meanings folded below), not 360 px of cards; the
+    # round's Show button on one line, not 显 over 示.
+    assert figures["height"] < 240, figures
+    assert show["height"] < 40, show
+    page.locator("[data-testid=key-figure-meanings] summary").click()
+    assert page.locator("[data-testid=key-figure-meanings] dd").first.is_visible()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_log_folds_its_filters_behind_a_button_on_a_phone(world, browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    sign_in(page, live_server.url, "city_admin", "x-secret-password-1")
+    page.goto(f"{live_server.url}/audit/")
+    filters = page.locator("[data-testid=audit-filters]")
+    toggle = page.locator("[data-testid=audit-filters-toggle]")
+    # Folded: the events start on the first screen.
+    assert not filters.is_visible() and toggle.is_visible()
+    toggle.click()
+    page.wait_for_selector("[data-testid=audit-filters].show")
+    assert filters.is_visible()
+    # A filter set (or refused) keeps them open, so the reader sees what he asked for.
+    page.goto(f"{live_server.url}/audit/?person=city_admin")
+    assert filters.is_visible()
+    # On a desktop they are always there, with no button.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/audit/")
+    assert filters.is_visible() and not toggle.is_visible()
+    context.close()
