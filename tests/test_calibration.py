@@ -378,3 +378,42 @@ def test_the_drift_page_carries_the_caveat_for_few_shared_items(client_for, scor
     text = client_for(lead).get(_url("round_drift", s)).content.decode()
     assert text.count('data-testid="drift-row"') == 2
     assert "Only 1 shared item: too few to judge by." in text
+
+
+# --- the to-do --------------------------------------------------------------------------------
+
+
+def _keys(user, scoring):  # noqa: ANN001, ANN202
+    from datetime import date
+
+    from civicmark.quality.todo import todos_for
+
+    return {
+        t.key: t
+        for t in todos_for(user=user, campaign=scoring["campaign"], today=date(2026, 7, 15))
+    }
+
+
+def test_a_member_finds_his_unfinished_sheet_in_his_to_do(exercise, scoring):
+    member = scoring["assessors"][0]
+    todo = _keys(member, scoring)["calibration_sheet"]
+    assert todo.count == 1
+    assert todo.url == _url("calibration_sheet", scoring, exercise)
+    _fill(exercise, scoring, 0, {})
+    assert "calibration_sheet" not in _keys(member, scoring)
+
+
+def test_the_lead_finds_the_open_exercise_and_nobody_else_does(exercise, scoring, world, lead):
+    assert _keys(lead, scoring)["calibration_open"].url == _url(
+        "calibration_detail", scoring, exercise
+    )
+    for who in ("county_officer", "assessor", "viewer", "nobody"):
+        assert _keys(world.users[who], scoring) == {}
+    assert "calibration_open" not in _keys(scoring["assessors"][0], scoring)
+    calibration_close(actor=lead, exercise=exercise)
+    assert _keys(lead, scoring) == {}
+
+
+def test_the_home_page_shows_the_member_his_sheet(client_for, exercise, scoring):
+    page = client_for(scoring["assessors"][0]).get(reverse("home"))
+    assert _url("calibration_sheet", scoring, exercise) in page.content.decode()
