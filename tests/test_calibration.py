@@ -130,6 +130,22 @@ def test_it_refuses_an_exercise_without_a_reference_or_items(scoring, lead):
     assert _state() == before
 
 
+def test_it_refuses_a_reference_community_outside_the_campaign(scoring, lead, world):
+    from tests.factories import division
+
+    elsewhere = division("X9", "Elsewhere", "community", world.d["T21"])
+    scoring["campaign"].enrollments.filter(community=elsewhere).delete()
+    before = _state()
+    with pytest.raises(ApplicationError, match="one of the campaign's"):
+        calibration_open(
+            actor=lead,
+            round_=scoring["round"],
+            items=list(scoring["standard"].items.all()),
+            community=elsewhere,
+        )
+    assert _state() == before
+
+
 def test_a_member_saves_his_own_sheet_and_the_change_is_audited(exercise, scoring):
     _fill(exercise, scoring, 0, {"A1": 2})
     mine = CalibrationScore.objects.filter(exercise=exercise, assessor=scoring["assessors"][0])

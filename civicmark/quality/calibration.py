@@ -91,6 +91,11 @@ def calibration_open(
     evidence = (evidence or "").strip()
     if community is None and not evidence:
         raise ApplicationError(_("Name a reference community or describe the evidence scored."))
+    if (
+        community is not None
+        and not round_.campaign.enrollments.filter(community=community).exists()
+    ):
+        raise ApplicationError(_("The reference community must be one of the campaign's."))
     chosen = list(items)
     allowed = set(calibratable_items(round_).values_list("pk", flat=True))
     if not chosen or any(i.pk not in allowed for i in chosen):
