@@ -80,10 +80,13 @@ def test_the_ledger_page_shows_the_refusal_without_the_other_county(world, elsew
     before = _counts()
     page = client_for(staff).post(
         reverse("employment_ledger", args=["C111"]),
-        {"household": str(home.public_id), "name": "王秘密", "id_number": NUMBER},
+        # Another name than the stored one: the refused form shows back what was typed, and
+        # the page must not show what only County Two reads (the stored name among it).
+        {"household": str(home.public_id), "name": "王明", "id_number": NUMBER},
         follow=True,
     )
     text = page.content.decode()
+    assert 'value="王明"' in text
     assert page.status_code == 200 and world.d["C"].name in text
     assert not [s for s in _secrets(world) if s in text]
     _unchanged(before)

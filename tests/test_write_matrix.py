@@ -885,7 +885,7 @@ ROWS += [
         "survey_enter",
         _pid("survey"),
         lambda s: {
-            "mode": "phone",
+            "mode": "tablet",  # the page's own choice; an unknown mode is refused by its form
             "collector": "assessment_team",
             "code": s.o["to_enter"].code,
             **_answer(s),

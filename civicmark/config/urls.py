@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("employment/", employment.station_home, name="employment_home"),
+    path("employment/names/", employment.names, name="employment_names"),
     path(
         "employment/residents/<uuid:public_id>/",
         employment.resident_detail,

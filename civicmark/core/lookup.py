@@ -14,8 +14,10 @@ out of the person's scope is "not found", exactly like its code.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from django import forms
@@ -162,12 +164,19 @@ class NameSearchInput(forms.TextInput):
         kind: str,
         level: str = "",
         keys: Keys = PLACES,
+        url_name: str = "name_search",
+        describe: Callable[[Any], str] | None = None,
         attrs: dict[str, Any] | None = None,
     ):
         super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
         self.kind = kind
         self.level = level
         self.keys = keys
+        # An app above accounts (employment's residents) answers from its own scoped endpoint.
+        self.url_name = url_name
+        # A suggestion's text beside its value: the code unless the app says otherwise.
+        self.describe = describe or (lambda o: str(getattr(o, keys.code)))
+        self.within = ""  # a code the endpoint narrows its search to (a fair's division)
         self.queryset: QuerySet[Any] | None = None  # the field's, to pre-list a short one
 
     def _few(self) -> list[Any] | None:
@@ -188,13 +197,14 @@ class NameSearchInput(forms.TextInput):
         if few is None:
             attrs.update(
                 {
-                    "hx-get": str(reverse_lazy("name_search")),
+                    "hx-get": str(reverse_lazy(self.url_name)),
                     "hx-trigger": "input changed delay:250ms",
                     "hx-target": f"#{list_id}",
                     "hx-swap": "innerHTML",
                     "hx-sync": "this:replace",
-                    "hx-vals": (
-                        f'{{"kind": "{self.kind}", "level": "{self.level}", "field": "{name}"}}'
+                    "hx-vals": json.dumps(
+                        {"kind": self.kind, "level": self.level, "field": name}
+                        | ({"within": self.within} if self.within else {})
                     ),
                 }
             )
@@ -202,7 +212,7 @@ class NameSearchInput(forms.TextInput):
         options = format_html_join(
             "",
             '<option value="{}">{}</option>',
-            ((labelled(o, self.keys), getattr(o, self.keys.code)) for o in few or []),
+            ((labelled(o, self.keys), self.describe(o)) for o in few or []),
         )
         return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
@@ -210,12 +220,24 @@ class NameSearchInput(forms.TextInput):
 class NamedChoiceField(forms.ModelChoiceField):
     """A division, department or person typed by name or code (see the module's docstring)."""
 
-    def __init__(self, *, kind: str, level: str = "", keys: Keys = PLACES, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        kind: str,
+        level: str = "",
+        keys: Keys = PLACES,
+        url_name: str = "name_search",
+        describe: Callable[[Any], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("queryset", None)
         kwargs.setdefault(
             "help_text", gettext_lazy("Type a name or a code; suggestions appear as you type.")
         )
-        super().__init__(widget=NameSearchInput(kind=kind, level=level, keys=keys), **kwargs)
+        widget = NameSearchInput(
+            kind=kind, level=level, keys=keys, url_name=url_name, describe=describe
+        )
+        super().__init__(widget=widget, **kwargs)
         self.keys = keys
 
     def _set_named_queryset(self, queryset: Any) -> None:

@@ -16,23 +16,40 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError
-from civicmark.core.http import posted_uuid, public_url
-from civicmark.core.names import content_disposition
+from civicmark.core.http import public_url
+from civicmark.core.names import content_disposition, is_plain
 from civicmark.core.parsing import (
     ParseError,
     parse_date,
-    parse_id,
-    parse_int,
     parse_year,
 )
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.employment import indicators, pii, rules
 from civicmark.employment import services as svc
-from civicmark.employment.forms import EmployerForm, FairForm, VacancyForm
+from civicmark.employment.forms import (
+    ActionForm,
+    CheckInForm,
+    ConsentForm,
+    EmployerForm,
+    FairEmployerForm,
+    FairForm,
+    FollowUpForm,
+    HouseholdForm,
+    MoveForm,
+    ReferForm,
+    ResidentForm,
+    RevealForm,
+    ServiceForm,
+    StatusForm,
+    VacancyDecisionForm,
+    VacancyForm,
+    coded,
+)
 from civicmark.employment.models import (
     OPEN_REFERRAL,
     Household,
@@ -47,7 +64,7 @@ from civicmark.employment.models import (
     VacancyState,
     ZeroEmploymentCase,
 )
-from civicmark.employment.selectors import residents_for_user
+from civicmark.employment.selectors import households_for_user, residents_for_user
 
 
 def _today() -> dt.date:
@@ -66,6 +83,33 @@ def _date(raw: str, field: str) -> dt.date:
 
 def _community(request: HttpRequest, code: str) -> Division:
     return authz.get_visible_or_404(authz.ledger_communities(request.user), request.user, code=code)
+
+
+@login_required
+def names(request: HttpRequest) -> HttpResponse:
+    """Suggestions for the station's name boxes (core.lookup): residents by name, households by
+    address, only within the ledgers this person keeps (authz.ledger_scope), optionally within
+    one division (`within`, a fair's or a ledger's); anyone else is never offered."""
+    from civicmark.core.lookup import labelled, search
+
+    field = request.GET.get("field", "q")
+    text = (request.GET.get(field, "") or request.GET.get("q", ""))[:100]
+    if request.GET.get("kind") == "household":
+        queryset: Any = coded(households_for_user(request.user), name="address")
+        path = "community__path"
+    else:
+        queryset = coded(residents_for_user(request.user))
+        path = "household__community__path"
+    code = request.GET.get("within", "")[:40]
+    within = Division.objects.filter(code=code).first() if code and is_plain(code) else None
+    if within is not None:
+        queryset = queryset.filter(**{f"{path}__startswith": within.path})
+    found = search(queryset, text)
+    shown = [
+        (labelled(o), o.address if isinstance(o, Household) else f"{o.masked_id} · {o.household}")
+        for o in found
+    ]
+    return render(request, "employment/name_suggestions.html", {"found": shown})
 
 
 @login_required
@@ -97,53 +141,60 @@ def station_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+NOT_SAVED = _lazy("Nothing was saved: correct the fields marked.")
+
+
+def _refused(form: Any, exc: ApplicationError) -> None:
+    """A service's refusal shown above the form it answers, if no field holds an error already."""
+    if form is not None and not form.errors:
+        form.add_error(None, exc.message)
+
+
 @login_required
 def ledger(request: HttpRequest, code: str) -> HttpResponse:
+    """The community's households and residents; the station adds them one by one or imports a
+    sheet. A refused form comes back with everything typed and the error beside its field."""
+    from civicmark.core.errors import ImportRefused
+
     community = _community(request, code)
     today = _today()
     import_errors: list[Any] = []
-    if request.method == "POST" and request.POST.get("action") == "import":
-        from civicmark.core.errors import ImportRefused
-
+    post = request.POST if request.method == "POST" else None
+    action = ActionForm(
+        post, actions=["import", "household", "resident"], default="resident"
+    ).chosen()
+    sensitive = authz.can_see_sensitive(request.user)
+    household_form = HouseholdForm(post if action == "household" else None)
+    resident_form = ResidentForm(
+        post if action == "resident" else None,
+        households=Household.objects.filter(community=community),
+        within=community.code,
+        sensitive=sensitive,
+    )
+    if post is not None:
+        form: Any = {"household": household_form, "resident": resident_form}.get(action or "")
         try:
-            data, name = posted_file(request, _("Choose the ledger file."))
-            n = svc.ledger_import(
-                actor=request.user, community=community, data=data, filename=name, today=today
-            )
+            if action is None:
+                raise ApplicationError(_("Unknown action."))
+            if action == "import":
+                data, name = posted_file(request, _("Choose the ledger file."))
+                n = svc.ledger_import(
+                    actor=request.user, community=community, data=data, filename=name, today=today
+                )
+                messages.success(request, _("%(n)d residents added.") % {"n": n})
+                return redirect("employment_ledger", code=code)
+            if not form.is_valid():
+                raise ApplicationError(str(NOT_SAVED))
+            if action == "household":
+                svc.household_add(actor=request.user, community=community, **form.cleaned_data)
+            else:
+                svc.resident_add(actor=request.user, **form.cleaned_data)
         except ImportRefused as exc:
             messages.error(request, _("Nothing was imported: correct the rows listed below."))
             import_errors = exc.errors
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        else:
-            messages.success(request, _("%(n)d residents added.") % {"n": n})
-            return redirect("employment_ledger", code=code)
-    elif request.method == "POST":
-        try:
-            if request.POST.get("action") == "household":
-                svc.household_add(
-                    actor=request.user, community=community, address=request.POST.get("address", "")
-                )
-            else:
-                household = (
-                    Household.objects.filter(community=community)
-                    .filter(public_id=posted_uuid(request.POST.get("household")))
-                    .first()
-                )
-                if household is None:
-                    raise ApplicationError(_("Choose the household."))
-                svc.resident_add(
-                    actor=request.user,
-                    household=household,
-                    name=request.POST.get("name", ""),
-                    id_number=request.POST.get("id_number", ""),
-                    phone=request.POST.get("phone", ""),
-                    able_to_work=request.POST.get("able_to_work") == "on",
-                    disability=request.POST.get("disability") == "on",
-                    subsistence=request.POST.get("subsistence") == "on",
-                )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+            _refused(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("employment_ledger", code=code)
@@ -168,10 +219,78 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
             "community": community,
             "households": households,
             "today": today,
-            "sensitive": authz.can_see_sensitive(request.user),
+            "sensitive": sensitive,
             "import_errors": import_errors,
+            "household_form": household_form,
+            "resident_form": resident_form,
         },
     )
+
+
+RESIDENT_FORMS: dict[str, type[Any]] = {
+    "reveal": RevealForm,
+    "status": StatusForm,
+    "refer": ReferForm,
+    "move": MoveForm,
+    "consent": ConsentForm,
+    "follow_up": FollowUpForm,
+    "service": ServiceForm,
+}
+
+
+def _resident_act(
+    request: HttpRequest, resident: Resident, action: str, data: dict[str, Any], today: dt.date
+) -> str:
+    """One of a resident's page forms, read and checked: the service it names. Returns the
+    revealed ID number for a reveal, else ""."""
+    user = request.user
+    if action == "reveal":
+        return svc.id_reveal(actor=user, resident=resident, reason=data["reason"])
+    if action == "status":
+        svc.status_set(actor=user, resident=resident, **data)
+    elif action == "refer":
+        vacancy = Vacancy.objects.filter(public_id=data["vacancy"]).first()
+        if vacancy is None:
+            raise ApplicationError(_("Choose a post."))
+        svc.referral_create(actor=user, resident=resident, vacancy=vacancy, today=today)
+    elif action == "move":
+        referral = resident.referrals.filter(public_id=data["referral"]).first()
+        if referral is None:
+            raise ApplicationError(_("That referral is not this person's."))
+        svc.referral_move(
+            actor=user,
+            referral=referral,
+            to=data["to"],
+            day=data["day"] or today,
+            reason=data["reason"],
+        )
+    elif action == "consent":
+        svc.consent_record(
+            actor=user, resident=resident, purpose=svc.SHARE_PROFILE, given=data["given"] == "yes"
+        )
+    elif action == "follow_up":
+        from civicmark.employment.models import FollowUp
+
+        follow_up = FollowUp.objects.filter(
+            referral__resident=resident, pk=data["follow_up"]
+        ).first()
+        if follow_up is None:
+            raise ApplicationError(_("That follow-up is not this person's."))
+        svc.follow_up_record(
+            actor=user,
+            follow_up=follow_up,
+            day=data["day"] or today,
+            still_employed=data["still_employed"] == "yes",
+        )
+    else:
+        svc.service_record(
+            actor=user,
+            resident=resident,
+            kind=data["kind"],
+            on=data["on"] or today,
+            note=data["note"],
+        )
+    return ""
 
 
 @login_required
@@ -182,81 +301,23 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     community = resident.household.community
     today = _today()
     revealed = ""
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        post = request.POST
+    post = request.POST if request.method == "POST" else None
+    action = ActionForm(post, actions=list(RESIDENT_FORMS)).chosen()
+    forms_ = {
+        name: form_class(post if action == name else None, auto_id=f"{name}_%s")
+        for name, form_class in RESIDENT_FORMS.items()
+    }
+    if post is not None:
+        form = forms_.get(action or "")
         try:
-            if action == "reveal":
-                revealed = svc.id_reveal(
-                    actor=request.user, resident=resident, reason=post.get("reason", "")
-                )
-            elif action == "status":
-                svc.status_set(
-                    actor=request.user,
-                    resident=resident,
-                    status=post.get("status", ""),
-                    start=_date(post.get("start", ""), _("from")),
-                    end=_date(post["end"], _("to")) if post.get("end") else None,
-                    registration_no=post.get("registration_no", ""),
-                    registration_date=_date(post["registration_date"], _("registered on"))
-                    if post.get("registration_date")
-                    else None,
-                    employer=post.get("employer", ""),
-                )
-            elif action == "refer":
-                vacancy = Vacancy.objects.filter(public_id=posted_uuid(post.get("vacancy"))).first()
-                if vacancy is None:
-                    raise ApplicationError(_("Choose a post."))
-                svc.referral_create(
-                    actor=request.user, resident=resident, vacancy=vacancy, today=today
-                )
-            elif action == "move":
-                referral = resident.referrals.filter(
-                    public_id=posted_uuid(post.get("referral"))
-                ).first()
-                if referral is None:
-                    raise ApplicationError(_("That referral is not this person's."))
-                svc.referral_move(
-                    actor=request.user,
-                    referral=referral,
-                    to=post.get("to", ""),
-                    day=_date(post.get("day", "") or today.isoformat(), _("date")),
-                    reason=post.get("reason", ""),
-                )
-            elif action == "consent":
-                svc.consent_record(
-                    actor=request.user,
-                    resident=resident,
-                    purpose=svc.SHARE_PROFILE,
-                    given=post.get("given") == "yes",
-                )
-            elif action == "follow_up":
-                from civicmark.employment.models import FollowUp
-
-                follow_up = FollowUp.objects.filter(
-                    referral__resident=resident,
-                    pk=parse_id(post.get("follow_up")) or 0,
-                ).first()
-                if follow_up is None:
-                    raise ApplicationError(_("That follow-up is not this person's."))
-                svc.follow_up_record(
-                    actor=request.user,
-                    follow_up=follow_up,
-                    day=_date(post.get("day", "") or today.isoformat(), _("date")),
-                    still_employed=post.get("still_employed") == "yes",
-                )
-            elif action == "service":
-                svc.service_record(
-                    actor=request.user,
-                    resident=resident,
-                    kind=post.get("kind", ""),
-                    on=_date(post.get("on", "") or today.isoformat(), _("date")),
-                    note=post.get("note", ""),
-                )
-            else:
+            if form is None:
                 raise ApplicationError(_("Unknown action."))
+            if not form.is_valid():
+                raise ApplicationError(str(NOT_SAVED))
+            revealed = _resident_act(request, resident, action or "", form.cleaned_data, today)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            _refused(form, exc)
         else:
             if not revealed:
                 messages.success(request, _("Saved."))
@@ -304,6 +365,8 @@ def resident_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "open_states": OPEN_REFERRAL,
             "consent": svc.has_consent(resident),
             "open_case": resident.household.zero_cases.filter(closed_on__isnull=True).first(),
+            "forms": forms_,
+            "action": action,
         },
     )
 
@@ -316,11 +379,14 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
     today = _today()
     employers = svc.employers_near(community)
     post = request.POST if request.method == "POST" else None
-    action = request.POST.get("action", "") if post is not None else ""
+    action = ActionForm(post, actions=["employer", "file", "approve", "reject", "extend"]).chosen()
     employer_form = EmployerForm(post if action == "employer" else None)
     vacancy_form = VacancyForm(post if action == "file" else None, employers=employers)
+    decision = VacancyDecisionForm(post if action in ("approve", "reject", "extend") else None)
     if post is not None:
         try:
+            if action is None:
+                raise ApplicationError(_("Unknown action."))
             if action == "employer":
                 if not employer_form.is_valid():
                     raise ApplicationError(_("Nothing was saved: correct the fields marked."))
@@ -339,12 +405,14 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
                     community=community,
                     **data,
                 )
-            elif action in ("approve", "reject", "extend"):
-                vacancy = (
-                    Vacancy.objects.filter(community=community)
-                    .filter(public_id=posted_uuid(post.get("vacancy")))
-                    .first()
-                )
+            else:
+                if not decision.is_valid():
+                    raise ApplicationError(
+                        " ".join(str(m) for e in decision.errors.values() for m in e)
+                    )
+                vacancy = Vacancy.objects.filter(
+                    community=community, public_id=decision.cleaned_data["vacancy"]
+                ).first()
                 if vacancy is None:
                     raise ApplicationError(_("That post is not in this community."))
                 if action == "extend":
@@ -355,15 +423,11 @@ def job_bank(request: HttpRequest, code: str) -> HttpResponse:
                         vacancy=vacancy,
                         approve=action == "approve",
                         today=today,
-                        note=post.get("note", ""),
+                        note=decision.cleaned_data["note"],
                     )
-            else:
-                raise ApplicationError(_("Unknown action."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
-            form = {"employer": employer_form, "file": vacancy_form}.get(action)
-            if form is not None and not form.errors:
-                form.add_error(None, exc.message)
+            _refused({"employer": employer_form, "file": vacancy_form}.get(action or ""), exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("employment_jobs", code=code)
@@ -509,35 +573,35 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     fair = JobFair.objects.select_related("division").filter(public_id=public_id).first()
     if fair is None or not authz.can_keep_ledger(request.user, fair.division):
         raise Http404
-    if request.method == "POST":
-        post = request.POST
+    post = request.POST if request.method == "POST" else None
+    action = ActionForm(post, actions=["employer", "check_in"], default="check_in").chosen()
+    employers = svc.employers_near(fair.division)
+    residents = residents_for_user(request.user).filter(
+        household__community__path__startswith=fair.division.path
+    )
+    employer_form = FairEmployerForm(post if action == "employer" else None, employers=employers)
+    check_in_form = CheckInForm(
+        post if action == "check_in" else None, residents=residents, within=fair.division.code
+    )
+    if post is not None:
+        form: Any = {"employer": employer_form, "check_in": check_in_form}.get(action or "")
         try:
-            if post.get("action") == "employer":
-                employer = (
-                    svc.employers_near(fair.division)
-                    .filter(public_id=posted_uuid(post.get("employer")))
-                    .first()
+            if form is None:
+                raise ApplicationError(_("Unknown action."))
+            if not form.is_valid():
+                raise ApplicationError(str(NOT_SAVED))
+            if action == "employer":
+                svc.fair_add_employer(
+                    actor=request.user,
+                    fair=fair,
+                    employer=form.chosen_employer(),
+                    posts=form.cleaned_data["posts"],
                 )
-                if employer is None:
-                    raise ApplicationError(_("Choose a verified employer."))
-                try:
-                    posts = parse_int(post.get("posts", ""), min_value=1, max_value=32_767)
-                    if posts is None:
-                        raise ParseError(_("Posts offered is a whole number."))
-                except ParseError:
-                    raise ApplicationError(_("Posts offered is a whole number.")) from None
-                svc.fair_add_employer(actor=request.user, fair=fair, employer=employer, posts=posts)
             else:
-                resident = (
-                    residents_for_user(request.user)
-                    .filter(public_id=posted_uuid(post.get("resident")))
-                    .first()
-                )
-                if resident is None:
-                    raise ApplicationError(_("Choose a resident of the ledger."))
-                svc.fair_check_in(actor=request.user, fair=fair, resident=resident)
+                svc.fair_check_in(actor=request.user, fair=fair, **form.cleaned_data)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            _refused(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("employment_fair", public_id=fair.public_id)
@@ -549,10 +613,8 @@ def fair_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "figures": svc.fair_figures(fair),
             "offers": fair.offers.select_related("employer"),
             "attendance": fair.attendance.select_related("resident"),
-            "employers": svc.employers_near(fair.division),
-            "residents": residents_for_user(request.user).filter(
-                household__community__path__startswith=fair.division.path
-            ),
+            "employer_form": employer_form,
+            "check_in_form": check_in_form,
             "days": svc.FAIR_HIRE_DAYS,
         },
     )

@@ -558,7 +558,9 @@ def paper_finalise(*, actor: Any, code: str, answers: dict[str, str], collector:
     """The supervisor settles a form (or the two keyings agreed): the response is made, the code
     is used, and the keyings are deleted, so that nothing stays beside a form number: neither
     the answers nor the fact that this form was the paper one (ADR 9)."""
-    drawn = Drawn.objects.select_related("draw__survey").get(code=code)
+    drawn = Drawn.objects.select_related("draw__survey").filter(code=code.strip().upper()).first()
+    if drawn is None:  # a form number nobody drew: said, not a server error
+        raise ApplicationError(_("No drawn household has the code %s.") % code.strip().upper())
     _runner(actor, drawn.draw.survey)
     if PaperEntry.objects.filter(drawn=drawn).count() < 2:
         raise ApplicationError(_("A paper form is final only after two clerks have keyed it."))

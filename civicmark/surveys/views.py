@@ -21,16 +21,21 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core.errors import ApplicationError, ImportRefused
-from civicmark.core.http import posted_uuid, public_url
+from civicmark.core.http import public_url
 from civicmark.core.names import content_disposition
-from civicmark.core.parsing import ParseError, parse_decimal, parse_id
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
 from civicmark.surveys import services as svc
 from civicmark.surveys import throttle
-from civicmark.surveys.forms import SurveyForm
+from civicmark.surveys.forms import (
+    AnswerPageForm,
+    DrawForm,
+    EntryForm,
+    PointsForm,
+    SubstitutionForm,
+    SurveyForm,
+)
 from civicmark.surveys.models import (
-    Collector,
     Draw,
     Drawn,
     Instrument,
@@ -121,17 +126,28 @@ def survey_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     """Per community: frame, draw, answers, substitutions (with the alert) and flags."""
     survey = _survey(request, public_id)
     runner = svc.can_run(request.user, survey)
+    if request.method == "POST" and not runner:
+        raise Http404
+    draw_form = DrawForm(
+        request.POST if request.method == "POST" else None,
+        communities=authz.divisions_for_user(request.user).filter(
+            level=Level.COMMUNITY,
+            pk__in=survey.round.campaign.enrollments.values("community"),
+        ),
+    )
     if request.method == "POST":
-        if not runner:
-            raise Http404
-        community = _community(survey, request.POST.get("community", ""))
         try:
+            if not draw_form.is_valid():
+                raise ApplicationError(_("Nothing was drawn: correct the field marked."))
+            community = draw_form.cleaned_data["community"]
             svc.draw_households(actor=request.user, survey=survey, community=community)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not draw_form.errors:
+                draw_form.add_error("community", exc.message)
         else:
             messages.success(request, _("%s drawn.") % community.name)
-        return redirect("survey_detail", public_id=survey.public_id)
+            return redirect("survey_detail", public_id=survey.public_id)
     from django.core.paginator import Paginator
     from django.db.models import Count, Q
 
@@ -188,7 +204,7 @@ def survey_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(
         request,
         "surveys/detail.html",
-        {"survey": survey, "rows": rows, "runner": runner, "page": page},
+        {"survey": survey, "rows": rows, "runner": runner, "page": page, "draw_form": draw_form},
     )
 
 
@@ -229,6 +245,12 @@ def door_cards(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
     )
 
 
+def _posted_row(form: SubstitutionForm, draw: Draw) -> str:
+    posted = str(form.data.get("drawn", "")) if form.is_bound else ""
+    rows = {str(pk) for pk in draw.households.values_list("pk", flat=True)}
+    return posted if posted in rows else ""
+
+
 @login_required
 def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
     survey = _runner_survey(request, public_id)
@@ -236,17 +258,22 @@ def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpRespon
     draw = Draw.objects.filter(survey=survey, community=community).first()
     if draw is None:
         raise Http404
+    form = SubstitutionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        drawn = draw.households.filter(pk=parse_id(request.POST.get("drawn")) or 0).first()
         try:
+            if not form.is_valid():
+                raise ApplicationError(" ".join(str(m) for e in form.errors.values() for m in e))
+            drawn = draw.households.filter(pk=form.cleaned_data["drawn"]).first()
             if drawn is None:
                 raise ApplicationError(_("Choose a household of this draw."))
-            svc.substitute(actor=request.user, drawn=drawn, reason=request.POST.get("reason", ""))
+            svc.substitute(actor=request.user, drawn=drawn, reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not form.errors:
+                form.add_error(None, exc.message)
         else:
             messages.success(request, _("Replaced by the next household of the reserve."))
-        return redirect("survey_substitutions", public_id=survey.public_id, code=code)
+            return redirect("survey_substitutions", public_id=survey.public_id, code=code)
     return render(
         request,
         "surveys/substitutions.html",
@@ -259,6 +286,9 @@ def substitutions(request: HttpRequest, public_id: Any, code: str) -> HttpRespon
             ),
             "reasons": SubstitutionReason.choices,
             "rate": svc.percent(svc.substitution_rate(draw)),
+            "form": form,
+            # The row whose form was sent shows its error and choice; any other refusal above.
+            "posted_drawn": _posted_row(form, draw),
         },
     )
 
@@ -272,7 +302,10 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
     questionnaire once. Tries are limited per code and per community's survey, not per address
     (surveys/throttle.py)."""
     code = throttle.normalise(code or request.GET.get("code", ""))
-    wait = throttle.wait(code, request.POST.get("opened", "")) if code else None
+    meta = AnswerPageForm(request.POST if request.method == "POST" else None)
+    # A damaged hidden field is read as absent: a stamp the throttle cannot read, a new entry.
+    sent = meta.cleaned_data if meta.is_valid() else {"opened": "", "client_id": None}
+    wait = throttle.wait(code, sent["opened"]) if code else None
     if wait is not None:
         response = render(
             request, "surveys/answer.html", {"code": "", "too_many": wait.message}, status=429
@@ -292,9 +325,7 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
         outcome = svc.answer(
             code=code,
             answers=_answers_from(request.POST, drawn.draw.survey),
-            client_id=posted_uuid(request.POST.get("client_id"))
-            if request.POST.get("client_id")
-            else None,
+            client_id=sent["client_id"],
             actor=request.user,
         )
         errors = outcome.errors
@@ -329,48 +360,38 @@ def answer_page(request: HttpRequest, code: str = "") -> HttpResponse:
     return response
 
 
+def _paper(request: HttpRequest, data: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
+    """One keying of a paper form, or its settlement by the supervisor: what the page shows."""
+    common = {"code": data["code"], "answers": answers, "collector": data["collector"]}
+    if data["settle"] == "yes":
+        svc.paper_finalise(actor=request.user, **common)
+        return {"status": "final", "diff": {}, **common}
+    status, diff = svc.paper_enter(actor=request.user, **common)
+    return {"status": status, "diff": diff, **common}
+
+
 @login_required
 def enter(request: HttpRequest, public_id: Any) -> HttpResponse:
     """Door-to-door entry by the survey team (tablet) and paper keying, on the same codes."""
     survey = _runner_survey(request, public_id)
     result: dict[str, Any] = {}
+    form = EntryForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        post = request.POST
-        answers = _answers_from(post, survey)
-        collector = post.get("collector", "")
+        answers = _answers_from(request.POST, survey)
+        result = {"code": request.POST.get("code", "")[:40], "answers": answers}
         try:
-            if collector not in Collector.values or collector == Collector.RESIDENT:
-                raise ApplicationError(_("Say who collected the answers."))
-            if post.get("mode") == Mode.PAPER:
-                if post.get("settle") == "yes":
-                    svc.paper_finalise(
-                        actor=request.user,
-                        code=post.get("code", ""),
-                        answers=answers,
-                        collector=collector,
-                    )
-                    status, diff = "final", dict[str, tuple[str, str]]()
-                else:
-                    status, diff = svc.paper_enter(
-                        actor=request.user,
-                        code=post.get("code", ""),
-                        answers=answers,
-                        collector=collector,
-                    )
-                result = {
-                    "status": status,
-                    "diff": diff,
-                    "code": post.get("code", "").upper(),
-                    "answers": answers,
-                    "collector": collector,
-                }
+            if not form.is_valid():
+                raise ApplicationError(_("Nothing was saved: correct the fields marked."))
+            data = form.cleaned_data
+            if data["mode"] == Mode.PAPER:
+                result.update(_paper(request, data, answers))
             else:
                 outcome = svc.answer(
-                    code=post.get("code", ""),
+                    code=data["code"],
                     answers=answers,
                     mode=Mode.TABLET,
-                    collector=collector,
-                    client_id=posted_uuid(post.get("client_id")) if post.get("client_id") else None,
+                    collector=data["collector"],
+                    client_id=data["client_id"],
                     actor=request.user,
                 )
                 if not outcome.stored:
@@ -379,13 +400,15 @@ def enter(request: HttpRequest, public_id: Any) -> HttpResponse:
                 return redirect("survey_enter", public_id=survey.public_id)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not form.errors:
+                form.add_error(None, exc.message)
     return render(
         request,
         "surveys/enter.html",
         {
             "survey": survey,
             "questions": survey.instrument.questions.all(),
-            "collectors": [c for c in Collector.choices if c[0] != Collector.RESIDENT],
+            "form": form,
             "result": result,
             "client_id": uuid.uuid4(),
         },
@@ -404,34 +427,32 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
     if not authz.divisions_for_user(request.user).filter(pk=community.pk).exists():
         raise Http404
     enrollment = Enrollment.objects.get(campaign=survey.round.campaign, community=community)
+    form = PointsForm(
+        request.POST if request.method == "POST" else None,
+        items=survey.round.campaign.standard.items.all(),
+    )
     if request.method == "POST":
-        item = survey.round.campaign.standard.items.filter(
-            code=request.POST.get("item", "")
-        ).first()
         try:
-            if item is None:
-                raise ApplicationError(_("Choose an item."))
-            try:
-                points = parse_decimal(
-                    request.POST.get("points", ""), places=1, max_digits=5, exact=True
-                )
-            except ParseError as exc:
-                raise ApplicationError(exc.message) from None
+            if not form.is_valid():
+                raise ApplicationError(_("Nothing was saved: correct the fields marked."))
+            data = form.cleaned_data
             svc.survey_confirm(
                 actor=request.user,
                 survey=survey,
                 enrollment=enrollment,
-                item=item,
-                points=points,
-                reason=request.POST.get("reason", ""),
+                item=data["item"],
+                points=data["points"],
+                reason=data["reason"],
                 # The version of his score the page showed: a change made since is a conflict.
-                expected_version=parse_id(request.POST.get("version")),
+                expected_version=data["version"],
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
+            if not form.errors:
+                form.add_error(None, exc.message)
         else:
             messages.success(request, _("Points recorded in the round's scores."))
-        return redirect("survey_results", public_id=survey.public_id, code=code)
+            return redirect("survey_results", public_id=survey.public_id, code=code)
     from civicmark.assessments.access import score_refusal
     from civicmark.scoring.models import Score
 
@@ -462,7 +483,14 @@ def results(request: HttpRequest, public_id: Any, code: str) -> HttpResponse:
     return render(
         request,
         "surveys/results.html",
-        {"survey": survey, "community": community, "rows": rows, "min_cell": svc.MIN_CELL},
+        {
+            "survey": survey,
+            "community": community,
+            "rows": rows,
+            "min_cell": svc.MIN_CELL,
+            "form": form,
+            "posted_item": form.data.get("item", "") if form.is_bound else "",
+        },
     )
 
 
