@@ -357,6 +357,15 @@ def test_it_answers_every_form_with_hostile_values_without_a_server_error(demo):
     # posts hostile values to those).
     for needed in ("task_update", "task_assign", "meeting_detail", "group_detail"):
         assert needed in forms_tried, needed
+    # The employment and survey forms made Django forms (issue 16, item 3).
+    for needed in (
+        "employment_ledger",
+        "employment_resident",
+        "survey_detail",
+        "survey_substitutions",
+        "survey_enter",
+    ):
+        assert needed in forms_tried, needed
 
 
 def test_it_answers_the_assessment_forms_with_hostile_values_without_a_server_error(scoring, world):
