@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .crawl import Visit, crawl
-from .tour import PASSWORD, PHONE, sign_in
+from .tour import DESKTOP, PASSWORD, PHONE, sign_in
 
 SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/every-role-phone"))
 ROLES = ("admin", "city", "county", "town", "community", "assessor", "viewer")
@@ -110,4 +110,22 @@ def test_the_audit_log_folds_its_filters_behind_a_button_on_a_phone(world, brows
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server.url}/audit/")
     assert filters.is_visible() and not toggle.is_visible()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("username", ["admin", "city", "county"])
+def test_the_longest_menu_fits_a_desktop_screen(demo, browser, live_server, username, language):
+    """A city or county officer's menu, in English, ran 15 px past a 1366 px screen on every
+    campaign page. It wraps onto a second line instead."""
+    context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    sign_in(page, live_server.url, username, PASSWORD)
+    for path in ("/", "/campaigns/anping-2026/dashboard/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"], path
+        nav = page.locator("nav.navbar").bounding_box()
+        assert nav is not None and nav["x"] + nav["width"] <= DESKTOP["width"], path
     context.close()
