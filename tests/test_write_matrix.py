@@ -774,6 +774,22 @@ ROWS += [
         "city",
         note="the lead opens a second exercise",
     ),
+    # --- county accuracy (issue 17 item 1): the demo drew July's sample; November is open -------
+    Row(
+        "sample_settings",
+        lambda s: [SLUG, 3],
+        lambda s: {"kind": "count", "base": "2", "enlarged": "4", "threshold": "2.5"},
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "sample_draw",
+        lambda s: [SLUG, 3],
+        lambda s: {"seed": "7"},
+        {"admin", "city"},
+        "city",
+        note="the city draws November's sample",
+    ),
     Row(
         "commendation",
         _slug,

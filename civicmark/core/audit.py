@@ -43,6 +43,8 @@ ACTIONS: dict[str, Promise] = {
     "calibration.opened": _("Calibration exercise opened"),
     "calibration.scored": _("Calibration sheet scored"),
     "calibration.closed": _("Calibration exercise closed"),
+    "sample.settings_saved": _("County sample sizes set"),
+    "sample.drawn": _("County sample drawn"),
     "score.settled": _("Disagreement settled"),
     "veto.recorded": _("Veto recorded"),
     "veto.lifted": _("Veto lifted"),

@@ -382,6 +382,9 @@ def _load_acceptance() -> None:
         )
     move(ready, State.COUNTY_PRE_ACCEPTED)
     move(ready, State.REPORTED)
+    from civicmark.demo.sampling import draw_county_sample
+
+    draw_county_sample(campaign)  # the city's re-check sample, drawn before it scores
     score_round(2, ready, DEDUCTIONS, assessors)
     community, veto_code, finding = VETOED
     veto = campaign.standard.vetoes.get(code=veto_code)

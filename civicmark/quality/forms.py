@@ -4,15 +4,17 @@ one validator's (`scoring.validate`), whose refusal goes back beside the field i
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.core.formfields import StrictDecimalField
+from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
 from civicmark.divisions.models import Division
-from civicmark.quality.models import CalibrationScore
+from civicmark.quality import sampling
+from civicmark.quality.models import CalibrationScore, SizeKind
 from civicmark.scoring.validate import Invalid
 from civicmark.standards.models import Item
 
@@ -95,3 +97,49 @@ class SheetCardForm(forms.Form):
 
     def refuse(self, error: Invalid) -> None:
         self.add_error("reason" if error.field == "reason" else "points", error.message)
+
+
+# --- county accuracy (sampling.py) -----------------------------------------------------------
+
+
+class SamplingSettingsForm(forms.Form):
+    """The campaign's sample sizes: a share or a count per county, usual and enlarged, and the
+    threshold that enlarges a county's next sample. The rule on them is the service's
+    (`sampling.sizes_refusal`), shown beside the field it names."""
+
+    kind = forms.ChoiceField(label=_("sample size as"), choices=SizeKind.choices)
+    base = StrictIntegerField(label=_("usual size"), min_value=1, max_value=10000)
+    enlarged = StrictIntegerField(label=_("enlarged size"), min_value=1, max_value=10000)
+    threshold = StrictDecimalField(
+        label=_("deviation threshold (points)"),
+        places=2,
+        max_digits=6,
+        min_value=Decimal("0.01"),
+        help_text=_(
+            "A county whose sample's mean absolute deviation of the total (city minus county) "
+            "lies above this gets the enlarged size at its next draw."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        refused = sampling.sizes_refusal(
+            data["kind"], data["base"], data["enlarged"], data["threshold"]
+        )
+        if refused is not None:
+            self.add_error(*refused)
+        return data
+
+
+class DrawForm(forms.Form):
+    """The draw: a seed to repeat a draw, or none for a fresh random one (recorded either way)."""
+
+    seed = StrictIntegerField(
+        label=_("seed"),
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text=_("Leave empty for a random seed; the seed is recorded with the draw."),
+    )

@@ -74,3 +74,87 @@ class CalibrationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code}: {self.points}"
+
+
+# --- county accuracy (issue 17 item 1, civicmark/quality/sampling.py) ------------------------
+
+
+class SizeKind(models.TextChoices):
+    SHARE = "share", _("a share (percent) of what the county pre-accepted")
+    COUNT = "count", _("a number of communities per county")
+
+
+class SamplingSettings(models.Model):
+    """How large the city's re-check sample of each county is, in one campaign: the usual size,
+    the enlarged size for a county whose last sample lay beyond the threshold, and the
+    threshold (mean absolute deviation of the total, city minus county, in points). A campaign
+    without a row uses the defaults of `sampling.DEFAULTS`."""
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="sampling_settings"
+    )
+    kind = models.CharField(
+        _("sample size as"), max_length=8, choices=SizeKind.choices, default=SizeKind.SHARE
+    )
+    base = models.PositiveSmallIntegerField(_("usual size"))
+    enlarged = models.PositiveSmallIntegerField(_("enlarged size"))
+    threshold = models.DecimalField(
+        _("deviation threshold (points)"), max_digits=6, decimal_places=2
+    )
+    updated_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.base}/{self.enlarged} > {self.threshold}"
+
+
+class SampleDraw(models.Model):
+    """The city's seeded draw for a municipal round: the seed and the sizes in force are kept,
+    so that anyone can draw the same sample again from the same lists (`sampling.draw`)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.OneToOneField(
+        AcceptanceRound, on_delete=models.CASCADE, related_name="sample_draw"
+    )
+    # The county round whose scores the sample re-checks.
+    county_round = models.ForeignKey(AcceptanceRound, on_delete=models.PROTECT, related_name="+")
+    seed = models.BigIntegerField(_("seed"))
+    kind = models.CharField(max_length=8, choices=SizeKind.choices)
+    base = models.PositiveSmallIntegerField()
+    enlarged = models.PositiveSmallIntegerField()
+    threshold = models.DecimalField(max_digits=6, decimal_places=2)
+    drawn_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-drawn_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.round} #{self.seed}"
+
+
+class SampleStratum(models.Model):
+    """One county's part of a draw: how many it had pre-accepted, how many were drawn and why
+    that many (the county's previous stratum and its deviation when it was enlarged)."""
+
+    draw = models.ForeignKey(SampleDraw, on_delete=models.CASCADE, related_name="strata")
+    county = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    population = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    enlarged = models.BooleanField(default=False)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    previous_deviation = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    communities = models.ManyToManyField(
+        "campaigns.Enrollment", related_name="+", verbose_name=_("communities drawn")
+    )
+
+    class Meta:
+        ordering = ["county__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "county"], name="one_stratum_per_county")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county.name}: {self.size}/{self.population}"

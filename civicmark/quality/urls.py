@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from civicmark.quality import views
+from civicmark.quality import sampling_views, views
 
 ROUND = "campaigns/<slug:slug>/rounds/<int:number>/"
 
@@ -26,4 +26,8 @@ urlpatterns = [
         name="calibration_sheet",
     ),
     path(f"{ROUND}drift/", views.round_drift, name="round_drift"),
+    path(f"{ROUND}sample/", sampling_views.sample_overview, name="sample_overview"),
+    path(f"{ROUND}sample/settings/", sampling_views.sample_settings, name="sample_settings"),
+    path(f"{ROUND}sample/draw/", sampling_views.sample_draw, name="sample_draw"),
+    path(f"{ROUND}sample/<str:code>/", sampling_views.sample_county, name="sample_county"),
 ]

@@ -46,6 +46,10 @@ class Command(CivicCommand):
             "The accounts with a TOTP secret also need a code: add the secret to an authenticator "
             "app, or print the current code with `civicmark totp USERNAME` (demo accounts only)."
         )
+        from civicmark.demo.sampling import summary
+
+        for line in summary(url):
+            self.stdout.write(line)
         self._command_line_hint()
         if options["no_serve"]:
             return
