@@ -393,3 +393,26 @@ def test_it_saves_the_sizes_from_the_page_and_shows_a_refusal_beside_its_field(
     ok = client.post(_url("sample_settings", camp), bad | {"enlarged": "6"})
     assert ok.status_code == 302
     assert SamplingSettings.objects.get().enlarged == 6
+
+
+def test_the_demo_shows_a_county_sample_with_its_deviation(demo, client_for):
+    """The demo drew July's sample with seed 2026 before the city scored; the county officer
+    reads his county's deviation (the county was lenient) and the city every county."""
+    from civicmark.accounts.models import User
+
+    round2 = demo.rounds.get(number=2)
+    draw = SampleDraw.objects.get(round=round2)
+    assert draw.seed == 2026
+    (figures,) = sampling.figures_of(draw)
+    assert figures.stratum.size == len(figures.compared) > 0
+    assert figures.mean is not None and figures.mean < 0
+    county = figures.stratum.county.code
+    page = client_for(User.objects.get(username="county")).get(
+        reverse("sample_county", args=[demo.slug, 2, county])
+    )
+    assert page.status_code == 200
+    assert f'data-testid="mean">{figures.mean}<' in page.content.decode()
+    city = client_for(User.objects.get(username="city")).get(
+        reverse("sample_overview", args=[demo.slug, 2])
+    )
+    assert city.status_code == 200 and f"county-{county}" in city.content.decode()
