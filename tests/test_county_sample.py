@@ -416,3 +416,21 @@ def test_the_demo_shows_a_county_sample_with_its_deviation(demo, client_for):
         reverse("sample_overview", args=[demo.slug, 2])
     )
     assert city.status_code == 200 and f"county-{county}" in city.content.decode()
+
+
+HOSTILE = ["-1", "1E+30", "NaN", "9" * 40, "１２", "-3", "a\x00b", "=1+1", "长" * 500, "0x10"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_it_refuses_a_hostile_seed_or_size_beside_its_field_and_writes_nothing(
+    camp, world, client_for, value
+):
+    client = client_for(world.users["city_admin"])
+    before = _state()
+    drawn = client.post(_url("sample_draw", camp), {"seed": value})
+    assert drawn.status_code == 400 and "text-danger" in drawn.content.decode()
+    for field in ("base", "enlarged", "threshold", "kind"):
+        data = {"kind": "count", "base": "2", "enlarged": "4", "threshold": "2"} | {field: value}
+        sized = client.post(_url("sample_settings", camp), data)
+        assert sized.status_code == 400 and "text-danger" in sized.content.decode()
+    assert _state() == before
