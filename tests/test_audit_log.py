@@ -241,3 +241,107 @@ def test_it_names_a_page_of_events_in_a_bounded_number_of_queries(
         response = client.get(reverse("audit_export"))
         rows = _csv(response)
     assert len(rows) == 1 + AuditEvent.objects.count() and len(rows) > 300
+
+
+def _changes_shown(page):  # noqa: ANN001, ANN202
+    return [
+        re.sub(r"\s+", " ", c).strip()
+        for c in re.findall(r'data-testid="change">(.*?)</div>', page)
+    ]
+
+
+def test_changes_read_as_words_not_field_names_and_codes(world, scoring, client_for):
+    """The reviewer saw "status: submitted → returned", "combine_rule: mean → mean" and
+    "because: — → submitted": each field by its verbose name, each value by its choice label, a
+    field unchanged not listed."""
+    d, u = world.d, world.users
+    _event(
+        u["town_officer"],
+        "workflow.transition",
+        "enrollment",
+        f"c/{d['C111'].code}",
+        d["C111"],
+        before={"status": "submitted"},
+        after={"status": "returned", "comment": ""},
+    )
+    _event(
+        u["city_admin"],
+        "round.configured",
+        "round",
+        "c/2",
+        d["C"],
+        before={"combine_rule": "mean", "rescore": "lost"},
+        after={"combine_rule": "mean", "rescore": "lost"},
+    )
+    _event(
+        None,
+        "task.followed_work",
+        "task",
+        str(uuid.uuid4()),
+        d["C111"],
+        before={"status": "open"},
+        after={"status": "done", "follows": "submission", "because": "submitted"},
+    )
+    _event(
+        u["community_staff"],
+        "survey.answered",
+        "survey",
+        str(uuid.uuid4()),
+        d["C111"],
+        after={"mode": "door_card", "collector": "resident"},
+    )
+    page = _page(client_for(u["city_admin"]))
+    shown = _changes_shown(page)
+    assert "status: Submitted to the town → Returned for changes" in shown
+    assert "because: — → Submitted to the town" in shown
+    assert "status: Open → Done" in shown
+    assert "done when: — → the community submits its self-assessment" in shown
+    assert "mode: — → Door card (phone)" in shown
+    assert "collector: — → The resident, from the door card" in shown
+    assert not any("combine" in s or "rescore" in s or "mean" in s for s in shown)
+    for raw in ("submitted →", "→ returned", "door_card", "follows:", "because: — → submitted"):
+        assert raw not in page
+    rows = _csv(client_for(u["city_admin"]).get(reverse("audit_export")))
+    heading = rows[0]
+    assert heading[-2:] == ["changes", "changes as stored"]
+    transition = next(r for r in rows[1:] if r[3] == "workflow.transition")
+    assert transition[-2] == "status: Submitted to the town → Returned for changes"
+    assert "status: submitted → returned" in transition[-1]  # the codes in their own column
+
+
+def test_no_choice_of_an_audited_model_is_shown_by_its_code():
+    """For every action of the log, each choice field of the models it describes, each choice:
+    the change reads the choice's label (in English here), never its code; and every choice
+    field of those models is read so by some action."""
+    from civicmark.home import audit_labels
+
+    checked, reached = 0, set()
+    for action in audit.ACTIONS:
+        for model in audit_labels.models_for(action):
+            label = model._meta.label
+            for _m, name in audit_labels.choice_fields([label]):
+                if audit_labels.field_of(action, name)[1] != label:
+                    continue  # an earlier model of the action names this field
+                reached.add((label, name))
+                field = model._meta.get_field(name)
+                table = audit_labels.FIELD_CHOICES.get((label, name)) or field.flatchoices
+                for code, words in table:
+                    if not code:
+                        continue
+                    event = AuditEvent(action=action, before={}, after={name: code})
+                    with translation.override("en"):
+                        ((shown_field, _was, now),) = audit_labels.changes(event)
+                        assert now == str(words), (action, label, name, code)
+                        assert shown_field == str(field.verbose_name), (action, label, name)
+                    assert now != code or code == str(words)
+                    assert "_" not in shown_field
+                    checked += 1
+    assert checked > 100
+    described = {
+        m._meta.label
+        for labels in audit_labels.ACTION_MODELS.values()
+        for m in (audit_labels._model(lbl) for lbl in labels)
+        if m is not None
+    }
+    assert set(audit_labels.choice_fields(described)) - reached == set()
+    assert "surveys.Response" in described and "campaigns.Enrollment" in described

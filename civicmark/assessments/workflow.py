@@ -355,7 +355,7 @@ def transition_apply(
                     object_type="enrollment",
                     object_ref=f"{campaign.slug}/{enrollment.community.code}",
                     scope_path=enrollment.community.path,
-                    summary=f"{enrollment.status} → {to}",
+                    # No summary of codes: the log names the states from before and after.
                     before={"status": enrollment.status},
                     after={"status": to, "comment": comment},
                 )

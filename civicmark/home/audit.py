@@ -29,6 +29,7 @@ from civicmark.campaigns.models import AcceptanceRound, Campaign, Meeting, Task
 from civicmark.core.audit import ACTIONS, action_label
 from civicmark.core.models import AuditEvent
 from civicmark.divisions.models import Department, Division, WorkingGroup
+from civicmark.home.audit_labels import changes
 from civicmark.scoring.models import Score
 from civicmark.standards.models import Standard
 from civicmark.surveys.models import Instrument, SurveyRound
@@ -124,6 +125,7 @@ class Row:
     person: str
     subject: str
     where: str
+    changes: list[tuple[str, str, str]]
 
 
 def _uuids(refs: Iterable[str]) -> set[str]:
@@ -260,6 +262,7 @@ def rows(events: list[AuditEvent]) -> list[Row]:
             person=(e.actor.full_name or e.actor.username) if e.actor else _("system"),
             subject=names.get((e.object_type, e.object_ref), e.object_ref),
             where=divisions.get(e.scope_path, ""),
+            changes=changes(e),
         )
         for e in events
     ]
@@ -327,6 +330,7 @@ def _csv_written(events: QuerySet[AuditEvent]) -> Iterator[str]:
             _("channel"),
             _("summary"),
             _("changes"),
+            _("changes as stored"),
         ]
     )
     batch: list[AuditEvent] = []
@@ -341,7 +345,6 @@ def _csv_written(events: QuerySet[AuditEvent]) -> Iterator[str]:
 def _csv_rows(batch: list[AuditEvent], writer: Any) -> Iterator[str]:
     for row in rows(batch):
         e = row.event
-        changes = "; ".join(f"{f}: {was} → {now}" for f, was, now in e.changes())
         yield writer.writerow(
             [
                 _cell(v)
@@ -354,7 +357,9 @@ def _csv_rows(batch: list[AuditEvent], writer: Any) -> Iterator[str]:
                     row.where,
                     e.via,
                     e.summary,
-                    changes,
+                    "; ".join(f"{f}: {was} → {now}" for f, was, now in row.changes),
+                    # The codes, beside the event code: for whoever filters the file.
+                    "; ".join(f"{f}: {was} → {now}" for f, was, now in e.changes()),
                 )
             ]
         )

@@ -498,7 +498,9 @@ def answer(
             object_type="survey",
             object_ref=str(survey.public_id),
             scope_path=drawn.draw.community.path,
-            summary=f"{mode} {collector}",
+            # Codes, named in the reader's language by the audit log (no summary in the
+            # writer's language, nor raw codes as words).
+            after={"mode": mode, "collector": collector},
         )
     return Outcome(True, _("Thank you: your answers are recorded."))
 
@@ -535,7 +537,7 @@ def paper_enter(
             object_type="survey",
             object_ref=str(survey.public_id),
             scope_path=drawn.draw.community.path,
-            summary=collector,
+            after={"collector": collector},
         )
         entries = list(PaperEntry.objects.filter(drawn=drawn).order_by("id"))
         if len(entries) < 2:
