@@ -343,12 +343,16 @@ def test_a_member_scores_his_sheet_on_the_page(client_for, exercise, scoring):
     assert response.status_code == 302
     assert CalibrationScore.objects.get(assessor=member).points == Decimal(28)
     refused = client.post(
-        url, {f"i{a1.pk}-points": "12,5", f"i{b1.pk}-points": "18", f"i{b1.pk}-reason": ""}
+        url, {f"i{a1.pk}-points": "12,55", f"i{b1.pk}-points": "18", f"i{b1.pk}-reason": ""}
     )
     text = refused.content.decode()
     assert refused.status_code == 400
-    assert "12,5" in text  # what he typed comes back
+    assert "12,55" in text  # what he typed comes back
     assert CalibrationScore.objects.get(assessor=member).points == Decimal(28)
+    # A decimal comma, as a phone writes it, is a point (it was read as 275, above the maximum).
+    response = client.post(url, {f"i{a1.pk}-points": "27,5", f"i{a1.pk}-reason": "台账不全"})
+    assert response.status_code == 302
+    assert CalibrationScore.objects.get(assessor=member).points == Decimal("27.5")
     refused = client.post(url, {f"i{b1.pk}-points": "18", f"i{b1.pk}-reason": ""})
     assert refused.status_code == 400
     assert "B1: say why points were deducted." in refused.content.decode()

@@ -51,6 +51,25 @@ def _clean(text: Any) -> str:
     return str(text).strip().replace(",", "")
 
 
+# "1,5": a decimal comma, as many phones' keyboards (and half of Europe) write a point.
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,(?P<frac>[0-9]+)", re.ASCII)
+
+
+def _points_text(text: Any, places: int) -> str:
+    """Points are never thousands, so in a points box a comma is the decimal mark: "1,5" is 1.5.
+    More decimals after the comma than the points have ("1,000") could be a thousand or one, so
+    it is refused with the way to write it rather than guessed."""
+    raw = str(text).strip()
+    match = _DECIMAL_COMMA.fullmatch(raw)
+    if match is None:
+        if "," in raw:
+            raise ParseError(_("“%s”: write the points with a point, as 1.5.") % _shown(text))
+        return raw
+    if len(match["frac"]) > places:
+        raise ParseError(_("“%s”: write the points with a point, as 1.5.") % _shown(text))
+    return raw.replace(",", ".")
+
+
 def parse_decimal(
     text: Any,
     *,
@@ -64,8 +83,9 @@ def parse_decimal(
 
     `max_digits` is the field's (digits before the point are at most `max_digits - places`);
     `min_value` defaults to 0 (no field here holds a negative quantity). `exact` refuses more
-    decimal places than `places` instead of rounding (points: 29.999 is not 30)."""
-    raw = _clean(text)
+    decimal places than `places` instead of rounding (points: 29.999 is not 30), and reads a
+    comma as the decimal mark ("1,5" is 1.5), since points are never written in thousands."""
+    raw = _points_text(text, places) if exact else _clean(text)
     if raw == "":
         return None
     value = _number(raw, text, whole=False)
