@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
@@ -72,6 +73,13 @@ class RectificationStatus(models.TextChoices):
     DONE = "done", _("Rectified")
 
 
+def overdue_rectifications_q(today: dt.date) -> models.Q:
+    """The one rule for an overdue rectification, whichever round found it: still open and its
+    due date past. The to-do, the key figures, the list's town counts and its cards all ask this
+    (or `Rectification.is_overdue`, its twin for one row in hand)."""
+    return models.Q(status=RectificationStatus.OPEN, due_on__lt=today)
+
+
 class Rectification(models.Model):
     """What a finalised round found wanting: an item that lost points, or a veto finding."""
 
@@ -108,6 +116,14 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment.community} {self.item.code if self.item else self.veto}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """`overdue_rectifications_q` for one row."""
+        return (
+            self.status == RectificationStatus.OPEN
+            and self.due_on is not None
+            and self.due_on < today
+        )
 
 
 class RectificationEvidence(StoredFileRecord):

@@ -19,7 +19,12 @@ from django.utils.translation import gettext_lazy
 from civicmark.accounts import authz
 from civicmark.accounts.roles import Role
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, RectificationStatus, SelfScore
+from civicmark.assessments.models import (
+    Rectification,
+    RectificationStatus,
+    SelfScore,
+    overdue_rectifications_q,
+)
 from civicmark.assessments.workflow import State, latest_return, may_take, why_not
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
@@ -147,7 +152,7 @@ def _rectifications_due(campaign: Campaign, enrollment: Enrollment, today: date)
     )
     if not open_:
         return []
-    late = [r for r in open_ if r.due_on is not None and r.due_on < today]
+    late = [r for r in open_ if r.is_overdue(today)]
     url = reverse("rectifications", args=[campaign.slug])
     return [
         Todo(
@@ -282,9 +287,8 @@ def _overdue_rectifications(user: Any, campaign: Campaign, today: date) -> list[
     rows = list(
         Rectification.objects.filter(
             authz.within_scope(user, "enrollment__community__path"),
+            overdue_rectifications_q(today),
             round__campaign=campaign,
-            status=RectificationStatus.OPEN,
-            due_on__lt=today,
         )
         .order_by()
         .values(
@@ -388,9 +392,8 @@ def figures_for(*, user: Any, campaign: Campaign, today: date) -> list[Figure]:
     )
     overdue = Rectification.objects.filter(
         authz.within_scope(user, "enrollment__community__path"),
+        overdue_rectifications_q(today),
         round__campaign=campaign,
-        status=RectificationStatus.OPEN,
-        due_on__lt=today,
     ).count()
     dashboard = reverse("dashboard", args=[campaign.slug])
     acceptance = reverse("communities", args=[campaign.slug])

@@ -594,10 +594,10 @@ def _rectification_page(
     from django.utils import timezone
 
     from civicmark.assessments.access import rectification_refusal
-    from civicmark.assessments.models import RectificationStatus
+    from civicmark.assessments.models import RectificationStatus, overdue_rectifications_q
 
     today = timezone.localdate()
-    overdue = Q(status=RectificationStatus.OPEN, due_on__lt=today)
+    overdue = overdue_rectifications_q(today)
     by_town = list(
         visible.order_by()
         .values("enrollment__community__parent__code", "enrollment__community__parent__name")
@@ -618,9 +618,7 @@ def _rectification_page(
     rows = [
         {
             "r": r,
-            "overdue": r.status == RectificationStatus.OPEN
-            and r.due_on is not None
-            and r.due_on < today,
+            "overdue": r.is_overdue(today),
             "may_update": rectification_refusal(request.user, r.enrollment.community) is None,
         }
         for r in page

@@ -21,7 +21,11 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, RectificationStatus
+from civicmark.assessments.models import (
+    Rectification,
+    RectificationStatus,
+    overdue_rectifications_q,
+)
 from civicmark.campaigns import selectors
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.results.summary import OUTCOME_LABELS, OUTCOME_ORDER, results_for
@@ -510,7 +514,7 @@ def department_chart(round_: AcceptanceRound, user: Any) -> Chart:
 
 
 def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
-    overdue = Q(status=RectificationStatus.OPEN, due_on__lt=today)
+    overdue = overdue_rectifications_q(today)
     data = list(
         Rectification.objects.filter(
             authz.within_scope(user, "enrollment__community__path"), round__campaign=campaign

@@ -22,7 +22,10 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
-from civicmark.assessments.models import Rectification, RectificationStatus
+from civicmark.assessments.models import (
+    Rectification,
+    overdue_rectifications_q,
+)
 from civicmark.assessments.todo import PRE_ACCEPTED
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.divisions.models import Level
@@ -72,9 +75,8 @@ def key_figures(
     outcomes = list(latest_outcomes(user, municipal).values())
     overdue = Rectification.objects.filter(
         authz.within_scope(user, "enrollment__community__path"),
+        overdue_rectifications_q(today),
         round__campaign=campaign,
-        status=RectificationStatus.OPEN,
-        due_on__lt=today,
     ).count()
     return [
         Figure(

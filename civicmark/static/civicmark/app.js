@@ -28,6 +28,20 @@
       if (event.key === "Enter") { event.preventDefault(); addName(adder); }
     });
   });
+  // A file chosen behind a button (the rectification card's "Take a photo" and "Attach a file",
+  // whose inputs are hidden) is sent at once: nothing else on its form waits to be typed, and
+  // the form's own Upload button, there for pages without script, is not needed.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-send-on-choose]")) { return; }
+    if (input.files && input.files.length && input.form) {
+      if (input.form.requestSubmit) { input.form.requestSubmit(); } else { input.form.submit(); }
+    }
+  });
+  document.querySelectorAll("[data-send-on-choose]").forEach(function (input) {
+    var button = input.form && input.form.querySelector("[data-send-button]");
+    if (button) { button.hidden = true; }
+  });
   // A printed page shows the tables behind the charts, and every folded section.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details:not([open])").forEach(function (d) {
