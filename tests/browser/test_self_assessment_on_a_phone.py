@@ -130,3 +130,37 @@ def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(scoring, br
     assert SelfScore.objects.get(item__code="A1").explanation == "离线填写"
     page.wait_for_function("localStorage.getItem('civicmark:waiting') === '{}'")
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_card_scrolled_to_is_not_under_the_progress_bar_which_counts_the_refused(
+    scoring, browser, live_server
+):
+    """The walk: on a phone the sticky progress bar covered the title of the card one scrolled
+    (or followed a link) to, and a card turning invalid below the screen was not counted."""
+    context, page = _phone(browser, live_server, "community_staff")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/campaigns/c/self-assessment/?community=C111#card-A1")
+    bar = page.locator("[data-testid=progress]")
+
+    def below_the_bar(code: str) -> None:
+        page.wait_for_timeout(100)
+        bottom = bar.evaluate("b => b.getBoundingClientRect().bottom")
+        top = page.locator(f"#card-{code}").evaluate("c => c.getBoundingClientRect().top")
+        assert page.evaluate("window.scrollY") > 0  # the page did scroll to the card
+        assert top >= bottom - 1, (code, top, bottom)
+
+    below_the_bar("A1")  # an anchor link, as the to-do's
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#card-A1").evaluate("c => c.scrollIntoView()")
+    below_the_bar("A1")
+
+    invalid = page.locator("[data-testid=progress-invalid]")
+    assert invalid.is_hidden()
+    _answer(page, "B1", "25", "照片十二张")  # above B1's maximum: refused
+    _state(page, "B1", "error")
+    assert invalid.is_visible() and invalid.inner_text().strip() == "Not saved, to correct: 1"
+    _answer(page, "B1", "1")
+    _state(page, "B1", "saved")
+    assert invalid.is_hidden()
+    context.close()

@@ -14,7 +14,8 @@
 // Without a connection the card's typed values go to localStorage (key "civicmark:waiting") and
 // the card says "waiting to send"; they are sent again when the browser is back online, every
 // 20 seconds meanwhile, and when the page is opened again (the values are put back in the card
-// first). An element with data-autosave-waiting shows how many answers are waiting.
+// first). An element with data-autosave-waiting shows how many answers are waiting, one with
+// data-autosave-invalid how many cards are refused and not saved.
 // Used by the self-assessment page and the assessor's score page: one copy of this, not two.
 (function () {
   "use strict";
@@ -53,6 +54,7 @@
     card.dataset.state = state;
     var status = card.querySelector("[data-autosave-status]");
     if (status) { status.textContent = text || status.dataset[state] || ""; }
+    showWaiting();
   }
   function showWaiting() {
     var count = Object.keys(read()).length;
@@ -60,6 +62,13 @@
       el.hidden = count === 0;
       var text = el.dataset.text || "%s waiting to send";
       el.textContent = text.replace("%s", count);
+    });
+    // The progress bar counts the cards refused (the error beside their box): one turning
+    // invalid below the screen is not left to be found by scrolling.
+    var invalid = document.querySelectorAll("[data-autosave][data-state=\"error\"]").length;
+    document.querySelectorAll("[data-autosave-invalid]").forEach(function (el) {
+      el.hidden = invalid === 0;
+      el.textContent = (el.dataset.text || "Not saved, to correct: %s").replace("%s", invalid);
     });
   }
   function keep(card) {
