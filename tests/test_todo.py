@@ -70,8 +70,9 @@ def test_it_shows_community_staff_the_self_assessment_to_finish(scoring, world):
     score_all_but(s, world, missing=0)
     ready = todos(world.users["community_staff"], s)["self_assessment"]
     assert ready.count == 0
+    # The ready line leads to the self-assessment page, which carries "Submit to the town".
     assert [line.url for line in ready.lines] == [
-        reverse("communities", args=["c"]) + "?state=self_assessing"
+        reverse("self_assessment", args=["c"]) + "?community=C111"
     ]
     # Another community's staff see their own, not this one.
     other = todos(world.users["other_staff"], s)["self_assessment"]

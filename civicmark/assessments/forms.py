@@ -252,6 +252,27 @@ class SignOffForm(RefusableForm):
     round = StrictIntegerField(required=False, min_value=1)  # the campaign page names it
     county = forms.CharField(required=False, max_length=32)
     reason = _text(_("reason"))
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, confirming: bool = False, **kwargs: Any) -> None:
+        # The round's own page asks the lead to confirm that he has checked the round before
+        # he finalises it as a whole (the campaign's list of rounds asks nothing more).
+        super().__init__(*args, **kwargs)
+        self.confirming = confirming
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if (
+            self.confirming
+            and data.get("action") == "finalise"
+            and not (data.get("county") or "").strip()
+            and not data.get("confirm")
+        ):
+            self.add_error(
+                "confirm",
+                _("Tick “I have checked the round” to finalise it: nothing was finalised."),
+            )
+        return data
 
     @property
     def refusal_field(self) -> str | None:  # type: ignore[override]

@@ -276,6 +276,12 @@ def default_covered(round_: AcceptanceRound) -> QuerySet[Enrollment]:
     return round_.campaign.enrollments.filter(_default_coverage_q(round_))
 
 
+def brought_by_workflow(round_: AcceptanceRound) -> QuerySet[Enrollment]:
+    """The enrollments the round's workflow states bring in (not those it covers because they
+    were scored in it: one the lead added by hand and scored since is still his addition)."""
+    return round_.campaign.enrollments.filter(_brought_by_state(round_))
+
+
 def _default_coverage_q(round_: AcceptanceRound) -> Q:
     """The enrollments a round covers when the lead lists none: those in its workflow states and
     those already scored or vetoed in it."""

@@ -183,6 +183,63 @@ def unscored(round_: AcceptanceRound, enrollments: list[Enrollment]) -> list[str
     return found
 
 
+def unscored_by_department(
+    round_: AcceptanceRound, enrollments: list[Enrollment], county: Any = None
+) -> list[str]:
+    """Who still has items to score: each department with how many community items wait for
+    it, and the assessors of the panel who score for it ("PSB (3: 李四, 王五)"), so that a
+    refused sign-off says whom to call, not only which communities wait."""
+    items = dict(round_.campaign.standard.items.values_list("pk", "department_id"))
+    scored: dict[int, set[int]] = {}
+    rows = Score.objects.filter(round=round_, enrollment__in=[e.pk for e in enrollments])
+    for pk, item in rows.values_list("enrollment", "item").distinct():
+        scored.setdefault(pk, set()).add(item)
+    waiting: dict[int, int] = {}
+    for e in enrollments:
+        wanted = panels.items_to_score(round_, e)
+        for item in (set(items) if wanted is None else wanted) - scored.get(e.pk, set()):
+            waiting[items[item]] = waiting.get(items[item], 0) + 1
+    if not waiting:
+        return []
+    from civicmark.divisions.models import Department
+
+    names = dict(Department.objects.filter(pk__in=waiting).values_list("pk", "name"))
+    assessors: dict[int, list[str]] = {}
+    for dept, full_name, username in (
+        RoleAssignment.objects.filter(
+            role=Role.ASSESSOR,
+            department_id__in=waiting,
+            user__in=panels.panel(round_, county=county),
+        )
+        .order_by("user__username")
+        .values_list("department_id", "user__full_name", "user__username")
+    ):
+        assessors.setdefault(dept, []).append(full_name or username)
+    found = []
+    for dept in sorted(waiting, key=lambda d: names.get(d, "")):
+        who = assessors.get(dept)
+        found.append(
+            _("%(department)s (%(n)d: %(who)s)")
+            % {
+                "department": names.get(dept, "?"),
+                "n": waiting[dept],
+                "who": ", ".join(who) if who else _("no assessor on the panel"),
+            }
+        )
+    return found
+
+
+def still_unscored(
+    round_: AcceptanceRound, enrollments: list[Enrollment], county: Any = None
+) -> str:
+    """The refusal of a sign-off while items are unscored: the communities, and the departments
+    and assessors who still have to score them."""
+    return _("Items are still unscored for: %(communities)s. Still to score by: %(by)s.") % {
+        "communities": ", ".join(unscored(round_, enrollments)),
+        "by": "; ".join(unscored_by_department(round_, enrollments, county)),
+    }
+
+
 def round_part_finalise(
     *, actor: Any, round_: AcceptanceRound, county: Division, via: str = "web"
 ) -> RoundPart:
@@ -201,9 +258,8 @@ def round_part_finalise(
     )
     if not enrollments:
         raise ApplicationError(_("%s's part of the round covers no community.") % county.name)
-    open_ = unscored(round_, enrollments)
-    if open_:
-        raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
+    if unscored(round_, enrollments):
+        raise ApplicationError(still_unscored(round_, enrollments, county))
     covered = {e.pk for e in enrollments}
     results = round_results(round_, enrollments=sorted(covered))  # every lost point, in detail
     with transaction.atomic():

@@ -246,9 +246,8 @@ def round_finalise(
     if not enrollments:
         raise ApplicationError(_("The round covers no community."))
     covered = {e.pk for e in enrollments}
-    open_ = part_services.unscored(round_, enrollments)
-    if open_:
-        raise ApplicationError(_("Items are still unscored for: %s.") % ", ".join(open_))
+    if part_services.unscored(round_, enrollments):
+        raise ApplicationError(part_services.still_unscored(round_, enrollments))
     _refuse_disagreements(round_, covered)
     results = round_results(round_, detail=True)  # every lost point becomes a task
     with transaction.atomic():

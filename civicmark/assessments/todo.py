@@ -101,9 +101,8 @@ def _self_assessment(user: Any, campaign: Campaign, enrollment: Enrollment) -> l
         enrollment.status == State.SELF_ASSESSING
         and why_not(user, enrollment, State.SUBMITTED) is None
     ):
-        # The step is taken from the campaign's list of communities (its menu offers it).
-        submit = reverse("communities", args=[campaign.slug]) + f"?state={State.SELF_ASSESSING}"
-        lines = (Line(_("Ready: submit it to the town"), url=submit),)
+        # The step is taken on the self-assessment page itself (its "Submit to the town").
+        lines = (Line(_("Ready: submit it to the town"), url=_self_url(campaign, enrollment)),)
     return [
         Todo(
             key="self_assessment",
@@ -211,9 +210,14 @@ def _steps(user: Any, campaign: Campaign) -> list[Todo]:
         )
         .order_by("community__path")
     )
+    unreviewed = _without_town_reviewer(user, [e for e in waiting if e.status == State.SUBMITTED])
     found = []
     for source, target, key, title in WAITING:
-        mine = [e for e in waiting if e.status == source and may_take(user, e, target)]
+        mine = [
+            e
+            for e in waiting
+            if e.status == source and (may_take(user, e, target) or e.pk in unreviewed)
+        ]
         if not mine:
             continue
         url = reverse("communities", args=[campaign.slug]) + f"?state={source}"
@@ -229,6 +233,35 @@ def _steps(user: Any, campaign: Campaign) -> list[Todo]:
             )
         )
     return found
+
+
+def _without_town_reviewer(user: Any, submitted: list[Enrollment]) -> set[int]:
+    """The submitted communities this person may review (he may return them) although their
+    town's review is not his step, whose town has no officer who may review them: nobody else
+    would see them waiting, so they wait for him (the county above the vacant town)."""
+    from civicmark.accounts.models import RoleAssignment
+
+    mine = [
+        e
+        for e in submitted
+        if not may_take(user, e, State.TOWN_REVIEWED) and may_take(user, e, State.RETURNED)
+    ]
+    if not mine:
+        return set()
+    officers = list(
+        RoleAssignment.objects.filter(role=Role.TOWN_OFFICER, user__is_active=True)
+        .filter(division_id__in={e.community.parent_id for e in mine})
+        .select_related("user")
+    )
+    staffed: set[int] = set()
+    for e in mine:
+        for grant in officers:
+            if grant.division_id == e.community.parent_id and may_take(
+                grant.user, e, State.TOWN_REVIEWED
+            ):
+                staffed.add(e.pk)
+                break
+    return {e.pk for e in mine if e.pk not in staffed}
 
 
 # -- county and city: rounds to lead, disagreements, overdue rectifications --------------------

@@ -754,7 +754,7 @@ def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[
     """What the self-assessment's cards show: each item with its stored score, its documents
     and the town's comment on it; the progress line; what this person may do there."""
     from civicmark.assessments.evidence import GATHERING, evidence_refusal
-    from civicmark.assessments.workflow import latest_return
+    from civicmark.assessments.workflow import latest_return, returned_by
 
     items = list(campaign.standard.items.select_related("category", "department").order_by("order"))
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
@@ -771,6 +771,7 @@ def _self_context(request: HttpRequest, campaign: Any, enrollment: Any) -> dict[
         "rows": rows,
         "files": files,
         "returned": returned,
+        "returned_by": returned_by(returned, enrollment.community) if returned else "",
         "can_edit": staff and enrollment.status in SELF_ASSESSABLE,
         "can_attach": staff and evidence_refusal(enrollment) is None,
         # A wrong attachment is taken back only before the self-assessment is submitted.
@@ -870,6 +871,11 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             other = ReviewForm(request.POST, items=items)
             if _review(request, campaign, enrollment, other):
                 return redirect(here)
+        elif action == "submit":
+            if _submit(request, campaign, enrollment):
+                return redirect(here)
+            context = _self_context(request, campaign, enrollment)
+            return _self_page(request, context, {}, status=422)
         elif action == "evidence":
             other = EvidenceForm(
                 request.POST, request.FILES, items=items, documents=_documents(context["files"])
@@ -892,6 +898,41 @@ def self_assessment(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, _form_summary(other))
         context = _self_context(request, campaign, enrollment)  # documents attached meanwhile
     return _self_page(request, context, forms, status=422 if forms or other else 200, other=other)
+
+
+def _submit(request: HttpRequest, campaign: Any, enrollment: Any) -> bool:
+    """The community submits its self-assessment to the town from its own page (a first
+    submission or again after a return): the workflow's own step, as the campaign's list takes
+    it. False when refused: the reason is then a message at the top and beside the button."""
+    from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
+
+    try:
+        transition_apply(
+            actor=request.user, campaign=campaign, enrollments=[enrollment], to=State.SUBMITTED
+        )
+    except TransitionRefused as refused:
+        reasons = "; ".join(r.reason for r in refused.refusals)
+        messages.error(request, _("Not submitted: %s") % reasons)
+        return False
+    except ApplicationError as exc:
+        messages.error(request, _("Not submitted: %s") % exc.message)
+        return False
+    messages.success(request, _("Submitted to the town."))
+    _warn_missing_evidence(request, campaign, [enrollment], State.SUBMITTED)
+    return True
+
+
+def _submission(request: HttpRequest, enrollment: Any) -> dict[str, Any]:
+    """Whether this person may submit the self-assessment now, and if not why: offered to the
+    community's own staff while the self-assessment is theirs to finish (the workflow's
+    `why_not`, the very checks the step makes); nobody else is addressed about submitting."""
+    from civicmark.assessments.workflow import State, why_not
+
+    staff = authz.is_community_staff(request.user, enrollment.community)
+    if not staff or enrollment.status not in SELF_ASSESSABLE:
+        return {"can_submit": False, "submit_refusal": None, "submitter": False}
+    refusal = why_not(request.user, enrollment, State.SUBMITTED)
+    return {"can_submit": refusal is None, "submit_refusal": refusal, "submitter": True}
 
 
 def _documents(files: dict[int, list[Any]]) -> list[Any]:
@@ -931,6 +972,7 @@ def _self_page(
             "evidence_form": other if isinstance(other, EvidenceForm) else None,
             "can_return": may_take(request.user, enrollment, State.RETURNED),
             "can_review": may_take(request.user, enrollment, State.TOWN_REVIEWED),
+            **_submission(request, enrollment),
         },
         status=status,
     )
@@ -1138,7 +1180,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") in ("finalise", "reopen"):
         if not (can_lead or own):
             raise Http404
-        sign_off = SignOffForm(request.POST)
+        sign_off = SignOffForm(request.POST, confirming=True)
         if sign_off.is_valid():
             try:
                 _sign_off(request.user, round_, sign_off, own)
@@ -1230,6 +1272,13 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     defaults = (
         set(panels.default_covered(round_).values_list("pk", flat=True)) if enrollments else set()
     )
+    if defaults and panels.listed(round_, "covers"):
+        # A community the lead listed by hand is his addition, even once scored in the round
+        # (which alone would bring it in by default): only the workflow's own are "by default".
+        by_hand = set(round_.covers.values_list("pk", flat=True)) - set(
+            panels.brought_by_workflow(round_).values_list("pk", flat=True)
+        )
+        defaults -= by_hand
     ticked = set(_ints(posted.getlist("covers"))) if posted is not None else covered_ids
     if posted is not None and large:
         listed = posted.get("covers_codes", listed)
@@ -1251,6 +1300,13 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "own_sealed": own is not None and parts.part_sealed(round_, own.path),
             "own_rule": parts.rule_for(round_, own.path) if own is not None else "",
             "parts": _parts_rows(request.user, round_, sign_off) if can_lead else [],
+            # The whole round's sign-off (the lead office): finalise, with its confirmation, or
+            # reopen with a reason; the refusal and what was typed beside the form.
+            "may_sign_off": can_lead,
+            "sign_off_kept": _kept_sign_off(sign_off, None),
+            "sign_off": sign_off
+            if sign_off is not None and not (sign_off.data.get("county") or "").strip()
+            else None,
             "own_kept": _kept_sign_off(sign_off, None, own) if own is not None else None,
             "panel": [{"user": u, "departments": grants.get(u.pk, [])} for u in panel],
             "candidates": [

@@ -1,8 +1,10 @@
 """The enrollment's workflow: one table of transitions, each allowed to certain roles, with guards.
 
 enrolled -> self_assessing -> submitted -> town_reviewed -> county_pre_accepted -> reported
-               ^   (returned with comments, by the town or the county)   |
-               +-- returned <------------------------------------------+
+               ^                 ^  (returned with comments, by the town or the county)   |
+               +-- returned -----+--------------------------------------------------------+
+(a returned self-assessment is changed and submitted again in one step, by the community; it
+may also go back to self_assessing, as before)
 reported -> standard_unit | not_reached | vetoed        (by the municipal round's result)
 not_reached / vetoed -> rectifying -> standard_unit | not_reached | vetoed   (next round)
 standard_unit -> proposed -> commended (or back to standard_unit if the city declines)
@@ -199,8 +201,10 @@ COMMUNITY, TOWN, COUNTY, CITY = (
 S = State
 STEPS: tuple[Step, ...] = (
     Step((S.ENROLLED, S.RETURNED), S.SELF_ASSESSING, frozenset({COMMUNITY, TOWN}), judges=False),
+    # A returned self-assessment is submitted again in one step, by the same rule as the first
+    # submission (ADR 21): the community changes what was asked while it stands returned.
     Step(
-        (S.SELF_ASSESSING,),
+        (S.SELF_ASSESSING, S.RETURNED),
         S.SUBMITTED,
         frozenset({COMMUNITY}),
         (_self_assessment_complete, _evidence_present),
@@ -462,3 +466,20 @@ def latest_return(enrollment: Enrollment) -> tuple[Transition | None, dict[int, 
     if transition is None:
         return None, {}
     return transition, dict(transition.comments.values_list("item", "comment"))
+
+
+def returned_by(transition: Transition, community: Any) -> str:
+    """Who returned the self-assessment, with the office he returned it from ("王五 (County
+    officer)"): the town or the county, whichever of the step's roles he holds over it."""
+    actor = transition.actor
+    if actor is None:
+        return _("the reviewer")
+    step = step_for(transition.from_status, State.RETURNED)
+    roles = step.roles if step is not None else frozenset({TOWN, COUNTY})
+    seats = sorted(
+        (g for g in authz.grants(actor) if g.role in roles and community.path.startswith(g.path)),
+        key=lambda g: -len(g.path),
+    )
+    if not seats:
+        return str(actor)
+    return f"{actor} ({Role(seats[0].role).label})"
