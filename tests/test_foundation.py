@@ -226,15 +226,44 @@ def test_the_demo_city_loads_and_loading_it_twice_changes_nothing():
         "not_reached",
         "proposed",
         "self_assessing",
-        "self_assessing",
         "standard_unit",
         "standard_unit",
         "standard_unit",
+        "submitted",
         "vetoed",
     ]
     before = _demo_state()
     call_command("demo", "--no-serve", stdout=StringIO())
     assert _demo_state() == before
+
+
+@pytest.mark.django_db
+def test_every_demo_role_that_acts_finds_work_waiting_on_its_home():
+    """The finding (a reviewer walking the demo as each role): every community was finished or
+    had no staff account, 解放路 (the `community` account's) is signed off, 东关街道 had no town
+    officer and the assessor had nothing to score in the open round ("已评 0/0")."""
+    from civicmark.assessments.models import Evidence, SelfScore
+    from civicmark.campaigns.models import Campaign
+    from civicmark.home.views import _work
+
+    call_command("demo", "--no-serve", stdout=StringIO())
+    campaign = Campaign.objects.get(slug="anping-2026")
+
+    def todos(username: str) -> dict[str, int]:
+        user = User.objects.get(username=username)
+        return {t.key: t.count for section in _work(user) for t in section["todos"]}
+
+    for username in ("admin", "city", "county", "town", "town2", "community", "zhaoyang"):
+        assert todos(username), username
+    chaoyang = campaign.enrollments.get(community__code="990121001003")
+    assert chaoyang.status == "self_assessing"
+    answered = SelfScore.objects.filter(enrollment=chaoyang).count()
+    assert 0 < answered < campaign.standard.items.count()
+    assert Evidence.objects.filter(enrollment=chaoyang).exists()
+    assert todos("zhaoyang")["self_assessment"] == campaign.standard.items.count() - answered
+    assert todos("town2")["to_review"] == 1  # 滨河社区, submitted to 东关街道
+    assert todos("assessor")["to_score"] >= 1  # 东关社区's I2 in the November round
+    assert "to_review" not in todos("town")  # 城关镇's communities are where they were
 
 
 @pytest.mark.django_db

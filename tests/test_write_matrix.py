@@ -134,7 +134,7 @@ def build_stage() -> Stage:
     )
     dept2 = Department.objects.create(code="LC-PSB", name="临川县公安局", division=county2)
     users["staff_cy"] = person("staff_cy", "community_staff", Division.objects.get(code=CHAOYANG))
-    users["town2"] = person("town2", "town_officer", Division.objects.get(code="990121001000"))
+    # town2, the town officer of 东关街道, is a demo account
     users["county2"] = person("county2", "county_officer", county2)
     users["assessor2"] = person("assessor2", "assessor", county2, department=dept2)
     users["nobody"] = person("nobody")

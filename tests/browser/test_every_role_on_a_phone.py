@@ -18,7 +18,7 @@ from .crawl import Visit, crawl
 from .tour import DESKTOP, PASSWORD, PHONE, sign_in
 
 SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/every-role-phone"))
-ROLES = ("admin", "city", "county", "town", "community", "assessor", "viewer")
+ROLES = ("admin", "city", "county", "town", "town2", "community", "zhaoyang", "assessor", "viewer")
 # A person's own account (his password, his second factor) is his to change, even read-only.
 OWN_ACCOUNT = ("/accounts/password/", "/accounts/code/")
 

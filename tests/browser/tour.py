@@ -1,7 +1,8 @@
 """The main pages of each demo role: what the accessibility test checks and the gallery shows.
 
 Paths in the demo city (civicmark/demo): the campaign anping-2026, community staff's community
-990121100001 (signed off in rounds 1 and 2). Shared by tests/browser/test_accessibility_in_browser.py
+990121100001 (signed off in rounds 1 and 2); `zhaoyang`'s 朝阳社区 (990121001003), still
+self-assessing, and `town2`'s 东关街道 with 滨河社区 submitted to it (civicmark/demo/everyday.py). Shared by tests/browser/test_accessibility_in_browser.py
 and scripts/gallery.py, so the pictures reviewers see are the pages the test checked.
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 C = "/campaigns/anping-2026"
 COMMUNITY = "990121100001"
+CHAOYANG = "990121001003"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -29,6 +31,20 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("result", f"{C}/rounds/2/communities/{COMMUNITY}/"),
             ("rectification", f"{C}/rectification/"),
             ("employment-ledger", f"/employment/{COMMUNITY}/"),
+        ],
+    ),
+    (
+        "zhaoyang",
+        [
+            ("home", "/"),
+            ("self-assessment", f"{C}/self-assessment/?community={CHAOYANG}"),
+        ],
+    ),
+    (
+        "town2",
+        [
+            ("home", "/"),
+            ("to-review", f"{C}/acceptance/?state=submitted"),
         ],
     ),
     (
@@ -71,6 +87,7 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("home", "/"),
             ("scoring", f"{C}/rounds/2/score/"),
             ("scoring-community", f"{C}/rounds/2/score/{COMMUNITY}/"),
+            ("scoring-open-round", f"{C}/rounds/3/score/"),
         ],
     ),
     (
