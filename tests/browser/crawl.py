@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 # Sign-out, files and downloads are not pages; the language switch is a form, not a link.
-SKIP = ("/accounts/logout", "/files/", "/export", "/sheet", ".xlsx", ".pdf", ".csv", "/i18n/")
+SKIP = (
+    "/accounts/logout",
+    "/files/",
+    "/evidence/",
+    "/export",
+    "/sheet",
+    ".xlsx",
+    ".pdf",
+    ".csv",
+    "/i18n/",
+)
 SKIP_QUERY = ("format", "page")
 PER_SHAPE = 2
 LIMIT = 150
