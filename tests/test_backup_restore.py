@@ -163,8 +163,10 @@ class Writer(threading.Thread):
 
 
 def test_it_restores_the_demo_backed_up_under_write_load_with_every_checksum_equal(
-    demo, media, tmp_path, settings, monkeypatch
+    media, demo, tmp_path, settings, monkeypatch
 ):
+    # (media first: the demo attaches a document of its own, which must land in this test's
+    # media folder, not in the one before it)
     # Given the demo, a few evidence files, and someone who keeps writing
     user, enrollment = staff_of_an_open_community(demo)
     for n in range(3):

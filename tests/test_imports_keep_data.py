@@ -405,7 +405,9 @@ def test_the_audit_log_shows_each_change_before_and_after(world, client_for):
     services.division_update(
         actor=admin, division=world.d["T11"], name="Town 11", parent=world.d["K2"]
     )
-    page = client_for(admin).get(reverse("audit_list")).content.decode()
+    client = client_for(admin)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("audit_list")).content.decode()
     assert 'data-testid="change"' in page
     assert "households: 1000 → 1200" in page
     assert "parent: K1 → K2" in page and "path: /C/K1/T11/ → /C/K2/T11/" in page
