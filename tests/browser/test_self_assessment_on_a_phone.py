@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from civicmark.assessments.models import SelfScore
 
@@ -162,8 +163,9 @@ def test_a_card_scrolled_to_is_not_under_the_progress_bar_which_counts_the_refus
     # The page is in Chinese: the badge reads its own translated sentence with the count.
     said = (invalid.get_attribute("data-text") or "").replace("%s", "1")
     assert "1" in said and "%" not in said
-    assert invalid.is_visible() and invalid.inner_text().strip() == said
+    expect(invalid).to_be_visible()
+    expect(invalid).to_have_text(said)
     _answer(page, "B1", "1")
     _state(page, "B1", "saved")
-    assert invalid.is_hidden()
+    expect(invalid).to_be_hidden()
     context.close()

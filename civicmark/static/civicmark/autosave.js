@@ -158,6 +158,9 @@
     }
     showWaiting();
   });
+  // The progress bar comes back with every answer (swapped out of band, its badges hidden):
+  // whatever new content arrives, the badges are counted again once it is in place.
+  document.addEventListener("htmx:load", showWaiting);
   // No connection (or a server that did not answer): kept in the browser, sent later.
   ["htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(function (name) {
     document.addEventListener(name, function (event) {
