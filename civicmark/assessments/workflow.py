@@ -483,3 +483,83 @@ def returned_by(transition: Transition, community: Any) -> str:
     if not seats:
         return str(actor)
     return f"{actor} ({Role(seats[0].role).label})"
+
+
+# --- a result changed on appeal (issue 17 item 3, ADR 20) ---------------------------------------
+
+# The states a municipal result put the community in, by the outcome that puts it there.
+JUDGED = {
+    Outcome.STANDARD: State.STANDARD_UNIT,
+    Outcome.NOT_REACHED: State.NOT_REACHED,
+    Outcome.VETOED: State.VETOED,
+}
+# From where a changed result moves the community: the judged states, and rectifying when the
+# corrected result makes it a standard unit (there is nothing left to rectify). A community
+# proposed or commended keeps its state: the city decides on it (`STEPS`).
+FOLLOWS_APPEAL = (State.STANDARD_UNIT, State.NOT_REACHED, State.VETOED, State.RECTIFYING)
+
+
+def appeal_target(enrollment: Enrollment, round_: AcceptanceRound) -> str | None:
+    """The state the community's municipal result in `round_` now puts it in, when that differs
+    from where it stands and the result should move it: `round_` is its latest municipal round
+    with a complete result (a later round judged it afresh otherwise) and it stands in a judged
+    state (or rectifying, and the result is now a standard unit). None: it stays."""
+    if round_.level != Level.CITY or enrollment.status not in FOLLOWS_APPEAL:
+        return None
+    found = Context(campaign=enrollment.campaign).latest_complete(enrollment, Level.CITY)
+    if found is None or found[0].pk != round_.pk:
+        return None
+    target = JUDGED.get(found[1].outcome)
+    if target is None or target == enrollment.status:
+        return None
+    if enrollment.status == State.RECTIFYING and target != State.STANDARD_UNIT:
+        return None
+    return target
+
+
+def appeal_follow(
+    *,
+    actor: Any,
+    enrollment: Enrollment,
+    round_: AcceptanceRound,
+    reason: str,
+    appeal_ref: str,
+    via: str = "web",
+) -> str | None:
+    """After an appeal's decision changed the community's result in `round_`: move it to the
+    state the corrected result gives (`appeal_target`), recorded as a transition with the
+    decision's reason and audited. Not a step of `STEPS`: no role takes it by hand; the appeal
+    service (`quality.appeals`), which checked its reviewer, calls it in its own transaction.
+    Returns the new state, or None when it stays."""
+    with transaction.atomic():
+        locked = (
+            Enrollment.objects.select_for_update()
+            .select_related("community", "campaign")
+            .get(pk=enrollment.pk)
+        )
+        target = appeal_target(locked, round_)
+        if target is None:
+            return None
+        Transition.objects.create(
+            enrollment=locked,
+            from_status=locked.status,
+            to_status=target,
+            actor=actor if getattr(actor, "pk", None) else None,
+            comment=reason,
+        )
+        audit.record(
+            actor=actor,
+            via=via,
+            action="workflow.appeal_followed",
+            object_type="enrollment",
+            object_ref=f"{locked.campaign.slug}/{locked.community.code}",
+            scope_path=locked.community.path,
+            before={"status": locked.status},
+            after={"status": target, "comment": reason, "appeal": appeal_ref},
+        )
+        Enrollment.objects.filter(pk=locked.pk).update(status=target)
+        followers.follow_submissions(
+            actor=actor, campaign=locked.campaign, enrollments=[locked], status=target, via=via
+        )
+    enrollment.status = target
+    return target

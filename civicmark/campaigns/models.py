@@ -21,6 +21,10 @@ class MissingEvidence(models.TextChoices):
     BLOCK = "block", _("blocks: no submission while an item lacks its evidence")
 
 
+# A window longer than a quarter would keep a signed-off result open to appeal for too long.
+MAX_APPEAL_DAYS = 90
+
+
 class Campaign(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -41,6 +45,9 @@ class Campaign(models.Model):
         choices=MissingEvidence.choices,
         default=MissingEvidence.WARN,
     )
+    # How many days after a round's results a community may appeal a score or a veto finding
+    # (issue 17 item 3, civicmark/quality/appeals.py); 0: the campaign takes no appeals.
+    appeal_days = models.PositiveSmallIntegerField(_("days to appeal a result"), default=7)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

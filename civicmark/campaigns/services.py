@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.campaigns.models import (
+    MAX_APPEAL_DAYS,
     AcceptanceRound,
     Attendance,
     Campaign,
@@ -60,16 +61,23 @@ def campaign_create(
     communities: Iterable[Division] | None = None,
     pilots: Iterable[str] = (),
     missing_evidence: str = "warn",
+    appeal_days: int = 7,
     via: str = "web",
 ) -> Campaign:
     """A campaign with the plan's six steps as phases, their tasks for every unit, and the rounds.
 
     `missing_evidence` says whether a self-assessment submitted with items still lacking the
-    evidence they ask only warns ("warn", the default) or is refused ("block")."""
+    evidence they ask only warns ("warn", the default) or is refused ("block"). `appeal_days`:
+    how long after a round's results a community may appeal (0: no appeals)."""
     if not authz.can_manage_campaigns(actor, division):
         raise NotAllowed(_("You may not start a campaign for %s.") % division.name)
     if missing_evidence not in MissingEvidence.values:
         raise ApplicationError(_("Missing evidence either warns or blocks a submission."))
+    if not 0 <= appeal_days <= MAX_APPEAL_DAYS:
+        raise ApplicationError(
+            _("Appeals are taken for 0 to %(max)d days after a round's results.")
+            % {"max": MAX_APPEAL_DAYS}
+        )
     if standard.status != Status.PUBLISHED:
         raise ApplicationError(_("A campaign is pinned to a published standard."))
     if division.level not in (Level.CITY, Level.COUNTY):
@@ -102,6 +110,7 @@ def campaign_create(
             division=division,
             standard=standard,
             missing_evidence=missing_evidence,
+            appeal_days=appeal_days,
         )
         Enrollment.objects.bulk_create(
             Enrollment(campaign=campaign, community=c, is_pilot=c.code in pilot_codes)
@@ -128,7 +137,11 @@ def campaign_create(
             object_ref=slug,
             scope_path=division.path,
             summary=name,
-            after={"standard": f"{standard.slug}@{standard.version}", "communities": len(members)},
+            after={
+                "standard": f"{standard.slug}@{standard.version}",
+                "communities": len(members),
+                "appeal_days": appeal_days,
+            },
         )
     return campaign
 

@@ -20,7 +20,14 @@ from django.views.decorators.http import require_POST
 from civicmark.accounts import authz
 from civicmark.campaigns import selectors, services
 from civicmark.campaigns.forms import AttendanceForm, TaskForm, TaskOwnerForm
-from civicmark.campaigns.models import Campaign, MeetingKind, MissingEvidence, Task, TaskStatus
+from civicmark.campaigns.models import (
+    MAX_APPEAL_DAYS,
+    Campaign,
+    MeetingKind,
+    MissingEvidence,
+    Task,
+    TaskStatus,
+)
 from civicmark.core.errors import ApplicationError
 from civicmark.core.files import download
 from civicmark.core.formfields import StrictDateField, StrictIntegerField
@@ -73,6 +80,14 @@ class CampaignForm(forms.Form):
         initial=MissingEvidence.WARN,
         required=False,  # left out (an older form, the command line): it warns
     )
+    appeal_days = StrictIntegerField(
+        label=gettext_lazy("Days after a round's results to appeal a score"),
+        min_value=0,
+        max_value=MAX_APPEAL_DAYS,
+        required=False,  # left out: a week
+        initial=7,
+        help_text=gettext_lazy("0: the campaign takes no appeals."),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +107,10 @@ class CampaignForm(forms.Form):
 
     def clean_missing_evidence(self) -> str:
         return self.cleaned_data["missing_evidence"] or MissingEvidence.WARN
+
+    def clean_appeal_days(self) -> int:
+        days = self.cleaned_data["appeal_days"]
+        return 7 if days is None else days
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
@@ -123,6 +142,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     standard=data["standard"],
                     pilots=[d.code for d in data["pilots"]],
                     missing_evidence=data["missing_evidence"],
+                    appeal_days=data["appeal_days"],
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)

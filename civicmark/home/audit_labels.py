@@ -41,6 +41,7 @@ ACTION_MODELS: dict[str, tuple[str, ...]] = {
     "score": ("scoring.Score", "scoring.Settlement"),
     "calibration": ("quality.CalibrationExercise", "quality.CalibrationScore"),
     "veto": ("scoring.VetoFinding",),
+    "appeal": ("quality.Appeal", "quality.AppealEvidence"),
     "report": ("results.ExportJob",),
     "certificates": ("results.Certificate",),
     "certificate": ("results.Certificate",),
@@ -91,6 +92,8 @@ KEYS: dict[str, tuple[Promise, Sequence[tuple[str, Any]] | None]] = {
     "explanation": (_("explanation"), None),
     "devices": (_("devices"), None),
     "parts": (_("county parts"), None),
+    "appeal": (_("appeal"), None),
+    "findings": (_("findings"), None),
 }
 # A field whose model keeps its codes elsewhere: the enrollment's status is the workflow's state.
 FIELD_CHOICES: dict[tuple[str, str], Sequence[tuple[str, Any]]] = {

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound
+from civicmark.core.models import StoredFileRecord
 from civicmark.divisions.models import Division
 from civicmark.standards.models import Item, points_field
 
@@ -158,3 +159,108 @@ class SampleStratum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county.name}: {self.size}/{self.population}"
+
+
+# --- appeals (issue 17 item 3, civicmark/quality/appeals.py) ----------------------------------
+
+
+class AppealStatus(models.TextChoices):
+    FILED = "filed", _("filed: waiting for a reviewer")
+    ASSIGNED = "assigned", _("with its reviewer")
+    UPHELD = "upheld", _("upheld: the result stands")
+    CHANGED = "changed", _("changed on appeal")
+
+
+OPEN_APPEALS = (AppealStatus.FILED, AppealStatus.ASSIGNED)
+
+
+class Appeal(models.Model):
+    """A community contests one item's score, or one veto finding, of a signed-off round: its
+    statement, the reviewer the round's lead assigns (someone who did not score it), and the
+    reviewer's decision with what it changed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="appeals")
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="appeals"
+    )
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    veto = models.ForeignKey(
+        "standards.VetoItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("veto"),
+    )
+    statement = models.TextField(_("statement"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.FILED
+    )
+    filed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    filed_at = models.DateTimeField(auto_now_add=True)
+    reviewer = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals_to_review",
+        verbose_name=_("reviewer"),
+    )
+    assigned_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    decision = models.TextField(_("reason for the decision"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # What the item (or the veto) and the result were before the decision and after it.
+    value_before = models.CharField(max_length=32, blank=True)
+    value_after = models.CharField(max_length=32, blank=True)
+    total_before = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    total_after = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    outcome_before = models.CharField(max_length=16, blank=True)
+    outcome_after = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-filed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(item__isnull=False, veto__isnull=True)
+                | models.Q(item__isnull=True, veto__isnull=False),
+                name="appeal_item_or_veto",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "enrollment", "item"],
+                condition=models.Q(status__in=["filed", "assigned"], item__isnull=False),
+                name="one_open_appeal_per_item",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "enrollment", "veto"],
+                condition=models.Q(status__in=["filed", "assigned"], veto__isnull=False),
+                name="one_open_appeal_per_veto",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.item.code if self.item_id and self.item else ""
+        if self.veto_id and self.veto:
+            what = self.veto.code
+        return f"{self.enrollment.community.name} {what}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_APPEALS
+
+    @property
+    def subject_code(self) -> str:
+        return self.item.code if self.item is not None else self.veto.code if self.veto else ""
+
+
+class AppealEvidence(StoredFileRecord):
+    """A document of an appeal: the community's with its statement, or the reviewer's with his
+    decision (`by_reviewer`)."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="files")
+    by_reviewer = models.BooleanField(default=False)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
-from civicmark.campaigns.models import AcceptanceRound
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.results.models import Certificate
@@ -107,3 +107,84 @@ def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> 
             after={"stands": False, "reason": reason.strip()},
         )
     return certificate
+
+
+def certificate_follow(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    reason: str,
+    appeal_ref: str,
+    via: str = "web",
+) -> tuple[Certificate | None, Certificate | None]:
+    """After an appeal's decision changed the community's result in a municipal round whose
+    certificates were issued: the certificate follows the stored result. One that no longer
+    matches it (the total, the title, or no title at all) is revoked with the decision's reason;
+    the corrected one, or one the community now earns, is issued. Returns (revoked, issued).
+    The appeal service (`quality.appeals`), which checked its reviewer, alone calls it, in its
+    own transaction; a round whose certificates the city has not issued is left to it."""
+    if round_.level != "city" or round_.finalised_at is None:
+        return None, None
+    if not Certificate.objects.filter(round=round_).exists():
+        return None, None
+    result = reader.stored(round_, [enrollment.pk]).first()
+    standing = Certificate.objects.filter(
+        enrollment=enrollment, round=round_, revoked_at__isnull=True
+    ).first()
+    if (
+        standing is None
+        and Certificate.objects.filter(enrollment=enrollment, revoked_at__isnull=True).exists()
+    ):
+        return None, None  # a later round's certificate stands: that round speaks now
+    earns = (
+        result is not None and result.outcome == Outcome.STANDARD and enrollment.status in TITLED
+    )
+    level = ""
+    if earns and result is not None:
+        top = round_.campaign.standard.levels.filter(passing=True).order_by("-min_score").first()
+        commended = enrollment.status == "commended" and top is not None
+        level = top.name if commended and top else (result.level or _("Standard unit"))
+    if (
+        standing is not None
+        and earns
+        and result is not None
+        and (standing.total, standing.level) == (result.total, level)
+    ):
+        return None, None  # it still says what the result says
+    revoked = issued = None
+    with transaction.atomic():
+        if standing is not None:
+            standing.revoked_at = timezone.now()
+            standing.revoked_reason = reason.strip()
+            standing.save(update_fields=["revoked_at", "revoked_reason"])
+            revoked = standing
+        if earns and result is not None:
+            issued = Certificate.objects.create(
+                enrollment=enrollment,
+                round=round_,
+                level=level,
+                total=result.total,
+                awarded_on=timezone.localdate(),
+                issued_by=actor if getattr(actor, "pk", None) else None,
+            )
+        audit.record(
+            actor=actor,
+            via=via,
+            action="certificate.appeal_followed",
+            object_type="certificate",
+            object_ref=next((c.code for c in (issued, revoked) if c is not None), ""),
+            scope_path=enrollment.community.path,
+            summary=reason.strip()[:255],
+            before={"stands": True, "code": revoked.code, "total": str(revoked.total)}
+            if revoked
+            else None,
+            after={
+                "reason": reason.strip(),
+                "appeal": appeal_ref,
+                "code": issued.code if issued else None,
+                "total": str(issued.total) if issued else None,
+                "level": issued.level if issued else None,
+            },
+        )
+    return revoked, issued

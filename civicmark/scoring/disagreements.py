@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
-from civicmark.scoring.models import Score, Settlement
+from civicmark.scoring.models import Score, Settlement, SettlementSource
 from civicmark.scoring.validate import Invalid, occurrence_points, validate
 from civicmark.standards.models import Item, ItemKind
 
@@ -260,6 +260,103 @@ def settle(
                 "not_applicable": not_applicable,
                 "reason": reason.strip(),
                 "round": round_.number,
+            },
+        )
+    return settlement
+
+
+# --- the one sanctioned change of a sealed round: an appeal's decision (ADR 20) ---------------
+
+
+class SealAccess(Protocol):
+    """The seal as the workflow reads it (`assessments`): held during the write, and asked."""
+
+    def hold(self, round_: Any) -> None: ...
+
+    def sealed(self, round_: Any, enrollment: Any) -> bool: ...
+
+
+def _settlement_state(existing: Settlement | None) -> dict[str, Any] | None:
+    if existing is None:
+        return None
+    return {
+        "points": None if existing.points is None else str(existing.points),
+        "not_applicable": existing.not_applicable,
+        "reason": existing.reason,
+        "source": existing.source,
+    }
+
+
+def appeal_settle(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    item: Item,
+    points: Decimal | None,
+    not_applicable: bool = False,
+    reason: str,
+    appeal_ref: str,
+    access: SealAccess,
+    via: str = "web",
+) -> Settlement:
+    """Write an item's value for a community in a SEALED round, as an appeal's reviewer decided
+    it: the only write into a signed-off round (ADR 15, ADR 20). The value replaces the
+    combination (and any lead's settlement) as a settlement whose source is the appeal, so that
+    every reader follows it through the stored result. Who may decide is the appeal service's
+    check (`quality.appeals`), which alone calls this; this route refuses an open round (its own
+    writers correct it) and writes its own audit event, `score.appeal_changed`."""
+    if (
+        enrollment.campaign_id != round_.campaign_id
+        or item.standard_id != round_.campaign.standard_id
+    ):
+        raise ApplicationError(_("That item or community is not part of this round."))
+    if not reason.strip():
+        raise ApplicationError(_("Say why the item is settled at this value."))
+    if not appeal_ref:
+        raise NotAllowed(_("Only an appeal's decision changes a signed-off round."))
+    _check_value(item, points, not_applicable, reason)
+    from civicmark.scoring.materialize import mark
+
+    community = enrollment.community
+    with transaction.atomic():
+        access.hold(round_)
+        if not access.sealed(round_, enrollment):
+            raise ApplicationError(
+                _("The round is open: its assessors and lead correct it, not an appeal.")
+            )
+        existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
+        before = _settlement_state(existing)
+        settlement, _created = Settlement.objects.update_or_create(
+            round=round_,
+            enrollment=enrollment,
+            item=item,
+            defaults={
+                "points": None if not_applicable else points,
+                "not_applicable": not_applicable,
+                "reason": reason.strip(),
+                "settled_by": actor,
+                "source": SettlementSource.APPEAL,
+                "appeal_ref": appeal_ref,
+            },
+        )
+        mark(round_, [enrollment.pk])
+        audit.record(
+            actor=actor,
+            via=via,
+            action="score.appeal_changed",
+            object_type="enrollment",
+            object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
+            scope_path=community.path,
+            summary=f"{item.code} {community.name}",
+            before=before,
+            after={
+                "item": item.code,
+                "points": None if not_applicable else str(points),
+                "not_applicable": not_applicable,
+                "reason": reason.strip(),
+                "round": round_.number,
+                "appeal": appeal_ref,
             },
         )
     return settlement

@@ -205,3 +205,67 @@ def veto_withdraw(
             via=via,
         )
         _mark(round_, enrollment)
+
+
+class SealAccess(Protocol):
+    """The seal as the workflow reads it (`assessments`): held during the write, and asked."""
+
+    def hold(self, round_: Any) -> None: ...
+
+    def sealed(self, round_: Any, enrollment: Any) -> bool: ...
+
+
+def veto_overturn(
+    *,
+    actor: Any,
+    round_: Any,
+    enrollment: Any,
+    veto: Any,
+    reason: str,
+    appeal_ref: str,
+    access: SealAccess,
+    via: str = "web",
+) -> int:
+    """Withdraw the finding(s) of `veto` made for the community in a SEALED round, as an
+    appeal's reviewer decided (ADR 20): with them gone the veto was never found there, so it
+    stands neither in this round nor in the later ones that carried it. The only change of a
+    signed-off round's vetoes; the appeal service (`quality.appeals`) decides who may and alone
+    calls it. The findings' words stay in the audit event, `veto.overturned`. Returns how many
+    findings were withdrawn."""
+    text = _reason(reason, lifts=True)
+    if not appeal_ref:
+        raise NotAllowed(_("Only an appeal's decision changes a signed-off round."))
+    with transaction.atomic():
+        access.hold(round_)
+        if not access.sealed(round_, enrollment):
+            raise ApplicationError(
+                _("The round is open: its assessors and lead correct it, not an appeal.")
+            )
+        found = list(
+            VetoFinding.objects.select_for_update()
+            .filter(round=round_, enrollment=enrollment, veto=veto, lifts=False)
+            .select_related("assessor")
+        )
+        if not found:
+            raise ApplicationError(
+                _("%(veto)s was not found for %(community)s in this round: nothing to overturn.")
+                % {"veto": veto.code, "community": enrollment.community.name}
+            )
+        VetoFinding.objects.filter(pk__in=[f.pk for f in found]).delete()
+        audit.record(
+            actor=actor,
+            action="veto.overturned",
+            object_type="enrollment",
+            object_ref=f"{round_.campaign.slug}/{enrollment.community.code}",
+            scope_path=enrollment.community.path,
+            summary=veto.code,
+            before={
+                "veto": veto.code,
+                "round": round_.number,
+                "findings": [{"by": f.assessor.username, "reason": f.reason} for f in found],
+            },
+            after={"reason": text, "appeal": appeal_ref},
+            via=via,
+        )
+        _mark(round_, enrollment)
+    return len(found)

@@ -88,9 +88,17 @@ class VetoFinding(models.Model):
         return f"{self.veto.code}: {self.reason[:40]}"
 
 
+class SettlementSource(models.TextChoices):
+    """Who set an item's value over its assessors' combination."""
+
+    LEAD = "lead", _("the round's lead settled a disagreement")
+    APPEAL = "appeal", _("a reviewer changed it on appeal")
+
+
 class Settlement(models.Model):
-    """The round lead's decision on an item its assessors disagree on: it replaces their
-    combined value for that community in that round (ADR 17)."""
+    """The round lead's decision on an item its assessors disagree on, or a reviewer's decision
+    on a community's appeal (`source`, ADR 20): it replaces their combined value for that
+    community in that round (ADR 17)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     round = models.ForeignKey(AcceptanceRound, on_delete=models.CASCADE, related_name="+")
@@ -101,6 +109,14 @@ class Settlement(models.Model):
     reason = models.TextField(_("reason"))
     settled_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     settled_at = models.DateTimeField(auto_now=True)
+    source = models.CharField(
+        _("settled by"),
+        max_length=8,
+        choices=SettlementSource.choices,
+        default=SettlementSource.LEAD,
+    )
+    # The appeal that set it (its public id), when `source` is an appeal.
+    appeal_ref = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
