@@ -33,6 +33,7 @@ from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError
 from civicmark.divisions.models import Level
+from civicmark.scoring.models import Score, VetoFinding
 from civicmark.scoring.rules import Outcome
 
 
@@ -501,15 +502,20 @@ FOLLOWS_APPEAL = (State.STANDARD_UNIT, State.NOT_REACHED, State.VETOED, State.RE
 
 def appeal_target(enrollment: Enrollment, round_: AcceptanceRound) -> str | None:
     """The state the community's municipal result in `round_` now puts it in, when that differs
-    from where it stands and the result should move it: `round_` is its latest municipal round
-    with a complete result (a later round judged it afresh otherwise) and it stands in a judged
-    state (or rectifying, and the result is now a standard unit). None: it stays."""
+    from where it stands and the result should move it: no later municipal round has judged it
+    afresh (scored it or recorded a veto: its state follows that round then; a later round that
+    only carries `round_`'s values follows with it), and it stands in a judged state (or
+    rectifying, and the result is now a standard unit). None: it stays."""
     if round_.level != Level.CITY or enrollment.status not in FOLLOWS_APPEAL:
         return None
-    found = Context(campaign=enrollment.campaign).latest_complete(enrollment, Level.CITY)
-    if found is None or found[0].pk != round_.pk:
+    later = enrollment.campaign.rounds.filter(level=Level.CITY, number__gt=round_.number)
+    if (
+        Score.objects.filter(round__in=later, enrollment=enrollment).exists()
+        or VetoFinding.objects.filter(round__in=later, enrollment=enrollment).exists()
+    ):
         return None
-    target = JUDGED.get(found[1].outcome)
+    result = Context(campaign=enrollment.campaign).result(enrollment, round_)
+    target = JUDGED.get(result.outcome) if result is not None else None
     if target is None or target == enrollment.status:
         return None
     if enrollment.status == State.RECTIFYING and target != State.STANDARD_UNIT:

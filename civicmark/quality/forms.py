@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
 from civicmark.divisions.models import Division
 from civicmark.quality import sampling
+from civicmark.quality.appeals import MAX_TEXT
 from civicmark.quality.models import CalibrationScore, SizeKind
 from civicmark.scoring.validate import Invalid
-from civicmark.standards.models import Item
+from civicmark.standards.models import Item, VetoItem
 
 
 class ItemChoice(forms.ModelMultipleChoiceField):
@@ -143,3 +144,127 @@ class DrawForm(forms.Form):
         max_value=2**63 - 1,
         help_text=_("Leave empty for a random seed; the seed is recorded with the draw."),
     )
+
+
+# --- appeals (appeals.py) ----------------------------------------------------------------------
+
+
+class AppealForm(forms.Form):
+    """The community's appeal: the one item or veto finding it contests, why, and a document.
+    The subject is offered as `item:<id>` / `veto:<id>` among those the round judged."""
+
+    subject = forms.ChoiceField(
+        label=_("what the appeal contests"),
+        error_messages={
+            "invalid_choice": _("Choose an item or veto finding of this round from the list."),
+            "required": _("Choose the one item or veto finding the appeal contests."),
+        },
+    )
+    statement = forms.CharField(
+        label=_("statement"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Say what the appeal contests and why.")},
+        help_text=_("What was judged wrongly, and what shows it."),
+    )
+    file = forms.FileField(
+        label=_("a document that supports it (optional)"),
+        required=False,
+        help_text=_("A PDF, photo, Word, Excel or WPS document; photos lose their location."),
+    )
+
+    def __init__(
+        self, *args: Any, items: QuerySet[Item], vetoes: QuerySet[VetoItem], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.by_value: dict[str, Item | VetoItem] = {}
+        choices: list[tuple[str, str]] = [("", "—")]
+        for item in items:
+            self.by_value[f"item:{item.pk}"] = item
+            choices.append((f"item:{item.pk}", f"{item.code} {item.title[:60]}"))
+        for veto in vetoes:
+            self.by_value[f"veto:{veto.pk}"] = veto
+            choices.append((f"veto:{veto.pk}", f"{_('veto')} {veto.code} {veto.condition[:60]}"))
+        field = self.fields["subject"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    def contested(self) -> tuple[Item | None, VetoItem | None]:
+        chosen = self.by_value.get(self.cleaned_data.get("subject") or "")
+        if isinstance(chosen, Item):
+            return chosen, None
+        return None, chosen
+
+    def refuse(self, field: str | None, message: str) -> None:
+        self.add_error(field if field in self.fields else None, message)
+
+
+class AssignForm(forms.Form):
+    """The lead's choice of reviewer among those the service would take."""
+
+    reviewer = forms.ChoiceField(
+        label=_("reviewer"),
+        error_messages={
+            "invalid_choice": _("Choose a reviewer from the list."),
+            "required": _("Choose the reviewer."),
+        },
+    )
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {u.username: u for u in candidates}
+        field = self.fields["reviewer"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—")] + [
+            (u.username, f"{u.full_name or u.username} ({u.username})") for u in candidates
+        ]
+
+    def chosen(self) -> Any:
+        return self.people.get(self.cleaned_data.get("reviewer") or "")
+
+
+class DecisionForm(forms.Form):
+    """The reviewer's decision: uphold, or change (the item's new points, or not applicable),
+    and why; a document optional."""
+
+    decision = forms.ChoiceField(
+        label=_("decision"),
+        choices=[
+            ("uphold", _("uphold: the result stands")),
+            ("change", _("change it")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Uphold the result or change it.")},
+    )
+    points = StrictDecimalField(
+        label=_("new points"),
+        places=1,
+        max_digits=6,
+        min_value=None,
+        exact=True,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    not_applicable = forms.BooleanField(label=_("not applicable"), required=False)
+    reason = forms.CharField(
+        label=_("reason for the decision"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Say why the result stands or changes.")},
+    )
+    file = forms.FileField(label=_("a document (optional)"), required=False)
+
+    def __init__(self, *args: Any, veto: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if veto:  # a veto finding is upheld or overturned: there are no points to give
+            del self.fields["points"]
+            del self.fields["not_applicable"]
+            field = self.fields["decision"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [
+                ("uphold", _("uphold: the finding stands")),
+                ("change", _("overturn the finding")),
+            ]
+
+    def refuse(self, field: str | None, message: str) -> None:
+        self.add_error(field if field in self.fields else None, message)

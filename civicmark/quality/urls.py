@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from civicmark.quality import sampling_views, views
+from civicmark.quality import appeal_views, sampling_views, views
 
 ROUND = "campaigns/<slug:slug>/rounds/<int:number>/"
 
@@ -30,4 +30,22 @@ urlpatterns = [
     path(f"{ROUND}sample/settings/", sampling_views.sample_settings, name="sample_settings"),
     path(f"{ROUND}sample/draw/", sampling_views.sample_draw, name="sample_draw"),
     path(f"{ROUND}sample/<str:code>/", sampling_views.sample_county, name="sample_county"),
+    path(f"{ROUND}appeals/", appeal_views.appeal_round, name="appeal_round"),
+    path(f"{ROUND}appeals/new/<str:code>/", appeal_views.appeal_new, name="appeal_new"),
+    path(f"{ROUND}appeals/<uuid:public_id>/", appeal_views.appeal_detail, name="appeal_detail"),
+    path(
+        f"{ROUND}appeals/<uuid:public_id>/assign/",
+        appeal_views.appeal_assign,
+        name="appeal_assign",
+    ),
+    path(
+        f"{ROUND}appeals/<uuid:public_id>/files/<uuid:file_id>/",
+        appeal_views.appeal_file,
+        name="appeal_file",
+    ),
+    path(
+        "campaigns/<slug:slug>/appeals/<str:code>/",
+        appeal_views.appeal_community,
+        name="appeal_community",
+    ),
 ]

@@ -88,6 +88,11 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
             "plan": plan_for(round_, enrollment, explained.detail),
             "radar": radar_chart(round_, request.user, enrollment.community.code),
             "evidence": evidence_judged(round_, enrollment),
+            # The community's own staff may appeal a signed-off round (the appeal page, a URL
+            # name of `quality`, says whether the window is still open).
+            "may_appeal": round_.finalised_at is not None
+            and campaign.appeal_days > 0
+            and authz.is_community_staff(request.user, enrollment.community),
         },
     )
 
