@@ -1,0 +1,472 @@
+"""Appeals (issue 17 item 3): the community's staff contest one item or veto finding of a
+signed-off round within the campaign's window; the round's lead assigns a reviewer who did not
+judge it; the reviewer upholds or changes it, and a change flows through the scoring core to
+the stored result, the ranking, the workflow state and the certificate. Every refusal changes
+nothing and writes no audit event."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+
+from civicmark.accounts.models import RoleAssignment
+from civicmark.assessments.access import ACCESS
+from civicmark.assessments.services import round_finalise, score_save
+from civicmark.core.errors import ApplicationError, NotAllowed
+from civicmark.core.models import AuditEvent
+from civicmark.quality.appeals import (
+    AppealRefused,
+    Decision,
+    appeal_assign,
+    appeal_counts,
+    appeal_decide,
+    appeal_file,
+    reviewer_candidates,
+)
+from civicmark.quality.models import Appeal, AppealEvidence, AppealStatus
+from civicmark.results.models import Certificate
+from civicmark.results.services import certificates_issue
+from civicmark.scoring import reader
+from civicmark.scoring.disagreements import settle
+from civicmark.scoring.findings import veto_record
+from civicmark.scoring.models import Settlement, VetoFinding
+from tests.factories import person
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _english():  # noqa: ANN202
+    with translation.override("en"):
+        yield
+
+
+# C111 loses 10 on A1 (90: a standard unit); C112 loses 25 on A1 (75: not reached); C121 is
+# vetoed by V1; C211 keeps every point. fp0 scores every item; fp1 and fp2 score nothing.
+LOST = {"C111": {"A1": 10}, "C112": {"A1": 25}}
+
+
+@pytest.fixture
+def signed(scoring, world):  # noqa: ANN001, ANN201
+    s = scoring
+    round_ = s["round"]
+    scorer = s["assessors"][0]
+    for code, enrollment in s["enrollments"].items():
+        for item in s["items"].values():
+            lost = LOST.get(code, {}).get(item.code, 0)
+            score_save(
+                actor=scorer,
+                round_=round_,
+                enrollment=enrollment,
+                item=item,
+                points=item.points - lost,
+                reason="扣分" if lost else "",
+            )
+    veto_record(
+        actor=scorer,
+        round_=round_,
+        enrollment=s["enrollments"]["C121"],
+        veto=s["standard"].vetoes.get(code="V1"),
+        reason="发生重大案件",
+        access=ACCESS,
+    )
+    round_finalise(actor=world.users["city_admin"], round_=round_)
+    states = {"C111": "standard_unit", "C112": "not_reached", "C121": "vetoed"}
+    states["C211"] = "standard_unit"
+    for code, status in states.items():
+        s["enrollments"][code].__class__.objects.filter(pk=s["enrollments"][code].pk).update(
+            status=status
+        )
+        s["enrollments"][code].refresh_from_db()
+    round_.refresh_from_db()
+    s["staff"] = {
+        "C111": world.users["community_staff"],
+        "C112": person("staff112", "community_staff", world.d["C112"]),
+        "C121": person("staff121", "community_staff", world.d["C121"]),
+    }
+    s["lead"] = world.users["city_admin"]
+    s["reviewer"] = s["assessors"][1]
+    return s
+
+
+def _state() -> tuple[object, ...]:
+    return (
+        sorted(Appeal.objects.values_list("pk", "status", "reviewer_id", "decision")),
+        AppealEvidence.objects.count(),
+        sorted(Settlement.objects.values_list("pk", "points", "source")),
+        VetoFinding.objects.count(),
+        Certificate.objects.filter(revoked_at__isnull=True).count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def _file(s, code="C112", item="A1", **kw):  # noqa: ANN001, ANN003, ANN202
+    return appeal_file(
+        actor=kw.pop("actor", s["staff"].get(code)),
+        round_=s["round"],
+        enrollment=s["enrollments"][code],
+        item=s["items"][item] if item else None,
+        statement=kw.pop("statement", "台账第3页已记录，见附件"),
+        **kw,
+    )
+
+
+def _assigned(s, code="C112", item="A1"):  # noqa: ANN001, ANN202
+    appeal = _file(s, code, item)
+    return appeal_assign(actor=s["lead"], appeal=appeal, reviewer=s["reviewer"])
+
+
+def _total(s, code):  # noqa: ANN001, ANN202
+    return reader.stored(s["round"], [s["enrollments"][code].pk]).get()
+
+
+# --- filing -----------------------------------------------------------------------------------
+
+
+def test_it_files_an_appeal_with_a_document_and_an_audit_event(signed):
+    upload = SimpleUploadedFile("台账.pdf", PDF, content_type="application/pdf")
+    appeal = _file(signed, upload=upload)
+    assert appeal.status == AppealStatus.FILED
+    assert appeal.files.get().sha256
+    event = AuditEvent.objects.get(action="appeal.filed")
+    assert event.object_ref == str(appeal.public_id)
+    assert event.after["item"] == "A1"
+
+
+@pytest.mark.parametrize(
+    "who", ["city_admin", "county_officer", "town_officer", "assessor", "viewer", "other_staff"]
+)
+def test_only_the_communitys_own_staff_files(signed, world, who):
+    before = _state()
+    with pytest.raises(NotAllowed):
+        _file(signed, actor=world.users[who])
+    assert _state() == before
+
+
+def test_a_round_not_finalised_takes_no_appeal(scoring, world):
+    s = scoring
+    score_save(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        item=s["items"]["A1"],
+        points=Decimal(20),
+        reason="扣分",
+    )
+    before = _state()
+    with pytest.raises(ApplicationError, match="not final yet"):
+        appeal_file(
+            actor=world.users["community_staff"],
+            round_=s["round"],
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A1"],
+            statement="不服",
+        )
+    assert _state() == before
+
+
+def test_the_window_closes_after_the_campaigns_days(signed):
+    opened = timezone.localdate(signed["round"].finalised_at)
+    last = opened + timedelta(days=7)
+    assert _file(signed, today=last).status == AppealStatus.FILED
+    before = _state()
+    with pytest.raises(AppealRefused, match=f"closed on {last.isoformat()}"):
+        _file(signed, code="C111", today=last + timedelta(days=1))
+    assert _state() == before
+
+
+def test_a_campaign_with_no_appeal_days_takes_none(signed):
+    signed["campaign"].__class__.objects.filter(pk=signed["campaign"].pk).update(appeal_days=0)
+    signed["round"].campaign.refresh_from_db()
+    before = _state()
+    with pytest.raises(AppealRefused, match="takes no appeals"):
+        _file(signed)
+    assert _state() == before
+
+
+def test_an_item_the_community_was_not_scored_on_is_refused(signed):
+    from civicmark.scoring.models import Score
+
+    Score.objects.filter(
+        enrollment=signed["enrollments"]["C112"], item=signed["items"]["B2"]
+    ).delete()
+    before = _state()
+    with pytest.raises(AppealRefused, match="B2 was not scored") as refused:
+        _file(signed, item="B2")
+    assert refused.value.field == "subject"
+    assert _state() == before
+
+
+def test_a_second_open_appeal_on_the_same_item_is_refused(signed):
+    _file(signed)
+    before = _state()
+    with pytest.raises(AppealRefused, match="already open"):
+        _file(signed)
+    assert _state() == before
+
+
+@pytest.mark.parametrize("statement", ["", "   ", "长" * 4001])
+def test_an_empty_or_overlong_statement_is_refused(signed, statement):
+    before = _state()
+    with pytest.raises(AppealRefused) as refused:
+        _file(signed, statement=statement)
+    assert refused.value.field == "statement"
+    assert _state() == before
+
+
+def test_a_file_that_is_not_a_document_is_refused_and_not_kept(signed, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    before = _state()
+    with pytest.raises(AppealRefused) as refused:
+        _file(signed, upload=SimpleUploadedFile("x.pdf", b"MZ\x90\x00", "application/pdf"))
+    assert refused.value.field == "file"
+    assert _state() == before
+    assert not list(tmp_path.rglob("*.*"))
+
+
+# --- assigning --------------------------------------------------------------------------------
+
+
+def test_the_lead_assigns_a_reviewer_who_did_not_score_it(signed):
+    appeal = _assigned(signed)
+    assert appeal.status == AppealStatus.ASSIGNED
+    assert appeal.reviewer == signed["reviewer"]
+    assert AuditEvent.objects.filter(action="appeal.assigned").count() == 1
+
+
+def test_the_scorer_is_no_candidate_and_is_refused(signed):
+    appeal = _file(signed)
+    scorer = signed["assessors"][0]
+    assert scorer not in reviewer_candidates(appeal)
+    assert signed["reviewer"] in reviewer_candidates(appeal)
+    before = _state()
+    with pytest.raises(AppealRefused, match="scored it in that round") as refused:
+        appeal_assign(actor=signed["lead"], appeal=appeal, reviewer=scorer)
+    assert refused.value.field == "reviewer"
+    assert _state() == before
+
+
+def test_a_reviewer_tied_to_the_community_is_refused(signed, world):
+    appeal = _file(signed)
+    tied = signed["assessors"][2]
+    RoleAssignment.objects.create(user=tied, role="community_staff", division=world.d["C112"])
+    before = _state()
+    with pytest.raises(AppealRefused, match="lives or works in"):
+        appeal_assign(actor=signed["lead"], appeal=appeal, reviewer=tied)
+    assert tied not in reviewer_candidates(appeal)
+    assert _state() == before
+
+
+def test_an_assessor_of_another_department_is_refused(signed, world):
+    appeal = _file(signed)
+    before = _state()
+    with pytest.raises(AppealRefused, match="not an assessor of its department"):
+        appeal_assign(actor=signed["lead"], appeal=appeal, reviewer=world.users["assessor"])
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    "who", ["county_officer", "town_officer", "community_staff", "assessor", "viewer", "nobody"]
+)
+def test_only_the_rounds_lead_assigns(signed, world, who):
+    appeal = _file(signed)
+    before = _state()
+    with pytest.raises(NotAllowed):
+        appeal_assign(actor=world.users[who], appeal=appeal, reviewer=signed["reviewer"])
+    assert _state() == before
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+
+def test_only_the_assigned_reviewer_decides(signed, world):
+    appeal = _assigned(signed)
+    before = _state()
+    for who in (signed["lead"], signed["assessors"][2], signed["staff"]["C112"]):
+        with pytest.raises(NotAllowed):
+            appeal_decide(actor=who, appeal=appeal, decision=Decision(change=False, reason="维持"))
+    assert _state() == before
+
+
+def test_an_upheld_appeal_changes_no_score(signed):
+    appeal = _assigned(signed)
+    total = _total(signed, "C112").total
+    decided = appeal_decide(
+        actor=signed["reviewer"], appeal=appeal, decision=Decision(change=False, reason="扣分有据")
+    )
+    assert decided.status == AppealStatus.UPHELD
+    assert not Settlement.objects.exists()
+    assert _total(signed, "C112").total == total
+    assert AuditEvent.objects.filter(action="appeal.decided").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("decision", "field"),
+    [
+        (Decision(change=True, reason="", points=Decimal(25)), "reason"),
+        (Decision(change=True, reason="改", points=None), "points"),
+        (Decision(change=True, reason="改", points=Decimal(5)), "points"),  # its value already
+        (Decision(change=True, reason="改", points=Decimal(31)), "points"),  # above the maximum
+        (Decision(change=True, reason="改", points=Decimal("25.3")), "points"),  # off the step
+    ],
+)
+def test_a_refused_decision_writes_nothing(signed, decision, field):
+    appeal = _assigned(signed)
+    before = _state()
+    with pytest.raises(ApplicationError) as refused:
+        appeal_decide(actor=signed["reviewer"], appeal=appeal, decision=decision)
+    assert getattr(refused.value, "field", None) == field
+    assert _state() == before
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.ASSIGNED
+
+
+def test_a_changed_score_flows_to_the_result_ranking_workflow_and_certificate(signed):
+    s = signed
+    certificates_issue(actor=s["lead"], round_=s["round"])
+    assert not Certificate.objects.filter(enrollment=s["enrollments"]["C112"]).exists()
+    assert _total(s, "C112").outcome == "not_reached"
+    ranking_before = [r.enrollment_id for r in reader.stored(s["round"]).order_by("-total")]
+    assert ranking_before[-1] == s["enrollments"]["C112"].pk
+
+    appeal = _assigned(s)
+    decided = appeal_decide(
+        actor=s["reviewer"],
+        appeal=appeal,
+        decision=Decision(change=True, reason="台账完整，应得满分", points=Decimal(30)),
+    )
+
+    assert decided.status == AppealStatus.CHANGED
+    assert (decided.value_before, decided.value_after) == ("5.00", "30")
+    assert (decided.total_before, decided.total_after) == (Decimal(75), Decimal(100))
+    settlement = Settlement.objects.get()
+    assert (settlement.source, settlement.appeal_ref) == ("appeal", str(appeal.public_id))
+    result = _total(s, "C112")
+    assert (result.total, result.outcome) == (Decimal(100), "standard_unit")
+    ranking = [r.enrollment_id for r in reader.stored(s["round"]).order_by("-total", "pk")]
+    assert ranking.index(s["enrollments"]["C112"].pk) < ranking.index(s["enrollments"]["C111"].pk)
+    s["enrollments"]["C112"].refresh_from_db()
+    assert s["enrollments"]["C112"].status == "standard_unit"
+    certificate = Certificate.objects.get(enrollment=s["enrollments"]["C112"])
+    assert certificate.stands and certificate.total == Decimal(100)
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        "score.appeal_changed",
+        "appeal.decided",
+        "workflow.appeal_followed",
+        "certificate.appeal_followed",
+    } <= actions
+
+
+def test_a_lowered_total_revokes_the_certificate_and_issues_the_corrected_one(signed):
+    s = signed
+    certificates_issue(actor=s["lead"], round_=s["round"])
+    old = Certificate.objects.get(enrollment=s["enrollments"]["C111"])
+    appeal = _assigned(s, code="C111")
+    appeal_decide(
+        actor=s["reviewer"],
+        appeal=appeal,
+        decision=Decision(change=True, reason="复核：应扣五分", points=Decimal(25)),
+    )
+    old.refresh_from_db()
+    assert not old.stands and old.revoked_reason == "复核：应扣五分"
+    new = Certificate.objects.get(enrollment=s["enrollments"]["C111"], revoked_at__isnull=True)
+    assert new.total == Decimal(95)
+
+
+def test_a_veto_appeal_that_succeeds_overturns_the_finding(signed):
+    s = signed
+    veto = s["standard"].vetoes.get(code="V1")
+    appeal = appeal_file(
+        actor=s["staff"]["C121"],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C121"],
+        veto=veto,
+        statement="案件发生在辖区外",
+    )
+    # The finding's own assessor may not review it; one who did not may.
+    with pytest.raises(AppealRefused, match="scored it"):
+        appeal_assign(actor=s["lead"], appeal=appeal, reviewer=s["assessors"][0])
+    appeal_assign(actor=s["lead"], appeal=appeal, reviewer=s["reviewer"])
+    assert _total(s, "C121").outcome == "vetoed"
+    appeal_decide(
+        actor=s["reviewer"],
+        appeal=Appeal.objects.get(pk=appeal.pk),
+        decision=Decision(change=True, reason="核实案件不在本辖区"),
+    )
+    assert not VetoFinding.objects.filter(enrollment=s["enrollments"]["C121"]).exists()
+    assert _total(s, "C121").outcome == "standard_unit"
+    s["enrollments"]["C121"].refresh_from_db()
+    assert s["enrollments"]["C121"].status == "standard_unit"
+    assert AuditEvent.objects.filter(action="veto.overturned").count() == 1
+
+
+def test_counts_per_round_and_department(signed):
+    s = signed
+    upheld = _assigned(s, code="C111")
+    appeal_decide(
+        actor=s["reviewer"], appeal=upheld, decision=Decision(change=False, reason="维持")
+    )
+    changed = _assigned(s, code="C112")
+    appeal_decide(
+        actor=s["reviewer"],
+        appeal=changed,
+        decision=Decision(change=True, reason="改", points=Decimal(20)),
+    )
+    _file(s, code="C112", item="A2")  # PSB's item, still open
+    total, by_department = appeal_counts(s["round"])
+    assert (total.filed, total.open, total.upheld, total.changed) == (3, 1, 1, 1)
+    rows = {r.department.code: (r.filed, r.open, r.upheld, r.changed) for r in by_department}
+    assert rows == {"FP": (2, 0, 1, 1), "PSB": (1, 1, 0, 0)}
+
+
+# --- the scoring core: an appeal is the one way into a sealed round ---------------------------
+
+
+def test_the_leads_settlement_still_refuses_a_sealed_round(signed):
+    from civicmark.assessments.settling import SETTLE_ACCESS
+
+    before = _state()
+    with pytest.raises(ApplicationError, match="finalised"):
+        settle(
+            actor=signed["lead"],
+            round_=signed["round"],
+            enrollment=signed["enrollments"]["C112"],
+            item=signed["items"]["A1"],
+            points=Decimal(30),
+            reason="改",
+            access=SETTLE_ACCESS,
+        )
+    assert _state() == before
+
+
+def test_the_appeal_route_refuses_an_open_round(scoring, world):
+    from civicmark.quality.appeals import SEAL
+    from civicmark.scoring.disagreements import appeal_settle
+
+    s = scoring
+    score_save(
+        actor=s["assessors"][0],
+        round_=s["round"],
+        enrollment=s["enrollments"]["C111"],
+        item=s["items"]["A1"],
+        points=Decimal(20),
+        reason="扣分",
+    )
+    before = _state()
+    with pytest.raises(ApplicationError, match="round is open"):
+        appeal_settle(
+            actor=s["assessors"][1],
+            round_=s["round"],
+            enrollment=s["enrollments"]["C111"],
+            item=s["items"]["A1"],
+            points=Decimal(30),
+            reason="改",
+            appeal_ref="x",
+            access=SEAL,
+        )
+    assert _state() == before
