@@ -470,3 +470,22 @@ def test_the_appeal_route_refuses_an_open_round(scoring, world):
             access=SEAL,
         )
     assert _state() == before
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_has_one_appeal_upheld_and_one_changed_on_july(demo):
+    round_ = demo.rounds.get(number=2)
+    found = {a.enrollment.community.code: a for a in Appeal.objects.filter(round=round_)}
+    assert {c: a.status for c, a in found.items()} == {
+        "990121100002": AppealStatus.CHANGED,
+        "990121100004": AppealStatus.UPHELD,
+    }
+    changed = found["990121100002"]
+    assert changed.reviewer.username == "county-assessor-civil"
+    assert changed.total_after == changed.total_before + 1
+    stored = reader.stored(round_, [changed.enrollment_id]).get()
+    assert stored.total == changed.total_after
+    total, _rows = appeal_counts(round_)
+    assert (total.filed, total.upheld, total.changed) == (2, 1, 1)

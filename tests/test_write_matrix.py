@@ -505,6 +505,20 @@ READERS = {
 }
 
 
+APPEAL_REVIEWER = "county-assessor-org"
+
+
+def _item(s: Stage, code: str) -> Any:
+    return s.campaign.standard.items.get(code=code)
+
+
+def _appeal() -> Any:
+    """解放路's appeal, filed by the row above."""
+    from civicmark.quality.models import Appeal
+
+    return Appeal.objects.get(enrollment__community__code=JIEFANG)
+
+
 def _calibration() -> Any:
     from civicmark.quality.models import CalibrationExercise
 
@@ -773,6 +787,30 @@ ROWS += [
         {"admin", "city"},
         "city",
         note="the lead opens a second exercise",
+    ),
+    # --- appeals (issue 17 item 3): July (round 2) is signed off; 解放路's staff appeals A1 (ORG),
+    # the city gives it to the county's ORG assessor (the city's own scored it), who upholds it --
+    Row(
+        "appeal_new",
+        lambda s: [SLUG, 2, JIEFANG],
+        lambda s: {"subject": f"item:{_item(s, 'A1').pk}", "statement": "会议记录齐全，见附件"},
+        {"community", "town"},  # the town officer was made 解放路's staff by a row above
+        "community",
+    ),
+    Row(
+        "appeal_assign",
+        lambda s: [SLUG, 2, _appeal().public_id],
+        lambda s: {f"a{_appeal().pk}-reviewer": APPEAL_REVIEWER},
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "appeal_detail",
+        lambda s: [SLUG, 2, _appeal().public_id],
+        lambda s: {"decision": "uphold", "reason": "记录不全，维持扣分"},
+        {APPEAL_REVIEWER},
+        APPEAL_REVIEWER,
+        note="the assigned reviewer decides",
     ),
     # --- county accuracy (issue 17 item 1): the demo drew July's sample; November is open -------
     Row(

@@ -96,6 +96,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.calibration import load_calibration
 
         load_calibration()
+        from civicmark.demo.appeals import load_appeals
+
+        load_appeals()  # on the July round, signed off above
         from civicmark.demo.everyday import load_everyday_work
 
         load_everyday_work()
