@@ -489,3 +489,110 @@ def test_the_demo_has_one_appeal_upheld_and_one_changed_on_july(demo):
     assert stored.total == changed.total_after
     total, _rows = appeal_counts(round_)
     assert (total.filed, total.upheld, total.changed) == (2, 1, 1)
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def english_client_for(client_for):  # noqa: ANN001, ANN201
+    from django.conf import settings
+
+    def login(user):  # noqa: ANN001, ANN202
+        signed_in = client_for(user)
+        signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return signed_in
+
+    return login
+
+
+def _url(name, s, *more):  # noqa: ANN001, ANN002, ANN202
+    from django.urls import reverse
+
+    return reverse(name, args=[s["campaign"].slug, s["round"].number, *more])
+
+
+def test_the_result_page_links_the_communitys_staff_to_its_appeal(signed, english_client_for):
+    from django.urls import reverse
+
+    page = reverse("community_result", args=["c", 2, "C112"])
+    own = english_client_for(signed["staff"]["C112"]).get(page).content.decode()
+    assert _url("appeal_new", signed, "C112") in own
+    other = english_client_for(signed["lead"]).get(page).content.decode()
+    assert _url("appeal_new", signed, "C112") not in other
+
+
+def test_a_refused_appeal_shows_what_was_typed_and_the_error_beside_it(signed, english_client_for):
+    client = english_client_for(signed["staff"]["C112"])
+    before = _state()
+    response = client.post(
+        _url("appeal_new", signed, "C112"),
+        {"subject": f"item:{signed['items']['A1'].pk}", "statement": "长" * 4001},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "长" * 4001 in page
+    assert "at most 4000 characters" in page or "4000" in page
+    assert _state() == before
+    response = client.post(
+        _url("appeal_new", signed, "C112"),
+        {"subject": f"item:{signed['items']['A1'].pk}", "statement": "台账齐全"},
+    )
+    assert response.status_code == 302
+    assert Appeal.objects.get().statement == "台账齐全"
+
+
+def test_the_appeal_page_says_when_the_window_closed(signed, english_client_for):
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    signed["round"].__class__.objects.filter(pk=signed["round"].pk).update(
+        finalised_at=ten_days_ago
+    )
+    page = english_client_for(signed["staff"]["C112"]).get(_url("appeal_new", signed, "C112"))
+    closed = (timezone.localdate(ten_days_ago) + timedelta(days=7)).isoformat()
+    assert f"The window for appeals closed on {closed}" in page.content.decode()
+    assert 'data-testid="appeal-form"' not in page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["other_staff", "assessor", "town_officer", "viewer"])
+def test_an_appeal_is_hidden_from_everyone_else(signed, world, english_client_for, who):
+    appeal = _assigned(signed)
+    client = english_client_for(world.users[who])
+    assert client.get(_url("appeal_detail", signed, appeal.public_id)).status_code == 404
+    assert client.get(_url("appeal_round", signed)).status_code == 404
+
+
+def test_the_reviewer_sees_the_scores_and_decides_on_the_page(signed, english_client_for):
+    appeal = _assigned(signed)
+    client = english_client_for(signed["reviewer"])
+    page = client.get(_url("appeal_detail", signed, appeal.public_id)).content.decode()
+    assert 'data-testid="decision-form"' in page and "fp0" in page and "5.00" in page
+    response = client.post(
+        _url("appeal_detail", signed, appeal.public_id),
+        {"decision": "change", "points": "40", "reason": "改"},
+    )
+    assert response.status_code == 422
+    assert 'value="40"' in response.content.decode()
+    response = client.post(
+        _url("appeal_detail", signed, appeal.public_id),
+        {"decision": "change", "points": "30", "reason": "台账齐全"},
+    )
+    assert response.status_code == 302
+    assert _total(signed, "C112").total == Decimal(100)
+
+
+def test_the_leads_page_assigns_and_counts(signed, english_client_for):
+    appeal = _file(signed)
+    client = english_client_for(signed["lead"])
+    page = client.get(_url("appeal_round", signed)).content.decode()
+    assert 'data-testid="appeal-counts"' in page and "fp1" in page
+    assert '<option value="fp0"' not in page  # the scorer is not offered
+    refused = client.post(
+        _url("appeal_assign", signed, appeal.public_id), {f"a{appeal.pk}-reviewer": "fp0"}
+    )
+    assert refused.status_code == 422
+    assert Appeal.objects.get().reviewer is None
+    done = client.post(
+        _url("appeal_assign", signed, appeal.public_id), {f"a{appeal.pk}-reviewer": "fp1"}
+    )
+    assert done.status_code == 302
+    assert Appeal.objects.get().reviewer == signed["reviewer"]
