@@ -52,6 +52,12 @@ LOST = {"C111": {"A1": 10}, "C112": {"A1": 25}}
 
 @pytest.fixture
 def signed(scoring, world):  # noqa: ANN001, ANN201
+    return sign_off(scoring, world)
+
+
+def sign_off(scoring, world):  # noqa: ANN001, ANN201
+    """The round scored as LOST says, C121 vetoed, signed off by the city, the communities in
+    the states its results give; staff for three communities, the lead and a reviewer (fp1)."""
     s = scoring
     round_ = s["round"]
     scorer = s["assessors"][0]
@@ -341,7 +347,7 @@ def test_a_changed_score_flows_to_the_result_ranking_workflow_and_certificate(si
     )
 
     assert decided.status == AppealStatus.CHANGED
-    assert (decided.value_before, decided.value_after) == ("5.00", "30")
+    assert (decided.value_before, decided.value_after) == ("5.00", "30.00")
     assert (decided.total_before, decided.total_after) == (Decimal(75), Decimal(100))
     settlement = Settlement.objects.get()
     assert (settlement.source, settlement.appeal_ref) == ("appeal", str(appeal.public_id))

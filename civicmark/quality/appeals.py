@@ -52,6 +52,7 @@ from civicmark.scoring.models import Score, VetoFinding
 from civicmark.scoring.validate import Invalid
 from civicmark.standards.models import Item, VetoItem
 
+CENTS = Decimal("0.01")  # a value as the stored result shows it (ADR 17's rounding)
 # A statement or a decision is a few paragraphs; a pasted document is refused, not cut.
 MAX_TEXT = 4000
 
@@ -429,7 +430,7 @@ def _change(actor: Any, appeal: Appeal, decision: Decision, reason: str, via: st
     if not decision.not_applicable and decision.points is None:
         raise AppealRefused(_("Give the item's new points, or mark it not applicable."), "points")
     now = current_value(appeal)
-    after = "N/A" if decision.not_applicable else str(decision.points)
+    after = "N/A" if decision.not_applicable else str(Decimal(decision.points).quantize(CENTS))
     unchanged = (
         now == "N/A"
         if decision.not_applicable
