@@ -427,10 +427,11 @@ def _change(actor: Any, appeal: Appeal, decision: Decision, reason: str, via: st
         )
         return "overturned"
     assert appeal.item is not None
-    if not decision.not_applicable and decision.points is None:
+    points = decision.points
+    if not decision.not_applicable and points is None:
         raise AppealRefused(_("Give the item's new points, or mark it not applicable."), "points")
     now = current_value(appeal)
-    after = "N/A" if decision.not_applicable else str(Decimal(decision.points).quantize(CENTS))
+    after = "N/A" if decision.not_applicable or points is None else str(points.quantize(CENTS))
     unchanged = (
         now == "N/A"
         if decision.not_applicable
