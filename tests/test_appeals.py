@@ -602,3 +602,65 @@ def test_the_leads_page_assigns_and_counts(signed, english_client_for):
     )
     assert done.status_code == 302
     assert Appeal.objects.get().reviewer == signed["reviewer"]
+
+
+def test_the_todo_names_who_must_act_at_each_step(signed):
+    from civicmark.quality.todo import todos_for
+
+    def keys(user):  # noqa: ANN001, ANN202
+        found = todos_for(user=user, campaign=signed["campaign"], today=timezone.localdate())
+        return {t.key: t.count for t in found if t.key.startswith("appeals")}
+
+    appeal = _file(signed)
+    assert keys(signed["lead"]) == {"appeals_to_assign": 1}
+    assert keys(signed["reviewer"]) == {}
+    appeal_assign(actor=signed["lead"], appeal=appeal, reviewer=signed["reviewer"])
+    assert keys(signed["lead"]) == {}
+    assert keys(signed["reviewer"]) == {"appeals_to_decide": 1}
+    assert keys(signed["staff"]["C112"]) == {}
+    appeal_decide(
+        actor=signed["reviewer"],
+        appeal=Appeal.objects.get(),
+        decision=Decision(change=False, reason="维持"),
+    )
+    assert keys(signed["reviewer"]) == {}
+    assert keys(signed["staff"]["C112"]) == {"appeals_decided": 1}
+    assert keys(signed["staff"]["C111"]) == {}
+
+
+@pytest.mark.parametrize(("typed", "days"), [("", 7), ("0", 0), ("30", 30)])
+def test_the_campaign_form_reads_the_appeal_window(world, typed, days):
+    from civicmark.campaigns.views import CampaignForm
+
+    form = CampaignForm({"appeal_days": typed}, user=world.users["city_admin"])
+    form.is_valid()
+    assert "appeal_days" not in form.errors
+    assert form.cleaned_data["appeal_days"] == days
+
+
+@pytest.mark.parametrize("typed", ["-1", "91", "7.5", "NaN", "七"])
+def test_the_campaign_form_refuses_a_window_it_cannot_keep(world, typed):
+    from civicmark.campaigns.views import CampaignForm
+
+    form = CampaignForm({"appeal_days": typed}, user=world.users["city_admin"])
+    assert not form.is_valid()
+    assert "appeal_days" in form.errors
+
+
+def test_the_campaign_service_refuses_a_window_beyond_a_quarter(world):
+    from civicmark.campaigns.models import Campaign
+    from civicmark.campaigns.services import campaign_create
+    from tests.factories import small_standard
+
+    standard = small_standard(world)
+    with pytest.raises(ApplicationError, match="0 to 90 days"):
+        campaign_create(
+            actor=None,
+            slug="w",
+            name="w",
+            year=2026,
+            division=world.d["C"],
+            standard=standard,
+            appeal_days=91,
+        )
+    assert not Campaign.objects.filter(slug="w").exists()
