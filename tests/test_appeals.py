@@ -485,12 +485,12 @@ def test_the_demo_has_one_appeal_upheld_and_one_changed_on_july(demo):
     round_ = demo.rounds.get(number=2)
     found = {a.enrollment.community.code: a for a in Appeal.objects.filter(round=round_)}
     assert {c: a.status for c, a in found.items()} == {
-        "990121100002": AppealStatus.CHANGED,
+        "990121001001": AppealStatus.CHANGED,
         "990121100004": AppealStatus.UPHELD,
     }
-    changed = found["990121100002"]
-    assert changed.reviewer.username == "county-assessor-civil"
-    assert changed.total_after == changed.total_before + 1
+    changed = found["990121001001"]
+    assert changed.reviewer.username == "county-assessor-fp"
+    assert (changed.total_before, changed.total_after) == (Decimal(89), Decimal("89.5"))
     stored = reader.stored(round_, [changed.enrollment_id]).get()
     assert stored.total == changed.total_after
     total, _rows = appeal_counts(round_)

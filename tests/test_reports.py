@@ -20,7 +20,7 @@ from civicmark.assessments.models import Rectification
 from civicmark.campaigns.models import Task
 from civicmark.core.models import AuditEvent
 from civicmark.results import dashboards
-from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.models import Score, Settlement, VetoFinding
 from civicmark.scoring.rules import (
     CategoryInput,
     ItemInput,
@@ -33,7 +33,8 @@ from civicmark.scoring.rules import (
 
 def direct_result(round_, enrollment):  # noqa: ANN001, ANN201
     """The reference rules on the raw scores of one community, read one by one: no aggregate
-    query, no carry-over (used for rounds that carry nothing)."""
+    query, no carry-over (used for rounds that carry nothing). A settlement (a lead's, or an
+    appeal's decision: the demo changes 东关社区's I2 in July) replaces its item's combination."""
     standard = round_.campaign.standard
     table = TableInput(
         standard.total_points,
@@ -45,6 +46,7 @@ def direct_result(round_, enrollment):  # noqa: ANN001, ANN201
     na = defaultdict(list)
     for s in Score.objects.filter(round=round_, enrollment=enrollment):
         (na if s.not_applicable else by_item)[s.item_id].append(s.points)
+    settled = {t.item_id: t for t in Settlement.objects.filter(round=round_, enrollment=enrollment)}
     items = [
         ItemInput(
             i.code,
@@ -52,6 +54,8 @@ def direct_result(round_, enrollment):  # noqa: ANN001, ANN201
             i.points,
             tuple(by_item[i.pk]),
             bool(na[i.pk]) and not by_item[i.pk],
+            settled=settled[i.pk].points if i.pk in settled else None,
+            settled_na=i.pk in settled and settled[i.pk].not_applicable,
         )
         for i in standard.items.select_related("category")
     ]

@@ -1,14 +1,18 @@
 """The demo's appeals (issue 17 item 3), on the July municipal round once it is signed off.
 
-和平里社区 contests the point July took off its public notice board (B2): its staff show the
-quarterly notices, the city gives the appeal to the county's civil affairs assessor (the city's
-own scored it), who changes B2 to full marks, so the stored result and the ranking follow.
+东关社区 contests the point July took off its floating-population register (I2, "two records
+wrong"): its staff show that one of the two was corrected before the visit; the city gives the
+appeal to the county's family planning assessor (the city's own scored it), who takes half a
+point off instead of one, so the stored result follows (89 to 89.5: no rank, level or title
+changes, and November still re-scores I2, which still lost points).
 新华社区 contests the four points lost on its office space (C1): the county's finance assessor
 upholds it, the office being 180 square metres whatever its plans. Everything goes through the
 same services as real use; the staff accounts are made like the demo's assessors (no usable
 password, audited)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
@@ -24,17 +28,17 @@ from civicmark.quality.appeals import (
 )
 from civicmark.quality.models import Appeal
 
-# community code, staff account, its name, item, statement, the reason, and whether the
-# reviewer restores the item's full marks (else he upholds the result)
+# community code, staff account, its name, item, statement, the reason, and the points the
+# reviewer takes off instead (None: he upholds the result)
 APPEALS = (
     (
-        "990121100002",
-        "hepingli",
+        "990121001001",
+        "dongguan",
         "孙丽",
-        "B2",
-        "公开栏每季度都有更新，验收当天刚换下第二季度的内容，附四个季度的公开照片。",
-        "核对照片和登记簿，四个季度均按时公开，恢复该项满分。",
-        True,
+        "I2",
+        "验收指出的两名流动人口信息中，一名已于六月底更正，附派出所更正记录。",
+        "核对派出所更正记录，一名信息验收前已更正，改为扣零点五分。",
+        Decimal("0.5"),
     ),
     (
         "990121100004",
@@ -43,7 +47,7 @@ APPEALS = (
         "C1",
         "办公用房正在协调置换，新址三百二十平方米已签意向书，请按新址计分。",
         "意向书不等于已投入使用，验收时办公用房为一百八十平方米，维持原扣分。",
-        False,
+        None,
     ),
 )
 
@@ -71,7 +75,7 @@ def load_appeals() -> None:
     if Appeal.objects.filter(round=round_).exists():
         return
     lead = get_user_model().objects.get(username="city")
-    for code, username, name, item_code, statement, reason, restores in APPEALS:
+    for code, username, name, item_code, statement, reason, takes_off in APPEALS:
         enrollment = campaign.enrollments.get(community__code=code)
         item = campaign.standard.items.get(code=item_code)
         appeal = appeal_file(
@@ -85,6 +89,8 @@ def load_appeals() -> None:
         reviewer = reviewer_candidates(appeal)[0]  # the county's assessor of the department
         appeal_assign(actor=lead, appeal=appeal, reviewer=reviewer, via="demo")
         decision = Decision(
-            change=restores, reason=reason, points=item.points if restores else None
+            change=takes_off is not None,
+            reason=reason,
+            points=None if takes_off is None else item.points - takes_off,
         )
         appeal_decide(actor=reviewer, appeal=appeal, decision=decision, via="demo")
