@@ -664,3 +664,30 @@ def test_the_campaign_service_refuses_a_window_beyond_a_quarter(world):
             appeal_days=91,
         )
     assert not Campaign.objects.filter(slug="w").exists()
+
+
+def test_the_window_rule_over_many_windows_and_days(signed):
+    """Taken on the day of the results and every day up to `appeal_days` after; refused from
+    the day after, naming that last day; never with no days."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from civicmark.quality.appeals import window_refusal
+
+    round_, enrollment = signed["round"], signed["enrollments"]["C112"]
+    opened = timezone.localdate(round_.finalised_at)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(days=st.integers(0, 90), offset=st.integers(-3, 120))
+    def check(days: int, offset: int) -> None:
+        round_.campaign.appeal_days = days
+        refusal = window_refusal(round_, enrollment, opened + timedelta(days=offset))
+        if days == 0:
+            assert refusal == "This campaign takes no appeals."
+        elif offset <= days:
+            assert refusal is None
+        else:
+            last = (opened + timedelta(days=days)).isoformat()
+            assert refusal == f"The window for appeals closed on {last}."
+
+    check()
