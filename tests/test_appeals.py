@@ -691,3 +691,20 @@ def test_the_window_rule_over_many_windows_and_days(signed):
             assert refusal == f"The window for appeals closed on {last}."
 
     check()
+
+
+def test_the_result_page_says_an_item_was_changed_on_appeal(signed, english_client_for):
+    from django.urls import reverse
+
+    appeal = _assigned(signed, code="C111")
+    appeal_decide(
+        actor=signed["reviewer"],
+        appeal=appeal,
+        decision=Decision(change=True, reason="复核：应扣五分", points=Decimal(25)),
+    )
+    page = english_client_for(signed["staff"]["C111"]).get(
+        reverse("community_result", args=["c", 2, "C111"])
+    )
+    shown = page.content.decode()
+    assert 'data-testid="settled-A1"' in shown
+    assert "changed on appeal" in shown and "复核：应扣五分" in shown

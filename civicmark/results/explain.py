@@ -14,7 +14,7 @@ from typing import Any
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.scoring import reader
-from civicmark.scoring.models import CommunityResult, Score
+from civicmark.scoring.models import CommunityResult, Score, Settlement
 from civicmark.scoring.rounds import earlier as earlier_round
 from civicmark.scoring.rounds import item_values
 from civicmark.scoring.rules import Result
@@ -27,6 +27,8 @@ class LostItem:
     awarded: Decimal
     lost: Decimal
     scores: list[Score] = field(default_factory=list)
+    # The value the round's lead settled, or an appeal's reviewer decided, over the scores.
+    settled: Settlement | None = None
 
 
 @dataclass
@@ -122,8 +124,20 @@ def explain(round_: AcceptanceRound, enrollment: Enrollment) -> Explained:
         ):
             if s.item.code not in scores or scores[s.item.code][0].round_id == earlier.pk:
                 scores.setdefault(s.item.code, []).append(s)
+    settled = {
+        t.item_id: t
+        for t in Settlement.objects.filter(round=round_, enrollment=enrollment).select_related(
+            "settled_by"
+        )
+    }
     lost = [
-        LostItem(items[code], items[code].points - amount, amount, scores[code])
+        LostItem(
+            items[code],
+            items[code].points - amount,
+            amount,
+            scores[code],
+            settled.get(items[code].pk),
+        )
         for code, amount in detail.lost
     ]
     subtotals = stored.subtotals or {}
