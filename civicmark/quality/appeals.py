@@ -486,7 +486,9 @@ def appeal_decide(
     try:
         with transaction.atomic():
             fresh = (
-                Appeal.objects.select_for_update()
+                # Only the appeal's row is locked: its item and veto are outer joins, which
+                # PostgreSQL does not lock.
+                Appeal.objects.select_for_update(of=("self",))
                 .select_related("round__campaign", "enrollment__community", "item", "veto")
                 .get(pk=appeal.pk)
             )

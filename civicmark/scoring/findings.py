@@ -242,7 +242,7 @@ def veto_overturn(
                 _("The round is open: its assessors and lead correct it, not an appeal.")
             )
         found = list(
-            VetoFinding.objects.select_for_update()
+            VetoFinding.objects.select_for_update(of=("self",))
             .filter(round=round_, enrollment=enrollment, veto=veto, lifts=False)
             .select_related("assessor")
         )
