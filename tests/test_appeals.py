@@ -708,3 +708,20 @@ def test_the_result_page_says_an_item_was_changed_on_appeal(signed, english_clie
     shown = page.content.decode()
     assert 'data-testid="settled-A1"' in shown
     assert "changed on appeal" in shown and "复核：应扣五分" in shown
+
+
+def test_an_appeals_document_goes_to_its_readers_only(
+    signed, world, english_client_for, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("台账.pdf", PDF, content_type="application/pdf")
+    appeal = appeal_assign(
+        actor=signed["lead"], appeal=_file(signed, upload=upload), reviewer=signed["reviewer"]
+    )
+    url = _url("appeal_document", signed, appeal.public_id, appeal.files.get().public_id)
+    for who in (signed["staff"]["C112"], signed["lead"], signed["reviewer"]):
+        response = english_client_for(who).get(url)
+        assert response.status_code == 200, who
+        assert "attachment" in response["Content-Disposition"]
+    for who in ("other_staff", "assessor", "viewer"):
+        assert english_client_for(world.users[who]).get(url).status_code == 404

@@ -94,3 +94,21 @@ def load_appeals() -> None:
             points=None if takes_off is None else item.points - takes_off,
         )
         appeal_decide(actor=reviewer, appeal=appeal, decision=decision, via="demo")
+
+
+def summary(url: str) -> list[str]:
+    """What the demo prints of its appeals: each with its outcome, and the lead's page."""
+    from civicmark.demo.loader import CAMPAIGN
+
+    found = Appeal.objects.filter(round__campaign__slug=CAMPAIGN).select_related(
+        "round", "enrollment__community", "item"
+    )
+    if not found:
+        return []
+    lines = [f"Appeals (sign in as city): {url}campaigns/{CAMPAIGN}/rounds/2/appeals/"]
+    for a in found.order_by("pk"):
+        change = f", {a.value_before} -> {a.value_after}" if a.status == "changed" else ""
+        lines.append(
+            f"  {a.enrollment.community.name} {a.subject_code} in {a.round.name}: {a.status}{change}"
+        )
+    return lines

@@ -256,7 +256,7 @@ def appeal_detail(request: HttpRequest, slug: str, number: int, public_id: Any) 
 
 
 @login_required
-def appeal_file(
+def appeal_document(
     request: HttpRequest, slug: str, number: int, public_id: Any, file_id: Any
 ) -> HttpResponse:
     """A document of an appeal, to those who read the appeal, as an attachment."""

@@ -40,8 +40,8 @@ urlpatterns = [
     ),
     path(
         f"{ROUND}appeals/<uuid:public_id>/files/<uuid:file_id>/",
-        appeal_views.appeal_file,
-        name="appeal_file",
+        appeal_views.appeal_document,
+        name="appeal_document",
     ),
     path(
         "campaigns/<slug:slug>/appeals/<str:code>/",

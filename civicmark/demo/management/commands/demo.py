@@ -50,6 +50,10 @@ class Command(CivicCommand):
 
         for line in summary(url):
             self.stdout.write(line)
+        from civicmark.demo.appeals import summary as appeals_summary
+
+        for line in appeals_summary(url):
+            self.stdout.write(line)
         self._command_line_hint()
         if options["no_serve"]:
             return
