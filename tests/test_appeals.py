@@ -725,3 +725,43 @@ def test_an_appeals_document_goes_to_its_readers_only(
         assert "attachment" in response["Content-Disposition"]
     for who in ("other_staff", "assessor", "viewer"):
         assert english_client_for(world.users[who]).get(url).status_code == 404
+
+
+def _set_status(s, code, status):  # noqa: ANN001, ANN202
+    enrollment = s["enrollments"][code]
+    enrollment.__class__.objects.filter(pk=enrollment.pk).update(status=status)
+    enrollment.refresh_from_db()
+
+
+def _change(s, code, points):  # noqa: ANN001, ANN202
+    return appeal_decide(
+        actor=s["reviewer"],
+        appeal=_assigned(s, code=code),
+        decision=Decision(change=True, reason="复核改分", points=Decimal(points)),
+    )
+
+
+def test_a_rectifying_community_made_a_standard_unit_follows(signed):
+    _set_status(signed, "C112", "rectifying")
+    _change(signed, "C112", 30)
+    signed["enrollments"]["C112"].refresh_from_db()
+    assert signed["enrollments"]["C112"].status == "standard_unit"
+
+
+def test_a_result_lowered_below_the_standard_moves_the_state_and_revokes_the_title(signed):
+    certificates_issue(actor=signed["lead"], round_=signed["round"])
+    _change(signed, "C111", 0)  # 90 - 20 = 70: not reached
+    signed["enrollments"]["C111"].refresh_from_db()
+    assert signed["enrollments"]["C111"].status == "not_reached"
+    certificates = Certificate.objects.filter(enrollment=signed["enrollments"]["C111"])
+    assert [c.stands for c in certificates] == [False]
+    assert certificates.get().revoked_reason == "复核改分"
+
+
+@pytest.mark.parametrize("status", ["proposed", "commended"])
+def test_a_proposed_or_commended_community_keeps_its_state_for_the_city(signed, status):
+    _set_status(signed, "C111", status)
+    _change(signed, "C111", 0)
+    signed["enrollments"]["C111"].refresh_from_db()
+    assert signed["enrollments"]["C111"].status == status
+    assert not AuditEvent.objects.filter(action="workflow.appeal_followed").exists()
