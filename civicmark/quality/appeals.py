@@ -125,21 +125,17 @@ def subject_departments(appeal: Appeal) -> set[int]:
 
 
 def _judged_it(user: Any, appeal: Appeal) -> bool:
-    pk = getattr(user, "pk", None) or 0
-    if appeal.veto is not None:
-        return VetoFinding.objects.filter(
-            round=appeal.round, enrollment=appeal.enrollment, veto=appeal.veto, assessor_id=pk
-        ).exists()
-    return Score.objects.filter(
-        round=appeal.round, enrollment=appeal.enrollment, item=appeal.item, assessor_id=pk
-    ).exists()
+    return _judges(appeal).filter(assessor_id=getattr(user, "pk", None) or 0).exists()
 
 
-def reviewer_refusal(user: Any, appeal: Appeal) -> str | None:
+def reviewer_refusal(
+    user: Any, appeal: Appeal, *, departments: set[int] | None = None, judged: bool | None = None
+) -> str | None:
     """Why the person may not review the appeal, or None: an active assessor of the subject's
-    department over the community, untied to it, who did not judge it in that round."""
+    department over the community, untied to it, who did not judge it in that round.
+    (`departments` and `judged`: already known, for a list of candidates.)"""
     community = appeal.enrollment.community
-    departments = subject_departments(appeal)
+    departments = subject_departments(appeal) if departments is None else departments
     who = str(user)
     if not getattr(user, "is_active", False) or not any(
         g.role == Role.ASSESSOR
@@ -156,23 +152,42 @@ def reviewer_refusal(user: Any, appeal: Appeal) -> str | None:
             "%(who)s holds a role in, or lives or works in, %(community)s: someone without that "
             "tie reviews it."
         ) % {"who": who, "community": community.name}
-    if _judged_it(user, appeal):
+    if _judged_it(user, appeal) if judged is None else judged:
         return _("%(who)s scored it in that round: someone who did not reviews it.") % {"who": who}
     return None
 
 
+def _judges(appeal: Appeal) -> QuerySet[Any]:
+    """The ids of those who judged the subject for the community in the round."""
+    if appeal.veto is not None:
+        return VetoFinding.objects.filter(
+            round=appeal.round, enrollment=appeal.enrollment, veto=appeal.veto
+        ).values("assessor_id")
+    return Score.objects.filter(
+        round=appeal.round, enrollment=appeal.enrollment, item=appeal.item
+    ).values("assessor_id")
+
+
 def reviewer_candidates(appeal: Appeal) -> list[User]:
-    """Everyone the lead may assign: the assessors of the department, less those refused."""
+    """Everyone the lead may assign: the assessors of the department, less those refused (who
+    judged it is left out in the query; each other one is asked `reviewer_refusal`)."""
+    departments = subject_departments(appeal)
     found = (
         User.objects.filter(
             is_active=True,
             roles__role=Role.ASSESSOR,
-            roles__department_id__in=subject_departments(appeal),
+            roles__department_id__in=departments,
         )
+        .exclude(pk__in=_judges(appeal))
+        .select_related("home_division")
         .distinct()
         .order_by("username")
     )
-    return [u for u in found if reviewer_refusal(u, appeal) is None]
+    return [
+        u
+        for u in found
+        if reviewer_refusal(u, appeal, departments=departments, judged=False) is None
+    ]
 
 
 # --- what an appeal is about ------------------------------------------------------------------
