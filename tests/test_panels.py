@@ -304,10 +304,7 @@ def test_a_large_round_lists_its_coverage_by_code_and_shows_it_per_state(
     before = set(fresh(round_).covers.all())
     client.post(url, form | {"covers_codes": "C111 NOPE"})
     assert set(fresh(round_).covers.all()) == before  # refused whole
-    assert (
-        client.post(url, form | {"covers_codes": "C111,\nC112", "confirm_removal": "1"}).status_code
-        == 302
-    )
+    assert client.post(url, form | {"covers_codes": "C111,\nC112", "confirm_removal": "1"}).status_code == 302
     e = scoring["enrollments"]
     assert set(fresh(round_).covers.all()) == {e["C111"], e["C112"]}
     page = client.get(url).content.decode()
