@@ -807,7 +807,22 @@ ROWS += [
         {"admin", "city"},
         "city",
     ),
-    Row("round_export", lambda s: [SLUG, 2], lambda s: {"kind": "summary-xlsx"}, READERS, "viewer"),
+    # Both forms that start a long export; the read-only viewer takes the ranking as a plain
+    # link instead and is refused here (issue 16's leftovers, item 1).
+    Row(
+        "round_export",
+        lambda s: [SLUG, 2],
+        lambda s: {"kind": "summary-xlsx"},
+        READERS - {"viewer"},
+        "community",
+    ),
+    Row(
+        "round_export",
+        lambda s: [SLUG, 2],
+        lambda s: {"kind": "summary-pdf"},
+        READERS - {"viewer"},
+        "city",
+    ),
     Row(
         "communities",
         _slug,
@@ -970,6 +985,30 @@ def test_every_post_route_has_a_row():
         if _takes_post(p) and p.name not in named
     )
     assert not missing, f"POST routes without a row in the write matrix: {missing}"
+
+
+# What a read-only viewer may still post: his own session, language, password and second factor,
+# and a survey answer, which needs only the code on a door card. Nothing else.
+OWN_SESSION = {
+    "login",
+    "logout",
+    "set_language",
+    "password_change",
+    "set_password",
+    "otp_enrol",
+    "otp_verify",
+    "survey_answer",
+    "survey_answer_start",
+}
+
+
+def test_the_read_only_viewer_is_refused_every_post_route_but_his_own_session():
+    """With test_every_post_route_has_a_row, every POST route of the URL conf has a row; the
+    matrix then posts each row as the demo's leading-group member and proves that nothing
+    changed. Here: no row lets him through beyond his own session."""
+    let_through = sorted({row.route for row in ROWS if "viewer" in row.may} - OWN_SESSION)
+    assert not let_through, f"POST routes a read-only viewer may use: {let_through}"
+    assert "viewer" in PERSONAS
 
 
 def test_the_matrix_names_no_route_that_does_not_exist():

@@ -408,7 +408,9 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """Start a long export (a whole round's summary) and go to its page."""
+    """Start a long export (a whole round's summary) and go to its page. A read-only viewer
+    takes the ranking as a plain link: the page offers him no form, and a POST he crafts finds
+    nothing here either."""
     from django.contrib import messages
     from django.shortcuts import redirect
 
@@ -416,7 +418,7 @@ def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from civicmark.results.forms import RoundExportForm
 
     campaign, round_ = _round(request, slug, number)
-    if request.method != "POST":
+    if request.method != "POST" or not jobs.may_start(request.user):
         raise Http404
     form = RoundExportForm(request.POST)
     if not form.is_valid():
