@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.core.errors import ApplicationError
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import StrictDecimalField, StrictIntegerField, TickField
 from civicmark.core.parsing import parse_id
 from civicmark.scoring.validate import Invalid
 from civicmark.scoring.writer import ScoreEntry
@@ -42,7 +42,7 @@ class ScoreCardForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    na = forms.BooleanField(label=_("not applicable"), required=False)
+    na = TickField(label=_("not applicable"), required=False)
     reason = forms.CharField(label=_("reason for a deduction"), required=False, max_length=2000)
     version = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
@@ -227,7 +227,7 @@ class StepForm(RefusableForm):
     ACTIONS = (("move", "move"),)
     action = forms.ChoiceField(choices=ACTIONS)
     enrollment = IdsField(required=False)
-    every = forms.BooleanField(required=False)
+    every = TickField(required=False)
     to = forms.ChoiceField(label=_("Move the ticked communities to"))
     comment = _text(_("comment"))
 
@@ -252,7 +252,7 @@ class SignOffForm(RefusableForm):
     round = StrictIntegerField(required=False, min_value=1)  # the campaign page names it
     county = forms.CharField(required=False, max_length=32)
     reason = _text(_("reason"))
-    confirm = forms.BooleanField(required=False)
+    confirm = TickField(required=False)
 
     def __init__(self, *args: Any, confirming: bool = False, **kwargs: Any) -> None:
         # The round's own page asks the lead to confirm that he has checked the round before
@@ -413,3 +413,44 @@ class CardForm(forms.Form):
         if not self.is_valid() or not self.cleaned_data["card"]:
             return ""
         return f"#card-{self.cleaned_data['card']}"
+
+
+class SettleForm(RefusableForm):
+    """The lead settles an item its assessors disagree on: points (one decimal place; a penalty
+    item's may be negative) or not applicable, and why. `enrollment` and `item` are the row's
+    hidden ids; a pair that is not of this campaign is refused at the top of the form."""
+
+    refusal_field = "points"
+    enrollment = StrictIntegerField(min_value=1, widget=forms.HiddenInput)
+    item = StrictIntegerField(min_value=1, widget=forms.HiddenInput)
+    points = StrictDecimalField(
+        label=_("points"), places=1, max_digits=6, min_value=None, exact=True, required=False
+    )
+    not_applicable = TickField(label=_("N/A"), value="1")
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=2000,
+        error_messages={"required": _("Say why the item is settled at this value.")},
+    )
+
+    def __init__(self, *args: Any, campaign: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if "enrollment" in data and "item" in data:
+            data["enrollment"] = (
+                self.campaign.enrollments.filter(pk=data["enrollment"] or 0)
+                .select_related("community")
+                .first()
+            )
+            data["item"] = self.campaign.standard.items.filter(pk=data["item"] or 0).first()
+        if data.get("enrollment") is None or data.get("item") is None:
+            self.add_error(None, gettext("That item or community is not part of this round."))
+        if data.get("not_applicable"):
+            data["points"] = None
+        return data
+
+    def first_error(self) -> str:
+        return next((str(e[0]) for e in self.errors.values() if e), "")

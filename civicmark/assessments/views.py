@@ -30,6 +30,7 @@ from civicmark.assessments.forms import (
     ReviewForm,
     ScoreCardForm,
     SelfScoreForm,
+    SettleForm,
     SignOffForm,
     StepForm,
     VetoForm,
@@ -46,7 +47,6 @@ from civicmark.core.parsing import (
     ParseError,
     parse_date,
     parse_decimal,
-    parse_id,
     parse_ids,
 )
 from civicmark.core.uploads import posted_file
@@ -1554,20 +1554,10 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _points_typed(raw: str) -> Decimal | None:
-    """Settled points as typed: one decimal place at most; a penalty item's may be negative."""
-    try:
-        return parse_decimal(raw, places=1, max_digits=6, min_value=None, exact=True)
-    except ParseError as exc:
-        raise ApplicationError(exc.message) from None
-
-
-def disagreement_section(
-    user: Any, round_: Any, typed: dict[str, str] | None = None, error: str = ""
-) -> dict[str, Any]:
+def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None) -> dict[str, Any]:
     """The round page's disagreements, for the round's lead (a county part's lead: his county's
     communities): the open ones with a settle form each, and those settled with the decision.
-    Anyone else gets nothing. `typed` is what was posted, shown back after a refusal."""
+    Anyone else gets nothing. `form` is a refused settlement, shown back on its row."""
     from civicmark.assessments import panels
     from civicmark.scoring.disagreements import open_disagreements, settled
 
@@ -1582,13 +1572,13 @@ def disagreement_section(
             .filter(community__path__startswith=county.path)
             .values_list("pk", flat=True)
         )
-    typed = typed or {}
+    posted = form.data if form is not None else {}
     rows = []
     for d in open_disagreements(round_, ids):
-        mine = typed.get("enrollment") == str(d.enrollment.pk) and typed.get("item") == str(
+        mine = posted.get("enrollment") == str(d.enrollment.pk) and posted.get("item") == str(
             d.item.pk
         )
-        rows.append({"d": d, "typed": typed if mine else {}, "error": error if mine else ""})
+        rows.append({"d": d, "form": form if mine else None})
     return {
         "shown": True,
         "may_settle": round_.finalised_at is None,
@@ -1602,52 +1592,42 @@ def disagreement_section(
 @login_required
 def round_disagreements(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The lead settles an item its assessors disagree on (points or not applicable, and why);
-    a refusal shows the page again with what he typed."""
+    a refusal (422) shows the page again with what he typed and the error beside its box."""
     from civicmark.assessments.settling import settle
-    from civicmark.campaigns.models import Enrollment
+    from civicmark.scoring.validate import Invalid
 
     campaign, round_ = _round_or_404(request, slug, number)
-    typed: dict[str, str] = {}
-    error = ""
+    form: SettleForm | None = None
     if request.method == "POST":
-        post = request.POST
-        typed = {
-            key: post.get(key, "")
-            for key in ("enrollment", "item", "points", "not_applicable", "reason")
-        }
-        try:
-            enrollment = (
-                Enrollment.objects.filter(campaign=campaign, pk=parse_id(typed["enrollment"]) or 0)
-                .select_related("community")
-                .first()
-            )
-            item = campaign.standard.items.filter(pk=parse_id(typed["item"]) or 0).first()
-            if enrollment is None or item is None:
-                raise ApplicationError(_("That item or community is not part of this round."))
-            not_applicable = bool(typed["not_applicable"])
-            settle(
-                actor=request.user,
-                round_=round_,
-                enrollment=enrollment,
-                item=item,
-                points=None if not_applicable else _points_typed(typed["points"]),
-                not_applicable=not_applicable,
-                reason=typed["reason"],
-            )
-        except (ApplicationError, ParseError) as exc:
-            error = getattr(exc, "message", str(exc))
-            messages.error(request, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("round_detail", slug=campaign.slug, number=round_.number)
-    section = disagreement_section(request.user, round_, typed, error)
+        form = SettleForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                settle(
+                    actor=request.user,
+                    round_=round_,
+                    enrollment=data["enrollment"],
+                    item=data["item"],
+                    points=data["points"],
+                    not_applicable=data["not_applicable"],
+                    reason=data["reason"],
+                )
+            except Invalid as exc:
+                form.refuse(exc, exc.field if exc.field in form.fields else "points")
+            except ApplicationError as exc:
+                form.refuse(exc, None)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("round_detail", slug=campaign.slug, number=round_.number)
+        messages.error(request, form.first_error())
+    section = disagreement_section(request.user, round_, form)
     if not section["shown"]:
         raise Http404
     return render(
         request,
         "assessments/disagreements.html",
         {"campaign": campaign, "round": round_, "disagreements": section},
-        status=400 if error else 200,
+        status=422 if form is not None else 200,
     )
 
 
