@@ -60,6 +60,8 @@ def grants(user: Any) -> list[Grant]:
 def forget_grants(user: Any) -> None:
     if hasattr(user, "_civicmark_grants"):
         del user._civicmark_grants
+    # The offices held below him, kept by the workflow's stand-in rule, go with his grants.
+    user.__dict__.pop("_civicmark_held", None)
 
 
 def is_super(user: Any) -> bool:

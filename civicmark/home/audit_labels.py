@@ -91,6 +91,7 @@ KEYS: dict[str, tuple[Promise, Sequence[tuple[str, Any]] | None]] = {
     "explanation": (_("explanation"), None),
     "devices": (_("devices"), None),
     "parts": (_("county parts"), None),
+    "on_behalf_of": (_("on behalf of"), None),
 }
 # A field whose model keeps its codes elsewhere: the enrollment's status is the workflow's state.
 FIELD_CHOICES: dict[tuple[str, str], Sequence[tuple[str, Any]]] = {
