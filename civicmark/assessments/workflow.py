@@ -378,7 +378,7 @@ def transition_apply(
             raise TransitionRefused(refusals)
         # A step taken standing in for an office nobody holds says whose it was.
         on_behalf = {
-            e.pk: {"on_behalf_of": e.community.parent.name if e.community.parent_id else ""}
+            e.pk: {"on_behalf_of": getattr(e.community.parent, "name", "")}
             for e in locked
             if (step := step_for(e.status, to)) and _stand_in_seats(actor, step, e.community.path)
         }
