@@ -7,6 +7,7 @@ beside the field they name. Bound to what was posted, the form shows back what w
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -14,7 +15,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.core.errors import ApplicationError
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField, TickField
+from civicmark.core.formfields import (
+    StrictDateField,
+    StrictDecimalField,
+    StrictIntegerField,
+    TickField,
+)
 from civicmark.core.parsing import parse_id
 from civicmark.scoring.validate import Invalid
 from civicmark.scoring.writer import ScoreEntry
@@ -454,3 +460,61 @@ class SettleForm(RefusableForm):
 
     def first_error(self) -> str:
         return next((str(e[0]) for e in self.errors.values() if e), "")
+
+
+class UUIDsField(forms.Field):
+    """People ticked on a page, posted by their public ids; a value that is no id is refused."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[uuid.UUID]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        found = []
+        for raw in values:
+            try:
+                found.append(uuid.UUID(str(raw)))
+            except ValueError:
+                raise forms.ValidationError(
+                    gettext("“%s” is not one of the people listed: tick them again.") % shown(raw),
+                    code="invalid",
+                ) from None
+        return found
+
+
+class RoundSettingsForm(RefusableForm):
+    """A round's window, rules, lead, panel and coverage, as its lead sets them (a county
+    officer's part of a split round: its rule, panel and coverage only, `county` naming it).
+    `covers_codes` is None when the page had no box for codes (the ticks are read)."""
+
+    action = forms.CharField(required=False, max_length=16)
+    county = forms.CharField(required=False, max_length=32)
+    opens_on = StrictDateField(label=_("opens"), required=False)
+    closes_on = StrictDateField(label=_("closes"), required=False)
+    combine_rule = forms.ChoiceField(label=_("combining rule"), required=False)
+    rescore = forms.ChoiceField(label=_("re-scores"), required=False)
+    lead = forms.UUIDField(
+        label=_("Lead"),
+        required=False,
+        error_messages={"invalid": _("Choose the lead from the list.")},
+    )
+    panel = UUIDsField(required=False)
+    covers = IdsField(required=False)
+    covers_codes = forms.CharField(required=False, max_length=200_000)
+    confirm_removal = TickField(value="1")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from civicmark.campaigns.models import CombineRule, Rescore
+
+        super().__init__(*args, **kwargs)
+        _choices(self, "combine_rule", [("", ""), *CombineRule.choices])
+        _choices(self, "rescore", [("", ""), *Rescore.choices])
+
+    def clean_covers_codes(self) -> str | None:
+        return self.cleaned_data["covers_codes"] if "covers_codes" in self.data else None
+
+    def require_window(self) -> bool:
+        """The whole round's form needs both dates: refused beside the box left empty."""
+        for name in ("opens_on", "closes_on"):
+            if name not in self.errors and self.cleaned_data.get(name) is None:
+                self.add_error(name, gettext("Enter the date."))
+        return not self.errors

@@ -28,6 +28,7 @@ from civicmark.assessments.forms import (
     RectificationFileForm,
     RectificationForm,
     ReviewForm,
+    RoundSettingsForm,
     ScoreCardForm,
     SelfScoreForm,
     SettleForm,
@@ -1177,6 +1178,8 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     own = None if can_lead else parts.led_county(request.user, round_)
     posted = None  # what the lead ticked and typed, shown back when it is not saved
     sign_off: SignOffForm | None = None
+    settings_form: RoundSettingsForm | None = None
+    refused = sign_off is not None
     if request.method == "POST" and request.POST.get("action") in ("finalise", "reopen"):
         if not (can_lead or own):
             raise Http404
@@ -1192,37 +1195,41 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     elif request.method == "POST":
         if not (can_lead or own):
             raise Http404
-        post = request.POST
-        posted = post
+        settings_form = RoundSettingsForm(request.POST)
+        posted = request.POST
         try:
-            county = _county_posted(round_, post.get("county", "")) or own
-            if post.get("action") == "back":
+            if not settings_form.is_valid():
+                raise _Refused
+            data = settings_form.cleaned_data
+            county = _county_posted(round_, data["county"]) or own
+            if data["action"] == "back":
                 raise _KeepTicks
             whole = county is None  # a part's form sets its rule, panel and coverage only
-            lead_id = post.get("lead", "")
-            covers = _covers_posted(campaign, post, request.user)
+            if whole and not settings_form.require_window():
+                raise _Refused
             round_configure(
                 actor=request.user,
                 round_=round_,
-                opens_on=_date(post.get("opens_on", "")) if whole else round_.opens_on,
-                closes_on=_date(post.get("closes_on", "")) if whole else round_.closes_on,
-                combine_rule=post.get("combine_rule", ""),
-                rescore=post.get("rescore", Rescore.LOST) if whole else round_.rescore,
-                lead=_lead_posted(lead_id) if whole else round_.lead,
-                panel=list(
-                    panels.candidates(round_).filter(
-                        public_id__in=[posted_uuid(v) for v in post.getlist("panel")]
-                    )
-                ),
-                covers=covers,
+                opens_on=data["opens_on"] if whole else round_.opens_on,
+                closes_on=data["closes_on"] if whole else round_.closes_on,
+                combine_rule=data["combine_rule"],
+                rescore=(data["rescore"] or Rescore.LOST) if whole else round_.rescore,
+                lead=_lead_posted(data["lead"]) if whole else round_.lead,
+                panel=list(panels.candidates(round_).filter(public_id__in=data["panel"])),
+                covers=_covers_posted(campaign, data, request.user),
                 county=county,
-                confirm_removal=post.get("confirm_removal") == "1",
+                confirm_removal=data["confirm_removal"],
             )
         except _KeepTicks:
             pass
+        except _Refused:
+            refused = True
+            messages.error(request, _form_summary(settings_form))
         except CoverageRemoves as exc:
             return _confirm_removal(request, campaign, round_, exc)
         except ApplicationError as exc:
+            refused = True
+            settings_form.refuse(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Saved."))
@@ -1332,6 +1339,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 for e in enrollments
             ],
             "values": _round_values(round_, posted, own),
+            "settings_form": settings_form,
             "covered_count": covered_count,
             "large": large,
             "by_state": by_state,
@@ -1340,12 +1348,16 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "rescores": Rescore.choices,
             "departments": panels.departments(round_),
         },
-        status=422 if sign_off is not None else 200,
+        status=422 if refused or sign_off is not None else 200,
     )
 
 
 class _KeepTicks(Exception):
     """The lead went back from the confirmation: his ticks come back unsaved."""
+
+
+class _Refused(Exception):
+    """The round's form was refused: shown back as typed, with the errors beside the boxes."""
 
 
 def _round_values(round_: Any, posted: Any, own: Any) -> dict[str, Any]:
@@ -1388,10 +1400,10 @@ def _confirm_removal(
     )
 
 
-def _lead_posted(public_id: str) -> Any:
+def _lead_posted(public_id: Any) -> Any:
     from civicmark.accounts.models import User
 
-    return User.objects.filter(public_id=posted_uuid(public_id)).first() if public_id else None
+    return User.objects.filter(public_id=public_id).first() if public_id else None
 
 
 def _sign_off(user: Any, round_: Any, form: SignOffForm, own: Any = None) -> None:
@@ -1430,7 +1442,7 @@ REFUSALS_SHOWN = 50
 RECTIFICATIONS_PAGE = 100
 
 
-def _covers_posted(campaign: Any, post: Any, user: Any) -> list[Any]:
+def _covers_posted(campaign: Any, data: dict[str, Any], user: Any) -> list[Any]:
     """The communities the lead listed: ticked boxes, or, on a large campaign's page, codes in
     a text box (one per line, or separated by spaces or commas). An unknown code refuses the
     whole form, naming the codes. Codes are read only among the communities the person sees: one
@@ -1438,10 +1450,10 @@ def _covers_posted(campaign: Any, post: Any, user: Any) -> list[Any]:
     from civicmark.campaigns.selectors import enrollments_by_code
     from civicmark.core.http import typed_codes
 
-    text = post.get("covers_codes")
+    text = data["covers_codes"]
     if text is None:
         # Ticks outside a county's part are refused by the service, naming none of them.
-        return list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers"))))
+        return list(campaign.enrollments.filter(pk__in=data["covers"]))
     codes = typed_codes(text)
     found = enrollments_by_code(campaign, codes, user=user)
     unknown = [c for c in codes if c not in found]
