@@ -16,6 +16,7 @@ from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.scoring.models import Score, VetoFinding
+from tests.factories import closed_notice
 
 PERSONAS = [
     "city_admin",
@@ -99,6 +100,8 @@ def test_a_community_goes_the_whole_way_to_commendation(scoring, world):
         move(s, users["city_admin"], ["C111"], State.NOT_REACHED)  # the result says otherwise
     move(s, users["city_admin"], ["C111"], State.STANDARD_UNIT)
     move(s, users["city_admin"], ["C111"], State.PROPOSED)
+    # Commended once its public notice has closed with no objection waiting (ADR 22).
+    closed_notice(s["campaign"].rounds.get(number=2), [s["enrollments"]["C111"]], commendation=True)
     move(s, users["city_admin"], ["C111"], State.COMMENDED)
     path = list(
         Transition.objects.filter(enrollment=s["enrollments"]["C111"]).values_list(

@@ -7,7 +7,9 @@ enrolled -> self_assessing -> submitted -> town_reviewed -> county_pre_accepted 
 may also go back to self_assessing, as before)
 reported -> standard_unit | not_reached | vetoed        (by the municipal round's result)
 not_reached / vetoed -> rectifying -> standard_unit | not_reached | vetoed   (next round)
-standard_unit -> proposed -> commended (or back to standard_unit if the city declines)
+standard_unit -> proposed -> commended (or back to standard_unit if the city declines); commended
+only once the public notice has closed with every objection decided; an objection upheld on it
+sends a standard unit (or a proposed one) back to rectifying (ADR 22)
 
 Every transition is applied by `transition_apply`, to one community or many at once; a batch
 is all or nothing, and every refusal says which community and why.
@@ -27,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
-from civicmark.assessments import followers
+from civicmark.assessments import followers, notice
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
@@ -152,12 +154,35 @@ def _municipal_outcome(outcome: Outcome) -> Guard:
         found = ctx.latest_complete(enrollment, Level.CITY)
         if found is None:
             return _("no municipal round has a complete result for it yet")
-        latest = found[1]
+        round_, latest = found
         if latest.outcome != outcome:
             return _("its latest municipal result is “%s”") % State(latest.outcome).label
+        if outcome == Outcome.STANDARD and notice.upheld_in(enrollment, round_):
+            return (
+                _(
+                    "an objection upheld on the public notice of “%s” took it off the list: a later "
+                    "municipal round must find it a standard unit"
+                )
+                % round_.name
+            )
         return None
 
     return guard
+
+
+def _commendation_final(enrollment: Enrollment, ctx: Context) -> str | None:
+    """Commended only once the public notice that proposed it has closed and every objection
+    to it is decided (ADR 22): the one predicate the certificates ask too."""
+    return notice.naming_refusal(enrollment, commendation=True)
+
+
+def _objection_upheld(enrollment: Enrollment, ctx: Context) -> str | None:
+    """A named community goes back to rectification only when an objection to its naming was
+    upheld on the public notice of its latest municipal round (ADR 22)."""
+    found = ctx.latest_complete(enrollment, Level.CITY)
+    if found is None or not notice.upheld_in(enrollment, found[0]):
+        return _("only an objection upheld on the public notice takes a naming back")
+    return None
 
 
 def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
@@ -239,7 +264,15 @@ STEPS: tuple[Step, ...] = (
     ),
     Step((S.NOT_REACHED, S.VETOED), S.RECTIFYING, frozenset({TOWN, COUNTY, CITY}), judges=False),
     Step((S.STANDARD_UNIT,), S.PROPOSED, frozenset({CITY}), (_advanced,)),
-    Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY})),
+    Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY}), (_commendation_final,)),
+    # An objection upheld on the public notice undoes a naming (ADR 22): the community
+    # rectifies and a later municipal round assesses it again.
+    Step(
+        (S.STANDARD_UNIT, S.PROPOSED),
+        S.RECTIFYING,
+        frozenset({CITY}),
+        (_needs_comment, _objection_upheld),
+    ),
     Step((S.PROPOSED,), S.STANDARD_UNIT, frozenset({CITY}), (_needs_comment,)),
 )
 

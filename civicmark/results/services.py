@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels
+from civicmark.assessments import notice, panels
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -23,8 +23,11 @@ TITLED = ("standard_unit", "proposed", "commended")
 
 def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
     """A certificate for every community the finalised municipal round found a standard unit and
-    the workflow holds as one (idempotent: a community with a standing certificate is skipped).
-    A commended community's certificate names the highest level."""
+    the workflow holds as one, once its naming is final: its public notice closed and every
+    objection to it decided (`notice.naming_refusal`, ADR 22); the others wait, and when none
+    can be issued the refusal names each and until when (idempotent: a community with a
+    standing certificate is skipped). A commended community's certificate names the highest
+    level."""
     if round_.level != "city":
         raise ApplicationError(_("Certificates follow a municipal round, not the pre-acceptance."))
     if not authz.can_lead_round(actor, round_):
@@ -50,9 +53,14 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
     )  # a band below the pass mark names no title
     awarded_on = timezone.localdate(round_.finalised_at)
     new = []
+    waiting = []
     for e in enrollments:
         result = results.get(e.pk)
         if result is None or result.outcome != Outcome.STANDARD:
+            continue
+        # A naming is final only after its public notice (ADR 22); the others wait for it.
+        if reason := notice.naming_refusal(e):
+            waiting.append(f"{e.community.name}: {reason}")
             continue
         level = (
             top.name if e.status == "commended" and top else (result.level or _("Standard unit"))
@@ -67,6 +75,8 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
                 issued_by=actor if getattr(actor, "pk", None) else None,
             )
         )
+    if waiting and not new:
+        raise ApplicationError(_("No certificate can be issued yet: %s.") % "; ".join(waiting))
     with transaction.atomic():
         Certificate.objects.bulk_create(new)
         if new:
