@@ -151,15 +151,13 @@ def naming_final(
     return naming_refusal(enrollment, commendation=commendation, today=today) is None
 
 
-def upheld_in(enrollment: Enrollment, round_: AcceptanceRound) -> bool:
-    """Whether an objection upheld on a notice of this round took the community's naming off
-    its list: the round's finding names it no more, and only a later round can."""
-    return NoticeEntry.objects.filter(
-        notice__round=round_,
-        enrollment=enrollment,
-        proposed_for=ProposedFor.STANDARD,
-        withdrawn_at__isnull=False,
-    ).exists()
+def withdrawn_from(enrollment: Enrollment) -> AcceptanceRound | None:
+    """The round whose notice an upheld objection took the community's naming off, when that is
+    where its naming stands now (its latest naming entry is withdrawn); None otherwise."""
+    latest = _latest_entry(enrollment, commendation=False)
+    if latest is None or latest.withdrawn_at is None:
+        return None
+    return latest.notice.round
 
 
 # --- reads for the pages --------------------------------------------------------------------

@@ -157,14 +157,12 @@ def _municipal_outcome(outcome: Outcome) -> Guard:
         round_, latest = found
         if latest.outcome != outcome:
             return _("its latest municipal result is “%s”") % State(latest.outcome).label
-        if outcome == Outcome.STANDARD and notice.upheld_in(enrollment, round_):
-            return (
-                _(
-                    "an objection upheld on the public notice of “%s” took it off the list: a later "
-                    "municipal round must find it a standard unit"
-                )
-                % round_.name
-            )
+        taken_off = notice.withdrawn_from(enrollment) if outcome == Outcome.STANDARD else None
+        if taken_off and (round_.finalised_at is None or round_.number <= taken_off.number):
+            return _(
+                "an objection upheld on the public notice of “%s” took it off the list: a "
+                "later municipal round, finalised, must find it a standard unit"
+            ) % (taken_off.name)
         return None
 
     return guard
@@ -178,9 +176,8 @@ def _commendation_final(enrollment: Enrollment, ctx: Context) -> str | None:
 
 def _objection_upheld(enrollment: Enrollment, ctx: Context) -> str | None:
     """A named community goes back to rectification only when an objection to its naming was
-    upheld on the public notice of its latest municipal round (ADR 22)."""
-    found = ctx.latest_complete(enrollment, Level.CITY)
-    if found is None or not notice.upheld_in(enrollment, found[0]):
+    upheld on its latest public notice (ADR 22)."""
+    if notice.withdrawn_from(enrollment) is None:
         return _("only an objection upheld on the public notice takes a naming back")
     return None
 
