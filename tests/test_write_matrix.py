@@ -66,6 +66,7 @@ PERSONAS = [
 
 SLUG = "anping-2026"
 JIEFANG, CHAOYANG, ZHANQIAN, XINHUA = "990121100001", "990121001003", "990121001002", "990121100004"
+WENCHANG = "990121100003"
 
 
 def fingerprint() -> str:
@@ -190,6 +191,11 @@ def build_stage() -> Stage:
     question = o["survey"].instrument.questions.exclude(item=None).first()
     o["survey_item"] = question.item.code
     assert Response.objects.exists()
+    # July's public notice left 文昌 off: the city publishes a second notice for it below, on
+    # which anyone may object while it is open (ADR 22).
+    from civicmark.assessments.models import NoticeEntry
+
+    NoticeEntry.objects.filter(enrollment__community__code=WENCHANG).delete()
     return Stage(users=users, campaign=campaign, o=o)
 
 
@@ -505,6 +511,12 @@ READERS = {
 }
 
 
+def _open_notice() -> Any:
+    from civicmark.assessments.models import PublicNotice
+
+    return PublicNotice.objects.filter(entries__enrollment__community__code=WENCHANG).get()
+
+
 def _calibration() -> Any:
     from civicmark.quality.models import CalibrationExercise
 
@@ -789,6 +801,39 @@ ROWS += [
         {"admin", "city"},
         "city",
         note="the city draws November's sample",
+    ),
+    # --- the public notice (issue 17 item 5): a second notice of July for 文昌 (build_stage) ------
+    Row(
+        "round_notices",
+        lambda s: [SLUG, 2],
+        lambda s: {"working_days": "5"},
+        {"admin", "city"},
+        "city",
+        note="the city publishes the notice that lists 文昌",
+    ),
+    # Anyone may object while a notice is open, signed in or not: no refusal of a person.
+    Row(
+        "notice_public",
+        lambda s: [_open_notice().public_id],
+        lambda s: {
+            "entry": _open_notice().entries.get().pk,
+            "statement": "活动室长期上锁",
+            "name": "居民甲",
+            "contact": "13900000000",
+        },
+        EVERYONE,
+        "anonymous",
+    ),
+    Row(
+        "notice_detail",
+        lambda s: [SLUG, _open_notice().public_id],
+        lambda s: {
+            "objection": _open_notice().entries.get().objections.get().public_id,
+            "decision": "dismissed",
+            "reason": "经核查，活动室按时开放",
+        },
+        {"admin", "city"},
+        "city",
     ),
     Row(
         "commendation",
