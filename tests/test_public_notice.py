@@ -375,3 +375,15 @@ def test_the_city_finds_the_objections_on_its_to_do(named, client_for):
         )
         in page
     )
+
+
+def test_the_demo_publishes_julys_notice_with_one_objection_decided(demo):
+    notice = PublicNotice.objects.get(round__campaign=demo, round__number=2)
+    assert (notice.opens_on, notice.closes_on) == (dt.date(2026, 7, 20), dt.date(2026, 7, 24))
+    objection = Objection.objects.get(entry__notice=notice)
+    assert objection.decision == "dismissed" and objection.reason
+    jiefang = demo.enrollments.get(community__code="990121100001")
+    assert entry(notice, "990121100001").proposed_for == "commendation"
+    assert naming_refusal(jiefang, commendation=True) is None
+    page = Client().get(reverse("notice_public", args=[notice.public_id])).content.decode()
+    assert "和平里社区" in page and objection.name not in page and objection.contact not in page
