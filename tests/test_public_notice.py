@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicmark.assessments.models import NoticeEntry, Objection, PublicNotice
@@ -387,3 +388,37 @@ def test_the_demo_publishes_julys_notice_with_one_objection_decided(demo):
     assert naming_refusal(jiefang, commendation=True) is None
     page = Client().get(reverse("notice_public", args=[notice.public_id])).content.decode()
     assert "和平里社区" in page and objection.name not in page and objection.contact not in page
+
+
+def test_the_certificates_page_names_who_waits_for_the_notice(named, client_for):
+    notice = publish(named)
+    url = reverse("certificates", args=[named["campaign"].slug, 2])
+    with translation.override("en"):
+        page = client_for(named["city"]).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="certificates-waiting"' in page
+    assert "Community 111" in page and str(notice.closes_on) in page
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_the_objection_form_takes_hostile_values_without_a_server_error(named, data):
+    """Each field given a hostile value (the form fuzz's own): below 500, and a refusal writes
+    nothing."""
+    from tests.test_fuzz_inputs import hostile_text
+
+    notice = PublicNotice.objects.first() or publish(named)
+    field = data.draw(st.sampled_from(["entry", "statement", "name", "contact"]))
+    value = data.draw(hostile_text)
+    objections, events = Objection.objects.count(), AuditEvent.objects.count()
+    cache.clear()  # each try its own: the throttle has its test
+    response = _post(Client(), notice, **{field: value})
+    assert response.status_code < 500
+    if response.status_code != 302:
+        assert Objection.objects.count() == objections
+        assert AuditEvent.objects.count() == events

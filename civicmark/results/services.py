@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import notice, panels
-from civicmark.campaigns.models import AcceptanceRound
+from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.results.models import Certificate
@@ -19,6 +19,33 @@ from civicmark.scoring import reader
 from civicmark.scoring.rules import Outcome
 
 TITLED = ("standard_unit", "proposed", "commended")
+
+
+def _due(round_: AcceptanceRound) -> tuple[dict[int, Any], list[Enrollment]]:
+    """The round's stored results, and the communities due a certificate from it: covered,
+    held as titled by the workflow, found a standard unit, with no standing certificate."""
+    results = {r.enrollment_id: r for r in reader.stored(round_)}
+    standing = set(
+        Certificate.objects.filter(
+            enrollment__campaign=round_.campaign, revoked_at__isnull=True
+        ).values_list("enrollment", flat=True)
+    )
+    enrollments = (
+        panels.covered(round_)
+        .filter(status__in=TITLED)
+        .exclude(pk__in=standing)
+        .select_related("community")
+    )
+    due = [e for e in enrollments if e.pk in results and results[e.pk].outcome == Outcome.STANDARD]
+    return results, due
+
+
+def certificates_waiting(round_: AcceptanceRound) -> list[tuple[Enrollment, str]]:
+    """The communities due a certificate whose naming is not final yet, and why (ADR 22): what
+    the certificates page lists under its button."""
+    if round_.level != "city" or round_.finalised_at is None:
+        return []
+    return [(e, reason) for e in _due(round_)[1] if (reason := notice.naming_refusal(e))]
 
 
 def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
@@ -36,18 +63,7 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
         raise NotAllowed(refusal)
     if round_.finalised_at is None:
         raise ApplicationError(_("Finalise the round before issuing its certificates."))
-    results = {r.enrollment_id: r for r in reader.stored(round_)}
-    standing = set(
-        Certificate.objects.filter(
-            enrollment__campaign=round_.campaign, revoked_at__isnull=True
-        ).values_list("enrollment", flat=True)
-    )
-    enrollments = (
-        panels.covered(round_)
-        .filter(status__in=TITLED)
-        .exclude(pk__in=standing)
-        .select_related("community")
-    )
+    results, enrollments = _due(round_)
     top = (
         round_.campaign.standard.levels.filter(passing=True).order_by("-min_score").first()
     )  # a band below the pass mark names no title
@@ -55,9 +71,7 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
     new = []
     waiting = []
     for e in enrollments:
-        result = results.get(e.pk)
-        if result is None or result.outcome != Outcome.STANDARD:
-            continue
+        result = results[e.pk]
         # A naming is final only after its public notice (ADR 22); the others wait for it.
         if reason := notice.naming_refusal(e):
             waiting.append(f"{e.community.name}: {reason}")

@@ -324,7 +324,11 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from civicmark.core.errors import ApplicationError
     from civicmark.results.forms import CertificateForm
     from civicmark.results.models import Certificate
-    from civicmark.results.services import certificate_revoke, certificates_issue
+    from civicmark.results.services import (
+        certificate_revoke,
+        certificates_issue,
+        certificates_waiting,
+    )
 
     campaign, round_ = _round(request, slug, number)
     visible = Certificate.objects.filter(
@@ -358,6 +362,7 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "round": round_,
             "certificates": visible,
             "can_issue": can_issue,
+            "waiting": certificates_waiting(round_) if can_issue else [],
             "form": form,
             # The row whose revocation was refused shows its typed reason and the error.
             "refused": str(form.data.get("id", "")) if form.is_bound else "",
