@@ -1044,6 +1044,7 @@ OWN_SESSION = {
     "otp_verify",
     "survey_answer",
     "survey_answer_start",
+    "notice_public",  # an objection to a public notice needs no account, as a survey answer
 }
 
 
