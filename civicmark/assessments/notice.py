@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -121,8 +121,8 @@ def naming_refusal(
     enrollment: Enrollment, *, commendation: bool = False, today: dt.date | None = None
 ) -> str | None:
     """Why the community's naming (or, with `commendation`, its commendation) is not final yet,
-    saying until when; None when its latest notice has closed and every objection to it on that
-    notice is decided and none was upheld."""
+    saying until when; None when its latest notice was not taken back by an upheld objection,
+    and every notice that lists it has closed with every objection to it decided."""
     today = today or timezone.localdate()
     entry = _latest_entry(enrollment, commendation=commendation)
     if entry is None:
@@ -133,11 +133,17 @@ def naming_refusal(
         return _("an objection to it was upheld: it was taken off the notice of %(date)s") % {
             "date": entry.notice.opens_on.isoformat()
         }
-    if today <= entry.notice.closes_on:
-        return _("its public notice is open until %(date)s") % {
-            "date": entry.notice.closes_on.isoformat()
-        }
-    pending = entry.objections.filter(decision=ObjectionDecision.PENDING).count()
+    # Every notice that still lists it, not the latest alone: a naming objected to on a first
+    # notice is listed again on a second for its commendation, and neither the first notice's
+    # longer window nor an objection still undecided on it may be forgotten (an objection upheld
+    # once the community is commended would take nothing back).
+    standing = NoticeEntry.objects.filter(enrollment=enrollment, withdrawn_at__isnull=True)
+    closes = standing.aggregate(last=Max("notice__closes_on"))["last"]
+    if closes is not None and today <= closes:
+        return _("its public notice is open until %(date)s") % {"date": closes.isoformat()}
+    pending = Objection.objects.filter(
+        entry__in=standing, decision=ObjectionDecision.PENDING
+    ).count()
     if pending:
         return _("%(n)d objection(s) to it on the public notice await the city's decision") % {
             "n": pending

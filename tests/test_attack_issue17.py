@@ -1,0 +1,176 @@
+"""An anonymous visitor's and an insider's attack on the public notice before naming (issue 17
+item 5, ADR 22) and on issue 16's leftovers (the county standing in for a town without an
+officer, the read-only viewer, tick boxes).
+
+Each test tries what an attacker would: objections outside the window or to a community of
+another notice, hostile text, a spoofed address, a guessed reference, a CSRF-less post; an
+officer who does not lead the round, or is tied to the community, publishing or deciding; a
+naming made final past an undecided objection or an open notice, through every path (service,
+page, command line). A refused request changes nothing at all (`fingerprint`, the write
+matrix's hash of every table); what holds is kept as a test too, briefly.
+"""
+
+# ruff: noqa: F811  (the `named` fixture imported from its module, then named as arguments)
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from civicmark.assessments.models import Objection, PublicNotice
+from civicmark.assessments.notice import naming_refusal
+from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
+from civicmark.results.models import Certificate
+from civicmark.results.services import certificates_issue
+from tests.test_public_notice import (  # noqa: F401 - `named` is a fixture
+    CONTACT,
+    NAME,
+    STATEMENT,
+    entry,
+    named,
+    object_to,
+    publish,
+    status,
+)
+from tests.test_write_matrix import fingerprint
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+
+
+def client_of(user: Any, *, csrf: bool = False, **defaults: Any) -> Client:
+    """A fresh client reading English (the wording asserted is the English one)."""
+    client = Client(enforce_csrf_checks=csrf, **defaults)
+    client.cookies["django_language"] = "en"
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@contextmanager
+def nothing_changes() -> Iterator[None]:
+    before = fingerprint()
+    yield
+    assert fingerprint() == before, "a refused request changed the database"
+
+
+@pytest.fixture
+def no_last_login():  # noqa: ANN201
+    """Signing in before each request must not count as a write (users.last_login)."""
+    from django.contrib.auth.models import update_last_login
+    from django.contrib.auth.signals import user_logged_in
+
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    yield
+    user_logged_in.connect(update_last_login, dispatch_uid="update_last_login")
+
+
+def close(notice: PublicNotice) -> None:
+    PublicNotice.objects.filter(pk=notice.pk).update(closes_on=YESTERDAY)
+    notice.closes_on = YESTERDAY
+
+
+def move(s: dict[str, Any], code: str, to: str, comment: str = "") -> int:
+    return transition_apply(
+        actor=s["city"],
+        campaign=s["campaign"],
+        enrollments=[s["enrollments"][code]],
+        to=to,
+        comment=comment,
+    )
+
+
+# --- a naming made final past its first notice ----------------------------------------------
+
+
+def _proposed_after_an_objection(s: dict[str, Any]) -> tuple[PublicNotice, Objection]:
+    """C111 stands on July's first notice as a standard unit and a resident objects to its
+    naming; the city proposes it for commendation before deciding, and publishes the round's
+    second notice, which lists C111 again, now for commendation."""
+    first = publish(s, today=TODAY - dt.timedelta(days=3))
+    objection = object_to(first, "C111", today=TODAY - dt.timedelta(days=3))
+    move(s, "C111", State.PROPOSED)
+    second = publish(s, today=TODAY - dt.timedelta(days=2))
+    assert entry(second, "C111").proposed_for == "commendation"
+    return second, objection
+
+
+def test_an_undecided_objection_on_an_earlier_notice_holds_the_commendation_and_certificate(
+    named,
+):
+    """The hole: the predicate read the community's latest notice alone. An objection to its
+    naming still undecided on the first notice was forgotten once a second notice listed it for
+    commendation: the city could commend it and issue its certificate, and upholding the
+    objection afterwards took nothing back (a commended community is not "named", so no step)."""
+    s = named
+    second, objection = _proposed_after_an_objection(s)
+    close(second)
+    PublicNotice.objects.exclude(pk=second.pk).update(closes_on=YESTERDAY)
+    enrollment = s["enrollments"]["C111"]
+    with translation.override("en"):
+        assert "await the city's decision" in (naming_refusal(enrollment, commendation=True) or "")
+        assert "await the city's decision" in (naming_refusal(enrollment) or "")
+        with pytest.raises(TransitionRefused):
+            move(s, "C111", State.COMMENDED)
+    certificates_issue(actor=s["city"], round_=s["round"])  # C112's: its notice is clear
+    assert not Certificate.objects.filter(enrollment=enrollment).exists()
+    assert status(s, "C111") == State.PROPOSED
+
+
+def test_an_earlier_notice_still_open_holds_the_commendation(named):
+    """The same hole through a longer window: the first notice stays up thirty working days,
+    the second five; once the second closed, the community was commended while the public could
+    still object to its naming on the first."""
+    s = named
+    second, objection = _proposed_after_an_objection(s)
+    from civicmark.assessments.notice_services import objection_decide
+
+    objection_decide(actor=s["city"], objection=objection, decision="dismissed", reason="不实")
+    close(second)
+    first = PublicNotice.objects.exclude(pk=second.pk).get()
+    assert first.closes_on >= TODAY
+    with translation.override("en"), pytest.raises(TransitionRefused) as refused:
+        move(s, "C111", State.COMMENDED)
+    assert f"open until {first.closes_on}" in str(refused.value)
+    assert status(s, "C111") == State.PROPOSED
+
+
+def test_no_path_commends_or_certifies_past_an_undecided_objection(named, no_last_login):
+    """The same community through every door the city has: the commendation page, the
+    certificates page and the command line; each refuses and writes nothing."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    s = named
+    second, _objection = _proposed_after_an_objection(s)
+    PublicNotice.objects.update(closes_on=YESTERDAY)
+    c111 = s["enrollments"]["C111"]
+    Certificate.objects.all().delete()
+    city = client_of(s["city"])
+    slug = s["campaign"].slug
+    with nothing_changes():
+        city.post(
+            reverse("commendation", args=[slug]), {"action": "confirm", "enrollment": [c111.pk]}
+        )
+        with pytest.raises(CommandError):
+            call_command(
+                "workflow",
+                slug,
+                "--to=commended",
+                "--communities=C111",
+                "--user=city_admin",
+                stdout=StringIO(),
+                stderr=StringIO(),
+            )
+    city.post(reverse("certificates", args=[slug, s["round"].number]), {"action": "issue"})
+    assert not Certificate.objects.filter(enrollment=c111).exists()
+    assert status(s, "C111") == State.PROPOSED
