@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 
 from civicmark.assessments.models import Objection, PublicNotice
 from civicmark.assessments.notice import naming_refusal
+from civicmark.assessments.notice_services import notice_publish
 from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
 from civicmark.results.models import Certificate
 from civicmark.results.services import certificates_issue
@@ -174,3 +175,35 @@ def test_no_path_commends_or_certifies_past_an_undecided_objection(named, no_las
     city.post(reverse("certificates", args=[slug, s["round"].number]), {"action": "issue"})
     assert not Certificate.objects.filter(enrollment=c111).exists()
     assert status(s, "C111") == State.PROPOSED
+
+
+# --- an upheld objection, later bypassed ----------------------------------------------------
+
+
+def test_the_round_whose_notice_took_a_naming_back_gives_it_no_certificate_later(named):
+    """The hole: an objection upheld on July's notice took C111's naming back; November's round
+    found it a standard unit again and its own notice closed clear. The predicate then read
+    November's notice alone, and the city could issue C111 a certificate from July's round,
+    dated July with July's total: the very finding the public's objection overturned."""
+    from civicmark.assessments.notice_services import objection_decide
+    from tests.test_workflow import pass_round
+
+    s, city = named, named["city"]
+    july = publish(s, today=TODAY - dt.timedelta(days=20))
+    objection = object_to(july, "C111", today=TODAY - dt.timedelta(days=20))
+    objection_decide(actor=city, objection=objection, decision="upheld", reason="核实属实")
+    close(july)
+    november = s["campaign"].rounds.get(number=3)
+    november.covers.set([s["enrollments"]["C111"]])
+    pass_round(s, 3, "C111")
+    november.finalised_at = timezone.now()
+    november.save(update_fields=["finalised_at"])
+    move(s, "C111", State.STANDARD_UNIT)
+    close(notice_publish(actor=city, round_=november, today=TODAY - dt.timedelta(days=10)))
+    c111 = s["enrollments"]["C111"]
+    assert naming_refusal(c111) is None  # final now, by November's finding
+    with translation.override("en"):
+        certificates_issue(actor=city, round_=s["round"])  # July's: C112 alone
+    assert not Certificate.objects.filter(enrollment=c111).exists()
+    assert certificates_issue(actor=city, round_=november) == 1
+    assert Certificate.objects.get(enrollment=c111).round == november

@@ -106,8 +106,12 @@ def candidates(round_: AcceptanceRound) -> list[Candidate]:
 # --- the one predicate of a final naming ----------------------------------------------------
 
 
-def _latest_entry(enrollment: Enrollment, *, commendation: bool) -> NoticeEntry | None:
+def _latest_entry(
+    enrollment: Enrollment, *, commendation: bool, round_: AcceptanceRound | None = None
+) -> NoticeEntry | None:
     entries = NoticeEntry.objects.filter(enrollment=enrollment).select_related("notice")
+    if round_ is not None:
+        entries = entries.filter(notice__round=round_)
     if commendation:
         entries = entries.filter(proposed_for=ProposedFor.COMMENDATION)
     else:
@@ -118,13 +122,21 @@ def _latest_entry(enrollment: Enrollment, *, commendation: bool) -> NoticeEntry 
 
 
 def naming_refusal(
-    enrollment: Enrollment, *, commendation: bool = False, today: dt.date | None = None
+    enrollment: Enrollment,
+    *,
+    commendation: bool = False,
+    round_: AcceptanceRound | None = None,
+    today: dt.date | None = None,
 ) -> str | None:
     """Why the community's naming (or, with `commendation`, its commendation) is not final yet,
     saying until when; None when its latest notice was not taken back by an upheld objection,
-    and every notice that lists it has closed with every objection to it decided."""
+    and every notice that lists it has closed with every objection to it decided.
+
+    `round_`: the naming by that round (its certificate): the latest entry is read among that
+    round's notices, so that a later round naming the community again does not make final a
+    finding an upheld objection took back."""
     today = today or timezone.localdate()
-    entry = _latest_entry(enrollment, commendation=commendation)
+    entry = _latest_entry(enrollment, commendation=commendation, round_=round_)
     if entry is None:
         if commendation:
             return _("it has not been on a public notice as proposed for commendation yet")

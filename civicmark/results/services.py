@@ -45,7 +45,9 @@ def certificates_waiting(round_: AcceptanceRound) -> list[tuple[Enrollment, str]
     the certificates page lists under its button."""
     if round_.level != "city" or round_.finalised_at is None:
         return []
-    return [(e, reason) for e in _due(round_)[1] if (reason := notice.naming_refusal(e))]
+    return [
+        (e, reason) for e in _due(round_)[1] if (reason := notice.naming_refusal(e, round_=round_))
+    ]
 
 
 def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
@@ -73,7 +75,7 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
     for e in enrollments:
         result = results[e.pk]
         # A naming is final only after its public notice (ADR 22); the others wait for it.
-        if reason := notice.naming_refusal(e):
+        if reason := notice.naming_refusal(e, round_=round_):
             waiting.append(f"{e.community.name}: {reason}")
             continue
         level = (
