@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from civicmark.assessments.models import Objection, PublicNotice
+from civicmark.assessments.models import NoticeEntry, Objection, PublicNotice
 from civicmark.assessments.notice import naming_refusal
 from civicmark.assessments.notice_services import notice_publish
 from civicmark.assessments.workflow import State, TransitionRefused, transition_apply
@@ -207,3 +207,179 @@ def test_the_round_whose_notice_took_a_naming_back_gives_it_no_certificate_later
     assert not Certificate.objects.filter(enrollment=c111).exists()
     assert certificates_issue(actor=city, round_=november) == 1
     assert Certificate.objects.get(enrollment=c111).round == november
+
+
+# --- the anonymous visitor ------------------------------------------------------------------
+
+
+def _objection(notice: PublicNotice, code: str = "C111", **fields: Any) -> dict[str, Any]:
+    return {
+        "entry": entry(notice, code).pk,
+        "statement": STATEMENT,
+        "name": NAME,
+        "contact": CONTACT,
+        **fields,
+    }
+
+
+def _public_url(notice: PublicNotice) -> str:
+    return reverse("notice_public", args=[notice.public_id])
+
+
+def _other_notice(s: dict[str, Any], code: str, *, closes_on: dt.date) -> PublicNotice:
+    """Another notice of the round listing `code` (set up directly: the service lists each
+    community once per purpose)."""
+    other = PublicNotice.objects.create(
+        round=s["round"], working_days=5, opens_on=TODAY - dt.timedelta(days=9), closes_on=closes_on
+    )
+    NoticeEntry.objects.create(
+        notice=other, enrollment=s["enrollments"][code], proposed_for="standard", total=90
+    )
+    return other
+
+
+def test_no_objection_is_taken_by_a_closed_notice_nor_for_another_notices_entry(named):
+    """Held: a closed notice takes nothing; an entry of another notice, or one taken off the
+    list, posted to this notice's address is refused beside the box; nothing is written."""
+    from civicmark.assessments.notice_services import objection_decide
+
+    s = named
+    notice = publish(s)
+    objection_decide(
+        actor=s["city"], objection=object_to(notice, "C111"), decision="upheld", reason="属实"
+    )
+    closed = _other_notice(s, "C121", closes_on=YESTERDAY)
+    still_open = _other_notice(s, "C211", closes_on=TODAY)
+    anyone = client_of(None)
+    attempts = [
+        (notice, _objection(notice, "C111")),  # taken off the list
+        (notice, {**_objection(notice, "C112"), "entry": entry(still_open, "C211").pk}),
+        (closed, _objection(closed, "C121")),
+    ]
+    for target, data in attempts:
+        with nothing_changes():
+            reply = anyone.post(_public_url(target), data)
+        assert reply.status_code == 422, data
+    assert 'data-testid="closed"' in anyone.get(_public_url(closed)).content.decode()
+    listed = anyone.get(reverse("notice_list")).content.decode()
+    assert str(closed.public_id) not in listed and str(still_open.public_id) in listed
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "赵" * 61},
+        {"contact": "1" * 121},
+        {"contact": f"{'a' * 110}@example.com"},
+        {"statement": "长" * 2001},
+        {"statement": "<script>alert(1)</script>" * 100},  # over 2000, and markup
+        {"entry": "-1"},
+        {"entry": "1 OR 1=1"},
+    ],
+)
+def test_oversized_or_hostile_objections_write_nothing(named, fields):
+    """Held: a field past its column, markup past the limit, a doubled or injected entry: 422
+    with the error beside its box, nothing written."""
+    notice = publish(named)
+    with nothing_changes():
+        reply = client_of(None).post(_public_url(notice), _objection(notice, **fields))
+    assert reply.status_code == 422
+    assert "<script>alert" not in reply.content.decode()
+
+
+def test_markup_in_a_statement_is_text_on_the_citys_page(named, client_for):
+    """Held: what a resident types is escaped where the city reads it."""
+    notice = publish(named)
+    reply = client_of(None).post(
+        _public_url(notice), _objection(notice, statement="<img src=x onerror=alert(1)>占道")
+    )
+    assert reply.status_code == 302
+    page = client_for(named["city"]).get(
+        reverse("notice_detail", args=[named["campaign"].slug, notice.public_id])
+    )
+    text = page.content.decode()
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;占道" in text
+
+
+def test_a_forged_forwarding_header_does_not_reset_the_throttle(named, settings):
+    """Held: the address is the connection's (REMOTE_ADDR; no proxy header is trusted), so a
+    script that makes up X-Forwarded-For or X-Real-IP on each post is still one sender."""
+    settings.NOTICE_OBJECTIONS = 1
+    notice = publish(named)
+    here = {"REMOTE_ADDR": "203.0.113.7"}
+    assert client_of(None, **here).post(_public_url(notice), _objection(notice)).status_code == 302
+    for n, header in enumerate(("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")):
+        forged = client_of(None, **here, **{header: f"198.51.100.{n}"})
+        with nothing_changes():
+            reply = forged.post(_public_url(notice), _objection(notice))
+        assert reply.status_code == 429, header
+    assert Objection.objects.count() == 1
+
+
+def test_the_throttle_is_per_notice_and_another_notices_address_does_not_lend_it_tries(named):
+    """Held: a sender who has used up one notice cannot post its entries through another
+    notice's address (the entry must be of the notice posted to)."""
+    from django.conf import settings
+
+    notice = publish(named)
+    other = _other_notice(named, "C211", closes_on=TODAY)
+    anyone = client_of(None, REMOTE_ADDR="203.0.113.8")
+    for _n in range(settings.NOTICE_OBJECTIONS):
+        anyone.post(_public_url(notice), _objection(notice, statement=f"{STATEMENT}{_n}"))
+    assert anyone.post(_public_url(notice), _objection(notice)).status_code == 429
+    with nothing_changes():
+        reply = anyone.post(
+            _public_url(other), {**_objection(notice), "entry": entry(notice, "C111").pk}
+        )
+    assert reply.status_code == 422
+
+
+def test_the_received_page_names_nobody_and_answers_only_its_own_notice(named):
+    """Held: the reference is 10 random characters (50 bits); its page says the community and
+    whether it is decided, never the name, contact, statement or the city's reason; another
+    notice's address, a wrong reference, or one padded with characters answers 404."""
+    from civicmark.assessments.notice_services import objection_decide
+
+    s = named
+    notice = publish(s)
+    objection = object_to(notice, "C111")
+    objection_decide(
+        actor=s["city"], objection=objection, decision="dismissed", reason="经核实不实"
+    )
+    other = _other_notice(s, "C211", closes_on=TODAY)
+    anyone = client_of(None)
+    ref = objection.reference
+    page = anyone.get(reverse("notice_received", args=[notice.public_id, ref.lower()]))
+    text = page.content.decode()
+    assert page.status_code == 200 and "Community 111" in text and "Dismissed" in text
+    for secret in (NAME, CONTACT, STATEMENT, "经核实不实"):
+        assert secret not in text
+    for public_id, reference in (
+        (other.public_id, ref),
+        (notice.public_id, ref[:-1] + ("0" if ref[-1] != "0" else "1")),
+        (notice.public_id, ref + "X" * 6),
+        (notice.public_id, "%"),
+    ):
+        reply = anyone.get(reverse("notice_received", args=[public_id, reference]))
+        assert reply.status_code == 404, reference
+    assert len(ref) == 10 and set(ref) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def test_an_objection_needs_its_csrf_token(named):
+    """Held: a page elsewhere cannot post objections in a visitor's name (nor spend his
+    address's tries)."""
+    notice = publish(named)
+    with nothing_changes():
+        reply = client_of(None, csrf=True).post(_public_url(notice), _objection(notice))
+    assert reply.status_code == 403
+
+
+def test_the_public_list_shows_only_open_notices_and_nothing_personal(named):
+    """Held: the list of every city's open notices is public by design (公示); it names the
+    campaign, the round and the window, and none of the objections."""
+    notice = publish(named)
+    object_to(notice, "C111")
+    text = client_of(None).get(reverse("notice_list")).content.decode()
+    assert str(notice.public_id) in text
+    for secret in (NAME, CONTACT, STATEMENT):
+        assert secret not in text
