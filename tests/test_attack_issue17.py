@@ -383,3 +383,207 @@ def test_the_public_list_shows_only_open_notices_and_nothing_personal(named):
     assert str(notice.public_id) in text
     for secret in (NAME, CONTACT, STATEMENT):
         assert secret not in text
+
+
+# --- insiders: publishing and deciding ------------------------------------------------------
+
+
+@pytest.fixture
+def other_city_admin(world):  # noqa: ANN001, ANN201
+    from tests.factories import division, person
+
+    return person("other_city_admin", "city_admin", division("D", "Other City", "city"))
+
+
+OUTSIDERS = (
+    "other_city_admin",
+    "county_officer",
+    "other_county_officer",
+    "town_officer",
+    "assessor",
+    "viewer",
+    "community_staff",
+    "nobody",
+)
+
+
+def _people(world: Any, other_city_admin: Any) -> dict[str, Any]:
+    return {**world.users, "other_city_admin": other_city_admin}
+
+
+@pytest.mark.parametrize("who", OUTSIDERS)
+def test_nobody_but_the_rounds_lead_publishes_or_decides(
+    named, world, other_city_admin, no_last_login, who
+):
+    """Held: another city's administrator, a county or town officer, an assessor, a
+    leading-group member, community staff: the pages answer 404 and the services refuse."""
+    from civicmark.assessments.notice_services import objection_decide
+    from civicmark.core.errors import NotAllowed
+
+    s = named
+    user = _people(world, other_city_admin)[who]
+    notice = publish(s)
+    objection = object_to(notice, "C111")
+    slug = s["campaign"].slug
+    client = client_of(user)
+    with nothing_changes():
+        published = client.post(
+            reverse("round_notices", args=[slug, s["round"].number]), {"working_days": "5"}
+        )
+        decided = client.post(
+            reverse("notice_detail", args=[slug, notice.public_id]),
+            {"objection": objection.public_id, "decision": "dismissed", "reason": "不实"},
+        )
+        with pytest.raises(NotAllowed):
+            notice_publish(actor=user, round_=s["round"], today=TODAY)
+        with pytest.raises(NotAllowed):
+            objection_decide(actor=user, objection=objection, decision="dismissed", reason="x")
+    assert (published.status_code, decided.status_code) == (404, 404)
+
+
+@pytest.mark.parametrize("tie", ["home", "staff_role", "town_role"])
+def test_a_city_administrator_tied_to_a_listed_community_neither_publishes_nor_decides(
+    named, world, no_last_login, tie
+):
+    """Held (conflict of interest): a second city administrator who lives in Community 111, or
+    holds a role in it or its town, may not publish the round's notice nor dismiss an objection
+    to his own community; the page answers 404."""
+    from civicmark.accounts.models import RoleAssignment
+    from civicmark.assessments.notice_services import objection_decide
+    from civicmark.core.errors import NotAllowed
+    from tests.factories import person
+
+    s = named
+    extra = {"home_division": world.d["C111"]} if tie == "home" else {}
+    tied = person("tied_admin", "city_admin", world.d["C"], **extra)
+    if tie != "home":
+        role, at = ("community_staff", "C111") if tie == "staff_role" else ("town_officer", "T11")
+        RoleAssignment.objects.create(user=tied, role=role, division=world.d[at])
+    notice = publish(s)
+    objection = object_to(notice, "C111")
+    client = client_of(tied)
+    with nothing_changes():
+        reply = client.post(
+            reverse("notice_detail", args=[s["campaign"].slug, notice.public_id]),
+            {"objection": objection.public_id, "decision": "dismissed", "reason": "不实"},
+        )
+        with pytest.raises(NotAllowed):
+            objection_decide(actor=tied, objection=objection, decision="dismissed", reason="x")
+        with pytest.raises(NotAllowed):
+            notice_publish(actor=tied, round_=s["round"], today=TODAY)
+    assert reply.status_code == 404
+
+
+def test_the_lead_decides_each_objection_once_and_only_on_its_own_notice(named, no_last_login):
+    """Held: a decided objection cannot be decided again (nor turned from dismissed to upheld);
+    an objection of another notice posted to this notice's page is refused; publishing again
+    with nobody new to list is refused."""
+    s = named
+    notice = publish(s)
+    objection = object_to(notice, "C111")
+    other = _other_notice(s, "C211", closes_on=TODAY)
+    elsewhere = object_to(other, "C211")
+    city = client_of(s["city"])
+    url = reverse("notice_detail", args=[s["campaign"].slug, notice.public_id])
+    decide = {"decision": "dismissed", "reason": "不实"}
+    assert city.post(url, {"objection": objection.public_id, **decide}).status_code == 302
+    with nothing_changes():
+        again = city.post(url, {"objection": objection.public_id, **decide, "decision": "upheld"})
+        crossed = city.post(url, {"objection": elsewhere.public_id, **decide})
+        twice = city.post(
+            reverse("round_notices", args=[s["campaign"].slug, s["round"].number]),
+            {"working_days": "5"},
+        )
+    assert (again.status_code, crossed.status_code, twice.status_code) == (422, 422, 422)
+    assert status(s, "C111") == State.STANDARD_UNIT
+
+
+# --- the stand-in: a county reviewing for a town without an officer -------------------------
+
+
+def _submitted(s: dict[str, Any]) -> None:
+    from civicmark.campaigns.models import Enrollment
+
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.SUBMITTED)
+
+
+def _review(client: Client, s: dict[str, Any], *codes: str, every: str = "") -> Any:
+    data: dict[str, Any] = {
+        "action": "move",
+        "to": State.TOWN_REVIEWED,
+        "enrollment": [s["enrollments"][c].pk for c in codes],
+    }
+    if every:
+        data["every"] = every
+    return client.post(reverse("communities", args=[s["campaign"].slug]), data)
+
+
+def test_the_county_stands_in_only_for_its_own_town_without_an_officer(scoring, world):
+    """Held: K1's officer for Town 21 (another county's), or for Town 11 (which has its
+    officer), or for every community his filter finds with the box ticked by "0"... nothing
+    moves; K2's officer for Town 21 (no officer) does, audited on the town's behalf."""
+    from civicmark.core.models import AuditEvent
+
+    s = scoring
+    _submitted(s)
+    k1 = client_of(world.users["county_officer"])
+    with nothing_changes():
+        _review(k1, s, "C211")
+        _review(k1, s, "C111")
+        _review(k1, s, every="0")  # "0" is no tick: nothing chosen
+    assert status(s, "C211") == status(s, "C111") == State.SUBMITTED
+    _review(client_of(world.users["other_county_officer"]), s, "C211")
+    assert status(s, "C211") == State.TOWN_REVIEWED
+    event = AuditEvent.objects.get(action="workflow.transition")
+    assert event.after["on_behalf_of"] == "Town 21"
+
+
+@pytest.mark.parametrize("tie", ["home", "staff_role"])
+def test_a_county_officer_tied_to_the_community_does_not_stand_in_for_its_town(
+    scoring, world, no_last_login, tie
+):
+    """Held (conflict of interest): standing in for Town 21, K2's officer judges from his county
+    seat; living in Community 211, or holding a role in it, is a tie below that seat and he may
+    not review it. (A town role in Town 21 would make him its officer, reviewing from that seat
+    as his own job: no stand-in is asked.)"""
+    from civicmark.accounts.models import RoleAssignment, User
+
+    s = scoring
+    _submitted(s)
+    officer = world.users["other_county_officer"]
+    if tie == "home":
+        User.objects.filter(pk=officer.pk).update(home_division=world.d["C211"])
+    else:
+        RoleAssignment.objects.create(
+            user=officer, role="community_staff", division=world.d["C211"]
+        )
+    officer = User.objects.get(pk=officer.pk)
+    with nothing_changes():
+        reply = _review(client_of(officer), s, "C211")
+    assert reply.status_code == 422
+    assert "someone else decides" in reply.content.decode()
+    assert status(s, "C211") == State.SUBMITTED
+
+
+def test_a_town_officer_made_inactive_mid_way_posts_nothing_and_the_county_takes_over(
+    scoring, world, no_last_login
+):
+    """Held: Town 21 gets an officer, who signs in; while his page is open the office makes
+    him inactive. His next post is refused (his session is no longer anyone's) and writes
+    nothing; the county, which could not stand in while he was active, now can."""
+    from tests.factories import person
+
+    s = scoring
+    _submitted(s)
+    officer = person("t21_officer", "town_officer", world.d["T21"])
+    his_page = client_of(officer)
+    county = client_of(world.users["other_county_officer"])
+    with nothing_changes():
+        _review(county, s, "C211")  # the town has an active officer: its step is his
+    assert status(s, "C211") == State.SUBMITTED
+    type(officer).objects.filter(pk=officer.pk).update(is_active=False)
+    with nothing_changes():
+        reply = _review(his_page, s, "C211")
+    assert reply.status_code == 302 and "login" in reply["Location"]
+    _review(county, s, "C211")
+    assert status(s, "C211") == State.TOWN_REVIEWED
