@@ -587,3 +587,33 @@ def test_a_town_officer_made_inactive_mid_way_posts_nothing_and_the_county_takes
     assert reply.status_code == 302 and "login" in reply["Location"]
     _review(county, s, "C211")
     assert status(s, "C211") == State.TOWN_REVIEWED
+
+
+def test_a_later_round_that_only_carries_the_scores_does_not_name_again_what_an_objection_took_back(
+    named,
+):
+    """The hole: an objection upheld on July's notice took C111's naming back to rectification,
+    "to be assessed again". November's round re-scores only lost items, so covering C111 there
+    and finalising, without one score of its own, carried July's finding whole, and the city
+    could name it a standard unit again from the very scores the objection overturned."""
+    from civicmark.assessments.notice_services import objection_decide
+    from tests.test_workflow import pass_round
+
+    s, city = named, named["city"]
+    july = publish(s, today=TODAY - dt.timedelta(days=20))
+    objection = object_to(july, "C111", today=TODAY - dt.timedelta(days=20))
+    objection_decide(actor=city, objection=objection, decision="upheld", reason="核实属实")
+    november = s["campaign"].rounds.get(number=3)
+    november.covers.set([s["enrollments"]["C111"]])
+    november.finalised_at = timezone.now()
+    november.save(update_fields=["finalised_at"])
+    with translation.override("en"), pytest.raises(TransitionRefused) as refused:
+        move(s, "C111", State.STANDARD_UNIT)
+    assert "assess it again" in str(refused.value)
+    assert status(s, "C111") == State.RECTIFYING
+    # November assesses it afresh: then it may be named again (and goes on November's notice).
+    type(november).objects.filter(pk=november.pk).update(finalised_at=None)
+    pass_round(s, 3, "C111")
+    type(november).objects.filter(pk=november.pk).update(finalised_at=timezone.now())
+    move(s, "C111", State.STANDARD_UNIT)
+    assert status(s, "C111") == State.STANDARD_UNIT

@@ -163,6 +163,14 @@ def _municipal_outcome(outcome: Outcome) -> Guard:
                 "an objection upheld on the public notice of “%s” took it off the list: a "
                 "later municipal round, finalised, must find it a standard unit"
             ) % (taken_off.name)
+        if taken_off and not round_.scores.filter(enrollment=enrollment).exists():
+            # Re-scoring only lost items, a later round that covers it carries the overturned
+            # finding whole: "to be assessed again" means that round scored it itself.
+            return _(
+                "an objection upheld on the public notice of “%(then)s” took it off the list: "
+                "“%(now)s” must assess it again, not only carry the scores the objection "
+                "overturned"
+            ) % {"then": taken_off.name, "now": round_.name}
         return None
 
     return guard
