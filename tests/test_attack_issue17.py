@@ -617,3 +617,46 @@ def test_a_later_round_that_only_carries_the_scores_does_not_name_again_what_an_
     type(november).objects.filter(pk=november.pk).update(finalised_at=timezone.now())
     move(s, "C111", State.STANDARD_UNIT)
     assert status(s, "C111") == State.STANDARD_UNIT
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+
+def test_every_write_of_the_notice_has_its_event_and_no_event_holds_the_objector(
+    named, world, no_last_login
+):
+    """Held: publishing, an objection received and one decided (upheld: with its workflow step)
+    each leave their event; the objector's name and contact are in none of them, nor in the
+    audit log's page or CSV for the city or the county."""
+    from civicmark.core.models import AuditEvent
+
+    s = named
+    slug = s["campaign"].slug
+    city = client_of(s["city"])
+    start = AuditEvent.objects.order_by("pk").last().pk
+    city.post(reverse("round_notices", args=[slug, s["round"].number]), {"working_days": "5"})
+    notice = PublicNotice.objects.get()
+    client_of(None).post(_public_url(notice), _objection(notice))
+    objection = Objection.objects.get()
+    city.post(
+        reverse("notice_detail", args=[slug, notice.public_id]),
+        {"objection": objection.public_id, "decision": "upheld", "reason": "核实属实"},
+    )
+    events = AuditEvent.objects.filter(pk__gt=start).order_by("pk")
+    actions = list(events.values_list("action", flat=True))
+    assert [a for a in actions if a != "task.followed_work"] == [
+        "notice.published",
+        "notice.objection_received",
+        "workflow.transition",  # the upheld objection's step back, in the same transaction
+        "notice.objection_decided",
+    ]
+    for event in events:
+        text = f"{event.summary} {event.before} {event.after}"
+        assert NAME not in text and CONTACT not in text, event.action
+    for reader in (s["city"], world.users["county_officer"]):
+        client = client_of(reader)
+        csv = b"".join(client.get(reverse("audit_export")).streaming_content).decode("utf-8-sig")
+        page = client.get(reverse("audit_list")).content.decode()
+        for text in (csv, page):
+            assert NAME not in text and CONTACT not in text
+    assert "Community 111" in csv  # the county reads the step its community took
