@@ -660,3 +660,34 @@ def test_every_write_of_the_notice_has_its_event_and_no_event_holds_the_objector
         for text in (csv, page):
             assert NAME not in text and CONTACT not in text
     assert "Community 111" in csv  # the county reads the step its community took
+
+
+# --- the demo city's own accounts -----------------------------------------------------------
+
+
+def test_the_demo_citys_july_notice_with_its_own_accounts(demo, no_last_login):
+    """Held, on the demo: July's notice is closed, so an anonymous objection writes nothing;
+    the county, town, assessor and leading-group member get 404 on the city's page of it (the
+    objector's contact is there), the city reads it; the demo objection's received page names
+    nobody."""
+    from civicmark.accounts.models import User
+
+    notice = PublicNotice.objects.get(round__campaign=demo, round__number=2)
+    objection = Objection.objects.get(entry__notice=notice)
+    some_entry = notice.entries.filter(withdrawn_at__isnull=True).first()
+    with nothing_changes():
+        reply = client_of(None).post(
+            _public_url(notice),
+            {"entry": some_entry.pk, "statement": STATEMENT, "name": NAME, "contact": CONTACT},
+        )
+    assert reply.status_code == 422
+    detail = reverse("notice_detail", args=[demo.slug, notice.public_id])
+    for username in ("county", "town", "community", "assessor", "viewer"):
+        client = client_of(User.objects.get(username=username))
+        assert client.get(detail).status_code == 404, username
+    city_page = client_of(User.objects.get(username="city")).get(detail).content.decode()
+    assert objection.contact in city_page
+    received = client_of(None).get(
+        reverse("notice_received", args=[notice.public_id, objection.reference])
+    ).content.decode()
+    assert objection.name not in received and objection.contact not in received
