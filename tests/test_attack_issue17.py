@@ -687,7 +687,9 @@ def test_the_demo_citys_july_notice_with_its_own_accounts(demo, no_last_login):
         assert client.get(detail).status_code == 404, username
     city_page = client_of(User.objects.get(username="city")).get(detail).content.decode()
     assert objection.contact in city_page
-    received = client_of(None).get(
-        reverse("notice_received", args=[notice.public_id, objection.reference])
-    ).content.decode()
+    received = (
+        client_of(None)
+        .get(reverse("notice_received", args=[notice.public_id, objection.reference]))
+        .content.decode()
+    )
     assert objection.name not in received and objection.contact not in received
