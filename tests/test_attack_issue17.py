@@ -693,3 +693,56 @@ def test_the_demo_citys_july_notice_with_its_own_accounts(demo, no_last_login):
         .content.decode()
     )
     assert objection.name not in received and objection.contact not in received
+
+
+# --- the lead review's three follow-ups --------------------------------------------------------
+
+
+def test_a_county_officer_named_lead_of_the_municipal_round_neither_publishes_nor_decides(
+    named, world, no_last_login
+):
+    """Found: the city may name a county officer the lead of a municipal round; he then
+    published its notice and dismissed the objections to his own county's communities, which
+    no conflict rule (a community or town tie) caught. The notice is the municipal office's."""
+    from civicmark.assessments.notice_services import objection_decide
+    from civicmark.core.errors import NotAllowed
+
+    s = named
+    notice = publish(s)
+    objection = object_to(notice, "C111")
+    officer = world.users["county_officer"]
+    s["round"].lead = officer
+    s["round"].save(update_fields=["lead"])
+    client = client_of(officer)
+    with nothing_changes():
+        reply = client.post(
+            reverse("notice_detail", args=[s["campaign"].slug, notice.public_id]),
+            {"objection": objection.public_id, "decision": "dismissed", "reason": "不实"},
+        )
+        with pytest.raises(NotAllowed):
+            objection_decide(actor=officer, objection=objection, decision="dismissed", reason="x")
+        with pytest.raises(NotAllowed):
+            notice_publish(actor=officer, round_=s["round"], today=TODAY)
+    assert reply.status_code == 404
+
+
+@pytest.mark.parametrize("loss", ["deactivated", "role_revoked"])
+def test_a_named_lead_who_lost_his_role_or_account_leads_no_more(named, world, loss):
+    """Found: a round's named lead kept leading through his id alone once his account was
+    closed or his role taken away; only the pages refused him, the services let him through."""
+    from civicmark.accounts import authz
+    from civicmark.accounts.models import RoleAssignment
+    from tests.factories import person
+
+    s = named
+    lead = person("named_lead", "assessor", world.d["C"], department=world.dept["FP"])
+    s["round"].lead = lead
+    s["round"].save(update_fields=["lead"])
+    assert authz.can_lead_round(lead, s["round"])
+    if loss == "deactivated":
+        lead.is_active = False
+        lead.save(update_fields=["is_active"])
+    else:
+        RoleAssignment.objects.filter(user=lead).delete()
+    authz.forget_grants(lead)
+    assert not authz.can_lead_round(lead, s["round"])

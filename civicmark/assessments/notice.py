@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.accounts.roles import Role
 from civicmark.assessments import panels
 from civicmark.assessments.models import (
     NoticeEntry,
@@ -54,6 +55,14 @@ def lead_refusal(user: Any, round_: AcceptanceRound) -> str | None:
     """Why the person may not publish or decide this round's notices (None: he leads it)."""
     if round_.level != Level.CITY or not authz.can_lead_round(user, round_):
         return _("Only the municipal round's lead publishes its notice and decides objections.")
+    # The municipal office, not a county officer named lead of the round: he would decide the
+    # objections to his own county's communities, which no conflict rule (a community or town
+    # tie) catches.
+    path = round_.campaign.division.path
+    if not authz.is_super(user) and not any(
+        g.role == Role.CITY_ADMIN and path.startswith(g.path) for g in authz.grants(user)
+    ):
+        return _("Only the municipal office publishes a notice and decides objections.")
     return panels.lead_refusal(user, round_)
 
 

@@ -56,13 +56,16 @@ def notice_publish(
             _("A notice stays up from %(low)d to %(high)d working days.")
             % {"low": rules.MIN_WORKING_DAYS, "high": rules.MAX_WORKING_DAYS}
         )
-    listed = rules.candidates(round_)
-    if not listed:
-        raise ApplicationError(
-            _("Every community this round names or proposes is already on one of its notices.")
-        )
     closes_on = rules.window_closes(today, working_days)
     with transaction.atomic():
+        # The round's row is locked while its list is read and written: two posts of the
+        # publish button (a double click) would otherwise both list the same communities.
+        AcceptanceRound.objects.select_for_update().filter(pk=round_.pk).first()
+        listed = rules.candidates(round_)
+        if not listed:
+            raise ApplicationError(
+                _("Every community this round names or proposes is already on one of its notices.")
+            )
         notice = PublicNotice.objects.create(
             round=round_,
             working_days=working_days,

@@ -189,7 +189,7 @@ SURVEY_UNKNOWN_FAILURES = env_int("SURVEY_UNKNOWN_FAILURES", 100)
 # NOTICE_OBJECTIONS per notice within the window. An estate's Wi-Fi is one address, so the limit
 # is generous; it stops a script, not a neighbourhood.
 NOTICE_OBJECTION_WINDOW_SECONDS = env_int("NOTICE_OBJECTION_WINDOW_SECONDS", 3600)
-NOTICE_OBJECTIONS = env_int("NOTICE_OBJECTIONS", 5)
+NOTICE_OBJECTIONS = env_int("NOTICE_OBJECTIONS", 10)
 # The official working-day calendar (holidays, adjusted weekends), by model label: kept by the
 # employment station, read by the notice windows through this setting (ADR 19, ADR 22).
 CIVICMARK_WORKING_CALENDAR = "employment.Holiday"
