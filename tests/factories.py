@@ -123,3 +123,34 @@ def small_standard(world):  # noqa: ANN001, ANN201
         vetoes=[VetoData("V1", "x", "FP")],
     )
     return standard_import(actor=None, data=data, division=world.d["C"], publish=True)[0]
+
+
+def closed_notice(round_, enrollments, *, commendation=False, pending=0):  # noqa: ANN001, ANN201
+    """A public notice of the round listing the communities, whose window closed a month ago
+    (ADR 22): what a naming needs to be final. `pending` objections still wait on the first."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from civicmark.assessments.models import NoticeEntry, Objection, PublicNotice
+
+    today = timezone.localdate()
+    notice = PublicNotice.objects.create(
+        round=round_,
+        working_days=5,
+        opens_on=today - dt.timedelta(days=30),
+        closes_on=today - dt.timedelta(days=24),
+    )
+    entries = [
+        NoticeEntry.objects.create(
+            notice=notice,
+            enrollment=e,
+            proposed_for="commendation" if commendation else "standard",
+            total=Decimal("100"),
+        )
+        for e in enrollments
+    ]
+    for _n in range(pending):
+        Objection.objects.create(entry=entries[0], statement="s", name="n", contact="13800000000")
+    return notice

@@ -345,3 +345,41 @@ def test_no_choice_of_an_audited_model_is_shown_by_its_code():
     }
     assert set(audit_labels.choice_fields(described)) - reached == set()
     assert "surveys.Response" in described and "campaigns.Enrollment" in described
+
+
+def test_an_old_summary_of_codes_reads_by_their_labels(world, scoring, client_for):
+    """Events written before the labels (issue 16, item 9) kept their codes in the summary: a
+    transition's "submitted → town_reviewed", a survey answer's "door_card resident". The list
+    and the CSV read them by their labels; a summary that is not all codes stays as written
+    (issue 16's leftovers, item 5)."""
+    d, u = world.d, world.users
+    for summary, action in (
+        ("submitted → town_reviewed", "workflow.transition"),
+        ("door_card resident", "survey.answered"),
+        ("ledger.pdf", "evidence.added"),
+    ):
+        _event(
+            u["town_officer"],
+            action,
+            "enrollment",
+            f"c/{d['C111'].code}",
+            d["C111"],
+            summary=summary,
+        )
+    page = _page(client_for(u["city_admin"]))
+    assert "Submitted to the town → Reviewed by the town" in page
+    assert "Door card (phone) The resident, from the door card" in page
+    assert "ledger.pdf" in page
+    for raw in ("submitted → town_reviewed", "door_card"):
+        assert raw not in page
+    client = client_for(u["city_admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    rows = _csv(client.get(reverse("audit_export")))
+    summaries = [r[7] for r in rows[1:]]
+    assert "Submitted to the town → Reviewed by the town" in summaries
+    assert "ledger.pdf" in summaries
+    with translation.override("zh-hans"):
+        from civicmark.home.audit_labels import summary_text
+
+        old = AuditEvent(action="workflow.transition", summary="submitted -> returned")
+        assert "submitted" not in summary_text(old) and "→" in summary_text(old)

@@ -296,3 +296,22 @@ def test_a_standard_imported_with_publish_false_stays_a_draft(standard, world, c
     upload = SimpleUploadedFile("std.yaml", text.encode(), "application/yaml")
     client.post(reverse("standard_import"), {"file": upload, "publish": "on"})
     assert Standard.objects.get(pk=imported.pk).status == "published"
+
+
+def test_a_refused_attachment_is_told_beside_the_file_box_and_nothing_is_kept(
+    campaign, task, world, client_for
+):
+    """The task's attach form is a Django form (issue 16's leftovers, item 2): no file, or a
+    file that is not what it claims, answers 422 with the error beside the box; nothing kept."""
+    url = reverse("task_attach", args=[campaign.slug, task.public_id])
+    staff = client_for(world.users["town_officer"])
+    events = AuditEvent.objects.count()
+    for data in ({}, {"file": SimpleUploadedFile("x.pdf", b"<html><script>")}):
+        response = staff.post(url, data)
+        assert response.status_code == 422, data
+        page = response.content.decode()
+        assert 'data-testid="attach-error"' in page
+        assert page.index('name="file"') < page.index('data-testid="attach-error"')
+    assert "Choose a file to attach." in staff.post(url, {}).content.decode()
+    assert not task.attachments.exists()
+    assert AuditEvent.objects.count() == events

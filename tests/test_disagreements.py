@@ -305,7 +305,7 @@ def test_the_round_page_shows_the_lead_a_settle_form_and_keeps_what_he_typed(
     shown = lead.get(page).content.decode()
     assert 'data-testid="settle-form"' in shown and "fp1: 20.0" in shown
     refused = lead.post(url, {**data, "points": "31", "reason": "复核台账"})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     body = refused.content.decode()
     assert 'value="31"' in body and 'value="复核台账"' in body and "A2" in body
     assert not Settlement.objects.exists()
@@ -419,3 +419,52 @@ def test_a_county_part_is_not_finalised_while_its_own_communities_disagree(scori
     with pytest.raises(ApplicationError) as refused:
         round_finalise(actor=world.users["other_county_officer"], round_=round1)
     assert "A1" not in refused.value.message and "Community 211" in refused.value.message
+
+
+def test_a_refused_settlement_keeps_what_was_typed_beside_each_box(scoring, world, client_for):
+    """The settle form is a Django form (issue 16's leftovers, item 2): a malformed number is
+    refused beside the points box, an empty reason beside the reason box, with the typed values
+    shown back (422) and nothing written."""
+    s = scoring
+    save(s, 0, "C111", "A2", 30)
+    save(s, 1, "C111", "A2", 20)
+    url = reverse("round_disagreements", args=["c", 2])
+    lead = client_for(world.users["city_admin"])
+    base = {"enrollment": s["enrollments"]["C111"].pk, "item": s["items"]["A2"].pk}
+    events = AuditEvent.objects.count()
+    for typed, box in (
+        ({"points": "2,5x", "reason": "复核"}, "points"),
+        ({"points": "NaN", "reason": "复核"}, "points"),
+        ({"points": "25", "reason": ""}, "reason"),
+        ({"points": "25", "reason": "长" * 2001}, "reason"),
+    ):
+        refused = lead.post(url, {**base, **typed})
+        assert refused.status_code == 422, typed
+        body = refused.content.decode()
+        assert f'name="{box}" ' in body
+        field = body[body.index(f'name="{box}"') :]
+        assert 'data-testid="settle-error"' in field[: field.index("</div>") + 200], typed
+        if typed["points"]:
+            assert f'value="{typed["points"]}"' in body
+    assert not Settlement.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("unticked", ["0", "false", "off", "no", ""])
+def test_a_not_applicable_box_posted_unticked_is_not_ticked(scoring, world, client_for, unticked):
+    """A checkbox is ticked by its own value only (issue 16's leftovers, item 3): "0" once
+    settled an item as not applicable."""
+    s = scoring
+    save(s, 0, "C111", "A2", 30)
+    save(s, 1, "C111", "A2", 20)
+    lead = client_for(world.users["city_admin"])
+    data = {
+        "enrollment": s["enrollments"]["C111"].pk,
+        "item": s["items"]["A2"].pk,
+        "points": "25",
+        "not_applicable": unticked,
+        "reason": "复核",
+    }
+    assert lead.post(reverse("round_disagreements", args=["c", 2]), data).status_code == 302
+    settled = Settlement.objects.get()
+    assert not settled.not_applicable and settled.points == Decimal(25)

@@ -360,6 +360,10 @@ def test_it_answers_every_form_with_hostile_values_without_a_server_error(demo):
     # posts hostile values to those).
     for needed in ("task_update", "task_assign", "meeting_detail", "group_detail"):
         assert needed in forms_tried, needed
+    # The hand-read forms made Django forms (issue 16's leftovers, item 2): a task's attachment
+    # and the round's settings (round_detail, above). The lead's settle form shows only where
+    # assessors disagree: the assessment walk below posts to it.
+    assert "task_attach" in forms_tried
     # The employment and survey forms made Django forms (issue 16, item 3).
     for needed in (
         "employment_ledger",
@@ -440,6 +444,19 @@ def test_it_answers_the_assessment_forms_with_hostile_values_without_a_server_er
             "city_admin",
             reverse("commendation", args=["c"]),
             {"action": "decline", "enrollment": [str(e["C112"].pk)], "comment": "分数不够"},
+            [],
+            [],
+        ),
+        (
+            "city_admin",
+            reverse("round_disagreements", args=["c", 2]),
+            {
+                "enrollment": str(e["C111"].pk),
+                "item": str(a1),
+                "points": "1",
+                "not_applicable": "1",
+                "reason": "复核",
+            },
             [],
             [],
         ),

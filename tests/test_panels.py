@@ -208,11 +208,56 @@ def test_the_round_page_permission_matrix(scoring, world, client_for, county_ass
     round_ = fresh(round_)
     assert round_.combine_rule == "median" and str(round_.closes_on) == "2026-07-22"
     assert list(round_.covers.all()) == [scoring["enrollments"]["C111"]]
-    # Dates the wrong way round: a message, nothing changed.
+    # Dates the wrong way round: refused in place (422), nothing changed.
     response = client_for(world.users["city_admin"]).post(
         url, {"opens_on": "2026-07-30", "closes_on": "2026-07-01", "combine_rule": "mean"}
     )
-    assert response.status_code == 200 and fresh(round_).combine_rule == "median"
+    assert response.status_code == 422 and fresh(round_).combine_rule == "median"
+
+
+def test_the_round_form_refuses_beside_each_box_and_shows_back_what_was_typed(
+    scoring, world, client_for
+):
+    """The round's settings are a Django form (issue 16's leftovers, item 2): a date that is no
+    date, an empty date, an unknown rule, a lead or panel member that is no id are each refused
+    beside their box (422), every typed value shown back, nothing written."""
+    from django.utils import translation
+
+    from civicmark.core.models import AuditEvent
+
+    url = reverse("round_detail", args=["c", 2])
+    client = client_for(world.users["city_admin"])
+    before = fresh(scoring["round"])
+    events = AuditEvent.objects.count()
+    good = {"opens_on": "2026-07-13", "closes_on": "2026-07-22", "combine_rule": "median"}
+    with translation.override("en"):
+        for typed, box in (
+            ({"opens_on": "2026-02-30"}, "opens_on"),
+            ({"closes_on": ""}, "closes_on"),
+            ({"combine_rule": "loudest"}, "combine_rule"),
+            ({"lead": "not-a-person"}, "lead"),
+            ({"panel": ["x' OR 1=1"]}, None),
+        ):
+            response = client.post(url, {**good, **typed})
+            assert response.status_code == 422, typed
+            page = response.content.decode()
+            assert 'data-testid="round-error"' in page, typed
+            if box is not None:
+                after_box = page[page.index(f'name="{box}"') :]
+                assert after_box.index('data-testid="round-error"') < after_box.index("</div>"), (
+                    typed
+                )
+            for name, value in {**good, **typed}.items():
+                if name in ("opens_on", "closes_on") and value:
+                    assert f'value="{value}"' in page, (typed, name)
+    after = fresh(scoring["round"])
+    assert (after.opens_on, after.closes_on, after.combine_rule, after.lead_id) == (
+        before.opens_on,
+        before.closes_on,
+        before.combine_rule,
+        before.lead_id,
+    )
+    assert AuditEvent.objects.count() == events
 
 
 def test_an_assessor_off_the_panel_sees_no_community_to_score(scoring, world, client_for):
@@ -304,7 +349,10 @@ def test_a_large_round_lists_its_coverage_by_code_and_shows_it_per_state(
     before = set(fresh(round_).covers.all())
     client.post(url, form | {"covers_codes": "C111 NOPE"})
     assert set(fresh(round_).covers.all()) == before  # refused whole
-    assert client.post(url, form | {"covers_codes": "C111,\nC112", "confirm_removal": "1"}).status_code == 302
+    assert (
+        client.post(url, form | {"covers_codes": "C111,\nC112", "confirm_removal": "1"}).status_code
+        == 302
+    )
     e = scoring["enrollments"]
     assert set(fresh(round_).covers.all()) == {e["C111"], e["C112"]}
     page = client.get(url).content.decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.urls import reverse
 from django.utils import translation
 
@@ -58,6 +59,35 @@ def test_it_still_offers_the_city_the_long_exports(scoring, world, client_for):
     export = reverse("round_export", args=["c", 2])
     assert post_forms(page.content.decode()) == [export, export]
     assert 'data-testid="ranking-all-xlsx"' not in page.content.decode()
+
+
+def test_it_refuses_a_long_export_a_viewer_crafts_and_writes_nothing(scoring, world, client_for):
+    from civicmark.core.models import AuditEvent
+
+    client = client_for(world.users["viewer"])
+    events = AuditEvent.objects.count()
+    for kind in ("summary-xlsx", "summary-pdf"):
+        response = client.post(reverse("round_export", args=["c", 2]), {"kind": kind})
+        assert response.status_code == 404, kind
+    assert not ExportJob.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_it_refuses_a_viewer_s_export_in_the_service_too(scoring, world):
+    from civicmark.core.errors import NotAllowed
+    from civicmark.core.models import AuditEvent
+    from civicmark.results import jobs
+
+    with pytest.raises(NotAllowed):
+        jobs.start(
+            actor=world.users["viewer"],
+            kind="summary-xlsx",
+            campaign=scoring["campaign"],
+            round_number=2,
+            params={},
+        )
+    assert not ExportJob.objects.exists()
+    assert not AuditEvent.objects.filter(action="report.requested").exists()
 
 
 def test_it_links_a_county_officer_only_to_the_departments_he_may_edit(world, client_for):

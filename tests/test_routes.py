@@ -19,6 +19,11 @@ PUBLIC = {
     "public_poster",  # the QR poster of that board
     "survey_answer_start",  # the resident types the code from his door card
     "survey_answer",  # the door card's link: one answer per code
+    # The public notice before naming (ADR 22): the list, a notice and its objection form, and
+    # the reference an objector is given; names, towns, totals and dates, nothing personal.
+    "notice_list",
+    "notice_public",
+    "notice_received",
 }
 
 

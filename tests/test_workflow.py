@@ -16,6 +16,7 @@ from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.scoring.models import Score, VetoFinding
+from tests.factories import closed_notice
 
 PERSONAS = [
     "city_admin",
@@ -99,6 +100,8 @@ def test_a_community_goes_the_whole_way_to_commendation(scoring, world):
         move(s, users["city_admin"], ["C111"], State.NOT_REACHED)  # the result says otherwise
     move(s, users["city_admin"], ["C111"], State.STANDARD_UNIT)
     move(s, users["city_admin"], ["C111"], State.PROPOSED)
+    # Commended once its public notice has closed with no objection waiting (ADR 22).
+    closed_notice(s["campaign"].rounds.get(number=2), [s["enrollments"]["C111"]], commendation=True)
     move(s, users["city_admin"], ["C111"], State.COMMENDED)
     path = list(
         Transition.objects.filter(enrollment=s["enrollments"]["C111"]).values_list(
@@ -537,3 +540,56 @@ def test_a_community_a_gate_bars_from_commendation_is_not_proposed(scoring, worl
         move(s, admin, ["C111"], State.PROPOSED)
     assert "commendation" in refused.value.refusals[0].reason
     assert status(s, "C111") == State.STANDARD_UNIT
+
+
+# -- a town without an officer (issue 16's leftovers, item 4) ---------------------------------
+
+
+def test_the_county_reviews_for_a_town_that_has_no_officer_and_says_so(scoring, world):
+    """Town 21 has no officer: its county (K2) takes the town's review step, audited as done
+    on the town's behalf; K1's officer, out of scope, may not; and a town with an officer
+    (T11) keeps the step its own."""
+    from civicmark.assessments.workflow import role_refusal, why_not
+
+    s, e = scoring, scoring["enrollments"]
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.SUBMITTED)
+    for code in ("C111", "C211"):
+        e[code].refresh_from_db()
+    county, other = world.users["other_county_officer"], world.users["county_officer"]
+    with pytest.raises(TransitionRefused):
+        move(s, other, ["C211"], State.TOWN_REVIEWED)  # not his county
+    with pytest.raises(TransitionRefused):
+        move(s, other, ["C111"], State.TOWN_REVIEWED)  # T11 has its officer
+    assert why_not(county, e["C211"], State.TOWN_REVIEWED) is None
+    assert role_refusal(county, State.TOWN_REVIEWED, [e["C211"].community.path]) is None
+    assert role_refusal(other, State.TOWN_REVIEWED, [e["C111"].community.path]) is not None
+    assert move(s, county, ["C211"], State.TOWN_REVIEWED) == 1
+    assert status(s, "C211") == State.TOWN_REVIEWED
+    event = AuditEvent.objects.get(action="workflow.transition")
+    assert event.actor == county
+    assert event.after == {"status": "town_reviewed", "comment": "", "on_behalf_of": "Town 21"}
+    assert status(s, "C111") == State.SUBMITTED
+
+
+def test_the_county_does_not_stand_in_once_the_town_has_an_active_officer(scoring, world):
+    from civicmark.accounts import authz
+    from tests.factories import person
+
+    s = scoring
+    Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.SUBMITTED)
+    officer = person("t21", "town_officer", world.d["T21"])
+    county = world.users["other_county_officer"]
+    with pytest.raises(TransitionRefused):
+        move(s, county, ["C211"], State.TOWN_REVIEWED)
+    officer.is_active = False  # gone: no one holds the town's role any longer
+    officer.save(update_fields=["is_active"])
+    authz.forget_grants(county)
+    move(s, county, ["C211"], State.TOWN_REVIEWED)
+    assert status(s, "C211") == State.TOWN_REVIEWED
+    # The town's own review leaves no such mark.
+    move(s, world.users["town_officer"], ["C111"], State.TOWN_REVIEWED)
+    marks = [
+        "on_behalf_of" in e.after
+        for e in AuditEvent.objects.filter(action="workflow.transition").order_by("pk")
+    ]
+    assert marks == [True, False]

@@ -66,6 +66,7 @@ PERSONAS = [
 
 SLUG = "anping-2026"
 JIEFANG, CHAOYANG, ZHANQIAN, XINHUA = "990121100001", "990121001003", "990121001002", "990121100004"
+WENCHANG = "990121100003"
 
 
 def fingerprint() -> str:
@@ -190,6 +191,11 @@ def build_stage() -> Stage:
     question = o["survey"].instrument.questions.exclude(item=None).first()
     o["survey_item"] = question.item.code
     assert Response.objects.exists()
+    # July's public notice left 文昌 off: the city publishes a second notice for it below, on
+    # which anyone may object while it is open (ADR 22).
+    from civicmark.assessments.models import NoticeEntry
+
+    NoticeEntry.objects.filter(enrollment__community__code=WENCHANG).delete()
     return Stage(users=users, campaign=campaign, o=o)
 
 
@@ -519,6 +525,12 @@ def _appeal() -> Any:
     return Appeal.objects.get(enrollment__community__code=JIEFANG)
 
 
+def _open_notice() -> Any:
+    from civicmark.assessments.models import PublicNotice
+
+    return PublicNotice.objects.filter(entries__enrollment__community__code=WENCHANG).get()
+
+
 def _calibration() -> Any:
     from civicmark.quality.models import CalibrationExercise
 
@@ -828,6 +840,39 @@ ROWS += [
         "city",
         note="the city draws November's sample",
     ),
+    # --- the public notice (issue 17 item 5): a second notice of July for 文昌 (build_stage) ------
+    Row(
+        "round_notices",
+        lambda s: [SLUG, 2],
+        lambda s: {"working_days": "5"},
+        {"admin", "city"},
+        "city",
+        note="the city publishes the notice that lists 文昌",
+    ),
+    # Anyone may object while a notice is open, signed in or not: no refusal of a person.
+    Row(
+        "notice_public",
+        lambda s: [_open_notice().public_id],
+        lambda s: {
+            "entry": _open_notice().entries.get().pk,
+            "statement": "活动室长期上锁",
+            "name": "居民甲",
+            "contact": "13900000000",
+        },
+        EVERYONE,
+        "anonymous",
+    ),
+    Row(
+        "notice_detail",
+        lambda s: [SLUG, _open_notice().public_id],
+        lambda s: {
+            "objection": _open_notice().entries.get().objections.get().public_id,
+            "decision": "dismissed",
+            "reason": "经核查，活动室按时开放",
+        },
+        {"admin", "city"},
+        "city",
+    ),
     Row(
         "commendation",
         _slug,
@@ -845,7 +890,22 @@ ROWS += [
         {"admin", "city"},
         "city",
     ),
-    Row("round_export", lambda s: [SLUG, 2], lambda s: {"kind": "summary-xlsx"}, READERS, "viewer"),
+    # Both forms that start a long export; the read-only viewer takes the ranking as a plain
+    # link instead and is refused here (issue 16's leftovers, item 1).
+    Row(
+        "round_export",
+        lambda s: [SLUG, 2],
+        lambda s: {"kind": "summary-xlsx"},
+        READERS - {"viewer"},
+        "community",
+    ),
+    Row(
+        "round_export",
+        lambda s: [SLUG, 2],
+        lambda s: {"kind": "summary-pdf"},
+        READERS - {"viewer"},
+        "city",
+    ),
     Row(
         "communities",
         _slug,
@@ -1008,6 +1068,31 @@ def test_every_post_route_has_a_row():
         if _takes_post(p) and p.name not in named
     )
     assert not missing, f"POST routes without a row in the write matrix: {missing}"
+
+
+# What a read-only viewer may still post: his own session, language, password and second factor,
+# and a survey answer, which needs only the code on a door card. Nothing else.
+OWN_SESSION = {
+    "login",
+    "logout",
+    "set_language",
+    "password_change",
+    "set_password",
+    "otp_enrol",
+    "otp_verify",
+    "survey_answer",
+    "survey_answer_start",
+    "notice_public",  # an objection to a public notice needs no account, as a survey answer
+}
+
+
+def test_the_read_only_viewer_is_refused_every_post_route_but_his_own_session():
+    """With test_every_post_route_has_a_row, every POST route of the URL conf has a row; the
+    matrix then posts each row as the demo's leading-group member and proves that nothing
+    changed. Here: no row lets him through beyond his own session."""
+    let_through = sorted({row.route for row in ROWS if "viewer" in row.may} - OWN_SESSION)
+    assert not let_through, f"POST routes a read-only viewer may use: {let_through}"
+    assert "viewer" in PERSONAS
 
 
 def test_the_matrix_names_no_route_that_does_not_exist():

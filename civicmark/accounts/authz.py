@@ -60,6 +60,8 @@ def grants(user: Any) -> list[Grant]:
 def forget_grants(user: Any) -> None:
     if hasattr(user, "_civicmark_grants"):
         del user._civicmark_grants
+    # The offices held below him, kept by the workflow's stand-in rule, go with his grants.
+    user.__dict__.pop("_civicmark_held", None)
 
 
 def is_super(user: Any) -> bool:
@@ -464,9 +466,16 @@ def can_lead_round(user: Any, round_: Any, county: Division | None = None) -> bo
     by a county is led by that county's office. A lead named on the round leads all of it."""
     if is_super(user):
         return True
-    if round_.lead_id is not None and round_.lead_id == getattr(user, "pk", None):
-        return True
     path = round_.campaign.division.path
+    # A named lead leads while he is active and still holds a role over the campaign's area: one
+    # who lost it (moved, retired) kept leading through his id alone.
+    if (
+        round_.lead_id is not None
+        and round_.lead_id == getattr(user, "pk", None)
+        and getattr(user, "is_active", False)
+        and any(path.startswith(g.path) or g.path.startswith(path) for g in grants(user))
+    ):
+        return True
     if round_.level == Level.COUNTY and round_.campaign.division.level == Level.CITY:
         return any(
             (g.role == Role.CITY_ADMIN and path.startswith(g.path))

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.roles import Role
+from civicmark.core.formfields import TickField
 from civicmark.core.lookup import NamedChoiceField
 from civicmark.core.uploads import limit_choices
 
@@ -57,7 +58,7 @@ class PersonEditForm(forms.Form):
         label=_("lives or works in"),
         required=False,
     )
-    is_active = forms.BooleanField(label=_("active"), required=False)
+    is_active = TickField(label=_("active"), required=False)
 
     def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

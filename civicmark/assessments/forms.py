@@ -7,6 +7,7 @@ beside the field they name. Bound to what was posted, the form shows back what w
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -14,7 +15,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.core.errors import ApplicationError
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import (
+    StrictDateField,
+    StrictDecimalField,
+    StrictIntegerField,
+    TickField,
+)
 from civicmark.core.parsing import parse_id
 from civicmark.scoring.validate import Invalid
 from civicmark.scoring.writer import ScoreEntry
@@ -42,7 +48,7 @@ class ScoreCardForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    na = forms.BooleanField(label=_("not applicable"), required=False)
+    na = TickField(label=_("not applicable"), required=False)
     reason = forms.CharField(label=_("reason for a deduction"), required=False, max_length=2000)
     version = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
@@ -227,7 +233,7 @@ class StepForm(RefusableForm):
     ACTIONS = (("move", "move"),)
     action = forms.ChoiceField(choices=ACTIONS)
     enrollment = IdsField(required=False)
-    every = forms.BooleanField(required=False)
+    every = TickField(required=False)
     to = forms.ChoiceField(label=_("Move the ticked communities to"))
     comment = _text(_("comment"))
 
@@ -252,7 +258,7 @@ class SignOffForm(RefusableForm):
     round = StrictIntegerField(required=False, min_value=1)  # the campaign page names it
     county = forms.CharField(required=False, max_length=32)
     reason = _text(_("reason"))
-    confirm = forms.BooleanField(required=False)
+    confirm = TickField(required=False)
 
     def __init__(self, *args: Any, confirming: bool = False, **kwargs: Any) -> None:
         # The round's own page asks the lead to confirm that he has checked the round before
@@ -413,3 +419,102 @@ class CardForm(forms.Form):
         if not self.is_valid() or not self.cleaned_data["card"]:
             return ""
         return f"#card-{self.cleaned_data['card']}"
+
+
+class SettleForm(RefusableForm):
+    """The lead settles an item its assessors disagree on: points (one decimal place; a penalty
+    item's may be negative) or not applicable, and why. `enrollment` and `item` are the row's
+    hidden ids; a pair that is not of this campaign is refused at the top of the form."""
+
+    refusal_field = "points"
+    enrollment = StrictIntegerField(min_value=1, widget=forms.HiddenInput)
+    item = StrictIntegerField(min_value=1, widget=forms.HiddenInput)
+    points = StrictDecimalField(
+        label=_("points"), places=1, max_digits=6, min_value=None, exact=True, required=False
+    )
+    not_applicable = TickField(label=_("N/A"), value="1")
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=2000,
+        error_messages={"required": _("Say why the item is settled at this value.")},
+    )
+
+    def __init__(self, *args: Any, campaign: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if "enrollment" in data and "item" in data:
+            data["enrollment"] = (
+                self.campaign.enrollments.filter(pk=data["enrollment"] or 0)
+                .select_related("community")
+                .first()
+            )
+            data["item"] = self.campaign.standard.items.filter(pk=data["item"] or 0).first()
+        if data.get("enrollment") is None or data.get("item") is None:
+            self.add_error(None, gettext("That item or community is not part of this round."))
+        if data.get("not_applicable"):
+            data["points"] = None
+        return data
+
+    def first_error(self) -> str:
+        return next((str(e[0]) for e in self.errors.values() if e), "")
+
+
+class UUIDsField(forms.Field):
+    """People ticked on a page, posted by their public ids; a value that is no id is refused."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[uuid.UUID]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        found = []
+        for raw in values:
+            try:
+                found.append(uuid.UUID(str(raw)))
+            except ValueError:
+                raise forms.ValidationError(
+                    gettext("“%s” is not one of the people listed: tick them again.") % shown(raw),
+                    code="invalid",
+                ) from None
+        return found
+
+
+class RoundSettingsForm(RefusableForm):
+    """A round's window, rules, lead, panel and coverage, as its lead sets them (a county
+    officer's part of a split round: its rule, panel and coverage only, `county` naming it).
+    `covers_codes` is None when the page had no box for codes (the ticks are read)."""
+
+    action = forms.CharField(required=False, max_length=16)
+    county = forms.CharField(required=False, max_length=32)
+    opens_on = StrictDateField(label=_("opens"), required=False)
+    closes_on = StrictDateField(label=_("closes"), required=False)
+    combine_rule = forms.ChoiceField(label=_("combining rule"), required=False)
+    rescore = forms.ChoiceField(label=_("re-scores"), required=False)
+    lead = forms.UUIDField(
+        label=_("Lead"),
+        required=False,
+        error_messages={"invalid": _("Choose the lead from the list.")},
+    )
+    panel = UUIDsField(required=False)
+    covers = IdsField(required=False)
+    covers_codes = forms.CharField(required=False, max_length=200_000)
+    confirm_removal = TickField(value="1")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from civicmark.campaigns.models import CombineRule, Rescore
+
+        super().__init__(*args, **kwargs)
+        _choices(self, "combine_rule", [("", ""), *CombineRule.choices])
+        _choices(self, "rescore", [("", ""), *Rescore.choices])
+
+    def clean_covers_codes(self) -> str | None:
+        return self.cleaned_data["covers_codes"] if "covers_codes" in self.data else None
+
+    def require_window(self) -> bool:
+        """The whole round's form needs both dates: refused beside the box left empty."""
+        for name in ("opens_on", "closes_on"):
+            if name not in self.errors and self.cleaned_data.get(name) is None:
+                self.add_error(name, gettext("Enter the date."))
+        return not self.errors

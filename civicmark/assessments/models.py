@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 
 from django.db import models
@@ -146,3 +147,102 @@ class ReturnComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code}: {self.comment[:40]}"
+
+
+# --- The public notice before naming (公示, issue 17 item 5, ADR 22) ---------------------------
+
+# Crockford's base32 without I, L, O, U: a reference read aloud on the telephone or typed from a
+# note without confusion.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """Ten characters, 50 random bits: quoted by the objector, never guessed."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+
+
+class PublicNotice(models.Model):
+    """The list of communities a finalised municipal round names standard units or proposes for
+    commendation, published for a window of working days in which anyone may object. The
+    window's dates are fixed when it is published: a later change to the calendar does not move
+    a published window."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.ForeignKey(AcceptanceRound, on_delete=models.PROTECT, related_name="notices")
+    working_days = models.PositiveSmallIntegerField(_("working days"))
+    opens_on = models.DateField(_("open from"))
+    closes_on = models.DateField(_("open until"))  # the window's last day, included
+    published_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.opens_on}–{self.closes_on}"
+
+    def is_open(self, today: dt.date) -> bool:
+        return self.opens_on <= today <= self.closes_on
+
+
+class ProposedFor(models.TextChoices):
+    STANDARD = "standard", _("Named a standard unit")
+    COMMENDATION = "commendation", _("Commended as an advanced unit")
+
+
+class NoticeEntry(models.Model):
+    """A community on a notice, with what it is proposed for and its total in the round. An
+    upheld objection takes it off the list (`withdrawn_at`): the row stays, so the notice shows
+    what was published and what became of it."""
+
+    notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="entries")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="notice_entries"
+    )
+    proposed_for = models.CharField(_("proposed for"), max_length=16, choices=ProposedFor.choices)
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["enrollment__community__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "enrollment"], name="one_entry_per_notice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment.community} ({self.proposed_for})"
+
+
+class ObjectionDecision(models.TextChoices):
+    PENDING = "", _("Awaiting the city's decision")
+    DISMISSED = "dismissed", _("Dismissed: the naming stands")
+    UPHELD = "upheld", _("Upheld: taken off the list")
+
+
+class Objection(models.Model):
+    """What someone objects to about one community on a notice. The contact is for the city
+    alone: it is never shown on a public page nor written into the audit trail's summary."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=16, unique=True, default=new_reference)
+    entry = models.ForeignKey(NoticeEntry, on_delete=models.PROTECT, related_name="objections")
+    statement = models.TextField(_("statement"))
+    name = models.CharField(_("your name"), max_length=60)
+    contact = models.CharField(_("telephone or email"), max_length=120)
+    received_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(
+        _("decision"),
+        max_length=12,
+        choices=ObjectionDecision.choices,
+        default=ObjectionDecision.PENDING,
+        blank=True,
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return self.reference

@@ -28,8 +28,10 @@ from civicmark.assessments.forms import (
     RectificationFileForm,
     RectificationForm,
     ReviewForm,
+    RoundSettingsForm,
     ScoreCardForm,
     SelfScoreForm,
+    SettleForm,
     SignOffForm,
     StepForm,
     VetoForm,
@@ -46,7 +48,6 @@ from civicmark.core.parsing import (
     ParseError,
     parse_date,
     parse_decimal,
-    parse_id,
     parse_ids,
 )
 from civicmark.core.uploads import posted_file
@@ -1177,6 +1178,8 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     own = None if can_lead else parts.led_county(request.user, round_)
     posted = None  # what the lead ticked and typed, shown back when it is not saved
     sign_off: SignOffForm | None = None
+    settings_form: RoundSettingsForm | None = None
+    refused = sign_off is not None
     if request.method == "POST" and request.POST.get("action") in ("finalise", "reopen"):
         if not (can_lead or own):
             raise Http404
@@ -1192,37 +1195,41 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     elif request.method == "POST":
         if not (can_lead or own):
             raise Http404
-        post = request.POST
-        posted = post
+        settings_form = RoundSettingsForm(request.POST)
+        posted = request.POST
         try:
-            county = _county_posted(round_, post.get("county", "")) or own
-            if post.get("action") == "back":
+            if not settings_form.is_valid():
+                raise _Refused
+            data = settings_form.cleaned_data
+            county = _county_posted(round_, data["county"]) or own
+            if data["action"] == "back":
                 raise _KeepTicks
             whole = county is None  # a part's form sets its rule, panel and coverage only
-            lead_id = post.get("lead", "")
-            covers = _covers_posted(campaign, post, request.user)
+            if whole and not settings_form.require_window():
+                raise _Refused
             round_configure(
                 actor=request.user,
                 round_=round_,
-                opens_on=_date(post.get("opens_on", "")) if whole else round_.opens_on,
-                closes_on=_date(post.get("closes_on", "")) if whole else round_.closes_on,
-                combine_rule=post.get("combine_rule", ""),
-                rescore=post.get("rescore", Rescore.LOST) if whole else round_.rescore,
-                lead=_lead_posted(lead_id) if whole else round_.lead,
-                panel=list(
-                    panels.candidates(round_).filter(
-                        public_id__in=[posted_uuid(v) for v in post.getlist("panel")]
-                    )
-                ),
-                covers=covers,
+                opens_on=data["opens_on"] if whole else round_.opens_on,
+                closes_on=data["closes_on"] if whole else round_.closes_on,
+                combine_rule=data["combine_rule"],
+                rescore=(data["rescore"] or Rescore.LOST) if whole else round_.rescore,
+                lead=_lead_posted(data["lead"]) if whole else round_.lead,
+                panel=list(panels.candidates(round_).filter(public_id__in=data["panel"])),
+                covers=_covers_posted(campaign, data, request.user),
                 county=county,
-                confirm_removal=post.get("confirm_removal") == "1",
+                confirm_removal=data["confirm_removal"],
             )
         except _KeepTicks:
             pass
+        except _Refused:
+            refused = True
+            messages.error(request, _form_summary(settings_form))
         except CoverageRemoves as exc:
             return _confirm_removal(request, campaign, round_, exc)
         except ApplicationError as exc:
+            refused = True
+            settings_form.refuse(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Saved."))
@@ -1332,6 +1339,7 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 for e in enrollments
             ],
             "values": _round_values(round_, posted, own),
+            "settings_form": settings_form,
             "covered_count": covered_count,
             "large": large,
             "by_state": by_state,
@@ -1340,12 +1348,16 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "rescores": Rescore.choices,
             "departments": panels.departments(round_),
         },
-        status=422 if sign_off is not None else 200,
+        status=422 if refused or sign_off is not None else 200,
     )
 
 
 class _KeepTicks(Exception):
     """The lead went back from the confirmation: his ticks come back unsaved."""
+
+
+class _Refused(Exception):
+    """The round's form was refused: shown back as typed, with the errors beside the boxes."""
 
 
 def _round_values(round_: Any, posted: Any, own: Any) -> dict[str, Any]:
@@ -1388,10 +1400,10 @@ def _confirm_removal(
     )
 
 
-def _lead_posted(public_id: str) -> Any:
+def _lead_posted(public_id: Any) -> Any:
     from civicmark.accounts.models import User
 
-    return User.objects.filter(public_id=posted_uuid(public_id)).first() if public_id else None
+    return User.objects.filter(public_id=public_id).first() if public_id else None
 
 
 def _sign_off(user: Any, round_: Any, form: SignOffForm, own: Any = None) -> None:
@@ -1430,7 +1442,7 @@ REFUSALS_SHOWN = 50
 RECTIFICATIONS_PAGE = 100
 
 
-def _covers_posted(campaign: Any, post: Any, user: Any) -> list[Any]:
+def _covers_posted(campaign: Any, data: dict[str, Any], user: Any) -> list[Any]:
     """The communities the lead listed: ticked boxes, or, on a large campaign's page, codes in
     a text box (one per line, or separated by spaces or commas). An unknown code refuses the
     whole form, naming the codes. Codes are read only among the communities the person sees: one
@@ -1438,10 +1450,10 @@ def _covers_posted(campaign: Any, post: Any, user: Any) -> list[Any]:
     from civicmark.campaigns.selectors import enrollments_by_code
     from civicmark.core.http import typed_codes
 
-    text = post.get("covers_codes")
+    text = data["covers_codes"]
     if text is None:
         # Ticks outside a county's part are refused by the service, naming none of them.
-        return list(campaign.enrollments.filter(pk__in=_ints(post.getlist("covers"))))
+        return list(campaign.enrollments.filter(pk__in=data["covers"]))
     codes = typed_codes(text)
     found = enrollments_by_code(campaign, codes, user=user)
     unknown = [c for c in codes if c not in found]
@@ -1554,20 +1566,10 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _points_typed(raw: str) -> Decimal | None:
-    """Settled points as typed: one decimal place at most; a penalty item's may be negative."""
-    try:
-        return parse_decimal(raw, places=1, max_digits=6, min_value=None, exact=True)
-    except ParseError as exc:
-        raise ApplicationError(exc.message) from None
-
-
-def disagreement_section(
-    user: Any, round_: Any, typed: dict[str, str] | None = None, error: str = ""
-) -> dict[str, Any]:
+def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None) -> dict[str, Any]:
     """The round page's disagreements, for the round's lead (a county part's lead: his county's
     communities): the open ones with a settle form each, and those settled with the decision.
-    Anyone else gets nothing. `typed` is what was posted, shown back after a refusal."""
+    Anyone else gets nothing. `form` is a refused settlement, shown back on its row."""
     from civicmark.assessments import panels
     from civicmark.scoring.disagreements import open_disagreements, settled
 
@@ -1582,13 +1584,13 @@ def disagreement_section(
             .filter(community__path__startswith=county.path)
             .values_list("pk", flat=True)
         )
-    typed = typed or {}
+    posted = form.data if form is not None else {}
     rows = []
     for d in open_disagreements(round_, ids):
-        mine = typed.get("enrollment") == str(d.enrollment.pk) and typed.get("item") == str(
+        mine = posted.get("enrollment") == str(d.enrollment.pk) and posted.get("item") == str(
             d.item.pk
         )
-        rows.append({"d": d, "typed": typed if mine else {}, "error": error if mine else ""})
+        rows.append({"d": d, "form": form if mine else None})
     return {
         "shown": True,
         "may_settle": round_.finalised_at is None,
@@ -1602,52 +1604,42 @@ def disagreement_section(
 @login_required
 def round_disagreements(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """The lead settles an item its assessors disagree on (points or not applicable, and why);
-    a refusal shows the page again with what he typed."""
+    a refusal (422) shows the page again with what he typed and the error beside its box."""
     from civicmark.assessments.settling import settle
-    from civicmark.campaigns.models import Enrollment
+    from civicmark.scoring.validate import Invalid
 
     campaign, round_ = _round_or_404(request, slug, number)
-    typed: dict[str, str] = {}
-    error = ""
+    form: SettleForm | None = None
     if request.method == "POST":
-        post = request.POST
-        typed = {
-            key: post.get(key, "")
-            for key in ("enrollment", "item", "points", "not_applicable", "reason")
-        }
-        try:
-            enrollment = (
-                Enrollment.objects.filter(campaign=campaign, pk=parse_id(typed["enrollment"]) or 0)
-                .select_related("community")
-                .first()
-            )
-            item = campaign.standard.items.filter(pk=parse_id(typed["item"]) or 0).first()
-            if enrollment is None or item is None:
-                raise ApplicationError(_("That item or community is not part of this round."))
-            not_applicable = bool(typed["not_applicable"])
-            settle(
-                actor=request.user,
-                round_=round_,
-                enrollment=enrollment,
-                item=item,
-                points=None if not_applicable else _points_typed(typed["points"]),
-                not_applicable=not_applicable,
-                reason=typed["reason"],
-            )
-        except (ApplicationError, ParseError) as exc:
-            error = getattr(exc, "message", str(exc))
-            messages.error(request, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("round_detail", slug=campaign.slug, number=round_.number)
-    section = disagreement_section(request.user, round_, typed, error)
+        form = SettleForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                settle(
+                    actor=request.user,
+                    round_=round_,
+                    enrollment=data["enrollment"],
+                    item=data["item"],
+                    points=data["points"],
+                    not_applicable=data["not_applicable"],
+                    reason=data["reason"],
+                )
+            except Invalid as exc:
+                form.refuse(exc, exc.field if exc.field in form.fields else "points")
+            except ApplicationError as exc:
+                form.refuse(exc, None)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("round_detail", slug=campaign.slug, number=round_.number)
+        messages.error(request, form.first_error())
+    section = disagreement_section(request.user, round_, form)
     if not section["shown"]:
         raise Http404
     return render(
         request,
         "assessments/disagreements.html",
         {"campaign": campaign, "round": round_, "disagreements": section},
-        status=400 if error else 200,
+        status=422 if form is not None else 200,
     )
 
 

@@ -7,7 +7,9 @@ enrolled -> self_assessing -> submitted -> town_reviewed -> county_pre_accepted 
 may also go back to self_assessing, as before)
 reported -> standard_unit | not_reached | vetoed        (by the municipal round's result)
 not_reached / vetoed -> rectifying -> standard_unit | not_reached | vetoed   (next round)
-standard_unit -> proposed -> commended (or back to standard_unit if the city declines)
+standard_unit -> proposed -> commended (or back to standard_unit if the city declines); commended
+only once the public notice has closed with every objection decided; an objection upheld on it
+sends a standard unit (or a proposed one) back to rectifying (ADR 22)
 
 Every transition is applied by `transition_apply`, to one community or many at once; a batch
 is all or nothing, and every refusal says which community and why.
@@ -25,8 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicmark.accounts import authz
+from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
-from civicmark.assessments import followers
+from civicmark.assessments import followers, notice
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
@@ -152,12 +155,40 @@ def _municipal_outcome(outcome: Outcome) -> Guard:
         found = ctx.latest_complete(enrollment, Level.CITY)
         if found is None:
             return _("no municipal round has a complete result for it yet")
-        latest = found[1]
+        round_, latest = found
         if latest.outcome != outcome:
             return _("its latest municipal result is “%s”") % State(latest.outcome).label
+        taken_off = notice.withdrawn_from(enrollment) if outcome == Outcome.STANDARD else None
+        if taken_off and (round_.finalised_at is None or round_.number <= taken_off.number):
+            return _(
+                "an objection upheld on the public notice of “%s” took it off the list: a "
+                "later municipal round, finalised, must find it a standard unit"
+            ) % (taken_off.name)
+        if taken_off and not round_.scores.filter(enrollment=enrollment).exists():
+            # Re-scoring only lost items, a later round that covers it carries the overturned
+            # finding whole: "to be assessed again" means that round scored it itself.
+            return _(
+                "an objection upheld on the public notice of “%(then)s” took it off the list: "
+                "“%(now)s” must assess it again, not only carry the scores the objection "
+                "overturned"
+            ) % {"then": taken_off.name, "now": round_.name}
         return None
 
     return guard
+
+
+def _commendation_final(enrollment: Enrollment, ctx: Context) -> str | None:
+    """Commended only once the public notice that proposed it has closed and every objection
+    to it is decided (ADR 22): the one predicate the certificates ask too."""
+    return notice.naming_refusal(enrollment, commendation=True)
+
+
+def _objection_upheld(enrollment: Enrollment, ctx: Context) -> str | None:
+    """A named community goes back to rectification only when an objection to its naming was
+    upheld on its latest public notice (ADR 22)."""
+    if notice.withdrawn_from(enrollment) is None:
+        return _("only an objection upheld on the public notice takes a naming back")
+    return None
 
 
 def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
@@ -191,6 +222,10 @@ class Step:
     # taken by someone with a conflict of interest over it (authz.conflicted_over); the
     # community's own steps and the start of rectification judge nothing.
     judges: bool = True
+    # The roles of the level above that take the step on the office's behalf when no active
+    # person holds one of `roles` over the community (a town without an officer): the county
+    # reviews the submission rather than leave it waiting for no one.
+    stands_in: frozenset[str] = frozenset()
 
 
 COMMUNITY, TOWN, COUNTY, CITY = (
@@ -211,7 +246,7 @@ STEPS: tuple[Step, ...] = (
         (_self_assessment_complete, _evidence_present),
         judges=False,
     ),
-    Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN})),
+    Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN}), stands_in=frozenset({COUNTY})),
     Step((S.SUBMITTED, S.TOWN_REVIEWED), S.RETURNED, frozenset({TOWN, COUNTY}), (_needs_comment,)),
     Step((S.TOWN_REVIEWED,), S.COUNTY_PRE_ACCEPTED, frozenset({COUNTY}), (_pre_acceptance_passed,)),
     Step((S.COUNTY_PRE_ACCEPTED,), S.REPORTED, frozenset({COUNTY})),
@@ -235,7 +270,15 @@ STEPS: tuple[Step, ...] = (
     ),
     Step((S.NOT_REACHED, S.VETOED), S.RECTIFYING, frozenset({TOWN, COUNTY, CITY}), judges=False),
     Step((S.STANDARD_UNIT,), S.PROPOSED, frozenset({CITY}), (_advanced,)),
-    Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY})),
+    Step((S.PROPOSED,), S.COMMENDED, frozenset({CITY}), (_commendation_final,)),
+    # An objection upheld on the public notice undoes a naming (ADR 22): the community
+    # rectifies and a later municipal round assesses it again.
+    Step(
+        (S.STANDARD_UNIT, S.PROPOSED),
+        S.RECTIFYING,
+        frozenset({CITY}),
+        (_needs_comment, _objection_upheld),
+    ),
     Step((S.PROPOSED,), S.STANDARD_UNIT, frozenset({CITY}), (_needs_comment,)),
 )
 
@@ -256,10 +299,46 @@ def _seats(actor: Any, roles: Iterable[str], path: str) -> list[str]:
     return [g.path for g in authz.grants(actor) if g.role in roles and path.startswith(g.path)]
 
 
+def _held_under(actor: Any, roles: frozenset[str], seats: list[str]) -> frozenset[str]:
+    """The paths of the divisions under the actor's `seats` where an active person holds one of
+    `roles`: read once per request and kept on the actor, as his grants are (a page asks for
+    every community of a list)."""
+    from django.db.models import Q
+
+    kept = actor.__dict__.setdefault("_civicmark_held", {})
+    key = (roles, tuple(sorted(seats)))
+    if key not in kept:
+        under = Q(pk__in=[])
+        for seat in seats:
+            under |= Q(division__path__startswith=seat)
+        kept[key] = frozenset(
+            RoleAssignment.objects.filter(under, role__in=roles, user__is_active=True)
+            .values_list("division__path", flat=True)
+            .distinct()
+        )
+    return kept[key]
+
+
+def _stand_in_seats(actor: Any, step: Step, path: str) -> list[str]:
+    """The seats from which the actor takes the step on behalf of an office nobody holds over
+    the community at `path` (the one place that rule is written): a county officer reviews a
+    submission of a town that has no officer, within his county."""
+    if not step.stands_in or authz.is_super(actor) or _seats(actor, step.roles, path):
+        return []
+    seats = _seats(actor, step.stands_in, path)
+    if not seats:
+        return []
+    held = _held_under(actor, step.roles, seats)
+    above = [path[: i + 1] for i, c in enumerate(path) if c == "/"]
+    return [] if any(p in held for p in above) else seats
+
+
 def _refusal(actor: Any, step: Step, enrollment: Enrollment) -> str | None:
     """Why the actor may not take this step for this community, or None (guards aside)."""
     community = enrollment.community
-    seats = _seats(actor, step.roles, community.path)
+    seats = _seats(actor, step.roles, community.path) or _stand_in_seats(
+        actor, step, community.path
+    )
     if not seats:
         return _("your role may not make this step here")
     # He judges from one of his seats: a tie to the community at that very office is the job
@@ -336,6 +415,12 @@ def transition_apply(
                 ]
         if refusals:
             raise TransitionRefused(refusals)
+        # A step taken standing in for an office nobody holds says whose it was.
+        on_behalf = {
+            e.pk: {"on_behalf_of": getattr(e.community.parent, "name", "")}
+            for e in locked
+            if (step := step_for(e.status, to)) and _stand_in_seats(actor, step, e.community.path)
+        }
         # One insert for the steps and one for their audit events, however many move (a county
         # reports hundreds at once; a province's "every one the filter finds" thousands).
         Transition.objects.bulk_create(
@@ -362,7 +447,7 @@ def transition_apply(
                     scope_path=enrollment.community.path,
                     # No summary of codes: the log names the states from before and after.
                     before={"status": enrollment.status},
-                    after={"status": to, "comment": comment},
+                    after={"status": to, "comment": comment, **on_behalf.get(enrollment.pk, {})},
                 )
                 for enrollment in locked
             ]
@@ -403,8 +488,12 @@ def role_refusal(actor: Any, to: str, paths: Iterable[str]) -> str | None:
     """Why no seat of the actor takes a step to `to` for any community under `paths` (the
     communities a menu offers), or None when one may: the role half of `_refusal`, asked once
     for a whole list so that a menu offers only steps the person's role can take."""
-    roles = {s for step in STEPS if step.target == to for s in step.roles}
+    steps = [step for step in STEPS if step.target == to]
+    roles = {s for step in steps for s in step.roles}
+    paths = list(paths)
     if any(_seats(actor, roles, path) for path in paths):
+        return None
+    if any(_stand_in_seats(actor, step, path) for step in steps for path in paths):
         return None
     names = ", ".join(sorted(str(Role(r).label) for r in roles))
     return _("this step is taken by: %(roles)s") % {"roles": names}

@@ -49,6 +49,15 @@ class TaskForm(forms.Form):
         return back if back.startswith(prefix) and "\\" not in back else ""
 
 
+class TaskFileForm(forms.Form):
+    """A document attached to a task (its kind and content are checked by the upload store)."""
+
+    file = forms.FileField(
+        label=gettext_lazy("Attach a file (PDF, image, Word, Excel, WPS)"),
+        error_messages={"required": gettext_lazy("Choose a file to attach.")},
+    )
+
+
 class TaskOwnerForm(forms.Form):
     """Who owns a task: a person the reader may choose, by name or account name; empty for
     nobody."""

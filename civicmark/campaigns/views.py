@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.campaigns import selectors, services
-from civicmark.campaigns.forms import AttendanceForm, TaskForm, TaskOwnerForm
+from civicmark.campaigns.forms import AttendanceForm, TaskFileForm, TaskForm, TaskOwnerForm
 from civicmark.campaigns.models import (
     MAX_APPEAL_DAYS,
     Campaign,
@@ -281,8 +281,10 @@ def _task_page(
     *,
     form: TaskForm | None = None,
     owner_form: TaskOwnerForm | None = None,
+    file_form: TaskFileForm | None = None,
 ) -> HttpResponse:
-    """The task with its files, owner and forms; after a refusal, the refused form as typed."""
+    """The task with its files, owner and forms; after a refusal, the refused form as typed
+    (a refused file answers 422: nothing was attached)."""
     people = authz.users_for_user(request.user)
     return render(
         request,
@@ -295,7 +297,9 @@ def _task_page(
             "can_update": authz.can_update_task(request.user, task),
             "form": form or TaskForm(task=task),
             "owner_form": owner_form or TaskOwnerForm(initial={"owner": task.owner}, people=people),
+            "file_form": file_form or TaskFileForm(),
         },
+        status=422 if file_form is not None else 200,
     )
 
 
@@ -325,19 +329,19 @@ def task_update(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse
 @require_POST
 @login_required
 def task_attach(request: HttpRequest, slug: str, public_id: Any) -> HttpResponse:
+    """A document for the task; a refusal shows the task again with the error beside the box."""
     campaign = _campaign_or_404(request, slug)
     task = _task_or_404(request, campaign, public_id)
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-    else:
+    form = TaskFileForm(request.POST, request.FILES)
+    if form.is_valid():
         try:
-            services.task_attach(actor=request.user, task=task, upload=upload)
+            services.task_attach(actor=request.user, task=task, upload=form.cleaned_data["file"])
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            form.add_error("file", exc.message)
         else:
             messages.success(request, _("File attached."))
-    return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
+            return redirect("task_update", slug=campaign.slug, public_id=task.public_id)
+    return _task_page(request, campaign, task, file_form=form)
 
 
 @login_required

@@ -185,6 +185,15 @@ SURVEY_CODE_FAILURES = env_int("SURVEY_CODE_FAILURES", 5)
 SURVEY_COMMUNITY_FAILURES = env_int("SURVEY_COMMUNITY_FAILURES", 30)
 SURVEY_UNKNOWN_FAILURES = env_int("SURVEY_UNKNOWN_FAILURES", 100)
 
+# Objections to a public notice (civicmark/assessments/notice.py): each address may send
+# NOTICE_OBJECTIONS per notice within the window. An estate's Wi-Fi is one address, so the limit
+# is generous; it stops a script, not a neighbourhood.
+NOTICE_OBJECTION_WINDOW_SECONDS = env_int("NOTICE_OBJECTION_WINDOW_SECONDS", 3600)
+NOTICE_OBJECTIONS = env_int("NOTICE_OBJECTIONS", 10)
+# The official working-day calendar (holidays, adjusted weekends), by model label: kept by the
+# employment station, read by the notice windows through this setting (ADR 19, ADR 22).
+CIVICMARK_WORKING_CALENDAR = "employment.Holiday"
+
 # --- Sessions, cookies, headers -------------------------------------------------------------
 # HTTPS is on unless said otherwise, or unless the server answers only on this machine (the
 # default ALLOWED_HOSTS): 127.0.0.1 has no certificate, and a newcomer who sets SECRET_KEY alone

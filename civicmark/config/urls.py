@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from civicmark.accounts import signin
 from civicmark.accounts import views as accounts
 from civicmark.accounts.places import views as divisions
+from civicmark.assessments import notice_views
 from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
 from civicmark.core import views as core
@@ -200,6 +201,24 @@ urlpatterns = [
     path("exports/<uuid:public_id>/", results.export_job, name="export_job"),
     path("exports/<uuid:public_id>/file/", results.export_file, name="export_file"),
     path("v/<str:code>/", results.verify, name="verify"),
+    # The public notice before naming (ADR 22): public pages, then the city's.
+    path("notice/", notice_views.notice_list, name="notice_list"),
+    path("notice/<uuid:public_id>/", notice_views.notice_public, name="notice_public"),
+    path(
+        "notice/<uuid:public_id>/received/<str:reference>/",
+        notice_views.notice_received,
+        name="notice_received",
+    ),
+    path(
+        "campaigns/<slug:slug>/rounds/<int:number>/notices/",
+        notice_views.round_notices,
+        name="round_notices",
+    ),
+    path(
+        "campaigns/<slug:slug>/notices/<uuid:public_id>/",
+        notice_views.notice_detail,
+        name="notice_detail",
+    ),
     path("campaigns/<slug:slug>/acceptance/", assessments.communities, name="communities"),
     path(
         "campaigns/<slug:slug>/self-assessment/",

@@ -124,6 +124,44 @@ class StrictDateField(_Strict):
         return attrs
 
 
+# What a browser or a client sends for a ticked box: the box's own value (a box without a value
+# attribute sends "on"), or a plain yes. Django's CheckboxInput reads any other text but
+# "false" as ticked, so "0", "off" and "no" would tick it.
+TICKED = frozenset({"on", "1", "true"})
+
+
+class TickBox(forms.CheckboxInput):
+    """A checkbox ticked only by its own value (`value`, rendered as the box's value attribute)
+    or "on"/"1"/"true"; "0", "false", "off", "no" and anything else leave it unticked."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, value: str = "on") -> None:
+        super().__init__(attrs)
+        self.own_value = value
+
+    def format_value(self, value: Any) -> str | None:
+        # A box without a value attribute sends "on": the markup stays as Django's.
+        return None if self.own_value == "on" else self.own_value
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool:
+        posted = data.get(name)
+        if isinstance(posted, bool):
+            return posted
+        if not isinstance(posted, str):
+            return False
+        return posted == self.own_value or posted.strip().lower() in TICKED
+
+
+class TickField(forms.BooleanField):
+    """forms.BooleanField on a TickBox: a box is ticked only by its own value."""
+
+    widget = TickBox
+
+    def __init__(self, *, value: str = "on", **kwargs: Any) -> None:
+        kwargs.setdefault("widget", TickBox(value=value))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
 def strict_formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
     """`formfield_callback` for model forms: numbers and dates through the strict reader, within
     the column's range and places; text keeps the column's max_length (which Django already
@@ -143,6 +181,8 @@ def strict_formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
         return StrictIntegerField(min_value=low, max_value=high, **common)
     if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
         return StrictDateField(**common)
+    if isinstance(field, models.BooleanField):
+        return TickField(label=common["label"], help_text=common["help_text"])
     return field.formfield(**kwargs)
 
 

@@ -93,6 +93,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.surveys import load_surveys
 
         load_surveys()
+        from civicmark.demo.notice import load_notice
+
+        load_notice()  # July's municipal round named and proposed: its public notice
         from civicmark.demo.calibration import load_calibration
 
         load_calibration()

@@ -12,7 +12,12 @@ from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from civicmark.core.formfields import StrictDateField, StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import (
+    StrictDateField,
+    StrictDecimalField,
+    StrictIntegerField,
+    TickField,
+)
 from civicmark.core.lookup import NamedChoiceField, NameSearchInput
 from civicmark.employment.models import Hours, ReferralState, ServiceKind, Status
 
@@ -158,9 +163,9 @@ class ResidentForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "font-monospace", "autocomplete": "off"}),
     )
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
-    able_to_work = forms.BooleanField(label=_("able to work"), required=False, initial=True)
-    disability = forms.BooleanField(label=_("disability certificate"), required=False)
-    subsistence = forms.BooleanField(label=_("subsistence allowance"), required=False)
+    able_to_work = TickField(label=_("able to work"), required=False, initial=True)
+    disability = TickField(label=_("disability certificate"), required=False)
+    subsistence = TickField(label=_("subsistence allowance"), required=False)
 
     def __init__(
         self, *args: Any, households: Any, within: str, sensitive: bool, **kwargs: Any

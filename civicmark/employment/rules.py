@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from civicmark.core.errors import ApplicationError
 from civicmark.core.parsing import parse_id
+from civicmark.core.workdays import is_working_day
 from civicmark.employment.models import ReferralState as R
 
 # Statutory retirement, as the gradual increase decided by the NPC Standing Committee in
@@ -110,14 +111,6 @@ class DeadlineRule:
 
     def __str__(self) -> str:
         return "period_end" if self.unit == "period_end" else f"{self.amount} {self.unit}"
-
-
-def is_working_day(day: dt.date, calendar_days: dict[dt.date, bool]) -> bool:
-    """Monday to Friday, unless the official calendar says otherwise (public holidays off,
-    adjusted weekend days on)."""
-    if day in calendar_days:
-        return calendar_days[day]
-    return day.weekday() < 5
 
 
 def deadline(start: dt.date, rule: DeadlineRule, calendar_days: dict[dt.date, bool]) -> dt.date:

@@ -29,7 +29,7 @@ from civicmark.campaigns.models import AcceptanceRound, Campaign, Meeting, Task
 from civicmark.core.audit import ACTIONS, action_label
 from civicmark.core.models import AuditEvent
 from civicmark.divisions.models import Department, Division, WorkingGroup
-from civicmark.home.audit_labels import changes
+from civicmark.home.audit_labels import changes, summary_text
 from civicmark.scoring.models import Score
 from civicmark.standards.models import Standard
 from civicmark.surveys.models import Instrument, SurveyRound
@@ -126,6 +126,7 @@ class Row:
     subject: str
     where: str
     changes: list[tuple[str, str, str]]
+    summary: str = ""
 
 
 def _uuids(refs: Iterable[str]) -> set[str]:
@@ -263,6 +264,7 @@ def rows(events: list[AuditEvent]) -> list[Row]:
             subject=names.get((e.object_type, e.object_ref), e.object_ref),
             where=divisions.get(e.scope_path, ""),
             changes=changes(e),
+            summary=summary_text(e),
         )
         for e in events
     ]
@@ -356,7 +358,7 @@ def _csv_rows(batch: list[AuditEvent], writer: Any) -> Iterator[str]:
                     row.subject,
                     row.where,
                     e.via,
-                    e.summary,
+                    row.summary,
                     "; ".join(f"{f}: {was} → {now}" for f, was, now in row.changes),
                     # The codes, beside the event code: for whoever filters the file.
                     "; ".join(f"{f}: {was} → {now}" for f, was, now in e.changes()),

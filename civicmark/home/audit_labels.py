@@ -9,6 +9,7 @@ the same grouping as `core.audit.ACTIONS`; keys that are no model's field are na
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
@@ -40,6 +41,9 @@ ACTION_MODELS: dict[str, tuple[str, ...]] = {
     "rectification": ("assessments.Rectification",),
     "score": ("scoring.Score", "scoring.Settlement"),
     "calibration": ("quality.CalibrationExercise", "quality.CalibrationScore"),
+    "notice": ("assessments.PublicNotice", "assessments.NoticeEntry"),
+    "notice.objection_received": ("assessments.Objection", "assessments.NoticeEntry"),
+    "notice.objection_decided": ("assessments.Objection", "assessments.NoticeEntry"),
     "veto": ("scoring.VetoFinding",),
     "appeal": ("quality.Appeal", "quality.AppealEvidence"),
     "report": ("results.ExportJob",),
@@ -94,6 +98,7 @@ KEYS: dict[str, tuple[Promise, Sequence[tuple[str, Any]] | None]] = {
     "parts": (_("county parts"), None),
     "appeal": (_("appeal"), None),
     "findings": (_("findings"), None),
+    "on_behalf_of": (_("on behalf of"), None),
 }
 # A field whose model keeps its codes elsewhere: the enrollment's status is the workflow's state.
 FIELD_CHOICES: dict[tuple[str, str], Sequence[tuple[str, Any]]] = {
@@ -176,6 +181,42 @@ def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
             continue
         out.append((field_label(event.action, key), was, now))
     return out
+
+
+@cache
+def _codes(action: str) -> dict[str, str]:
+    """Every choice code of the models an action describes -> its label (the first model's, as
+    `field_of` picks), read in the reader's language when the summary is shown."""
+    out: dict[str, str] = {}
+    for model in models_for(action):
+        label = model._meta.label
+        for _m, name in choice_fields([label]):
+            field = model._meta.get_field(name)
+            table = FIELD_CHOICES.get((label, name)) or getattr(field, "flatchoices", ())
+            for code, words in table or ():
+                if code:
+                    out.setdefault(str(code), words)
+    return out
+
+
+# How summaries written before the labels (issue 16, item 9) joined their codes: a transition's
+# "submitted → town_reviewed", a survey answer's "door_card resident".
+_SEPARATOR = re.compile(r"(\s*(?:→|->)\s*|\s+)")
+
+
+def summary_text(event: AuditEvent) -> str:
+    """The event's summary in the reader's language where it can be derived: an old summary made
+    only of the codes of its action's choices (and arrows or spaces between them) reads by
+    their labels; any other summary (a file's name, a reason typed) is shown as written."""
+    text = event.summary or ""
+    parts = _SEPARATOR.split(text.strip())
+    words = parts[::2]
+    codes = _codes(event.action)
+    if not text.strip() or not all(w in codes for w in words):
+        return text
+    return "".join(
+        str(codes[p]) if n % 2 == 0 else (" → " if p.strip() else " ") for n, p in enumerate(parts)
+    )
 
 
 def choice_fields(labels: Iterable[str]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment
 from civicmark.accounts.roles import Role
+from civicmark.assessments import notice_todo
 from civicmark.assessments import todo as acceptance_todo
 from civicmark.campaigns import todo as plan_todo
 from civicmark.campaigns.selectors import campaigns_for_user
@@ -59,6 +60,7 @@ def _work(user: Any) -> list[dict[str, Any]]:
         todos = acceptance_todo.todos_for(user=user, campaign=campaign, today=today)
         todos += plan_todo.todos_for(user=user, campaign=campaign, today=today)
         todos += calibration_todo.todos_for(user=user, campaign=campaign, today=today)
+        todos += notice_todo.todos_for(user=user, campaign=campaign, today=today)
         todos.sort(key=lambda t: not t.late)  # stable: each app's order within late / not late
         sections.append(
             {

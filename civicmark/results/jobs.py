@@ -22,7 +22,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from civicmark.accounts import authz
+from civicmark.core.errors import NotAllowed
 from civicmark.results.models import ExportJob, ExportStatus
 
 log = logging.getLogger("civicmark.jobs")
@@ -108,6 +111,12 @@ def effective_status(job: ExportJob) -> str:
     return job.status
 
 
+def may_start(user: Any) -> bool:
+    """A long export is work a person asks of the server; a read-only viewer (a leading-group
+    member) asks none, he takes the ranking as a plain download link."""
+    return not authz.is_read_only(user)
+
+
 def start(
     *, actor: Any, kind: str, campaign: Any, round_number: int | None, params: dict[str, Any]
 ) -> ExportJob:
@@ -115,6 +124,10 @@ def start(
 
     if kind not in WRITERS:
         raise ValueError(kind)
+    if actor is not None and not may_start(actor):
+        raise NotAllowed(
+            _("A read-only viewer starts no export: take the ranking's download link.")
+        )
     with transaction.atomic():
         job = ExportJob.objects.create(
             kind=kind,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
-from civicmark.assessments import panels
+from civicmark.assessments import notice, panels
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -21,18 +21,9 @@ from civicmark.scoring.rules import Outcome
 TITLED = ("standard_unit", "proposed", "commended")
 
 
-def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
-    """A certificate for every community the finalised municipal round found a standard unit and
-    the workflow holds as one (idempotent: a community with a standing certificate is skipped).
-    A commended community's certificate names the highest level."""
-    if round_.level != "city":
-        raise ApplicationError(_("Certificates follow a municipal round, not the pre-acceptance."))
-    if not authz.can_lead_round(actor, round_):
-        raise NotAllowed(_("Only the municipal office issues certificates."))
-    if refusal := panels.lead_refusal(actor, round_):
-        raise NotAllowed(refusal)
-    if round_.finalised_at is None:
-        raise ApplicationError(_("Finalise the round before issuing its certificates."))
+def _due(round_: AcceptanceRound) -> tuple[dict[int, Any], list[Enrollment]]:
+    """The round's stored results, and the communities due a certificate from it: covered,
+    held as titled by the workflow, found a standard unit, with no standing certificate."""
     results = {r.enrollment_id: r for r in reader.stored(round_)}
     standing = set(
         Certificate.objects.filter(
@@ -45,14 +36,47 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
         .exclude(pk__in=standing)
         .select_related("community")
     )
+    due = [e for e in enrollments if e.pk in results and results[e.pk].outcome == Outcome.STANDARD]
+    return results, due
+
+
+def certificates_waiting(round_: AcceptanceRound) -> list[tuple[Enrollment, str]]:
+    """The communities due a certificate whose naming is not final yet, and why (ADR 22): what
+    the certificates page lists under its button."""
+    if round_.level != "city" or round_.finalised_at is None:
+        return []
+    return [
+        (e, reason) for e in _due(round_)[1] if (reason := notice.naming_refusal(e, round_=round_))
+    ]
+
+
+def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web") -> int:
+    """A certificate for every community the finalised municipal round found a standard unit and
+    the workflow holds as one, once its naming is final: its public notice closed and every
+    objection to it decided (`notice.naming_refusal`, ADR 22); the others wait, and when none
+    can be issued the refusal names each and until when (idempotent: a community with a
+    standing certificate is skipped). A commended community's certificate names the highest
+    level."""
+    if round_.level != "city":
+        raise ApplicationError(_("Certificates follow a municipal round, not the pre-acceptance."))
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the municipal office issues certificates."))
+    if refusal := panels.lead_refusal(actor, round_):
+        raise NotAllowed(refusal)
+    if round_.finalised_at is None:
+        raise ApplicationError(_("Finalise the round before issuing its certificates."))
+    results, enrollments = _due(round_)
     top = (
         round_.campaign.standard.levels.filter(passing=True).order_by("-min_score").first()
     )  # a band below the pass mark names no title
     awarded_on = timezone.localdate(round_.finalised_at)
     new = []
+    waiting = []
     for e in enrollments:
-        result = results.get(e.pk)
-        if result is None or result.outcome != Outcome.STANDARD:
+        result = results[e.pk]
+        # A naming is final only after its public notice (ADR 22); the others wait for it.
+        if reason := notice.naming_refusal(e, round_=round_):
+            waiting.append(f"{e.community.name}: {reason}")
             continue
         level = (
             top.name if e.status == "commended" and top else (result.level or _("Standard unit"))
@@ -67,6 +91,8 @@ def certificates_issue(*, actor: Any, round_: AcceptanceRound, via: str = "web")
                 issued_by=actor if getattr(actor, "pk", None) else None,
             )
         )
+    if waiting and not new:
+        raise ApplicationError(_("No certificate can be issued yet: %s.") % "; ".join(waiting))
     with transaction.atomic():
         Certificate.objects.bulk_create(new)
         if new:
@@ -137,14 +163,21 @@ def certificate_follow(
         and Certificate.objects.filter(enrollment=enrollment, revoked_at__isnull=True).exists()
     ):
         return None, None  # a later round's certificate stands: that round speaks now
+    # A title the appeal newly gives still waits for its public notice (ADR 22): the old
+    # certificate is revoked now, the new one issued by the city once the naming is final.
     earns = (
-        result is not None and result.outcome == Outcome.STANDARD and enrollment.status in TITLED
+        result is not None
+        and result.outcome == Outcome.STANDARD
+        and enrollment.status in TITLED
+        and notice.naming_refusal(enrollment, round_=round_) is None
     )
     level = ""
     if earns and result is not None:
         top = round_.campaign.standard.levels.filter(passing=True).order_by("-min_score").first()
         commended = enrollment.status == "commended" and top is not None
         level = top.name if commended and top else (result.level or _("Standard unit"))
+    if standing is None and not earns:
+        return None, None  # nothing stands and nothing is earned yet (its notice comes first)
     if (
         standing is not None
         and earns

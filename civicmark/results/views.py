@@ -329,7 +329,11 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from civicmark.core.errors import ApplicationError
     from civicmark.results.forms import CertificateForm
     from civicmark.results.models import Certificate
-    from civicmark.results.services import certificate_revoke, certificates_issue
+    from civicmark.results.services import (
+        certificate_revoke,
+        certificates_issue,
+        certificates_waiting,
+    )
 
     campaign, round_ = _round(request, slug, number)
     visible = Certificate.objects.filter(
@@ -363,6 +367,7 @@ def certificates(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "round": round_,
             "certificates": visible,
             "can_issue": can_issue,
+            "waiting": certificates_waiting(round_) if can_issue else [],
             "form": form,
             # The row whose revocation was refused shows its typed reason and the error.
             "refused": str(form.data.get("id", "")) if form.is_bound else "",
@@ -413,7 +418,9 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """Start a long export (a whole round's summary) and go to its page."""
+    """Start a long export (a whole round's summary) and go to its page. A read-only viewer
+    takes the ranking as a plain link: the page offers him no form, and a POST he crafts finds
+    nothing here either."""
     from django.contrib import messages
     from django.shortcuts import redirect
 
@@ -421,7 +428,7 @@ def round_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     from civicmark.results.forms import RoundExportForm
 
     campaign, round_ = _round(request, slug, number)
-    if request.method != "POST":
+    if request.method != "POST" or not jobs.may_start(request.user):
         raise Http404
     form = RoundExportForm(request.POST)
     if not form.is_valid():

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.core.errors import ApplicationError, ImportRefused
+from civicmark.core.formfields import TickField
 from civicmark.core.names import content_disposition
 from civicmark.core.uploads import UploadForm, import_page, wants_chinese_headers
 from civicmark.divisions.models import Division, Level
@@ -27,7 +28,7 @@ from civicmark.standards.selectors import standards_for_user
 
 class StandardUploadForm(UploadForm):
     file = forms.FileField(label=gettext_lazy("File (.xlsx or .yaml)"))
-    publish = forms.BooleanField(label=gettext_lazy("Publish after importing"), required=False)
+    publish = TickField(label=gettext_lazy("Publish after importing"), required=False)
     suffixes = (".xlsx", ".yaml", ".yml")
 
 

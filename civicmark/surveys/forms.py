@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import StrictDecimalField, StrictIntegerField, TickField
 from civicmark.core.lookup import NamedChoiceField
 from civicmark.core.names import is_plain
 from civicmark.divisions.models import Level
@@ -36,7 +36,7 @@ class SurveyForm(forms.Form):
             ("simple", _("simple random")),
         ],
     )
-    refuse_community = forms.BooleanField(
+    refuse_community = TickField(
         label=_("refuse answers collected by the community itself"), required=False, initial=True
     )
 

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.core.formfields import strict_formfield
+from civicmark.core.formfields import TickField, strict_formfield
 from civicmark.core.lookup import NamedChoiceField, PersonChoiceField
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import CommunityProfile, Department
@@ -79,7 +79,7 @@ class MemberForm(forms.Form):
         required=False,
     )
     duty = forms.CharField(label=_("duty"), max_length=255, required=False)
-    is_leader = forms.BooleanField(label=_("leader"), required=False)
+    is_leader = TickField(label=_("leader"), required=False)
 
     def __init__(self, *args: Any, users: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
