@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from civicmark.core.formfields import StrictDecimalField, StrictIntegerField
+from civicmark.core.formfields import StrictDecimalField, StrictIntegerField, TickField
 from civicmark.divisions.models import Division
 from civicmark.quality import sampling
 from civicmark.quality.appeals import MAX_TEXT
@@ -245,7 +245,7 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    not_applicable = forms.BooleanField(label=_("not applicable"), required=False)
+    not_applicable = TickField(label=_("not applicable"))
     reason = forms.CharField(
         label=_("reason for the decision"),
         max_length=MAX_TEXT,
