@@ -116,7 +116,9 @@ class Rectification(models.Model):
         ordering = ["enrollment__community__path", "item__order"]
 
     def __str__(self) -> str:
-        return f"{self.enrollment.community} {self.item.code if self.item else self.veto}"
+        # Neither item nor veto: a title's failed re-check (results/titles.py).
+        subject = self.item.code if self.item else self.veto or _("re-check of the title")
+        return f"{self.enrollment.community} {subject}"
 
     def is_overdue(self, today: dt.date) -> bool:
         """`overdue_rectifications_q` for one row."""

@@ -322,6 +322,46 @@ def round_reopen(
     return round_
 
 
+def rectification_open(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    reason: str,
+    due_on: Any,
+    via: str = "web",
+) -> Any:
+    """A rectification opened by hand, with its deadline, outside a round's sign-off (which opens
+    its own in `part_services.rectifications_for`): the city's failed re-check of a title
+    (results.titles) names no item and no veto. The round's lead office opens it; it joins the
+    community's rectification list and to-do, and the one overdue rule applies to it."""
+    from civicmark.assessments.models import Rectification
+
+    if not authz.can_lead_round(actor, round_):
+        raise NotAllowed(_("Only the round's lead office opens a rectification."))
+    if enrollment.campaign_id != round_.campaign_id:
+        raise ApplicationError(_("That community is not part of this round."))
+    if not reason.strip():
+        raise ApplicationError(_("Say what must be rectified."))
+    if due_on is None:
+        raise ApplicationError(_("Set the date the rectification is due."))
+    with transaction.atomic():
+        rectification = Rectification.objects.create(
+            round=round_, enrollment=enrollment, reason=reason.strip(), due_on=due_on
+        )
+        audit.record(
+            actor=actor,
+            via=via,
+            action="rectification.opened",
+            object_type="enrollment",
+            object_ref=str(rectification.public_id),
+            scope_path=enrollment.community.path,
+            summary=reason.strip()[:255],
+            after={"reason": reason.strip(), "due_on": due_on.isoformat()},
+        )
+    return rectification
+
+
 def rectification_update(*, actor: Any, rectification: Any, status: str, note: str) -> Any:
     """The community reports what it fixed; the town (or anyone above) may do the same."""
     from civicmark.assessments.models import RectificationStatus

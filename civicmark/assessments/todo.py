@@ -162,7 +162,11 @@ def _rectifications_due(campaign: Campaign, enrollment: Enrollment, today: date)
             detail=_("%d overdue") % len(late) if late else "",
             lines=tuple(
                 Line(
-                    f"{r.item.code} {r.item.title}" if r.item else _("One-vote veto"),
+                    f"{r.item.code} {r.item.title}"
+                    if r.item
+                    else _("One-vote veto")
+                    if r.veto
+                    else _("Re-check of the title"),
                     url=url,
                     note=r.due_on.isoformat() if r.due_on else "",
                     late=r in late,

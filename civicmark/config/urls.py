@@ -299,5 +299,6 @@ urlpatterns = [
         name="meeting_detail",
     ),
     path("", include("civicmark.quality.urls")),
+    path("", include("civicmark.results.urls")),
     path("admin/", admin.site.urls),
 ]

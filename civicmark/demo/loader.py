@@ -105,6 +105,12 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.everyday import load_everyday_work
 
         load_everyday_work()
+        # Last: the re-checks of titles need the certificates, which come after every step
+        # before them (the public notice among them).
+        from civicmark.campaigns.models import Campaign
+        from civicmark.demo.titles import load_titles
+
+        load_titles(Campaign.objects.get(slug=CAMPAIGN))
     accounts = [(ADMIN[0], "superuser", DEMO_PASSWORD)]
     for line in _file("users.csv").decode().splitlines()[1:]:
         username, _name, role, *_ = line.split(",")

@@ -17,6 +17,7 @@ from civicmark.campaigns import todo as plan_todo
 from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.divisions.models import Level, level_names
 from civicmark.quality import todo as calibration_todo
+from civicmark.results import todo as titles_todo
 
 CAMPAIGNS = 3  # the latest campaigns a person sees; older ones are on the campaigns page
 ACTING = {
@@ -61,6 +62,7 @@ def _work(user: Any) -> list[dict[str, Any]]:
         todos += plan_todo.todos_for(user=user, campaign=campaign, today=today)
         todos += calibration_todo.todos_for(user=user, campaign=campaign, today=today)
         todos += notice_todo.todos_for(user=user, campaign=campaign, today=today)
+        todos += titles_todo.todos_for(user=user, campaign=campaign, today=today)
         todos.sort(key=lambda t: not t.late)  # stable: each app's order within late / not late
         sections.append(
             {

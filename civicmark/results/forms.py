@@ -9,6 +9,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicmark.core.formfields import StrictDateField, StrictIntegerField
+from civicmark.results import titles
+from civicmark.results.models import RecheckSizeKind
+
 REASON_MAX = 2000
 
 
@@ -62,3 +66,126 @@ class RoundExportForm(forms.Form):
         self.fields["kind"].error_messages["invalid_choice"] = _(
             "“%(value)s” is no export of a round: the summary table (.xlsx) or report (PDF)."
         )
+
+
+# --- dynamic management of titles (titles.py) ----------------------------------------------
+
+
+def _styled(form: forms.Form) -> None:
+    """Bootstrap's classes on every widget, so one small template draws any of these forms."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        elif not isinstance(widget, forms.HiddenInput):
+            widget.attrs.setdefault("class", "form-control")
+
+
+class RecheckDrawForm(forms.Form):
+    """The year's draw: its sizes (a share or a count per county, for each kind of title) and a
+    seed to repeat a draw, or none for a fresh random one (recorded either way). The rule on the
+    sizes is the service's (`titles.sizes_refusal`), shown beside the field it names."""
+
+    year = StrictIntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=gettext_lazy("sample size as"), choices=[])
+    standard_size = StrictIntegerField(
+        label=gettext_lazy("standard units"), min_value=0, max_value=10000
+    )
+    commended_size = StrictIntegerField(
+        label=gettext_lazy("commended units"), min_value=0, max_value=10000
+    )
+    seed = StrictIntegerField(
+        label=gettext_lazy("seed"),
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text=gettext_lazy(
+            "Leave empty for a random seed; the seed is recorded with the draw."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = RecheckSizeKind.choices
+        _styled(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        refused = titles.sizes_refusal(data["kind"], data["standard_size"], data["commended_size"])
+        if refused is not None:
+            self.add_error(*refused)
+        return data
+
+
+RESULTS = [("passed", gettext_lazy("passed")), ("failed", gettext_lazy("failed"))]
+
+
+class _RecheckStepForm(forms.Form):
+    """What a re-check (or its follow-up) found, on which day, and a document if there is one."""
+
+    result = forms.ChoiceField(
+        label=gettext_lazy("result"), choices=RESULTS, widget=forms.RadioSelect
+    )
+    checked_on = StrictDateField(label=gettext_lazy("re-checked on"))
+    finding = forms.CharField(
+        label=gettext_lazy("finding"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    file = forms.FileField(label=gettext_lazy("document (optional)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["result"].error_messages["invalid_choice"] = _(
+            "“%(value)s” is no result of a re-check: passed or failed."
+        )
+        self.fields["result"].error_messages["required"] = _("Choose passed or failed.")
+        self.fields["finding"].error_messages["required"] = _("Say what the re-check found.")
+        _styled(self)
+        self.fields["result"].widget.attrs.pop("class", None)
+
+
+class RecheckForm(_RecheckStepForm):
+    """A drawn title's re-check: a failure needs the deadline of its rectification."""
+
+    due_on = StrictDateField(label=gettext_lazy("rectification due on"), required=False)
+    field_order = ["result", "checked_on", "finding", "due_on", "file"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["due_on"].help_text = _("Needed when the re-check failed.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("result") == "failed" and "due_on" in data and data["due_on"] is None:
+            self.add_error("due_on", _("Set the deadline for the rectification."))
+        return data
+
+
+class FollowUpForm(_RecheckStepForm):
+    """The follow-up of a failed re-check."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["checked_on"].label = _("followed up on")
+        self.fields["finding"].error_messages["required"] = _("Say what the follow-up found.")
+
+
+class WithdrawForm(forms.Form):
+    """The withdrawal of a title: why, and a document if there is one."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("reason for the withdrawal"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": gettext_lazy("Say why the title is withdrawn.")},
+    )
+    file = forms.FileField(label=gettext_lazy("document (optional)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _styled(self)

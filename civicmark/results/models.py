@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
+from civicmark.core.models import StoredFileRecord
+from civicmark.divisions.models import Division
 
 # Crockford's base32 without I, L, O, U: read aloud or typed from paper without confusion.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -34,6 +36,11 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.TextField(blank=True)
+    # A revocation is either the correction of an error (the certificate should never have been
+    # issued) or, with `withdrawn`, the withdrawal of a title that was rightly given and later
+    # failed its re-check (dynamic management, results/titles.py). The public page words the two
+    # apart; only a withdrawal keeps the enrollment from being issued a certificate again.
+    withdrawn = models.BooleanField(_("withdrawn under dynamic management"), default=False)
 
     class Meta:
         ordering = ["enrollment__community__path"]
@@ -51,6 +58,10 @@ class Certificate(models.Model):
     @property
     def stands(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.revoked_at is not None and self.withdrawn
 
 
 class ExportStatus(models.TextChoices):
@@ -85,3 +96,101 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"
+
+
+# --- dynamic management of titles (issue 17 item 4, civicmark/results/titles.py) -------------
+
+
+class RecheckSizeKind(models.TextChoices):
+    SHARE = "share", _("a share (percent) of each county's titles")
+    COUNT = "count", _("a number of titles per county")
+
+
+class TitleKind(models.TextChoices):
+    STANDARD = "standard", _("standard unit")
+    COMMENDED = "commended", _("commended unit")
+
+
+class RecheckDraw(models.Model):
+    """The city's seeded draw of one year's re-checks among a campaign's standing titles: the
+    seed and the sizes are kept, so that anyone can draw the same sample again
+    (`titles.draw`). One per campaign and year: a draw one could repeat until it pleased would
+    be no check."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recheck_draws")
+    year = models.PositiveSmallIntegerField(_("year"))
+    seed = models.BigIntegerField(_("seed"))
+    kind = models.CharField(_("sample size as"), max_length=8, choices=RecheckSizeKind.choices)
+    standard_size = models.PositiveSmallIntegerField(_("standard units"))
+    commended_size = models.PositiveSmallIntegerField(_("commended units"))
+    # Each stratum ("<kind>/<county code>") as drawn: how many titles stood in it, how many
+    # were drawn. The same seed and these lists give the same sample.
+    strata = models.JSONField(default=dict)
+    drawn_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "year"], name="one_recheck_draw_a_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.year} #{self.seed}"
+
+
+class RecheckStatus(models.TextChoices):
+    PENDING = "pending", _("To re-check")
+    PASSED = "passed", _("Passed: the title stands")
+    FAILED = "failed", _("Failed: rectifying")
+    FAILED_AGAIN = "failed_again", _("Failed again after the deadline")
+    WITHDRAWN = "withdrawn", _("Title withdrawn")
+
+
+class TitleRecheck(models.Model):
+    """One drawn title's re-check: its result, the rectification a failure opened (in the
+    community's own list, `assessments.Rectification`), the follow-up after the deadline, and
+    the withdrawal when that failed too."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="rechecks")
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="rechecks")
+    kind = models.CharField(_("title"), max_length=12, choices=TitleKind.choices)
+    county = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RecheckStatus.choices, default=RecheckStatus.PENDING
+    )
+    checked_on = models.DateField(_("re-checked on"), null=True, blank=True)
+    finding = models.TextField(_("finding"), blank=True)
+    rectification = models.ForeignKey(
+        "assessments.Rectification",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    follow_up_on = models.DateField(_("followed up on"), null=True, blank=True)
+    follow_up_finding = models.TextField(_("follow-up finding"), blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["certificate__enrollment__community__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "certificate"], name="one_recheck_per_title")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.enrollment.community} {self.draw.year}"
+
+
+class RecheckEvidence(StoredFileRecord):
+    """A document of a re-check (a photo, the inspection's minutes), at the step it backs."""
+
+    recheck = models.ForeignKey(TitleRecheck, on_delete=models.CASCADE, related_name="evidence")
+    step = models.CharField(max_length=16)  # "checked", "follow_up" or "withdrawn"

@@ -23,17 +23,24 @@ TITLED = ("standard_unit", "proposed", "commended")
 
 def _due(round_: AcceptanceRound) -> tuple[dict[int, Any], list[Enrollment]]:
     """The round's stored results, and the communities due a certificate from it: covered,
-    held as titled by the workflow, found a standard unit, with no standing certificate."""
+    held as titled by the workflow, found a standard unit, with no standing certificate and no
+    withdrawn title."""
     results = {r.enrollment_id: r for r in reader.stored(round_)}
     standing = set(
         Certificate.objects.filter(
             enrollment__campaign=round_.campaign, revoked_at__isnull=True
         ).values_list("enrollment", flat=True)
     )
+    # A title withdrawn under dynamic management (results/titles.py) is not given again by
+    # issuing the round once more; a certificate revoked for an error is (corrected).
+    withdrawn = Certificate.objects.filter(
+        enrollment__campaign=round_.campaign, withdrawn=True
+    ).values("enrollment")
     enrollments = (
         panels.covered(round_)
         .filter(status__in=TITLED)
         .exclude(pk__in=standing)
+        .exclude(pk__in=withdrawn)
         .select_related("community")
     )
     due = [e for e in enrollments if e.pk in results and results[e.pk].outcome == Outcome.STANDARD]

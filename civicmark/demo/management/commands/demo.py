@@ -54,6 +54,10 @@ class Command(CivicCommand):
 
         for line in appeals_summary(url):
             self.stdout.write(line)
+        from civicmark.demo.titles import summary as titles_summary
+
+        for line in titles_summary(url):
+            self.stdout.write(line)
         self._command_line_hint()
         if options["no_serve"]:
             return
