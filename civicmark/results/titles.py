@@ -256,20 +256,27 @@ def recheck_draw(
     return record
 
 
-def _checks(actor: Any, recheck: TitleRecheck, *states: str) -> Certificate:
-    """The checks every step of a re-check shares: who, the certificate still standing (a
-    revocation for an error closes its re-check), the state the step starts from."""
-    certificate = recheck.certificate
+def _checks(actor: Any, recheck: TitleRecheck, *states: str) -> tuple[TitleRecheck, Certificate]:
+    """The checks every step of a re-check shares, on the row read again and locked inside the
+    step's transaction (two people recording the same re-check at once do not both succeed,
+    and an object loaded before another step is never trusted): who, the certificate still
+    standing (a revocation for an error closes its re-check), the state the step starts from."""
+    fresh = (
+        TitleRecheck.objects.select_for_update(of=("self",))
+        .select_related("certificate__enrollment__community", "certificate__round", "rectification")
+        .get(pk=recheck.pk)
+    )
+    certificate = fresh.certificate
     if refusal := city_refusal(actor, certificate.enrollment.campaign):
         raise NotAllowed(refusal)
     if not certificate.stands:
         raise ApplicationError(_("The certificate no longer stands: its re-check is closed."))
-    if recheck.status not in states:
+    if fresh.status not in states:
         raise ApplicationError(
             _("This re-check is “%s”: that step is not open to it.")
-            % RecheckStatus(recheck.status).label
+            % RecheckStatus(fresh.status).label
         )
-    return certificate
+    return fresh, certificate
 
 
 def _text(value: str, refusal: str, field: str) -> str:
@@ -290,15 +297,6 @@ def _day(on: date, after: date, refusal: str) -> None:
         )
     if on < after:
         raise ApplicationError(refusal, code="checked_on")
-
-
-def _locked(recheck: TitleRecheck, *states: str) -> TitleRecheck:
-    """The row again, locked, inside the transaction: two people recording the same re-check
-    at once do not both succeed."""
-    fresh = TitleRecheck.objects.select_for_update().get(pk=recheck.pk)
-    if fresh.status not in states:
-        raise ApplicationError(_("Someone recorded this re-check meanwhile: reload the page."))
-    return fresh
 
 
 def _attach(actor: Any, recheck: TitleRecheck, upload: UploadedFile | None, step: str) -> str:
@@ -334,23 +332,22 @@ def recheck_record(
 ) -> TitleRecheck:
     """A drawn title's re-check: passed (the title stands), or failed with what was found and
     the deadline to put it right, which opens the community's rectification."""
-    certificate = _checks(actor, recheck, RecheckStatus.PENDING)
-    finding = _text(finding, _("Say what the re-check found."), "finding")
-    _day(
-        checked_on,
-        certificate.round.closes_on,
-        _("A re-check comes after the round that gave the title (it closed on %s).")
-        % certificate.round.closes_on.isoformat(),
-    )
-    if not passed:
-        if due_on is None:
-            raise ApplicationError(_("Set the deadline for the rectification."), code="due_on")
-        if due_on <= checked_on:
-            raise ApplicationError(
-                _("The deadline comes after the day of the re-check."), code="due_on"
-            )
     with transaction.atomic():
-        recheck = _locked(recheck, RecheckStatus.PENDING)
+        recheck, certificate = _checks(actor, recheck, RecheckStatus.PENDING)
+        finding = _text(finding, _("Say what the re-check found."), "finding")
+        _day(
+            checked_on,
+            certificate.round.closes_on,
+            _("A re-check comes after the round that gave the title (it closed on %s).")
+            % certificate.round.closes_on.isoformat(),
+        )
+        if not passed:
+            if due_on is None:
+                raise ApplicationError(_("Set the deadline for the rectification."), code="due_on")
+            if due_on <= checked_on:
+                raise ApplicationError(
+                    _("The deadline comes after the day of the re-check."), code="due_on"
+                )
         recheck.status = RecheckStatus.PASSED if passed else RecheckStatus.FAILED
         recheck.checked_on, recheck.finding = checked_on, finding
         recheck.recorded_by = actor if getattr(actor, "pk", None) else None
@@ -400,27 +397,26 @@ def recheck_follow_up(
     """The city re-checks a failed title again: passed, the title stands and the re-check (and
     its rectification) closes; failed, which is only said once the deadline has passed (until
     then the community still has time), and opens the way to the withdrawal."""
-    certificate = _checks(actor, recheck, RecheckStatus.FAILED)
-    rectification = recheck.rectification
-    assert recheck.checked_on is not None and rectification is not None
-    finding = _text(finding, _("Say what the follow-up found."), "finding")
-    _day(
-        checked_on,
-        recheck.checked_on,
-        _("The follow-up comes after the re-check of %s.") % recheck.checked_on.isoformat(),
-    )
-    due = rectification.due_on
-    if not passed and due is not None and checked_on <= due:
-        raise ApplicationError(
-            _(
-                "The rectification is due on %s: a follow-up that fails it is dated after that "
-                "day (until then the community still has time)."
-            )
-            % due.isoformat(),
-            code="checked_on",
-        )
     with transaction.atomic():
-        recheck = _locked(recheck, RecheckStatus.FAILED)
+        recheck, certificate = _checks(actor, recheck, RecheckStatus.FAILED)
+        rectification = recheck.rectification
+        assert recheck.checked_on is not None and rectification is not None
+        finding = _text(finding, _("Say what the follow-up found."), "finding")
+        _day(
+            checked_on,
+            recheck.checked_on,
+            _("The follow-up comes after the re-check of %s.") % recheck.checked_on.isoformat(),
+        )
+        due = rectification.due_on
+        if not passed and due is not None and checked_on <= due:
+            raise ApplicationError(
+                _(
+                    "The rectification is due on %s: a follow-up that fails it is dated after that "
+                    "day (until then the community still has time)."
+                )
+                % due.isoformat(),
+                code="checked_on",
+            )
         recheck.status = RecheckStatus.PASSED if passed else RecheckStatus.FAILED_AGAIN
         recheck.follow_up_on, recheck.follow_up_finding = checked_on, finding
         recheck.recorded_by = actor if getattr(actor, "pk", None) else None
@@ -487,16 +483,15 @@ def title_withdraw(
 ) -> TitleRecheck:
     """Withdraw a title that failed its re-check and was not put right by the deadline: its
     certificate is revoked as a withdrawal, with the reason, and the public page says so."""
-    certificate = _checks(actor, recheck, RecheckStatus.FAILED, RecheckStatus.FAILED_AGAIN)
-    reason = _text(reason, _("Say why the title is withdrawn."), "reason")
-    if refusal := withdrawal_refusal(recheck, timezone.localdate()):
-        raise ApplicationError(refusal, code="reason")
     with transaction.atomic():
-        recheck = _locked(recheck, RecheckStatus.FAILED, RecheckStatus.FAILED_AGAIN)
+        recheck, certificate = _checks(
+            actor, recheck, RecheckStatus.FAILED, RecheckStatus.FAILED_AGAIN
+        )
+        reason = _text(reason, _("Say why the title is withdrawn."), "reason")
+        if refusal := withdrawal_refusal(recheck, timezone.localdate()):
+            raise ApplicationError(refusal, code="reason")
         before = recheck.status
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if not certificate.stands:
-            raise ApplicationError(_("The certificate no longer stands: its re-check is closed."))
         certificate.revoked_at = timezone.now()
         certificate.revoked_reason = reason
         certificate.withdrawn = True
