@@ -531,6 +531,35 @@ def _open_notice() -> Any:
     return PublicNotice.objects.filter(entries__enrollment__community__code=WENCHANG).get()
 
 
+def _certificate(code: str) -> Any:
+    from civicmark.results.models import Certificate
+
+    return Certificate.objects.get(enrollment__community__code=code, revoked_at=None)
+
+
+def _title_recheck(code: str) -> Any:
+    """The demo's (this year's) re-check of a community's title."""
+    from civicmark.results.models import TitleRecheck
+
+    return TitleRecheck.objects.filter(certificate__enrollment__community__code=code).earliest(
+        "draw__year"
+    )
+
+
+def _day(days: int) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def _next_year() -> int:
+    from django.utils import timezone
+
+    return timezone.localdate().year + 1
+
+
 def _calibration() -> Any:
     from civicmark.quality.models import CalibrationExercise
 
@@ -883,10 +912,58 @@ ROWS += [
         {"admin", "city"},
         "city",
     ),
+    # The demo issued July's certificates (before its re-checks of titles): revoking one for an
+    # error is what is left to do on the page (和平里社区's, whose re-check passed).
     Row(
         "certificates",
         lambda s: [SLUG, 2],
-        lambda s: {"action": "issue"},
+        lambda s: {
+            "action": "revoke",
+            "id": str(_certificate("990121100002").public_id),
+            "reason": "证书信息有误",
+        },
+        {"admin", "city"},
+        "city",
+    ),
+    # --- re-checks of titles (issue 17 item 4): the demo left 解放路 to re-check and 东关
+    # rectifying until next month; 解放路 fails (its deadline already past) and is withdrawn.
+    Row(
+        "titles_draw",
+        _slug,
+        lambda s: {
+            "year": str(_next_year()),
+            "kind": "share",
+            "standard_size": "50",
+            "commended_size": "100",
+            "seed": "5",
+        },
+        {"admin", "city"},
+        "city",
+        note="next year's draw",
+    ),
+    Row(
+        "title_recheck",
+        lambda s: [SLUG, _title_recheck(JIEFANG).public_id],
+        lambda s: {
+            "result": "failed",
+            "checked_on": _day(-9),
+            "finding": "台账缺失",
+            "due_on": _day(-1),
+        },
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "title_withdraw",
+        lambda s: [SLUG, _title_recheck(JIEFANG).public_id],
+        lambda s: {"reason": "逾期未整改"},
+        {"admin", "city"},
+        "city",
+    ),
+    Row(
+        "title_follow_up",
+        lambda s: [SLUG, _title_recheck("990121001001").public_id],
+        lambda s: {"result": "passed", "checked_on": _day(0), "finding": "已整改"},
         {"admin", "city"},
         "city",
     ),
