@@ -482,3 +482,28 @@ def test_the_citys_todo_names_the_pending_rechecks_and_the_passed_deadlines(demo
     assert todos["title_deadlines"].late and todos["title_deadlines"].count == 1
     home = client_for(_user("city")).get("/").content.decode()
     assert "Titles to re-check" in home
+
+
+HOSTILE = ["-1", "1E+30", "NaN", "9" * 40, "１２", "a\x00b", "=1+1", "长" * 500, "0x10", ""]
+
+
+def test_it_refuses_a_hostile_draw_beside_its_field_and_writes_nothing(demo, client_for):
+    """Every hostile value in every box of the draw, on one demo (an empty seed is no refusal:
+    it draws with a random one)."""
+    valid = {
+        "year": str(timezone.localdate().year + 1),
+        "kind": "share",
+        "standard_size": "20",
+        "commended_size": "100",
+        "seed": "3",
+    }
+    city = client_for(_user("city"))
+    before = _state()
+    for field in valid:
+        for value in HOSTILE:
+            if field == "seed" and value == "":
+                continue
+            response = city.post(reverse("titles_draw", args=[demo.slug]), {**valid, field: value})
+            assert response.status_code == 422, (field, value)
+            assert 'data-testid="field-error"' in response.content.decode(), (field, value)
+    assert _state() == before
