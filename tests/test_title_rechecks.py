@@ -407,6 +407,9 @@ def test_the_city_sees_the_page_and_everyone_else_gets_404(demo, client_for):
     assert page.status_code == 200
     text = page.content.decode()
     assert text.count('data-testid="recheck"') == 4 and "seed 2027" in text
+    # The round's certificates tell a withdrawal from a revocation, and lead to this page.
+    listed = client_for(_user("city")).get(reverse("certificates", args=[demo.slug, 2]))
+    assert ">withdrawn<" in listed.content.decode() and url in listed.content.decode()
     for who in ("county", "town", "community", "assessor", "viewer"):
         assert client_for(_user(who)).get(url).status_code == 404
 

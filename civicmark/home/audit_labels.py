@@ -50,6 +50,7 @@ ACTION_MODELS: dict[str, tuple[str, ...]] = {
     "certificates": ("results.Certificate",),
     "certificate": ("results.Certificate",),
     "recheck": ("results.TitleRecheck", "results.RecheckDraw"),
+    "recheck.recorded": ("results.TitleRecheck", "assessments.Rectification"),
     "recheck.drawn": ("results.RecheckDraw",),
     "title": ("results.TitleRecheck", "results.Certificate"),
     "standard": ("standards.Standard", "standards.Item", "standards.VetoItem"),
