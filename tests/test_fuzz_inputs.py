@@ -364,9 +364,9 @@ def test_it_answers_every_form_with_hostile_values_without_a_server_error(demo):
     # and the round's settings (round_detail, above). The lead's settle form shows only where
     # assessors disagree: the assessment walk below posts to it.
     assert "task_attach" in forms_tried
-    # The re-checks of titles (issue 17 item 4), reached from the city's to-do (the year's
-    # draw is made: its form is not offered again; tests/test_title_rechecks.py posts to it).
-    for needed in ("title_recheck", "title_follow_up", "title_withdraw"):
+    # The re-checks of titles (issue 17 item 4), reached from the city's to-do (the demo drew
+    # this year's: every draw the walk posts is refused, for that year or for its values).
+    for needed in ("titles_draw", "title_recheck", "title_follow_up", "title_withdraw"):
         assert needed in forms_tried, needed
     # The employment and survey forms made Django forms (issue 16, item 3).
     for needed in (
