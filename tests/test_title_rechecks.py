@@ -510,3 +510,19 @@ def test_it_refuses_a_hostile_draw_beside_its_field_and_writes_nothing(demo, cli
             assert response.status_code == 422, (field, value)
             assert 'data-testid="field-error"' in response.content.decode(), (field, value)
     assert _state() == before
+
+
+def test_a_title_reads_as_an_honour_in_chinese_not_as_a_heading():
+    """The walk: the certificates, verification and re-check pages called the honour 标题 (a
+    heading), the word a meeting's or a job post's title takes; the honour has its own context."""
+    from pathlib import Path
+
+    from django.utils.translation import gettext, override, pgettext
+
+    with override("zh-hans"):
+        assert pgettext("honour", "title") == "称号"
+        assert gettext("title") == "标题"
+    templates = Path(__file__).resolve().parent.parent / "civicmark" / "templates" / "results"
+    for name in ("verify.html", "certificates.html", "titles.html"):
+        text = (templates / name).read_text()
+        assert '{% translate "title" %}' not in text, name

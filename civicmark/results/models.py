@@ -7,6 +7,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
@@ -29,7 +30,7 @@ class Certificate(models.Model):
         Enrollment, on_delete=models.PROTECT, related_name="certificates"
     )
     round = models.ForeignKey(AcceptanceRound, on_delete=models.PROTECT, related_name="+")
-    level = models.CharField(_("title"), max_length=64)
+    level = models.CharField(pgettext_lazy("honour", "title"), max_length=64)
     total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
     awarded_on = models.DateField(_("awarded on"))
     issued_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
@@ -156,7 +157,7 @@ class TitleRecheck(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="rechecks")
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="rechecks")
-    kind = models.CharField(_("title"), max_length=12, choices=TitleKind.choices)
+    kind = models.CharField(pgettext_lazy("honour", "title"), max_length=12, choices=TitleKind.choices)
     county = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
