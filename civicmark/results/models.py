@@ -157,7 +157,9 @@ class TitleRecheck(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="rechecks")
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="rechecks")
-    kind = models.CharField(pgettext_lazy("honour", "title"), max_length=12, choices=TitleKind.choices)
+    kind = models.CharField(
+        pgettext_lazy("honour", "title"), max_length=12, choices=TitleKind.choices
+    )
     county = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
