@@ -14,7 +14,7 @@ from civicmark.assessments import notice, panels
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
-from civicmark.results.models import Certificate
+from civicmark.results.models import Certificate, RecheckStatus
 from civicmark.scoring import reader
 from civicmark.scoring.rules import Outcome
 
@@ -172,11 +172,14 @@ def certificate_follow(
         return None, None  # a later round's certificate stands: that round speaks now
     # A title the appeal newly gives still waits for its public notice (ADR 22): the old
     # certificate is revoked now, the new one issued by the city once the naming is final.
+    # A title withdrawn under dynamic management (results/titles.py) is not given back by an
+    # appeal decided after it, as `_due` keeps it from the round's issuing.
     earns = (
         result is not None
         and result.outcome == Outcome.STANDARD
         and enrollment.status in TITLED
         and notice.naming_refusal(enrollment, round_=round_) is None
+        and not Certificate.objects.filter(enrollment=enrollment, withdrawn=True).exists()
     )
     level = ""
     if earns and result is not None:
@@ -208,6 +211,16 @@ def certificate_follow(
                 awarded_on=timezone.localdate(),
                 issued_by=actor if getattr(actor, "pk", None) else None,
             )
+        moved: list[str] = []
+        if revoked is not None and issued is not None:
+            # The title is the same, corrected: a re-check still open on it follows it to the
+            # corrected certificate (left on the revoked one it would close, and a failing
+            # community would escape its withdrawal through a one-point appeal).
+            still_open = revoked.rechecks.exclude(
+                status__in=(RecheckStatus.PASSED, RecheckStatus.WITHDRAWN)
+            )
+            moved = [str(r.public_id) for r in still_open]
+            still_open.update(certificate=issued)
         audit.record(
             actor=actor,
             via=via,
@@ -225,6 +238,7 @@ def certificate_follow(
                 "code": issued.code if issued else None,
                 "total": str(issued.total) if issued else None,
                 "level": issued.level if issued else None,
+                **({"rechecks": moved} if moved else {}),
             },
         )
     return revoked, issued
