@@ -20,14 +20,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
 
+from civicmark.accounts.models import RoleAssignment
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.quality.appeals import (
+    AppealRefused,
     Decision,
     appeal_assign,
     appeal_decide,
     appeal_file,
+    reviewer_candidates,
 )
 from civicmark.quality.models import Appeal, AppealStatus
 from civicmark.results import titles
@@ -164,3 +168,80 @@ def test_an_appeals_corrected_certificate_keeps_the_titles_open_recheck(signed):
     titles.title_withdraw(actor=s["lead"], recheck=recheck, reason="逾期未整改")
     corrected.refresh_from_db()
     assert corrected.withdrawn and not corrected.stands
+
+
+# --- who reviews ------------------------------------------------------------------------------
+
+
+def test_the_lead_does_not_assign_himself(signed, world):
+    """The hole: the round's lead who also holds an assessor role of the item's department (a
+    small city's administrator often does) was a candidate like any other, assigned himself and
+    changed the score of a sealed round alone: ADR 20's change is "decided by someone who did
+    not judge it, named by the lead", two people."""
+    s = signed
+    lead = s["lead"]
+    RoleAssignment.objects.create(
+        user=lead, role="assessor", division=world.d["C"], department=world.dept["FP"]
+    )
+    appeal = file(s)
+    assert lead not in reviewer_candidates(appeal, lead=lead)
+    with nothing_changes(), pytest.raises(AppealRefused, match="names someone else") as refused:
+        appeal_assign(actor=lead, appeal=appeal, reviewer=lead)
+    assert refused.value.field == "reviewer"
+
+
+def test_the_lead_does_not_assign_himself_on_the_page(signed, world):
+    s = signed
+    lead = s["lead"]
+    RoleAssignment.objects.create(
+        user=lead, role="assessor", division=world.d["C"], department=world.dept["FP"]
+    )
+    appeal = file(s)
+    url = reverse("appeal_assign", args=[s["campaign"].slug, s["round"].number, appeal.public_id])
+    page = client_of(lead)
+    assert (
+        lead.username
+        not in page.get(reverse("appeal_round", args=[s["campaign"].slug, s["round"].number]))
+        .content.decode()
+        .split("<select", 1)[-1]
+        .split("</select>", 1)[0]
+    )
+    with nothing_changes():
+        response = page.post(url, {f"a{appeal.pk}-reviewer": lead.username})
+    assert response.status_code == 422
+
+
+def test_the_reviewer_of_an_earlier_appeal_does_not_review_his_own_decision(signed):
+    """The hole: once an appeal on C112's A1 was decided (changed to 20 by fp1), the community
+    could appeal A1 again within the window and the lead assign fp1 once more: the reviewer
+    judged his own settlement, which `_judges` did not count (only the scores and findings)."""
+    s = signed
+    first = assigned(s)
+    change(s, first, "20")
+    again = file(s)
+    assert s["reviewer"] not in reviewer_candidates(again)
+    with nothing_changes(), pytest.raises(AppealRefused, match="judged it") as refused:
+        appeal_assign(actor=s["lead"], appeal=again, reviewer=s["reviewer"])
+    assert refused.value.field == "reviewer"
+    appeal_assign(actor=s["lead"], appeal=again, reviewer=s["assessors"][2])  # one who did not
+
+
+def test_whoever_settled_the_item_does_not_review_it(signed):
+    """The same rule for a value the round's lead settled before the sign-off: its settler
+    judged the item, though he gave no score of his own."""
+    from civicmark.scoring.models import Settlement
+
+    s = signed
+    settler = s["assessors"][2]
+    Settlement.objects.create(
+        round=s["round"],
+        enrollment=s["enrollments"]["C112"],
+        item=s["items"]["A1"],
+        points=Decimal(5),
+        reason="评分分歧，按低分",
+        settled_by=settler,
+    )
+    appeal = file(s)
+    assert settler not in reviewer_candidates(appeal)
+    with nothing_changes(), pytest.raises(AppealRefused, match="judged it"):
+        appeal_assign(actor=s["lead"], appeal=appeal, reviewer=settler)

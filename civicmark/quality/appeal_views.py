@@ -143,7 +143,7 @@ def _round_page(
             initial = {"reviewer": appeal.reviewer.username} if appeal.reviewer else None
             form = AssignForm(
                 initial=initial,
-                candidates=appeals.reviewer_candidates(appeal),
+                candidates=appeals.reviewer_candidates(appeal, lead=request.user),
                 prefix=f"a{appeal.pk}",
             )
             rows.append((appeal, form))
@@ -184,7 +184,9 @@ def appeal_assign(request: HttpRequest, slug: str, number: int, public_id: Any) 
     round_ = _led_round(request, slug, number)
     appeal = _appeal(request, round_, public_id)
     form = AssignForm(
-        request.POST, candidates=appeals.reviewer_candidates(appeal), prefix=f"a{appeal.pk}"
+        request.POST,
+        candidates=appeals.reviewer_candidates(appeal, lead=request.user),
+        prefix=f"a{appeal.pk}",
     )
     if form.is_valid():
         try:

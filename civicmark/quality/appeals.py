@@ -48,7 +48,7 @@ from civicmark.core.files import StoredFile, store_upload
 from civicmark.quality.models import OPEN_APPEALS, Appeal, AppealEvidence, AppealStatus
 from civicmark.results.services import certificate_follow
 from civicmark.scoring import disagreements, findings, reader, rounds
-from civicmark.scoring.models import Score, VetoFinding
+from civicmark.scoring.models import Score, Settlement, VetoFinding
 from civicmark.scoring.validate import Invalid
 from civicmark.standards.models import Item, VetoItem
 
@@ -125,7 +125,7 @@ def subject_departments(appeal: Appeal) -> set[int]:
 
 
 def _judged_it(user: Any, appeal: Appeal) -> bool:
-    return _judges(appeal).filter(assessor_id=getattr(user, "pk", None) or 0).exists()
+    return (getattr(user, "pk", None) or 0) in _judges(appeal)
 
 
 def reviewer_refusal(
@@ -153,12 +153,19 @@ def reviewer_refusal(
             "tie reviews it."
         ) % {"who": who, "community": community.name}
     if _judged_it(user, appeal) if judged is None else judged:
-        return _("%(who)s scored it in that round: someone who did not reviews it.") % {"who": who}
+        if _scorers(appeal).filter(assessor_id=user.pk).exists():
+            return _("%(who)s scored it in that round: someone who did not reviews it.") % {
+                "who": who
+            }
+        return _(
+            "%(who)s judged it already (settled its value, or decided an earlier appeal on it): "
+            "someone who did not reviews it."
+        ) % {"who": who}
     return None
 
 
-def _judges(appeal: Appeal) -> QuerySet[Any]:
-    """The ids of those who judged the subject for the community in the round."""
+def _scorers(appeal: Appeal) -> QuerySet[Any]:
+    """The ids of those who scored the item (found the veto) for the community in the round."""
     if appeal.veto is not None:
         return VetoFinding.objects.filter(
             round=appeal.round, enrollment=appeal.enrollment, veto=appeal.veto
@@ -168,9 +175,36 @@ def _judges(appeal: Appeal) -> QuerySet[Any]:
     ).values("assessor_id")
 
 
-def reviewer_candidates(appeal: Appeal) -> list[User]:
+def _judges(appeal: Appeal) -> set[int]:
+    """The ids of those who judged the subject for the community in the round: who scored it
+    (found the veto), who settled its value (the lead before the sign-off, an earlier appeal's
+    reviewer after it), and the reviewer of every earlier appeal on it, upheld or changed: a
+    second appeal is not reviewed by the one whose decision it contests."""
+    ids = set(_scorers(appeal).values_list("assessor_id", flat=True))
+    if appeal.item_id is not None:
+        ids |= set(
+            Settlement.objects.filter(
+                round=appeal.round, enrollment=appeal.enrollment, item=appeal.item
+            ).values_list("settled_by_id", flat=True)
+        )
+    ids |= set(
+        Appeal.objects.filter(
+            round=appeal.round,
+            enrollment=appeal.enrollment,
+            item=appeal.item,
+            veto=appeal.veto,
+            reviewer__isnull=False,
+        )
+        .exclude(pk=appeal.pk)
+        .values_list("reviewer_id", flat=True)
+    )
+    return ids
+
+
+def reviewer_candidates(appeal: Appeal, *, lead: Any = None) -> list[User]:
     """Everyone the lead may assign: the assessors of the department, less those refused (who
-    judged it is left out in the query; each other one is asked `reviewer_refusal`)."""
+    judged it, and the lead himself, are left out in the query; each other one is asked
+    `reviewer_refusal`)."""
     departments = subject_departments(appeal)
     found = (
         User.objects.filter(
@@ -178,7 +212,7 @@ def reviewer_candidates(appeal: Appeal) -> list[User]:
             roles__role=Role.ASSESSOR,
             roles__department_id__in=departments,
         )
-        .exclude(pk__in=_judges(appeal))
+        .exclude(pk__in=_judges(appeal) | {getattr(lead, "pk", None) or 0})
         .select_related("home_division")
         .distinct()
         .order_by("username")
@@ -371,6 +405,11 @@ def appeal_assign(*, actor: Any, appeal: Appeal, reviewer: Any, via: str = "web"
         raise NotAllowed(refusal)
     if reviewer is None:
         raise AppealRefused(_("Choose the reviewer."), "reviewer")
+    if reviewer.pk == getattr(actor, "pk", None):
+        # The one change of a sealed round is named by the lead and decided by someone else.
+        raise AppealRefused(
+            _("The lead names someone else to review an appeal: not himself."), "reviewer"
+        )
     if refusal := reviewer_refusal(reviewer, appeal):
         raise AppealRefused(refusal, "reviewer")
     with transaction.atomic():
