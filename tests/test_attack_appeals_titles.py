@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 
 from civicmark.accounts.models import RoleAssignment
 from civicmark.campaigns.models import AcceptanceRound
+from civicmark.core.errors import NotAllowed
 from civicmark.quality.appeals import (
     AppealRefused,
     Decision,
@@ -245,3 +246,38 @@ def test_whoever_settled_the_item_does_not_review_it(signed):
     assert settler not in reviewer_candidates(appeal)
     with nothing_changes(), pytest.raises(AppealRefused, match="judged it"):
         appeal_assign(actor=s["lead"], appeal=appeal, reviewer=settler)
+
+
+# --- title re-checks: the municipal office's alone -------------------------------------------
+
+
+def test_a_county_officer_named_lead_of_the_municipal_rounds_does_not_recheck_titles(signed, world):
+    """The hole: `city_refusal` asked `can_lead_round`, which a county officer named lead of the
+    municipal rounds passes. He drew the year's re-checks and recorded his own county's titles
+    as passed (or withdrew another's): the same door the public notice closed (ADR 22, the
+    municipal office's alone), since no community or town tie catches a county officer."""
+    s = signed
+    _issue(s)
+    officer = world.users["county_officer"]
+    AcceptanceRound.objects.filter(campaign=s["campaign"], level="city").update(lead=officer)
+    with translation.override("en"):
+        assert titles.city_refusal(officer, s["campaign"]) is not None
+    with nothing_changes(), pytest.raises(NotAllowed, match="municipal office"):
+        titles.recheck_draw(
+            actor=officer,
+            campaign=s["campaign"],
+            year=TODAY.year,
+            kind="count",
+            standard_size=10,
+            commended_size=0,
+        )
+    recheck = _failed_recheck(s, "C111", due=TODAY - dt.timedelta(days=1))
+    page = client_of(officer)
+    with nothing_changes():
+        with pytest.raises(NotAllowed):
+            titles.recheck_follow_up(
+                actor=officer, recheck=recheck, passed=True, checked_on=TODAY, finding="已整改"
+            )
+        with pytest.raises(NotAllowed):
+            titles.title_withdraw(actor=officer, recheck=recheck, reason="逾期")
+        assert page.get(reverse("titles", args=[s["campaign"].slug])).status_code == 404

@@ -19,7 +19,8 @@ that fails and is not put right is withdrawn.
   enrollment's state (the result of its round, which stays true): the certificate alone carries
   the withdrawal (ADR 20).
 
-Who may: whoever may issue the campaign's certificates (the municipal office, not tied to a
+Who may: the municipal office (a city administrator over the campaign, not a county officer
+named lead of its municipal rounds) that may issue the campaign's certificates (not tied to a
 community its rounds cover: `certificates_issue`'s checks), for every page and write here.
 """
 
@@ -40,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.accounts.roles import Role
 from civicmark.assessments import panels
 from civicmark.assessments.models import Rectification, RectificationStatus
 from civicmark.assessments.services import rectification_open, rectification_update
@@ -95,12 +97,19 @@ def draw(
 
 
 def city_refusal(user: Any, campaign: Campaign) -> str | None:
-    """Why the person may not re-check the campaign's titles (None: he may). Whoever may issue
-    its certificates may: the lead office of every municipal round, tied to no community one
-    covers."""
+    """Why the person may not re-check the campaign's titles (None: he may): the municipal
+    office, which leads every municipal round and is tied to no community one covers."""
     rounds = list(campaign.rounds.filter(level=Level.CITY).order_by("number"))
     if not rounds:
         return _("The campaign has no municipal round: it gives no title to re-check.")
+    # The municipal office, not a county officer named lead of the municipal rounds: he would
+    # pass or withdraw his own county's titles, which no community or town tie catches (as
+    # the public notice, `assessments.notice.lead_refusal`).
+    path = campaign.division.path
+    if not authz.is_super(user) and not any(
+        g.role == Role.CITY_ADMIN and path.startswith(g.path) for g in authz.grants(user)
+    ):
+        return _("Only the municipal office re-checks titles.")
     for round_ in rounds:
         if not authz.can_lead_round(user, round_):
             return _("Only the municipal office re-checks titles.")
