@@ -185,7 +185,9 @@ def _judges(appeal: Appeal) -> set[int]:
         ids |= set(
             Settlement.objects.filter(
                 round=appeal.round, enrollment=appeal.enrollment, item=appeal.item
-            ).values_list("settled_by_id", flat=True)
+            )
+            .exclude(appeal_ref=str(appeal.public_id))  # this appeal's own decision
+            .values_list("settled_by_id", flat=True)
         )
     ids |= set(
         Appeal.objects.filter(
