@@ -735,7 +735,7 @@ def test_a_named_lead_who_lost_his_role_or_account_leads_no_more(named, world, l
     from tests.factories import person
 
     s = named
-    lead = person("named_lead", "assessor", world.d["C"], department=world.dept["FP"])
+    lead = person("named_lead", "city_admin", world.d["C"])
     s["round"].lead = lead
     s["round"].save(update_fields=["lead"])
     assert authz.can_lead_round(lead, s["round"])

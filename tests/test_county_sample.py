@@ -434,3 +434,25 @@ def test_it_refuses_a_hostile_seed_or_size_beside_its_field_and_writes_nothing(
         sized = client.post(_url("sample_settings", camp), data)
         assert sized.status_code == 400 and "text-danger" in sized.content.decode()
     assert _state() == before
+
+
+def test_the_signed_off_rounds_page_links_its_quality_pages_to_the_lead_and_the_county(
+    demo, client_for
+):
+    """The walk: once July's round was signed off, its page linked none of its quality pages
+    (calibration, drift, the county sample, appeals, the public notice) to the city, since the
+    links sat behind "may still configure the round"; a county officer found his county's
+    figures only by typing the address."""
+    from civicmark.accounts.models import User
+
+    round2 = demo.rounds.get(number=2)
+    assert round2.finalised_at is not None
+    url = reverse("round_detail", args=[demo.slug, 2])
+    city = client_for(User.objects.get(username="city")).get(url).content.decode()
+    for link in ("calibration-link", "drift-link", "sample-link", "appeals-link", "notices-link"):
+        assert f'data-testid="{link}"' in city, link
+    county = client_for(User.objects.get(username="county")).get(url).content.decode()
+    assert 'data-testid="sample-link"' in county
+    assert 'data-testid="appeals-link"' not in county and 'data-testid="drift-link"' not in county
+    town = client_for(User.objects.get(username="town")).get(url)
+    assert 'data-testid="sample-link"' not in town.content.decode()

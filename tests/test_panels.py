@@ -168,12 +168,28 @@ def test_who_may_change_a_round(scoring, world, county_assessor):
 
 def test_the_lead_named_on_a_round_may_finalise_it(scoring, world):
     from civicmark.accounts import authz
+    from tests.factories import person
+
+    round_ = scoring["round"]
+    deputy = person("deputy", "city_admin", world.d["C"])
+    configure(world.users["city_admin"], round_, lead=deputy)
+    assert authz.can_lead_round(deputy, fresh(round_))
+
+
+def test_no_county_officer_is_named_lead_of_a_municipal_round(scoring, world):
+    """The attack reviews: a county officer named lead of the municipal round published its
+    notice, assigned its appeals and managed the titles of his own county's communities. The
+    municipal round is the city's check on the counties: its lead is of the municipal office."""
+    from civicmark.accounts import authz
+    from civicmark.assessments import panels
 
     round_ = scoring["round"]
     officer = world.users["county_officer"]
-    assert not authz.can_lead_round(officer, round_)
-    configure(world.users["city_admin"], round_, lead=officer)
-    assert authz.can_lead_round(officer, fresh(round_))
+    assert round_.level == "city"
+    assert officer not in panels.lead_candidates(round_)
+    round_.lead = officer
+    round_.save(update_fields=["lead"])
+    assert not authz.can_lead_round(officer, fresh(round_))
 
 
 def test_the_round_page_permission_matrix(scoring, world, client_for, county_assessor):

@@ -457,23 +457,42 @@ def can_score(user: Any, community: Division, department_id: int) -> bool:
     )
 
 
+def lead_role_fits(role: str, at: str, round_: Any) -> bool:
+    """Whether a role held at the path `at` fits the lead named on the round (the one rule of
+    who may be named, read by `can_lead_round` and the round form's list): a municipal round is
+    led from the municipal office, so that no county officer judges the counties' work, decides
+    objections to his own county's namings or manages its titles; a county round by a county or
+    city officer of the campaign's area."""
+    path = round_.campaign.division.path
+    if round_.level == Level.CITY:
+        return role == Role.CITY_ADMIN and path.startswith(at)
+    return role in (Role.COUNTY_OFFICER, Role.CITY_ADMIN) and (
+        path.startswith(at) or at.startswith(path)
+    )
+
+
 def can_lead_round(user: Any, round_: Any, county: Division | None = None) -> bool:
     """Whether the person leads the round, or, given a county, that county's part of it.
 
     A municipal round is led by the municipal office. The county round of a campaign run by a
     city comes in county parts (ADR 12): the city administrator leads every part and the round
     as a whole, a county officer only his own county's part. The county round of a campaign run
-    by a county is led by that county's office. A lead named on the round leads all of it."""
+    by a county is led by that county's office. A lead named on the round leads all of it.
+    A closed account leads nothing, whatever it holds."""
     if is_super(user):
         return True
+    if not getattr(user, "is_active", False):
+        return False
     path = round_.campaign.division.path
-    # A named lead leads while he is active and still holds a role over the campaign's area: one
-    # who lost it (moved, retired) kept leading through his id alone.
+    # A named lead leads while he is active and holds a role that fits (`lead_role_fits`): one
+    # who lost it (moved, retired) kept leading through his id alone, and a county officer
+    # named lead of a municipal round published its notice, assigned its appeals and managed
+    # the titles of his own county's communities.
     if (
         round_.lead_id is not None
         and round_.lead_id == getattr(user, "pk", None)
         and getattr(user, "is_active", False)
-        and any(path.startswith(g.path) or g.path.startswith(path) for g in grants(user))
+        and any(lead_role_fits(g.role, g.path, round_) for g in grants(user))
     ):
         return True
     if round_.level == Level.COUNTY and round_.campaign.division.level == Level.CITY:

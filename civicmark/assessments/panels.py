@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
 from civicmark.accounts.roles import Role
 from civicmark.campaigns import parts
@@ -84,18 +85,17 @@ def candidates(round_: AcceptanceRound, county: Any = None) -> QuerySet[User]:
 
 
 def lead_candidates(round_: AcceptanceRound) -> QuerySet[User]:
-    """The officers who may lead a round: county or city officers of the campaign's scope."""
+    """The officers who may be named lead of a round (`authz.lead_role_fits`): of the
+    campaign's area, and for a municipal round of the municipal office."""
     path = round_.campaign.division.path
     ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
-    return (
-        User.objects.filter(
-            Q(roles__division__path__in=ancestors) | Q(roles__division__path__startswith=path),
-            roles__role__in=(Role.COUNTY_OFFICER, Role.CITY_ADMIN),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("username")
-    )
+    held = RoleAssignment.objects.filter(
+        Q(division__path__in=ancestors) | Q(division__path__startswith=path),
+        role__in=(Role.COUNTY_OFFICER, Role.CITY_ADMIN),
+        user__is_active=True,
+    ).values_list("user_id", "role", "division__path")
+    fits = {user for user, role, at in held if authz.lead_role_fits(role, at, round_)}
+    return User.objects.filter(pk__in=fits).order_by("username")
 
 
 def panel(round_: AcceptanceRound, county: Any = None) -> QuerySet[User]:
@@ -184,7 +184,6 @@ def in_default_panel(
     """`default_panel_grants` answered from the person's grants, which the request has already
     read (tests hold the two equal); `skip`: county paths whose part lists its own panel;
     `within`: only the default panel of that county's part."""
-    from civicmark.accounts import authz
 
     if not getattr(user, "is_active", False):
         return False
@@ -484,8 +483,6 @@ def lead_refusal(user: Any, round_: AcceptanceRound, county: Any = None) -> str 
     of its town, or living or working there), and nobody leads over his own community. The
     covered communities are asked once, filtered to his few ties."""
     from django.utils.translation import gettext as _
-
-    from civicmark.accounts import authz
 
     ties = authz.ties_q(user, "community__path")
     if ties is None:

@@ -19,6 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
+from civicmark.accounts.roles import Role
 from civicmark.assessments import score_cards
 from civicmark.assessments.coverage import CoverageRemoves
 from civicmark.assessments.forms import (
@@ -51,7 +52,7 @@ from civicmark.core.parsing import (
     parse_ids,
 )
 from civicmark.core.uploads import posted_file
-from civicmark.divisions.models import Division
+from civicmark.divisions.models import Division, Level
 from civicmark.scoring.models import Score
 from civicmark.scoring.validate import occurrence_points
 
@@ -1303,6 +1304,13 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "can_lead": can_lead and round_.finalised_at is None,
+            # Leading it, signed off or not: the quality pages (calibration, drift, sample,
+            # appeals) and the notice matter most once the round is signed off.
+            "leads_round": can_lead,
+            # A county officer reads his own county's accuracy figures (the page shows him
+            # nothing else).
+            "sees_sample": round_.level == Level.CITY
+            and (can_lead or Role.COUNTY_OFFICER in authz.roles_of(request.user)),
             "own": own,
             "own_sealed": own is not None and parts.part_sealed(round_, own.path),
             "own_rule": parts.rule_for(round_, own.path) if own is not None else "",
