@@ -129,6 +129,17 @@ def appeal_community(request: HttpRequest, slug: str, code: str) -> HttpResponse
     )
 
 
+def _assign_form(request: HttpRequest, appeal: Appeal, data: Any = None) -> AssignForm:
+    """The lead's reviewer box for one appeal, the same on the round's page and the appeal's."""
+    initial = {"reviewer": appeal.reviewer.username} if appeal.reviewer else None
+    return AssignForm(
+        data,
+        initial=initial,
+        candidates=appeals.reviewer_candidates(appeal, lead=request.user),
+        prefix=f"a{appeal.pk}",
+    )
+
+
 def _round_page(
     request: HttpRequest,
     round_: AcceptanceRound,
@@ -140,13 +151,7 @@ def _round_page(
         if refused is not None and refused[0].pk == appeal.pk:
             rows.append((appeal, refused[1]))
         elif appeal.is_open:
-            initial = {"reviewer": appeal.reviewer.username} if appeal.reviewer else None
-            form = AssignForm(
-                initial=initial,
-                candidates=appeals.reviewer_candidates(appeal, lead=request.user),
-                prefix=f"a{appeal.pk}",
-            )
-            rows.append((appeal, form))
+            rows.append((appeal, _assign_form(request, appeal)))
         else:
             rows.append((appeal, None))
     total, by_department = appeals.appeal_counts(round_)
@@ -183,11 +188,9 @@ def appeal_round(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def appeal_assign(request: HttpRequest, slug: str, number: int, public_id: Any) -> HttpResponse:
     round_ = _led_round(request, slug, number)
     appeal = _appeal(request, round_, public_id)
-    form = AssignForm(
-        request.POST,
-        candidates=appeals.reviewer_candidates(appeal, lead=request.user),
-        prefix=f"a{appeal.pk}",
-    )
+    form = _assign_form(request, appeal, request.POST)
+    # The form on the appeal's own page (where the lead's to-do leads) sends him back there.
+    on_appeal = request.POST.get("back") == "appeal"
     if form.is_valid():
         try:
             appeals.appeal_assign(actor=request.user, appeal=appeal, reviewer=form.chosen())
@@ -197,7 +200,13 @@ def appeal_assign(request: HttpRequest, slug: str, number: int, public_id: Any) 
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Appeal assigned to %s.") % form.chosen())
+            if on_appeal:
+                return redirect(
+                    "appeal_detail", slug=slug, number=number, public_id=appeal.public_id
+                )
             return redirect("appeal_round", slug=slug, number=number)
+    if on_appeal:
+        return _detail_page(request, round_, appeal, None, assign=form)
     return _round_page(request, round_, refused=(appeal, form))
 
 
@@ -239,6 +248,23 @@ def appeal_detail(request: HttpRequest, slug: str, number: int, public_id: Any) 
         else:
             messages.success(request, _("Appeal decided."))
             return redirect("appeal_detail", slug=slug, number=number, public_id=public_id)
+    return _detail_page(request, round_, appeal, form)
+
+
+def _detail_page(
+    request: HttpRequest,
+    round_: AcceptanceRound,
+    appeal: Appeal,
+    form: DecisionForm | None,
+    *,
+    assign: AssignForm | None = None,
+) -> HttpResponse:
+    """The appeal's page; for the round's lead while it is open, the reviewer box as well (a
+    refused one comes back with what he chose and the error)."""
+    is_lead = appeals.may_lead(request.user, round_)
+    if assign is None and is_lead and appeal.is_open:
+        assign = _assign_form(request, appeal)
+    refused = any(f is not None and f.is_bound and f.errors for f in (form, assign))
     return render(
         request,
         "quality/appeal_detail.html",
@@ -251,9 +277,10 @@ def appeal_detail(request: HttpRequest, slug: str, number: int, public_id: Any) 
             "given": appeals.scores_given(appeal),
             "current": appeals.current_value(appeal),
             "form": form,
-            "is_lead": appeals.may_lead(request.user, round_),
+            "assign": assign,
+            "is_lead": is_lead,
         },
-        status=422 if form is not None and form.is_bound and form.errors else 200,
+        status=422 if refused else 200,
     )
 
 
