@@ -88,3 +88,44 @@ def test_only_the_lead_sees_the_assign_box_and_only_while_the_appeal_is_open(
     lead = english_client_for(signed["lead"])
     page = lead.get(_url("appeal_detail", signed, appeal.public_id)).content.decode()
     assert 'data-testid="assign-form"' not in page
+
+
+def test_the_appeal_form_offers_what_lost_points_and_the_vetoes_found(signed, english_client_for):
+    # C112 lost 25 on A1 and kept every other item; C121 kept every point but was vetoed.
+    items = signed["items"]
+    full = [i for code, i in items.items() if code != "A1"]
+    assert full  # the standard has items C112 scored in full
+    page = english_client_for(signed["staff"]["C112"]).get(_url("appeal_new", signed, "C112"))
+    html = page.content.decode()
+    assert f'value="item:{items["A1"].pk}"' in html
+    assert not [i.code for i in full if f'value="item:{i.pk}"' in html]
+    vetoed = english_client_for(signed["staff"]["C121"]).get(_url("appeal_new", signed, "C121"))
+    html = vetoed.content.decode()
+    assert 'value="veto:' in html and 'value="item:' not in html
+
+
+def test_an_item_scored_in_full_is_not_taken_from_the_form(signed, english_client_for):
+    a2 = next(i for code, i in signed["items"].items() if code != "A1")
+    before = _state()
+    response = english_client_for(signed["staff"]["C112"]).post(
+        _url("appeal_new", signed, "C112"), {"subject": f"item:{a2.pk}", "statement": "全对"}
+    )
+    assert response.status_code == 422
+    assert "Choose an item or veto finding of this round from the list." in (
+        response.content.decode()
+    )
+    assert _state() == before
+
+
+def test_the_reviewer_box_names_people_with_their_division_and_department(
+    signed, english_client_for
+):
+    appeal = _file(signed)
+    page = english_client_for(signed["lead"]).get(_url("appeal_detail", signed, appeal.public_id))
+    html = page.content.decode()
+    reviewer = signed["reviewer"]
+    role = reviewer.roles.filter(role="assessor", department__isnull=False).first()
+    assert role is not None
+    assert f"{role.division.name} · {role.department.name}" in html
+    assert f"{reviewer.full_name or reviewer.username} · " in html
+    assert f"({reviewer.username})" not in html

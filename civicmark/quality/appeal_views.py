@@ -60,7 +60,7 @@ def _appeal_form(round_: AcceptanceRound, enrollment: Enrollment, request: Any) 
     return AppealForm(
         request.POST if post else None,
         request.FILES if post else None,
-        items=appeals.appealable_items(round_, enrollment),
+        items=appeals.items_offered(round_, enrollment),
         vetoes=appeals.appealable_vetoes(round_, enrollment),
     )
 

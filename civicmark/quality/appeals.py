@@ -216,6 +216,7 @@ def reviewer_candidates(appeal: Appeal, *, lead: Any = None) -> list[User]:
         )
         .exclude(pk__in=_judges(appeal) | {getattr(lead, "pk", None) or 0})
         .select_related("home_division")
+        .prefetch_related("roles__division", "roles__department")
         .distinct()
         .order_by("username")
     )
@@ -234,6 +235,19 @@ def appealable_items(round_: AcceptanceRound, enrollment: Enrollment) -> QuerySe
     the round that scored it)."""
     scored = Score.objects.filter(round=round_, enrollment=enrollment).values("item_id")
     return round_.campaign.standard.items.filter(pk__in=scored).order_by("order", "code")
+
+
+def items_offered(round_: AcceptanceRound, enrollment: Enrollment) -> list[Item]:
+    """The items the community's appeal form offers: those scored in this round that lost it
+    points, or were judged not applicable; an item scored in full has nothing to contest (a
+    community appeals what lost it points)."""
+    values, na = rounds.item_values(round_, enrollment_id=enrollment.pk)
+    return [
+        item
+        for item in appealable_items(round_, enrollment)
+        if (enrollment.pk, item.pk) in na
+        or values.get((enrollment.pk, item.pk), item.points) < item.points
+    ]
 
 
 def appealable_vetoes(round_: AcceptanceRound, enrollment: Enrollment) -> QuerySet[VetoItem]:

@@ -4,6 +4,7 @@ one validator's (`scoring.validate`), whose refusal goes back beside the field i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.accounts.models import User
+from civicmark.accounts.roles import Role
 from civicmark.core.formfields import StrictDecimalField, StrictIntegerField, TickField
 from civicmark.divisions.models import Division
 from civicmark.quality import sampling
@@ -174,7 +177,7 @@ class AppealForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, items: QuerySet[Item], vetoes: QuerySet[VetoItem], **kwargs: Any
+        self, *args: Any, items: Iterable[Item], vetoes: Iterable[VetoItem], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.by_value: dict[str, Item | VetoItem] = {}
@@ -199,6 +202,18 @@ class AppealForm(forms.Form):
         self.add_error(field if field in self.fields else None, message)
 
 
+def reviewer_label(user: User) -> str:
+    """A reviewer as the house names people: full name, then where he assesses (division and
+    department of each assessor role), never his login name alone."""
+    places = [
+        f"{r.division.name} · {r.department.name}" if r.department else r.division.name
+        for r in user.roles.all()
+        if r.role == Role.ASSESSOR
+    ]
+    name = user.full_name or user.username
+    return f"{name} · {'、'.join(places)}" if places else name
+
+
 class AssignForm(forms.Form):
     """The lead's choice of reviewer among those the service would take."""
 
@@ -210,16 +225,14 @@ class AssignForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, candidates: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = {u.username: u for u in candidates}
         field = self.fields["reviewer"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "—")] + [
-            (u.username, f"{u.full_name or u.username} ({u.username})") for u in candidates
-        ]
+        field.choices = [("", "—")] + [(u.username, reviewer_label(u)) for u in candidates]
 
-    def chosen(self) -> Any:
+    def chosen(self) -> User | None:
         return self.people.get(self.cleaned_data.get("reviewer") or "")
 
 
