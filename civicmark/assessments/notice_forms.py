@@ -78,8 +78,10 @@ class DecisionForm(RefusableForm):
             (ObjectionDecision.DISMISSED, ObjectionDecision.DISMISSED.label),
             (ObjectionDecision.UPHELD, ObjectionDecision.UPHELD.label),
         ],
+        # No default: the city chooses (an empty first choice, refused when left).
         error_messages={
-            "invalid_choice": _("Choose whether the objection is dismissed or upheld.")
+            "invalid_choice": _("Choose whether the objection is dismissed or upheld."),
+            "required": _("Choose whether the objection is dismissed or upheld."),
         },
     )
     reason = forms.CharField(
