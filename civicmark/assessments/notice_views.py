@@ -91,6 +91,8 @@ def notice_public(request: HttpRequest, public_id: Any) -> HttpResponse:
         "notice": public_notice,
         "entries": notice.public_entries(public_notice),
         "is_open": public_notice.is_open(today),
+        # Every entry taken off: nobody is left to object to, so no form (an empty list).
+        "standing": bool(form.entries),
         "form": form,
         "wait": wait,
     }
