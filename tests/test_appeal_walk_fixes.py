@@ -5,11 +5,15 @@ each person as the house's person labels do."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.utils import timezone, translation
 
+from civicmark.quality.appeals import Decision, appeal_assign, appeal_decide
 from civicmark.quality.models import Appeal
 from civicmark.quality.todo import todos_for
+from civicmark.scoring.models import Settlement
 from tests.test_appeals import _file, _state, _url, sign_off
 
 
@@ -129,3 +133,22 @@ def test_the_reviewer_box_names_people_with_their_division_and_department(
     assert f"{role.division.name} · {role.department.name}" in html
     assert f"{reviewer.full_name or reviewer.username} · " in html
     assert f"({reviewer.username})" not in html
+
+
+def test_the_round_page_lists_appeal_decisions_apart_from_the_leads_settlements(
+    signed, english_client_for
+):
+    appeal = _file(signed)
+    appeal_assign(actor=signed["lead"], appeal=appeal, reviewer=signed["reviewer"])
+    appeal_decide(
+        actor=signed["reviewer"],
+        appeal=Appeal.objects.get(),
+        decision=Decision(change=True, reason="台账完整", points=Decimal(30)),
+    )
+    assert Settlement.objects.get().source == "appeal"
+    page = english_client_for(signed["lead"]).get(_url("round_detail", signed)).content.decode()
+    assert 'data-testid="settled"' not in page  # no disagreement was settled
+    changed = page[page.index('data-testid="changed-on-appeal"') :]
+    changed = changed[: changed.index("</table>")]
+    assert _url("appeal_detail", signed, appeal.public_id) in changed
+    assert "台账完整" in changed

@@ -53,7 +53,7 @@ from civicmark.core.parsing import (
 )
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
-from civicmark.scoring.models import Score
+from civicmark.scoring.models import Score, SettlementSource
 from civicmark.scoring.validate import occurrence_points
 
 
@@ -1599,11 +1599,15 @@ def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None)
             d.item.pk
         )
         rows.append({"d": d, "form": form if mine else None})
+    # A reviewer's decision on an appeal is stored as a settlement too (ADR 20), but it settled
+    # no disagreement: it is listed apart, with a link to its appeal.
+    done = list(settled(round_, ids))
     return {
         "shown": True,
         "may_settle": round_.finalised_at is None,
         "rows": rows,
-        "settled": settled(round_, ids),
+        "settled": [s for s in done if s.source != SettlementSource.APPEAL],
+        "on_appeal": [s for s in done if s.source == SettlementSource.APPEAL],
         "round": round_,
         "campaign": round_.campaign,
     }
