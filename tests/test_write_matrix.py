@@ -511,7 +511,7 @@ READERS = {
 }
 
 
-APPEAL_REVIEWER = "county-assessor-org"
+APPEAL_REVIEWER = "county-assessor-prop"
 
 
 def _item(s: Stage, code: str) -> Any:
@@ -829,12 +829,13 @@ ROWS += [
         "city",
         note="the lead opens a second exercise",
     ),
-    # --- appeals (issue 17 item 3): July (round 2) is signed off; 解放路's staff appeals A1 (ORG),
-    # the city gives it to the county's ORG assessor (the city's own scored it), who upholds it --
+    # --- appeals (issue 17 item 3): July (round 2) is signed off; 解放路's staff appeals H3 (PROP,
+    # the one item July took points off: only those are offered), the city gives it to the
+    # county's PROP assessor (the city's own scored it), who upholds it --------------------------
     Row(
         "appeal_new",
         lambda s: [SLUG, 2, JIEFANG],
-        lambda s: {"subject": f"item:{_item(s, 'A1').pk}", "statement": "会议记录齐全，见附件"},
+        lambda s: {"subject": f"item:{_item(s, 'H3').pk}", "statement": "教学记录齐全，见附件"},
         {"community", "town"},  # the town officer was made 解放路's staff by a row above
         "community",
     ),
