@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from civicmark.assessments.services import score_save
@@ -87,7 +88,9 @@ def _page_refusal(s, assessor, client_for, code, points, na, reason):  # noqa: A
     }
     if na:
         post[f"i{item.pk}-na"] = "on"
-    response = client_for(assessor).post(reverse("score_community", args=["c", 2, "C111"]), post)
+    client = client_for(assessor)
+    client.cookies["django_language"] = "zh-hans"  # the language the message is read in
+    response = client.post(reverse("score_community", args=["c", 2, "C111"]), post)
     assert response.status_code == 200
     return next(r["error"] for r in response.context["rows"] if r["item"].pk == item.pk)
 
@@ -149,17 +152,20 @@ def test_every_entry_point_refuses_the_same_bad_value_with_the_same_message(
             points=Decimal(28),
             reason="台账缺一季",
         )
-    with pytest.raises(Invalid) as expected:
-        validate(item, points=_decimal(points), not_applicable=na, reason=reason)
-    message = expected.value.message
-    assert item.code in message
-    before, events = _stored(), AuditEvent.objects.count()
-    if entry_point == "page":
-        assert _page_refusal(s, assessor, client_for, code, points, na, reason) == message
-    elif entry_point == "sheet":
-        assert _sheet_refusal(s, assessor, code, points, na, reason) == [message]
-    else:
-        assert message in _command_refusal(s, assessor, code, points, na, reason, tmp_path)
+    # Every entry point is read in Chinese, as a command is: a language another test left active
+    # in this worker must not make the same refusal read apart (it did, on PostgreSQL).
+    with translation.override("zh-hans"):
+        with pytest.raises(Invalid) as expected:
+            validate(item, points=_decimal(points), not_applicable=na, reason=reason)
+        message = str(expected.value.message)
+        assert item.code in message
+        before, events = _stored(), AuditEvent.objects.count()
+        if entry_point == "page":
+            assert _page_refusal(s, assessor, client_for, code, points, na, reason) == message
+        elif entry_point == "sheet":
+            assert _sheet_refusal(s, assessor, code, points, na, reason) == [message]
+        else:
+            assert message in _command_refusal(s, assessor, code, points, na, reason, tmp_path)
     # Nothing changed: no score, no version, no audit event.
     assert _stored() == before and AuditEvent.objects.count() == events
 
