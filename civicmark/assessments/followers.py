@@ -49,6 +49,7 @@ SUBMITTED_STATES = frozenset(
         "rectifying",
         "proposed",
         "commended",
+        "title_withdrawn",
     }
 )
 

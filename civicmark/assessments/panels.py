@@ -39,6 +39,7 @@ AFTER_TOWN_REVIEW = (
     "rectifying",
     "proposed",
     "commended",
+    "title_withdrawn",
 )
 AFTER_REPORT = AFTER_TOWN_REVIEW[2:]
 TO_ACCEPT_AGAIN = ("not_reached", "vetoed", "rectifying")

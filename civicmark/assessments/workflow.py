@@ -10,6 +10,8 @@ not_reached / vetoed -> rectifying -> standard_unit | not_reached | vetoed   (ne
 standard_unit -> proposed -> commended (or back to standard_unit if the city declines); commended
 only once the public notice has closed with every objection decided; an objection upheld on it
 sends a standard unit (or a proposed one) back to rectifying (ADR 22)
+standard_unit | proposed | commended -> title_withdrawn   (only by the withdrawal of a title that
+failed its re-check, `results.titles.title_withdraw`; ADR 20)
 
 Every transition is applied by `transition_apply`, to one community or many at once; a batch
 is all or nothing, and every refusal says which community and why.
@@ -54,6 +56,7 @@ class State(TextChoices):
     RECTIFYING = "rectifying", gettext_lazy("Rectifying")
     PROPOSED = "proposed", gettext_lazy("Proposed for commendation")
     COMMENDED = "commended", gettext_lazy("Commended")
+    TITLE_WITHDRAWN = "title_withdrawn", gettext_lazy("Title withdrawn")
 
 
 @dataclass
@@ -62,6 +65,9 @@ class Context:
 
     campaign: Campaign
     comment: str = ""
+    # The service that takes the step, for the steps only one service takes
+    # (`TITLE_WITHDRAWAL`).
+    service: str = ""
     _results: dict[int, dict[int, Any]] = field(default_factory=dict)
     _rounds: list[AcceptanceRound] | None = None
 
@@ -191,6 +197,23 @@ def _objection_upheld(enrollment: Enrollment, ctx: Context) -> str | None:
     return None
 
 
+# The service that alone withdraws a title (dynamic management, ADR 20): it names itself when it
+# calls `transition_apply`; the workflow pages never do, so their menu's step is refused.
+TITLE_WITHDRAWAL = "results.titles.title_withdraw"
+
+
+def _by_title_withdrawal(enrollment: Enrollment, ctx: Context) -> str | None:
+    """A title is withdrawn only by the withdrawal of a title that failed its re-check and its
+    follow-up (`results.titles.title_withdraw`), which revokes the certificate in the same
+    transaction: as an upheld objection alone takes a naming back (ADR 22)."""
+    if ctx.service != TITLE_WITHDRAWAL:
+        return _(
+            "a title is withdrawn only on the titles page, after a failed re-check and its "
+            "failed follow-up"
+        )
+    return None
+
+
 def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
     """Commendable in the latest municipal round with a complete result and, when the standard
     has passing levels, at the highest of them; a standard with no passing level commends
@@ -280,6 +303,15 @@ STEPS: tuple[Step, ...] = (
         (_needs_comment, _objection_upheld),
     ),
     Step((S.PROPOSED,), S.STANDARD_UNIT, frozenset({CITY}), (_needs_comment,)),
+    # A title that failed its re-check and its follow-up is withdrawn (dynamic management, ADR
+    # 20): the community is no longer a standard unit, proposed or commended anywhere, and no
+    # step leads on from here (it is accepted again in a later campaign).
+    Step(
+        (S.STANDARD_UNIT, S.PROPOSED, S.COMMENDED),
+        S.TITLE_WITHDRAWN,
+        frozenset({CITY}),
+        (_needs_comment, _by_title_withdrawal),
+    ),
 )
 
 
@@ -287,8 +319,13 @@ def step_for(source: str, target: str) -> Step | None:
     return next((s for s in STEPS if source in s.source and s.target == target), None)
 
 
+# The steps a service takes and no page offers: the communities page's menu leaves them out.
+NOT_OFFERED = frozenset({State.TITLE_WITHDRAWN})
+
+
 def targets_from(source: str) -> list[str]:
-    return [s.target for s in STEPS if source in s.source]
+    """The steps a page may offer from `source`."""
+    return [s.target for s in STEPS if source in s.source and s.target not in NOT_OFFERED]
 
 
 def _seats(actor: Any, roles: Iterable[str], path: str) -> list[str]:
@@ -382,11 +419,13 @@ def transition_apply(
     to: str,
     comment: str = "",
     via: str = "web",
+    service: str = "",
 ) -> int:
-    """Move every given enrollment to `to`, or none of them; return how many moved."""
+    """Move every given enrollment to `to`, or none of them; return how many moved. `service`
+    is named by the one service that takes a step no page offers (`TITLE_WITHDRAWAL`)."""
     if to not in State.values:
         raise ApplicationError(_("Unknown state %s.") % to)
-    ctx = Context(campaign=campaign, comment=comment)
+    ctx = Context(campaign=campaign, comment=comment, service=service)
     with transaction.atomic():
         locked = list(
             Enrollment.objects.select_for_update()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts import authz
 from civicmark.assessments import panels
+from civicmark.assessments.workflow import State
 from civicmark.campaigns.models import AcceptanceRound
 from civicmark.scoring.models import CommunityResult
 from civicmark.scoring.rules import Outcome
@@ -48,7 +49,12 @@ FIELDS = (
     "enrollment__community__parent__name",
     "enrollment__community__parent__parent__code",
     "enrollment__community__parent__parent__name",
+    "enrollment__status",
 )
+# The workflow states in which a community still holds what a "standard unit" result gave it;
+# a standard unit in any other (an objection upheld on its notice: rectifying; its title
+# withdrawn) shows where it stands now beside the round's finding.
+NAMED_STATES = (State.STANDARD_UNIT, State.PROPOSED, State.COMMENDED)
 
 
 @dataclass
@@ -68,10 +74,19 @@ class Row:
     vetoes: int = 0  # vetoes that stand against it in this round, whichever round found them
     commendable: bool = False
     gates: list[dict[str, str]] = field(default_factory=list)  # [{"item", "effect"}] tripped
+    status: str = ""  # the community's workflow state now
 
     @property
     def outcome_label(self) -> str:
         return str(OUTCOME_LABELS[Outcome(self.outcome)])
+
+    @property
+    def now_label(self) -> str:
+        """Where the community stands now when the round's "standard unit" no longer names it
+        (ADR 20, 22), else "": the ranking shows it beside the outcome."""
+        if self.outcome != Outcome.STANDARD or not self.status or self.status in NAMED_STATES:
+            return ""
+        return str(State(self.status).label) if self.status in State.values else self.status
 
 
 def category_headers(round_: AcceptanceRound) -> list[Any]:
@@ -200,6 +215,7 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
                 vetoes=len(r.get("vetoes") or []),
                 commendable=bool(r.get("commendable")),
                 gates=list(r.get("gates") or []),
+                status=r.get("enrollment__status") or "",
             )
         )
     return rows

@@ -15,9 +15,10 @@ that fails and is not put right is withdrawn.
 - The withdrawal (`title_withdraw`): after the deadline, when the follow-up failed or the
   community left the rectification open; never while it reports the rectification done and
   the city has not re-checked it. The certificate is revoked as a withdrawal (`withdrawn`),
-  which the public page words apart from a revocation for an error. The workflow keeps the
-  enrollment's state (the result of its round, which stays true): the certificate alone carries
-  the withdrawal (ADR 20).
+  which the public page words apart from a revocation for an error, and the enrollment moves to
+  the workflow's "title withdrawn" in the same transaction (the one step only this service
+  takes, `workflow.TITLE_WITHDRAWAL`), so the commendation, the lists and the certificates
+  follow it (ADR 20).
 
 Who may: the municipal office (a city administrator over the campaign, not a county officer
 named lead of its municipal rounds) that may issue the campaign's certificates (not tied to a
@@ -45,6 +46,7 @@ from civicmark.accounts.roles import Role
 from civicmark.assessments import panels
 from civicmark.assessments.models import Rectification, RectificationStatus
 from civicmark.assessments.services import rectification_open, rectification_update
+from civicmark.assessments.workflow import TITLE_WITHDRAWAL, State, step_for, transition_apply
 from civicmark.campaigns.models import Campaign
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
@@ -508,6 +510,19 @@ def title_withdraw(
         recheck.status = RecheckStatus.WITHDRAWN
         recheck.recorded_by = actor if getattr(actor, "pk", None) else None
         recheck.save(update_fields=["status", "recorded_by"])
+        enrollment = certificate.enrollment
+        if step_for(enrollment.status, State.TITLE_WITHDRAWN) is not None:
+            # The workflow follows (standard unit, proposed or commended -> title withdrawn):
+            # the community is no longer named anywhere, nor commended (ADR 20).
+            transition_apply(
+                actor=actor,
+                campaign=enrollment.campaign,
+                enrollments=[enrollment],
+                to=State.TITLE_WITHDRAWN,
+                comment=reason,
+                via=via,
+                service=TITLE_WITHDRAWAL,
+            )
         sha = _attach(actor, recheck, upload, "withdrawn")
         audit.record(
             actor=actor,
