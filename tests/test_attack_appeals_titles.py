@@ -134,6 +134,14 @@ def _failed_recheck(s: dict[str, Any], code: str, *, due: dt.date) -> TitleReche
         checked_on=TODAY - dt.timedelta(days=30),
         finding="居民台账已停更",
         due_on=due,
+        entered_on=TODAY - dt.timedelta(days=30),
+    )
+
+
+def _failed_again(s, recheck):  # noqa: ANN001, ANN202
+    """The city's follow-up after the deadline fails: the title may be withdrawn now."""
+    return titles.recheck_follow_up(
+        actor=s["lead"], recheck=recheck, passed=False, checked_on=TODAY, finding="仍未整改"
     )
 
 
@@ -147,7 +155,7 @@ def test_an_appeal_decided_after_a_withdrawal_does_not_give_the_title_back(signe
     _issue(s)
     appeal = assigned(s, code="C111")
     recheck = _failed_recheck(s, "C111", due=TODAY - dt.timedelta(days=1))
-    titles.title_withdraw(actor=s["lead"], recheck=recheck, reason="逾期未整改")
+    titles.title_withdraw(actor=s["lead"], recheck=_failed_again(s, recheck), reason="逾期未整改")
     decided = change(s, Appeal.objects.get(pk=appeal.pk), "30")
     assert decided.status == AppealStatus.CHANGED and decided.total_after == Decimal(100)
     c111 = s["enrollments"]["C111"]
@@ -171,7 +179,7 @@ def test_an_appeals_corrected_certificate_keeps_the_titles_open_recheck(signed):
     assert corrected.total == Decimal(91)
     recheck.refresh_from_db()
     assert recheck.certificate == corrected and recheck.status == RecheckStatus.FAILED
-    titles.title_withdraw(actor=s["lead"], recheck=recheck, reason="逾期未整改")
+    titles.title_withdraw(actor=s["lead"], recheck=_failed_again(s, recheck), reason="逾期未整改")
     corrected.refresh_from_db()
     assert corrected.withdrawn and not corrected.stands
 

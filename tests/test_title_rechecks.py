@@ -298,6 +298,7 @@ def test_a_title_is_not_withdrawn_while_the_rectification_is_reported_done(demo)
         checked_on=today - timedelta(days=20),
         finding="台账缺失",
         due_on=today - timedelta(days=1),
+        entered_on=today - timedelta(days=20),
     )
     rectification_update(
         actor=_user("community"), rectification=recheck.rectification, status="done", note="已补齐"
@@ -316,7 +317,7 @@ def test_a_title_is_not_withdrawn_while_the_rectification_is_reported_done(demo)
     assert recheck.certificate.withdrawn and recheck.certificate.revoked_reason == "复查仍不合格"
 
 
-def test_a_rectification_left_open_past_its_deadline_lets_the_title_be_withdrawn(demo):
+def test_a_rectification_left_open_past_its_deadline_needs_a_failed_follow_up_to_withdraw(demo):
     city, today = _user("city"), timezone.localdate()
     recheck = titles.recheck_record(
         actor=city,
@@ -325,8 +326,17 @@ def test_a_rectification_left_open_past_its_deadline_lets_the_title_be_withdrawn
         checked_on=today - timedelta(days=20),
         finding="台账缺失",
         due_on=today - timedelta(days=1),
+        entered_on=today - timedelta(days=20),
     )
     assert Rectification.objects.filter(pk=recheck.rectification.pk).get().is_overdue(today)
+    before = _state()
+    # The walk (p-city-65): the city withdrew at once, with no follow-up after the deadline.
+    with pytest.raises(ApplicationError, match="re-check it"):
+        titles.title_withdraw(actor=city, recheck=recheck, reason="逾期未整改")
+    assert _state() == before
+    titles.recheck_follow_up(
+        actor=city, recheck=recheck, passed=False, checked_on=today, finding="仍未整改"
+    )
     titles.title_withdraw(actor=city, recheck=recheck, reason="逾期未整改")
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.WITHDRAWN and recheck.certificate.withdrawn
@@ -346,6 +356,9 @@ def test_a_rectification_left_open_past_its_deadline_lets_the_title_be_withdrawn
         ({"finding": "  "}, "found"),
         ({"due_on": None}, "deadline"),
         ({"due_on": -3}, "after the day"),
+        # The walk (p-city-65): a deadline already past, or today, leaves no day to rectify.
+        ({"due_on": 0}, "after the day it is set"),
+        ({"checked_on": -9, "due_on": -1}, "after the day it is set"),
     ],
 )
 def test_it_refuses_a_bad_recheck_and_changes_nothing(demo, change, match):
@@ -444,15 +457,33 @@ def test_the_city_records_withdraws_and_follows_up_from_the_page(demo, client_fo
     city = client_for(_user("city"))
     today = timezone.localdate()
     recheck = _recheck(PENDING)
+    posted = {
+        "result": "failed",
+        "checked_on": (today - timedelta(days=9)).isoformat(),
+        "finding": "台账缺失",
+        "due_on": (today - timedelta(days=1)).isoformat(),
+    }
+    # A deadline already past is refused beside its field (the walk, p-city-65).
+    before = _state()
+    response = city.post(reverse("title_recheck", args=[demo.slug, recheck.public_id]), posted)
+    assert response.status_code == 422 and "after the day it is set" in response.content.decode()
+    assert _state() == before
     response = city.post(
         reverse("title_recheck", args=[demo.slug, recheck.public_id]),
-        {
-            "result": "failed",
-            "checked_on": (today - timedelta(days=9)).isoformat(),
-            "finding": "台账缺失",
-            "due_on": (today - timedelta(days=1)).isoformat(),
+        posted
+        | {
+            "due_on": (today + timedelta(days=5)).isoformat(),
             "file": SimpleUploadedFile("photo.pdf", PDF, content_type="application/pdf"),
         },
+    )
+    assert response.status_code == 302
+    # The deadline passes; the follow-up after it fails; then the title is withdrawn.
+    Rectification.objects.filter(pk=_recheck(PENDING).rectification_id).update(
+        due_on=today - timedelta(days=1)
+    )
+    response = city.post(
+        reverse("title_follow_up", args=[demo.slug, recheck.public_id]),
+        {"result": "failed", "checked_on": today.isoformat(), "finding": "仍未整改"},
     )
     assert response.status_code == 302
     response = city.post(

@@ -65,7 +65,7 @@ def _withdraw(code: str) -> TitleRecheck:
         checked_on=today - timedelta(days=30),
         finding="台账缺失",
         due_on=today - timedelta(days=10),
-        **_entered(today - timedelta(days=30)),
+        entered_on=today - timedelta(days=30),
     )
     titles.recheck_follow_up(
         actor=city,
@@ -75,10 +75,6 @@ def _withdraw(code: str) -> TitleRecheck:
         finding="仍未整改",
     )
     return titles.title_withdraw(actor=city, recheck=recheck, reason="逾期未整改，撤销称号")
-
-
-def _entered(on):  # noqa: ANN001, ANN202
-    return {}
 
 
 def _state() -> tuple:
@@ -148,3 +144,4 @@ def test_only_the_withdrawal_service_takes_the_step_to_title_withdrawn(demo, cli
         },
     )
     assert _state() == before
+

@@ -66,7 +66,7 @@ PERSONAS = [
 
 SLUG = "anping-2026"
 JIEFANG, CHAOYANG, ZHANQIAN, XINHUA = "990121100001", "990121001003", "990121001002", "990121100004"
-WENCHANG = "990121100003"
+DONGGUAN = "990121001001"
 
 
 def fingerprint() -> str:
@@ -191,11 +191,21 @@ def build_stage() -> Stage:
     question = o["survey"].instrument.questions.exclude(item=None).first()
     o["survey_item"] = question.item.code
     assert Response.objects.exists()
-    # July's public notice left 文昌 off: the city publishes a second notice for it below, on
-    # which anyone may object while it is open (ADR 22).
+    # July's public notice left 东关 off (文昌's title is withdrawn, so it is named no more): the
+    # city publishes a second notice for it below, on which anyone may object while it is open
+    # (ADR 22).
     from civicmark.assessments.models import NoticeEntry
 
-    NoticeEntry.objects.filter(enrollment__community__code=WENCHANG).delete()
+    NoticeEntry.objects.filter(enrollment__community__code=DONGGUAN).delete()
+    # 东关's title failed its re-check with a month to rectify; here that month has passed, so
+    # the city may record the failed follow-up and then withdraw the title (rows below).
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Rectification.objects.filter(pk=_title_recheck(DONGGUAN).rectification_id).update(
+        due_on=timezone.localdate() - timedelta(days=1)
+    )
     return Stage(users=users, campaign=campaign, o=o)
 
 
@@ -528,7 +538,7 @@ def _appeal() -> Any:
 def _open_notice() -> Any:
     from civicmark.assessments.models import PublicNotice
 
-    return PublicNotice.objects.filter(entries__enrollment__community__code=WENCHANG).get()
+    return PublicNotice.objects.filter(entries__enrollment__community__code=DONGGUAN).get()
 
 
 def _certificate(code: str) -> Any:
@@ -870,14 +880,14 @@ ROWS += [
         "city",
         note="the city draws November's sample",
     ),
-    # --- the public notice (issue 17 item 5): a second notice of July for 文昌 (build_stage) ------
+    # --- the public notice (issue 17 item 5): a second notice of July for 东关 (build_stage) ------
     Row(
         "round_notices",
         lambda s: [SLUG, 2],
         lambda s: {"working_days": "5"},
         {"admin", "city"},
         "city",
-        note="the city publishes the notice that lists 文昌",
+        note="the city publishes the notice that lists 东关",
     ),
     # Anyone may object while a notice is open, signed in or not: no refusal of a person.
     Row(
@@ -927,7 +937,8 @@ ROWS += [
         "city",
     ),
     # --- re-checks of titles (issue 17 item 4): the demo left 解放路 to re-check and 东关
-    # rectifying until next month; 解放路 fails (its deadline already past) and is withdrawn.
+    # rectifying (its deadline passed on the stage); 解放路 fails with a deadline ahead, 东关
+    # fails its follow-up and is withdrawn.
     Row(
         "titles_draw",
         _slug,
@@ -949,22 +960,22 @@ ROWS += [
             "result": "failed",
             "checked_on": _day(-9),
             "finding": "台账缺失",
-            "due_on": _day(-1),
+            "due_on": _day(20),
         },
         {"admin", "city"},
         "city",
     ),
     Row(
-        "title_withdraw",
-        lambda s: [SLUG, _title_recheck(JIEFANG).public_id],
-        lambda s: {"reason": "逾期未整改"},
+        "title_follow_up",
+        lambda s: [SLUG, _title_recheck(DONGGUAN).public_id],
+        lambda s: {"result": "failed", "checked_on": _day(0), "finding": "仍未整改"},
         {"admin", "city"},
         "city",
     ),
     Row(
-        "title_follow_up",
-        lambda s: [SLUG, _title_recheck("990121001001").public_id],
-        lambda s: {"result": "passed", "checked_on": _day(0), "finding": "已整改"},
+        "title_withdraw",
+        lambda s: [SLUG, _title_recheck(DONGGUAN).public_id],
+        lambda s: {"reason": "逾期未整改"},
         {"admin", "city"},
         "city",
     ),

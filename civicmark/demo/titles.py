@@ -69,6 +69,9 @@ def load_titles(campaign: Campaign) -> None:
         checked_on=today - timedelta(days=40),
         finding="居民信息台账自授牌后停止更新，议事协商记录缺失",
         due_on=today - timedelta(days=10),
+        # The story is told after the fact: the deadline was set on the day of the re-check,
+        # when it still lay a month ahead (the rule is the deadline after the day it is set).
+        entered_on=today - timedelta(days=40),
         via="demo",
     )
     recheck_follow_up(

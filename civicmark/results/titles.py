@@ -12,10 +12,9 @@ that fails and is not put right is withdrawn.
   (`assessments.services.rectification_open`, so its to-do and the overdue rule apply).
 - The follow-up (`recheck_follow_up`): passed, the title stands and the re-check closes (the
   rectification is closed with it); failed, which is only said after the deadline.
-- The withdrawal (`title_withdraw`): after the deadline, when the follow-up failed or the
-  community left the rectification open; never while it reports the rectification done and
-  the city has not re-checked it. The certificate is revoked as a withdrawal (`withdrawn`),
-  which the public page words apart from a revocation for an error, and the enrollment moves to
+- The withdrawal (`title_withdraw`): only once a follow-up dated after the deadline failed
+  (whether the community left the rectification open or reports it done). The certificate is
+  revoked as a withdrawal (`withdrawn`), which the public page words apart from a revocation for an error, and the enrollment moves to
   the workflow's "title withdrawn" in the same transaction (the one step only this service
   takes, `workflow.TITLE_WITHDRAWAL`), so the commendation, the lists and the certificates
   follow it (ADR 20).
@@ -340,9 +339,15 @@ def recheck_record(
     due_on: date | None = None,
     upload: UploadedFile | None = None,
     via: str = "web",
+    entered_on: date | None = None,
 ) -> TitleRecheck:
     """A drawn title's re-check: passed (the title stands), or failed with what was found and
-    the deadline to put it right, which opens the community's rectification."""
+    the deadline to put it right, which opens the community's rectification. The deadline comes
+    after the day it is entered (today; `entered_on`, a day between the re-check and today, is
+    for the demo's story told after the fact, and no page passes it): a deadline already past
+    leaves the community no day to rectify."""
+    today = timezone.localdate()
+    entered = today if entered_on is None else entered_on
     with transaction.atomic():
         recheck, certificate = _checks(actor, recheck, RecheckStatus.PENDING)
         finding = _text(finding, _("Say what the re-check found."), "finding")
@@ -358,6 +363,20 @@ def recheck_record(
             if due_on <= checked_on:
                 raise ApplicationError(
                     _("The deadline comes after the day of the re-check."), code="due_on"
+                )
+            if not checked_on <= entered <= today:
+                raise ApplicationError(
+                    _("A re-check is entered on or after its day, and not in the future."),
+                    code="checked_on",
+                )
+            if due_on <= entered:
+                raise ApplicationError(
+                    _(
+                        "The deadline comes after the day it is set (%s): the community must "
+                        "have time to put it right."
+                    )
+                    % entered.isoformat(),
+                    code="due_on",
                 )
         recheck.status = RecheckStatus.PASSED if passed else RecheckStatus.FAILED
         recheck.checked_on, recheck.finding = checked_on, finding
@@ -462,9 +481,10 @@ def recheck_follow_up(
 
 
 def withdrawal_refusal(recheck: TitleRecheck, today: date) -> str | None:
-    """Why the title may not be withdrawn yet (None: it may): only after the deadline, when the
-    follow-up failed, or when the community left the rectification open; never while it reports
-    the rectification done and the city has not re-checked it."""
+    """Why the title may not be withdrawn yet (None: it may): only once the city's follow-up,
+    dated after the deadline, has failed (`recheck_follow_up`); a rectification left open past
+    its deadline is re-checked first too, so that a withdrawal always rests on a recorded
+    finding after the community's time ran out."""
     if recheck.status == RecheckStatus.FAILED_AGAIN:
         return None
     if recheck.status != RecheckStatus.FAILED:
@@ -481,7 +501,10 @@ def withdrawal_refusal(recheck: TitleRecheck, today: date) -> str | None:
             "The community reports the rectification done: re-check it (the follow-up) before "
             "withdrawing the title."
         )
-    return None
+    return _(
+        "The deadline has passed: re-check it (the follow-up) and record that it failed before "
+        "withdrawing the title."
+    )
 
 
 def title_withdraw(

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from civicmark.assessments.models import Rectification
 from civicmark.results.models import TitleRecheck
 
 SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/titles"))
@@ -74,7 +75,7 @@ def test_the_city_records_a_failed_recheck_and_withdraws_the_title(demo, browser
         assert _width(page) <= DESKTOP["width"]
         page.screenshot(path=str(SHOTS / "titles-desktop.png"), full_page=True)
 
-        # 解放路社区, still to re-check: it fails, its deadline (typed late) already past.
+        # 解放路社区, still to re-check: it fails, with a deadline to rectify.
         card = cards.filter(has_text="解放路社区")
         form = card.locator("[data-testid=recheck-form]")
         form.get_by_label("failed").check()
@@ -86,18 +87,41 @@ def test_the_city_records_a_failed_recheck_and_withdraws_the_title(demo, browser
         card = page.locator("[data-testid=recheck]").filter(has_text="解放路社区")
         form = card.locator("[data-testid=recheck-form]")
         expect(form.get_by_label("Finding")).to_have_value("议事协商记录缺失")
+        # A deadline already past leaves no day to rectify (the walk, p-city-65): refused.
         form.get_by_label("Rectification due on").fill((today - timedelta(days=1)).isoformat())
+        form.get_by_role("button", name="Record the re-check").click()
+        expect(page.locator("[data-testid=field-error]")).to_contain_text("after the day it is set")
+        card = page.locator("[data-testid=recheck]").filter(has_text="解放路社区")
+        form = card.locator("[data-testid=recheck-form]")
+        form.get_by_label("Rectification due on").fill((today + timedelta(days=20)).isoformat())
         form.get_by_role("button", name="Record the re-check").click()
         card = page.locator("[data-testid=recheck]").filter(has_text="解放路社区")
         expect(card.locator("[data-testid=recheck-status]")).to_have_text("Failed: rectifying")
-        expect(card.locator("[data-testid=recheck-rectification]")).to_contain_text(
-            "deadline passed"
-        )
+        expect(card.locator("[data-testid=withdraw-form]")).to_have_count(0)
 
+        # 东关社区's month has run out: the follow-up after the deadline fails, then the title
+        # is withdrawn (never without that follow-up).
+        Rectification.objects.filter(
+            pk=TitleRecheck.objects.get(
+                certificate__enrollment__community__name="东关社区", status="failed"
+            ).rectification_id
+        ).update(due_on=today - timedelta(days=1))
+        page.reload()
+        card = page.locator("[data-testid=recheck]").filter(has_text="东关社区")
+        expect(card.locator("[data-testid=withdraw-form]")).to_have_count(0)
+        follow = card.locator("[data-testid=follow-up-form]")
+        follow.get_by_label("failed").check()
+        follow.get_by_label("Followed up on").fill(today.isoformat())
+        follow.get_by_label("Finding").fill("逾期复查：仍未整改")
+        follow.get_by_role("button", name="Record the follow-up").click()
+        card = page.locator("[data-testid=recheck]").filter(has_text="东关社区")
+        expect(card.locator("[data-testid=recheck-status]")).to_have_text(
+            "Failed again after the deadline"
+        )
         withdraw = card.locator("[data-testid=withdraw-form]")
         withdraw.get_by_label("Reason for the withdrawal").fill("逾期未整改")
         withdraw.get_by_role("button", name="Withdraw the title").click()
-        card = page.locator("[data-testid=recheck]").filter(has_text="解放路社区")
+        card = page.locator("[data-testid=recheck]").filter(has_text="东关社区")
         expect(card.locator("[data-testid=recheck-status]")).to_have_text("Title withdrawn")
         expect(card.locator("[data-testid=recheck-withdrawn]")).to_contain_text("逾期未整改")
         page.screenshot(path=str(SHOTS / "titles-withdrawn-desktop.png"), full_page=True)
