@@ -145,3 +145,87 @@ def test_only_the_withdrawal_service_takes_the_step_to_title_withdrawn(demo, cli
     )
     assert _state() == before
 
+
+# --- 3. the community is told of an objection upheld against its naming (ADR 22) ------------
+
+DONGGUAN, XINHUA, ZHANQIAN = "990121001001", "990121100004", "990121001002"
+
+
+def _uphold(code: str, reason: str = "群众反映台账不实，经核实属实"):  # noqa: ANN202
+    """A resident's objection to the community on July's notice, upheld by the city."""
+    from civicmark.assessments.models import NoticeEntry, Objection
+    from civicmark.assessments.notice_services import objection_decide
+
+    entry = NoticeEntry.objects.filter(enrollment__community__code=code).latest(
+        "notice__opens_on", "id"
+    )
+    # Received in the window (the window is long closed in the demo, so it is set down here).
+    objection = Objection.objects.create(
+        entry=entry, statement="台账不实", name="居民", contact="13900000000"
+    )
+    return objection_decide(
+        actor=_user("city"), objection=objection, decision="upheld", reason=reason
+    )
+
+
+def test_the_community_is_told_of_an_objection_upheld_against_its_naming(demo, client_for):
+    from civicmark.assessments.notice_todo import todos_for
+
+    objection = _uphold(DONGGUAN)
+    assert _enrollment(DONGGUAN).status == State.RECTIFYING
+    today = timezone.localdate()
+    todos = {t.key: t for t in todos_for(user=_user("dongguan"), campaign=demo, today=today)}
+    told = todos["notice_upheld"]
+    assert told.count == 1 and "经核实属实" in told.lines[0].note
+    assert "assess it again" in told.detail
+    # Nobody else's home says so: not another community's staff.
+    assert "notice_upheld" not in {
+        t.key for t in todos_for(user=_user("community"), campaign=demo, today=today)
+    }
+    staff = client_for(_user("dongguan"))
+    assert "An objection to your naming was upheld" in staff.get("/").content.decode()
+    # The result page says so, where it stands now, and no longer "may be proposed".
+    number = objection.entry.notice.round.number
+    page = staff.get(told.url).content.decode()
+    assert told.url == reverse("community_result", args=[demo.slug, number, DONGGUAN])
+    assert "was upheld" in page and "经核实属实" in page and "now: Rectifying" in page
+    assert "may be proposed for commendation" not in page
+    # The ranking and the round page show its current state too.
+    city = client_for(_user("city"))
+    ranking = city.get(reverse("ranking", args=[demo.slug, number])).content.decode()
+    assert "now: Rectifying" in ranking
+
+
+# --- 4. the city is told of communities awaiting a public notice (ADR 22) --------------------
+
+
+def test_the_city_is_told_of_standard_units_on_no_notice_yet(demo, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicmark.assessments.notice_todo import todos_for
+
+    city, today = _user("city"), timezone.localdate()
+
+    def keys(user):  # noqa: ANN001, ANN202
+        return {t.key: t for t in todos_for(user=user, campaign=demo, today=today)}
+
+    assert "notice_awaiting" not in keys(city)  # the demo's names all stand on July's notice
+    # As after an appeal raised it to the standard once the notice was out (d-city-30:
+    # `appeal_follow` moves a not-reached community to standard unit).
+    Enrollment.objects.filter(community__code=XINHUA).update(status=State.STANDARD_UNIT)
+    with CaptureQueriesContext(connection) as one:
+        waiting = keys(city)["notice_awaiting"]
+    assert waiting.count == 1 and waiting.lines[0].text == "新华社区"
+    round_ = demo.rounds.filter(level="city", finalised_at__isnull=False).latest("number")
+    assert waiting.url == reverse("round_notices", args=[demo.slug, round_.number])
+    # Cheap: a second community waiting asks no more queries.
+    Enrollment.objects.filter(community__code=ZHANQIAN).update(status=State.STANDARD_UNIT)
+    with CaptureQueriesContext(connection) as two:
+        assert keys(city)["notice_awaiting"].count == 2
+    assert len(two) == len(one)
+    # The county and the community are not the ones to publish.
+    assert "notice_awaiting" not in keys(_user("county"))
+    assert "notice_awaiting" not in keys(_user("xinhua"))
+    home = client_for(city).get("/").content.decode()
+    assert "Communities awaiting a public notice" in home

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from civicmark.assessments.models import (
     ProposedFor,
     PublicNotice,
 )
-from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
 from civicmark.core import workdays
 from civicmark.divisions.models import Level
 from civicmark.scoring import reader
@@ -185,6 +185,66 @@ def withdrawn_from(enrollment: Enrollment) -> AcceptanceRound | None:
     if latest is None or latest.withdrawn_at is None:
         return None
     return latest.notice.round
+
+
+@dataclass(frozen=True)
+class Upheld:
+    """An objection the city upheld against a community's naming (or its commendation) that
+    still says where the naming stands: its latest entry of that kind was taken off."""
+
+    objection: Objection
+    commendation: bool
+
+    @property
+    def what_follows(self) -> str:
+        if self.commendation:
+            return _(
+                "The proposal to commend it is declined; its naming as a standard unit stands "
+                "and goes on the round's next notice."
+            )
+        return _(
+            "Its naming as a standard unit is taken back: it rectifies, and a later municipal "
+            "round must assess it again and find it a standard unit."
+        )
+
+
+def upheld_against(enrollment: Enrollment) -> list[Upheld]:
+    """The objections upheld against the community's latest naming and latest proposal for
+    commendation, when that is where each stands now (ADR 22): what its staff are told."""
+    found = []
+    for commendation in (False, True):
+        entry = _latest_entry(enrollment, commendation=commendation)
+        if entry is None or entry.withdrawn_at is None:
+            continue
+        objection = (
+            entry.objections.filter(decision=ObjectionDecision.UPHELD)
+            .select_related("entry__notice__round")
+            .order_by("-decided_at", "-id")
+            .first()
+        )
+        if objection is not None:
+            found.append(Upheld(objection, commendation))
+    return found
+
+
+def awaiting_notice(campaign: Campaign) -> QuerySet[Enrollment]:
+    """The communities the workflow holds as named (standard unit) or proposed that stand on no
+    notice of the campaign for that purpose: a standard unit an appeal raised after the notice,
+    one proposed since, one named again after an upheld objection. One query over the workflow
+    states and the entries, no results computed (the city's to-do asks it on every home page)."""
+    standing = NoticeEntry.objects.filter(
+        notice__round__campaign=campaign, withdrawn_at__isnull=True
+    )
+    return (
+        Enrollment.objects.filter(campaign=campaign, status__in=NAMED)
+        .exclude(Q(status="standard_unit") & Q(pk__in=standing.values("enrollment")))
+        .exclude(
+            Q(status="proposed")
+            & Q(pk__in=standing.filter(proposed_for=ProposedFor.COMMENDATION).values("enrollment"))
+        )
+        .select_related("community")
+        .order_by("community__path")
+    )
 
 
 # --- reads for the pages --------------------------------------------------------------------

@@ -82,11 +82,16 @@ class Row:
 
     @property
     def now_label(self) -> str:
-        """Where the community stands now when the round's "standard unit" no longer names it
-        (ADR 20, 22), else "": the ranking shows it beside the outcome."""
-        if self.outcome != Outcome.STANDARD or not self.status or self.status in NAMED_STATES:
-            return ""
-        return str(State(self.status).label) if self.status in State.values else self.status
+        return now_label(self.outcome, self.status)
+
+
+def now_label(outcome: str, status: str) -> str:
+    """Where the community stands now when the round's "standard unit" no longer names it (an
+    objection upheld on its notice, its title withdrawn: ADR 20, 22), else "": the ranking and
+    the result page show it beside the round's finding."""
+    if outcome != Outcome.STANDARD or not status or status in NAMED_STATES:
+        return ""
+    return str(State(status).label) if status in State.values else status
 
 
 def category_headers(round_: AcceptanceRound) -> list[Any]:

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
+from civicmark.assessments import notice
 from civicmark.assessments.workflow import State
 from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core import audit
@@ -75,6 +76,10 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
     enrollment = _enrollment(request, campaign, code)
     explained = explain(round_, enrollment)
     outcome: Any = explained.result.outcome
+    # Where the community stands now, when the round's "standard unit" no longer names it (an
+    # objection upheld on its notice, its title withdrawn): said beside the finding, with the
+    # city's reason, instead of "may be proposed for commendation" (the walk, d-xinhua-15).
+    now = summary.now_label(outcome, enrollment.status)
     return render(
         request,
         "results/community.html",
@@ -84,6 +89,8 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
             "community": enrollment.community,
             "e": explained,
             "outcome_label": State(outcome).label if outcome in State.values else outcome,
+            "now_label": now,
+            "upheld": notice.upheld_against(enrollment) if round_.level == "city" else [],
             "standard": campaign.standard,
             "plan": plan_for(round_, enrollment, explained.detail),
             "radar": radar_chart(round_, request.user, enrollment.community.code),
