@@ -590,8 +590,13 @@ class Row:
         return self.recheck.status == RecheckStatus.FAILED
 
     @property
+    def withdraw_refusal(self) -> str | None:
+        """Why the title may not be withdrawn today, in the service's own words."""
+        return withdrawal_refusal(self.recheck, self.today)
+
+    @property
     def may_withdraw(self) -> bool:
-        return withdrawal_refusal(self.recheck, self.today) is None
+        return self.withdraw_refusal is None
 
     @property
     def late(self) -> bool:

@@ -97,7 +97,9 @@ def test_the_city_records_a_failed_recheck_and_withdraws_the_title(demo, browser
         form.get_by_role("button", name="Record the re-check").click()
         card = page.locator("[data-testid=recheck]").filter(has_text="解放路社区")
         expect(card.locator("[data-testid=recheck-status]")).to_have_text("Failed: rectifying")
-        expect(card.locator("[data-testid=withdraw-form]")).to_have_count(0)
+        expect(card.locator("[data-testid=withdraw-refusal]")).to_contain_text(
+            "Not before the deadline"
+        )
 
         # 东关社区's month has run out: the follow-up after the deadline fails, then the title
         # is withdrawn (never without that follow-up).
@@ -108,7 +110,9 @@ def test_the_city_records_a_failed_recheck_and_withdraws_the_title(demo, browser
         ).update(due_on=today - timedelta(days=1))
         page.reload()
         card = page.locator("[data-testid=recheck]").filter(has_text="东关社区")
-        expect(card.locator("[data-testid=withdraw-form]")).to_have_count(0)
+        expect(card.locator("[data-testid=withdraw-refusal]")).to_contain_text(
+            "re-check it (the follow-up)"
+        )
         follow = card.locator("[data-testid=follow-up-form]")
         follow.get_by_label("failed").check()
         follow.get_by_label("Followed up on").fill(today.isoformat())
