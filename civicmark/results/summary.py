@@ -51,10 +51,11 @@ FIELDS = (
     "enrollment__community__parent__parent__name",
     "enrollment__status",
 )
-# The workflow states in which a community still holds what a "standard unit" result gave it;
-# a standard unit in any other (an objection upheld on its notice: rectifying; its title
-# withdrawn) shows where it stands now beside the round's finding.
-NAMED_STATES = (State.STANDARD_UNIT, State.PROPOSED, State.COMMENDED)
+# The workflow states that take back what a round's "standard unit" gave (an objection upheld on
+# its notice: rectifying; its title withdrawn): a standard unit in one of them shows where it
+# stands now beside the round's finding. (A community the city has not moved yet, still
+# "reported", is not told anything new.)
+TAKEN_BACK = (State.RECTIFYING, State.TITLE_WITHDRAWN)
 
 
 @dataclass
@@ -89,9 +90,9 @@ def now_label(outcome: str, status: str) -> str:
     """Where the community stands now when the round's "standard unit" no longer names it (an
     objection upheld on its notice, its title withdrawn: ADR 20, 22), else "": the ranking and
     the result page show it beside the round's finding."""
-    if outcome != Outcome.STANDARD or not status or status in NAMED_STATES:
+    if outcome != Outcome.STANDARD or status not in TAKEN_BACK:
         return ""
-    return str(State(status).label) if status in State.values else status
+    return str(State(status).label)
 
 
 def category_headers(round_: AcceptanceRound) -> list[Any]:
