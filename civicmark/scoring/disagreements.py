@@ -216,51 +216,20 @@ def settle(
     if not reason.strip():
         raise ApplicationError(_("Say why the item is settled at this value."))
     _check_value(item, points, not_applicable, reason)
-    from civicmark.scoring.materialize import mark
-
-    community = enrollment.community
     with transaction.atomic():
         access.hold(round_)  # a sign-off under way commits first
         if access.sealed(round_, enrollment):
             raise ApplicationError(_("The round is finalised: its scores are locked."))
-        existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
-        before = (
-            {
-                "points": None if existing.points is None else str(existing.points),
-                "not_applicable": existing.not_applicable,
-                "reason": existing.reason,
-            }
-            if existing
-            else None
-        )
-        settlement, _created = Settlement.objects.update_or_create(
-            round=round_,
+        settlement = _store(
+            actor=actor,
+            round_=round_,
             enrollment=enrollment,
             item=item,
-            defaults={
-                "points": None if not_applicable else points,
-                "not_applicable": not_applicable,
-                "reason": reason.strip(),
-                "settled_by": actor,
-            },
-        )
-        mark(round_, [enrollment.pk])
-        audit.record(
-            actor=actor,
-            via=via,
+            points=points,
+            not_applicable=not_applicable,
+            reason=reason,
             action="score.settled",
-            object_type="enrollment",
-            object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
-            scope_path=community.path,
-            summary=f"{item.code} {community.name}",
-            before=before,
-            after={
-                "item": item.code,
-                "points": None if not_applicable else str(points),
-                "not_applicable": not_applicable,
-                "reason": reason.strip(),
-                "round": round_.number,
-            },
+            via=via,
         )
     return settlement
 
@@ -316,47 +285,81 @@ def appeal_settle(
     if not appeal_ref:
         raise NotAllowed(_("Only an appeal's decision changes a signed-off round."))
     _check_value(item, points, not_applicable, reason)
-    from civicmark.scoring.materialize import mark
-
-    community = enrollment.community
     with transaction.atomic():
         access.hold(round_)
         if not access.sealed(round_, enrollment):
             raise ApplicationError(
                 _("The round is open: its assessors and lead correct it, not an appeal.")
             )
-        existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
-        before = _settlement_state(existing)
-        settlement, _created = Settlement.objects.update_or_create(
-            round=round_,
+        settlement = _store(
+            actor=actor,
+            round_=round_,
             enrollment=enrollment,
             item=item,
-            defaults={
-                "points": None if not_applicable else points,
-                "not_applicable": not_applicable,
-                "reason": reason.strip(),
-                "settled_by": actor,
-                "source": SettlementSource.APPEAL,
-                "appeal_ref": appeal_ref,
-            },
-        )
-        mark(round_, [enrollment.pk])
-        audit.record(
-            actor=actor,
-            via=via,
+            points=points,
+            not_applicable=not_applicable,
+            reason=reason,
             action="score.appeal_changed",
-            object_type="enrollment",
-            object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
-            scope_path=community.path,
-            summary=f"{item.code} {community.name}",
-            before=before,
-            after={
-                "item": item.code,
-                "points": None if not_applicable else str(points),
-                "not_applicable": not_applicable,
-                "reason": reason.strip(),
-                "round": round_.number,
-                "appeal": appeal_ref,
-            },
+            via=via,
+            appeal_ref=appeal_ref,
         )
+    return settlement
+
+
+def _store(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    item: Item,
+    points: Decimal | None,
+    not_applicable: bool,
+    reason: str,
+    action: str,
+    via: str,
+    appeal_ref: str = "",
+) -> Settlement:
+    """The one write of a settlement, inside its writer's transaction and after its checks: the
+    lead's (`settle`) or an appeal's (`appeal_settle`, with `appeal_ref`), the round's result
+    marked stale and the audit event with the value before and after."""
+    from civicmark.scoring.materialize import mark
+
+    community = enrollment.community
+    existing = Settlement.objects.filter(round=round_, enrollment=enrollment, item=item).first()
+    before = _settlement_state(existing)
+    source = SettlementSource.APPEAL if appeal_ref else SettlementSource.LEAD
+    settlement, _created = Settlement.objects.update_or_create(
+        round=round_,
+        enrollment=enrollment,
+        item=item,
+        defaults={
+            "points": None if not_applicable else points,
+            "not_applicable": not_applicable,
+            "reason": reason.strip(),
+            "settled_by": actor,
+            "source": source,
+            "appeal_ref": appeal_ref,
+        },
+    )
+    mark(round_, [enrollment.pk])
+    after: dict[str, Any] = {
+        "item": item.code,
+        "points": None if not_applicable else str(points),
+        "not_applicable": not_applicable,
+        "reason": reason.strip(),
+        "round": round_.number,
+    }
+    if appeal_ref:
+        after["appeal"] = appeal_ref
+    audit.record(
+        actor=actor,
+        via=via,
+        action=action,
+        object_type="enrollment",
+        object_ref=f"{round_.campaign.slug}/{round_.number}/{community.code}",
+        scope_path=community.path,
+        summary=f"{item.code} {community.name}",
+        before=before,
+        after=after,
+    )
     return settlement
