@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "civicmark.core",
     "civicmark.accounts",
     "civicmark.divisions",
@@ -277,6 +279,24 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # empty means the address the certificate was downloaded from.
 CIVICMARK_PUBLIC_URL = env_str("CIVICMARK_PUBLIC_URL", "")
 CIVICMARK_JOBS_INLINE = env_bool("CIVICMARK_JOBS_INLINE", False)
+
+# --- Background work: Django's task framework (django-tasks) ------------------------------------
+# The database backend by default: tasks wait in the database for `civicmark worker`.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Mail ------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicmark@localhost")
 # Long exports: run by a thread of the process that took the request (one machine), or, with
 # CIVICMARK_JOBS=worker, left queued in the database for `civicmark jobs work` processes on any
 # number of machines.
