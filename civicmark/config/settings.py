@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "civicmark.core",
     "civicmark.accounts",
+    "civicmark.notifications",
     "civicmark.divisions",
     "civicmark.standards",
     "civicmark.campaigns",
