@@ -206,6 +206,16 @@ def build_stage() -> Stage:
     Rectification.objects.filter(pk=_title_recheck(DONGGUAN).rectification_id).update(
         due_on=timezone.localdate() - timedelta(days=1)
     )
+    from civicmark.accounts.tokens import token_create
+
+    o["token"], _secret = token_create(
+        actor=users["community"],
+        name="外勤平板",
+        expires_at=timezone.now() + timedelta(days=30),
+        scope="write",
+        now=timezone.now(),
+        verified=False,
+    )
     return Stage(users=users, campaign=campaign, o=o)
 
 
@@ -1114,7 +1124,31 @@ ROWS += [
     # One's own second factor: enrolling and verifying act on the signed-in person alone.
     Row("otp_enrol", lambda s: [], lambda s: {"code": "000000"}, EVERYONE, ""),
     Row("otp_verify", lambda s: [], lambda s: {"code": "000000"}, EVERYONE, ""),
+    # One's own API tokens (ADR 24): anyone holding a role makes one for himself; a leading-group
+    # member a read-only one only; a person with no role none (it would reach nothing).
+    Row(
+        "token_list",
+        lambda s: [],
+        lambda s: {"name": "平板", "scope": "read", "expires_on": _day(30)},
+        set(PERSONAS) - {"nobody"},
+        "viewer",
+    ),
+    Row(
+        "token_list",
+        lambda s: [],
+        lambda s: {"name": "平板", "scope": "write", "expires_on": _day(30)},
+        set(PERSONAS) - {"nobody", "viewer"},
+        "community",
+        note="a write token",
+    ),
+    # Revoking: the token's own person only; to anyone else it does not exist (404).
+    Row("token_revoke", lambda s: [_token(s).public_id], lambda s: {}, {"community"}, "community"),
 ]
+
+
+def _token(s: Stage) -> Any:
+    """The demo community worker's API token (made by `build_stage`)."""
+    return s.o["token"]
 
 
 def _routes(resolver: URLResolver) -> list[URLPattern]:
@@ -1172,6 +1206,7 @@ OWN_SESSION = {
     "survey_answer",
     "survey_answer_start",
     "notice_public",  # an objection to a public notice needs no account, as a survey answer
+    "token_list",  # his own read-only API token, acting as he does (ADR 24)
 }
 
 

@@ -5,8 +5,9 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from civicmark.accounts.models import TokenScope
 from civicmark.accounts.roles import Role
-from civicmark.core.formfields import TickField
+from civicmark.core.formfields import StrictDateField, TickField
 from civicmark.core.lookup import NamedChoiceField
 from civicmark.core.uploads import limit_choices
 
@@ -63,3 +64,21 @@ class PersonEditForm(forms.Form):
     def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, home_division=divisions)
+
+
+class TokenForm(forms.Form):
+    """A personal access token: a name, a scope, an expiry (the limits are the service's)."""
+
+    name = forms.CharField(
+        label=_("name"),
+        max_length=64,
+        help_text=_("What uses it, such as “field tablet” or “county platform”."),
+    )
+    scope = forms.ChoiceField(label=_("scope"), choices=TokenScope.choices)
+    expires_on = StrictDateField(label=_("expires on"))
+
+    def __init__(self, *args: Any, may_write: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_write:
+            scope = cast(forms.ChoiceField, self.fields["scope"])
+            scope.choices = [(TokenScope.READ.value, TokenScope.READ.label)]

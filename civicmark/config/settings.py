@@ -164,6 +164,14 @@ OTP_TOTP_ISSUER = "CivicMark"
 # whoever reads a key holds that person's second factor.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# --- The JSON API (ADR 24) -------------------------------------------------------------------
+# Personal access tokens last at most CIVICMARK_API_TOKEN_MAX_DAYS; each token may make
+# CIVICMARK_API_RATE requests a minute (counted in the cache: per process without REDIS_URL,
+# shared with it); CIVICMARK_API_PAGE_MAX caps a list's `limit`.
+CIVICMARK_API_TOKEN_MAX_DAYS = env_int("CIVICMARK_API_TOKEN_MAX_DAYS", 365)
+CIVICMARK_API_RATE = env_int("CIVICMARK_API_RATE", 600)
+CIVICMARK_API_PAGE_MAX = env_int("CIVICMARK_API_PAGE_MAX", 200)
+
 # --- Cache and sessions --------------------------------------------------------------------
 # Without REDIS_URL: each process keeps its own cache (throttles count per process) and sessions
 # live in the database. With it, several application servers share one cache, and a session is

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from civicmark.accounts import signin
+from civicmark.accounts import signin, token_views
 from civicmark.accounts import views as accounts
 from civicmark.accounts.places import views as divisions
 from civicmark.assessments import notice_views
@@ -44,6 +44,8 @@ urlpatterns = [
         TemplateView.as_view(template_name="registration/set_password_done.html"),
         name="set_password_done",
     ),
+    path("accounts/tokens/", token_views.token_list, name="token_list"),
+    path("accounts/tokens/<uuid:public_id>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("employment/", employment.station_home, name="employment_home"),
     path("employment/names/", employment.names, name="employment_names"),
