@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "civicmark.surveys",
     "civicmark.quality",
     "civicmark.home",
+    "civicmark.api",
+    # For its swagger-ui template and static files (served by whitenoise, never a CDN).
+    "ninja",
     "civicmark.demo",
     "civicmark.bench",
 ]

@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from civicmark.accounts import signin, token_views
 from civicmark.accounts import views as accounts
 from civicmark.accounts.places import views as divisions
+from civicmark.api.api import api
 from civicmark.assessments import notice_views
 from civicmark.assessments import views as assessments
 from civicmark.campaigns import views as campaigns
@@ -46,6 +47,7 @@ urlpatterns = [
     ),
     path("accounts/tokens/", token_views.token_list, name="token_list"),
     path("accounts/tokens/<uuid:public_id>/revoke/", token_views.token_revoke, name="token_revoke"),
+    path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("employment/", employment.station_home, name="employment_home"),
     path("employment/names/", employment.names, name="employment_names"),

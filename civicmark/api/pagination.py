@@ -1,0 +1,89 @@
+"""Cursor pagination (ADR 24): a list is read in a stable order on unique keys, and the cursor is
+the last row's keys, signed (opaque to the client, refused if altered). Rows added or removed
+between pages neither repeat nor shift the others, as an offset would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import create_model
+
+from civicmark.api.errors import ApiError
+
+SALT = "civicmark.api.cursor"
+M = TypeVar("M", bound=Model)
+
+
+class PageQuery(Schema):
+    cursor: str | None = Field(None, max_length=500, description="From `next_cursor`.")
+    limit: int = Field(50, ge=1, le=settings.CIVICMARK_API_PAGE_MAX)
+
+
+def page_of(schema: type[Schema]) -> type[Schema]:
+    """`{"items": [...], "next_cursor": "..." | null}` for a row schema."""
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"{schema.__name__.removesuffix('Out')}Page",
+        __base__=Schema,
+        items=(list[schema], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, None),
+    )
+
+
+def _after(order: Sequence[tuple[str, bool]], values: list[Any]) -> Q:
+    """Rows strictly after `values` in `order` ((field, descending) pairs): keyset paging."""
+    query = Q(pk__in=[])
+    for n, (name, descending) in enumerate(order):
+        step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[n]})
+        for i in range(n):
+            step &= Q(**{order[i][0]: values[i]})
+        query |= step
+    return query
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def paginate(
+    rows: QuerySet[Any],
+    page: PageQuery,
+    order: Sequence[tuple[str, bool]],
+    out: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """One page of `rows` in `order` (its last key unique), each row turned by `out`."""
+    if page.cursor:
+        try:
+            values = signing.loads(page.cursor, salt=SALT)
+        except signing.BadSignature:
+            raise ApiError(
+                "invalid", _("That cursor is not one this API gave."), field="cursor"
+            ) from None
+        if not isinstance(values, list) or len(values) != len(order):
+            raise ApiError("invalid", _("That cursor is not one this API gave."), field="cursor")
+        rows = rows.filter(_after(order, values))
+    ordered = rows.order_by(*[f"-{n}" if d else n for n, d in order])
+    found = list(ordered[: page.limit + 1])
+    more = len(found) > page.limit
+    found = found[: page.limit]
+    cursor = None
+    if more and found:
+        last = found[-1]
+        keys = [
+            _plain(last[name] if isinstance(last, dict) else _attr(last, name))
+            for name, _d in order
+        ]
+        cursor = signing.dumps(keys, salt=SALT, compress=True)
+    return {"items": [out(r) for r in found], "next_cursor": cursor}
+
+
+def _attr(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
