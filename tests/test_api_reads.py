@@ -224,7 +224,7 @@ def test_the_openapi_document_is_3_1_and_schemathesis_loads_it(db):
     assert document["openapi"].startswith("3.1")
     schema = schemathesis.openapi.from_dict(document)
     operations = [op.ok() for op in schema.get_all_operations()]
-    assert len(operations) == 13
+    assert len(operations) == 19
     assert document["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from civicmark.api import errors, reads
+from civicmark.api import errors, reads, writes
 from civicmark.api.auth import TokenAuth
 
 DESCRIPTION = """
@@ -31,3 +31,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", reads.router)
+api.add_router("", writes.router)

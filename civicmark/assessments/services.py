@@ -145,7 +145,7 @@ def _self_refusal(enrollment: Enrollment, entry: SelfEntry) -> str | None:
 
 
 def self_scores_save(
-    *, actor: Any, enrollment: Enrollment, entries: list[SelfEntry]
+    *, actor: Any, enrollment: Enrollment, entries: list[SelfEntry], via: str = "web"
 ) -> list[SelfScore]:
     """The community scores itself, a page of items at once or one as it is given, until it
     submits: all entries or none (SelfScoreErrors names each refused item). An entry equal to
@@ -183,6 +183,7 @@ def self_scores_save(
             saved.append(score)
             audit.record(
                 actor=actor,
+                via=via,
                 action="self_score.saved",
                 object_type="enrollment",
                 object_ref=f"{enrollment.campaign.slug}/{community.code}",
@@ -397,6 +398,7 @@ def evidence_attach(
     items: list[Item],
     upload: Any,
     supersedes: Any = None,
+    via: str = "web",
 ) -> Any:
     """Store one document for the given items of the community's self-assessment.
 
@@ -447,6 +449,7 @@ def evidence_attach(
             evidence.items.set(items)
             audit.record(
                 actor=actor,
+                via=via,
                 action="evidence.added",
                 object_type="enrollment",
                 object_ref=f"{enrollment.campaign.slug}/{community.code}",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from civicmark.accounts import authz
 from civicmark.accounts.roles import Role
-from civicmark.assessments import score_cards
+from civicmark.assessments import posting, score_cards
 from civicmark.assessments.coverage import CoverageRemoves
 from civicmark.assessments.forms import (
     CardForm,
@@ -194,29 +194,7 @@ def _score_items(request: HttpRequest, slug: str, number: int, code: str) -> Any
     when he may score none of them, nor record a veto of his department)."""
     campaign, round_ = _round_or_404(request, slug, number)
     enrollment = _enrollment_or_404(request, campaign, code)
-    departments = authz.assessor_departments(request.user)
-    items = list(
-        campaign.standard.items.filter(
-            Q(department_id__in=departments) | Q(other_departments__in=departments)
-        )
-        .distinct()
-        .select_related("category", "department", "standard")
-        .prefetch_related("other_departments")
-        .order_by("order")
-    )
-    from civicmark.assessments import panels
-    from civicmark.assessments.access import score_refusal
-
-    wanted = panels.items_to_score(round_, enrollment)
-    items = [i for i in items if wanted is None or i.pk in wanted]
-    if any(score_refusal(request.user, round_, enrollment, i) for i in items):
-        raise Http404
-    if not items and not any(
-        score_refusal(request.user, round_, enrollment, veto=v) is None
-        for v in campaign.standard.vetoes.filter(department_id__in=departments)
-    ):
-        # Nothing of his to re-score here, and no veto of his department to record or lift.
-        raise Http404
+    items = posting.assessor_items(request.user, round_, enrollment)
     return campaign, round_, enrollment, items
 
 
@@ -525,12 +503,10 @@ def _round_row(user: Any, round_: Any) -> dict[str, Any]:
 @login_required
 def rectifications(request: HttpRequest, slug: str) -> HttpResponse:
     """What the finalised rounds found wanting, community by community, and what was done."""
-    from civicmark.assessments.models import Rectification
+    from civicmark.assessments.selectors import rectifications_for_user
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
-    visible = Rectification.objects.filter(
-        round__campaign=campaign, enrollment__community__in=authz.divisions_for_user(request.user)
-    ).select_related("enrollment__community", "item", "veto", "round")
+    visible = rectifications_for_user(request.user, campaign)
     if request.method == "POST":
         return _rectification_posted(request, campaign, visible)
     return _rectification_page(request, campaign, visible, request.GET)
@@ -809,26 +785,9 @@ def _card_forms(request: HttpRequest, rows: list[dict[str, Any]]) -> dict[int, S
 def _save_cards(request: HttpRequest, enrollment: Any, forms: dict[int, SelfScoreForm]) -> bool:
     """Save the posted cards' points (all or none), then attach each card's document to its
     item. False when something was refused: the error then sits on its card's field."""
-    from civicmark.assessments.services import (
-        SelfEntry,
-        SelfScoreErrors,
-        evidence_attach,
-        self_scores_save,
-    )
+    from civicmark.assessments.services import evidence_attach
 
-    if not all([form.is_valid() for form in forms.values()]):
-        return False
-    entries = [
-        SelfEntry(f.item, f.cleaned_data["points"], f.cleaned_data["explanation"])
-        for f in forms.values()
-        if f.cleaned_data["points"] is not None
-    ]
-    try:
-        if entries:
-            self_scores_save(actor=request.user, enrollment=enrollment, entries=entries)
-    except SelfScoreErrors as exc:
-        for pk, message in exc.errors.items():
-            forms[pk].add_error("points", message)
+    if not posting.self_cards_save(actor=request.user, enrollment=enrollment, forms=forms):
         return False
     saved = True
     for form in forms.values():
@@ -985,29 +944,10 @@ def _attach_posted(
 ) -> bool:
     """The page's own document form: one document for the items chosen, or a new version.
     False when refused: the reason is then on the form, beside its field."""
-    from civicmark.assessments.models import Evidence
-    from civicmark.assessments.services import evidence_attach
-
-    if not form.is_valid():
-        return False
-    chosen = set(form.cleaned_data["items"])
-    replaced = form.cleaned_data["supersedes"]
-    try:
-        evidence_attach(
-            actor=request.user,
-            enrollment=enrollment,
-            items=[i for i in items if i.pk in chosen],
-            upload=form.cleaned_data["file"],
-            supersedes=(
-                Evidence.objects.filter(enrollment=enrollment, public_id=replaced).first()
-                if replaced
-                else None
-            ),
-        )
-    except ApplicationError as exc:
-        form.refuse(exc)
-        return False
-    return True
+    stored = posting.evidence_post(
+        actor=request.user, enrollment=enrollment, items=items, form=form
+    )
+    return stored is not None
 
 
 @login_required
@@ -1736,10 +1676,6 @@ def veto_section(request: HttpRequest, round_: Any, community: Any) -> dict[str,
 def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
     """Record a finding, lift a standing veto, or withdraw one's own record of this round, from
     the scoring page; a refusal goes back beside the control with the text kept."""
-    from civicmark.assessments.access import ACCESS
-    from civicmark.scoring.findings import veto_record, veto_withdraw
-    from civicmark.scoring.models import VetoFinding
-
     if request.method != "POST":
         raise Http404
     campaign, round_ = _round_or_404(request, slug, number)
@@ -1747,44 +1683,18 @@ def score_vetoes(request: HttpRequest, slug: str, number: int, code: str) -> Htt
     vetoes = list(campaign.standard.vetoes.all())
     form = VetoForm(request.POST, vetoes=vetoes)
     try:
-        if not form.is_valid():
-            raise ApplicationError(form.first_error())
-        data = form.cleaned_data
-        veto = next(v for v in vetoes if v.code == data["veto"])
-        if data["action"] == "withdraw":
-            finding = (
-                VetoFinding.objects.select_related("round__campaign", "enrollment__community")
-                .filter(
-                    public_id=data["finding"],
-                    round=round_,
-                    enrollment=enrollment,
-                    veto=veto,
-                    assessor_id=request.user.pk,
-                )
-                .first()
-                if data["finding"] is not None
-                else None
-            )
-            if finding is None:
-                raise ApplicationError(_("That finding was already withdrawn."))
-            finding.round = round_  # the round as this request loaded it (with its choices)
-            veto_withdraw(actor=request.user, finding=finding, access=ACCESS, via="web")
-            messages.success(request, _("%s withdrawn.") % veto.code)
-        else:
-            veto_record(
-                actor=request.user,
-                round_=round_,
-                enrollment=enrollment,
-                veto=veto,
-                reason=data["text"],
-                lifts=data["action"] == "lift",
-                access=ACCESS,
-                via="web",
-            )
-            messages.success(
-                request,
-                (_("%s lifted.") if data["action"] == "lift" else _("%s recorded.")) % veto.code,
-            )
+        done, veto = posting.veto_post(
+            actor=request.user,
+            round_=round_,
+            enrollment=enrollment,
+            form=form,
+            vetoes=vetoes,
+            via="web",
+        )
+        message = {"withdraw": _("%s withdrawn."), "lift": _("%s lifted.")}.get(
+            done, _("%s recorded.")
+        )
+        messages.success(request, message % veto.code)
     except ApplicationError as exc:
         # The scoring page shows the refusal beside the veto's text box, with the text as typed
         # (the page is a GET after this redirect: the form travels in the session).

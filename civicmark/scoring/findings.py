@@ -22,6 +22,7 @@ from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.scoring import vetoes
 from civicmark.scoring.models import VetoFinding
+from civicmark.scoring.writer import Sealed
 
 # A finding or a lift is a few sentences; a pasted document is refused, not cut.
 MAX_REASON = 2000
@@ -61,7 +62,7 @@ def _allowed(access: VetoAccess, actor: Any, round_: Any, enrollment: Any, veto:
     ):
         raise ApplicationError(_("That veto or community is not part of this round."))
     if access.sealed(round_, enrollment):
-        raise ApplicationError(_("The round is finalised: its scores are locked."))
+        raise Sealed(_("The round is finalised: its scores are locked."))
     refusal = access.veto_refusal(actor, round_, enrollment, veto)
     if refusal:
         raise NotAllowed(refusal)
@@ -113,7 +114,7 @@ def veto_record(
     with transaction.atomic():
         access.hold(round_)
         if access.sealed(round_, enrollment):
-            raise ApplicationError(_("The round is finalised: its scores are locked."))
+            raise Sealed(_("The round is finalised: its scores are locked."))
         # The community's row orders two writers of its vetoes: the state read next holds.
         type(enrollment).objects.select_for_update().filter(pk=enrollment.pk).first()
         status = _status(round_, enrollment, veto)
@@ -185,7 +186,7 @@ def veto_withdraw(
     with transaction.atomic():
         access.hold(round_)
         if access.sealed(round_, enrollment):
-            raise ApplicationError(_("The round is finalised: its scores are locked."))
+            raise Sealed(_("The round is finalised: its scores are locked."))
         gone, _n = VetoFinding.objects.filter(pk=finding.pk, assessor=actor).delete()
         if not gone:
             raise ApplicationError(_("That finding was already withdrawn."))

@@ -32,6 +32,13 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class Sealed(ApplicationError):
+    """The round was signed off for the community: its scores and findings are locked (the API
+    answers it as a conflict, ADR 24)."""
+
+    code = "sealed"
+
+
 class ScoreErrors(ApplicationError):
     """Some entries were refused; nothing was saved. `errors` maps each entry's key (its item's id
     unless the caller gave another, a sheet's row number) to the refusal."""
@@ -217,9 +224,7 @@ def _write(
             if access.sealed(round_, where):  # signed off since the request read the round
                 raise ScoreErrors(
                     {
-                        e.name(): ApplicationError(
-                            _("The round is finalised: its scores are locked.")
-                        )
+                        e.name(): Sealed(_("The round is finalised: its scores are locked."))
                         for e, w, _p, _o in checked
                         if w.pk == where.pk
                     }
