@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo totp gallery test test-pg test-browser bench lint messages vendor clean help
+.PHONY: demo totp gallery test test-pg test-browser test-api bench lint messages vendor clean help
 
 help:
 	@echo "make demo   - load the demo city and serve it on http://127.0.0.1:8000"
@@ -13,6 +13,7 @@ help:
 	@echo "make test   - lint, type-check and run the whole test suite (SQLite)"
 	@echo "make test-pg / test-browser - the suite on PostgreSQL / the browser tests alone"
 	@echo "make gallery - screenshots of every role's main pages, desktop and phone, in var/gallery/"
+	@echo "make test-api - schemathesis against the JSON API (every operation, a fresh demo city)"
 	@echo "make bench  - the benchmarks (N=10000; DATABASE_URL=postgres://... adds PostgreSQL)"
 
 $(BIN)/python:
@@ -71,6 +72,11 @@ test-pg: $(VENV)/.installed
 	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=5).close()" \
 	  || { echo "PostgreSQL at $(PG_URL) is unreachable"; exit 1; }
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS) -m "not browser"
+
+# schemathesis against the JSON API on a fresh demo city in a temporary home (ADR 24): every
+# operation, no server error, every response as the OpenAPI document says. EXAMPLES=N per operation.
+test-api: $(VENV)/.installed
+	BIN=$(BIN) ./scripts/api_fuzz.sh
 
 # Benchmarks print figures; they never run in `make test`. N=10000 by default; BENCH_ARGS passes
 # more (for example BENCH_ARGS="--only results,pages"). PostgreSQL too when DATABASE_URL names it.
