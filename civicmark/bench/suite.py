@@ -23,6 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -519,6 +520,25 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
         campaign.enrollments.order_by("community__code").values_list("community__code", flat=True)
     )
     Score.objects.filter(round=round_, assessor__username__in=users).delete()  # an earlier run's
+    from django.utils import timezone
+
+    from civicmark.accounts.models import AccessToken
+    from civicmark.accounts.tokens import token_create
+
+    AccessToken.objects.filter(user__username__in=users).delete()
+    now = timezone.now()
+    bearer_secrets = [
+        token_create(
+            actor=User.objects.get(username=u),
+            name="bench",
+            expires_at=now + timedelta(days=1),
+            scope="write",
+            now=now,
+            verified=True,
+        )[1]
+        for u in users
+    ]
+    item_codes = dict(campaign.standard.items.values_list("pk", "code"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -527,6 +547,8 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
         "HTTPS": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "b" * 64,
+        # The API's per-token limit would stop the load it measures.
+        "CIVICMARK_API_RATE": "10000000",
     }
     server = subprocess.Popen(
         [
@@ -570,8 +592,42 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
                 return False, f"{exc.code} {exc.read()[:200]!r}"
             return False, "no redirect: the form was refused"
 
+        def api_save(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
+            # The same scores through the JSON API (ADR 24): a bearer token, a JSON body, the
+            # same writer; the version each row is at after the page's saves is read first. The
+            # points stay those the page gave (the lost-update check below reads them); the
+            # reason changes, so every save is a real change.
+            code = codes[(index + n * clients) % len(codes)]
+            url = f"{base}/api/campaigns/{campaign.slug}/rounds/2/scores/{code}"
+            auth = {"Authorization": f"Bearer {bearer_secrets[index]}"}
+            with urllib.request.urlopen(urllib.request.Request(url, headers=auth)) as response:
+                versions = {r["item"]: r["version"] for r in json.loads(response.read())}
+            body = {
+                "scores": [
+                    {
+                        "item": item_codes[pk],
+                        "points": str(points - Decimal("0.5")),
+                        "reason": f"接口压测{n}",
+                        "version": versions.get(item_codes[pk]),
+                    }
+                    for pk, points in items_of[depts[index]]
+                ]
+            }
+            request = urllib.request.Request(
+                url,
+                data=json.dumps(body).encode(),
+                method="PUT",
+                headers={**auth, "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request) as response:
+                    return response.status == 200, (users[index], code)
+            except urllib.error.HTTPError as exc:
+                return False, f"{exc.code} {exc.read()[:200]!r}"
+
         baseline = _load(base, clients, seconds, bare, [None] * clients)
         entry = _load(base, clients, seconds, save, users)
+        api = _load(base, clients, seconds, api_save, [None] * clients)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -611,6 +667,21 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
         cores=os.cpu_count(),
         lost_updates=lost,
         wrong_values=wrong,
+    )
+    # The API's score write beside the page's, in the same server and run: a GET of the
+    # versions and a PUT of the same items per save (two requests where the page posts once).
+    emit(
+        figure=f"API score write ({clients} clients, {seconds:.0f} s, {workers} workers)",
+        api_saves_per_s=api["rps"],
+        p50_ms=api["p50_ms"],
+        p99_ms=api["p99_ms"],
+        errors=api["errors"],
+        error_sample=api["error_sample"],
+        baseline="the page's score save, same server and run",
+        page_saves_per_s=entry["rps"],
+        ratio=round(api["rps"] / entry["rps"], 2) if entry["rps"] else None,
+        saves=len(api["done"]),
+        cpu_ms_per_save=api["cpu_ms"],
     )
 
 
