@@ -37,7 +37,7 @@ now = timezone.now()
 _t, secret = token_create(actor=User.objects.get(username='admin'), name='schemathesis',
     expires_at=now + timedelta(days=1), scope='write', now=now, verified=True)
 print(secret)
-")
+" | tail -n 1 | tr -d '[:space:]')
 
 "$BIN/gunicorn" civicmark.config.wsgi -b "127.0.0.1:$PORT" -w 2 --log-level warning &
 SERVER=$!

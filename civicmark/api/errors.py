@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -104,6 +105,12 @@ def install(api: NinjaAPI) -> None:
                 str(first.get("msg", _("Invalid request."))),
                 field=_field(first.get("loc", ())),
             ),
+        )
+
+    @api.exception_handler(MultiPartParserError)
+    def _bad_upload(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return answer(
+            api, request, ApiError("invalid", _("The upload is not a readable form."), field="file")
         )
 
     @api.exception_handler(AuthenticationError)

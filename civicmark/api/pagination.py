@@ -22,7 +22,10 @@ M = TypeVar("M", bound=Model)
 
 
 class PageQuery(Schema):
-    cursor: str | None = Field(None, max_length=500, description="From `next_cursor`.")
+    # Signed keys in base64: short and ASCII (a long one would pass a proxy's request line).
+    cursor: str | None = Field(
+        None, max_length=400, pattern=r"^[A-Za-z0-9_:.\-]+$", description="From `next_cursor`."
+    )
     limit: int = Field(50, ge=1, le=settings.CIVICMARK_API_PAGE_MAX)
 
 
