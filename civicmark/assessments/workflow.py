@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import TextChoices
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,6 +40,8 @@ from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError
 from civicmark.divisions.models import Level
+from civicmark.notifications.models import Event
+from civicmark.notifications.services import notify
 from civicmark.scoring.models import Score, VetoFinding
 from civicmark.scoring.rules import Outcome
 
@@ -462,7 +466,7 @@ def transition_apply(
         }
         # One insert for the steps and one for their audit events, however many move (a county
         # reports hundreds at once; a province's "every one the filter finds" thousands).
-        Transition.objects.bulk_create(
+        steps = Transition.objects.bulk_create(
             [
                 Transition(
                     enrollment=enrollment,
@@ -496,7 +500,50 @@ def transition_apply(
         followers.follow_submissions(
             actor=actor, campaign=campaign, enrollments=locked, status=to, via=via
         )
+        if to == State.RETURNED:
+            _tell_returned(actor=actor, campaign=campaign, steps=steps, comment=comment)
     return len(locked)
+
+
+def _tell_returned(
+    *, actor: Any, campaign: Campaign, steps: list[Transition], comment: str
+) -> None:
+    """The community's staff are told their self-assessment came back, in the step's own
+    transaction (ADR 28): one notification per return (keyed by the step), with the reviewer's
+    comment and a link to the self-assessment page."""
+    communities = {step.enrollment.community_id: step.enrollment.community for step in steps}
+    staff: dict[int, list[Any]] = {}
+    for grant in RoleAssignment.objects.filter(
+        role=Role.COMMUNITY_STAFF, division_id__in=list(communities), user__is_active=True
+    ).select_related("user"):
+        staff.setdefault(grant.division_id, []).append(grant.user)
+    who = str(actor) if getattr(actor, "pk", None) else ""
+    for step in steps:
+        community = step.enrollment.community
+        if not staff.get(community.pk):
+            continue
+        link = reverse("self_assessment", args=[campaign.slug]) + f"?community={community.code}"
+        notify(
+            staff[community.pk],
+            event=Event.RETURNED,
+            key=f"returned:{step.pk}",
+            title=partial(_returned_title, community.name),
+            body=partial(_returned_body, who, comment),
+            link=link,
+            scope_path=community.path,
+        )
+
+
+def _returned_title(community: str) -> str:
+    return _("%(community)s: %(state)s") % {"community": community, "state": State.RETURNED.label}
+
+
+def _returned_body(who: str, comment: str) -> str:
+    lines = [_("Returned by %(person)s.") % {"person": who}] if who else []
+    if comment:
+        lines.append(_("Comment: %(comment)s") % {"comment": comment})
+    lines.append(_("Change what was asked and submit it again."))
+    return "\n".join(lines)
 
 
 def may_take(actor: Any, enrollment: Enrollment, to: str) -> bool:

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "civicmark.accounts.context_processors.navigation",
                 "civicmark.home.context_processors.work_links",
+                "civicmark.notifications.context_processors.inbox",
             ],
         },
     },
@@ -309,6 +310,23 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicmark@localhost")
+
+# --- Notifications' channels (ADR 28) ------------------------------------------------------------
+# The operator's SMS / WeChat Work gateway: every message is POSTed there as JSON, signed with
+# HMAC-SHA256 over "timestamp.body" with the secret. Empty URL: no webhook channel.
+CIVICMARK_WEBHOOK_URL = env_str("CIVICMARK_WEBHOOK_URL", "")
+CIVICMARK_WEBHOOK_SECRET = env_str("CIVICMARK_WEBHOOK_SECRET", "")
+CIVICMARK_WEBHOOK_TIMEOUT = env_int("CIVICMARK_WEBHOOK_TIMEOUT", 10)
+if CIVICMARK_WEBHOOK_URL and not CIVICMARK_WEBHOOK_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("CIVICMARK_WEBHOOK_URL is an http:// or https:// address.")
+if CIVICMARK_WEBHOOK_URL and len(CIVICMARK_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured("CIVICMARK_WEBHOOK_SECRET needs at least 16 characters.")
+# A failed email or webhook is tried again after 1, 2, 4, 8 … times the backoff, at most this
+# many attempts in all.
+CIVICMARK_DELIVERY_ATTEMPTS = env_int("CIVICMARK_DELIVERY_ATTEMPTS", 6)
+CIVICMARK_DELIVERY_BACKOFF = env_int("CIVICMARK_DELIVERY_BACKOFF", 60)
+# The daily digest goes out at the first run of the periodic jobs after this local hour.
+CIVICMARK_DIGEST_HOUR = env_int("CIVICMARK_DIGEST_HOUR", 8)
 # Long exports: run by a thread of the process that took the request (one machine), or, with
 # CIVICMARK_JOBS=worker, left queued in the database for `civicmark jobs work` processes on any
 # number of machines.

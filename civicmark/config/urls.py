@@ -49,6 +49,7 @@ urlpatterns = [
     path("accounts/tokens/<uuid:public_id>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("inbox/", include("civicmark.notifications.urls")),
     path("employment/", employment.station_home, name="employment_home"),
     path("employment/names/", employment.names, name="employment_names"),
     path(

@@ -135,6 +135,9 @@ ACTIONS: dict[str, Promise] = {
     "employment.vacancy_rejected": _("Vacancy rejected"),
     "employment.zero_case_cleared": _("Zero-employment case cleared"),
     "employment.zero_case_recognised": _("Zero-employment case recognised"),
+    "notification.read": _("Notification read"),
+    "notifications.read_all": _("All notifications marked as read"),
+    "notifications.preferences_set": _("Notification channels chosen"),
 }
 
 

@@ -4,8 +4,10 @@ daily digest are built on it."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,3 +50,134 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Frequency(models.TextChoices):
+    OFF = "off", _("Off")
+    IMMEDIATE = "immediate", _("At once")
+    DIGEST = "digest", _("In a daily digest")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("SMS / WeChat Work gateway")
+
+
+# A Chinese mobile number: 11 digits starting 13-19, written with or without +86 and spaces.
+MOBILE_RE = r"^1[3-9]\d{9}$"
+
+
+class Preference(models.Model):
+    """How a person wants to be told beyond the inbox, which is always on. A person without a row
+    has the defaults (`Preference.defaults`): no row is written until he saves his choices."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.CharField(
+        _("email"), max_length=16, choices=Frequency.choices, default=Frequency.IMMEDIATE
+    )
+    webhook = models.CharField(
+        _("SMS / WeChat Work"), max_length=16, choices=Frequency.choices, default=Frequency.DIGEST
+    )
+    # The gateway relays to this number (SMS) or finds the person by it (WeChat Work).
+    mobile = models.CharField(
+        _("mobile number"),
+        max_length=11,
+        blank=True,
+        validators=[
+            RegexValidator(MOBILE_RE, _("Write an 11-digit mobile number, as 13800138000."))
+        ],
+    )
+    # The language his messages are written in (the pages follow the browser's choice).
+    language = models.CharField(
+        _("language of messages"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def defaults(cls, user: Any) -> Preference:
+        """What a person who never chose has: the model's defaults, unsaved."""
+        return cls(user=user)
+
+    def frequency(self, channel: str) -> str:
+        return str(self.email if channel == Channel.EMAIL else self.webhook)
+
+
+class Delivery(models.Model):
+    """One message sent on one channel: a notification at once, or a day's digest of several.
+    `public_id` is the delivery id the webhook sends (X-CivicMark-Delivery), by which a gateway
+    drops a retry of a message it already relayed; a delivery that succeeded is never sent again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Given up")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # "n:<notification id>" for one sent at once, "digest:<date>" for a day's digest: the same key
+    # twice for one person and channel is one delivery (a job run twice sends nothing twice).
+    key = models.CharField(max_length=64)
+    notifications = models.ManyToManyField(Notification, related_name="deliveries")
+    subject = models.CharField(_("subject"), max_length=200)
+    text = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "channel", "key"], name="one_delivery_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.recipient} · {self.subject}"
+
+
+class DeliveryAttempt(models.Model):
+    """Each try of a delivery, as the operator reads the log: when, the answer (an HTTP status or
+    the error), and when the next try is due (empty: sent, or given up)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    at = models.DateTimeField(_("time"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    ok = models.BooleanField(_("succeeded"), default=False)
+    next_try_at = models.DateTimeField(_("next try"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="one_attempt_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"
