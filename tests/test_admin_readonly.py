@@ -50,10 +50,27 @@ def an_instance(world: Any, label: str) -> models.Model:
     if label == "core.AuditEvent":
         with transaction.atomic():
             return audit.record(actor=None, action="test.event", object_type="test")
+    if label.startswith("notifications."):
+        _told(world)
     model = apps.get_model(label)
     instance = model.objects.order_by("pk").first()
     assert instance is not None, f"the world has no {label} to try"
     return instance
+
+
+def _told(world: Any) -> None:
+    """A notification and its email delivery (the world tells nobody anything by itself)."""
+    from civicmark.notifications.models import Delivery
+    from civicmark.notifications.services import notify
+
+    with transaction.atomic():
+        note = notify(
+            [world.users["community_staff"]], event="task_due", key="admin", title="任务"
+        )[0]
+    delivery = Delivery.objects.create(
+        recipient=note.recipient, channel="email", key="n:admin", subject="任务", text="任务"
+    )
+    delivery.notifications.add(note)
 
 
 def form_data(instance: models.Model, superuser: Any) -> dict[str, Any]:

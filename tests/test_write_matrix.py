@@ -216,6 +216,13 @@ def build_stage() -> Stage:
         now=timezone.now(),
         verified=False,
     )
+    # Two things to tell 解放路's staff: one he marks read, one left for "mark all read".
+    from civicmark.notifications.services import notify
+
+    o["note"], o["note2"] = (
+        notify([users["community"]], event="task_due", key=key, title="任务即将到期")[0]
+        for key in ("matrix-1", "matrix-2")
+    )
     return Stage(users=users, campaign=campaign, o=o)
 
 
@@ -1151,6 +1158,27 @@ def _token(s: Stage) -> Any:
     return s.o["token"]
 
 
+# --- one's own notifications and how one is told (ADR 28) -------------------------------------
+ROWS += [
+    Row("notification_read", _pid("note"), lambda s: {}, {"community"}, "community"),
+    # Everyone signed in marks his own read and chooses his own channels; only the visitor is
+    # refused (and 解放路's staff, with one left unread, proves the request does something).
+    Row("notifications_read_all", lambda s: [], lambda s: {}, set(PERSONAS), "community"),
+    Row(
+        "notification_preferences",
+        lambda s: [],
+        lambda s: {
+            "email": "off",
+            "webhook": "digest",
+            "mobile": "13800138000",
+            "language": "zh-hans",
+        },
+        set(PERSONAS),
+        "community",
+    ),
+]
+
+
 def _routes(resolver: URLResolver) -> list[URLPattern]:
     found: list[URLPattern] = []
     for entry in resolver.url_patterns:
@@ -1198,7 +1226,8 @@ def test_every_post_route_has_a_row():
 
 
 # What a read-only viewer may still post: his own session, language, password and second factor,
-# and a survey answer, which needs only the code on a door card. Nothing else.
+# his own notifications read and how he is told, and a survey answer, which needs only the code on
+# a door card. Nothing else.
 OWN_SESSION = {
     "login",
     "logout",
@@ -1211,6 +1240,9 @@ OWN_SESSION = {
     "survey_answer_start",
     "notice_public",  # an objection to a public notice needs no account, as a survey answer
     "token_list",  # his own read-only API token, acting as he does (ADR 24)
+    # His own notifications and how he is told of them (ADR 28): nobody else's.
+    "notifications_read_all",
+    "notification_preferences",
 }
 
 
