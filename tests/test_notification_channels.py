@@ -357,3 +357,22 @@ def test_the_default_webhook_frequency_is_the_digest(world):
     assert Preference.defaults(world.users["nobody"]).frequency(Channel.WEBHOOK) == (
         Frequency.DIGEST
     )
+
+
+# -- the signature and the number, over many cases ---------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(body=st.binary(max_size=300), timestamp=st.integers(0, 2**40), flip=st.integers(0, 10**6))
+def test_the_signature_verifies_and_any_changed_byte_breaks_it(body, timestamp, flip):
+    stamp = str(timestamp)
+    signature = messages.sign(SECRET, stamp, body)
+    assert messages.verify(SECRET, stamp, body, signature)
+    assert not messages.verify(SECRET, str(timestamp + 1), body, signature)
+    if body:
+        n = flip % len(body)
+        changed = body[:n] + bytes([body[n] ^ 0x01]) + body[n + 1 :]
+        assert not messages.verify(SECRET, stamp, changed, signature)
+    assert not messages.verify(SECRET + "x", stamp, body, signature)

@@ -202,3 +202,45 @@ def test_the_preference_page_counts_his_deliveries(world, client_for):
     page = client.get(reverse("notification_preferences")).content.decode()
     assert "2 sent, 0 waiting, 1 given up" in page
     assert page.count('data-testid="delivery"') == 3
+
+
+# -- the mobile number, over many cases --------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from civicmark.notifications.forms import PreferenceForm  # noqa: E402
+
+
+def _form(mobile: str) -> PreferenceForm:
+    return PreferenceForm(
+        {"email": "off", "webhook": "digest", "mobile": mobile, "language": "zh-hans"},
+        has_email=False,
+        has_gateway=False,
+    )
+
+
+@given(
+    second=st.sampled_from("3456789"),
+    rest=st.text("0123456789", min_size=9, max_size=9),
+    prefix=st.sampled_from(["", "+86", "+86 ", "0086"]),
+    dash=st.booleans(),
+)
+def test_a_mobile_number_is_read_however_it_is_written(second, rest, prefix, dash):
+    number = "1" + second + rest
+    written = prefix + (f"{number[:3]}-{number[3:7]}-{number[7:]}" if dash else number)
+    form = _form(written)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["mobile"] == number
+
+
+@given(st.text("0123456789+-() ", max_size=18))
+def test_anything_but_a_mobile_number_is_refused(text):
+    # The reference: separators dropped, then +86 or 0086, then 1[3-9] and nine digits (or nothing).
+    digits = re.sub(r"[ \-()]", "", text)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            break
+    expected = digits == "" or re.fullmatch(r"1[3-9][0-9]{9}", digits) is not None
+    assert _form(text).is_valid() == expected
