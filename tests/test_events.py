@@ -195,7 +195,7 @@ def test_an_open_round_tells_the_communities_it_covers_and_the_assessors_with_it
     (need,) = panel["fp0"]
     assert need.link == "/campaigns/c/rounds/2/score/"
     # fp0 scores FP's and PSB's items: all four, in each of the four communities.
-    assert "4 communities, 16 items" in need.body
+    assert "Communities: 4; items of yours to score: 16" in need.body
     # The county's assessor sits on no municipal panel; officers are not assessors.
     assert not {"assessor", "city_admin", "town_officer"} & set(_told())
 
@@ -221,7 +221,9 @@ def test_an_assessor_put_on_the_panel_later_is_told_then_and_one_with_nothing_le
 
     panel = _told(Event.SCORES_NEEDED)
     assert sorted(panel) == ["fp1", "fp2", "fp9"]
-    assert "4 communities, 8 items" in panel[newcomer.username][0].body  # FP's two items
+    assert (
+        "Communities: 4; items of yours to score: 8" in panel[newcomer.username][0].body
+    )  # FP's two items
 
 
 def test_a_round_not_yet_open_closed_or_waiting_for_the_round_it_carries_from_tells_nobody(
@@ -236,6 +238,18 @@ def test_a_round_not_yet_open_closed_or_waiting_for_the_round_it_carries_from_te
     run_one("assessments.rounds_opened", _at())
 
     assert not Notification.objects.exists()
+
+
+def test_a_round_past_its_window_and_not_signed_off_still_needs_its_scores(world, scoring):
+    round_ = scoring["round"]
+    round_.__class__.objects.filter(pk=round_.pk).update(
+        opens_on=dt.date(2026, 11, 20), closes_on=dt.date(2026, 11, 30)
+    )
+
+    run_one("assessments.rounds_opened", _at())
+
+    assert sorted(_told(Event.SCORES_NEEDED)) == ["fp0", "fp1", "fp2"]
+    assert not _told(Event.ROUND_OPENED)  # its window is over: no community is told it opens
 
 
 def test_a_split_county_round_tells_each_countys_assessors_of_their_own_communities(world, scoring):
@@ -257,7 +271,7 @@ def test_a_split_county_round_tells_each_countys_assessors_of_their_own_communit
 
     (need,) = _told(Event.SCORES_NEEDED)["assessor"]
     # C111, C112, C121 are K1's; C211 is K2's and not his.
-    assert "3 communities, 6 items" in need.body
+    assert "Communities: 3; items of yours to score: 6" in need.body
     assert need.link == "/campaigns/c/rounds/1/score/"
 
 
@@ -319,3 +333,24 @@ def test_a_refused_decision_tells_nobody(appeal):
             decision=Decision(change=True, reason="改", points=Decimal(31)),
         )
     assert not Notification.objects.exists()
+
+
+# -- the demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_inboxes_hold_an_escalation_scores_needed_and_decided_appeals(demo, client):
+    from civicmark.notifications.models import Escalation
+
+    told = _told()
+    assert [n.event for n in told["zhaoyang"]] == [Event.TASK_OVERDUE]
+    assert [n.event for n in told["town2"]] == [Event.ESCALATED]
+    assert [n.event for n in told["county"]] == [Event.ESCALATED]
+    assert Event.SCORES_NEEDED in {n.event for n in told["assessor"]}
+    assert {n.event for n in told["dongguan"]} == {Event.APPEAL_DECIDED}
+    assert "town" not in told and "community" not in told  # their work is not late
+    (task,) = {n.link for n in told["town2"]}
+    assert Escalation.objects.count() == 3
+    client.force_login(told["town2"][0].recipient)
+    client.cookies["django_language"] = "en"
+    page = client.get(task).content.decode()
+    assert "Escalated to 东关街道 on" in page and "Escalated to 安平县 on" in page

@@ -5,11 +5,12 @@
   town's officers, then the county's;
 - a round that opens (its window begins, and a round that re-scores what an earlier one found
   opens only once that one is signed off): the communities it covers are told (their staff: the
-  evidence they may still add), and each assessor on its panel with items of his to score is
-  told "scores needed" with his count. There is no service that opens a round (its dates do),
-  so the job finds it; the same job finds an assessor put on a panel later, or a community the
-  workflow brings in later, and tells him then. An assessor with items to score is told once
-  per round, not "opened" and then "scores needed" at the same moment.
+  evidence they may still add) while it is in its window, and each assessor on its panel with
+  items of his to score is told "scores needed" with his count while it is open for scoring.
+  There is no service that opens a round (its dates do), so the job finds it; the same job finds
+  an assessor put on a panel later, or a community the workflow brings in later, and tells him
+  then. An assessor with items to score is told once per round, not "opened" and then "scores
+  needed" at the same moment.
 
 Each is idempotent by its notification keys: the jobs run every few minutes.
 """
@@ -150,11 +151,12 @@ def _still_open(rectification: Rectification) -> bool:
 
 
 def open_rounds(now: datetime) -> list[AcceptanceRound]:
-    """The rounds open for scoring today: in their window, not signed off, and, for one that
-    re-scores what an earlier round found, that round signed off."""
+    """The rounds open for scoring today: opened, not signed off, and, for one that re-scores
+    what an earlier round found, that round signed off. One past its closing day is still open
+    for scoring (late, as the to-do shows it) until its lead signs it off."""
     today = timezone.localdate(now)
     found = AcceptanceRound.objects.filter(
-        finalised_at__isnull=True, opens_on__lte=today, closes_on__gte=today
+        finalised_at__isnull=True, opens_on__lte=today
     ).select_related("campaign__division", "campaign__standard")
     return [
         r
@@ -164,9 +166,14 @@ def open_rounds(now: datetime) -> list[AcceptanceRound]:
 
 
 def rounds_opened(now: datetime) -> int:
+    """The communities of a round in its window are told it is open; its assessors with items
+    left are told so while it is open for scoring."""
+    today = timezone.localdate(now)
     written = 0
     for round_ in open_rounds(now):
-        written += _tell_communities(round_) + _tell_panel(round_)
+        if round_.closes_on >= today:
+            written += _tell_communities(round_)
+        written += _tell_panel(round_)
     return written
 
 
@@ -230,6 +237,7 @@ def _scores_needed(
     counts = {
         "communities": len(left),
         "items": sum(left.values()),
+        "opens": round_.opens_on.isoformat(),
         "closes": round_.closes_on.isoformat(),
     }
     return list(
@@ -239,7 +247,10 @@ def _scores_needed(
             key=key,
             title=lambda: _("Scores needed in %(round)s") % {"round": round_.name},
             body=lambda: (
-                _("%(communities)d communities, %(items)d items of yours to score by %(closes)s.")
+                _(
+                    "Communities: %(communities)d; items of yours to score: %(items)d. The "
+                    "round's window: %(opens)s to %(closes)s."
+                )
                 % counts
             ),
             link=reverse("score_home", args=[round_.campaign.slug, round_.number]),

@@ -82,11 +82,13 @@ def _announce(task: Task, people: list[User], key: str) -> list[object]:
     )
 
 
-def tasks_overdue(now: datetime) -> list[Escalation]:
-    """Every open task with an escalation step due today (ADR 26), handed to the engine."""
+def tasks_overdue(now: datetime, among: QuerySet[Task] | None = None) -> list[Escalation]:
+    """Every open task (of `among`, when given) with an escalation step due today (ADR 26),
+    handed to the engine."""
     today = timezone.localdate(now)
+    found = _open_tasks() if among is None else _open_tasks().filter(pk__in=among.values("pk"))
     tasks = list(
-        _open_tasks().filter(
+        found.filter(
             escalation.pending_q("task", id_field="public_id", due_field="due_on", today=today)
         )
     )

@@ -628,7 +628,7 @@ def _tell_decided(appeal: Appeal) -> None:
 
     def body() -> str:
         if appeal.status != AppealStatus.CHANGED:
-            outcome = _("%(round)s: the result stands.") % values
+            outcome = f"{appeal.round.name}:"
         elif appeal.veto is not None:
             outcome = _("%(round)s: the veto finding is overturned.") % values
         else:
