@@ -141,7 +141,10 @@ def _overdue(
 def _still_open(rectification: Rectification) -> bool:
     """Read under the row's lock: one reported done (or given a later date) takes no step."""
     return bool(
-        Rectification.objects.select_for_update()
+        # Unordered: the model's ordering joins the item, which may be null, and PostgreSQL
+        # locks no row on the nullable side of an outer join.
+        Rectification.objects.select_for_update(of=("self",))
+        .order_by()
         .filter(pk=rectification.pk, status=RectificationStatus.OPEN, due_on=rectification.due_on)
         .values_list("pk", flat=True)
     )

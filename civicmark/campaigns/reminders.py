@@ -114,7 +114,8 @@ def _overdue(task: Task, owners: Callable[[Task], list[User]]) -> escalation.Ove
 def _still_open(task: Task) -> bool:
     """Read under the task's lock: a task ticked done (or moved later) meanwhile takes no step."""
     return bool(
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
+        .order_by()
         .filter(pk=task.pk, due_on=task.due_on)
         .exclude(status=TaskStatus.DONE)
         .values_list("pk", flat=True)
