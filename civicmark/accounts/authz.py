@@ -563,3 +563,26 @@ def can_reveal_id(user: Any, community: Division) -> bool:
         and user.has_perm("employment.reveal_id_number")
         and can_keep_ledger(user, community)
     )
+
+
+# --- Offices -----------------------------------------------------------------------------------
+# Who answers for a division's own work: the role held at its level (a community's staff, a
+# town's officers, a county's officers, the municipal office). Reminders and escalation
+# (ADR 26) tell these people, never someone who only reads the division or works below it.
+
+OFFICE_ROLE: dict[str, str] = {level: role for role, level in ROLE_LEVEL.items() if level}
+
+
+def office_holders(divisions: Iterable[Division]) -> dict[int, list[User]]:
+    """division id -> the active people holding that division's own office (one query)."""
+    wanted = {d.pk: OFFICE_ROLE.get(d.level) for d in divisions}
+    found: dict[int, list[User]] = {pk: [] for pk in wanted}
+    rows = (
+        RoleAssignment.objects.filter(division_id__in=list(wanted), user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    for row in rows:
+        if wanted.get(row.division_id) == row.role and row.user not in found[row.division_id]:
+            found[row.division_id].append(row.user)
+    return found

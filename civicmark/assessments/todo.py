@@ -367,12 +367,7 @@ def _overdue_rectifications(user: Any, campaign: Campaign, today: date) -> list[
 def _to_score(user: Any, campaign: Campaign, today: date) -> list[Todo]:
     """Per open round whose panel he sits on: the communities with items of his still unscored,
     and how many items that is (per round: a few queries, whatever the number of communities)."""
-    departments = authz.assessor_departments(user)
-    mine = set(
-        campaign.standard.items.filter(
-            Q(department_id__in=departments) | Q(other_departments__in=departments)
-        ).values_list("pk", flat=True)
-    )
+    mine = items_of(user, campaign)
     if not mine:
         return []
     found = []
@@ -380,27 +375,7 @@ def _to_score(user: Any, campaign: Campaign, today: date) -> list[Todo]:
         finalised_at__isnull=True, opens_on__lte=today
     )
     for round_ in rounds.order_by("number"):
-        if not panels.on_panel(user, round_):
-            continue
-        covered = panels.covered(round_).filter(authz.within_scope(user, "community__path"))
-        ties = authz.ties_q(user, "community__path")
-        if ties is not None:
-            covered = covered.exclude(ties)
-        ids = list(covered.values_list("pk", flat=True))
-        done = dict(
-            Score.objects.filter(round=round_, assessor_id=user.pk, enrollment_id__in=ids)
-            .order_by()
-            .values_list("enrollment_id")
-            .annotate(n=Count("id"))
-        )
-        rescored = panels.rescore_map(round_)
-        left = {}
-        for pk in ids:
-            wanted = mine
-            if rescored is not None and not rescored.everything(pk):
-                wanted = mine & set(rescored.get(pk, set()))
-            if n := max(0, len(wanted) - done.get(pk, 0)):
-                left[pk] = n
+        left = left_to_score(user, round_, mine)
         if not left:
             continue
         found.append(
@@ -415,6 +390,46 @@ def _to_score(user: Any, campaign: Campaign, today: date) -> list[Todo]:
             )
         )
     return found
+
+
+def items_of(user: Any, campaign: Campaign) -> set[int]:
+    """The ids of the campaign's items the person's departments score."""
+    departments = authz.assessor_departments(user)
+    if not departments:
+        return set()
+    return set(
+        campaign.standard.items.filter(
+            Q(department_id__in=departments) | Q(other_departments__in=departments)
+        ).values_list("pk", flat=True)
+    )
+
+
+def left_to_score(user: Any, round_: AcceptanceRound, mine: set[int]) -> dict[int, int]:
+    """enrollment id -> how many of his items (`mine`) he has still to score there, for a round
+    whose panel he sits on (empty when he is not on it): the to-do's count and the "scores
+    needed" notification's (assessments.reminders) are this one answer."""
+    if not mine or not panels.on_panel(user, round_):
+        return {}
+    covered = panels.covered(round_).filter(authz.within_scope(user, "community__path"))
+    ties = authz.ties_q(user, "community__path")
+    if ties is not None:
+        covered = covered.exclude(ties)
+    ids = list(covered.values_list("pk", flat=True))
+    done = dict(
+        Score.objects.filter(round=round_, assessor_id=user.pk, enrollment_id__in=ids)
+        .order_by()
+        .values_list("enrollment_id")
+        .annotate(n=Count("id"))
+    )
+    rescored = panels.rescore_map(round_)
+    left = {}
+    for pk in ids:
+        wanted = mine
+        if rescored is not None and not rescored.everything(pk):
+            wanted = mine & set(rescored.get(pk, set()))
+        if n := max(0, len(wanted) - done.get(pk, 0)):
+            left[pk] = n
+    return left
 
 
 # -- the campaign at a glance (those who read and do not act) ----------------------------------

@@ -53,6 +53,7 @@ from civicmark.core.parsing import (
 )
 from civicmark.core.uploads import posted_file
 from civicmark.divisions.models import Division, Level
+from civicmark.notifications import escalation
 from civicmark.scoring.models import Score, SettlementSource
 from civicmark.scoring.validate import occurrence_points
 
@@ -593,11 +594,13 @@ def _rectification_page(
         shown.prefetch_related("evidence").order_by("enrollment__community__path", "pk"),
         RECTIFICATIONS_PAGE,
     ).get_page(query.get("page"))
+    steps = escalation.steps_for("rectification", [r.public_id for r in page])
     rows = [
         {
             "r": r,
             "overdue": r.is_overdue(today),
             "may_update": rectification_refusal(request.user, r.enrollment.community) is None,
+            "escalations": steps.get(r.public_id, []),
         }
         for r in page
     ]

@@ -685,6 +685,78 @@ def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int)
     )
 
 
+# --- escalation --------------------------------------------------------------------------------
+
+
+def bench_escalation(campaign: Any, sample: int = 500) -> None:
+    """The escalation job (ADR 26) over a campaign whose every task is overdue: the steps taken
+    for a sample of tasks at once (each a row, an audit event and the notifications), then the
+    run of every few minutes once all steps are taken, against one query listing the overdue
+    tasks' ids (what any scan must at least read)."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from civicmark.campaigns import reminders
+    from civicmark.campaigns.models import Task, TaskStatus
+    from civicmark.notifications.models import Escalation
+
+    now = timezone.make_aware(datetime(campaign.year, 12, 31, 9))
+    today = timezone.localdate(now)
+    overdue = Task.objects.filter(campaign=campaign, due_on__lt=today - timedelta(days=10))
+    overdue.update(status=TaskStatus.OPEN)
+    ids = list(overdue.order_by("pk").values_list("pk", flat=True))
+    chosen = Task.objects.filter(pk__in=ids[:sample])
+    start = time.perf_counter()
+    steps = reminders.tasks_overdue(now, among=chosen)
+    t_steps = time.perf_counter() - start
+    emit(
+        figure="escalation: steps taken",
+        n=len(steps),
+        product_s=round(t_steps, 3),
+        per_step_ms=round(1000 * t_steps / max(1, len(steps)), 2),
+    )
+    # Set-up, not the product: every other task's three steps as rows, as after a month of runs.
+    rest = Task.objects.filter(pk__in=ids[sample:]).values_list("public_id", "due_on")
+    Escalation.objects.bulk_create(
+        (
+            Escalation(
+                object_type="task",
+                object_id=public_id,
+                level=level,
+                at=now,
+                due_on=due_on,
+                scope_path=campaign.division.path,
+            )
+            for public_id, due_on in rest
+            for level in (0, 1, 2)
+        ),
+        batch_size=5000,
+    )
+
+    def scan() -> int:
+        return len(reminders.tasks_overdue(now))
+
+    def baseline() -> int:
+        return len(
+            Task.objects.exclude(status=TaskStatus.DONE)
+            .filter(due_on__lt=today)
+            .values_list("pk", flat=True)
+        )
+
+    t_base, n = timed(baseline)
+    t_scan, taken = timed(scan)
+    emit(
+        figure="escalation: a run with every step taken",
+        overdue_tasks=n,
+        product_s=round(t_scan, 3),
+        baseline="the overdue tasks' ids, one query",
+        baseline_s=round(t_base, 3),
+        ratio=round(t_scan / t_base, 2) if t_base else None,
+        steps_taken=taken,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--communities", type=int, default=10_000)
@@ -700,7 +772,9 @@ def main() -> None:
         "(default: cores + 1)",
     )
     parser.add_argument(
-        "--only", default="", help="comma-separated: results,pages,documents,import,entry"
+        "--only",
+        default="",
+        help="comma-separated: results,pages,documents,import,entry,escalation",
     )
     parser.add_argument("--workdir", default="var/bench")
     args = parser.parse_args()
@@ -737,6 +811,8 @@ def main() -> None:
     if want("entry"):
         for workers in [int(w) for w in args.workers.split(",") if w] or [default_workers()]:
             bench_score_entry(large.campaign, args.clients, args.seconds, workers)
+    if want("escalation"):  # last: it opens the campaign's tasks
+        bench_escalation(large.campaign)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from civicmark.core.formfields import StrictDateField, StrictIntegerField
 from civicmark.core.lookup import NamedChoiceField, NamedMultipleField
 from civicmark.core.uploads import limit_choices
 from civicmark.divisions.models import Division, Level
+from civicmark.notifications import escalation
 from civicmark.standards.models import Standard
 from civicmark.standards.models import Status as StandardStatus
 from civicmark.standards.selectors import standards_for_user
@@ -293,6 +294,7 @@ def _task_page(
             "campaign": campaign,
             "task": task,
             "overdue": task.is_overdue(_today()),
+            "escalations": escalation.steps_for("task", [task.public_id]).get(task.public_id, []),
             "attachments": task.attachments.all(),
             "can_update": authz.can_update_task(request.user, task),
             "form": form or TaskForm(task=task),

@@ -302,6 +302,23 @@ TASKS = {
     }
 }
 
+# --- Reminders and escalation (ADR 26) ----------------------------------------------------------
+# A task or rectification is announced to its owner this many days before it is due; once
+# overdue, it goes to its owner on the first day, to the office above his unit (a community's
+# town) after CIVICMARK_ESCALATE_HEAD_DAYS days, and to the office above that (the county)
+# CIVICMARK_ESCALATE_ABOVE_DAYS days later.
+CIVICMARK_DUE_SOON_DAYS = env_int("CIVICMARK_DUE_SOON_DAYS", 3)
+CIVICMARK_ESCALATE_HEAD_DAYS = env_int("CIVICMARK_ESCALATE_HEAD_DAYS", 3)
+CIVICMARK_ESCALATE_ABOVE_DAYS = env_int("CIVICMARK_ESCALATE_ABOVE_DAYS", 7)
+for _days in (
+    "CIVICMARK_DUE_SOON_DAYS",
+    "CIVICMARK_ESCALATE_HEAD_DAYS",
+    "CIVICMARK_ESCALATE_ABOVE_DAYS",
+):
+    if not 1 <= globals()[_days] <= 365:
+        raise ImproperlyConfigured(f"{_days} is a number of days from 1 to 365.")
+del _days
+
 # --- Mail ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -40,6 +40,7 @@ ACTIONS: dict[str, Promise] = {
     "rectification.opened": _("Rectification opened"),
     "rectification.updated": _("Rectification updated"),
     "rectification.evidence_added": _("Rectification evidence attached"),
+    "escalation.step": _("Overdue work escalated"),
     "score.saved": _("Score saved"),
     "calibration.opened": _("Calibration exercise opened"),
     "calibration.scored": _("Calibration sheet scored"),

@@ -105,6 +105,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         from civicmark.demo.everyday import load_everyday_work
 
         load_everyday_work()
+        from civicmark.demo.notifications import load_notifications
+
+        load_notifications()  # after the work it tells of: the November round, the late task
         # Last: the re-checks of titles need the certificates, which come after every step
         # before them (the public notice among them).
         from civicmark.campaigns.models import Campaign

@@ -19,6 +19,7 @@ class Event(models.TextChoices):
     ROUND_OPENED = "round_opened", _("Round opened")
     SCORES_NEEDED = "scores_needed", _("Scores needed")
     RECTIFICATION_DUE = "rectification_due", _("Rectification due")
+    RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
     APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
     ESCALATED = "escalated", _("Escalated to you")
 
@@ -181,3 +182,44 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class EscalationLevel(models.IntegerChoices):
+    """How far an overdue task or rectification has gone (ADR 26): its owner first, then the
+    office above the owner's unit (a community's town), then the office above that (the
+    county)."""
+
+    OWNER = 0, _("its owner")
+    HEAD = 1, _("the office above")
+    ABOVE = 2, _("the office above that")
+
+
+class Escalation(models.Model):
+    """One step taken for one overdue object: whom it went to and when. One row per object and
+    level, so a job that runs again takes no step twice; what the object is, is named by its
+    type and public id, because the objects live in apps above this one (ADR 19)."""
+
+    object_type = models.CharField(max_length=32)
+    object_id = models.UUIDField()
+    level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices)
+    # The division whose officers were told; empty for the owner's step.
+    office = models.ForeignKey(
+        "divisions.Division", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    due_on = models.DateField()
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="escalations_received"
+    )
+    scope_path = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["object_type", "object_id", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "level"], name="one_escalation_per_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} → {self.get_level_display()}"

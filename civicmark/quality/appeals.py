@@ -32,6 +32,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +46,8 @@ from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.files import StoredFile, store_upload
+from civicmark.notifications.models import Event
+from civicmark.notifications.services import notify
 from civicmark.quality.models import OPEN_APPEALS, Appeal, AppealEvidence, AppealStatus
 from civicmark.results.services import certificate_follow
 from civicmark.scoring import disagreements, findings, reader, rounds
@@ -600,10 +603,50 @@ def appeal_decide(
             )
             if decision.change:
                 _follow(actor, fresh, reason, via)
+            _tell_decided(fresh)
     except ApplicationError:
         _forget(stored)
         raise
     return fresh
+
+
+def _tell_decided(appeal: Appeal) -> None:
+    """The community's staff (who filed it, and whoever holds the office now) are told the
+    decision, in the decision's transaction: the inbox entry stands or falls with it."""
+    community = appeal.enrollment.community
+    values = {
+        "subject": appeal.subject_code,
+        "round": appeal.round.name,
+        "before": appeal.value_before or "—",
+        "after": appeal.value_after,
+    }
+
+    def title() -> str:
+        if appeal.status == AppealStatus.CHANGED:
+            return _("Appeal on %(subject)s decided: the result changed") % values
+        return _("Appeal on %(subject)s decided: the result stands") % values
+
+    def body() -> str:
+        if appeal.status != AppealStatus.CHANGED:
+            outcome = f"{appeal.round.name}:"
+        elif appeal.veto is not None:
+            outcome = _("%(round)s: the veto finding is overturned.") % values
+        else:
+            outcome = _("%(round)s: %(before)s points became %(after)s.") % values
+        return f"{outcome} {appeal.decision}"
+
+    notify(
+        authz.office_holders([community])[community.pk],
+        event=Event.APPEAL_DECIDED,
+        key=f"appeal_decided:{appeal.public_id}",
+        title=title,
+        body=body,
+        link=reverse(
+            "appeal_detail",
+            args=[appeal.round.campaign.slug, appeal.round.number, appeal.public_id],
+        ),
+        scope_path=community.path,
+    )
 
 
 def _follow(actor: Any, appeal: Appeal, reason: str, via: str) -> None:
