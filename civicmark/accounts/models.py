@@ -91,6 +91,9 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # Whether the session that made it had passed its second factor: a token made before its
+    # person held a privileged role does not carry that role's reach (tokens._refusal).
+    second_factor = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("access token")

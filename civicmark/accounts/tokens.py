@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -133,6 +134,7 @@ def token_create(
             digest=digest_of(raw),
             scope=scope,
             expires_at=expires_at,
+            second_factor=verified,
         )
         audit.record(
             actor=actor,
@@ -175,23 +177,28 @@ def token_revoke(*, actor: User, token: AccessToken, now: datetime) -> None:
 @dataclass(frozen=True)
 class Refused:
     """Why a token was not accepted: `reason` is stable (malformed, unknown, wrong, revoked,
-    expired, inactive, scope); `message` is for the client."""
+    expired, inactive, second_factor, scope); `message` is for the client."""
 
     reason: str
     message: str
 
 
+# What `_new_secret` makes: the prefix is 12 hex digits, the secret URL-safe base64. Anything
+# else is refused before a query: a NUL byte in a header would otherwise reach PostgreSQL, which
+# refuses it with a server error.
+SHAPE = re.compile(r"\A" + PREFIX + r"_([0-9a-f]{12})_[A-Za-z0-9_\-]{1,100}\Z")
+
+
 def _parse(raw: str) -> str | None:
-    parts = raw.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 12:
-        return None
-    return parts[1]
+    found = SHAPE.match(raw)
+    return found.group(1) if found else None
 
 
 def token_authenticate(*, raw: str, now: datetime) -> AccessToken | Refused:
     """The live token this secret proves, its person loaded afresh; or why not. A refusal of a
     token that exists is audited against its person (once per window); a secret that matches no
     token is only logged, as there is nobody to audit it against."""
+    raw = raw.strip()  # the digest is of the token as made: a pasted newline is not part of it
     prefix = _parse(raw)
     if prefix is None:
         return Refused("malformed", _("That is not a CivicMark access token."))
@@ -218,6 +225,16 @@ def _refusal(token: AccessToken, raw: str, now: datetime) -> Refused | None:
         return Refused("expired", _("This token has expired: make a new one."))
     if not token.user.is_active:
         return Refused("inactive", _("The account of this token is closed."))
+    if twofactor.otp_required() and twofactor.is_privileged(token.user) and not token.second_factor:
+        # Made before he held a privileged role (or before the second factor was required): the
+        # token stands for no session that passed both factors, and must not reach that far.
+        return Refused(
+            "second_factor",
+            _(
+                "This token was made without your second factor, which your role now needs: "
+                "make a new one after confirming it."
+            ),
+        )
     return None
 
 

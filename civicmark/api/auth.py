@@ -2,8 +2,9 @@
 
 The token's person becomes `request.user` for the request, read afresh from the database: his
 grants (`authz.grants`) are read as on any page, so a role taken away is gone at once. The rate
-is counted per token in fixed one-minute windows in the cache (`cache.incr`: atomic in Redis,
-shared by every server with REDIS_URL; per process without it, as every throttle here).
+is counted per person, whichever of his tokens he uses (ten tokens are not ten budgets), in fixed
+one-minute windows in the cache (`cache.incr`: atomic in Redis, shared by every server with
+REDIS_URL; per process without it, as every throttle here).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ WINDOW = 60
 def _spent(token: AccessToken, now: float) -> float:
     """0 while the token may go on, else the seconds until its next window."""
     window = int(now // WINDOW)
-    key = f"api-rate:{token.pk}:{window}"
+    key = f"api-rate:{token.user_id}:{window}"
     cache.add(key, 0, WINDOW * 2)
     try:
         used = cache.incr(key)
@@ -49,7 +50,7 @@ class TokenAuth(HttpBearer):
         if wait:
             raise ApiError(
                 "rate_limited",
-                _("Too many requests with this token: wait %(s)d seconds.") % {"s": int(wait) + 1},
+                _("Too many requests with your tokens: wait %(s)d seconds.") % {"s": int(wait) + 1},
                 retry_after=wait,
             )
         request.user = found.user

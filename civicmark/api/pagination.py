@@ -54,16 +54,28 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
+def _salt(rows: QuerySet[Any], order: Sequence[tuple[str, bool]]) -> str:
+    """A cursor is good for the list that gave it only: signed for its model and its keys, so a
+    cursor of another list (whose keys another field could not read: a community's code as a
+    round's number) is refused as altered, never a server error."""
+    keys = ",".join(f"{'-' if d else ''}{n}" for n, d in order)
+    return f"{SALT}:{rows.model._meta.label_lower}:{keys}"
+
+
 def paginate(
     rows: QuerySet[Any],
     page: PageQuery,
     order: Sequence[tuple[str, bool]],
-    out: Callable[[Any], Any],
+    out: Callable[[Any], Any] | None = None,
+    *,
+    out_all: Callable[[list[Any]], list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """One page of `rows` in `order` (its last key unique), each row turned by `out`."""
+    """One page of `rows` in `order` (its last key unique), each row turned by `out`, or the
+    page's rows all at once by `out_all` (what reads something once for the whole page)."""
+    salt = _salt(rows, order)
     if page.cursor:
         try:
-            values = signing.loads(page.cursor, salt=SALT)
+            values = signing.loads(page.cursor, salt=salt)
         except signing.BadSignature:
             raise ApiError(
                 "invalid", _("That cursor is not one this API gave."), field="cursor"
@@ -82,8 +94,14 @@ def paginate(
             _plain(last[name] if isinstance(last, dict) else _attr(last, name))
             for name, _d in order
         ]
-        cursor = signing.dumps(keys, salt=SALT, compress=True)
-    return {"items": [out(r) for r in found], "next_cursor": cursor}
+        cursor = signing.dumps(keys, salt=salt, compress=True)
+    if out_all is not None:
+        items = out_all(found)
+    elif out is not None:
+        items = [out(r) for r in found]
+    else:
+        raise TypeError("paginate needs `out` or `out_all`")
+    return {"items": items, "next_cursor": cursor}
 
 
 def _attr(obj: Any, path: str) -> Any:

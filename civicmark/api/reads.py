@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router
 
 from civicmark.accounts import authz
@@ -205,25 +206,30 @@ def round_detail(
     return _round(scope.round_of(reader(request), slug, number))
 
 
-def _result(round_: Any) -> Any:
-    def out(values: dict[str, Any]) -> dict[str, Any]:
-        row = summary.to_rows(round_, [values])[0]
-        codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
-        return {
-            "community_code": row.code,
-            "community": row.name,
-            "town_code": row.town_code,
-            "county_code": row.county_code,
-            "total": two(row.total),
-            "subtotals": {c: two(v) for c, v in zip(codes, row.subtotals, strict=False)},
-            "outcome": row.outcome,
-            "level": row.level,
-            "rank": row.rank,
-            "commendable": row.commendable,
-            "vetoes": row.vetoes,
-        }
+def _results(round_: Any) -> Any:
+    """A page of stored results as the API's rows: the categories and the round's ranked totals
+    read once for the page (`summary.to_rows`), not once per row."""
 
-    return out
+    def out_all(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
+        return [
+            {
+                "community_code": row.code,
+                "community": row.name,
+                "town_code": row.town_code,
+                "county_code": row.county_code,
+                "total": two(row.total),
+                "subtotals": {c: two(v) for c, v in zip(codes, row.subtotals, strict=False)},
+                "outcome": row.outcome,
+                "level": row.level,
+                "rank": row.rank,
+                "commendable": row.commendable,
+                "vetoes": row.vetoes,
+            }
+            for row in summary.to_rows(round_, values)
+        ]
+
+    return out_all
 
 
 @router.get(
@@ -242,7 +248,7 @@ def result_list(
     user = reader(request)
     round_ = scope.round_of(user, slug, number)
     rows = summary.as_values(summary.results_for(round_, user))
-    return paginate(rows, page, [("enrollment__community__code", False)], _result(round_))
+    return paginate(rows, page, [("enrollment__community__code", False)], out_all=_results(round_))
 
 
 @router.get(
@@ -268,7 +274,7 @@ def ranking(
     )
     rows = shown.values(*summary.FIELDS, "standing")
     order = [("standing", False), ("total", True), ("enrollment__community__code", False)]
-    return paginate(rows, page, order, _result(round_))
+    return paginate(rows, page, order, out_all=_results(round_))
 
 
 @router.get(
@@ -288,7 +294,7 @@ def result_detail(
     round_ = scope.round_of(user, slug, number)
     stored = summary.results_for(round_, user).filter(enrollment__community__code=code).first()
     if stored is None:
-        raise ApiError("not_found", "Not found.")
+        raise ApiError("not_found", _("Not found."))
     enrollment = scope.enrollment(user, round_.campaign, code)
     explained = explain(round_, enrollment)
     result = explained.result

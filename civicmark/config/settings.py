@@ -169,8 +169,8 @@ OTP_TOTP_ISSUER = "CivicMark"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- The JSON API (ADR 24) -------------------------------------------------------------------
-# Personal access tokens last at most CIVICMARK_API_TOKEN_MAX_DAYS; each token may make
-# CIVICMARK_API_RATE requests a minute (counted in the cache: per process without REDIS_URL,
+# Personal access tokens last at most CIVICMARK_API_TOKEN_MAX_DAYS; each person may make
+# CIVICMARK_API_RATE requests a minute with his tokens (counted in the cache: per process without REDIS_URL,
 # shared with it); CIVICMARK_API_PAGE_MAX caps a list's `limit`.
 CIVICMARK_API_TOKEN_MAX_DAYS = env_int("CIVICMARK_API_TOKEN_MAX_DAYS", 365)
 CIVICMARK_API_RATE = env_int("CIVICMARK_API_RATE", 600)
