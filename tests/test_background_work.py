@@ -61,7 +61,15 @@ def rq_tasks(settings):  # noqa: ANN001, ANN201
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [name]}}
     queue = django_rq.get_queue(name)
     yield queue
+    # Leave nothing behind: the queue, its jobs and results, and its registries.
+    redis_ = queue.connection
+    registries = [key for key in redis_.scan_iter(f"rq:*:{name}") if key != queue.key.encode()]
+    for key in registries:
+        for job_id in redis_.zrange(key, 0, -1):
+            redis_.delete(b"rq:job:" + job_id, b"rq:results:" + job_id)
     queue.delete(delete_jobs=True)
+    if registries:
+        redis_.delete(*registries)
 
 
 @pytest.fixture
