@@ -343,6 +343,27 @@ def test_the_worker_ticks_on_after_a_tick_that_failed(monkeypatch, caplog):
     assert "tick failed" in caplog.text
 
 
+WARMED: list[str] = []
+
+
+def warm() -> None:
+    WARMED.append("warm")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_lived_worker_warms_up_first_and_a_batch_does_not(db_tasks, test_jobs, settings):
+    """The PDF font in production (settings.TASKS_WORKER_WARMUP); here a probe. --max-tasks ends
+    the long-lived worker after its task."""
+    settings.TASKS_WORKER_WARMUP = [f"{__name__}.warm"]
+    WARMED.clear()
+    run = tasks.queued(tasks.run_periodic)
+    run.enqueue(name="zz_test.a_before", at=NOW.isoformat())
+    assert _worker("--batch").strip().endswith("1 tasks run") and WARMED == []
+    run.enqueue(name="zz_test.c_after", at=NOW.isoformat())
+    assert _worker("--max-tasks", "1", "--interval", "0.1").strip().endswith("1 tasks run")
+    assert WARMED == ["warm"] and [name for name, _ in test_jobs] == ["a", "c"]
+
+
 @pytest.mark.django_db
 def test_the_worker_on_the_immediate_backend_has_nothing_to_run():
     assert "tasks run where they are enqueued" in _worker()

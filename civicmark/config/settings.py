@@ -320,6 +320,10 @@ if TASKS_BACKEND == "rq":
             "TASKS_BACKEND=rq needs REDIS_URL (the Redis the tasks wait in)."
         )
     INSTALLED_APPS.append("django_rq")
+# What a long-lived `civicmark worker` prepares before its first task (not with --batch): the PDF
+# font, parsed once (seconds) instead of inside the first export that prints; an RQ worker's
+# forked horses inherit it. Dotted paths of functions of no argument.
+TASKS_WORKER_WARMUP = ["civicmark.results.pdf.load_fonts"]
 # django-rq's queues, on the Redis the cache shares (tests point them at a database of their own).
 RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}

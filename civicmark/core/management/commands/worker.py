@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 from django_tasks.signals import task_finished
 
 from civicmark.core.commands import CivicCommand
@@ -59,6 +60,10 @@ class Command(CivicCommand):
 
         kind = tasks.backend_kind()
         batch: bool = options["batch"]
+        if not batch and kind != "immediate":
+            # Upper layers' preparations, named by a setting (core imports no app).
+            for path in settings.TASKS_WORKER_WARMUP:
+                import_string(path)()
         every: float | None = options["tick"]
         stop = threading.Event()
         ticker: threading.Thread | None = None
