@@ -23,14 +23,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
-from typing_extensions import ParamSpec
 
 from civicmark.core import periodic
 
