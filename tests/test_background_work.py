@@ -423,6 +423,7 @@ def test_the_tick_runs_on_redis_and_a_failing_job_stops_no_other(test_jobs, rq_t
 # --- PostgreSQL: claims skip what another worker holds -----------------------------------------
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_a_worker_skips_a_task_another_worker_holds(db_tasks, test_jobs):
     """Two workers never run one task: the database backend claims with SELECT ... FOR UPDATE
