@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,12 +107,47 @@ def test_the_redis_cache_answers_when_a_server_is_there(tmp_path):
     assert found["read"] == {"n": 1}
 
 
-def test_an_unknown_job_runner_is_refused_at_start(tmp_path):
-    env = _production_env(CIVICMARK_HOME=str(tmp_path), CIVICMARK_JOBS="celery")
+def test_an_unknown_task_backend_is_refused_at_start(tmp_path):
+    env = _production_env(CIVICMARK_HOME=str(tmp_path), TASKS_BACKEND="celery")
     result = subprocess.run(
         [sys.executable, "-m", "civicmark", "check"], env=env, capture_output=True, text=True
     )
-    assert result.returncode != 0 and "CIVICMARK_JOBS" in result.stderr
+    assert result.returncode != 0 and "TASKS_BACKEND='celery' is not one of" in result.stderr
+
+
+def test_the_rq_task_backend_needs_redis_and_is_refused_without(tmp_path):
+    env = _production_env(CIVICMARK_HOME=str(tmp_path), TASKS_BACKEND="rq")
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "civicmark", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "TASKS_BACKEND=rq needs REDIS_URL" in result.stderr
+
+
+def test_the_rq_task_backend_takes_its_queue_from_redis_url(tmp_path):
+    """TASKS_BACKEND=rq: django-rq's queue (the one TASKS_QUEUE names) lives on REDIS_URL and the
+    system check (which the RQ backend extends) passes."""
+    env = _production_env(
+        CIVICMARK_HOME=str(tmp_path),
+        TASKS_BACKEND="rq",
+        TASKS_QUEUE="civicmark-a",
+        REDIS_URL="redis://127.0.0.1:6379/14",
+    )
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "from django.core.management import call_command; call_command('check'); "
+        "print(json.dumps([settings.TASKS, settings.RQ_QUEUES, 'django_rq' in settings.INSTALLED_APPS]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    tasks, queues, installed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert tasks == {
+        "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["civicmark-a", "default"]}
+    }
+    on_redis = {"URL": "redis://127.0.0.1:6379/14", "DEFAULT_TIMEOUT": 3600}
+    assert queues == {"civicmark-a": on_redis, "default": on_redis}
+    assert installed
 
 
 @pytest.mark.django_db

@@ -367,79 +367,37 @@ def test_the_round_summary_runs_as_a_job_and_waits_for_its_owner(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_export_runs_on_the_worker_thread_and_the_request_does_not_wait(
+def test_an_export_waits_in_the_database_for_the_worker_and_the_request_does_not_wait(
     demo, client, city_user, settings
 ):
-    """The request only records the job; the worker thread writes the file (polled here the way
-    the page polls, never timed)."""
-    import time
-
-    from civicmark.results import jobs
-    from civicmark.results.models import ExportJob
-
-    settings.CIVICMARK_JOBS_INLINE = False
-    gate = __import__("threading").Event()
-    original = jobs.WRITERS["summary-xlsx"]
-
-    def held(job, progress):  # noqa: ANN001, ANN202
-        gate.wait(30)  # the export cannot finish before the request has returned
-        return original(job, progress)
-
-    jobs.WRITERS["summary-xlsx"] = held
-    try:
-        client.force_login(city_user)
-        response = client.post(
-            reverse("round_export", args=[demo.slug, 2]), {"kind": "summary-xlsx"}
-        )
-        job = ExportJob.objects.get()
-        assert response.status_code == 302 and job.status in ("queued", "running")
-        page = client.get(reverse("export_job", args=[job.public_id]), HTTP_HX_REQUEST="true")
-        assert 'hx-trigger="every 1s"' in page.content.decode()
-        gate.set()
-        for _ in range(300):
-            job.refresh_from_db()
-            if job.status == "done":
-                break
-            time.sleep(0.1)
-        assert job.status == "done" and job.filename.endswith(".xlsx")
-    finally:
-        jobs.WRITERS["summary-xlsx"] = original
-        gate.set()
-
-
-def test_with_a_queue_worker_exports_wait_for_it_and_each_runs_once(scoring, world, settings):
-    """CIVICMARK_JOBS=worker: the request only queues; `civicmark jobs work` claims the oldest
-    job first, and a claimed job is never handed to a second worker."""
+    """On the database task backend (the embedded default) the request only records the job and
+    its task; `civicmark worker` writes the file, and the page polls until it is ready."""
     from io import StringIO
 
     from django.core.files.storage import default_storage
     from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
 
-    import civicmark.results.writers  # noqa: F401 (the kinds of export)
-    from civicmark.results import jobs
     from civicmark.results.models import ExportJob
 
-    settings.CIVICMARK_JOBS_INLINE = False
-    settings.CIVICMARK_JOBS = "worker"
-    made = [
-        jobs.start(
-            actor=world.users["city_admin"],
-            kind="summary-xlsx",
-            campaign=scoring["campaign"],
-            round_number=2,
-            params={"headers": "en"},
-        )
-        for _ in range(2)
-    ]
-    assert set(ExportJob.objects.values_list("status", flat=True)) == {"queued"}
-    assert [jobs.claim(), jobs.claim(), jobs.claim()] == [made[0].pk, made[1].pk, None]
-    assert set(ExportJob.objects.values_list("status", flat=True)) == {"running"}
-    ExportJob.objects.update(status="queued")
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [settings.TASKS_QUEUE]}
+    }
+    client.force_login(city_user)
+    response = client.post(reverse("round_export", args=[demo.slug, 2]), {"kind": "summary-xlsx"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and job.status == "queued"
+    waiting = DBTaskResult.objects.get()
+    assert waiting.status == "READY" and waiting.task_path == "civicmark.results.jobs.run_export"
+    assert waiting.args_kwargs == {"args": [str(job.public_id)], "kwargs": {}}
+    page = client.get(reverse("export_job", args=[job.public_id]), HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in page.content.decode()
     out = StringIO()
-    call_command("jobs", "work", "--once", stdout=out)
-    assert out.getvalue().strip() == "2 jobs run"
-    for job in ExportJob.objects.all():
-        assert job.status == "done" and default_storage.exists(job.path)
-    out = StringIO()
-    call_command("jobs", "work", "--once", stdout=out)
-    assert out.getvalue().strip() == "0 jobs run"
+    call_command("worker", "--batch", stdout=out)
+    assert out.getvalue().strip().endswith("1 tasks run")
+    job.refresh_from_db()
+    assert job.status == "done" and job.filename.endswith(".xlsx") and job.attempts == 1
+    assert default_storage.exists(job.path)
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    page = client.get(reverse("export_job", args=[job.public_id]), HTTP_HX_REQUEST="true")
+    assert 'data-status="done"' in page.content.decode() and "every 1s" not in page.content.decode()

@@ -291,15 +291,44 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # The public address printed in certificates' QR codes (for example https://civicmark.example.gov.cn);
 # empty means the address the certificate was downloaded from.
 CIVICMARK_PUBLIC_URL = env_str("CIVICMARK_PUBLIC_URL", "")
-CIVICMARK_JOBS_INLINE = env_bool("CIVICMARK_JOBS_INLINE", False)
 
-# --- Background work: Django's task framework (django-tasks) ------------------------------------
-# The database backend by default: tasks wait in the database for `civicmark worker`.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
-    }
+# --- Background work: Django's task framework (django-tasks, ADR 23) --------------------------
+# TASKS_BACKEND picks where tasks wait (long exports, the periodic jobs `civicmark tick` enqueues):
+#   database   the embedded default: in this database, run by `civicmark worker` processes on any
+#              machines (the demo starts one beside gunicorn);
+#   rq         in Redis (REDIS_URL), run by `civicmark worker` (an RQ worker) on any machines;
+#   immediate  at once, in the process that enqueues, after its transaction commits (a one-machine
+#              install that wants no worker: a long export then holds its request).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r} is not one of {', '.join(TASKS_BACKENDS)}."
+    )
+# The queue CivicMark's tasks are enqueued on (core.tasks.enqueue_on_commit): two installs sharing
+# one Redis name one each. "default" stays valid beside it, for a task enqueued without a queue;
+# `civicmark worker` runs every queue listed here.
+TASKS_QUEUE = env_str("TASKS_QUEUE", "default")
+TASKS_QUEUES = list(dict.fromkeys([TASKS_QUEUE, "default"]))
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": TASKS_QUEUES}}
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "TASKS_BACKEND=rq needs REDIS_URL (the Redis the tasks wait in)."
+        )
+    INSTALLED_APPS.append("django_rq")
+# What a long-lived `civicmark worker` prepares before its first task (not with --batch): the PDF
+# font, parsed once (seconds) instead of inside the first export that prints; an RQ worker's
+# forked horses inherit it. Dotted paths of functions of no argument.
+TASKS_WORKER_WARMUP = ["civicmark.results.pdf.load_fonts"]
+# django-rq's queues, on the Redis the cache shares (tests point them at a database of their own).
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}
+    for name in TASKS_QUEUES
 }
 
 # --- Reminders and escalation (ADR 26) ----------------------------------------------------------
@@ -344,12 +373,6 @@ CIVICMARK_DELIVERY_ATTEMPTS = env_int("CIVICMARK_DELIVERY_ATTEMPTS", 6)
 CIVICMARK_DELIVERY_BACKOFF = env_int("CIVICMARK_DELIVERY_BACKOFF", 60)
 # The daily digest goes out at the first run of the periodic jobs after this local hour.
 CIVICMARK_DIGEST_HOUR = env_int("CIVICMARK_DIGEST_HOUR", 8)
-# Long exports: run by a thread of the process that took the request (one machine), or, with
-# CIVICMARK_JOBS=worker, left queued in the database for `civicmark jobs work` processes on any
-# number of machines.
-CIVICMARK_JOBS = env_str("CIVICMARK_JOBS", "thread")
-if CIVICMARK_JOBS not in ("thread", "worker"):
-    raise ImproperlyConfigured("CIVICMARK_JOBS is 'thread' or 'worker'.")
 
 # Residents' personal data (ID numbers) are encrypted with a key of their own, so that rotating
 # SECRET_KEY does not lose them. Unset, the key is derived from SECRET_KEY (fine for the demo;

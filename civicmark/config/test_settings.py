@@ -17,9 +17,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # only a file (in WAL mode, as in production) tests concurrency truthfully.
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
-CIVICMARK_JOBS_INLINE = True
 # Tasks run at once, in the transaction's on-commit, unless a test picks another backend.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": TASKS_QUEUES,  # noqa: F405
+    }
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The suite signs in with passwords; tests/test_signin.py turns the second factor on where it
 # tests it. CIVICMARK_OTP_REQUIRED=1 in the environment runs the suite with it on.

@@ -14,3 +14,5 @@ class CoreConfig(AppConfig):
 
         # Every model's rows, whoever writes them (see core/lengths.py).
         pre_save.connect(refuse_text_past_its_column, dispatch_uid="core.text_lengths")
+        # The task framework's own periodic job (pruning finished tasks), declared beside it.
+        from civicmark.core import tasks  # noqa: F401

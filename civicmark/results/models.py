@@ -73,8 +73,9 @@ class ExportStatus(models.TextChoices):
 
 
 class ExportJob(models.Model):
-    """A long export: the request that asks for it returns at once; a worker thread writes the
-    file and its progress here; the person comes back for it when it is ready."""
+    """A long export: the request that asks for it returns at once; a task on Django's task
+    framework (results.jobs.run_export) writes the file and its progress here; the person comes
+    back for it when it is ready."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=32)
@@ -86,6 +87,8 @@ class ExportJob(models.Model):
         max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(default=0)  # percent
+    # Runs started: a job lost on the way is enqueued again, up to results.jobs.MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(default=0)
     message = models.TextField(blank=True)
     path = models.CharField(max_length=255, blank=True)
     filename = models.CharField(max_length=200, blank=True)

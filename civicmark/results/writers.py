@@ -1,5 +1,5 @@
-"""The long exports the job runner knows: a round's summary as a spreadsheet or a PDF report,
-for what the person who asked may see."""
+"""The long exports results.jobs.run_export knows: a round's summary as a spreadsheet or a PDF
+report, for what the person who asked may see."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def summary_xlsx(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes
 def summary_pdf(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes, str]:
     round_, rows = _rows(job)
     progress(20)
-    # The worker thread has no request: speak the language of the person who asked.
+    # The task has no request: speak the language of the person who asked.
     with translation.override("zh-hans" if job.params.get("headers", "zh") == "zh" else "en"):
         payload = pdf.round_summary(round_, rows, progress=lambda p: progress(20 + int(p * 0.75)))
     return payload, f"{job.campaign.slug}-round{job.round_number}-summary.pdf"

@@ -18,6 +18,11 @@ class Command(CivicCommand):
         parser.add_argument("--no-serve", action="store_true", help="load the demo city and stop")
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument(
+            "--no-task-worker",
+            action="store_true",
+            help="do not start `civicmark worker` beside gunicorn (one runs elsewhere)",
+        )
 
     def _command_line_hint(self) -> None:
         """Where the `civicmark` command is, for a newcomer whose shell cannot find it."""
@@ -68,6 +73,11 @@ class Command(CivicCommand):
         self.stdout.write(
             f"Serving with gunicorn ({options['workers']} workers, DEBUG={settings.DEBUG}); Ctrl-C stops."
         )
+        if settings.TASKS_BACKEND != "immediate" and not options["no_task_worker"]:
+            # gunicorn's master starts `civicmark worker --tick 60` and stops it with itself
+            # (civicmark/config/gunicorn.py): exports finish and periodic jobs run (ADR 23).
+            os.environ["CIVICMARK_EMBEDDED_WORKER"] = "1"
+            self.stdout.write("A task worker runs beside it: long exports, periodic jobs.")
         sys.stdout.flush()
         os.execv(  # noqa: S606 - the demo becomes the server process, by design
             gunicorn,
