@@ -115,6 +115,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A read replica (PostgreSQL streaming replication, ADR 27): dashboards and exports read from it
+# when DATABASE_REPLICA_URL names one; every write, and every read inside a write's transaction,
+# stays on `default` (civicmark/core/replicas.py). Its sessions are read-only as well, so a write
+# sent there by mistake fails instead of landing on a server that is not the record.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+CIVICMARK_READ_REPLICA = ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=600)
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name the same kind of database.")
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}
+    CIVICMARK_READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["civicmark.core.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -28,3 +28,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The suite signs in with passwords; tests/test_signin.py turns the second factor on where it
 # tests it. CIVICMARK_OTP_REQUIRED=1 in the environment runs the suite with it on.
 CIVICMARK_OTP_REQUIRED = env_bool("CIVICMARK_OTP_REQUIRED", False)  # noqa: F405
+# The read replica's alias, as a second connection to the test database itself (ADR 27): the
+# router sends nothing there unless a test sets CIVICMARK_READ_REPLICA = "replica"
+# (tests/test_replica_reads.py). On PostgreSQL its sessions are read-only, as a standby's are, so
+# a write routed there by mistake fails the test.
+DATABASES["replica"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "TEST": {"MIRROR": "default"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}  # noqa: F405
+CIVICMARK_READ_REPLICA = ""

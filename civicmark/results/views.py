@@ -19,6 +19,7 @@ from civicmark.campaigns.selectors import campaigns_for_user
 from civicmark.core import audit
 from civicmark.core.names import content_disposition
 from civicmark.core.parsing import parse_id
+from civicmark.core.replicas import replica_reads
 from civicmark.core.uploads import wants_chinese_headers
 from civicmark.results import exports, summary
 from civicmark.results.dashboards import radar_chart
@@ -105,6 +106,7 @@ def community_result(request: HttpRequest, slug: str, number: int, code: str) ->
 
 
 @login_required
+@replica_reads
 def community_sheet(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
     campaign, round_ = _round(request, slug, number)
     enrollment = _enrollment(request, campaign, code)
@@ -138,6 +140,7 @@ def _choices(round_: Any, user: Any) -> tuple[list[tuple[str, str]], list[tuple[
 
 
 @login_required
+@replica_reads
 def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """Every covered community of a round the viewer may see: total, category subtotals, vetoes,
     outcome and level; sortable, filterable by county or town, paginated by the database; the
@@ -221,6 +224,7 @@ def results_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """Where the campaign stands, for what the viewer may see: progress, acceptance per round,
     the score distribution, department completion and rectification. Every chart has its
@@ -296,6 +300,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def community_report(request: HttpRequest, slug: str, number: int, code: str) -> HttpResponse:
     from civicmark.results import pdf
 

@@ -1,5 +1,5 @@
 """The long exports results.jobs.run_export knows: a round's summary as a spreadsheet or a PDF
-report, for what the person who asked may see."""
+report, for what the person who asked may see, read from the replica when there is one (ADR 27)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 
 from django.utils import translation
 
+from civicmark.core.replicas import replica_reads
 from civicmark.results import exports, jobs, pdf, summary
 from civicmark.results.models import ExportJob
 
 
+@replica_reads
 def _rows(job: ExportJob) -> tuple[Any, list[summary.Row]]:
     round_ = job.campaign.rounds.get(number=job.round_number or 0)
     rows = summary.to_rows(
@@ -25,7 +27,8 @@ def summary_xlsx(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes
     round_, rows = _rows(job)
     progress(50)
     chinese = job.params.get("headers", "zh") == "zh"
-    payload = exports.table_bytes(round_, rows, chinese=chinese, fmt="xlsx")
+    with replica_reads():
+        payload = exports.table_bytes(round_, rows, chinese=chinese, fmt="xlsx")
     return payload, f"{job.campaign.slug}-round{job.round_number}-summary.xlsx"
 
 
@@ -34,6 +37,8 @@ def summary_pdf(job: ExportJob, progress: Callable[[int], None]) -> tuple[bytes,
     round_, rows = _rows(job)
     progress(20)
     # The task has no request: speak the language of the person who asked.
-    with translation.override("zh-hans" if job.params.get("headers", "zh") == "zh" else "en"):
+    # (Its reads after the first progress note, a write, come from the primary.)
+    language = "zh-hans" if job.params.get("headers", "zh") == "zh" else "en"
+    with translation.override(language), replica_reads():
         payload = pdf.round_summary(round_, rows, progress=lambda p: progress(20 + int(p * 0.75)))
     return payload, f"{job.campaign.slug}-round{job.round_number}-summary.pdf"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core.replicas import primary
 from civicmark.scoring.models import CommunityResult, StaleResult
 from civicmark.scoring.rounds import _fast
 
@@ -61,10 +62,18 @@ def current(round_: AcceptanceRound) -> None:
     if round_.__dict__.get("_results_current"):
         return
     round_.__dict__["_results_current"] = True
-    if CommunityResult.objects.filter(round=round_).count() != round_.campaign.enrollments.count():
+    # Asked of the primary even where the page reads from a replica (ADR 27): a replica a
+    # moment behind would answer "nothing stale" about a change just made.
+    with primary():
+        missing = (
+            CommunityResult.objects.filter(round=round_).count()
+            != round_.campaign.enrollments.count()
+        )
+        stale = not missing and StaleResult.objects.filter(round=round_).exists()
+    if missing:
         refresh(round_)
         return
-    if not StaleResult.objects.filter(round=round_).exists():
+    if not stale:
         return
     with transaction.atomic():
         stale = list(

@@ -19,11 +19,11 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import AcceptanceRound
+from civicmark.core.replicas import reading_connection
 from civicmark.scoring import vetoes as standing_vetoes
 from civicmark.scoring.models import Score, Settlement
 from civicmark.scoring.rules import (
@@ -282,7 +282,7 @@ def item_values(
     if enrollment_id is not None:
         only = [enrollment_id] if only is None else [e for e in only if e == enrollment_id]
     values_sql, values_params, na_sql, na_params = _round_sql(round_, only)
-    with connection.cursor() as cursor:
+    with reading_connection(Score).cursor() as cursor:
         cursor.execute(values_sql, values_params)
         values = {(e, i): _decimal(v) for e, i, v in cursor.fetchall()}
         cursor.execute(na_sql, na_params)
@@ -377,7 +377,7 @@ def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, R
         if apart
         else ", 0 AS bonus, 0 AS penalty"
     )
-    with connection.cursor() as cursor:
+    with reading_connection(Score).cursor() as cursor:
         cursor.execute(
             f"SELECT c.enrollment, SUM(c.n), SUM(c.bonus), SUM(c.penalty), {per_category} FROM ("
             f"SELECT v.enrollment AS enrollment, i.category_id AS category, "
