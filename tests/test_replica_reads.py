@@ -25,7 +25,9 @@ from django.db import DatabaseError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from civicmark.accounts.models import User
@@ -119,9 +121,7 @@ def test_it_reads_a_download_from_the_replica_and_audits_it_on_the_primary(
     assert AuditEvent.objects.filter(action="report.downloaded").count() == before + 1
 
 
-def test_it_reads_a_communitys_sheet_by_hand_written_sql_from_the_replica(
-    demo, client, replica
-):
+def test_it_reads_a_communitys_sheet_by_hand_written_sql_from_the_replica(demo, client, replica):
     """The item values are one raw query (scoring.rounds): it asks the router too."""
     client = signed_in(client, "city")
     code = demo.enrollments.order_by("community__code").first().community.code
@@ -156,9 +156,7 @@ def test_a_long_export_reads_from_the_replica_and_writes_its_job_on_the_primary(
     assert ExportJob.objects.filter(pk=job.pk, path__startswith="exports/").exists()
 
 
-def test_it_reads_from_the_primary_in_a_transaction_after_a_write_and_when_asked(
-    world, settings
-):
+def test_it_reads_from_the_primary_in_a_transaction_after_a_write_and_when_asked(world, settings):
     def where(read: Callable[[], Any]) -> str:
         with seen() as on:
             read()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from civicmark.config.env import env_bool, env_int, env_list, env_str
+from civicmark.config.storage import default_storage_from
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("CIVICMARK_HOME", str(Path.cwd())))
@@ -265,7 +267,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # permission-checked views. (Django still wants MEDIA_URL to be a string.)
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The filesystem under MEDIA_ROOT, or an S3-compatible bucket when CIVICMARK_S3_BUCKET names
+    # one (civicmark/config/storage.py): evidence, long exports and backups' files alike.
+    "default": default_storage_from(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -202,6 +202,15 @@ def thumbnail(path: str, content_type: str, size: int = 480) -> bytes | None:
     return out.getvalue()
 
 
+def storage_place() -> str:
+    """Where the stored files are, for a person reading a message: the media folder, or the
+    bucket when they live in S3-compatible storage (ADR 27)."""
+    bucket = getattr(default_storage, "bucket_name", None)
+    if bucket:
+        return f"s3://{bucket}/{getattr(default_storage, 'location', '')}".rstrip("/")
+    return str(settings.MEDIA_ROOT)
+
+
 def inline(path: str, name: str, content_type: str) -> FileResponse:
     """A PDF shown in the page's own preview frame (only this site may frame it)."""
     response = FileResponse(

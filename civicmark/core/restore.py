@@ -38,6 +38,7 @@ from civicmark.core.backup import (
     table_checksums,
 )
 from civicmark.core.errors import ApplicationError
+from civicmark.core.files import storage_place
 
 
 class RestoreRefused(ApplicationError):
@@ -123,7 +124,7 @@ def _check_empty(connection: BaseDatabaseWrapper, manifest: dict[str, Any]) -> N
     if not _media_is_empty():
         raise RestoreRefused(
             _("The media folder %s is not empty: a restore goes into an empty one only.")
-            % settings.MEDIA_ROOT
+            % storage_place()
         )
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from civicmark.core.commands import CivicCommand
+from civicmark.core.files import storage_place
 from civicmark.core.management.commands.backup import megabytes
 from civicmark.core.restore import backup_restore
 
@@ -46,7 +46,7 @@ class Command(CivicCommand):
             % {
                 "files": done.files,
                 "size": megabytes(done.file_bytes),
-                "media": settings.MEDIA_ROOT,
+                "media": storage_place(),
             }
         )
         for path in done.missing_at_backup:
