@@ -19,13 +19,16 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "var" / "bench"
 
 
-def fresh_postgres(url: str, name: str = "civicmark_bench") -> str:
+def fresh_postgres(url: str) -> str:
+    """A new database beside the one DATABASE_URL names, called after it (`<name>_bench`): two
+    people benchmarking on one server each name their own and never drop the other's."""
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    base, _, db = url.rpartition("/")
+    name = f"{db.split('?')[0] or 'civicmark'}_bench"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _db = url.rpartition("/")
     return f"{base}/{name}"
 
 
@@ -77,7 +80,11 @@ def describe(f: dict[str, Any]) -> str:
                 if k not in ("product_s", "baseline_s", "baseline", "ratio")
             )
         )
-    return f"  {name:<44} " + " ".join(f"{k}={v}" for k, v in rest.items())
+    bars = rest.pop("bars", None)
+    line = f"  {name:<44} " + " ".join(f"{k}={v}" for k, v in rest.items())
+    if isinstance(bars, dict):
+        line += "".join(f"\n      bar: {bar:<36} {verdict}" for bar, verdict in bars.items())
+    return line
 
 
 def main() -> None:

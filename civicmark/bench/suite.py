@@ -3,36 +3,28 @@
 
 Each figure is paired with a baseline measured here, on the same data, in the same run:
 the product's round results against one hand-written SQL query; score entry through the real
-endpoint against a bare view in the same gunicorn; a score-sheet import against openpyxl's own
-parse; pages at N=100 against N; the PDF report and the summary spreadsheet stand alone.
+endpoint against a minimal authenticated, audited write in the same gunicorn (civicmark/bench/
+entry.py); one application server against two behind HAProxy (servers.py, PostgreSQL only); a
+score-sheet import against openpyxl's own parse; pages at N=100 against N; the PDF report and the
+summary spreadsheet stand alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-PASSWORD = "bench-password-2026"  # noqa: S105  (synthetic users of a throwaway database)
-
-
-def emit(**figure: Any) -> None:
-    print(json.dumps(figure, ensure_ascii=False, default=str), flush=True)
+from civicmark.bench.load import default_workers, emit
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -364,327 +356,6 @@ def bench_import(campaign: Any, rows: int, big: int, workdir: Path) -> None:
     emit(**json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-# --- score entry under load -----------------------------------------------------------------
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        return None
-
-
-def _client(base: str, username: str | None) -> tuple[urllib.request.OpenerDirector, str]:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    if username is None:
-        return opener, ""
-    opener.open(f"{base}/accounts/login/").read()
-    token = next(c.value or "" for c in jar if c.name == "csrftoken")
-    body = urllib.parse.urlencode(
-        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    ).encode()
-    request = urllib.request.Request(f"{base}/accounts/login/", data=body)
-    request.add_header("Referer", f"{base}/accounts/login/")
-    try:
-        opener.open(request)
-    except urllib.error.HTTPError as exc:
-        if exc.code != 302:
-            raise
-    token = next(c.value or "" for c in jar if c.name == "csrftoken")
-    return opener, token
-
-
-def _load(
-    base: str,
-    clients: int,
-    seconds: float,
-    job: Callable[[int, Any, str, int], tuple[bool, Any]],
-    users: list[str | None],
-) -> dict[str, Any]:
-    sessions = [_client(base, users[i]) for i in range(clients)]
-    latencies: list[float] = []
-    errors: list[str] = []
-    done: list[Any] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker(index: int) -> None:
-        opener, token = sessions[index]
-        n = 0
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            try:
-                ok, info = job(index, opener, token, n)
-            except Exception as exc:  # counted, reported
-                ok, info = False, repr(exc)[:200]
-            elapsed = time.perf_counter() - start
-            with lock:
-                latencies.append(elapsed)
-                (done if ok else errors).append(info)
-            n += 1
-
-    # Where the machine's CPU goes while the clients run (the logins above left out): it is what
-    # bounds the throughput on a machine whose cores the server, database and clients share.
-    cpu_before = _cpu_seconds()
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    cpu_ms = _per_request_ms(cpu_before, _cpu_seconds(), len(latencies))
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
-        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
-        "max_ms": round(1000 * latencies[-1], 1) if latencies else None,
-        "errors": len(errors),
-        "error_sample": errors[:3],
-        "cpu_ms": cpu_ms,
-        "done": done,
-    }
-
-
-def _cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by the processes on this machine, by name: the gunicorn workers,
-    PostgreSQL's processes (when the server is local) and this process (the load generator's
-    threads). Empty where /proc cannot be read."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    found: dict[str, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        group = "app" if name.startswith("gunicorn") else "database" if name == "postgres" else ""
-        if group:
-            found[group] = found.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
-    times = os.times()
-    found["client"] = times.user + times.system
-    return found
-
-
-def _per_request_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
-    return {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 2) for k in after if n} | (
-        {"all": round(1000 * sum(after[k] - before.get(k, 0.0) for k in after) / n, 2)} if n else {}
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def default_workers() -> int:
-    """gunicorn's workers for the figure: one per core plus one, as docs/performance.md advises
-    when PostgreSQL shares the host (2 x cores + 1 starves the database of CPU)."""
-    return (os.cpu_count() or 1) + 1
-
-
-def bench_score_entry(campaign: Any, clients: int, seconds: float, workers: int) -> None:
-    from django.contrib.auth.hashers import make_password
-
-    from civicmark.accounts.models import RoleAssignment, User
-    from civicmark.divisions.models import Department
-    from civicmark.scoring.models import Score
-
-    round_ = campaign.rounds.get(number=2)
-    departments = list(
-        Department.objects.filter(pk__in=campaign.standard.items.values("department")).order_by(
-            "code"
-        )
-    )
-    items_of = {
-        d.pk: list(campaign.standard.items.filter(department=d).values_list("pk", "points"))
-        for d in departments
-    }
-    password = make_password(PASSWORD)
-    users: list[str | None] = []
-    depts: list[int] = []
-    for n in range(clients):
-        dept = departments[n % len(departments)]
-        user, _ = User.objects.update_or_create(
-            username=f"bench-{n}", defaults={"full_name": f"压测考核员{n}", "password": password}
-        )
-        RoleAssignment.objects.get_or_create(
-            user=user, role="assessor", division=campaign.division, department=dept
-        )
-        users.append(user.username)
-        depts.append(dept.pk)
-    codes = list(
-        campaign.enrollments.order_by("community__code").values_list("community__code", flat=True)
-    )
-    Score.objects.filter(round=round_, assessor__username__in=users).delete()  # an earlier run's
-    from django.utils import timezone
-
-    from civicmark.accounts.models import AccessToken
-    from civicmark.accounts.tokens import token_create
-
-    AccessToken.objects.filter(user__username__in=users).delete()
-    now = timezone.now()
-    bearer_secrets = [
-        token_create(
-            actor=User.objects.get(username=u),
-            name="bench",
-            expires_at=now + timedelta(days=1),
-            scope="write",
-            now=now,
-            verified=True,
-        )[1]
-        for u in users
-    ]
-    item_codes = dict(campaign.standard.items.values_list("pk", "code"))
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "CIVICMARK_URLCONF": "civicmark.bench.urls",
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "b" * 64,
-        # The API's per-token limit would stop the load it measures.
-        "CIVICMARK_API_RATE": "10000000",
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "civicmark.config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/health/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-
-        def bare(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
-            with opener.open(f"{base}/bench/bare/") as response:
-                return response.status == 200, None
-
-        def save(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
-            code = codes[(index + n * clients) % len(codes)]
-            fields = {"csrfmiddlewaretoken": token}
-            for pk, points in items_of[depts[index]]:
-                fields[f"i{pk}-points"] = str(points - Decimal("0.5"))
-                fields[f"i{pk}-reason"] = f"压测{n}"
-            url = f"{base}/campaigns/{campaign.slug}/rounds/2/score/{code}/"
-            request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode())
-            request.add_header("Referer", url)
-            try:
-                urllib.request.OpenerDirector.open(opener, request)
-            except urllib.error.HTTPError as exc:
-                if exc.code == 302:
-                    return True, (users[index], code)
-                return False, f"{exc.code} {exc.read()[:200]!r}"
-            return False, "no redirect: the form was refused"
-
-        def api_save(index: int, opener: Any, token: str, n: int) -> tuple[bool, Any]:
-            # The same scores through the JSON API (ADR 24): a bearer token, a JSON body, the
-            # same writer; the version each row is at after the page's saves is read first. The
-            # points stay those the page gave (the lost-update check below reads them); the
-            # reason changes, so every save is a real change.
-            code = codes[(index + n * clients) % len(codes)]
-            url = f"{base}/api/campaigns/{campaign.slug}/rounds/2/scores/{code}"
-            auth = {"Authorization": f"Bearer {bearer_secrets[index]}"}
-            with urllib.request.urlopen(urllib.request.Request(url, headers=auth)) as response:
-                versions = {r["item"]: r["version"] for r in json.loads(response.read())}
-            body = {
-                "scores": [
-                    {
-                        "item": item_codes[pk],
-                        "points": str(points - Decimal("0.5")),
-                        "reason": f"接口压测{n}",
-                        "version": versions.get(item_codes[pk]),
-                    }
-                    for pk, points in items_of[depts[index]]
-                ]
-            }
-            request = urllib.request.Request(
-                url,
-                data=json.dumps(body).encode(),
-                method="PUT",
-                headers={**auth, "Content-Type": "application/json"},
-            )
-            try:
-                with urllib.request.urlopen(request) as response:
-                    return response.status == 200, (users[index], code)
-            except urllib.error.HTTPError as exc:
-                return False, f"{exc.code} {exc.read()[:200]!r}"
-
-        baseline = _load(base, clients, seconds, bare, [None] * clients)
-        entry = _load(base, clients, seconds, save, users)
-        api = _load(base, clients, seconds, api_save, [None] * clients)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    # Zero lost updates: every accepted save is in the database with what was sent.
-    expected: dict[tuple[str, str], int] = {}
-    for username, code in entry["done"]:
-        expected[(username, code)] = expected.get((username, code), 0) + 1
-    rows = Score.objects.filter(round=round_, assessor__username__in=[u for u in users if u])
-    found: dict[tuple[str, str], int] = {}
-    wrong = 0
-    points_of = {pk: p for v in items_of.values() for pk, p in v}
-    for username, code, item, points in rows.values_list(
-        "assessor__username", "enrollment__community__code", "item", "points"
-    ):
-        found[(username, code)] = found.get((username, code), 0) + 1
-        wrong += points != points_of[item] - Decimal("0.5")
-    per_user = {u: len(items_of[d]) for u, d in zip(users, depts, strict=True)}
-    lost = sum(
-        1 for (username, code) in expected if found.get((username, code), 0) != per_user[username]
-    )
-    emit(
-        figure=f"score entry ({clients} clients, {seconds:.0f} s, {workers} workers)",
-        sessions="database + Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "database",
-        product_rps=entry["rps"],
-        p50_ms=entry["p50_ms"],
-        p99_ms=entry["p99_ms"],
-        max_ms=entry["max_ms"],
-        errors=entry["errors"],
-        error_sample=entry["error_sample"],
-        baseline="bare view, same server",
-        baseline_rps=baseline["rps"],
-        baseline_p99_ms=baseline["p99_ms"],
-        ratio=round(entry["rps"] / baseline["rps"], 2) if baseline["rps"] else None,
-        saves=len(entry["done"]),
-        cpu_ms_per_save=entry["cpu_ms"],
-        cpu_ms_per_bare_request=baseline["cpu_ms"],
-        cores=os.cpu_count(),
-        lost_updates=lost,
-        wrong_values=wrong,
-    )
-    # The API's score write beside the page's, in the same server and run: a GET of the
-    # versions and a PUT of the same items per save (two requests where the page posts once).
-    emit(
-        figure=f"API score write ({clients} clients, {seconds:.0f} s, {workers} workers)",
-        api_saves_per_s=api["rps"],
-        p50_ms=api["p50_ms"],
-        p99_ms=api["p99_ms"],
-        errors=api["errors"],
-        error_sample=api["error_sample"],
-        baseline="the page's score save, same server and run",
-        page_saves_per_s=entry["rps"],
-        ratio=round(api["rps"] / entry["rps"], 2) if entry["rps"] else None,
-        saves=len(api["done"]),
-        cpu_ms_per_save=api["cpu_ms"],
-    )
-
-
 # --- escalation --------------------------------------------------------------------------------
 
 
@@ -763,7 +434,11 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--sheet-rows", type=int, default=10_000)
     parser.add_argument("--big-sheet-rows", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--clients",
+        default="32,64",
+        help="score entry: numbers of clients, comma-separated, each measured beside the baseline",
+    )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument(
         "--workers",
@@ -772,9 +447,16 @@ def main() -> None:
         "(default: cores + 1)",
     )
     parser.add_argument(
+        "--servers-workers",
+        type=int,
+        default=4,
+        help="one server against two: the workers budget (one server runs them all, two servers "
+        "half each)",
+    )
+    parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: results,pages,documents,import,entry,escalation",
+        help="comma-separated: results,pages,documents,import,entry,servers,escalation",
     )
     parser.add_argument("--workdir", default="var/bench")
     args = parser.parse_args()
@@ -808,9 +490,16 @@ def main() -> None:
         bench_documents(large.campaign)
     if want("import"):
         bench_import(large.campaign, args.sheet_rows, args.big_sheet_rows, workdir)
+    levels = [int(c) for c in args.clients.split(",") if c]
     if want("entry"):
+        from civicmark.bench.entry import bench_score_entry
+
         for workers in [int(w) for w in args.workers.split(",") if w] or [default_workers()]:
-            bench_score_entry(large.campaign, args.clients, args.seconds, workers)
+            bench_score_entry(large.campaign, levels, args.seconds, workers)
+    if want("servers"):
+        from civicmark.bench.servers import bench_servers
+
+        bench_servers(large.campaign, levels[0], args.seconds, args.servers_workers)
     if want("escalation"):  # last: it opens the campaign's tasks
         bench_escalation(large.campaign)
 

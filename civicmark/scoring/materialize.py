@@ -69,11 +69,11 @@ def current(round_: AcceptanceRound) -> None:
             CommunityResult.objects.filter(round=round_).count()
             != round_.campaign.enrollments.count()
         )
-        stale = not missing and StaleResult.objects.filter(round=round_).exists()
+        waiting = not missing and StaleResult.objects.filter(round=round_).exists()
     if missing:
         refresh(round_)
         return
-    if not stale:
+    if not waiting:
         return
     with transaction.atomic():
         stale = list(
