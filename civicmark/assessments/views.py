@@ -224,12 +224,15 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
             messages.error(request, saved.refusal)
         else:
             if saved.typed:
+                # What he had plus what was just written: the writer never removes a score, so
+                # the progress needs no second read of his scores (issue 19: the save's profile).
+                now_mine = mine | {s.item_id: s for s in saved.scores}
                 messages.success(
                     request,
                     _("Scores saved for %(community)s: %(done)d of %(total)d items scored.")
                     % {
                         "community": enrollment.community.name,
-                        **score_cards.progress(items, _mine(request, round_, enrollment)),
+                        **score_cards.progress(items, now_mine),
                     },
                 )
             else:  # an empty box is never a zero, and never "saved"
