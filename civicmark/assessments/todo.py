@@ -226,6 +226,9 @@ def _steps(user: Any, campaign: Campaign) -> list[Todo]:
         if not mine:
             continue
         url = reverse("communities", args=[campaign.slug]) + f"?state={source}"
+        if target == State.REPORTED:
+            # Reported with the county's statement, on the page of reports (ADR 25).
+            url = reverse("upward_reports", args=[campaign.slug])
         found.append(
             Todo(
                 key=key,

@@ -12,6 +12,8 @@ only once the public notice has closed with every objection decided; an objectio
 sends a standard unit (or a proposed one) back to rectifying (ADR 22)
 standard_unit | proposed | commended -> title_withdrawn   (only by the withdrawal of a title that
 failed its re-check, `results.titles.title_withdraw`; ADR 20)
+county_pre_accepted -> reported   (only by the county's report to the city,
+`results.upward.report_upward`, which keeps what was reported and its documents; ADR 25)
 
 Every transition is applied by `transition_apply`, to one community or many at once; a batch
 is all or nothing, and every refusal says which community and why.
@@ -218,6 +220,31 @@ def _by_title_withdrawal(enrollment: Enrollment, ctx: Context) -> str | None:
     return None
 
 
+# The service that alone reports communities to the city (ADR 25): the county's report, which
+# records what it reported (each community's pre-acceptance result, the county's statement) and
+# makes its PDF and list from that record in the same transaction. The workflow pages never name
+# it, so no community is reported without a report that says so.
+REPORT_UPWARD = "results.upward.report_upward"
+
+
+def _by_report_upward(enrollment: Enrollment, ctx: Context) -> str | None:
+    if ctx.service != REPORT_UPWARD:
+        return _(
+            "communities are reported to the city on the page “Reports to the city”, with the "
+            "county's statement"
+        )
+    return None
+
+
+def pre_acceptance(
+    campaign: Campaign, enrollments: Iterable[Enrollment]
+) -> dict[int, tuple[AcceptanceRound, Any] | None]:
+    """Each community's county round and its result there, as the pre-acceptance guard reads
+    them (the latest county round with a complete result): what a report upward records."""
+    ctx = Context(campaign=campaign)
+    return {e.pk: ctx.latest_complete(e, Level.COUNTY) for e in enrollments}
+
+
 def _advanced(enrollment: Enrollment, ctx: Context) -> str | None:
     """Commendable in the latest municipal round with a complete result and, when the standard
     has passing levels, at the highest of them; a standard with no passing level commends
@@ -276,7 +303,14 @@ STEPS: tuple[Step, ...] = (
     Step((S.SUBMITTED,), S.TOWN_REVIEWED, frozenset({TOWN}), stands_in=frozenset({COUNTY})),
     Step((S.SUBMITTED, S.TOWN_REVIEWED), S.RETURNED, frozenset({TOWN, COUNTY}), (_needs_comment,)),
     Step((S.TOWN_REVIEWED,), S.COUNTY_PRE_ACCEPTED, frozenset({COUNTY}), (_pre_acceptance_passed,)),
-    Step((S.COUNTY_PRE_ACCEPTED,), S.REPORTED, frozenset({COUNTY})),
+    # Reported only by the county's report (ADR 25), and only while the finalised county round
+    # still finds it a standard unit: the report prints that result.
+    Step(
+        (S.COUNTY_PRE_ACCEPTED,),
+        S.REPORTED,
+        frozenset({COUNTY}),
+        (_by_report_upward, _pre_acceptance_passed),
+    ),
     Step(
         (S.REPORTED, S.RECTIFYING),
         S.STANDARD_UNIT,
@@ -324,7 +358,7 @@ def step_for(source: str, target: str) -> Step | None:
 
 
 # The steps a service takes and no page offers: the communities page's menu leaves them out.
-NOT_OFFERED = frozenset({State.TITLE_WITHDRAWN})
+NOT_OFFERED = frozenset({State.TITLE_WITHDRAWN, State.REPORTED})
 
 
 def targets_from(source: str) -> list[str]:
@@ -426,7 +460,8 @@ def transition_apply(
     service: str = "",
 ) -> int:
     """Move every given enrollment to `to`, or none of them; return how many moved. `service`
-    is named by the one service that takes a step no page offers (`TITLE_WITHDRAWAL`)."""
+    is named by the one service that takes a step no page offers (`TITLE_WITHDRAWAL`,
+    `REPORT_UPWARD`)."""
     if to not in State.values:
         raise ApplicationError(_("Unknown state %s.") % to)
     ctx = Context(campaign=campaign, comment=comment, service=service)

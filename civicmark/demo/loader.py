@@ -327,6 +327,14 @@ def _demo_assessors(code: str = "990100000000", prefix: str = "assessor") -> dic
     return found
 
 
+REPORT_STATEMENT = (
+    "根据市创建工作安排，我县社区建设领导小组组织民政、公安、计生等部门，对各镇（街道）推荐的社区"
+    "进行了县级预验收。经逐项考核，以下社区总分均达到80分以上，无一票否决事项，达到城市示范社区"
+    "基本标准。县级预验收中发现的问题已督促整改到位。\n"
+    "现将预验收合格社区名单报上，请市社区建设领导小组办公室组织验收。"
+)
+
+
 def _load_acceptance() -> None:
     """Self-assessments, the county pre-acceptance and the first municipal round, through the
     same services and workflow as real use."""
@@ -403,7 +411,18 @@ def _load_acceptance() -> None:
             actor=None, rectification=fix, status="done", note="已在市级验收前整改到位"
         )
     move(ready, State.COUNTY_PRE_ACCEPTED)
-    move(ready, State.REPORTED)
+    # The county reports them to the city, with its statement: the report and its PDF and list
+    # are kept (ADR 25), and the county and the city download them from "Reports to the city".
+    from civicmark.results.upward import report_upward
+
+    report_upward(
+        actor=get_user_model().objects.get(username="county"),
+        campaign=campaign,
+        county=Division.objects.get(code="990121000000"),
+        enrollments=[enrollments[c] for c in ready],
+        statement=REPORT_STATEMENT,
+        via="demo",
+    )
     from civicmark.demo.sampling import draw_county_sample
 
     draw_county_sample(campaign)  # the city's re-check sample, drawn before it scores

@@ -9,8 +9,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicmark.core.errors import ApplicationError
 from civicmark.core.formfields import StrictDateField, StrictIntegerField
-from civicmark.results import titles
+from civicmark.results import titles, upward
 from civicmark.results.models import RecheckSizeKind
 
 REASON_MAX = 2000
@@ -189,3 +190,60 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _styled(self)
+
+
+# --- the report upward (upward.py, ADR 25) ------------------------------------------------------
+
+
+class UpwardReportForm(forms.Form):
+    """A county's report to the city: the county (one of the person's), the communities ticked
+    among its pre-accepted ones, and the county's statement, whose rule is the service's
+    (`upward.clean_statement`: required, its length, printable), shown beside the box."""
+
+    county = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    communities = forms.MultipleChoiceField(
+        label=gettext_lazy("communities to report"),
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Tick the communities to report.")},
+    )
+    statement = forms.CharField(
+        label=gettext_lazy("the county's statement"),
+        required=False,
+        strip=False,
+        # Twice the rule's length, so that a statement over it is still shown back, with the
+        # service's sentence saying by how much.
+        max_length=2 * upward.STATEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "form-control"}),
+        help_text=gettext_lazy(
+            "Printed in the report above the list, as typed (at most 2000 characters)."
+        ),
+    )
+
+    def __init__(self, *args: Any, county: Any, waiting: Any, **kwargs: Any) -> None:
+        super().__init__(*args, initial={"county": county.code}, **kwargs)
+        self.county = county
+        self.waiting = {e.community.code: e for e in waiting}
+        communities = self.fields["communities"]
+        assert isinstance(communities, forms.MultipleChoiceField)
+        communities.choices = [(code, e.community.name) for code, e in self.waiting.items()]
+        communities.error_messages["invalid_choice"] = _(
+            "“%(value)s” is not a community of this county waiting to be reported: tick them "
+            "again."
+        )
+        if not self.is_bound:
+            self.initial["communities"] = list(self.waiting)  # all of them, unless unticked
+
+    def clean_county(self) -> str:
+        if self.cleaned_data["county"] != self.county.code:
+            raise forms.ValidationError(_("Report for the county of this form."))
+        return str(self.cleaned_data["county"])
+
+    def clean_statement(self) -> str:
+        try:
+            return upward.clean_statement(self.cleaned_data["statement"])
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def chosen(self) -> list[Any]:
+        return [self.waiting[code] for code in self.cleaned_data["communities"]]

@@ -200,3 +200,94 @@ class RecheckEvidence(StoredFileRecord):
 
     recheck = models.ForeignKey(TitleRecheck, on_delete=models.CASCADE, related_name="evidence")
     step = models.CharField(max_length=16)  # "checked", "follow_up" or "withdrawn"
+
+
+# --- the report upward (上报, issue 18 item 6, ADR 25: civicmark/results/upward.py) ----------
+
+
+class DocumentsState(models.TextChoices):
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Could not be made")
+
+
+class UpwardReport(models.Model):
+    """A county's report to the city of the communities that passed its pre-acceptance: the
+    workflow step (pre-accepted -> reported) taken for them, what was reported as it stood then
+    (the lines, the names, the statement), and its two documents. The record is what was
+    reported: the documents are made from it, never from the live data, and kept once made."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="upward_reports")
+    county = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    # The county's reports in a campaign are numbered 1, 2, … (a first batch before the July
+    # round, a second later).
+    number = models.PositiveSmallIntegerField(_("number"))
+    statement = models.TextField(_("the county's statement"))
+    # As they read when reported: a later renaming does not change a document made from them.
+    campaign_name = models.CharField(max_length=200)
+    county_name = models.CharField(max_length=200)
+    addressee = models.CharField(max_length=200)
+    language = models.CharField(max_length=16)
+    reported_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reported_at = models.DateTimeField(_("reported at"))
+    documents = models.CharField(
+        _("documents"), max_length=8, choices=DocumentsState.choices, default=DocumentsState.FAILED
+    )
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "county", "number"], name="one_upward_report_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_name} {self.number}"
+
+
+class ReportedCommunity(models.Model):
+    """One line of a report: a community and its pre-acceptance result, as reported."""
+
+    report = models.ForeignKey(UpwardReport, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveIntegerField()
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    town = models.CharField(max_length=200, blank=True)
+    round_name = models.CharField(max_length=200, blank=True)
+    total = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    level = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["report", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "enrollment"], name="reported_once_a_report"),
+            models.UniqueConstraint(fields=["report", "position"], name="one_line_a_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.code}"
+
+
+class DocumentKind(models.TextChoices):
+    PDF = "pdf", _("Report (PDF)")
+    XLSX = "xlsx", _("List of communities (.xlsx)")
+
+
+class UpwardDocument(StoredFileRecord):
+    """A report's document as made once and kept: served as stored, its SHA-256 checked."""
+
+    report = models.ForeignKey(UpwardReport, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+
+    class Meta:
+        ordering = ["report", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "kind"], name="one_document_a_kind")
+        ]

@@ -88,6 +88,14 @@ def forget_fonts() -> None:
     _sfnt.cache_clear()
 
 
+def unprintable(text: str) -> str:
+    """The characters of `text` the embedded font cannot draw, in order ("" when it prints): what
+    a person types into a document is checked before it is kept (ADR 25)."""
+    cmap = _parsed_face(REGULAR, "").cmap
+    shown = plain_text(text, keep_lines=True)
+    return "".join(sorted({c for c in shown if ord(c) not in cmap and c not in "\n\r\t"}))
+
+
 class Document(FPDF):
     def __init__(self, *, landscape: bool = False, footer_text: str = "") -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from civicmark.results import title_views
+from civicmark.results import title_views, upward_views
 
 TITLES = "campaigns/<slug:slug>/titles/"
+UPWARD = "campaigns/<slug:slug>/reports-to-city/"
 
 urlpatterns = [
     path(TITLES, title_views.titles_page, name="titles"),
@@ -22,5 +23,18 @@ urlpatterns = [
         f"{TITLES}files/<uuid:public_id>/",
         title_views.title_recheck_file,
         name="title_recheck_file",
+    ),
+    # The county's reports to the city (issue 18 item 6, ADR 25).
+    path(UPWARD, upward_views.upward_reports, name="upward_reports"),
+    path(f"{UPWARD}<uuid:public_id>/", upward_views.upward_report, name="upward_report"),
+    path(
+        f"{UPWARD}<uuid:public_id>/rebuild/",
+        upward_views.upward_report_rebuild,
+        name="upward_report_rebuild",
+    ),
+    path(
+        f"{UPWARD}<uuid:public_id>/<str:kind>/",
+        upward_views.upward_report_file,
+        name="upward_report_file",
     ),
 ]
