@@ -154,3 +154,19 @@ def closed_notice(round_, enrollments, *, commendation=False, pending=0):  # noq
     for _n in range(pending):
         Objection.objects.create(entry=entries[0], statement="s", name="n", contact="13800000000")
     return notice
+
+
+def report_upward(
+    s, who, codes, *, county="K1", statement="经县级预验收，以下社区达到标准，现予上报。"
+):  # noqa: ANN001, ANN201
+    """The county's report to the city of the given communities of the `scoring` fixture (the
+    one way a community is reported, ADR 25)."""
+    from civicmark.results.upward import report_upward as report
+
+    return report(
+        actor=who,
+        campaign=s["campaign"],
+        county=Division.objects.get(code=county),
+        enrollments=[s["enrollments"][c] for c in codes],
+        statement=statement,
+    )

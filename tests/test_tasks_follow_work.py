@@ -18,6 +18,7 @@ from civicmark.campaigns.models import Task, TaskFollows, TaskStatus
 from civicmark.campaigns.services import task_update
 from civicmark.core.errors import ApplicationError
 from civicmark.core.models import AuditEvent
+from tests.factories import report_upward
 from tests.test_round_parts import parts, score_all  # noqa: F401  (the fixture)
 from tests.test_round_results import COMMUNITIES
 from tests.test_workflow import move, self_assess
@@ -58,7 +59,7 @@ def test_it_completes_the_acceptance_step_after_the_county_round_and_two_signed_
     score_all(s, round1, COMMUNITIES)
     round_finalise(actor=users["city_admin"], round_=round1)  # every county's part at once
     move(s, users["county_officer"], ["C111"], State.COUNTY_PRE_ACCEPTED)
-    move(s, users["county_officer"], ["C111"], State.REPORTED)
+    report_upward(s, users["county_officer"], ["C111"])
     round2 = s["campaign"].rounds.get(number=2)
     score_all(s, round2, COMMUNITIES)
     round_finalise(actor=users["city_admin"], round_=round2)

@@ -11,12 +11,18 @@ from django.utils import timezone, translation
 
 from civicmark.assessments.models import SelfScore, Transition
 from civicmark.assessments.services import self_score_save
-from civicmark.assessments.workflow import STEPS, State, TransitionRefused, transition_apply
+from civicmark.assessments.workflow import (
+    REPORT_UPWARD,
+    STEPS,
+    State,
+    TransitionRefused,
+    transition_apply,
+)
 from civicmark.campaigns.models import Enrollment
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.models import AuditEvent
 from civicmark.scoring.models import Score, VetoFinding
-from tests.factories import closed_notice
+from tests.factories import closed_notice, report_upward
 
 PERSONAS = [
     "city_admin",
@@ -94,7 +100,9 @@ def test_a_community_goes_the_whole_way_to_commendation(scoring, world):
         move(s, users["county_officer"], ["C111"], State.COUNTY_PRE_ACCEPTED)  # round 1 not scored
     pass_round(s, 1, "C111")
     move(s, users["county_officer"], ["C111"], State.COUNTY_PRE_ACCEPTED)
-    move(s, users["county_officer"], ["C111"], State.REPORTED)
+    with pytest.raises(TransitionRefused):  # only the county's report takes it (ADR 25)
+        move(s, users["county_officer"], ["C111"], State.REPORTED)
+    report_upward(s, users["county_officer"], ["C111"])
     pass_round(s, 2, "C111")
     with pytest.raises(TransitionRefused):
         move(s, users["city_admin"], ["C111"], State.NOT_REACHED)  # the result says otherwise
@@ -248,7 +256,15 @@ def test_the_county_reports_its_communities_from_the_page(scoring, world, client
     assert "Community 121" in refused.content.decode()  # no round-1 result: nothing moved
     assert status(s, "C111") == State.TOWN_REVIEWED
     client.post(url, {"action": "move", "to": State.COUNTY_PRE_ACCEPTED, "enrollment": ids[:2]})
-    client.post(url, {"action": "move", "to": State.REPORTED, "enrollment": ids[:2]})
+    # The step to "reported" is not the acceptance page's: the county reports them, with its
+    # statement, on the page of reports (ADR 25).
+    refused = client.post(url, {"action": "move", "to": State.REPORTED, "enrollment": ids[:2]})
+    assert 'data-testid="refusals"' in refused.content.decode()
+    assert status(s, "C111") == State.COUNTY_PRE_ACCEPTED
+    client.post(
+        reverse("upward_reports", args=["c"]),
+        {"county": "K1", "communities": ["C111", "C112"], "statement": "现予上报。"},
+    )
     assert (status(s, "C111"), status(s, "C112")) == (State.REPORTED, State.REPORTED)
     city_page = client_for(world.users["city_admin"]).get(url).content.decode()
     assert city_page.count('data-status="reported"') == 2
@@ -438,13 +454,19 @@ def test_moving_many_communities_costs_the_same_statements_as_moving_two(scoring
     officer = world.users["county_officer"]  # reports his county's communities to the city
     e = s["enrollments"]
     Enrollment.objects.filter(campaign=s["campaign"]).update(status=State.COUNTY_PRE_ACCEPTED)
+    for code in ("C111", "C112", "C121"):
+        pass_round(s, 1, code)  # the county round that passed them, finalised
     counts = []
     for codes in (["C111"], ["C112", "C121"]):
         chosen = list(Enrollment.objects.filter(pk__in=[e[c].pk for c in codes]))
         authz.forget_grants(officer)  # each move reads them afresh, as a request would
         with CaptureQueriesContext(connection) as ctx:
             moved = transition_apply(
-                actor=officer, campaign=s["campaign"], enrollments=chosen, to=State.REPORTED
+                actor=officer,
+                campaign=s["campaign"],
+                enrollments=chosen,
+                to=State.REPORTED,
+                service=REPORT_UPWARD,  # as the county's report takes it
             )
         counts.append(len(ctx.captured_queries))
         assert moved == len(codes)

@@ -449,6 +449,8 @@ def communities(request: HttpRequest, slug: str) -> HttpResponse:
             "step": step,
             "ticked": set(request.POST.getlist("enrollment")) if step is not None else set(),
             "sign_off": sign_off,
+            # Reported with the county's statement on the page of reports (ADR 25).
+            "pre_accepted": per_state.get(State.COUNTY_PRE_ACCEPTED, 0),
         },
         status=422 if request.method == "POST" else 200,
     )

@@ -69,6 +69,8 @@ ACTIONS: dict[str, Promise] = {
     "recheck.recorded": _("Title re-check recorded"),
     "recheck.followed_up": _("Title re-check followed up"),
     "title.withdrawn": _("Title withdrawn"),
+    "upward.reported": _("Communities reported to the city"),
+    "upward.rebuilt": _("Documents of a report to the city made again"),
     "standard.imported": _("Standard imported"),
     "standard.published": _("Standard published"),
     "standard.retired": _("Standard retired"),

@@ -53,6 +53,7 @@ ACTION_MODELS: dict[str, tuple[str, ...]] = {
     "recheck.recorded": ("results.TitleRecheck", "assessments.Rectification"),
     "recheck.drawn": ("results.RecheckDraw",),
     "title": ("results.TitleRecheck", "results.Certificate"),
+    "upward": ("results.UpwardReport",),
     "standard": ("standards.Standard", "standards.Item", "standards.VetoItem"),
     "person": ("accounts.User", "accounts.RoleAssignment"),
     "role": ("accounts.RoleAssignment", "accounts.User"),
@@ -103,6 +104,9 @@ KEYS: dict[str, tuple[Promise, Sequence[tuple[str, Any]] | None]] = {
     "appeal": (_("appeal"), None),
     "findings": (_("findings"), None),
     "on_behalf_of": (_("on behalf of"), None),
+    "communities": (_("communities"), None),
+    "pdf_sha256": (_("SHA-256 of the PDF"), None),
+    "xlsx_sha256": (_("SHA-256 of the list"), None),
 }
 # A field whose model keeps its codes elsewhere: the enrollment's status is the workflow's state.
 FIELD_CHOICES: dict[tuple[str, str], Sequence[tuple[str, Any]]] = {

@@ -221,21 +221,22 @@ class UpwardReportForm(forms.Form):
     )
 
     def __init__(self, *args: Any, county: Any, waiting: Any, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"county": county.code}, **kwargs)
-        self.county = county
+        super().__init__(*args, **kwargs)
+        self.initial["county"] = county.code
+        # Not `self.county`: a template reads form.county as the field.
+        self.division = county
         self.waiting = {e.community.code: e for e in waiting}
         communities = self.fields["communities"]
         assert isinstance(communities, forms.MultipleChoiceField)
         communities.choices = [(code, e.community.name) for code, e in self.waiting.items()]
         communities.error_messages["invalid_choice"] = _(
-            "“%(value)s” is not a community of this county waiting to be reported: tick them "
-            "again."
+            "“%(value)s” is not a community of this county waiting to be reported: tick them again."
         )
         if not self.is_bound:
             self.initial["communities"] = list(self.waiting)  # all of them, unless unticked
 
     def clean_county(self) -> str:
-        if self.cleaned_data["county"] != self.county.code:
+        if self.cleaned_data["county"] != self.division.code:
             raise forms.ValidationError(_("Report for the county of this form."))
         return str(self.cleaned_data["county"])
 

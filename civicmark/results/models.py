@@ -233,10 +233,8 @@ class UpwardReport(models.Model):
     )
     reporter_name = models.CharField(max_length=200, blank=True)
     reported_at = models.DateTimeField(_("reported at"))
-    documents = models.CharField(
-        _("documents"), max_length=8, choices=DocumentsState.choices, default=DocumentsState.FAILED
-    )
-    failure = models.TextField(blank=True)
+    documents = models.CharField(_("documents"), max_length=8, choices=DocumentsState.choices)
+    failure = models.TextField(_("why the documents could not be made"), blank=True)
 
     class Meta:
         ordering = ["-reported_at", "-pk"]

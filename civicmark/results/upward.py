@@ -23,6 +23,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -51,6 +52,7 @@ from civicmark.results.models import (
 log = logging.getLogger("civicmark.upward")
 
 STATEMENT_MAX = 2000
+CENT = Decimal("0.01")
 READERS = (Role.COUNTY_OFFICER, Role.CITY_ADMIN)
 CONTENT_TYPES = {
     DocumentKind.PDF: "application/pdf",
@@ -205,7 +207,13 @@ def report_upward(
                 reported_at=now or timezone.now(),
                 documents=DocumentsState.FAILED,
             )
-            ReportedCommunity.objects.bulk_create(_lines(report, campaign, chosen))
+            # As they read now, in the database (not as the caller's objects were loaded).
+            fresh = list(
+                Enrollment.objects.filter(pk__in=[e.pk for e in chosen])
+                .select_related("community", "community__parent")
+                .order_by("community__path")
+            )
+            ReportedCommunity.objects.bulk_create(_lines(report, campaign, fresh))
             written = _make_documents(report)
             audit.record(
                 actor=actor,
@@ -248,7 +256,8 @@ def _lines(
                 name=community.name,
                 town=community.parent.name if community.parent else "",
                 round_name=round_.name if round_ else "",
-                total=result.total if result else None,
+                # Kept as every page and PDF shows it (ADR 17): half up to 0.01.
+                total=result.total.quantize(CENT, rounding=ROUND_HALF_UP) if result else None,
                 outcome=str(result.outcome) if result else "",
                 level=(result.level or "") if result else "",
             )

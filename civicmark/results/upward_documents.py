@@ -32,9 +32,9 @@ WIDTHS = (12, 58, 34, 34, 16, 20)
 
 
 def title(report: UpwardReport) -> str:
-    return _("%(county)s: report to the city of the communities that passed the county pre-acceptance") % {
-        "county": report.county_name
-    }
+    return _(
+        "%(county)s: report to the city of the communities that passed the county pre-acceptance"
+    ) % {"county": report.county_name}
 
 
 def result_text(line: ReportedCommunity) -> str:

@@ -51,7 +51,7 @@ def _forms(
     one as it was typed)."""
     found = []
     for county in upward.counties_of(request.user, campaign):
-        if posted is not None and posted.county == county:
+        if posted is not None and posted.division == county:
             found.append(posted)
             continue
         waiting = list(upward.waiting(campaign, county))
@@ -71,7 +71,11 @@ def upward_reports(request: HttpRequest, slug: str) -> HttpResponse:
     refusals: list[Any] = []
     if request.method == "POST":
         county = next(
-            (c for c in upward.counties_of(request.user, campaign) if c.code == request.POST.get("county")),
+            (
+                c
+                for c in upward.counties_of(request.user, campaign)
+                if c.code == request.POST.get("county")
+            ),
             None,
         )
         if county is None:
