@@ -195,3 +195,23 @@ def test_the_failed_documents_are_made_again_from_the_page(made, world, client_f
     made.refresh_from_db()
     assert made.documents == "ready" and made.files.count() == 2
     assert AuditEvent.objects.filter(action="upward.rebuilt").count() == 1
+
+
+def test_the_demo_holds_the_countys_report_which_the_county_and_the_city_download(demo, client_for):
+    from civicmark.accounts.models import User
+
+    report = UpwardReport.objects.get(campaign=demo)
+    assert report.documents == "ready" and report.county_name == "安平县"
+    assert report.reporter_name == "李秀英" and report.lines.count() == 6
+    assert set(report.lines.values_list("outcome", flat=True)) == {"standard_unit"}
+    for name in ("county", "city"):
+        client = client_for(User.objects.get(username=name))
+        assert client.get(reverse("upward_reports", args=[demo.slug])).status_code == 200
+        pdf = client.get(reverse("upward_report_file", args=[demo.slug, report.public_id, "pdf"]))
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    for name in ("town", "community", "viewer", "assessor"):
+        client = client_for(User.objects.get(username=name))
+        assert (
+            client.get(reverse("upward_report", args=[demo.slug, report.public_id])).status_code
+            == 404
+        )

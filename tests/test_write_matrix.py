@@ -67,6 +67,7 @@ PERSONAS = [
 SLUG = "anping-2026"
 JIEFANG, CHAOYANG, ZHANQIAN, XINHUA = "990121100001", "990121001003", "990121001002", "990121100004"
 DONGGUAN = "990121001001"
+LATE = "990121100009"  # 新港社区, added on the stage: pre-accepted, waiting to be reported
 
 
 def fingerprint() -> str:
@@ -223,7 +224,36 @@ def build_stage() -> Stage:
         notify([users["community"]], event="task_due", key=key, title="任务即将到期")[0]
         for key in ("matrix-1", "matrix-2")
     )
+    _reports_upward(campaign)
     return Stage(users=users, campaign=campaign, o=o)
+
+
+def _reports_upward(campaign: Campaign) -> None:
+    """The demo reported every community its county pre-accepted (ADR 25). Here a late one,
+    新港社区, passed the finalised county round and waits: the county reports it (row below).
+    And the demo's report lost its documents (a full disk): the city makes them again."""
+    from civicmark.campaigns.models import Enrollment
+    from civicmark.results.models import UpwardDocument, UpwardReport
+    from civicmark.scoring.models import Score
+
+    town = Division.objects.get(code="990121100000")
+    community = Division.objects.create(
+        code=LATE, name="新港社区", level="community", parent=town, path=f"{town.path}{LATE}/"
+    )
+    enrollment = Enrollment.objects.create(
+        campaign=campaign, community=community, status="county_pre_accepted"
+    )
+    county_round = campaign.rounds.get(number=1)
+    assessor = Score.objects.filter(round=county_round).values_list("assessor", flat=True)[0]
+    Score.objects.bulk_create(
+        Score(
+            round=county_round, enrollment=enrollment, item=i, assessor_id=assessor, points=i.points
+        )
+        for i in campaign.standard.items.all()
+    )
+    report = UpwardReport.objects.get(campaign=campaign)
+    UpwardDocument.objects.filter(report=report).delete()
+    UpwardReport.objects.filter(pk=report.pk).update(documents="failed", failure="OSError: disk")
 
 
 MANAGERS = {"admin", "city", "county", "town"}
@@ -562,6 +592,13 @@ def _certificate(code: str) -> Any:
     from civicmark.results.models import Certificate
 
     return Certificate.objects.get(enrollment__community__code=code, revoked_at=None)
+
+
+def _upward_report() -> Any:
+    """The demo's report to the city (its documents lost on the stage)."""
+    from civicmark.results.models import UpwardReport
+
+    return UpwardReport.objects.get(number=1)
 
 
 def _title_recheck(code: str) -> Any:
@@ -994,6 +1031,26 @@ ROWS += [
         lambda s: [SLUG, _title_recheck(DONGGUAN).public_id],
         lambda s: {"reason": "逾期未整改"},
         {"admin", "city"},
+        "city",
+    ),
+    # --- the reports to the city (ADR 25): the county reports 新港社区, the city makes the
+    # documents of the demo's report again.
+    Row(
+        "upward_reports",
+        _slug,
+        lambda s: {
+            "county": "990121000000",
+            "communities": [LATE],
+            "statement": "新港社区经县级预验收达到标准，现予上报。",
+        },
+        {"admin", "county"},
+        "county",
+    ),
+    Row(
+        "upward_report_rebuild",
+        lambda s: [SLUG, _upward_report().public_id],
+        lambda s: {},
+        {"admin", "city", "county"},
         "city",
     ),
     # Both forms that start a long export; the read-only viewer takes the ranking as a plain
