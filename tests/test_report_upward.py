@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -241,7 +242,7 @@ def test_it_refuses_a_community_whose_county_round_was_reopened(ready, world):
 )
 def test_it_refuses_a_statement_it_cannot_keep_and_changes_nothing(ready, world, statement, says):
     events = AuditEvent.objects.count()
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(ApplicationError) as refused, translation.override("en"):
         report_upward(ready, world.users["county_officer"], ["C111"], statement=statement)
     assert refused.value.code == "statement" and says in refused.value.message
     nothing_changed(ready, ["C111"], events)
@@ -318,3 +319,30 @@ def test_only_the_county_and_the_city_make_failed_documents_again(ready, world):
         with pytest.raises(NotAllowed):
             upward.report_rebuild(actor=world.users[who], report=report)
     assert not UpwardDocument.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_the_command_reports_through_the_same_service(ready, world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command(
+            "report-upward", "c", "--county", "K1", "--all", "--statement", " ",
+            "--user", "county_officer",
+        )  # fmt: skip
+    assert not UpwardReport.objects.exists()
+    out = StringIO()
+    call_command(
+        "report-upward", "c", "--county", "County One", "--communities", "C111,Community 112",
+        "--statement", STATEMENT, "--user", "county_officer", stdout=out,
+    )  # fmt: skip
+    report = UpwardReport.objects.get()
+    assert list(report.lines.values_list("code", flat=True)) == ["C111", "C112"]
+    assert "documents ready" in out.getvalue()
+    assert AuditEvent.objects.get(action="upward.reported").via == "cli"
+    with pytest.raises(CommandError):  # another county's officer names no county of his
+        call_command(
+            "report-upward", "c", "--county", "K1", "--all", "--statement", STATEMENT,
+            "--user", "other_county_officer",
+        )  # fmt: skip

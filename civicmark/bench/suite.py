@@ -230,6 +230,56 @@ def bench_documents(campaign: Any) -> None:
     )
 
 
+def bench_upward(sizes: tuple[int, ...] = (10, 100, 500)) -> None:
+    """A county's report to the city (ADR 25): its PDF and list made from the record, in the
+    request that reports, for 10, 100 and 500 communities (the baseline is the report of 10)."""
+    from django.utils import timezone
+
+    from civicmark.results import pdf, upward_documents
+    from civicmark.results.models import ReportedCommunity, UpwardReport
+
+    pdf.load_fonts()
+    report = UpwardReport(
+        number=1,
+        statement="经县级预验收，以下社区总分均达到80分以上，达到示范社区标准，现予上报。" * 4,
+        campaign_name="2026年城市示范社区创建",
+        county_name="安平县",
+        addressee="清源市",
+        language="zh-hans",
+        reporter_name="李秀英",
+        reported_at=timezone.now(),
+    )
+    base: dict[str, float] = {}
+    for n in sizes:
+        lines = [
+            ReportedCommunity(
+                position=i,
+                code=f"9901211{i:05d}",
+                name=f"第{i}社区",
+                town="城关镇",
+                round_name="县级预验收",
+                total=Decimal("91.50"),
+                outcome="standard_unit",
+                level="达标单位",
+            )
+            for i in range(1, n + 1)
+        ]
+        t_pdf, payload = timed(lambda lines=lines: upward_documents.report_pdf(report, lines), 1)
+        t_xlsx, sheet = timed(lambda lines=lines: upward_documents.report_xlsx(report, lines), 1)
+        base = base or {"pdf": t_pdf, "xlsx": t_xlsx}
+        emit(
+            figure="report to the city: its PDF and list made in the request",
+            n=n,
+            pdf_s=round(t_pdf, 3),
+            xlsx_s=round(t_xlsx, 3),
+            pdf_bytes=len(payload),
+            xlsx_bytes=len(sheet),
+            baseline=f"the same report of {sizes[0]} communities",
+            pdf_ratio=round(t_pdf / base["pdf"], 1),
+            xlsx_ratio=round(t_xlsx / base["xlsx"], 1),
+        )
+
+
 # --- score-sheet import ---------------------------------------------------------------------
 
 
@@ -488,6 +538,7 @@ def main() -> None:
         bench_pages({small.communities: small.campaign, large.communities: large.campaign})
     if want("documents"):
         bench_documents(large.campaign)
+        bench_upward()
     if want("import"):
         bench_import(large.campaign, args.sheet_rows, args.big_sheet_rows, workdir)
     levels = [int(c) for c in args.clients.split(",") if c]
