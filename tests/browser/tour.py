@@ -65,6 +65,7 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("overview", f"{C}/"),
             ("round-1", f"{C}/rounds/1/"),
             ("results", f"{C}/results/"),
+            ("reports-to-city", f"{C}/reports-to-city/"),
         ],
     ),
     (
@@ -74,6 +75,7 @@ TOUR: list[tuple[str, list[tuple[str, str]]]] = [
             ("overview", f"{C}/"),
             ("round-2", f"{C}/rounds/2/"),
             ("results", f"{C}/results/"),
+            ("reports-to-city", f"{C}/reports-to-city/"),
             ("dashboard", f"{C}/dashboard/"),
             ("audit-log", "/audit/"),
             ("people", "/people/"),
