@@ -204,7 +204,7 @@ class UpwardReportForm(forms.Form):
     communities = forms.MultipleChoiceField(
         label=gettext_lazy("communities to report"),
         choices=[],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         error_messages={"required": gettext_lazy("Tick the communities to report.")},
     )
     statement = forms.CharField(

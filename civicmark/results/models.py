@@ -221,7 +221,7 @@ class UpwardReport(models.Model):
     county = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
     # The county's reports in a campaign are numbered 1, 2, … (a first batch before the July
     # round, a second later).
-    number = models.PositiveSmallIntegerField(_("number"))
+    number = models.PositiveSmallIntegerField(_("report number"))
     statement = models.TextField(_("the county's statement"))
     # As they read when reported: a later renaming does not change a document made from them.
     campaign_name = models.CharField(max_length=200)

@@ -185,7 +185,7 @@ def report_xlsx(report: UpwardReport, lines: Sequence[ReportedCommunity]) -> byt
             (_("report"), title(report)),
             (_("campaign"), report.campaign_name),
             (_("county"), report.county_name),
-            (_("number"), report.number),
+            (_("report number"), report.number),
             (_("reported on"), reported_on(report)),
             (_("reported by"), report.reporter_name),
             (_("the county's statement"), report.statement),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -112,7 +113,7 @@ def upward_reports(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("upward_report", slug=slug, public_id=report.public_id)
     reports = (
         upward.reports_for_user(request.user, campaign)
-        .select_related("county")
+        .annotate(communities=Count("lines"))
         .prefetch_related("files")
     )
     return render(
@@ -120,7 +121,7 @@ def upward_reports(request: HttpRequest, slug: str) -> HttpResponse:
         "results/upward_reports.html",
         {
             "campaign": campaign,
-            "reports": [(r, r.lines.count()) for r in reports],
+            "reports": [(r, r.communities) for r in reports],
             "forms": _forms(request, campaign, posted),
             "counties": upward.counties_of(request.user, campaign),
             "refusals": refusals[:REFUSALS_SHOWN],
