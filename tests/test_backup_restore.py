@@ -28,6 +28,7 @@ from civicmark.assessments.services import evidence_attach
 from civicmark.campaigns.models import TaskAttachment
 from civicmark.core import audit, backup
 from civicmark.core.models import AuditEvent
+from civicmark.results.models import UpwardDocument
 from tests.factories import person
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
@@ -221,7 +222,8 @@ def test_it_restores_the_demo_backed_up_under_write_load_with_every_checksum_equ
         # and every file the restored rows name is there, with the hash kept at upload
         rows = {
             path: sha
-            for model in (Evidence, RectificationEvidence, TaskAttachment)
+            # (and the demo's report to the city, its PDF and list: ADR 25)
+            for model in (Evidence, RectificationEvidence, TaskAttachment, UpwardDocument)
             for path, sha in model.objects.using(alias).values_list("path", "sha256")
         }
         on_disk = files_under(tmp_path / "restored-media")
