@@ -24,6 +24,11 @@ PUBLIC = {
     "notice_list",
     "notice_public",
     "notice_received",
+    # The API's own description (ADR 24): its OpenAPI document and the page that renders it,
+    # operations and shapes, no data; every operation answers 401 without a token (below).
+    "openapi-json",
+    "openapi-view",
+    "api-root",  # ninja's catch-all under /api/: a 404 for any path it does not know
 }
 
 
@@ -68,11 +73,26 @@ def test_every_route_is_public_on_purpose_or_asks_for_sign_in(client):
             continue
         for method in ("get", "post"):
             response = getattr(client, method)(_example(route))
+            if route.startswith("api/"):
+                # A program, not a person: no sign-in page to send it to, a 401 in JSON.
+                assert response.status_code in (401, 405), (route, method, response.status_code)
+                continue
             assert response.status_code in (302, 405), (route, method, response.status_code)
             if response.status_code == 302:
                 assert response["Location"].startswith("/accounts/login/"), route
 
 
 def test_no_view_is_exempt_from_csrf():
-    for _route, pattern in _patterns(get_resolver()):
+    """Except the API's: they take a bearer token and never a session cookie (ADR 24), so a page
+    on another site cannot borrow a signed-in person's session there."""
+    for route, pattern in _patterns(get_resolver()):
+        if route.startswith("api/"):
+            continue
         assert not getattr(pattern.callback, "csrf_exempt", False), pattern.name
+
+
+@pytest.mark.django_db
+def test_the_api_ignores_a_signed_in_session(client, django_user_model):
+    person = django_user_model.objects.create_user("session-only", password="x")  # noqa: S106
+    client.force_login(person)
+    assert client.get("/api/divisions").status_code == 401
