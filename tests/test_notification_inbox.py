@@ -16,6 +16,7 @@ from civicmark.notifications.services import notify
 from civicmark.notifications.views import PAGE
 
 from .test_authz_matrix import PERSONAS
+from .test_tokens import assert_error_read_with_its_box
 
 
 def tell(user, key, link=""):  # noqa: ANN001, ANN201
@@ -213,6 +214,7 @@ def test_bad_preferences_are_refused_with_what_was_typed_shown_back(
     assert f'data-testid="error-{field}"' in page
     if field == "mobile":
         assert f'value="{value}"' in page
+        assert_error_read_with_its_box(page, field)
     assert not Preference.objects.filter(user=staff).exists()
     assert not AuditEvent.objects.filter(action="notifications.preferences_set").exists()
 

@@ -4,6 +4,7 @@ they stand."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,7 @@ def test_it_refuses_a_bad_form_beside_its_field_and_keeps_what_was_typed(
     form = response.context["form"]
     assert form.errors.get(field), form.errors
     assert form.data["name"] == data["name"]
+    assert_error_read_with_its_box(response.content.decode(), field)
     assert not AccessToken.objects.exists()
     assert not AuditEvent.objects.filter(action="token.created").exists()
 
@@ -201,3 +203,16 @@ def test_the_token_page_answers_every_signed_in_person_with_his_own_tokens(
 
 def test_the_token_page_asks_a_stranger_to_sign_in(client, db):
     assert client.get(reverse("token_list")).status_code == 302
+
+
+def assert_error_read_with_its_box(page: str, field: str) -> None:
+    """The box is marked invalid, and every id its aria-describedby names is on the page with
+    the error among them (Django 5.2 names `id_x_helptext` and `id_x_error`; the shared form
+    template rendered neither, so a screen reader read the box without its message)."""
+    tag = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="id_{field}"[^>]*>', page)
+    assert tag, field
+    assert 'aria-invalid="true"' in tag.group(0) and "is-invalid" in tag.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', tag.group(0))
+    assert described and f"id_{field}_error" in described.group(1).split()
+    for target in described.group(1).split():
+        assert f'id="{target}"' in page, target
