@@ -233,6 +233,8 @@ def test_the_docs_page_loads_swagger_from_this_server_under_the_csp(db):
     page = response.content.decode()
     assert response.status_code == 200
     assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    # a phone draws it at its own width (without a viewport: 980 pixels, unreadably small)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     policy = response["Content-Security-Policy"]
     assert (
         "script-src 'self'" in policy
