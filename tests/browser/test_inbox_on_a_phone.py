@@ -68,7 +68,13 @@ def test_tapping_a_notifications_title_on_a_phone_opens_it_and_marks_it_read(
     world, browser, live_server
 ):
     staff = world.users["community_staff"]
-    notify([staff], event=Event.RETURNED, key="t", title="自评材料已退回修改", link="/campaigns/")
+    notify(
+        [staff],
+        event=Event.RETURNED,
+        key="t",
+        title="自评材料已退回修改：已提级至安平县督办，在县级验收开始前完成逐项自评并备齐佐证材料",
+        link="/campaigns/",
+    )
     notify([staff], event=Event.RETURNED, key="u", title="另一条", link="/campaigns/")
     context = browser.new_context(viewport=SIZES[0], is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -79,7 +85,13 @@ def test_tapping_a_notifications_title_on_a_phone_opens_it_and_marks_it_read(
     page.click("button.btn-primary")
     page.wait_for_selector("[data-testid=whoami]", state="attached")
     page.click("[data-testid=inbox-link]")
-    page.locator("[data-testid=notification-title]", has_text="自评材料已退回修改").tap()
+    title = page.locator("[data-testid=notification-title]", has_text="自评材料已退回修改")
+    # a long title wraps inside its card (a button does not wrap by itself)
+    assert title.evaluate(
+        "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= window.innerWidth"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= 390")
+    title.tap()
     page.wait_for_url(f"{live_server.url}/campaigns/")
     assert page.locator("[data-testid=unread-count]").inner_text().startswith("1")
     context.close()
