@@ -47,9 +47,17 @@ def test_it_stores_only_a_digest_and_shows_the_secret_once(world, client_for):
     assert token.digest == tokens.digest_of(secret) and secret not in token.digest
     assert token.name == "外勤平板" and token.scope == "write"
     assert timezone.localtime(token.expires_at).date() == timezone.localdate() + timedelta(31)
-    # The list shows it afterwards, never its secret.
+    made = response.content.decode()
+    # One tap selects the whole secret to copy, and it wraps on a phone's screen
+    pre = re.search(r'<pre class="([^"]*)" data-testid="token-secret">', made)
+    assert pre and {"user-select-all", "text-break"} <= set(pre.group(1).split())
+    # The form below starts again from the usual expiry
+    assert response.context["form"]["expires_on"].value() is not None
+    # The list shows it afterwards, never its secret, expiring on the day that was chosen
     page = client.get(reverse("token_list")).content.decode()
     assert "外勤平板" in page and secret not in page and token.prefix in page
+    row = page.split(token.prefix)[1].split("</tr>")[0]
+    assert f"<td>{day}</td>" in row
     event = AuditEvent.objects.get(action="token.created")
     assert event.actor == world.users["community_staff"] and secret not in str(event.after)
 
