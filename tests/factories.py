@@ -88,11 +88,11 @@ def build_world() -> World:
     return w
 
 
-def small_standard(world):  # noqa: ANN001, ANN201
+def small_standard(world, slug="small"):  # noqa: ANN001, ANN201
     """A four-item table (two departments, one veto) for scoring tests."""
     Department.objects.get_or_create(code="PSB", defaults={"name": "PSB", "division": world.d["C"]})
     data = StandardData(
-        slug="small",
+        slug=slug,
         name="Small",
         version=1,
         total_points=Decimal(100),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from civicmark.accounts import authz, tokens
 from civicmark.core.models import AuditEvent
-from tests.factories import person
+from tests.factories import person, small_standard
 
 API = "/api"
 
@@ -233,8 +233,34 @@ def test_the_docs_page_loads_swagger_from_this_server_under_the_csp(db):
     page = response.content.decode()
     assert response.status_code == 200
     assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    # a phone draws it at its own width (without a viewport: 980 pixels, unreadably small)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     policy = response["Content-Security-Policy"]
     assert (
         "script-src 'self'" in policy
         and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     )
+
+
+def test_lists_ordered_by_public_id_page_through_every_row(scoring, world):
+    """Standards and rectifications are ordered by their UUID: a page that was not the last
+    (a cursor to sign) was a 500, since a UUID is not JSON (found walking the demo)."""
+    from civicmark.assessments.models import Rectification
+
+    round_ = scoring["round"]
+    enrollment = scoring["enrollments"]["C111"]
+    made = {
+        str(
+            Rectification.objects.create(
+                round=round_, enrollment=enrollment, item=item, reason="x"
+            ).public_id
+        )
+        for item in scoring["items"].values()
+    }
+    headers = bearer(world.users["city_admin"], "read")
+    for limit in (1, 3):
+        rows = walk(headers, "/campaigns/c/rectifications", limit=limit)
+        assert sorted(r["id"] for r in rows) == sorted(made) and len(rows) == len(made)
+    second = small_standard(world, slug="small-2")
+    ids = [s["id"] for s in walk(headers, "/standards", limit=1)]
+    assert len(ids) == 2 and str(second.public_id) in ids

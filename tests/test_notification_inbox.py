@@ -16,6 +16,7 @@ from civicmark.notifications.services import notify
 from civicmark.notifications.views import PAGE
 
 from .test_authz_matrix import PERSONAS
+from .test_tokens import assert_error_read_with_its_box
 
 
 def tell(user, key, link=""):  # noqa: ANN001, ANN201
@@ -63,10 +64,10 @@ def test_the_inbox_lists_his_own_newest_first_and_pages(world, client_for):
     client = client_for(staff)
     page = client.get(reverse("inbox")).content.decode()
     titles = re.findall(
-        r'data-testid="notification".*?<strong>(?:<a href="[^"]*">)?([^<]+)<', page, re.S
+        r'data-testid="notification".*?<strong>(?:<(?:a|button) [^>]*>)?([^<]+)<', page, re.S
     )
     assert titles[0] == f"Task k{PAGE + 2:02d}" and len(titles) == PAGE
-    assert "not-his" not in page and 'href="/campaigns/"' in page
+    assert "not-his" not in page and 'name="open" value="1"' in page
     rest = client.get(reverse("inbox") + "?page=2").content.decode()
     assert rest.count('data-testid="notification"') == 3 and "Task k00" in rest
     assert page.count('data-unread="1"') == PAGE
@@ -97,6 +98,44 @@ def test_mark_read_is_a_post_with_its_audit_event(world, client_for):
     # Marking it again changes nothing and writes nothing
     client.post(reverse("notification_read", args=[mine.public_id]))
     assert AuditEvent.objects.filter(action="notification.read").count() == 1
+
+
+def test_an_unread_ones_title_opens_it_through_the_post_that_marks_it_read(world, client_for):
+    """Following the title is what people do: a plain link left the notification unread and
+    the count in the header up (found walking the inbox on a phone)."""
+    staff = world.users["community_staff"]
+    linked, plain = tell(staff, "linked", link="/campaigns/"), tell(staff, "plain")
+    client = client_for(staff)
+    page = client.get(reverse("inbox")).content.decode()
+    title = re.search(
+        r'<button form="n-([0-9a-f-]+)" name="open" value="1"[^>]*>Task linked<', page
+    )
+    assert title and title.group(1) == str(linked.public_id)
+    assert (
+        f'<form method="post" action="{reverse("notification_read", args=[linked.public_id])}" id="n-{linked.public_id}"'
+        in page
+    )
+    assert '<a href="/campaigns/"' not in page.split('data-testid="inbox"')[1]
+    assert "<strong>Task plain</strong>" in page  # no link, nothing to open
+    client.post(reverse("notification_read", args=[linked.public_id]), {"open": "1"})
+    page = client.get(reverse("inbox")).content.decode()
+    # Once read, the title is a plain link again: nothing is left to mark
+    assert '<a href="/campaigns/" data-testid="notification-title">Task linked</a>' in page
+    assert plain.public_id and unread_badge(page) == "1"
+
+
+def test_the_inbox_in_chinese_says_new_and_open_not_a_recommendation_or_not_started(
+    world, client_for
+):
+    """ "New" and "Open" were the employment pages' 新推荐 (a new recommendation) and the task
+    status 未开始 (not started): the inbox's own words have their own context."""
+    staff = world.users["community_staff"]
+    tell(staff, "a", link="/campaigns/")
+    client = client_for(staff)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("inbox")).content.decode()
+    assert 'data-testid="open"' in page and 'data-testid="mark-read"' in page
+    assert "新推荐" not in page and "未开始" not in page
 
 
 def test_an_outside_link_is_never_followed(world, client_for):
@@ -175,6 +214,7 @@ def test_bad_preferences_are_refused_with_what_was_typed_shown_back(
     assert f'data-testid="error-{field}"' in page
     if field == "mobile":
         assert f'value="{value}"' in page
+        assert_error_read_with_its_box(page, field)
     assert not Preference.objects.filter(user=staff).exists()
     assert not AuditEvent.objects.filter(action="notifications.preferences_set").exists()
 

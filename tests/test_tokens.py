@@ -4,6 +4,7 @@ they stand."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,9 +47,17 @@ def test_it_stores_only_a_digest_and_shows_the_secret_once(world, client_for):
     assert token.digest == tokens.digest_of(secret) and secret not in token.digest
     assert token.name == "外勤平板" and token.scope == "write"
     assert timezone.localtime(token.expires_at).date() == timezone.localdate() + timedelta(31)
-    # The list shows it afterwards, never its secret.
+    made = response.content.decode()
+    # One tap selects the whole secret to copy, and it wraps on a phone's screen
+    pre = re.search(r'<pre class="([^"]*)" data-testid="token-secret">', made)
+    assert pre and {"user-select-all", "text-break"} <= set(pre.group(1).split())
+    # The form below starts again from the usual expiry
+    assert response.context["form"]["expires_on"].value() is not None
+    # The list shows it afterwards, never its secret, expiring on the day that was chosen
     page = client.get(reverse("token_list")).content.decode()
     assert "外勤平板" in page and secret not in page and token.prefix in page
+    row = page.split(token.prefix)[1].split("</tr>")[0]
+    assert f"<td>{day}</td>" in row
     event = AuditEvent.objects.get(action="token.created")
     assert event.actor == world.users["community_staff"] and secret not in str(event.after)
 
@@ -72,6 +81,7 @@ def test_it_refuses_a_bad_form_beside_its_field_and_keeps_what_was_typed(
     form = response.context["form"]
     assert form.errors.get(field), form.errors
     assert form.data["name"] == data["name"]
+    assert_error_read_with_its_box(response.content.decode(), field)
     assert not AccessToken.objects.exists()
     assert not AuditEvent.objects.filter(action="token.created").exists()
 
@@ -201,3 +211,16 @@ def test_the_token_page_answers_every_signed_in_person_with_his_own_tokens(
 
 def test_the_token_page_asks_a_stranger_to_sign_in(client, db):
     assert client.get(reverse("token_list")).status_code == 302
+
+
+def assert_error_read_with_its_box(page: str, field: str) -> None:
+    """The box is marked invalid, and every id its aria-describedby names is on the page with
+    the error among them (Django 5.2 names `id_x_helptext` and `id_x_error`; the shared form
+    template rendered neither, so a screen reader read the box without its message)."""
+    tag = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="id_{field}"[^>]*>', page)
+    assert tag, field
+    assert 'aria-invalid="true"' in tag.group(0) and "is-invalid" in tag.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', tag.group(0))
+    assert described and f"id_{field}_error" in described.group(1).split()
+    for target in described.group(1).split():
+        assert f'id="{target}"' in page, target

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.roles import Role
@@ -104,3 +106,9 @@ class AccessToken(models.Model):
 
     def is_live(self, now: Any) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def last_day(self) -> dt.date:
+        """The day chosen on the form: the last it works (it expires as the next one starts, so
+        its `expires_at` read as a date showed the day after the one the person picked)."""
+        return timezone.localtime(self.expires_at - dt.timedelta(microseconds=1)).date()

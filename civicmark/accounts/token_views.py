@@ -50,8 +50,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
     """GET: his tokens and the form; POST: a new token, whose secret this answer shows once."""
     user: User = request.user  # type: ignore[assignment]
     may_write = tokens.may_write(user)
+    # The next token's form starts from the usual expiry, after one was made too.
+    initial = {"expires_on": timezone.localdate() + dt.timedelta(days=DEFAULT_DAYS)}
     if request.method != "POST":
-        initial = {"expires_on": timezone.localdate() + dt.timedelta(days=DEFAULT_DAYS)}
         return _page(request, TokenForm(initial=initial, may_write=may_write))
     form = TokenForm(request.POST, may_write=may_write)
     if form.is_valid():
@@ -71,7 +72,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Token “%s” made: copy it now.") % token.name)
-            return _page(request, TokenForm(may_write=may_write), secret=secret)
+            return _page(request, TokenForm(initial=initial, may_write=may_write), secret=secret)
     return _page(request, form, status=422)
 
 

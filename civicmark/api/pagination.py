@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.conf import settings
 from django.core import signing
@@ -51,7 +52,9 @@ def _after(order: Sequence[tuple[str, bool]], values: list[Any]) -> Q:
 
 
 def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
+    """A key as the signed JSON of a cursor holds it: a decimal or a UUID (the lists ordered by
+    public id: standards, rectifications) as its text, which the filter reads back."""
+    return str(value) if isinstance(value, Decimal | UUID) else value
 
 
 def _salt(rows: QuerySet[Any], order: Sequence[tuple[str, bool]]) -> str:

@@ -61,3 +61,37 @@ def test_the_inbox_on_a_phone_and_a_desktop(world, browser, live_server, viewpor
     assert page.locator("input[name=email]").count() == 3
     assert _fits(page)
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tapping_a_notifications_title_on_a_phone_opens_it_and_marks_it_read(
+    world, browser, live_server
+):
+    staff = world.users["community_staff"]
+    notify(
+        [staff],
+        event=Event.RETURNED,
+        key="t",
+        title="自评材料已退回修改：已提级至安平县督办，在县级验收开始前完成逐项自评并备齐佐证材料",
+        link="/campaigns/",
+    )
+    notify([staff], event=Event.RETURNED, key="u", title="另一条", link="/campaigns/")
+    context = browser.new_context(viewport=SIZES[0], is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "community_staff")
+    page.fill("#id_password", "x-secret-password-1")
+    page.click("button.btn-primary")
+    page.wait_for_selector("[data-testid=whoami]", state="attached")
+    page.click("[data-testid=inbox-link]")
+    title = page.locator("[data-testid=notification-title]", has_text="自评材料已退回修改")
+    # a long title wraps inside its card (a button does not wrap by itself)
+    assert title.evaluate(
+        "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= window.innerWidth"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= 390")
+    title.tap()
+    page.wait_for_url(f"{live_server.url}/campaigns/")
+    assert page.locator("[data-testid=unread-count]").inner_text().startswith("1")
+    context.close()

@@ -16,6 +16,8 @@ def styled(field: BoundField) -> Any:
     css = {"checkbox": "form-check-input", "select": "form-select"}.get(kind, "form-control")
     if field.field.widget.__class__.__name__ in ("Select", "SelectMultiple"):
         css = "form-select"
+    if field.errors:
+        css += " is-invalid"  # the box itself is marked, not only the message below it
     return field.as_widget(attrs={"class": css})
 
 
