@@ -48,6 +48,20 @@ class Seeded:
     communities: int
     scores: int
     seconds: float
+    # Seconds per part of the seed (divisions, campaign, scores, results, statistics...), so a
+    # slow seed says where its time went on a shared, noisy machine.
+    parts: dict[str, float]
+
+
+class _Laps:
+    def __init__(self) -> None:
+        self.parts: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.parts[name] = round(self.parts.get(name, 0.0) + now - self._last, 2)
+        self._last = now
 
 
 def _insert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -89,6 +103,7 @@ def _standard() -> Standard:
 
 def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
     started = time.perf_counter()
+    lap = _Laps()
     rng = random.Random(seed)  # noqa: S311  (test data, not secrets)
     now = datetime.now(UTC)
     per_town, towns_per_county = 10, 10
@@ -159,6 +174,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
         members = list(
             Division.objects.filter(level=Level.COMMUNITY, path__startswith=province.path)
         )
+        lap("divisions")
         _insert(
             CommunityProfile,
             ["division_id", "committee", "households", "residents", "staff", "is_pilot", "note"],
@@ -167,6 +183,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
                 for d in members
             ),
         )
+        lap("profiles")
         campaign = campaign_create(
             actor=None,
             slug=f"{prefix.lower()}-province",
@@ -177,6 +194,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             communities=members,
             via="seed",
         )
+        lap("campaign (service: enrollments, phases, tasks, rounds)")
         assessors: dict[int, list[User]] = {}
         for dept in Department.objects.filter(code__in=[c for c, _n in DEPARTMENTS]):
             pair = []
@@ -200,6 +218,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             ["enrollment_id", "item_id", "points", "explanation", "updated_at"],
             ((e, i.pk, i.points, "自评", now) for e in enrollments for i in items),
         )
+        lap("self-assessments")
         round2 = campaign.rounds.get(number=2)
         second = {i.pk for i in items if rng.random() < 0.2}  # scored by two assessors
 
@@ -247,6 +266,7 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             ],
             scores(),
         )
+        lap("scores")
         veto = standard.vetoes.first()
         if veto is not None:
             vetoed = rng.sample(enrollments, max(1, len(enrollments) * 3 // 100))
@@ -278,10 +298,20 @@ def seed(communities: int, *, prefix: str = "P", seed: int = 7) -> Seeded:
             )
         from civicmark.scoring.materialize import refresh
 
+        lap("vetoes")
         for round_ in campaign.rounds.all():
             refresh(round_)  # bulk inserts bypass the services that keep results current
+        lap("stored results")
+    lap("commit")
     # Fresh statistics, as autovacuum would gather them after a real load: without them the
     # planners guess five rows where there are ten thousand.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return Seeded(campaign, communities, count, time.perf_counter() - started)
+    lap("statistics")
+    # The campaign's figures snapshot (ADR 29): ranks, places and the dashboard, as the task
+    # takes them after writes.
+    from civicmark.results.snapshots import take
+
+    take(campaign)
+    lap("figures snapshot")
+    return Seeded(campaign, communities, count, time.perf_counter() - started, lap.parts)

@@ -620,3 +620,31 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
         option,
         height=380,
     )
+
+
+# --- The page's charts, live or from the snapshot (ADR 29) ------------------------------------
+
+
+def shared_charts(
+    user: Any, campaign: Campaign, rounds: list[AcceptanceRound], today: date, *, full: bool = False
+) -> dict[str, list[Chart]]:
+    """The charts that do not depend on the round chosen for the score charts."""
+    return {
+        "progress": progress_charts(user, campaign, today, full=full),
+        "acceptance": acceptance_charts(rounds, user),
+        "rectification": [rectification_chart(campaign, user, today)],
+    }
+
+
+def score_charts(user: Any, rounds: list[AcceptanceRound], chosen: AcceptanceRound) -> list[Chart]:
+    """The chosen round's distribution, against the round before it (the first against the
+    next), and its department completion."""
+    return [
+        distribution_chart(chosen, user),
+        *[
+            comparison_chart(a, b, user)
+            for a, b in zip(rounds, rounds[1:], strict=False)
+            if b == chosen or (a == rounds[0] == chosen)
+        ],
+        department_chart(chosen, user),
+    ]

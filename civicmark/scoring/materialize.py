@@ -125,6 +125,13 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
     rows = CommunityResult.objects.filter(round=round_)
     if only is not None:
         rows = rows.filter(enrollment_id__in=only)
+    # A recomputed row keeps its place in the ranking until the next figures snapshot (ADR 29).
+    places = {
+        e: (rank, position)
+        for e, rank, position in rows.filter(position__isnull=False).values_list(
+            "enrollment_id", "rank", "position"
+        )
+    }
     rows.delete()
     CommunityResult.objects.bulk_create(
         (
@@ -142,6 +149,8 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
                 vetoes=[{"code": code, "found_in_round": n} for code, n in r.vetoes],
                 assessed=pk in assessed,
                 scored=scored.get(pk, {}),
+                rank=places.get(pk, (None, None))[0],
+                position=places.get(pk, (None, None))[1],
             )
             for pk, r in results.items()
         ),
