@@ -65,9 +65,7 @@ def change_scores(campaign, changes: list[tuple[int, int, int]]) -> None:  # noq
         points = max(Decimal(0), item.points - Decimal(lost) / 2)
         enrollment = enrollments[e % len(enrollments)]
         version = (
-            Score.objects.filter(
-                round=round_, enrollment=enrollment, item=item, assessor=assessor
-            )
+            Score.objects.filter(round=round_, enrollment=enrollment, item=item, assessor=assessor)
             .values_list("version", flat=True)
             .first()
         )
@@ -250,7 +248,9 @@ def test_the_periodic_job_retakes_only_what_is_behind(city):
 def test_a_recomputed_row_keeps_its_place_until_the_next_snapshot(city):
     round_ = city.rounds.get(number=2)
     snapshots.take(city)
-    before = dict(CommunityResult.objects.filter(round=round_).values_list("enrollment", "position"))
+    before = dict(
+        CommunityResult.objects.filter(round=round_).values_list("enrollment", "position")
+    )
     change_scores(city, [(1, 0, 30)])
     round_.__dict__.pop("_results_current", None)
     summary.results_for(round_, None).count()  # the read recomputes the stale community

@@ -94,7 +94,9 @@ def serve(campaign: Campaign, user: Any, now: datetime) -> tuple[FiguresSnapshot
     behind snapshot is refreshed off-request (debounced); where tasks run at once (the immediate
     backend: tests, or one machine without a worker) it is taken before the page reads it."""
     snapshot = read(campaign)
-    late = snapshot is not None and snapshot.taken_at is not None and behind(campaign, snapshot, now)
+    late = (
+        snapshot is not None and snapshot.taken_at is not None and behind(campaign, snapshot, now)
+    )
     if snapshot is not None and snapshot.taken_at is not None and not late:
         return snapshot, False
     if _inline():
@@ -237,13 +239,16 @@ def place(round_: AcceptanceRound) -> None:
 def _ranking_figures(round_: AcceptanceRound) -> dict[str, Any]:
     from django.db.models import Count
 
-    covered = CommunityResult.objects.filter(round=round_).filter(
-        panels.covered_results_q(round_)
-    )
+    covered = CommunityResult.objects.filter(round=round_).filter(panels.covered_results_q(round_))
     per_outcome = dict(covered.order_by().values_list("outcome").annotate(n=Count("id")))
     counties = choices(covered, "enrollment__community__parent__parent")
     towns = choices(covered, "enrollment__community__parent")
+    from civicmark.results.dashboards import campaign_averages
+
+    categories = list(round_.campaign.standard.categories.all())
+    averages = campaign_averages(round_, categories)
     return {
+        "averages": {c.code: str(a) for c, a in zip(categories, averages, strict=True)},
         "count": {"": sum(per_outcome.values()), **per_outcome},
         "ranked": ranked_rows(round_).count(),
         "counties": counties,
@@ -272,7 +277,9 @@ def _dashboards(campaign: Campaign, rounds: list[AcceptanceRound], today: date) 
                 "figures": [asdict(f) for f in figures.key_figures(None, campaign, rounds, today)],
                 "shared": {k: [plain(asdict(c)) for c in v] for k, v in shared.items()},
                 "scores": {
-                    str(r.number): [plain(asdict(c)) for c in dashboards.score_charts(None, rounds, r)]
+                    str(r.number): [
+                        plain(asdict(c)) for c in dashboards.score_charts(None, rounds, r)
+                    ]
                     for r in rounds
                 },
             }

@@ -184,15 +184,12 @@ def ranked_totals(round_: AcceptanceRound) -> list[Decimal]:
     incomplete) in the whole campaign, lowest first: one query per round and request."""
     memo = round_.__dict__
     if "_ranked_totals" not in memo:
-        from civicmark.scoring import reader
-
         from civicmark.results.snapshots import ranked_rows
+        from civicmark.scoring import reader
 
         reader.stored(round_)  # made current first
         memo["_ranked_totals"] = list(
-            ranked_rows(round_)
-            .order_by("total")
-            .values_list("total", flat=True)
+            ranked_rows(round_).order_by("total").values_list("total", flat=True)
         )
     return memo["_ranked_totals"]
 
