@@ -164,7 +164,10 @@ def test_the_dashboard_from_the_snapshot_equals_the_live_one(city, client):
         *shared["rectification"],
     ]
     served = [c for _title, charts in response.context["sections"] for c in charts]
-    assert [c.__dict__ for c in served] == [c.__dict__ for c in live]
+    # Every row of a long chart (`all_rows`) is for the CSV, counted live.
+    assert [{**c.__dict__, "all_rows": None} for c in served] == [
+        {**c.__dict__, "all_rows": None} for c in live
+    ]
     key = figures.key_figures(user, city, rounds, today)
     assert response.context["figures"] == key
 

@@ -275,15 +275,19 @@ def _dashboards(campaign: Campaign, rounds: list[AcceptanceRound], today: date) 
             shared = dashboards.shared_charts(None, campaign, rounds, today)
             pages[code] = {
                 "figures": [asdict(f) for f in figures.key_figures(None, campaign, rounds, today)],
-                "shared": {k: [plain(asdict(c)) for c in v] for k, v in shared.items()},
+                "shared": {k: [_stored(c) for c in v] for k, v in shared.items()},
                 "scores": {
-                    str(r.number): [
-                        plain(asdict(c)) for c in dashboards.score_charts(None, rounds, r)
-                    ]
+                    str(r.number): [_stored(c) for c in dashboards.score_charts(None, rounds, r)]
                     for r in rounds
                 },
             }
     return pages
+
+
+def _stored(chart: Any) -> dict[str, Any]:
+    """A chart as the page shows it: every row of a long one (`all_rows`, 110,000 communities)
+    is for the CSV, which is counted live."""
+    return plain({**asdict(chart), "all_rows": None})
 
 
 # --- JSON with Decimals kept ------------------------------------------------------------------
