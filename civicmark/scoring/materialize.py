@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core.inserts import insert_rows
 from civicmark.core.replicas import primary
 from civicmark.scoring.models import CommunityResult, StaleResult
 from civicmark.scoring.rounds import _fast
@@ -28,6 +29,25 @@ MARK_SQL = (
     "INSERT INTO {stale} (round_id, enrollment_id) SELECT r.id, e.id FROM {rounds} r, "
     "{enrollments} e WHERE r.campaign_id = %s AND r.number >= %s "
     "AND e.campaign_id = %s AND e.id IN ({ids}) ON CONFLICT DO NOTHING"
+)
+
+
+RESULT_COLUMNS = (
+    "round_id",
+    "enrollment_id",
+    "total",
+    "outcome",
+    "level",
+    "commendable",
+    "subtotals",
+    "below_minimum",
+    "gates",
+    "vetoes",
+    "possible",
+    "assessed",
+    "scored",
+    "rank",
+    "position",
 )
 
 
@@ -133,27 +153,28 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
         )
     }
     rows.delete()
-    CommunityResult.objects.bulk_create(
+    # Many rows (a whole round: 110,000) in one executemany, not bulk_create's model per row.
+    insert_rows(
+        CommunityResult,
+        RESULT_COLUMNS,
         (
-            CommunityResult(
-                round=round_,
-                enrollment_id=pk,
-                total=r.total,
-                outcome=str(r.outcome),
-                level=r.level or "",
-                subtotals={k: str(v) for k, v in r.category_subtotals.items()},
-                below_minimum=list(r.categories_below_minimum),
-                possible=r.possible,
-                commendable=r.commendable,
-                gates=[{"item": code, "effect": effect} for code, effect in r.gates],
-                vetoes=[{"code": code, "found_in_round": n} for code, n in r.vetoes],
-                assessed=pk in assessed,
-                scored=scored.get(pk, {}),
-                rank=places.get(pk, (None, None))[0],
-                position=places.get(pk, (None, None))[1],
+            (
+                round_.pk,
+                pk,
+                r.total,
+                str(r.outcome),
+                r.level or "",
+                r.commendable,
+                {k: str(v) for k, v in r.category_subtotals.items()},
+                list(r.categories_below_minimum),
+                [{"item": code, "effect": effect} for code, effect in r.gates],
+                [{"code": code, "found_in_round": n} for code, n in r.vetoes],
+                r.possible,
+                pk in assessed,
+                scored.get(pk, {}),
+                *places.get(pk, (None, None)),
             )
             for pk, r in results.items()
         ),
-        batch_size=2000,
     )
     return len(results)
