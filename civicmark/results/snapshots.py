@@ -120,10 +120,20 @@ def round_figures(snapshot: FiguresSnapshot | None, round_: AcceptanceRound) -> 
     return found
 
 
-def dashboard_figures(snapshot: FiguresSnapshot, language: str) -> dict[str, Any] | None:
+def dashboard_page(snapshot: FiguresSnapshot | None, language: str) -> dict[str, Any] | None:
+    """The dashboard as the snapshot holds it in this language (the site's default language
+    when it has not this one), with `taken_at` and `latest_scored`; None when there is none."""
+    if snapshot is None or snapshot.taken_at is None:
+        return None
     pages: dict[str, Any] = snapshot.data.get("dashboard", {})
-    found: dict[str, Any] | None = pages.get(language) or pages.get(settings.LANGUAGE_CODE)
-    return found
+    found = pages.get(language) or pages.get(settings.LANGUAGE_CODE)
+    if found is None:
+        return None
+    return {
+        **found,
+        "taken_at": snapshot.taken_at,
+        "latest_scored": snapshot.data.get("latest_scored"),
+    }
 
 
 # --- asking for a refresh --------------------------------------------------------------------

@@ -250,11 +250,11 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     snapshot, late = None, False
     if not wanted and snapshots.sees_whole(request.user, campaign):
         snapshot, late = snapshots.serve(campaign, request.user, now)
-    page = snapshots.dashboard_figures(snapshot, get_language()) if snapshot else None
+    page = snapshots.dashboard_page(snapshot, get_language())
     number = parse_id(request.GET.get("round")) or 0
     chosen = next((r for r in rounds if r.number == number), None)
     if chosen is None:
-        latest = snapshot.data.get("latest_scored") if page else _latest_scored(campaign)
+        latest = page["latest_scored"] if page is not None else _latest_scored(campaign)
         chosen = next((r for r in rounds if r.number == latest), rounds[0])
     if page is not None:
         shared = {k: [_chart(c) for c in v] for k, v in page["shared"].items()}
@@ -297,7 +297,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "sections": sections,
             "rounds": rounds,
             "chosen": chosen,
-            "as_of": snapshot.taken_at if page is not None else None,
+            "as_of": page["taken_at"] if page is not None else None,
             "refreshing": late,
         },
     )
