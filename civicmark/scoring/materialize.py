@@ -85,10 +85,7 @@ def current(round_: AcceptanceRound) -> None:
     # Asked of the primary even where the page reads from a replica (ADR 27): a replica a
     # moment behind would answer "nothing stale" about a change just made.
     with primary():
-        missing = (
-            CommunityResult.objects.filter(round=round_).count()
-            != round_.campaign.enrollments.count()
-        )
+        missing = _newest_stored(round_) != _newest_enrolled(round_)
         waiting = not missing and StaleResult.objects.filter(round=round_).exists()
     if missing:
         refresh(round_)
@@ -103,6 +100,29 @@ def current(round_: AcceptanceRound) -> None:
         )
         StaleResult.objects.filter(pk__in=[pk for pk, _e in stale]).delete()
         _write(round_, sorted({e for _pk, e in stale}))
+
+
+def _newest_enrolled(round_: AcceptanceRound) -> int | None:
+    found: int | None = (
+        Enrollment.objects.filter(campaign_id=round_.campaign_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return found
+
+
+def _newest_stored(round_: AcceptanceRound) -> int | None:
+    """Rows are missing when the newest enrollment has none (a new campaign, a community
+    enrolled late: enrollments only ever get larger ids; a row is never deleted alone). Two
+    index look-ups (ADR 29), not two counts of a country's round per request."""
+    found: int | None = (
+        CommunityResult.objects.filter(round=round_)
+        .order_by("-enrollment_id")
+        .values_list("enrollment_id", flat=True)
+        .first()
+    )
+    return found
 
 
 def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None) -> int:
