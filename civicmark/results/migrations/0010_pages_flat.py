@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0012_campaign_appeal_days'),
-        ('results', '0007_title_rechecks'),
+        ('results', '0009_upward_reports'),
     ]
 
     operations = [
