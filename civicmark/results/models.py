@@ -289,6 +289,8 @@ class UpwardDocument(StoredFileRecord):
         constraints = [
             models.UniqueConstraint(fields=["report", "kind"], name="one_document_a_kind")
         ]
+
+
 class FiguresSnapshot(models.Model):
     """A campaign's whole-scope figures as of `taken_at` (ADR 29): the dashboard's charts and key
     figures in each language, and what the ranking page counts (communities per outcome, the
