@@ -41,6 +41,7 @@ from civicmark.accounts import authz
 from civicmark.assessments import panels
 from civicmark.campaigns.models import AcceptanceRound, Campaign
 from civicmark.core.models import AuditEvent
+from civicmark.core.replicas import primary
 from civicmark.results.models import FiguresSnapshot
 from civicmark.scoring import reader
 from civicmark.scoring.models import CommunityResult
@@ -80,13 +81,16 @@ def behind(campaign: Campaign, snapshot: FiguresSnapshot, now: datetime) -> bool
         return True
     if timezone.localdate(snapshot.taken_at) < timezone.localdate(now):
         return True
-    return (
-        AuditEvent.objects.filter(
-            at__gt=snapshot.taken_at, scope_path__startswith=campaign.division.path
+    # Asked of the primary where the page reads from a replica (ADR 27): a replica a moment
+    # behind would not yet hold the write that makes the snapshot behind.
+    with primary():
+        return (
+            AuditEvent.objects.filter(
+                at__gt=snapshot.taken_at, scope_path__startswith=campaign.division.path
+            )
+            .exclude(action__in=READS_ONLY)
+            .exists()
         )
-        .exclude(action__in=READS_ONLY)
-        .exists()
-    )
 
 
 def serve(campaign: Campaign, user: Any, now: datetime) -> tuple[FiguresSnapshot | None, bool]:
