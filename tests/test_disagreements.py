@@ -468,3 +468,23 @@ def test_a_not_applicable_box_posted_unticked_is_not_ticked(scoring, world, clie
     assert lead.post(reverse("round_disagreements", args=["c", 2]), data).status_code == 302
     settled = Settlement.objects.get()
     assert not settled.not_applicable and settled.points == Decimal(25)
+
+
+def test_the_round_page_lists_the_first_disagreements_and_says_how_many(
+    scoring, world, client_for, monkeypatch
+):
+    # A province's round may hold thousands: the page lists the first ones, by community, and
+    # says how many there are (ADR 11); the service still sees every one.
+    from civicmark.assessments import views
+
+    s = scoring
+    for community in ("C111", "C112", "C121"):
+        save(s, 0, community, "A2", 30)
+        save(s, 1, community, "A2", 20)
+    monkeypatch.setattr(views, "DISAGREEMENTS_SHOWN", 2)
+    shown = client_for(world.users["city_admin"]).get(reverse("round_detail", args=["c", 2]))
+    section = shown.context["disagreements"]
+    assert section["total"] == 3
+    assert [r["d"].community.code for r in section["rows"]] == ["C111", "C112"]
+    assert 'data-testid="disagreements-shown"' in shown.content.decode()
+    assert len(open_disagreements(s["round"])) == 3

@@ -1522,12 +1522,15 @@ def commendation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+DISAGREEMENTS_SHOWN = 50
+
+
 def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None) -> dict[str, Any]:
     """The round page's disagreements, for the round's lead (a county part's lead: his county's
     communities): the open ones with a settle form each, and those settled with the decision.
     Anyone else gets nothing. `form` is a refused settlement, shown back on its row."""
     from civicmark.assessments import panels
-    from civicmark.scoring.disagreements import open_disagreements, settled
+    from civicmark.scoring.disagreements import first_disagreements, settled
 
     if authz.can_lead_round(user, round_):
         ids = None
@@ -1542,7 +1545,9 @@ def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None)
         )
     posted = form.data if form is not None else {}
     rows = []
-    for d in open_disagreements(round_, ids):
+    # A province's round may hold thousands: the first ones, and how many (ADR 11).
+    found, total = first_disagreements(round_, ids, limit=DISAGREEMENTS_SHOWN)
+    for d in found:
         mine = posted.get("enrollment") == str(d.enrollment.pk) and posted.get("item") == str(
             d.item.pk
         )
@@ -1554,6 +1559,7 @@ def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None)
         "shown": True,
         "may_settle": round_.finalised_at is None,
         "rows": rows,
+        "total": total,
         "settled": [s for s in done if s.source != SettlementSource.APPEAL],
         "on_appeal": [s for s in done if s.source == SettlementSource.APPEAL],
         "round": round_,

@@ -89,13 +89,18 @@ def describe(f: dict[str, Any]) -> str:
 
 def main() -> None:
     args = sys.argv[1:]
+    # --no-sqlite: PostgreSQL alone (a run at 110,000 communities, where SQLite is not the
+    # database anyone would use).
+    sqlite_too = "--no-sqlite" not in args
+    args = [a for a in args if a != "--no-sqlite"]
     OUT.mkdir(parents=True, exist_ok=True)
     if (OUT / "media").exists():
         shutil.rmtree(OUT / "media")
     sqlite = OUT / "bench.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
-    run("sqlite", f"sqlite:///{sqlite}", args)
+    if sqlite_too:
+        run("sqlite", f"sqlite:///{sqlite}", args)
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         run("postgresql", fresh_postgres(url), args)

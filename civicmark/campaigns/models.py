@@ -71,6 +71,8 @@ class Enrollment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "community"], name="unique_enrollment")
         ]
+        # The campaign's newest enrollment by one index look-up (scoring.materialize, ADR 29).
+        indexes = [models.Index(fields=["campaign", "id"], name="enrollment_campaign_id")]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.community}"

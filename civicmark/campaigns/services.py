@@ -150,15 +150,17 @@ def _plan_phases(campaign: Campaign, communities: list[Division], pilots: set[st
     towns = Division.objects.filter(pk__in={c.parent_id for c in communities}).order_by("path")
     counties = Division.objects.filter(pk__in={t.parent_id for t in towns}).order_by("path")
     # The town and county civil affairs offices above the pilot communities run the pilot.
-    pilot_towns = [
-        t for t in towns if t.pk in {c.parent_id for c in communities if c.code in pilots}
-    ]
+    # The set is built once (built per town, it made a country's campaign quadratic: 11,000
+    # towns times 110,000 communities).
+    above_pilots = {c.parent_id for c in communities if c.code in pilots}
+    pilot_towns = [t for t in towns if t.pk in above_pilots]
+    pilot_counties = {t.parent_id for t in pilot_towns}
     units = {
         "county": list(counties),
         "town": list(towns),
         "pilot": [c for c in communities if c.code in pilots],
         "pilot_town": pilot_towns,
-        "pilot_county": [k for k in counties if k.pk in {t.parent_id for t in pilot_towns}],
+        "pilot_county": [k for k in counties if k.pk in pilot_counties],
         "community": [c for c in communities if c.code not in pilots],
         "every_community": communities,
     }

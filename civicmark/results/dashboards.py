@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Floor
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
@@ -553,10 +554,6 @@ def rectification_chart(campaign: Campaign, user: Any, today: date) -> Chart:
 def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
     """The community's category subtotals against the average of the round's complete results
     (one aggregate query over the stored results) and the category maxima."""
-    from django.db.models import Avg, DecimalField
-    from django.db.models.fields.json import KT
-    from django.db.models.functions import Cast
-
     from civicmark.scoring.materialize import current
     from civicmark.scoring.models import CommunityResult
 
@@ -569,24 +566,20 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
     if mine is None:
         return None
     categories = list(round_.campaign.standard.categories.all())
-    # The campaign's average is over every complete result of the round, not only the ones the
-    # viewer may open; the view has already checked that he may see this community.
-    averages = (
-        CommunityResult.objects.filter(round=round_)
-        .exclude(outcome=Outcome.INCOMPLETE)
-        .aggregate(
-            **{
-                f"c{i}": Avg(
-                    Cast(KT(f"subtotals__{c.code}"), DecimalField(max_digits=7, decimal_places=2))
-                )
-                for i, c in enumerate(categories)
-            }
-        )
-    )
-    average = [
-        Decimal(str(averages[f"c{i}"] or 0)).quantize(Decimal("0.01"))
-        for i in range(len(categories))
-    ]
+    # The campaign's average, from the campaign's figures snapshot when there is one (ADR 29:
+    # it reads every complete result of the round), said to be as of its time.
+    from civicmark.results import snapshots
+
+    snapshot = snapshots.read(round_.campaign)
+    known = snapshots.round_figures(snapshot, round_).get("averages")
+    note = ""
+    if known is not None and snapshot is not None and snapshot.taken_at is not None:
+        average = [Decimal(known.get(c.code, "0")) for c in categories]
+        note = _("campaign average as of %(time)s") % {
+            "time": timezone.localtime(snapshot.taken_at).strftime("%Y-%m-%d %H:%M:%S")
+        }
+    else:
+        average = campaign_averages(round_, categories)
     own = [Decimal(mine.subtotals.get(c.code, "0")) for c in categories]
     name = mine.enrollment.community.name
     table = [[f"{c.code} {c.name}", own[i], average[i], c.points] for i, c in enumerate(categories)]
@@ -619,4 +612,58 @@ def radar_chart(round_: AcceptanceRound, user: Any, code: str) -> Chart | None:
         table,
         option,
         height=380,
+        note=note,
     )
+
+
+def campaign_averages(round_: AcceptanceRound, categories: list[Any]) -> list[Decimal]:
+    """Each category's average subtotal over every complete result of the round (not only the
+    ones a viewer may open: the average names no community)."""
+    from django.db.models import Avg, DecimalField
+
+    from civicmark.scoring.models import CommunityResult
+
+    averages = (
+        CommunityResult.objects.filter(round=round_)
+        .exclude(outcome=Outcome.INCOMPLETE)
+        .aggregate(
+            **{
+                f"c{i}": Avg(
+                    Cast(KT(f"subtotals__{c.code}"), DecimalField(max_digits=7, decimal_places=2))
+                )
+                for i, c in enumerate(categories)
+            }
+        )
+    )
+    return [
+        Decimal(str(averages[f"c{i}"] or 0)).quantize(Decimal("0.01"))
+        for i in range(len(categories))
+    ]
+
+
+# --- The page's charts, live or from the snapshot (ADR 29) ------------------------------------
+
+
+def shared_charts(
+    user: Any, campaign: Campaign, rounds: list[AcceptanceRound], today: date, *, full: bool = False
+) -> dict[str, list[Chart]]:
+    """The charts that do not depend on the round chosen for the score charts."""
+    return {
+        "progress": progress_charts(user, campaign, today, full=full),
+        "acceptance": acceptance_charts(rounds, user),
+        "rectification": [rectification_chart(campaign, user, today)],
+    }
+
+
+def score_charts(user: Any, rounds: list[AcceptanceRound], chosen: AcceptanceRound) -> list[Chart]:
+    """The chosen round's distribution, against the round before it (the first against the
+    next), and its department completion."""
+    return [
+        distribution_chart(chosen, user),
+        *[
+            comparison_chart(a, b, user)
+            for a, b in zip(rounds, rounds[1:], strict=False)
+            if b == chosen or (a == rounds[0] == chosen)
+        ],
+        department_chart(chosen, user),
+    ]

@@ -289,3 +289,20 @@ class UpwardDocument(StoredFileRecord):
         constraints = [
             models.UniqueConstraint(fields=["report", "kind"], name="one_document_a_kind")
         ]
+
+
+class FiguresSnapshot(models.Model):
+    """A campaign's whole-scope figures as of `taken_at` (ADR 29): the dashboard's charts and key
+    figures in each language, and what the ranking page counts (communities per outcome, the
+    ranked ones, the counties and towns to filter by). Refreshed off-request by a task
+    (`results.snapshots`) after writes, never recomputed per request; a page that reads it says
+    "as of <time>" and, when something was written since, that it is being refreshed."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField(null=True, blank=True)  # null: asked for, never taken yet
+    # When a refresh was last asked for (debounce: one queued refresh at a time).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.taken_at}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts import authz
@@ -36,6 +36,7 @@ OUTCOME_LABELS = {
 OUTCOME_ORDER = [Outcome.STANDARD, Outcome.NOT_REACHED, Outcome.VETOED, Outcome.INCOMPLETE]
 FIELDS = (
     "enrollment_id",
+    "rank",
     "total",
     "outcome",
     "level",
@@ -143,9 +144,11 @@ def ranked(
     town: str = "",
     outcome: str = "",
     sort: str = "rank",
+    placed: bool = False,
 ) -> QuerySet[CommunityResult]:
     """The ranking as a query: filtered and ordered by the database; `to_rows` gives each row its
-    rank in the whole round (ties share a rank), whatever the viewer's scope or the filter."""
+    rank in the whole round (ties share a rank), whatever the viewer's scope or the filter.
+    `placed`: order by the places the campaign's figures snapshot stored (ADR 29)."""
     rows = results_for(round_, user)
     if county:
         rows = rows.filter(enrollment__community__parent__parent__code=county)
@@ -156,6 +159,13 @@ def ranked(
     key = sort.lstrip("-")
     if key not in ORDERS:
         key, sort = "rank", "rank"
+    if key == "rank" and placed:
+        # The snapshot's places (ADR 29): the page reads its rows by index, not by sorting the
+        # round; a row placed after the snapshot (none yet) comes last.
+        way = "desc" if sort.startswith("-") else "asc"
+        return rows.order_by(
+            getattr(F("position"), way)(nulls_last=True), "enrollment__community__code"
+        )
     rows = rows.annotate(
         standing=STANDING,
         outcome_order=Case(
@@ -174,14 +184,12 @@ def ranked_totals(round_: AcceptanceRound) -> list[Decimal]:
     incomplete) in the whole campaign, lowest first: one query per round and request."""
     memo = round_.__dict__
     if "_ranked_totals" not in memo:
+        from civicmark.results.snapshots import ranked_rows
         from civicmark.scoring import reader
 
+        reader.stored(round_)  # made current first
         memo["_ranked_totals"] = list(
-            reader.stored(round_)
-            .filter(panels.covered_results_q(round_))
-            .exclude(outcome__in=[Outcome.VETOED, Outcome.INCOMPLETE])
-            .order_by("total")
-            .values_list("total", flat=True)
+            ranked_rows(round_).order_by("total").values_list("total", flat=True)
         )
     return memo["_ranked_totals"]
 
@@ -196,11 +204,13 @@ def as_values(results: QuerySet[CommunityResult]) -> QuerySet[Any]:
     return results.values(*FIELDS)
 
 
-def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
-    """Rows for display or export from `as_values` of stored results (or a page of it)."""
+def to_rows(round_: AcceptanceRound, values: Any, *, stored_ranks: bool = False) -> list[Row]:
+    """Rows for display or export from `as_values` of stored results (or a page of it). Ranks
+    are counted over the whole round now, or (`stored_ranks`, a page that says "as of") read
+    from the figures snapshot's `rank` (ADR 29)."""
     codes = list(round_.campaign.standard.categories.values_list("code", flat=True))
     items = list(values)
-    totals = ranked_totals(round_) if items else []
+    totals = ranked_totals(round_) if items and not stored_ranks else []
     rows = []
     for r in items:
         subtotals = r["subtotals"] or {}
@@ -216,7 +226,9 @@ def to_rows(round_: AcceptanceRound, values: Any) -> list[Row]:
                 total=r["total"],
                 outcome=r["outcome"],
                 level=r["level"],
-                rank=rank_in(totals, r["total"]) if _ranks(r) else None,
+                rank=(r["rank"] if stored_ranks else rank_in(totals, r["total"]))
+                if _ranks(r)
+                else None,
                 subtotals=[Decimal(subtotals.get(c, "0")) for c in codes],
                 vetoes=len(r.get("vetoes") or []),
                 commendable=bool(r.get("commendable")),

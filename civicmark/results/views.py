@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from civicmark.accounts import authz
@@ -21,7 +23,7 @@ from civicmark.core.names import content_disposition
 from civicmark.core.parsing import parse_id
 from civicmark.core.replicas import replica_reads
 from civicmark.core.uploads import wants_chinese_headers
-from civicmark.results import exports, summary
+from civicmark.results import exports, snapshots, summary
 from civicmark.results.dashboards import radar_chart
 from civicmark.results.explain import explain
 from civicmark.results.planner import plan_for
@@ -123,20 +125,14 @@ def community_sheet(request: HttpRequest, slug: str, number: int, code: str) -> 
     )
 
 
-def _choices(round_: Any, user: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _choices(round_: Any, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The counties and towns to filter by, within the viewer's scope: listed while short, else
+    typed as a code (ADR 11)."""
     results = summary.results_for(round_, user)
-    counties = sorted(
-        results.values_list(
-            "enrollment__community__parent__parent__code",
-            "enrollment__community__parent__parent__name",
-        ).distinct()
+    return (
+        snapshots.choices(results, "enrollment__community__parent__parent"),
+        snapshots.choices(results, "enrollment__community__parent"),
     )
-    towns = sorted(
-        results.values_list(
-            "enrollment__community__parent__code", "enrollment__community__parent__name"
-        ).distinct()
-    )
-    return counties, towns
 
 
 @login_required
@@ -152,6 +148,13 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         for k in ("county", "town", "outcome", "sort")
         if request.GET.get(k)
     }
+    fmt = request.GET.get("format", "")
+    # The page reads ranks, places and counts from the campaign's snapshot (ADR 29); a download
+    # counts them live, exactly, as it reads every row anyway.
+    snapshot, late = None, False
+    if not fmt:
+        snapshot, late = snapshots.serve(campaign, request.user, timezone.now())
+    known = snapshots.round_figures(snapshot, round_)
     shown = summary.ranked(
         round_,
         request.user,
@@ -159,9 +162,13 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         town=params.get("town", ""),
         outcome=params.get("outcome", ""),
         sort=params.get("sort", "rank"),
+        placed=bool(known),
     )
-    page = Paginator(summary.as_values(shown), PER_PAGE).get_page(request.GET.get("page"))
-    fmt = request.GET.get("format", "")
+    paginator = Paginator(summary.as_values(shown), PER_PAGE)
+    whole = bool(known) and snapshots.sees_whole(request.user, campaign)
+    if whole and not params.get("county") and not params.get("town"):
+        paginator.__dict__["count"] = known["count"].get(params.get("outcome", ""), 0)
+    page = paginator.get_page(request.GET.get("page"))
     if fmt:
         if fmt not in ("csv", "xlsx"):
             raise Http404
@@ -178,7 +185,9 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ref=f"{campaign.slug}/{round_.number}",
             scope=campaign.division.path,
         )
-    counties, towns = _choices(round_, request.user)
+    counties, towns = (
+        (known["counties"], known["towns"]) if whole else _choices(round_, request.user)
+    )
     query = urlencode(params)
     return render(
         request,
@@ -187,9 +196,9 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "campaign": campaign,
             "round": round_,
             "page": page,
-            "rows": summary.to_rows(round_, page.object_list),
+            "rows": summary.to_rows(round_, page.object_list, stored_ranks=bool(known)),
             "categories": summary.category_headers(round_),
-            "ranked_count": len(summary.ranked_totals(round_)),
+            "ranked_count": known["ranked"] if known else len(summary.ranked_totals(round_)),
             "counties": counties,
             "towns": towns,
             "outcomes": [(o.value, summary.OUTCOME_LABELS[o]) for o in summary.OUTCOME_ORDER],
@@ -197,20 +206,20 @@ def ranking(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "query": query,
             "page_query": urlencode({**params, "page": page.number}),
             "count": page.paginator.count,
+            "as_of": snapshot.taken_at if known and snapshot else None,
+            "refreshing": late,
         },
     )
 
 
-def _latest_scored(campaign: Any) -> int | None:
-    """The number of the latest round anyone has scored in."""
-    from civicmark.scoring.models import Score
+def _chart(stored: dict[str, Any]) -> Any:
+    from civicmark.results.dashboards import Chart
 
-    return (
-        Score.objects.filter(round__campaign=campaign)
-        .order_by("-round__number")
-        .values_list("round__number", flat=True)
-        .first()
-    )
+    return Chart(**snapshots.unplain(stored))
+
+
+def _latest_scored(campaign: Any) -> int | None:
+    return snapshots.latest_scored(campaign)
 
 
 @login_required
@@ -229,45 +238,36 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """Where the campaign stands, for what the viewer may see: progress, acceptance per round,
     the score distribution, department completion and rectification. Every chart has its
     numbers as a table and as a CSV download (?chart=KEY&format=csv)."""
-    from django.utils import timezone
-
     from civicmark.results import dashboards, figures
 
     campaign = authz.get_visible_or_404(campaigns_for_user(request.user), request.user, slug=slug)
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     rounds = list(campaign.rounds.order_by("number"))
+    wanted = request.GET.get("chart")
+    # A viewer who sees the whole campaign reads its snapshot (ADR 29); a CSV of every row, or a
+    # narrower scope (bounded by its own size), is counted live.
+    snapshot, late = None, False
+    if not wanted and snapshots.sees_whole(request.user, campaign):
+        snapshot, late = snapshots.serve(campaign, request.user, now)
+    page = snapshots.dashboard_page(snapshot, get_language())
     number = parse_id(request.GET.get("round")) or 0
     chosen = next((r for r in rounds if r.number == number), None)
     if chosen is None:
-        latest = _latest_scored(campaign)
+        latest = page["latest_scored"] if page is not None else _latest_scored(campaign)
         chosen = next((r for r in rounds if r.number == latest), rounds[0])
+    if page is not None:
+        shared = {k: [_chart(c) for c in v] for k, v in page["shared"].items()}
+        scores = [_chart(c) for c in page["scores"].get(str(chosen.number), [])]
+    else:
+        shared = dashboards.shared_charts(request.user, campaign, rounds, today, full=bool(wanted))
+        scores = dashboards.score_charts(request.user, rounds, chosen)
     sections = [
-        (
-            _("Campaign progress"),
-            dashboards.progress_charts(
-                request.user, campaign, today, full=bool(request.GET.get("chart"))
-            ),
-        ),
-        (
-            _("Acceptance per round"),
-            dashboards.acceptance_charts(rounds, request.user),
-        ),
-        (
-            _("Scores"),
-            [
-                dashboards.distribution_chart(chosen, request.user),
-                *[
-                    dashboards.comparison_chart(a, b, request.user)
-                    for a, b in zip(rounds, rounds[1:], strict=False)
-                    # The chosen round against the one before it; the first against the next.
-                    if b == chosen or (a == rounds[0] == chosen)
-                ],
-                dashboards.department_chart(chosen, request.user),
-            ],
-        ),
-        (_("Rectification"), [dashboards.rectification_chart(campaign, request.user, today)]),
+        (_("Campaign progress"), shared["progress"]),
+        (_("Acceptance per round"), shared["acceptance"]),
+        (_("Scores"), scores),
+        (_("Rectification"), shared["rectification"]),
     ]
-    wanted = request.GET.get("chart")
     if wanted:
         chart = next((c for _t, charts in sections for c in charts if c.key == wanted), None)
         if chart is None or request.GET.get("format") != "csv":
@@ -291,10 +291,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "results/dashboard.html",
         {
             "campaign": campaign,
-            "figures": figures.key_figures(request.user, campaign, rounds, today),
+            "figures": [figures.Figure(**f) for f in page["figures"]]
+            if page is not None
+            else figures.key_figures(request.user, campaign, rounds, today),
             "sections": sections,
             "rounds": rounds,
             "chosen": chosen,
+            "as_of": page["taken_at"] if page is not None else None,
+            "refreshing": late,
         },
     )
 

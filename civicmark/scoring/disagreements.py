@@ -60,6 +60,15 @@ def open_disagreements(
     """The disagreements of the round not yet settled (of the given communities only, when
     named), by community and then in the standard's order. One grouped query finds them,
     one more reads their values (four queries in all, however many there are)."""
+    return first_disagreements(round_, enrollment_ids)[0]
+
+
+def first_disagreements(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None, limit: int | None = None
+) -> tuple[list[Disagreement], int]:
+    """The first `limit` open disagreements in that order (all without a limit), and how many
+    there are: a page lists a few and says how many (ADR 11), reading the assessors' values of
+    those few only."""
     scores = Score.objects.filter(round=round_)
     if enrollment_ids is not None:
         scores = scores.filter(enrollment_id__in=list(enrollment_ids))
@@ -77,7 +86,7 @@ def open_disagreements(
     )
     candidates = list(groups)
     if not candidates:
-        return []
+        return [], 0
     items = {
         i.pk: i
         for i in Item.objects.filter(pk__in={g["item_id"] for g in candidates}).select_related(
@@ -103,7 +112,16 @@ def open_disagreements(
         if mixed or apart:
             flagged.add(key)
     if not flagged:
-        return []
+        return [], 0
+    total = len(flagged)
+    if limit is not None:  # asked whatever the number, so a page's queries do not vary with it
+        paths = dict(
+            Enrollment.objects.filter(pk__in={e for e, _i in flagged}).values_list(
+                "pk", "community__path"
+            )
+        )
+        order = sorted(flagged, key=lambda k: (paths[k[0]], items[k[1]].order, items[k[1]].code))
+        flagged = set(order[:limit])
     values: dict[tuple[int, int], list[Value]] = {}
     enrollments: dict[int, Enrollment] = {}
     rows = (
@@ -125,7 +143,7 @@ def open_disagreements(
         for e, i in flagged
     ]
     found.sort(key=lambda d: (d.community.path, d.item.order, d.item.code))
-    return found
+    return found, total
 
 
 def settled(

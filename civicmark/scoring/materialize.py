@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
+from civicmark.core.inserts import insert_rows
 from civicmark.core.replicas import primary
 from civicmark.scoring.models import CommunityResult, StaleResult
 from civicmark.scoring.rounds import _fast
@@ -28,6 +29,25 @@ MARK_SQL = (
     "INSERT INTO {stale} (round_id, enrollment_id) SELECT r.id, e.id FROM {rounds} r, "
     "{enrollments} e WHERE r.campaign_id = %s AND r.number >= %s "
     "AND e.campaign_id = %s AND e.id IN ({ids}) ON CONFLICT DO NOTHING"
+)
+
+
+RESULT_COLUMNS = (
+    "round_id",
+    "enrollment_id",
+    "total",
+    "outcome",
+    "level",
+    "commendable",
+    "subtotals",
+    "below_minimum",
+    "gates",
+    "vetoes",
+    "possible",
+    "assessed",
+    "scored",
+    "rank",
+    "position",
 )
 
 
@@ -65,10 +85,7 @@ def current(round_: AcceptanceRound) -> None:
     # Asked of the primary even where the page reads from a replica (ADR 27): a replica a
     # moment behind would answer "nothing stale" about a change just made.
     with primary():
-        missing = (
-            CommunityResult.objects.filter(round=round_).count()
-            != round_.campaign.enrollments.count()
-        )
+        missing = _newest_stored(round_) != _newest_enrolled(round_)
         waiting = not missing and StaleResult.objects.filter(round=round_).exists()
     if missing:
         refresh(round_)
@@ -83,6 +100,29 @@ def current(round_: AcceptanceRound) -> None:
         )
         StaleResult.objects.filter(pk__in=[pk for pk, _e in stale]).delete()
         _write(round_, sorted({e for _pk, e in stale}))
+
+
+def _newest_enrolled(round_: AcceptanceRound) -> int | None:
+    found: int | None = (
+        Enrollment.objects.filter(campaign_id=round_.campaign_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return found
+
+
+def _newest_stored(round_: AcceptanceRound) -> int | None:
+    """Rows are missing when the newest enrollment has none (a new campaign, a community
+    enrolled late: enrollments only ever get larger ids; a row is never deleted alone). Two
+    index look-ups (ADR 29), not two counts of a country's round per request."""
+    found: int | None = (
+        CommunityResult.objects.filter(round=round_)
+        .order_by("-enrollment_id")
+        .values_list("enrollment_id", flat=True)
+        .first()
+    )
+    return found
 
 
 def refresh(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None) -> int:
@@ -125,26 +165,36 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
     rows = CommunityResult.objects.filter(round=round_)
     if only is not None:
         rows = rows.filter(enrollment_id__in=only)
+    # A recomputed row keeps its place in the ranking until the next figures snapshot (ADR 29).
+    places = {
+        e: (rank, position)
+        for e, rank, position in rows.filter(position__isnull=False).values_list(
+            "enrollment_id", "rank", "position"
+        )
+    }
     rows.delete()
-    CommunityResult.objects.bulk_create(
+    # Many rows (a whole round: 110,000) in one executemany, not bulk_create's model per row.
+    insert_rows(
+        CommunityResult,
+        RESULT_COLUMNS,
         (
-            CommunityResult(
-                round=round_,
-                enrollment_id=pk,
-                total=r.total,
-                outcome=str(r.outcome),
-                level=r.level or "",
-                subtotals={k: str(v) for k, v in r.category_subtotals.items()},
-                below_minimum=list(r.categories_below_minimum),
-                possible=r.possible,
-                commendable=r.commendable,
-                gates=[{"item": code, "effect": effect} for code, effect in r.gates],
-                vetoes=[{"code": code, "found_in_round": n} for code, n in r.vetoes],
-                assessed=pk in assessed,
-                scored=scored.get(pk, {}),
+            (
+                round_.pk,
+                pk,
+                r.total,
+                str(r.outcome),
+                r.level or "",
+                r.commendable,
+                {k: str(v) for k, v in r.category_subtotals.items()},
+                list(r.categories_below_minimum),
+                [{"item": code, "effect": effect} for code, effect in r.gates],
+                [{"code": code, "found_in_round": n} for code, n in r.vetoes],
+                r.possible,
+                pk in assessed,
+                scored.get(pk, {}),
+                *places.get(pk, (None, None)),
             )
             for pk, r in results.items()
         ),
-        batch_size=2000,
     )
     return len(results)

@@ -161,6 +161,14 @@ class CommunityResult(models.Model):
     assessed = models.BooleanField(default=False)
     # Department id -> items of that department scored in this round (for completion charts).
     scored = models.JSONField(default=dict)
+    # The community's place in the whole round as of the campaign's last figures snapshot
+    # (ADR 29): `rank` among the covered, ranked communities (ties share; null when not ranked),
+    # `position` in the ranking's default order over every row of the round (ranked by total,
+    # then vetoed, then incomplete; code breaks ties), so a page reads its 50 rows by index.
+    # Written only by `results.snapshots` (a task, off-request); a recomputed row keeps its old
+    # place until the next snapshot, which the pages say ("as of").
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "results_communityresult"
@@ -170,6 +178,7 @@ class CommunityResult(models.Model):
         indexes = [
             models.Index(fields=["round", "outcome"], name="results_com_round_i_1de5d2_idx"),
             models.Index(fields=["round", "-total"], name="results_com_round_i_c5dc02_idx"),
+            models.Index(fields=["round", "position"], name="result_round_position"),
         ]
 
     def __str__(self) -> str:

@@ -560,10 +560,11 @@ def _detailed(round_: AcceptanceRound, enrollment_ids: list[int] | None) -> dict
             "gate_level",
         )
     )
-    enrollments = list(round_.campaign.enrollments.values_list("pk", flat=True))
+    chosen = round_.campaign.enrollments.all()
     if enrollment_ids is not None:
-        wanted = set(enrollment_ids)
-        enrollments = [e for e in enrollments if e in wanted]
+        # One community's detail reads that community, not the campaign's 110,000 ids.
+        chosen = chosen.filter(pk__in=list(enrollment_ids))
+    enrollments = list(chosen.values_list("pk", flat=True))
     points, scored, settled = _raw(round_, enrollment_ids)
     rules = _rules_of(round_, enrollments)
     carried: dict[tuple[int, int], Decimal | None] = {}  # the earlier value (None: N/A)

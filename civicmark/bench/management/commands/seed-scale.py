@@ -29,4 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"seeded {done.communities} communities, {done.scores} scores, campaign "
             f"{done.campaign.slug}, in {done.seconds:.1f} s"
+            + "".join(f"\n  {part}: {s:.1f} s" for part, s in done.parts.items())
         )
