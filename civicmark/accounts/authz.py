@@ -447,14 +447,19 @@ def ties_q(user: Any, path_field: str) -> Q | None:
 
 def can_score(user: Any, community: Division, department_id: int) -> bool:
     """An assessor scores the items of his own department, for communities within his division."""
+    return department_id in score_departments(user, community)
+
+
+def score_departments(user: Any, community: Division) -> set[int | None]:
+    """The departments whose items the person may score for `community` (`can_score` for each),
+    answered at once from the grants the request read: a page of items asks this once."""
     if conflicted_over(user, community):
-        return False
-    return any(
-        g.role == Role.ASSESSOR
-        and g.department_id == department_id
-        and community.path.startswith(g.path)
+        return set()
+    return {
+        g.department_id
         for g in grants(user)
-    )
+        if g.role == Role.ASSESSOR and community.path.startswith(g.path)
+    }
 
 
 def lead_role_fits(role: str, at: str, round_: Any) -> bool:

@@ -32,38 +32,87 @@ def score_refusal(
 
     On top of `authz.can_score` for any of the item's departments: he sits on the round's
     panel, the round covers the community, and a round that re-scores only what was rectified
-    lists the item."""
+    lists the item.
+
+    Only the department and the re-scored items depend on the item: the rest is answered once
+    per person, round and community and kept on the round for the request (`_standing`), so a
+    page of items, and the writer checking it again, ask it once (issue 19: the save's profile)."""
+    standing = _standing(user, round_, enrollment)
     community = enrollment.community
-    if authz.conflicted_over(user, community):
+    if standing.conflicted:
         return (
             _("You hold a role in %s or its town, or live or work there: someone else scores it.")
             % community.name
         )
     subject = item if item is not None else veto
-    if not any(authz.can_score(user, community, d) for d in departments_of(subject)):
+    if departments_of(subject).isdisjoint(standing.departments):
         return _("You may not score %(item)s for %(community)s.") % {
             "item": subject.code,
             "community": community.name,
         }
-    earlier = panels.earlier_round(round_)
-    if earlier is not None and not panels.round_sealed_for(earlier, community):
-        return _("%(round)s re-scores what %(earlier)s found; that round is not finalised yet.") % {
-            "round": round_.name,
-            "earlier": earlier.name,
-        }
-    if not panels.on_panel(user, round_, community):
-        return _("You are not on the panel of %s.") % round_.name
-    if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
-        return _("%(round)s does not cover %(community)s.") % {
-            "round": round_.name,
-            "community": community.name,
-        }
-    to_score = panels.items_to_score(round_, enrollment)
+    refusal = standing.refusal()
+    if refusal is not None:
+        return refusal
+    to_score = standing.to_score()
     if item is not None and to_score is not None and item.pk not in to_score:
         return _(
             "%(item)s kept its score from the earlier round; this round does not re-score it."
         ) % {"item": item.code}
     return None
+
+
+class _Standing:
+    """What `score_refusal` asks of a person, a round and a community whatever the item, each
+    part asked when first needed (in the order the refusals are given) and then kept."""
+
+    def __init__(self, user: Any, round_: Any, enrollment: Any, grants: list[Any]) -> None:
+        self.user, self.round, self.enrollment = user, round_, enrollment
+        self.grants = grants  # the grants it was answered from (see `_standing`)
+        community = enrollment.community
+        self.conflicted = authz.conflicted_over(user, community)
+        self.departments = set() if self.conflicted else authz.score_departments(user, community)
+        self._refusal: tuple[str | None] | None = None
+        self._to_score: tuple[set[int] | None] | None = None
+
+    def refusal(self) -> str | None:
+        """The earlier round not finalised, not on the panel, or the community not covered."""
+        if self._refusal is None:
+            self._refusal = (self._ask(),)
+        return self._refusal[0]
+
+    def _ask(self) -> str | None:
+        round_, enrollment, community = self.round, self.enrollment, self.enrollment.community
+        earlier = panels.earlier_round(round_)
+        if earlier is not None and not panels.round_sealed_for(earlier, community):
+            return _(
+                "%(round)s re-scores what %(earlier)s found; that round is not finalised yet."
+            ) % {"round": round_.name, "earlier": earlier.name}
+        if not panels.on_panel(self.user, round_, community):
+            return _("You are not on the panel of %s.") % round_.name
+        if not panels.is_covered(round_, enrollment.pk, status=enrollment.status):
+            return _("%(round)s does not cover %(community)s.") % {
+                "round": round_.name,
+                "community": community.name,
+            }
+        return None
+
+    def to_score(self) -> set[int] | None:
+        if self._to_score is None:
+            self._to_score = (panels.items_to_score(self.round, self.enrollment),)
+        return self._to_score[0]
+
+
+def _standing(user: Any, round_: Any, enrollment: Any) -> _Standing:
+    """The kept answer for this person and community in this round object, while it holds: the
+    same grants (a person whose grants were read again is asked again), the same workflow state
+    and the same community."""
+    grants = authz.grants(user)
+    memo = round_.__dict__.setdefault("_standing_memo", {})
+    key = (getattr(user, "pk", None), enrollment.pk, enrollment.status, enrollment.community.path)
+    found: _Standing | None = memo.get(key)
+    if found is None or found.grants is not grants or found.user is not user:
+        found = memo[key] = _Standing(user, round_, enrollment, grants)
+    return found
 
 
 class ScoreAccess:
