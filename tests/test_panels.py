@@ -322,6 +322,8 @@ def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, 
                     assert panels.in_default_panel(u, r) == (
                         panels.default_panel_grants(r).filter(user=u).exists()
                     )
+            # Whether a later round started: the annotation equals the query (issue 19 item 2).
+            assert found.later_rounds_started == panels._later_started(fresh(r)), r.number
             covered = set(panels.covered(fresh(r)).values_list("pk", flat=True))
             for enrollment in campaign.enrollments.all():
                 got = panels.is_covered(found, enrollment.pk, status=enrollment.status)
@@ -335,6 +337,19 @@ def test_the_quick_panel_and_coverage_answers_equal_the_queries(scoring, world, 
     city_round = campaign.rounds.get(number=2)
     city_round.panel.set([scoring["assessors"][0], county_assessor])
     city_round.covers.set([e["C112"]])
+    check()
+    # A later round has scored: an earlier round no longer covers by workflow state alone.
+    from civicmark.scoring.models import Score
+
+    Score.objects.create(
+        round=city_round,
+        enrollment=e["C112"],
+        item=scoring["items"]["A1"],
+        assessor=scoring["assessors"][0],
+        points=30,
+    )
+    earlier = campaign.rounds.get(number=city_round.number - 1)
+    assert panels.with_choices(rounds_for_user(None)).get(pk=earlier.pk).later_rounds_started
     check()
 
 

@@ -169,7 +169,15 @@ def with_choices(rounds: QuerySet[AcceptanceRound]) -> QuerySet[AcceptanceRound]
     case (the default panel and coverage)."""
     panel_rows = AcceptanceRound.panel.through.objects.filter(acceptanceround_id=OuterRef("pk"))
     cover_rows = AcceptanceRound.covers.through.objects.filter(acceptanceround_id=OuterRef("pk"))
-    return rounds.annotate(listed_panel=Exists(panel_rows), listed_covers=Exists(cover_rows))
+    later = AcceptanceRound.objects.filter(
+        campaign_id=OuterRef("campaign_id"), number__gt=OuterRef("number")
+    ).filter(_started_q())
+    return rounds.annotate(
+        listed_panel=Exists(panel_rows),
+        listed_covers=Exists(cover_rows),
+        # `_later_started`, answered by the same query (a score save asks no more of it).
+        later_rounds_started=Exists(later),
+    )
 
 
 def listed(round_: AcceptanceRound, what: str) -> bool:
@@ -320,20 +328,28 @@ def _later_rows(round_: AcceptanceRound) -> tuple[Any, Any]:
     return Score.objects.filter(**later), VetoFinding.objects.filter(**later)
 
 
+def _started_q() -> Q:
+    """Rounds that have scored or vetoed any community."""
+    from civicmark.scoring.models import Score, VetoFinding
+
+    here = OuterRef("pk")
+    return Q(Exists(Score.objects.filter(round_id=here))) | Q(
+        Exists(VetoFinding.objects.filter(round_id=here))
+    )
+
+
 def _later_started(round_: AcceptanceRound) -> bool:
     """Whether a later round has scored or vetoed any community (one query, kept for the
-    request): only then can a community's workflow state have moved past this round."""
+    request, or none for a round found by `with_choices`): only then can a community's workflow
+    state have moved past this round."""
+    known = round_.__dict__.get("later_rounds_started")
+    if known is not None:
+        return bool(known)
 
     def ask() -> bool:
-        from civicmark.scoring.models import Score, VetoFinding
-
-        here = OuterRef("pk")
         return (
             AcceptanceRound.objects.filter(campaign_id=round_.campaign_id, number__gt=round_.number)
-            .filter(
-                Exists(Score.objects.filter(round_id=here))
-                | Exists(VetoFinding.objects.filter(round_id=here))
-            )
+            .filter(_started_q())
             .exists()
         )
 

@@ -21,8 +21,8 @@ import os
 import pstats
 import statistics
 import time
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 # The parts of a save, by the function that does each (cumulative CPU share of the saves).
@@ -65,6 +65,8 @@ def main() -> None:
     from civicmark.bench.seed import seed
 
     call_command("migrate", verbosity=0)
+    # The pages are served as production does (manifest storage), as in the bench's gunicorn.
+    call_command("collectstatic", verbosity=0, interactive=False)
     seeded = seed(args.communities, prefix="P")
     who = assessors(seeded.campaign, 1)
     who.forget()

@@ -35,7 +35,7 @@ def _memo(round_: AcceptanceRound, key: Any, compute: Callable[[], T]) -> T:
 
 def forget(round_: AcceptanceRound) -> None:
     """What this round object knew of its lists and parts is out of date."""
-    for known in ("_panels_memo", "listed_panel", "listed_covers"):
+    for known in ("_panels_memo", "listed_panel", "listed_covers", "later_rounds_started"):
         round_.__dict__.pop(known, None)
 
 

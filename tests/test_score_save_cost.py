@@ -1,0 +1,79 @@
+"""What one save of the score page asks of the database (issue 19 item 2: the save against the
+fair baseline). The count is asserted, never the time (speed is measured in civicmark/bench):
+each statement below is one the save needs, and one more is a regression to explain."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from civicmark.assessments import access, panels
+from civicmark.core.models import AuditEvent
+from civicmark.scoring.models import Score
+from tests.test_score_page import _page
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, grants; the round (with whether the lead listed a panel or communities and
+# whether a later round started), the community's enrollment, the assessor's items and their
+# other departments, whether the lead's list covers the community, his scores; then the write: the round read again for the seal, his scores
+# locked, the insert, the keys read back, the stale mark, the audit events, and the transaction
+# (SQLite: BEGIN IMMEDIATE and COMMIT; PostgreSQL: the sign-off lock and the test's savepoint).
+STATEMENTS = 17
+
+
+def _save_and_count(client, s, code: str, values: dict) -> list[str]:  # noqa: ANN001
+    url = reverse("score_community", args=["c", 2, code])
+    client.get(url)  # the session, the language and the memo warmed alike
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(url, _page(s["items"], values)).status_code == 302
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_save_costs_a_fixed_number_of_statements(scoring, client_for):
+    s = scoring
+    assessor = client_for(s["assessors"][0])
+    one = _save_and_count(assessor, s, "C111", {"A1": ("30", "")})
+    three = _save_and_count(
+        assessor, s, "C112", {"A1": ("30", ""), "B1": ("19", "少一次活动"), "A2": ("30", "")}
+    )
+    assert Score.objects.count() == 4
+    assert AuditEvent.objects.filter(action="score.saved").count() == 4
+    assert len(one) == len(three) == STATEMENTS, "\n".join(three)
+    # The usual case in acceptance week: the lead lists no communities and the round covers
+    # those its workflow state brings in. That asks nothing more (the covers list's query goes;
+    # whether a later round started came with the round).
+    s["round"].covers.clear()
+    s["campaign"].enrollments.update(status=panels.default_states(s["round"])[0])
+    default = _save_and_count(assessor, s, "C121", {"A1": ("30", ""), "B1": ("19", "少")})
+    assert Score.objects.count() == 6
+    assert len(default) == STATEMENTS - 1, "\n".join(default)
+    # executemany counts once however many rows: the count does not grow with the page.
+    # Nothing asked per item or twice: no statement repeats but the test's savepoints.
+    reads = [q for q in three if q.startswith("SELECT") and "FOR UPDATE" not in q]
+    assert len(reads) == len(set(reads)), "\n".join(reads)
+
+
+def test_the_checks_that_do_not_depend_on_the_item_are_asked_once_per_save(
+    scoring, client_for, monkeypatch
+):
+    """The page's check of each item and the writer's check again share one answer for the
+    person, round and community (`access._standing`); the department and re-scored items are
+    still asked per item, so a refusal of one item still names it (tests/test_score_page.py)."""
+    s = scoring
+    made: list[object] = []
+    real = access._Standing.__init__
+
+    def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        made.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(access._Standing, "__init__", counting)
+    assessor = client_for(s["assessors"][0])
+    url = reverse("score_community", args=["c", 2, "C112"])
+    page = _page(s["items"], {"A1": ("30", ""), "B1": ("19", "少一次活动"), "A2": ("30", "")})
+    assert assessor.post(url, page).status_code == 302
+    assert Score.objects.count() == 3
+    assert len(made) == 1
