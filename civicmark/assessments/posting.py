@@ -25,6 +25,7 @@ from civicmark.assessments.services import (
 from civicmark.core.errors import ApplicationError
 from civicmark.scoring.findings import veto_record, veto_withdraw
 from civicmark.scoring.models import VetoFinding
+from civicmark.standards.models import Item
 
 
 def assessor_items(user: Any, round_: Any, enrollment: Any) -> list[Any]:
@@ -32,11 +33,13 @@ def assessor_items(user: Any, round_: Any, enrollment: Any) -> list[Any]:
     none of them, nor record a veto of his department)."""
     campaign = round_.campaign
     departments = authz.assessor_departments(user)
+    # Items named for another of his departments by a subquery, not a join: no DISTINCT over
+    # the items' wide rows (issue 19: the save's profile).
+    also = Item.other_departments.through.objects.filter(department_id__in=departments)
     items = list(
         campaign.standard.items.filter(
-            Q(department_id__in=departments) | Q(other_departments__in=departments)
+            Q(department_id__in=departments) | Q(pk__in=also.values("item_id"))
         )
-        .distinct()
         .select_related("category", "department", "standard")
         .prefetch_related("other_departments")
         .order_by("order")
