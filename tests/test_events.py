@@ -195,7 +195,7 @@ def test_an_open_round_tells_the_communities_it_covers_and_the_assessors_with_it
     (need,) = panel["fp0"]
     assert need.link == "/campaigns/c/rounds/2/score/"
     # fp0 scores FP's and PSB's items: all four, in each of the four communities.
-    assert "Communities: 4; items of yours to score: 16" in need.body
+    assert "涉及社区4个，您待评分项目16项" in need.body
     # The county's assessor sits on no municipal panel; officers are not assessors.
     assert not {"assessor", "city_admin", "town_officer"} & set(_told())
 
@@ -221,9 +221,7 @@ def test_an_assessor_put_on_the_panel_later_is_told_then_and_one_with_nothing_le
 
     panel = _told(Event.SCORES_NEEDED)
     assert sorted(panel) == ["fp1", "fp2", "fp9"]
-    assert (
-        "Communities: 4; items of yours to score: 8" in panel[newcomer.username][0].body
-    )  # FP's two items
+    assert "涉及社区4个，您待评分项目8项" in panel[newcomer.username][0].body  # FP's two items
 
 
 def test_a_round_not_yet_open_closed_or_waiting_for_the_round_it_carries_from_tells_nobody(
@@ -271,7 +269,7 @@ def test_a_split_county_round_tells_each_countys_assessors_of_their_own_communit
 
     (need,) = _told(Event.SCORES_NEEDED)["assessor"]
     # C111, C112, C121 are K1's; C211 is K2's and not his.
-    assert "Communities: 3; items of yours to score: 6" in need.body
+    assert "涉及社区3个，您待评分项目6项" in need.body
     assert need.link == "/campaigns/c/rounds/1/score/"
 
 
@@ -308,8 +306,8 @@ def test_a_decided_appeal_tells_the_communitys_staff_with_a_link_to_it(world, ap
     assert sorted(told) == ["colleague112", "staff112"]
     note = told["staff112"][0]
     assert note.link == f"/campaigns/c/rounds/2/appeals/{s['appeal'].public_id}/"
-    assert "A1" in note.title and "changed" in note.title
-    assert "5.00 points became 30.00" in note.body and "台账完整" in note.body
+    assert "A1" in note.title and "结果已更正" in note.title  # read in his language: Chinese
+    assert "得分由5.00分改为30.00分" in note.body and "台账完整" in note.body
     assert colleague.pk == told["colleague112"][0].recipient_id
     # Nobody else: not the other communities' staff, the lead or the reviewer.
     assert set(_told()) == {"colleague112", "staff112"}
@@ -322,7 +320,7 @@ def test_an_upheld_appeal_says_the_result_stands(appeal):
         decision=Decision(change=False, reason="扣分有据"),
     )
     (note,) = _told(Event.APPEAL_DECIDED)["staff112"]
-    assert "stands" in note.title and "扣分有据" in note.body
+    assert "维持原结果" in note.title and "扣分有据" in note.body
 
 
 def test_a_refused_decision_tells_nobody(appeal):

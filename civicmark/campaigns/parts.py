@@ -34,8 +34,15 @@ def _memo(round_: AcceptanceRound, key: Any, compute: Callable[[], T]) -> T:
 
 
 def forget(round_: AcceptanceRound) -> None:
-    """What this round object knew of its lists and parts is out of date."""
-    for known in ("_panels_memo", "listed_panel", "listed_covers", "later_rounds_started"):
+    """What this round object knew of its lists and parts is out of date, and with them the
+    answers kept on it of who may score where (assessments.access's `_standing_memo`)."""
+    for known in (
+        "_panels_memo",
+        "listed_panel",
+        "listed_covers",
+        "later_rounds_started",
+        "_standing_memo",
+    ):
         round_.__dict__.pop(known, None)
 
 
