@@ -20,7 +20,9 @@ from .tour import DESKTOP, PASSWORD, PHONE, sign_in
 SHOTS = Path(os.environ.get("CIVICMARK_SHOTS", "/tmp/every-role-phone"))
 ROLES = ("admin", "city", "county", "town", "town2", "community", "zhaoyang", "assessor", "viewer")
 # A person's own account (his password, his second factor) is his to change, even read-only.
-OWN_ACCOUNT = ("/accounts/password/", "/accounts/code/")
+# What a read-only person writes of his own account and nothing else: his password, his second
+# factor, his read-only API tokens (ADR 24) and his own inbox and its preferences (ADR 28).
+OWN_ACCOUNT = ("/accounts/password/", "/accounts/code/", "/accounts/tokens/", "/inbox/")
 
 
 def _walk(browser, live_server, username: str, shoot) -> list[Visit]:  # noqa: ANN001
