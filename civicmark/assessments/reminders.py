@@ -77,15 +77,12 @@ def _owners_of(found: list[Rectification]) -> Callable[[Rectification], list[Use
 def rectifications_due_soon(now: datetime) -> int:
     today, last = reminders.due_soon(now)
     found = list(_open_rectifications().filter(due_on__gte=today, due_on__lte=last))
-    owners = _owners_of(found)
-    keys = {r.pk: f"rectification_due:{r.public_id}:{r.due_on}" for r in found}
-    told = reminders.told(keys.values())
-    written = 0
-    for rectification in found:
-        people = [p for p in owners(rectification) if (p.pk, keys[rectification.pk]) not in told]
-        if people:
-            written += len(_announce(rectification, people, keys[rectification.pk]))
-    return written
+    return reminders.announce_each(
+        found,
+        _owners_of(found),
+        lambda r: f"rectification_due:{r.public_id}:{r.due_on}",
+        _announce,
+    )
 
 
 def _announce(rectification: Rectification, people: list[User], key: str) -> list[object]:

@@ -56,15 +56,12 @@ def tasks_due_soon(now: datetime) -> int:
     """Tell each open task's owners, once per due date, when it falls due within the window."""
     today, last = reminders.due_soon(now)
     tasks = list(_open_tasks().filter(due_on__gte=today, due_on__lte=last))
-    owners = _owners_of(tasks)
-    keys = {t.pk: f"task_due:{t.public_id}:{t.due_on.isoformat()}" for t in tasks}
-    told = reminders.told(keys.values())
-    written = 0
-    for task in tasks:
-        people = [p for p in owners(task) if (p.pk, keys[task.pk]) not in told]
-        if people:
-            written += len(_announce(task, people, keys[task.pk]))
-    return written
+    return reminders.announce_each(
+        tasks,
+        _owners_of(tasks),
+        lambda t: f"task_due:{t.public_id}:{t.due_on.isoformat()}",
+        _announce,
+    )
 
 
 def _announce(task: Task, people: list[User], key: str) -> list[object]:

@@ -3,13 +3,16 @@ and which reminders were already written, asked once for a whole scan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 
 from civicmark.notifications.models import Notification
+
+T = TypeVar("T")
 
 
 def due_soon(now: datetime) -> tuple[date, date]:
@@ -30,3 +33,21 @@ def told(keys: Iterable[str]) -> set[tuple[int, str]]:
             )
         )
     return found
+
+
+def announce_each(
+    found: Sequence[T],
+    owners: Callable[[T], list[Any]],
+    key_of: Callable[[T], str],
+    announce: Callable[[T, list[Any], str], list[object]],
+) -> int:
+    """Tell each object's owners under its key, skipping who was told already; the number of
+    notifications written. The one loop of every "due soon" scan (tasks, rectifications)."""
+    keys = {id(obj): key_of(obj) for obj in found}
+    already = told(keys.values())
+    written = 0
+    for obj in found:
+        people = [p for p in owners(obj) if (p.pk, keys[id(obj)]) not in already]
+        if people:
+            written += len(announce(obj, people, keys[id(obj)]))
+    return written
