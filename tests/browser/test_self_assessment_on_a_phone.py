@@ -49,6 +49,19 @@ def _state(page, code, state, timeout=15000):  # noqa: ANN001, ANN202
     )
 
 
+def _nothing_waiting(page, timeout_ms=15000):  # noqa: ANN001, ANN202
+    """Wait until the browser's queue of unsent answers is empty.
+
+    Polled from here rather than with wait_for_function: that evaluates its predicate with eval
+    inside the page, which the page's Content Security Policy (script-src 'self') refuses.
+    """
+    waited = 0
+    while page.evaluate("localStorage.getItem('civicmark:waiting')") != "{}":
+        assert waited < timeout_ms, "answers still waiting in the browser"
+        page.wait_for_timeout(100)
+        waited += 100
+
+
 @pytest.mark.django_db(transaction=True)
 def test_community_staff_finish_a_self_assessment_on_a_phone(scoring, browser, live_server):
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -104,7 +117,7 @@ def test_community_staff_finish_a_self_assessment_on_a_phone(scoring, browser, l
     assert SelfScore.objects.get(item__code="A2").explanation == "治安巡逻每周两次"
     # The card says saved when its answer is swapped in; the browser's copy is forgotten once the
     # card has settled, a moment later.
-    page.wait_for_function("localStorage.getItem('civicmark:waiting') === '{}'")
+    _nothing_waiting(page)
     assert "4" in page.locator("[data-testid=progress]").inner_text()
     page.screenshot(path=str(SHOTS / "self-phone-done.png"), full_page=True)
     context.close()
@@ -129,7 +142,7 @@ def test_answers_left_waiting_are_sent_when_the_page_is_opened_again(scoring, br
     page.goto(url)
     _state(page, "A1", "saved", timeout=30000)
     assert SelfScore.objects.get(item__code="A1").explanation == "离线填写"
-    page.wait_for_function("localStorage.getItem('civicmark:waiting') === '{}'")
+    _nothing_waiting(page)
     context.close()
 
 
