@@ -37,10 +37,13 @@ def make(user, *, scope="write", days=30, now=NOW, verified=False):  # noqa: ANN
 def test_it_stores_only_a_digest_and_shows_the_secret_once(world, client_for):
     client = client_for(world.users["community_staff"])
     day = (timezone.localdate() + timedelta(days=30)).isoformat()
-    response = client.post(
+    posted = client.post(
         reverse("token_list"), {"name": "外勤平板", "scope": "write", "expires_on": day}
     )
-    assert response.status_code == 200
+    # Made, then redirected: reloading the page that shows the secret posts nothing again.
+    assert posted.status_code == 302 and posted["Location"] == reverse("token_list")
+    response = client.get(reverse("token_list"))
+    assert response["Cache-Control"] == "no-store"
     secret = response.context["secret"]
     assert secret.startswith("cmk_") and len(secret) > 50
     token = AccessToken.objects.get(user=world.users["community_staff"])
@@ -53,8 +56,10 @@ def test_it_stores_only_a_digest_and_shows_the_secret_once(world, client_for):
     assert pre and {"user-select-all", "text-break"} <= set(pre.group(1).split())
     # The form below starts again from the usual expiry
     assert response.context["form"]["expires_on"].value() is not None
-    # The list shows it afterwards, never its secret, expiring on the day that was chosen
+    # The list shows it afterwards (reloaded: still one token), never its secret again,
+    # expiring on the day that was chosen
     page = client.get(reverse("token_list")).content.decode()
+    assert AccessToken.objects.filter(user=world.users["community_staff"]).count() == 1
     assert "外勤平板" in page and secret not in page and token.prefix in page
     row = page.split(token.prefix)[1].split("</tr>")[0]
     assert f"<td>{day}</td>" in row

@@ -19,6 +19,9 @@ from civicmark.accounts.models import AccessToken, User
 from civicmark.core.errors import ApplicationError
 
 DEFAULT_DAYS = 90
+# The secret of a token just made waits here for the one page that shows it, after the redirect
+# (so that reloading that page neither makes a second token nor shows the secret again).
+JUST_MADE = "token_just_made"
 
 
 def _end_of(day: dt.date) -> dt.datetime:
@@ -47,13 +50,20 @@ def _page(
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    """GET: his tokens and the form; POST: a new token, whose secret this answer shows once."""
+    """GET: his tokens and the form; POST: a new token, whose secret the page it redirects to
+    shows once."""
     user: User = request.user  # type: ignore[assignment]
     may_write = tokens.may_write(user)
     # The next token's form starts from the usual expiry, after one was made too.
     initial = {"expires_on": timezone.localdate() + dt.timedelta(days=DEFAULT_DAYS)}
     if request.method != "POST":
-        return _page(request, TokenForm(initial=initial, may_write=may_write))
+        response = _page(
+            request,
+            TokenForm(initial=initial, may_write=may_write),
+            secret=request.session.pop(JUST_MADE, ""),
+        )
+        response["Cache-Control"] = "no-store"  # the secret is never kept by the browser
+        return response
     form = TokenForm(request.POST, may_write=may_write)
     if form.is_valid():
         data = form.cleaned_data
@@ -72,7 +82,8 @@ def token_list(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Token “%s” made: copy it now.") % token.name)
-            return _page(request, TokenForm(initial=initial, may_write=may_write), secret=secret)
+            request.session[JUST_MADE] = secret
+            return redirect("token_list")
     return _page(request, form, status=422)
 
 
