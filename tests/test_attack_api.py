@@ -404,3 +404,34 @@ def test_the_api_shows_no_more_than_the_pages(scoring, world, client_for, person
     assert api_results <= visible
     divisions = {d["code"] for d in walk(headers, "/divisions", limit=50)}
     assert divisions == visible
+
+
+@override_settings(CIVICMARK_API_REFUSED_PER_ADDRESS=5)
+def test_an_address_that_keeps_trying_bad_tokens_is_slowed_before_any_look_up(world):
+    """Found (stop 23's note): refused tokens were not limited per address, so one address could
+    make the server look up, and audit, tokens without end."""
+    good = bearer(world.users["town_officer"], "read")
+    real, _secret = tokens.token_create(
+        actor=world.users["county_officer"],
+        name="t",
+        expires_at=NOW + timedelta(days=3),
+        scope="read",
+        now=NOW,
+        verified=True,
+    )
+    wrong = {"HTTP_AUTHORIZATION": f"Bearer cmk_{real.prefix}_{'x' * 43}"}
+    unknown = {"HTTP_AUTHORIZATION": f"Bearer cmk_{'0' * 12}_{'y' * 43}"}
+    here = {"REMOTE_ADDR": "10.9.8.7"}
+    for n in range(5):
+        response = get({**(wrong if n % 2 else unknown), **here}, "/departments")
+        assert response.status_code == 401
+    # The sixth try from that address, even with a good token, is turned away unread.
+    with CaptureQueriesContext(connection) as seen:
+        response = get({**good, **here}, "/departments")
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert not [q for q in seen.captured_queries if "accesstoken" in q["sql"].lower()]
+    # Another address goes on, and so does the token's own person from there.
+    assert get({**good, "REMOTE_ADDR": "10.9.8.8"}, "/departments").status_code == 200
+    # The token tried wrongly was audited once, not once per try.
+    assert AuditEvent.objects.filter(action="token.refused").count() == 1

@@ -191,6 +191,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # shared with it); CIVICMARK_API_PAGE_MAX caps a list's `limit`.
 CIVICMARK_API_TOKEN_MAX_DAYS = env_int("CIVICMARK_API_TOKEN_MAX_DAYS", 365)
 CIVICMARK_API_RATE = env_int("CIVICMARK_API_RATE", 600)
+# Refused tokens from one address in a minute before it is answered 429 without a look-up.
+CIVICMARK_API_REFUSED_PER_ADDRESS = env_int("CIVICMARK_API_REFUSED_PER_ADDRESS", 30)
 CIVICMARK_API_PAGE_MAX = env_int("CIVICMARK_API_PAGE_MAX", 200)
 
 # --- Cache and sessions --------------------------------------------------------------------
