@@ -395,3 +395,18 @@ def test_an_english_browser_still_gets_chinese_until_it_chooses(world, client_fo
     assert "我的工作" in page
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "My work" in client.get(reverse("home")).content.decode()
+
+
+def test_an_open_finding_and_an_open_task_read_as_two_different_words_in_chinese():
+    """Found (stop 23's note): a rectification still open read 未开始 ("not started"), the
+    task's word, though its work may be half done: it is 待整改 ("awaiting rectification")."""
+    from django.utils import translation
+
+    from civicmark.assessments.models import RectificationStatus
+    from civicmark.campaigns.models import TaskStatus
+
+    with translation.override("zh-hans"):
+        assert str(RectificationStatus.OPEN.label) == "待整改"
+        assert str(TaskStatus.OPEN.label) == "未开始"
+    with translation.override("en"):
+        assert str(RectificationStatus.OPEN.label) == str(TaskStatus.OPEN.label) == "Open"

@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
@@ -70,7 +71,8 @@ class Transition(models.Model):
 
 
 class RectificationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # Its own context: a task's "Open" is 未开始 (not started), a finding still open is 待整改.
+    OPEN = "open", pgettext_lazy("rectification", "Open")
     DONE = "done", _("Rectified")
 
 
