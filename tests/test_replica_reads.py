@@ -293,3 +293,34 @@ def test_database_replica_url_adds_a_read_only_replica_alias(tmp_path):
     assert json.loads(plain.stdout.strip().splitlines()[-1])["replica"] is None
     mixed = _probe(tmp_path, DATABASE_REPLICA_URL="postgres://reader@db2:5432/civicmark")
     assert mixed.returncode != 0 and "DATABASE_REPLICA_URL" in mixed.stderr
+
+
+def test_the_apis_ranking_and_results_read_from_the_replica(demo, replica):
+    """Found (stop 23's note): the API's reads of results all went to the primary, though they
+    are the ranking and results the pages read from the replica."""
+    from datetime import timedelta
+
+    from django.test import Client
+
+    from civicmark.accounts import tokens
+
+    now = timezone.now()
+    _token, secret = tokens.token_create(
+        actor=User.objects.get(username="city"),
+        name="t",
+        expires_at=now + timedelta(days=3),
+        scope="read",
+        now=now,
+        verified=True,
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    base = f"/api/campaigns/{demo.slug}/rounds/2"
+    code = client.get(f"{base}/results").json()["items"][0]["community_code"]
+    for path in ("/ranking", "/results", f"/results/{code}"):
+        with seen() as on:
+            assert client.get(f"{base}{path}").status_code == 200, path
+        assert any('"results_communityresult"' in sql for sql in on["replica"]), path
+        assert not any(is_write(sql) for sql in on["replica"]), path
+        # The primary answers the token and the freshness checks; the results come from the
+        # replica.
+        assert not any('"results_communityresult"."total"' in sql for sql in on["default"]), path

@@ -32,6 +32,7 @@ from civicmark.api.schemas import (
 )
 from civicmark.assessments.selectors import rectifications_for_user
 from civicmark.campaigns.selectors import rounds_for_user
+from civicmark.core.replicas import replica_reads
 from civicmark.results import summary
 from civicmark.results.explain import explain
 from civicmark.standards.selectors import standards_for_user
@@ -246,9 +247,12 @@ def result_list(
     """The round's stored results of the communities it covers that the person sees, by code;
     `rank` is the place in the whole round, as on the ranking page."""
     user = reader(request)
-    round_ = scope.round_of(user, slug, number)
-    rows = summary.as_values(summary.results_for(round_, user))
-    return paginate(rows, page, [("enrollment__community__code", False)], out_all=_results(round_))
+    with replica_reads():  # as the pages' results and ranking (ADR 27)
+        round_ = scope.round_of(user, slug, number)
+        rows = summary.as_values(summary.results_for(round_, user))
+        return paginate(
+            rows, page, [("enrollment__community__code", False)], out_all=_results(round_)
+        )
 
 
 @router.get(
@@ -268,13 +272,14 @@ def ranking(
     """The ranking page's rows in its order: ranked communities by total, then the vetoed, then
     the incomplete; filtered as the page filters."""
     user = reader(request)
-    round_ = scope.round_of(user, slug, number)
-    shown = summary.ranked(
-        round_, user, county=county or "", town=town or "", outcome=outcome or "", sort="rank"
-    )
-    rows = shown.values(*summary.FIELDS, "standing")
-    order = [("standing", False), ("total", True), ("enrollment__community__code", False)]
-    return paginate(rows, page, order, out_all=_results(round_))
+    with replica_reads():
+        round_ = scope.round_of(user, slug, number)
+        shown = summary.ranked(
+            round_, user, county=county or "", town=town or "", outcome=outcome or "", sort="rank"
+        )
+        rows = shown.values(*summary.FIELDS, "standing")
+        order = [("standing", False), ("total", True), ("enrollment__community__code", False)]
+        return paginate(rows, page, order, out_all=_results(round_))
 
 
 @router.get(
@@ -291,6 +296,11 @@ def result_detail(
     """One community's result explained: category subtotals, every item that lost points, and
     each veto as found, standing or lifted (the result page's figures)."""
     user = reader(request)
+    with replica_reads():
+        return _explained(user, slug, number, code)
+
+
+def _explained(user: Any, slug: str, number: int, code: str) -> dict[str, Any]:
     round_ = scope.round_of(user, slug, number)
     stored = summary.results_for(round_, user).filter(enrollment__community__code=code).first()
     if stored is None:
