@@ -4,10 +4,12 @@ Each item's value is combined from its assessors' points in one aggregate query 
 rule (mean, minimum, or a median written so that SQLite and PostgreSQL compute it alike); an
 all-or-nothing item takes the majority of 0 and its maximum (a tie gives 0); a lead's settlement
 replaces the combination (a UNION with NOT EXISTS); a carrying round takes the earlier round's
-values for the items it did not re-score (the same UNION). A second aggregate sums the values per
-community and category, with bonus and penalty items apart. The gated items' values and the
-standing vetoes (`scoring.vetoes.standing`) are read as they are. Python then only divides and
-hands each community to `rules.total_of` and `rules.decide`: the cascade is the reference's own.
+values for the items it did not re-score (the same UNION). A second aggregate, one row per
+community as the values stream past (ADR 33), sums them per category in whole cents, with bonus
+and penalty items apart and the gated items' values beside; the standing vetoes
+(`scoring.vetoes.standing`) are read as they are. Python then only divides and hands each
+community to `rules.total_of` and `rules.decide` (communities alike in all they read share their
+verdict): the cascade is the reference's own.
 
 The detailed path (every lost point) feeds each community's raw points to `rules.score`; the
 property test (tests/test_scoring_property.py) holds the two paths equal.
@@ -15,7 +17,10 @@ property test (tests/test_scoring_property.py) holds the two paths equal.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -335,9 +340,30 @@ def _veto_inputs(round_: AcceptanceRound, only: list[int] | None) -> dict[int, l
     }
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused. A round builds hundreds of thousands of small
+    objects (a result, its dictionaries, their decimals per community), none of them in a
+    reference cycle: reference counting frees them all, but each 700 allocations the collector
+    scans them anyway, and every few thousand the whole heap. At 10,000 communities that was
+    half of the Python time of `_fast` (0.16 s of CPU against 0.07 s without it)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, Result]:
     """The whole round (or the given enrollments) in one aggregate query (plus the vetoes, and
     the items not applicable when there are any), whatever its size."""
+    with _no_cycle_collection():
+        return _fast_results(round_, only)
+
+
+def _fast_results(round_: AcceptanceRound, only: list[int] | None) -> dict[int, Result]:
     table = table_of(round_)
     standard = round_.campaign.standard
     categories = dict(standard.categories.values_list("pk", "code"))
