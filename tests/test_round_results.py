@@ -281,6 +281,57 @@ def test_the_database_results_equal_the_reference_on_random_rounds(scoring, data
         ), (community, rule, entries)
 
 
+def test_it_gives_alike_communities_one_verdict_but_never_past_a_standing_veto(scoring):
+    # Given four communities with the same points, the second of them (in the round's order)
+    # vetoed: the round's SQL path shares one verdict among communities alike in what the rules
+    # read (ADR 33), and a veto makes a community unlike the others.
+    round_ = scoring["round"]
+    points = {"A1": [Decimal(30)], "A2": [Decimal("27.5"), Decimal(28)], "B1": [Decimal(20)]}
+    points["B2"] = [Decimal(15)]
+    Score.objects.bulk_create(
+        Score(
+            round=round_,
+            enrollment=scoring["enrollments"][community],
+            item=scoring["items"][code],
+            assessor=scoring["assessors"][n],
+            points=p,
+            reason="r",
+        )
+        for community in COMMUNITIES
+        for code, given in points.items()
+        for n, p in enumerate(given)
+    )
+    VetoFinding.objects.create(
+        round=round_,
+        enrollment=scoring["enrollments"]["C112"],
+        veto=scoring["standard"].vetoes.get(),
+        assessor=scoring["assessors"][0],
+        reason="finding",
+    )
+    # When the round is computed
+    results = round_results(round_)
+    # Then each community's result is the reference rules' own, the veto only where it stands.
+    for community in COMMUNITIES:
+        items = [
+            ItemInput(code, cat, maximum, tuple(points[code]), False)
+            for code, (cat, maximum) in MAX.items()
+        ]
+        expected = score(TABLE, items, vetoes=int(community == "C112"))
+        got = results[scoring["enrollments"][community].pk]
+        assert (got.total, got.outcome, got.level, got.vetoes != []) == (
+            expected.total,
+            expected.outcome,
+            expected.level,
+            community == "C112",
+        ), community
+    assert [str(results[scoring["enrollments"][c].pk].outcome) for c in COMMUNITIES] == [
+        "standard_unit",
+        "vetoed",
+        "standard_unit",
+        "standard_unit",
+    ]
+
+
 def test_the_second_round_rescoring_only_what_was_rectified_and_carrying_the_rest(scoring, world):
     from civicmark.assessments.models import Rectification
     from civicmark.assessments.services import round_finalise

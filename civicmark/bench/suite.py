@@ -39,6 +39,24 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def timed_pair(
+    first: Callable[[], Any], second: Callable[[], Any], repeat: int = 5
+) -> tuple[float, Any, float, Any]:
+    """`timed` for two sides of a comparison, their runs taken in turn after one warm-up each:
+    on a shared machine both sides then meet the same load (timed one block after the other,
+    the side measured second met whatever the first left: autovacuum after the seed, a
+    neighbour's benchmark)."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    results: list[Any] = [None, None]
+    for _ in range(repeat):
+        for n, fn in enumerate((first, second)):
+            start = time.perf_counter()
+            results[n] = fn()
+            times[n].append(time.perf_counter() - start)
+    return statistics.median(times[0]), results[0], statistics.median(times[1]), results[1]
+
+
 # --- round results --------------------------------------------------------------------------
 
 HAND_SQL = """
@@ -95,8 +113,7 @@ def bench_results(campaign: Any) -> None:
     def product() -> dict[int, Any]:
         return round_results(round_)
 
-    t_hand, expected = timed(hand)
-    t_product, results = timed(product)
+    t_hand, expected, t_product, results = timed_pair(hand, product)
     same = {pk: (r.total, str(r.outcome)) for pk, r in results.items()} == expected
     outcomes: dict[str, int] = {}
     for r in results.values():

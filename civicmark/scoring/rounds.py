@@ -4,10 +4,12 @@ Each item's value is combined from its assessors' points in one aggregate query 
 rule (mean, minimum, or a median written so that SQLite and PostgreSQL compute it alike); an
 all-or-nothing item takes the majority of 0 and its maximum (a tie gives 0); a lead's settlement
 replaces the combination (a UNION with NOT EXISTS); a carrying round takes the earlier round's
-values for the items it did not re-score (the same UNION). A second aggregate sums the values per
-community and category, with bonus and penalty items apart. The gated items' values and the
-standing vetoes (`scoring.vetoes.standing`) are read as they are. Python then only divides and
-hands each community to `rules.total_of` and `rules.decide`: the cascade is the reference's own.
+values for the items it did not re-score (the same UNION). A second aggregate, one row per
+community as the values stream past (ADR 33), sums them per category in whole cents, with bonus
+and penalty items apart and the gated items' values beside; the standing vetoes
+(`scoring.vetoes.standing`) are read as they are. Python then only divides and hands each
+community to `rules.total_of` and `rules.decide` (communities alike in all they read share their
+verdict): the cascade is the reference's own.
 
 The detailed path (every lost point) feeds each community's raw points to `rules.score`; the
 property test (tests/test_scoring_property.py) holds the two paths equal.
@@ -15,7 +17,10 @@ property test (tests/test_scoring_property.py) holds the two paths equal.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -38,10 +43,11 @@ from civicmark.scoring.rules import (
     Rule,
     TableInput,
     VetoInput,
+    below_minimum,
     decide,
     gate_effect,
     item_value,
-    minimums,
+    needs_of,
     score,
     total_of,
     trips,
@@ -96,10 +102,13 @@ def combined_groups(
     round_: AcceptanceRound,
     enrollment_id: int | None = None,
     enrollment_ids: list[int] | None = None,
+    *,
+    aon: list[int] | None = None,
 ) -> list[QuerySet[Any]]:
     """`combined_points` once per combining rule in force in the round (usually one), for every
-    item but the all-or-nothing ones (`_majority_sql`)."""
-    aon = _all_or_nothing(round_)
+    item but the all-or-nothing ones (`_majority_sql`; `aon` when the caller has them)."""
+    if aon is None:
+        aon = _all_or_nothing(round_)
     return [
         combined_points(round_, enrollment_id, enrollment_ids, rule=rule, where=where, skip=aon)
         for rule, where in rule_groups(round_)
@@ -180,10 +189,12 @@ def _majority_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str,
 def _combined_sql(round_: AcceptanceRound, only: list[int] | None) -> tuple[str, list[Any]]:
     """The SQL of (enrollment, item, value) under every rule in force in the round, before
     settlements."""
+    aon = _all_or_nothing(round_)
     compiled: list[tuple[str, Any]] = [
-        group.query.sql_with_params() for group in combined_groups(round_, enrollment_ids=only)
+        group.query.sql_with_params()
+        for group in combined_groups(round_, enrollment_ids=only, aon=aon)
     ]
-    if _all_or_nothing(round_):
+    if aon:
         compiled.append(_majority_sql(round_, only))
     if len(compiled) == 1:
         return compiled[0][0], list(compiled[0][1])
@@ -329,155 +340,130 @@ def _veto_inputs(round_: AcceptanceRound, only: list[int] | None) -> dict[int, l
     }
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused. A round builds hundreds of thousands of small
+    objects (a result, its dictionaries, their decimals per community), none of them in a
+    reference cycle: reference counting frees them all, but each 700 allocations the collector
+    scans them anyway, and every few thousand the whole heap. At 10,000 communities that was
+    half of the Python time of `_fast` (0.16 s of CPU against 0.07 s without it)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, Result]:
-    """The whole round (or the given enrollments) in two aggregate queries (plus the gated
-    items' values and the vetoes), whatever its size."""
+    """The whole round (or the given enrollments) in one aggregate query (plus the vetoes, and
+    the items not applicable when there are any), whatever its size."""
+    with _no_cycle_collection():
+        return _fast_results(round_, only)
+
+
+def _fast_results(round_: AcceptanceRound, only: list[int] | None) -> dict[int, Result]:
     table = table_of(round_)
     standard = round_.campaign.standard
     categories = dict(standard.categories.values_list("pk", "code"))
+    codes = list(categories.values())
     items = list(
         standard.items.values_list(
-            "pk",
-            "code",
-            "category__code",
-            "points",
-            "kind",
-            "gate_below",
-            "gate_effect",
-            "gate_level",
+            "pk", "code", "category_id", "points", "kind", "gate_below", "gate_effect", "gate_level"
         )
     )
-    n_items = len(items)
     values_sql, values_params, na_sql, na_params = _sources(round_, only)
-    n = _names()
     # Per category: the maximum of its counted items; an excluded not-applicable item leaves
     # it, an applicable item not yet scored stays in it (and makes the result incomplete).
-    full: dict[str, Decimal] = {code: ZERO for code in categories.values()}
+    full: dict[str, Decimal] = dict.fromkeys(codes, ZERO)
     for _pk, _code, category, points, kind, *_gate in items:
         if kind in COUNTED:
-            full[category] += points
-    gained_by: dict[int, dict[str, Decimal]] = {}
-    extra: dict[int, tuple[Decimal, Decimal]] = {}  # enrollment -> (bonus, penalty)
-    left_out: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    counted: dict[int, int] = {}
-    codes = list(categories.values())
-    # One row per community, one column per category (conditional sums), in whole cents as
-    # integers: exact on both databases, and cheap to read.
-    per_category = ", ".join(
-        f"SUM(CASE WHEN c.category = {int(pk)} THEN c.cents ELSE 0 END)" for pk in categories
-    )
-    cents = "CAST(ROUND(SUM({}) * 100) AS INTEGER)"
-    kinds = {k for *_x, k, _b, _e, _l in items}
-    apart = BONUS in kinds or PENALTY in kinds
-    extra_sql = (
-        f", {cents.format(f'CASE WHEN i.kind = {_q(BONUS)} THEN ROUND(v.value, 2) ELSE 0 END')}"
-        f" AS bonus, "
-        f"{cents.format(f'CASE WHEN i.kind = {_q(PENALTY)} THEN ROUND(v.value, 2) ELSE 0 END')}"
-        f" AS penalty"
-        if apart
-        else ", 0 AS bonus, 0 AS penalty"
-    )
+            full[categories[category]] += points
+    gated = {
+        pk: (order, code, below, gate_effect(effect, level))
+        for order, (pk, code, _c, _p, _k, below, effect, level) in enumerate(items)
+        if effect and below is not None
+    }
     with reading_connection(Score).cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.enrollment, SUM(c.n), SUM(c.bonus), SUM(c.penalty), {per_category} FROM ("
-            f"SELECT v.enrollment AS enrollment, i.category_id AS category, "
-            f"{cents.format('ROUND(v.value, 2)')} AS cents, COUNT(*) AS n{extra_sql} "
-            f"FROM ({values_sql}) v JOIN {n['item']} i ON i.id = v.item "
-            f"GROUP BY v.enrollment, i.category_id) c GROUP BY c.enrollment",
-            values_params,
-        )
-        for enrollment, count, bonus, penalty, *sums in cursor.fetchall():
-            counted[enrollment] = count
-            gained_by[enrollment] = {
-                # Inline, not _cents(): this runs once per community and category.
-                code: CENTS[v] if 0 <= (v := int(value or 0)) < 100_001 else Decimal(v).scaleb(-2)
-                for code, value in zip(codes, sums, strict=True)
-            }
-            if bonus or penalty:
-                extra[enrollment] = (_cents(bonus), _cents(penalty))
-        # Items not applicable are rare: a partial index answers "any at all?" at once.
-        rounds = [round_.pk]
-        before = earlier(round_)
-        if before is not None:
-            rounds.append(before.pk)
-        na_rows: list[Any] = []
-        if (
-            Score.objects.filter(round__in=rounds, not_applicable=True).exists()
-            or Settlement.objects.filter(round__in=rounds, not_applicable=True).exists()
-        ):
-            cursor.execute(
-                f"SELECT n.enrollment, i.category_id, i.kind, i.na_rule, SUM(i.points), "
-                f"COUNT(*) FROM ({na_sql}) n JOIN {n['item']} i ON i.id = n.item "
-                f"GROUP BY n.enrollment, i.category_id, i.kind, i.na_rule",
-                na_params,
-            )
-            na_rows = cursor.fetchall()
-        full_marks: dict[int, dict[str, Decimal]] = defaultdict(dict)
-        for enrollment, category, kind, na_rule, points, count in na_rows:
-            counted[enrollment] = counted.get(enrollment, 0) + count
-            if kind not in COUNTED:
-                continue
-            into = full_marks if na_rule == "full" else left_out
-            code = categories[category]
-            into[enrollment][code] = into[enrollment].get(code, ZERO) + _decimal(points)
-        # Gates: only the gated items' values are read.
-        gated = {
-            pk: (order, code, below, gate_effect(effect, level))
-            for order, (pk, code, _c, _p, _k, below, effect, level) in enumerate(items)
-            if effect and below is not None
-        }
-        tripped: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-        if gated:
-            ids = ", ".join(str(int(pk)) for pk in gated)
-            cursor.execute(
-                f"SELECT v.enrollment, v.item, v.value FROM ({values_sql}) v "
-                f"WHERE v.item IN ({ids})",
-                values_params,
-            )
-            for enrollment, item, value in cursor.fetchall():
-                order, code, threshold, effect = gated[item]
-                if trips(_decimal(value), threshold, effect):
-                    tripped[enrollment].append((order, code, effect))
+        cursor.execute(_per_community_sql(values_sql, items, categories, gated), values_params)
+        rows = {row[0]: row for row in cursor.fetchall()}
+        left_out, full_marks, na_counted = _not_applicable(round_, cursor, na_sql, na_params)
     vetoes = _veto_inputs(round_, only)
+    # Most communities mark nothing not applicable: their denominators, and so what each
+    # category needs, are the table's own, worked out once.
     full_possible = sum(full.values(), ZERO)
+    full_needs = needs_of(table, full)
     none_gained = dict.fromkeys(codes, ZERO)
+    gated_order = list(gated.values())
+    n_items, n_codes, last = len(items), len(codes), len(CENTS) - 1
     results: dict[int, Result] = {}
+    verdicts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     enrollments = round_.campaign.enrollments.values_list("pk", flat=True)
     if only is not None:
         enrollments = enrollments.filter(pk__in=only)
     for enrollment_id in enrollments:
-        own = gained_by.get(enrollment_id, none_gained)
+        row = rows.get(enrollment_id)
+        if row is None:
+            count, all_cents, bonus_cents, penalty_cents = 0, 0, 0, 0
+            bonus, penalty, own, gates = ZERO, ZERO, dict(none_gained), []
+        else:
+            _e, count, all_cents, bonus_cents, penalty_cents, *rest = row
+            sums = rest[:n_codes]
+            if min(sums) >= 0 and max(sums) <= last:
+                own = dict(zip(codes, map(CENTS.__getitem__, sums), strict=True))
+            else:
+                own = {c: _cents(v) for c, v in zip(codes, sums, strict=True)}
+            bonus = _cents(bonus_cents) if bonus_cents else ZERO
+            penalty = _cents(penalty_cents) if penalty_cents else ZERO
+            gates = _tripped(gated_order, rest[n_codes:]) if gated_order else []
         extra_marks = full_marks.get(enrollment_id)
         if extra_marks:
             own = {c: own[c] + extra_marks.get(c, ZERO) for c in codes}
+            gained = sum(own.values(), ZERO) - bonus - penalty
+        else:
+            gained = _cents(all_cents - (bonus_cents or 0) - (penalty_cents or 0))
         out = left_out.get(enrollment_id)
-        # Most communities mark nothing not applicable: their denominators are the table's own.
-        possible_of = full if out is None else {c: full[c] - out.get(c, ZERO) for c in codes}
-        possible = full_possible if out is None else sum(possible_of.values(), ZERO)
-        bonus, penalty = extra.get(enrollment_id, (ZERO, ZERO))
-        gained = sum(own.values(), ZERO) - bonus - penalty
-        total, counted_bonus = total_of(
-            gained, possible, table.total_points, bonus, penalty, table.bonus_cap
-        )
-        below, needs = minimums(table, own, possible_of)
-        gates = [(code, effect) for _o, code, effect in sorted(tripped.get(enrollment_id, []))]
+        if out is None:
+            possible, needs = full_possible, full_needs
+        else:
+            possible_of = {c: full[c] - out.get(c, ZERO) for c in codes}
+            possible, needs = sum(possible_of.values(), ZERO), needs_of(table, possible_of)
+        below = below_minimum(own, needs)
         standing = vetoes.get(enrollment_id, [])
-        outcome, level, commendable = decide(
-            table,
-            total,
-            incomplete=counted.get(enrollment_id, 0) < n_items,
-            below=below,
-            gates=[effect for _c, effect in gates],
-            vetoes=standing,
-        )
+        incomplete = count + na_counted.get(enrollment_id, 0) < n_items
+        # The rules are pure: communities alike in everything they read share one verdict
+        # (most of a round: no gate, veto or item not applicable, the same few totals).
+        alike = out is None and not gates and not standing
+        key = (gained, bonus, penalty, incomplete, tuple(below))
+        verdict = verdicts.get(key) if alike else None
+        if verdict is None:
+            total, counted_bonus = total_of(
+                gained, possible, table.total_points, bonus, penalty, table.bonus_cap
+            )
+            verdict = (
+                total,
+                counted_bonus,
+                *decide(
+                    table,
+                    total,
+                    incomplete=incomplete,
+                    below=below,
+                    gates=[effect for _c, effect in gates],
+                    vetoes=standing,
+                ),
+            )
+            if alike:
+                verdicts[key] = verdict
+        total, counted_bonus, outcome, level, commendable = verdict
         results[enrollment_id] = Result(
             total=total,
             outcome=outcome,
             level=level,
-            category_subtotals=own if own is not none_gained else dict(none_gained),
+            category_subtotals=own,
             categories_below_minimum=below,
             possible=possible,
-            category_needs=needs,
+            category_needs=dict(needs),
             commendable=commendable,
             gates=gates,
             vetoes=[(v.code, v.found_in_round) for v in standing],
@@ -487,10 +473,93 @@ def _fast(round_: AcceptanceRound, only: list[int] | None = None) -> dict[int, R
     return results
 
 
-def _q(text: str) -> str:
-    """A constant of ours (an item kind) as an SQL literal."""
-    assert text.isidentifier()
-    return f"'{text}'"
+def _per_community_sql(
+    values_sql: str,
+    items: list[Any],
+    categories: dict[int, str],
+    gated: dict[int, Any],
+) -> str:
+    """One row per community: (enrollment, items valued, all its values, bonus, penalty, one
+    column per category, one per gated item), the sums in whole cents as integers (exact on
+    both databases, cheap to read).
+
+    One GROUP BY over the (enrollment, item) values, which come out of the score index in
+    enrollment order: the database sums each community as the rows stream past, with no
+    second grouping per category, no sort and no spill to disk (ADR 33). Each item's value is
+    rounded to the cent once, as it is recorded; the categories and kinds are picked by item id
+    (a handful of constants), so the items table is not joined."""
+    by_category: dict[int, list[int]] = defaultdict(list)
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for pk, _code, category, _points, kind, *_gate in items:
+        by_category[category].append(int(pk))
+        by_kind[kind].append(int(pk))
+
+    def cents_of(pks: list[int]) -> str:
+        if not pks:
+            return "0"
+        return f"SUM(CASE WHEN v.item IN ({', '.join(map(str, pks))}) THEN v.cents ELSE 0 END)"
+
+    columns = [
+        "COUNT(*)",
+        "SUM(v.cents)",
+        cents_of(by_kind[BONUS]),
+        cents_of(by_kind[PENALTY]),
+        *(cents_of(by_category[pk]) for pk in categories),
+        # A gated item's value as combined, compared in Python (`trips`) as the rules do.
+        *(f"MAX(CASE WHEN v.item = {int(pk)} THEN v.value END)" for pk in gated),
+    ]
+    return (
+        f"SELECT v.enrollment, {', '.join(columns)} FROM ("
+        f"SELECT w.enrollment AS enrollment, w.item AS item, w.value AS value, "
+        f"CAST(ROUND(ROUND(w.value, 2) * 100) AS INTEGER) AS cents FROM ({values_sql}) w"
+        f") v GROUP BY v.enrollment"
+    )
+
+
+def _tripped(
+    gated: list[tuple[int, str, Decimal, str]], values: list[Any]
+) -> list[tuple[str, str]]:
+    """(item code, effect) of the gates a community's values trip, in the table's order."""
+    return [
+        (code, effect)
+        for (_order, code, threshold, effect), value in zip(gated, values, strict=True)
+        if value is not None and trips(_decimal(value), threshold, effect)
+    ]
+
+
+def _not_applicable(
+    round_: AcceptanceRound, cursor: Any, na_sql: str, na_params: list[Any]
+) -> tuple[dict[int, dict[str, Decimal]], dict[int, dict[str, Decimal]], dict[int, int]]:
+    """Per community, the maxima its not-applicable counted items take out of each category
+    ('exclude') and add to it ('full'), and how many items it marked not applicable."""
+    left_out: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    full_marks: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    counted: dict[int, int] = defaultdict(int)
+    # Items not applicable are rare: a partial index answers "any at all?" at once.
+    rounds = [round_.pk]
+    before = earlier(round_)
+    if before is not None:
+        rounds.append(before.pk)
+    if not (
+        Score.objects.filter(round__in=rounds, not_applicable=True).exists()
+        or Settlement.objects.filter(round__in=rounds, not_applicable=True).exists()
+    ):
+        return left_out, full_marks, counted
+    categories = dict(round_.campaign.standard.categories.values_list("pk", "code"))
+    cursor.execute(
+        f"SELECT n.enrollment, i.category_id, i.kind, i.na_rule, SUM(i.points), "
+        f"COUNT(*) FROM ({na_sql}) n JOIN {_names()['item']} i ON i.id = n.item "
+        f"GROUP BY n.enrollment, i.category_id, i.kind, i.na_rule",
+        na_params,
+    )
+    for enrollment, category, kind, na_rule, points, count in cursor.fetchall():
+        counted[enrollment] += count
+        if kind not in COUNTED:
+            continue
+        into = full_marks if na_rule == "full" else left_out
+        code = categories[category]
+        into[enrollment][code] = into[enrollment].get(code, ZERO) + _decimal(points)
+    return left_out, full_marks, counted
 
 
 # 0.00 .. 1000.00 made once: a category subtotal is one of these, looked up, not built.

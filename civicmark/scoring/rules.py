@@ -326,15 +326,23 @@ def score(
 def minimums(
     table: TableInput, subtotals: dict[str, Decimal], possible_of: dict[str, Decimal]
 ) -> tuple[list[str], dict[str, Decimal]]:
-    """The categories below their minimum, and what each category with a minimum needs: the
-    minimum scaled by the share of its counted maximum still in the fraction."""
-    below: list[str] = []
+    """The categories below their minimum, and what each category with a minimum needs."""
+    needs = needs_of(table, possible_of)
+    return below_minimum(subtotals, needs), needs
+
+
+def needs_of(table: TableInput, possible_of: dict[str, Decimal]) -> dict[str, Decimal]:
+    """What each category with a minimum needs: the minimum scaled by the share of its counted
+    maximum still in the fraction. (Apart from `below_minimum`: a round works it out once for
+    every community that marked nothing not applicable.)"""
     needs: dict[str, Decimal] = {}
     for cat in table.categories:
         if cat.min_points is None or not possible_of.get(cat.code) or not cat.points:
             continue
-        needed = cat.min_points * possible_of[cat.code] / cat.points
-        needs[cat.code] = needed
-        if subtotals.get(cat.code, ZERO) < needed:
-            below.append(cat.code)
-    return below, needs
+        needs[cat.code] = cat.min_points * possible_of[cat.code] / cat.points
+    return needs
+
+
+def below_minimum(subtotals: dict[str, Decimal], needs: dict[str, Decimal]) -> list[str]:
+    """The categories whose subtotal is below what they need, in the table's order."""
+    return [code for code, needed in needs.items() if subtotals.get(code, ZERO) < needed]
