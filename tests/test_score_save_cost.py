@@ -112,3 +112,20 @@ def test_the_kept_items_equal_the_query_and_a_draft_is_never_kept(
     published.items_scored_by(standard, every)
     with django_assert_num_queries(2):  # the items and their other departments, again
         published.items_scored_by(standard, every)
+
+
+def test_the_progress_after_a_save_counts_what_he_held_before_it(scoring, client_for):
+    """The success message's progress comes from the writer's lock of his scores in the
+    community, not from a read before the save: an item scored earlier (here, in another tab,
+    so not on the page posted) still counts, and each item counts once."""
+    from django.contrib.messages import get_messages
+
+    s = scoring
+    assessor = client_for(s["assessors"][0])
+    url = reverse("score_community", args=["c", 2, "C111"])
+    assert assessor.post(url, _page(s["items"], {"A1": ("30", "")})).status_code == 302
+    answer = assessor.post(url, _page(s["items"], {"B1": ("19", "少一次活动")}))
+    assert answer.status_code == 302
+    said = [str(m) for m in get_messages(answer.wsgi_request)]  # the first save's, then this
+    name = s["enrollments"]["C111"].community.name
+    assert said[-1] == f"{name}的分数已保存：已评分 2 项，共 {len(s['items'])} 项。"
