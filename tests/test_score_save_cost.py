@@ -17,12 +17,14 @@ from tests.test_score_page import _page
 pytestmark = pytest.mark.django_db
 
 # Session, user, grants; the round (with whether the lead listed a panel or communities and
-# whether a later round started), the community's enrollment, the assessor's items and their
-# other departments, whether the lead's list covers the community, his scores; then the write,
-# in the test's savepoint and its release: the round read again for the seal, his scores locked,
-# the insert, the keys read back, the stale mark, the audit events; on PostgreSQL also the
-# shared sign-off lock (`sealing.hold_for_writing`).
-SAVE_STATEMENTS = 17
+# whether a later round started), the community's enrollment, whether the lead's list covers the
+# community; then the write, in the test's savepoint and its release: the round's seal read again
+# (`finalised_at` alone), his scores in the community locked, the insert (its keys returned by
+# it), the stale mark, the audit events; on PostgreSQL also the shared sign-off lock
+# (`sealing.hold_for_writing`). Not asked any more (issue 19, branch `save`): the assessor's
+# items and their other departments (kept per published version, `standards.published`), his
+# scores before the save (the writer's lock says what he holds), the keys after the insert.
+SAVE_STATEMENTS = 13
 
 
 def _statements() -> int:
@@ -82,3 +84,48 @@ def test_the_checks_that_do_not_depend_on_the_item_are_asked_once_per_save(
     assert assessor.post(url, page).status_code == 302
     assert Score.objects.count() == 3
     assert len(made) == 1
+
+
+def test_the_kept_items_equal_the_query_and_a_draft_is_never_kept(
+    scoring, django_assert_num_queries
+):
+    """`standards.published` answers the assessor's items of a published version from memory:
+    the same items, in the same order, with the same other departments as the query, for every
+    set of departments; a draft version is asked every time."""
+    from civicmark.divisions.models import Department
+    from civicmark.standards import published
+    from civicmark.standards.models import Status
+
+    standard = scoring["standard"]
+    every = list(Department.objects.values_list("pk", flat=True))
+    for departments in [set(), {every[0]}, set(every[:2]), set(every)]:
+        published.forget()
+        asked = published.items_scored_by(standard, departments)
+        with django_assert_num_queries(0):
+            kept = published.items_scored_by(standard, departments)
+        queried = published._query(standard, frozenset(departments))
+        assert [i.pk for i in kept] == [i.pk for i in asked] == [i.pk for i in queried]
+        assert [sorted(d.pk for d in i.other_departments.all()) for i in kept] == [
+            sorted(d.pk for d in i.other_departments.all()) for i in queried
+        ]
+    standard.status = Status.DRAFT
+    published.items_scored_by(standard, every)
+    with django_assert_num_queries(2):  # the items and their other departments, again
+        published.items_scored_by(standard, every)
+
+
+def test_the_progress_after_a_save_counts_what_he_held_before_it(scoring, client_for):
+    """The success message's progress comes from the writer's lock of his scores in the
+    community, not from a read before the save: an item scored earlier (here, in another tab,
+    so not on the page posted) still counts, and each item counts once."""
+    from django.contrib.messages import get_messages
+
+    s = scoring
+    assessor = client_for(s["assessors"][0])
+    url = reverse("score_community", args=["c", 2, "C111"])
+    assert assessor.post(url, _page(s["items"], {"A1": ("30", "")})).status_code == 302
+    answer = assessor.post(url, _page(s["items"], {"B1": ("19", "少一次活动")}))
+    assert answer.status_code == 302
+    said = [str(m) for m in get_messages(answer.wsgi_request)]  # the first save's, then this
+    name = s["enrollments"]["C111"].community.name
+    assert said[-1] == f"{name}的分数已保存：已评分 2 项，共 {len(s['items'])} 项。"

@@ -30,6 +30,17 @@ FIELD_OF = {"points": "points", "occurrences": "occurrences", "reason": "reason"
 FIELD_OF["not_applicable"] = "na"
 
 
+def card_blank(data: Any, item: Any) -> bool:
+    """`ScoreCardForm.is_blank` for the item's card in `data`, asked without building the form
+    (a page is saved from the cards that hold an entry alone)."""
+    value = data.get
+    prefix = f"i{item.pk}-"
+    return not any(
+        (value(prefix + name) or "").strip()
+        for name in ("points", "occurrences", "reason", "version")
+    ) and value(prefix + "na") in (None, "", "off")
+
+
 class ScoreCardForm(forms.Form):
     points = StrictDecimalField(
         label=_("points"),
@@ -72,11 +83,7 @@ class ScoreCardForm(forms.Form):
     def is_blank(self) -> bool:
         """Nothing typed and never scored: not scored yet, nothing to save (an empty box is never
         a zero). A scored row emptied is not blank: the validator refuses it."""
-        value = self.data.get
-        return not any(
-            (value(self.add_prefix(name)) or "").strip()
-            for name in ("points", "occurrences", "reason", "version")
-        ) and value(self.add_prefix("na")) in (None, "", "off")
+        return card_blank(self.data, self.item)
 
     def entry(self) -> ScoreEntry | None:
         """The entry for the writer, None when the card is blank or a box is not a number (its

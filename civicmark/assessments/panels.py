@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
@@ -166,18 +168,48 @@ def _memo(round_: AcceptanceRound, key: Any, compute: Any) -> Any:
 def with_choices(rounds: QuerySet[AcceptanceRound]) -> QuerySet[AcceptanceRound]:
     """Rounds that know, from the query that found them, whether the lead listed a panel and the
     communities: saving a score then asks the database nothing more about either in the usual
-    case (the default panel and coverage)."""
-    panel_rows = AcceptanceRound.panel.through.objects.filter(acceptanceround_id=OuterRef("pk"))
-    cover_rows = AcceptanceRound.covers.through.objects.filter(acceptanceround_id=OuterRef("pk"))
-    later = AcceptanceRound.objects.filter(
-        campaign_id=OuterRef("campaign_id"), number__gt=OuterRef("number")
-    ).filter(_started_q())
+    case (the default panel and coverage).
+
+    The three answers are fixed SQL (`_CHOICES_SQL`), not `Exists(...)` expressions: building
+    and compiling those cost a score save more than any of its statements (issue 19: the
+    save's profile). Portable SQL (EXISTS in the select list, SQLite and PostgreSQL alike);
+    identifiers come from the models, quoted by the connection; nothing is bound.
+    `tests/test_panels.py` holds them equal to `listed` and `_later_started`'s queries."""
     return rounds.annotate(
-        listed_panel=Exists(panel_rows),
-        listed_covers=Exists(cover_rows),
-        # `_later_started`, answered by the same query (a score save asks no more of it).
-        later_rounds_started=Exists(later),
+        **{
+            name: RawSQL(sql, (), output_field=BooleanField())  # noqa: S611  (fixed SQL)
+            for name, sql in _choices_sql().items()
+        }
     )
+
+
+def _choices_sql() -> dict[str, str]:
+    from civicmark.scoring.models import Score, VetoFinding
+
+    if not _CHOICES_SQL:
+        qn = connection.ops.quote_name
+        rounds = qn(AcceptanceRound._meta.db_table)
+        panel = qn(AcceptanceRound.panel.through._meta.db_table)
+        covers = qn(AcceptanceRound.covers.through._meta.db_table)
+        scores, findings = qn(Score._meta.db_table), qn(VetoFinding._meta.db_table)
+        _CHOICES_SQL.update(
+            {
+                "listed_panel": f"EXISTS (SELECT 1 FROM {panel} p "  # noqa: S608
+                f"WHERE p.acceptanceround_id = {rounds}.id)",
+                "listed_covers": f"EXISTS (SELECT 1 FROM {covers} c "  # noqa: S608
+                f"WHERE c.acceptanceround_id = {rounds}.id)",
+                # `_later_started`, answered by the same query (a save asks no more of it).
+                "later_rounds_started": f"EXISTS (SELECT 1 FROM {rounds} later "  # noqa: S608
+                f"WHERE later.campaign_id = {rounds}.campaign_id "
+                f"AND later.number > {rounds}.number "
+                f"AND (EXISTS (SELECT 1 FROM {scores} s WHERE s.round_id = later.id) "
+                f"OR EXISTS (SELECT 1 FROM {findings} f WHERE f.round_id = later.id)))",
+            }
+        )
+    return _CHOICES_SQL
+
+
+_CHOICES_SQL: dict[str, str] = {}  # filled on first use, when the connection can quote
 
 
 def listed(round_: AcceptanceRound, what: str) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,7 @@ from civicmark.assessments.services import (
 from civicmark.core.errors import ApplicationError
 from civicmark.scoring.findings import veto_record, veto_withdraw
 from civicmark.scoring.models import VetoFinding
-from civicmark.standards.models import Item
+from civicmark.standards import published
 
 
 def assessor_items(user: Any, round_: Any, enrollment: Any) -> list[Any]:
@@ -33,17 +32,8 @@ def assessor_items(user: Any, round_: Any, enrollment: Any) -> list[Any]:
     none of them, nor record a veto of his department)."""
     campaign = round_.campaign
     departments = authz.assessor_departments(user)
-    # Items named for another of his departments by a subquery, not a join: no DISTINCT over
-    # the items' wide rows (issue 19: the save's profile).
-    also = Item.other_departments.through.objects.filter(department_id__in=departments)
-    items = list(
-        campaign.standard.items.filter(
-            Q(department_id__in=departments) | Q(pk__in=also.values("item_id"))
-        )
-        .select_related("category", "department", "standard")
-        .prefetch_related("other_departments")
-        .order_by("order")
-    )
+    # Kept in the process: a published version's items never change (issue 19: the save).
+    items = published.items_scored_by(campaign.standard, departments)
     wanted = panels.items_to_score(round_, enrollment)
     items = [i for i in items if wanted is None or i.pk in wanted]
     if any(score_refusal(user, round_, enrollment, i) for i in items):

@@ -5,29 +5,39 @@ scored", never a zero."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from civicmark.assessments.forms import ScoreCardForm
-from civicmark.assessments.services import ScoreErrors, scores_save
+from civicmark.assessments.forms import ScoreCardForm, card_blank
+from civicmark.assessments.services import ScoreErrors, scores_write
 from civicmark.core.errors import ApplicationError
 from civicmark.scoring.models import Score
 
 
 @dataclass
 class Saved:
-    """What a save of cards did: the scores written, and the refusal (nothing written then)."""
+    """What a save of cards did: the scores written, and the refusal (nothing written then);
+    `held`, when something was written, the item ids the assessor now holds in the community."""
 
     scores: list[Score] = field(default_factory=list)
     refusal: str = ""
     typed: int = 0  # cards that held an entry (not blank)
+    held: set[int] | None = None
 
 
 def cards(items: list[Any], mine: dict[int, Score], data: Any = None) -> list[ScoreCardForm]:
     """A card per item: bound to what was posted, else showing the stored score."""
     return [ScoreCardForm(data, item=i, score=mine.get(i.pk)) for i in items]
+
+
+def posted_cards(items: list[Any], data: Any) -> dict[int, ScoreCardForm]:
+    """Cards only for the items that hold an entry in `data` (the others are blank: nothing to
+    save), by item id; a page is saved from these alone, and the full page built only to show a
+    refusal (`cards`, reusing these so each keeps its error)."""
+    return {i.pk: ScoreCardForm(data, item=i) for i in items if not card_blank(data, i)}
 
 
 def cards_save(*, actor: Any, round_: Any, enrollment: Any, forms: list[ScoreCardForm]) -> Saved:
@@ -40,7 +50,7 @@ def cards_save(*, actor: Any, round_: Any, enrollment: Any, forms: list[ScoreCar
         return Saved()
     by_item = {form.item.pk: form for form, _entry in entries}
     try:
-        written = scores_save(
+        written = scores_write(
             actor=actor,
             round_=round_,
             enrollment=enrollment,
@@ -52,9 +62,10 @@ def cards_save(*, actor: Any, round_: Any, enrollment: Any, forms: list[ScoreCar
         return Saved(refusal=exc.message, typed=len(entries))
     except ApplicationError as exc:
         return Saved(refusal=exc.message, typed=len(entries))
-    return Saved(scores=written, typed=len(entries))
+    held = {item for where, item in written.held if where == enrollment.pk}
+    return Saved(scores=written.saved, typed=len(entries), held=held)
 
 
-def progress(items: list[Any], mine: dict[int, Score]) -> dict[str, int]:
+def progress(items: list[Any], mine: Container[int]) -> dict[str, int]:
     """How far this assessor is with this community: items scored (N/A counts) of all."""
     return {"done": sum(1 for i in items if i.pk in mine), "total": len(items)}

@@ -18,7 +18,7 @@ from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.scoring.models import Score, VetoFinding
-from civicmark.scoring.writer import Conflict, ScoreEntry, ScoreErrors, write
+from civicmark.scoring.writer import Conflict, ScoreEntry, ScoreErrors, Written, write
 from civicmark.standards.models import Item
 
 HALF = Decimal("0.5")
@@ -96,9 +96,24 @@ def scores_save(
 ) -> list[Score]:
     """Record what one assessor gave several items of one community, all or nothing, through the
     one writer (`scoring.writer.write`) with this app's access rules (`assessments.access`)."""
+    return scores_write(
+        actor=actor, round_=round_, enrollment=enrollment, entries=entries, via=via
+    ).saved
+
+
+def scores_write(
+    *,
+    actor: Any,
+    round_: AcceptanceRound,
+    enrollment: Enrollment,
+    entries: list[ScoreEntry],
+    via: str = "web",
+) -> Written:
+    """`scores_save`, answering with all the writer knows: also what the assessor now holds in
+    the community (the page's progress, with no second read of his scores)."""
     return write(
         actor=actor, round_=round_, enrollment=enrollment, entries=entries, access=ACCESS, via=via
-    ).saved
+    )
 
 
 SELF_ASSESSABLE = ("enrolled", "self_assessing", "returned")

@@ -214,30 +214,38 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
     card in one click (all or none, each refusal beside its field, every typed value kept), and
     each card saves alone as it is answered (`score_item`)."""
     campaign, round_, enrollment, items = _score_items(request, slug, number, code)
-    mine = _mine(request, round_, enrollment)
-    forms = score_cards.cards(items, mine, request.POST if request.method == "POST" else None)
     if request.method == "POST":
+        # Cards built only for the items posted; the rest of the page only to show a refusal.
+        posted = score_cards.posted_cards(items, request.POST)
         saved = score_cards.cards_save(
-            actor=request.user, round_=round_, enrollment=enrollment, forms=forms
+            actor=request.user, round_=round_, enrollment=enrollment, forms=list(posted.values())
         )
-        if saved.refusal:
-            messages.error(request, saved.refusal)
-        else:
-            if saved.typed:
-                # What he had plus what was just written: the writer never removes a score, so
-                # the progress needs no second read of his scores (issue 19: the save's profile).
-                now_mine = mine | {s.item_id: s for s in saved.scores}
+        if not saved.refusal:
+            if saved.typed and saved.held is not None:
+                # What he holds now, as the writer read it under its lock: no read of his
+                # scores before or after the save (issue 19: the save's profile).
                 messages.success(
                     request,
                     _("Scores saved for %(community)s: %(done)d of %(total)d items scored.")
                     % {
                         "community": enrollment.community.name,
-                        **score_cards.progress(items, now_mine),
+                        **score_cards.progress(items, saved.held),
                     },
                 )
             else:  # an empty box is never a zero, and never "saved"
                 messages.info(request, _("Nothing was saved: no points were typed."))
             return redirect("score_community", slug=campaign.slug, number=round_.number, code=code)
+        messages.error(request, saved.refusal)
+        mine = _mine(request, round_, enrollment)
+        forms = [
+            posted[i.pk]
+            if i.pk in posted
+            else ScoreCardForm(request.POST, item=i, score=mine.get(i.pk))
+            for i in items
+        ]
+    else:
+        mine = _mine(request, round_, enrollment)
+        forms = score_cards.cards(items, mine)
     own = {s.item_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     from civicmark.assessments import panels
     from civicmark.assessments.models import Rectification

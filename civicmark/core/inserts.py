@@ -17,13 +17,25 @@ from django.db import models, transaction
 # Field types whose Python value the database adapter cannot take as it is; the others (keys,
 # integers, booleans, text, None) pass unchanged.
 _CONVERTED = (models.UUIDField, models.DecimalField, models.DateTimeField, models.JSONField)
+# Bound values per statement of a many-row insert with RETURNING: under SQLite's 32,766 (since
+# 3.32) and PostgreSQL's 65,535.
+_RETURNING_VALUES = 32000
 
 
 def insert_rows(
-    model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | None:
     """Insert `rows`, each holding the values of `attnames` in that order (every column but the
-    primary key: a column left out fails here, not silently with its database default)."""
+    primary key: a column left out fails here, not silently with its database default).
+
+    With `returning` (attnames, the primary key among them), the inserted rows' values of those
+    columns, in no promised order, where the database returns rows from a many-row insert
+    (PostgreSQL, SQLite 3.35+: `INSERT ... VALUES (...), (...) RETURNING`, one statement per
+    `_RETURNING_VALUES` bound values instead of one executemany); None where it cannot, and the caller
+    reads them back."""
     connection = transaction.get_connection()
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
@@ -47,13 +59,26 @@ def insert_rows(
             last[n] = (raw, values[n])
         prepared.append(values)
     if not prepared:
-        return
+        return [] if returning else None
     quote = connection.ops.quote_name
     # Table and column names come from the model, never from input.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608
+        quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
     )
+    one = "({})".format(", ".join(["%s"] * len(fields)))
+    if returning and connection.features.can_return_rows_from_bulk_insert:
+        back = " RETURNING " + ", ".join(quote(by_attname[name].column) for name in returning)
+        found: list[tuple[Any, ...]] = []
+        size = max(1, _RETURNING_VALUES // len(fields))
+        with connection.cursor() as cursor:
+            for start in range(0, len(prepared), size):
+                batch = prepared[start : start + size]
+                cursor.execute(
+                    head + ", ".join([one] * len(batch)) + back,
+                    [value for values in batch for value in values],
+                )
+                found.extend(tuple(row) for row in cursor.fetchall())
+        return found
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        cursor.executemany(head + one, prepared)
+    return None

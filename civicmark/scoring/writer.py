@@ -13,7 +13,7 @@ nothing and raises ScoreErrors keyed by each entry's `key`.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -79,10 +79,13 @@ class Access(Protocol):
 
 @dataclass
 class Written:
-    """What a write did: the scores saved (new or changed) and how many entries were unchanged."""
+    """What a write did: the scores saved (new or changed), how many entries were unchanged, and
+    the (enrollment id, item id) of every score the assessor holds in the communities written,
+    as the write left them (read under its lock: the page's progress asks no more)."""
 
     saved: list[Score]
     unchanged: int = 0
+    held: set[tuple[int, int]] = field(default_factory=set)
 
 
 class _AlreadyScored(Exception):
@@ -187,22 +190,31 @@ _NEW_COLUMNS = (
 
 
 def _insert(new: list[Score], now: Any) -> None:
-    """The new scores in one executemany (`inserts.insert_rows`: bulk_create's per-value
-    compiling cost a sheet of 10,000 more than the rest of the write, ADR 17), then their keys
-    in one query, since the page hands the saved scores back. All are one round's and one
-    assessor's."""
+    """The new scores in one statement (`inserts.insert_rows`: bulk_create's per-value
+    compiling cost a sheet of 10,000 more than the rest of the write, ADR 17), their keys
+    returned by it (`RETURNING`), since the page hands the saved scores back; where the database
+    returns none, in one query after it. All are one round's and one assessor's."""
     for score in new:
         score.updated_at = now  # auto_now, as a save would set it
-    insert_rows(Score, _NEW_COLUMNS, ([getattr(s, name) for name in _NEW_COLUMNS] for s in new))
-    # The keys by the same look-up as the writer's lock of the assessor's scores.
-    first = new[0]
     by_key = {(s.enrollment_id, s.item_id): s for s in new}
-    for enrollment_id, item_id, pk in Score.objects.filter(
-        round_id=first.round_id,
-        assessor_id=first.assessor_id,
-        enrollment_id__in={k[0] for k in by_key},
-        item_id__in={k[1] for k in by_key},
-    ).values_list("enrollment_id", "item_id", "pk"):
+    keys = insert_rows(
+        Score,
+        _NEW_COLUMNS,
+        ([getattr(s, name) for name in _NEW_COLUMNS] for s in new),
+        returning=("enrollment_id", "item_id", "id"),
+    )
+    if keys is None:
+        # The keys by the same look-up as the writer's lock of the assessor's scores.
+        first = new[0]
+        keys = list(
+            Score.objects.filter(
+                round_id=first.round_id,
+                assessor_id=first.assessor_id,
+                enrollment_id__in={k[0] for k in by_key},
+                item_id__in={k[1] for k in by_key},
+            ).values_list("enrollment_id", "item_id", "pk")
+        )
+    for enrollment_id, item_id, pk in keys:
         stored = by_key.get((enrollment_id, item_id))
         if stored is not None:
             stored.pk = pk
@@ -229,15 +241,13 @@ def _write(
                         if w.pk == where.pk
                     }
                 )
-        # The assessor's own scores of these items, locked: only he writes them, so a second
-        # save of his waits for this one and compares versions after it.
+        # The assessor's own scores in these communities, locked: only he writes them, so a
+        # second save of his waits for this one and compares versions after it. All of them,
+        # not only the items given: what he holds afterwards is then known (`Written.held`).
         current = {
             (s.enrollment_id, s.item_id): s
             for s in Score.objects.select_for_update().filter(
-                round=round_,
-                assessor_id=actor.pk,
-                enrollment_id__in=list(enrollments),
-                item__in={e.item.pk for e, _w, _p, _o in checked},
+                round=round_, assessor_id=actor.pk, enrollment_id__in=list(enrollments)
             )
         }
         new: list[Score] = []
@@ -320,4 +330,5 @@ def _write(
                     for score, where, before in events
                 ]
             )
-    return Written([score for score, _w, _b in events], unchanged)
+    held = set(current) | {(s.enrollment_id, s.item_id) for s in new}
+    return Written([score for score, _w, _b in events], unchanged, held)
