@@ -60,10 +60,10 @@ def live(user: Any, campaign: Campaign, today: date) -> dict[str, Any]:
 
 
 def for_page(
-    user: Any, campaign: Campaign, today: date, now: datetime
+    user: Any, campaign: Campaign, today: date, now: datetime, phases: list[Phase] | None = None
 ) -> tuple[dict[str, Any], datetime | None, bool]:
     """The figures the overview shows this viewer, as of when (None: counted now), and whether
-    they are being refreshed."""
+    they are being refreshed. `phases`: the campaign's, when the page has read them already."""
     if not selectors.sees_whole(user, campaign):
         return live(user, campaign, today), None, False
     snapshot, late = core_snapshots.serve(
@@ -75,7 +75,7 @@ def for_page(
     )
     if snapshot is None:  # never taken yet, its first refresh queued: counted now, this once
         return live(user, campaign, today), None, False
-    return loaded(snapshot.data, campaign), snapshot.taken_at, late
+    return loaded(snapshot.data, phases), snapshot.taken_at, late
 
 
 # --- the snapshot ------------------------------------------------------------------------------
@@ -152,10 +152,14 @@ def stored(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def loaded(data: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
+def loaded(data: dict[str, Any], known: list[Phase] | None = None) -> dict[str, Any]:
     """The stored figures with the objects they name: one query per kind, SHOWN rows at most.
     A row whose object is gone (a community taken out) is left out until the next refresh."""
-    phases = Phase.objects.in_bulk([r["phase"] for r in data["phases"]])
+    phases = (
+        {p.pk: p for p in known}
+        if known is not None
+        else Phase.objects.in_bulk([r["phase"] for r in data["phases"]])
+    )
     towns = Division.objects.in_bulk([r["town"] for r in data["towns"]])
     enrollments = Enrollment.objects.select_related("community").in_bulk(
         [r["enrollment"] for r in data["communities"]]

@@ -176,7 +176,9 @@ def campaign_overview(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     # A campaign-wide viewer reads the figures taken off-request (ADR 30); a narrower one counts
     # his own part now.
-    figures, as_of, refreshing = progress.for_page(request.user, campaign, today, timezone.now())
+    figures, as_of, refreshing = progress.for_page(
+        request.user, campaign, today, timezone.now(), phases
+    )
     return render(
         request,
         "campaigns/overview.html",
