@@ -31,6 +31,7 @@ from civicmark.divisions.models import Division
 SHOWN = 30  # towns, communities and attendance rows named on the overview
 SHOWN_WEEK = 20
 COUNTS = ("total", "done", "overdue", "percent")
+TOTALS = ("towns_total", "communities_total", "week_total", "attendance_total")
 
 
 def live(user: Any, campaign: Campaign, today: date) -> dict[str, Any]:
@@ -147,8 +148,7 @@ def stored(figures: dict[str, Any]) -> dict[str, Any]:
         ],
         "week": [t.pk for t in figures["week"]],
         "attendance": figures["attendance"],
-        **{k: figures[k] for k in ("towns_total", "communities_total", "week_total")},
-        "attendance_total": figures["attendance_total"],
+        **{k: figures[k] for k in TOTALS},
     }
 
 
@@ -177,8 +177,5 @@ def loaded(data: dict[str, Any], known: list[Phase] | None = None) -> dict[str, 
         ],
         "week": [week[pk] for pk in data["week"] if pk in week],
         "attendance": data["attendance"],
-        **{
-            k: data[k]
-            for k in ("towns_total", "communities_total", "week_total", "attendance_total")
-        },
+        **{k: data[k] for k in TOTALS},
     }
