@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicmark.accounts.models import User
 from civicmark.core.models import StoredFileRecord
+from civicmark.core.snapshots import Snapshot
 from civicmark.divisions.models import Division, WorkingGroup
 from civicmark.standards.models import Standard
 
@@ -289,3 +290,17 @@ class RoundPart(models.Model):
 
 class TaskAttachment(StoredFileRecord):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
+
+
+class ProgressSnapshot(Snapshot):
+    """A campaign's overview figures for a viewer who sees the whole campaign, as of `taken_at`
+    (ADR 30): task progress per phase, the towns and communities with the most overdue work and
+    how many there are, the week's due tasks and the attendance. Taken off-request
+    (`campaigns.progress`) after writes, never recomputed per request; the page says "as of
+    <time>" and, when something was written since or the day changed, that it is being
+    refreshed."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.taken_at}"

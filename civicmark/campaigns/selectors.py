@@ -28,6 +28,14 @@ def campaigns_for_user(user: Any) -> QuerySet[Campaign]:
     )
 
 
+def sees_whole(user: Any, campaign: Campaign) -> bool:
+    """Whether the viewer's scope holds every community of the campaign (a city officer of the
+    campaign's unit, one above it, a superuser): then a whole-campaign snapshot is exactly what
+    his own queries would count (ADR 29, ADR 30)."""
+    path = campaign.division.path
+    return authz.is_super(user) or any(path.startswith(p) for p in authz.read_paths(user))
+
+
 def rounds_for_user(user: Any) -> QuerySet[AcceptanceRound]:
     """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
     finds campaign and round in one query (the round pages add what the panels need, with
@@ -190,6 +198,7 @@ def due_this_week(user: Any, campaign: Campaign, today: date) -> QuerySet[Task]:
         visible_tasks(user, campaign)
         .exclude(status=TaskStatus.DONE)
         .filter(due_on__gte=today, due_on__lt=today + timedelta(days=7))
+        .order_by("due_on", "division__path", "pk")  # a total order: the first few are the same
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from civicmark.accounts.models import User
 from civicmark.campaigns.models import AcceptanceRound, Campaign, Enrollment
 from civicmark.core.models import StoredFileRecord
+from civicmark.core.snapshots import Snapshot
 from civicmark.divisions.models import Division
 
 # Crockford's base32 without I, L, O, U: read aloud or typed from paper without confusion.
@@ -291,7 +292,7 @@ class UpwardDocument(StoredFileRecord):
         ]
 
 
-class FiguresSnapshot(models.Model):
+class FiguresSnapshot(Snapshot):
     """A campaign's whole-scope figures as of `taken_at` (ADR 29): the dashboard's charts and key
     figures in each language, and what the ranking page counts (communities per outcome, the
     ranked ones, the counties and towns to filter by). Refreshed off-request by a task
@@ -299,10 +300,6 @@ class FiguresSnapshot(models.Model):
     "as of <time>" and, when something was written since, that it is being refreshed."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="+")
-    taken_at = models.DateTimeField(null=True, blank=True)  # null: asked for, never taken yet
-    # When a refresh was last asked for (debounce: one queued refresh at a time).
-    queued_at = models.DateTimeField(null=True, blank=True)
-    data = models.JSONField(default=dict)
 
     def __str__(self) -> str:
         return f"{self.campaign_id} @ {self.taken_at}"

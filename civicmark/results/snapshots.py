@@ -26,33 +26,28 @@ catches any left behind. After a refresh the pages equal a recomputation (tests 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q, Window
+from django.db import connection
+from django.db.models import F, Window
 from django.db.models.functions import Rank, RowNumber
 from django.utils import timezone, translation
 from django_tasks import task
 
-from civicmark.accounts import authz
 from civicmark.assessments import panels
+from civicmark.campaigns import selectors as campaign_selectors
 from civicmark.campaigns.models import AcceptanceRound, Campaign
-from civicmark.core.models import AuditEvent
-from civicmark.core.replicas import primary
+from civicmark.core import snapshots as core_snapshots
 from civicmark.results.models import FiguresSnapshot
 from civicmark.scoring import reader
 from civicmark.scoring.models import CommunityResult
 from civicmark.scoring.rules import Outcome
 
-# A queued refresh not done after this long is taken as lost (a worker stopped): ask again.
-LOST_AFTER = timedelta(minutes=5)
 # Past this many, a filter is typed as a code rather than chosen from a list (ADR 11).
 CHOICES_SHOWN = 300
-# Audit actions that change nothing the figures count.
-READS_ONLY = ("report.downloaded",)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -68,53 +63,25 @@ def read(campaign: Campaign) -> FiguresSnapshot | None:
 
 
 def sees_whole(user: Any, campaign: Campaign) -> bool:
-    """Whether the viewer's scope holds every community of the campaign (then the whole-scope
-    snapshot is exactly what his own queries would count)."""
-    path = campaign.division.path
-    return authz.is_super(user) or any(path.startswith(p) for p in authz.read_paths(user))
+    """Whether the viewer's scope holds every community of the campaign (campaigns' one rule)."""
+    return campaign_selectors.sees_whole(user, campaign)
 
 
 def behind(campaign: Campaign, snapshot: FiguresSnapshot, now: datetime) -> bool:
-    """Something was written under the campaign's division since the snapshot was taken, or the
-    day has changed: one indexed query (audit events since then)."""
-    if snapshot.taken_at is None:
-        return True
-    if timezone.localdate(snapshot.taken_at) < timezone.localdate(now):
-        return True
-    # Asked of the primary where the page reads from a replica (ADR 27): a replica a moment
-    # behind would not yet hold the write that makes the snapshot behind.
-    with primary():
-        return (
-            AuditEvent.objects.filter(
-                at__gt=snapshot.taken_at, scope_path__startswith=campaign.division.path
-            )
-            .exclude(action__in=READS_ONLY)
-            .exists()
-        )
+    """Written to under the campaign's division since taken, or a new day (core.snapshots)."""
+    return core_snapshots.behind(snapshot, campaign.division.path, now)
 
 
 def serve(campaign: Campaign, user: Any, now: datetime) -> tuple[FiguresSnapshot | None, bool]:
-    """The snapshot a page may read (None: count live) and whether it is behind. A missing or
-    behind snapshot is refreshed off-request (debounced); where tasks run at once (the immediate
-    backend: tests, or one machine without a worker) it is taken before the page reads it."""
-    snapshot = read(campaign)
-    late = (
-        snapshot is not None and snapshot.taken_at is not None and behind(campaign, snapshot, now)
+    """The snapshot a page may read (None: count live) and whether it is behind
+    (core.snapshots.serve: refreshed off-request, or at once where tasks run at once)."""
+    return core_snapshots.serve(
+        read(campaign),
+        is_behind=lambda s: behind(campaign, s, now),
+        take=lambda: take(campaign),
+        ask=lambda: request_refresh(campaign, now),
+        at_once=core_snapshots.runs_at_once(refresh_figures),
     )
-    if snapshot is not None and snapshot.taken_at is not None and not late:
-        return snapshot, False
-    if _inline():
-        return take(campaign), False
-    request_refresh(campaign, now)
-    if snapshot is None or snapshot.taken_at is None:
-        return None, False
-    return snapshot, True
-
-
-def _inline() -> bool:
-    from django_tasks.backends.immediate import ImmediateBackend
-
-    return isinstance(refresh_figures.get_backend(), ImmediateBackend)
 
 
 def round_figures(snapshot: FiguresSnapshot | None, round_: AcceptanceRound) -> dict[str, Any]:
@@ -145,19 +112,10 @@ def dashboard_page(snapshot: FiguresSnapshot | None, language: str) -> dict[str,
 
 def request_refresh(campaign: Campaign, now: datetime) -> bool:
     """Queue one refresh unless one is queued already (and not lost). Returns whether queued."""
-    waiting = Q(taken_at__isnull=True) | Q(queued_at__gt=F("taken_at"))
-    if FiguresSnapshot.objects.filter(
-        waiting, campaign=campaign, queued_at__gt=now - LOST_AFTER
-    ).exists():
-        return False
-    _row, created = FiguresSnapshot.objects.get_or_create(
-        campaign=campaign, defaults={"queued_at": now}
-    )
-    if not created:
-        FiguresSnapshot.objects.filter(campaign=campaign).update(queued_at=now)
     pk = campaign.pk
-    transaction.on_commit(lambda: refresh_figures.enqueue(pk))
-    return True
+    return core_snapshots.request_refresh(
+        FiguresSnapshot, {"campaign": campaign}, now, lambda: refresh_figures.enqueue(pk)
+    )
 
 
 @task()
