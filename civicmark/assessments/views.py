@@ -1191,6 +1191,9 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         .values_list("pk", "roles__department__name")
     ):
         grants.setdefault(user_id, []).append(dept)
+    # A province's round covers thousands of communities: past COVERAGE_LIST_MAX the page shows
+    # the coverage per workflow state, and the lead lists communities by code in a text box; the
+    # same statements either way (ADR 31).
     listing = panels.coverage_listing(
         round_, scope=_campaign_scope(request.user, campaign), limit=COVERAGE_LIST_MAX
     )
@@ -1281,8 +1284,7 @@ def _campaign_scope(user: Any, campaign: Any) -> Q:
     """The viewer's scope as a filter on the campaign's enrollments: none when it holds the
     campaign's whole division (every enrolled community lies under it), so that counting a
     province's round joins no division table; his own subtrees otherwise."""
-    path = campaign.division.path
-    if authz.is_super(user) or any(path.startswith(p) for p in authz.read_paths(user)):
+    if authz.sees_all_under(user, campaign.division.path):
         return Q()
     return authz.within_scope(user, "community__path")
 

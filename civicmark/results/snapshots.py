@@ -70,8 +70,7 @@ def read(campaign: Campaign) -> FiguresSnapshot | None:
 def sees_whole(user: Any, campaign: Campaign) -> bool:
     """Whether the viewer's scope holds every community of the campaign (then the whole-scope
     snapshot is exactly what his own queries would count)."""
-    path = campaign.division.path
-    return authz.is_super(user) or any(path.startswith(p) for p in authz.read_paths(user))
+    return authz.sees_all_under(user, campaign.division.path)
 
 
 def behind(campaign: Campaign, snapshot: FiguresSnapshot, now: datetime) -> bool:
