@@ -43,6 +43,7 @@ NOT_FINGERPRINTED = {
     "axes_accesslog",
     "results_communityresult",
     "results_staleresult",
+    "scoring_roundtally",  # kept with the stored results (ADR 31): recomputed on read
     "results_resultitem",
     "otp_totp_totpdevice",
     "otp_static_staticdevice",

@@ -110,6 +110,12 @@ def _under(field: str, paths: Iterable[str]) -> Q:
     return query
 
 
+def sees_all_under(user: Any, path: str) -> bool:
+    """Whether the person may read everything under the division at `path` (his scope holds
+    it whole): a page may then leave its scope filter out, or serve whole-scope figures."""
+    return is_super(user) or any(path.startswith(p) for p in read_paths(user))
+
+
 def within_scope(user: Any, path_field: str) -> Q:
     """A filter on a division path (e.g. "enrollment__community__path") to what the person may
     read: a prefix match in the join itself, which large queries plan far better than an IN

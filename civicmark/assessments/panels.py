@@ -17,11 +17,21 @@ A round's lead may list the panel and the communities explicitly; until then the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IsNull
 
 from civicmark.accounts import authz
 from civicmark.accounts.models import RoleAssignment, User
@@ -202,7 +212,11 @@ def _choices_sql() -> dict[str, str]:
                 "later_rounds_started": f"EXISTS (SELECT 1 FROM {rounds} later "  # noqa: S608
                 f"WHERE later.campaign_id = {rounds}.campaign_id "
                 f"AND later.number > {rounds}.number "
-                f"AND (EXISTS (SELECT 1 FROM {scores} s WHERE s.round_id = later.id) "
+                # The later round's first score in its index's order, not EXISTS: PostgreSQL
+                # plans an EXISTS over a round's scores as a scan of every round's scores
+                # (ADR 31, `_started_q`); ordered by the index it is one descent.
+                f"AND ((SELECT s.id FROM {scores} s WHERE s.round_id = later.id "
+                f"ORDER BY s.round_id, s.enrollment_id, s.item_id LIMIT 1) IS NOT NULL "
                 f"OR EXISTS (SELECT 1 FROM {findings} f WHERE f.round_id = later.id)))",
             }
         )
@@ -365,9 +379,17 @@ def _started_q() -> Q:
     from civicmark.scoring.models import Score, VetoFinding
 
     here = OuterRef("pk")
-    return Q(Exists(Score.objects.filter(round_id=here))) | Q(
-        Exists(VetoFinding.objects.filter(round_id=here))
+    # The round's first score in its index's order rather than EXISTS: PostgreSQL plans an EXISTS
+    # over a round's scores as a scan of every score of every round (it expects half the table
+    # to match and the first hit to come at once), which reads millions of rows when the round
+    # has none (52 ms at 10,000 communities, on every round page). Ordered by the index
+    # (round, enrollment, item), the first row is one index descent (ADR 31).
+    first = (
+        Score.objects.filter(round_id=here)
+        .order_by("round_id", "enrollment_id", "item_id")
+        .values("pk")[:1]
     )
+    return Q(IsNull(Subquery(first), False)) | Q(Exists(VetoFinding.objects.filter(round_id=here)))
 
 
 def _later_started(round_: AcceptanceRound) -> bool:
@@ -546,3 +568,67 @@ def lead_refusal(user: Any, round_: AcceptanceRound, county: Any = None) -> str 
         "%(who)s holds a role in, or lives or works in, %(communities)s, which this round covers: "
         "someone without that tie leads it."
     ) % {"who": str(user), "communities": "、".join(names)}
+
+
+class CoverageListing(NamedTuple):
+    """What the round page shows of the coverage (ADR 11): the communities in the viewer's scope,
+    each flagged (`on`: covered; `by_default`: brought in by the default rule rather than by the
+    lead's hand) while they are at most `limit`, else none (`large`); the round's covered count;
+    the covered ones in scope per workflow state; the codes the lead listed, in scope."""
+
+    rows: list[Enrollment]
+    large: bool
+    covered: int
+    by_state: list[tuple[str, int]]
+    listed_codes: list[str]
+
+
+def coverage_listing(round_: AcceptanceRound, *, scope: Q, limit: int) -> CoverageListing:
+    """The same statements whatever the round's size (ADR 31): one read of at most `limit` + 1
+    communities with their flags computed in it, one count, one count per state, and the listed
+    codes when the lead listed any. Whether the page lists or counts follows from what was read,
+    not from a count of its own."""
+    here = OuterRef("pk")
+    by_default: Any = Exists(default_covered(round_).filter(pk=here))
+    if listed(round_, "covers"):
+        # A community the lead listed by hand is his addition, even once scored in the round
+        # (which alone would bring it in by default): only the workflow's own are "by default".
+        by_default = ExpressionWrapper(
+            Q(by_default)
+            & (
+                ~Q(Exists(round_.covers.filter(pk=here)))
+                | Q(Exists(brought_by_workflow(round_).filter(pk=here)))
+            ),
+            output_field=BooleanField(),
+        )
+    # At most `limit` + 1 of the scope's communities, any of them (no sort of a province by
+    # path), then those few in order with their flags: one statement, bounded whatever N is.
+    some = round_.campaign.enrollments.filter(scope).order_by().values("pk")[: limit + 1]
+    first: list[Enrollment] = list(
+        round_.campaign.enrollments.filter(pk__in=some)
+        .select_related("community")
+        .annotate(on=Exists(covered(round_).filter(pk=here)), by_default=by_default)
+    )
+    large = len(first) > limit
+    by_state = list(
+        covered(round_)
+        .filter(scope)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by("status")
+    )
+    codes: list[str] = []
+    if listed(round_, "covers"):
+        codes = list(
+            round_.covers.filter(scope)
+            .order_by("community__code")
+            .values_list("community__code", flat=True)
+        )
+    return CoverageListing(
+        rows=[] if large else first,
+        large=large,
+        covered=covered(round_).count(),
+        by_state=by_state,
+        listed_codes=codes,
+    )

@@ -1199,50 +1199,22 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         .values_list("pk", "roles__department__name")
     ):
         grants.setdefault(user_id, []).append(dept)
-    in_scope = campaign.enrollments.filter(authz.within_scope(request.user, "community__path"))
     # A province's round covers thousands of communities: past COVERAGE_LIST_MAX the page shows
-    # the coverage per workflow state, and the lead lists communities by code in a text box.
-    large = in_scope.count() > COVERAGE_LIST_MAX
-    if large:
-        enrollments: list[Any] = []
-        covered_ids: set[int] = set()
-        covered_count = panels.covered(round_).count()
-        by_state = [
-            {"label": State(status).label, "n": n}
-            for status, n in panels.covered(round_)
-            .filter(authz.within_scope(request.user, "community__path"))
-            .order_by()
-            .values_list("status")
-            .annotate(n=Count("id"))
-            .order_by("status")
-        ]
-        listed = (
-            "\n".join(
-                round_.covers.filter(authz.within_scope(request.user, "community__path"))
-                .order_by("community__code")
-                .values_list("community__code", flat=True)
-            )
-            if panels.listed(round_, "covers")
-            else ""
-        )
-    else:
-        covered_ids = panels.covered_ids(round_)
-        covered_count = len(covered_ids)
-        enrollments = list(in_scope.select_related("community"))
-        by_state, listed = [], ""
+    # the coverage per workflow state, and the lead lists communities by code in a text box; the
+    # same statements either way (ADR 31).
+    listing = panels.coverage_listing(
+        round_, scope=_campaign_scope(request.user, campaign), limit=COVERAGE_LIST_MAX
+    )
+    large = listing.large
+    enrollments: list[Any] = listing.rows
+    covered_ids = {e.pk for e in enrollments if e.on}
+    defaults = {e.pk for e in enrollments if e.by_default}
+    covered_count = listing.covered
+    by_state = [{"label": State(status).label, "n": n} for status, n in listing.by_state]
+    listed = "\n".join(listing.listed_codes) if large else ""
     listed_panel = set(round_.panel.values_list("pk", flat=True))
     if own is not None:
         listed_panel &= {u.pk for u in panel}
-    defaults = (
-        set(panels.default_covered(round_).values_list("pk", flat=True)) if enrollments else set()
-    )
-    if defaults and panels.listed(round_, "covers"):
-        # A community the lead listed by hand is his addition, even once scored in the round
-        # (which alone would bring it in by default): only the workflow's own are "by default".
-        by_hand = set(round_.covers.values_list("pk", flat=True)) - set(
-            panels.brought_by_workflow(round_).values_list("pk", flat=True)
-        )
-        defaults -= by_hand
     ticked = set(_ints(posted.getlist("covers"))) if posted is not None else covered_ids
     if posted is not None and large:
         listed = posted.get("covers_codes", listed)
@@ -1314,6 +1286,15 @@ def round_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         },
         status=422 if refused or sign_off is not None else 200,
     )
+
+
+def _campaign_scope(user: Any, campaign: Any) -> Q:
+    """The viewer's scope as a filter on the campaign's enrollments: none when it holds the
+    campaign's whole division (every enrolled community lies under it), so that counting a
+    province's round joins no division table; his own subtrees otherwise."""
+    if authz.sees_all_under(user, campaign.division.path):
+        return Q()
+    return authz.within_scope(user, "community__path")
 
 
 class _KeepTicks(Exception):
@@ -1538,7 +1519,7 @@ def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None)
     communities): the open ones with a settle form each, and those settled with the decision.
     Anyone else gets nothing. `form` is a refused settlement, shown back on its row."""
     from civicmark.assessments import panels
-    from civicmark.scoring.disagreements import first_disagreements, settled
+    from civicmark.scoring.disagreements import first_open, settled
 
     if authz.can_lead_round(user, round_):
         ids = None
@@ -1553,8 +1534,9 @@ def disagreement_section(user: Any, round_: Any, form: SettleForm | None = None)
         )
     posted = form.data if form is not None else {}
     rows = []
-    # A province's round may hold thousands: the first ones, and how many (ADR 11).
-    found, total = first_disagreements(round_, ids, limit=DISAGREEMENTS_SHOWN)
+    # A province's round may hold thousands: the first ones, and how many (ADR 11), found by the
+    # counts stored beside the results, at the cost of the shown communities (ADR 31).
+    found, total = first_open(round_, ids, limit=DISAGREEMENTS_SHOWN)
     for d in found:
         mine = posted.get("enrollment") == str(d.enrollment.pk) and posted.get("item") == str(
             d.item.pk

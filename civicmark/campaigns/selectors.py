@@ -32,8 +32,7 @@ def sees_whole(user: Any, campaign: Campaign) -> bool:
     """Whether the viewer's scope holds every community of the campaign (a city officer of the
     campaign's unit, one above it, a superuser): then a whole-campaign snapshot is exactly what
     his own queries would count (ADR 29, ADR 30)."""
-    path = campaign.division.path
-    return authz.is_super(user) or any(path.startswith(p) for p in authz.read_paths(user))
+    return authz.sees_all_under(user, campaign.division.path)
 
 
 def rounds_for_user(user: Any) -> QuerySet[AcceptanceRound]:

@@ -10,12 +10,13 @@ finalised while one is open.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
@@ -59,16 +60,66 @@ def open_disagreements(
 ) -> list[Disagreement]:
     """The disagreements of the round not yet settled (of the given communities only, when
     named), by community and then in the standard's order. One grouped query finds them,
-    one more reads their values (four queries in all, however many there are)."""
-    return first_disagreements(round_, enrollment_ids)[0]
+    one more reads their values (four queries in all, however many there are). Live and whole:
+    what finalising a round or a part asks (`assessments.services`), never the stored counts."""
+    flagged, items = _flagged(round_, enrollment_ids)
+    found = _described(round_, flagged, items)
+    found.sort(key=lambda d: (d.community.path, d.item.order, d.item.code))
+    return found
 
 
-def first_disagreements(
-    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None, limit: int | None = None
+def counts(round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """How many open disagreements each community has in the round (those with none left out):
+    what `materialize` stores beside the community's result (`CommunityResult.disagreements`),
+    by the same rule as `open_disagreements`, so that a page finds the first ones by index."""
+    flagged, _items = _flagged(round_, enrollment_ids)
+    return dict(Counter(e for e, _i in flagged))
+
+
+def first_open(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None, limit: int = 50
 ) -> tuple[list[Disagreement], int]:
-    """The first `limit` open disagreements in that order (all without a limit), and how many
-    there are: a page lists a few and says how many (ADR 11), reading the assessors' values of
-    those few only."""
+    """The first `limit` open disagreements (by community in the order of enrolment, then in
+    the standard's order) and how many there are, for a page that lists a few (ADR 11, ADR 31).
+    The communities and the total come from the counts stored beside the results (brought up
+    to date first: `materialize.current`), by the partial index of the rows that have any; the
+    disagreements themselves are found by the rule for those few communities only. The cost is
+    that of the shown communities, not of the round."""
+    from civicmark.scoring.materialize import current
+    from civicmark.scoring.models import CommunityResult, RoundTally
+
+    current(round_)
+    rows = CommunityResult.objects.filter(round=round_, disagreements__gt=0)
+    if enrollment_ids is None:  # the whole round: its total, kept with the rows
+        total = (
+            RoundTally.objects.filter(round=round_).values_list("disagreements", flat=True).first()
+        ) or 0
+    else:  # a county's part: its own rows, bounded by its size
+        rows = rows.filter(enrollment_id__in=list(enrollment_ids))
+        total = rows.aggregate(n=Sum("disagreements"))["n"] or 0
+    shown: list[int] = []
+    held = 0
+    # Each listed community holds at least one: `limit` communities always hold `limit` rows.
+    for enrollment_id, n in rows.order_by("enrollment_id").values_list(
+        "enrollment_id", "disagreements"
+    )[:limit]:
+        if held >= limit:
+            break
+        shown.append(enrollment_id)
+        held += n
+    flagged, items = _flagged(round_, shown)
+    found = _described(round_, flagged, items)
+    place = {e: n for n, e in enumerate(shown)}
+    found.sort(key=lambda d: (place[d.enrollment.pk], d.item.order, d.item.code))
+    return found[:limit], total
+
+
+def _flagged(
+    round_: AcceptanceRound, enrollment_ids: Iterable[int] | None = None
+) -> tuple[set[tuple[int, int]], dict[int, Item]]:
+    """The rule: the (enrollment, item) pairs of the round whose assessors disagree and that the
+    lead has not settled, and the items they concern. One grouped query over the round's (or
+    the named communities') scores, then the items and the settlements of the candidates."""
     scores = Score.objects.filter(round=round_)
     if enrollment_ids is not None:
         scores = scores.filter(enrollment_id__in=list(enrollment_ids))
@@ -86,7 +137,7 @@ def first_disagreements(
     )
     candidates = list(groups)
     if not candidates:
-        return [], 0
+        return set(), {}
     items = {
         i.pk: i
         for i in Item.objects.filter(pk__in={g["item_id"] for g in candidates}).select_related(
@@ -111,17 +162,15 @@ def first_disagreements(
         )
         if mixed or apart:
             flagged.add(key)
+    return flagged, items
+
+
+def _described(
+    round_: AcceptanceRound, flagged: set[tuple[int, int]], items: dict[int, Item]
+) -> list[Disagreement]:
+    """The flagged pairs with each assessor's value (one query), unordered."""
     if not flagged:
-        return [], 0
-    total = len(flagged)
-    if limit is not None:  # asked whatever the number, so a page's queries do not vary with it
-        paths = dict(
-            Enrollment.objects.filter(pk__in={e for e, _i in flagged}).values_list(
-                "pk", "community__path"
-            )
-        )
-        order = sorted(flagged, key=lambda k: (paths[k[0]], items[k[1]].order, items[k[1]].code))
-        flagged = set(order[:limit])
+        return []
     values: dict[tuple[int, int], list[Value]] = {}
     enrollments: dict[int, Enrollment] = {}
     rows = (
@@ -138,12 +187,10 @@ def first_disagreements(
         if key in flagged:
             values.setdefault(key, []).append(Value(s.assessor, s.points, s.not_applicable))
             enrollments.setdefault(s.enrollment_id, s.enrollment)
-    found = [
+    return [
         Disagreement(enrollments[e].community, items[i], values[(e, i)], enrollments[e])
         for e, i in flagged
     ]
-    found.sort(key=lambda d: (d.community.path, d.item.order, d.item.code))
-    return found, total
 
 
 def settled(

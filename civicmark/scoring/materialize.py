@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import F, Sum
 
 from civicmark.campaigns.models import AcceptanceRound, Enrollment
 from civicmark.core.inserts import insert_rows
 from civicmark.core.replicas import primary
-from civicmark.scoring.models import CommunityResult, StaleResult
+from civicmark.scoring import disagreements
+from civicmark.scoring.models import CommunityResult, RoundTally, StaleResult
 from civicmark.scoring.rounds import _fast
 
 MARK_SQL = (
@@ -31,6 +33,8 @@ MARK_SQL = (
     "AND e.campaign_id = %s AND e.id IN ({ids}) ON CONFLICT DO NOTHING"
 )
 
+
+WHOLE_PAST = 5000  # stale communities past which the round is recomputed whole
 
 RESULT_COLUMNS = (
     "round_id",
@@ -48,6 +52,7 @@ RESULT_COLUMNS = (
     "scored",
     "rank",
     "position",
+    "disagreements",
 )
 
 
@@ -98,8 +103,13 @@ def current(round_: AcceptanceRound) -> None:
             .filter(round=round_)
             .values_list("pk", "enrollment_id")
         )
-        StaleResult.objects.filter(pk__in=[pk for pk, _e in stale]).delete()
-        _write(round_, sorted({e for _pk, e in stale}))
+        taken = [pk for pk, _e in stale]
+        for start in range(0, len(taken), 500):  # bounded IN lists, as `mark` writes them
+            StaleResult.objects.filter(pk__in=taken[start : start + 500]).delete()
+        marked = sorted({e for _pk, e in stale})
+        # Many marks (a migration that marked every row) are one whole recomputation, not an
+        # IN list of a province.
+        _write(round_, None if len(marked) > WHOLE_PAST else marked)
 
 
 def _newest_enrolled(round_: AcceptanceRound) -> int | None:
@@ -172,6 +182,10 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
             "enrollment_id", "rank", "position"
         )
     }
+    # The open disagreements by the one rule, for the same communities, and the difference they
+    # make to the round's total (ADR 31).
+    open_counts = disagreements.counts(round_, only)
+    before = 0 if only is None else rows.aggregate(n=Sum("disagreements"))["n"] or 0
     rows.delete()
     # Many rows (a whole round: 110,000) in one executemany, not bulk_create's model per row.
     insert_rows(
@@ -193,8 +207,24 @@ def _write(round_: AcceptanceRound, only: list[int] | None) -> int:
                 pk in assessed,
                 scored.get(pk, {}),
                 *places.get(pk, (None, None)),
+                open_counts.get(pk, 0),
             )
             for pk, r in results.items()
         ),
     )
+    _tally(round_, sum(open_counts.get(pk, 0) for pk in results) - before, whole=only is None)
     return len(results)
+
+
+def _tally(round_: AcceptanceRound, change: int, *, whole: bool) -> None:
+    """Keep the round's total of open disagreements with its rows, in their transaction: set by
+    a whole recomputation, moved by a partial one (an UPDATE adding the difference: two
+    recomputations of different communities add theirs in turn). A round without a total yet
+    gets the sum of its rows, read in this transaction after they were written."""
+    if whole:
+        RoundTally.objects.update_or_create(round=round_, defaults={"disagreements": change})
+        return
+    if RoundTally.objects.filter(round=round_).update(disagreements=F("disagreements") + change):
+        return
+    total = CommunityResult.objects.filter(round=round_).aggregate(n=Sum("disagreements"))["n"] or 0
+    RoundTally.objects.get_or_create(round=round_, defaults={"disagreements": total})

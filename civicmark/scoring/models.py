@@ -169,6 +169,11 @@ class CommunityResult(models.Model):
     # place until the next snapshot, which the pages say ("as of").
     rank = models.PositiveIntegerField(null=True, blank=True)
     position = models.PositiveIntegerField(null=True, blank=True)
+    # How many of the community's items its assessors disagree on in this round and the lead has
+    # not settled (`scoring.disagreements.counts`, the one rule), kept current with the rest of
+    # the row (ADR 7): the round page finds the first ones and their total by the partial index
+    # below, not by grouping the round's scores (ADR 31). Finalising asks the rule live.
+    disagreements = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "results_communityresult"
@@ -179,10 +184,31 @@ class CommunityResult(models.Model):
             models.Index(fields=["round", "outcome"], name="results_com_round_i_1de5d2_idx"),
             models.Index(fields=["round", "-total"], name="results_com_round_i_c5dc02_idx"),
             models.Index(fields=["round", "position"], name="result_round_position"),
+            # The rows with open disagreements, in enrolment order, their count in the index.
+            models.Index(
+                fields=["round", "enrollment", "disagreements"],
+                condition=models.Q(disagreements__gt=0),
+                name="result_open_disagreements",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.total} {self.outcome}"
+
+
+class RoundTally(models.Model):
+    """What a round's page counts over all its communities, kept by `scoring.materialize` in the
+    transaction that writes the rows it sums (ADR 31): the open disagreements of the whole round
+    (the sum of `CommunityResult.disagreements`), so the page says how many without reading a
+    province. A whole recomputation sets it; a partial one adds the difference it made."""
+
+    round = models.OneToOneField(
+        AcceptanceRound, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    disagreements = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.disagreements}"
 
 
 class StaleResult(models.Model):
