@@ -284,7 +284,7 @@ def test_database_replica_url_adds_a_read_only_replica_alias(tmp_path):
         "alias": "replica",
         "replica": {
             "name": "civicmark",
-            "options": {"options": "-c default_transaction_read_only=on"},
+            "options": {"options": "-c default_transaction_read_only=on -c jit=off"},
         },
         "routers": ["civicmark.core.replicas.ReplicaRouter"],
     }

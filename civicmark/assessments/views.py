@@ -105,9 +105,12 @@ def score_home(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     covered = (
         panels.covered(round_)
         .select_related("community", "community__parent")
-        .filter(authz.within_scope(request.user, "community__path"))
         .order_by("community__path")
     )
+    if not authz.sees_all_under(request.user, campaign.division.path):
+        # An assessor of the whole campaign needs no scope filter: left out, the pager's count
+        # does not join the tree (issue 19: 66 of 104 ms at 110,000 communities).
+        covered = covered.filter(authz.within_scope(request.user, "community__path"))
     query = request.GET.get("q", "").strip()
     covered = _found(covered, query)
     page = Paginator(covered if on_panel else covered.none(), SCORE_HOME_PAGE).get_page(

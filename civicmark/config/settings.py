@@ -117,6 +117,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiles any statement its planner costs above jit_above_cost: a page's count
+# over a province's 110,000 enrolments spent 110 ms compiling for 12 ms of work (issue 19, ADR
+# 29). The pages run short statements; CIVICMARK_PG_JIT=true gives the server's own setting back.
+PG_SESSION = "" if env_bool("CIVICMARK_PG_JIT", False) else "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PG_SESSION:
+    DATABASES["default"]["OPTIONS"] = {"options": PG_SESSION}
 # A read replica (PostgreSQL streaming replication, ADR 27): dashboards and exports read from it
 # when DATABASE_REPLICA_URL names one; every write, and every read inside a write's transaction,
 # stays on `default` (civicmark/core/replicas.py). Its sessions are read-only as well, so a write
@@ -129,7 +135,9 @@ if DATABASE_REPLICA_URL:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must name the same kind of database.")
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
-        DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}
+        DATABASES["replica"]["OPTIONS"] = {
+            "options": f"-c default_transaction_read_only=on {PG_SESSION}".strip()
+        }
     CIVICMARK_READ_REPLICA = "replica"
 DATABASE_ROUTERS = ["civicmark.core.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

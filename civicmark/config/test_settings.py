@@ -37,5 +37,7 @@ DATABASES["replica"] = {  # noqa: F405
     "TEST": {"MIRROR": "default"},
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}  # noqa: F405
+    DATABASES["replica"]["OPTIONS"] = {  # noqa: F405
+        "options": f"-c default_transaction_read_only=on {PG_SESSION}".strip()  # noqa: F405
+    }
 CIVICMARK_READ_REPLICA = ""
