@@ -238,7 +238,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         messages.error(request, saved.refusal)
         mine = _mine(request, round_, enrollment)
         forms = [
-            posted[i.pk]
+            posted[i.pk].form
             if i.pk in posted
             else ScoreCardForm(request.POST, item=i, score=mine.get(i.pk))
             for i in items
