@@ -13,7 +13,7 @@ is a prefix match on an indexed column, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -210,7 +210,41 @@ def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
         raise Http404 from None
 
 
+def get_seen_or_404(
+    queryset: QuerySet[M],
+    user: Any,
+    path_of: Callable[[M], str],
+    *,
+    or_above: bool = False,
+    **lookup: Any,
+) -> M:
+    """`get_visible_or_404` for a page that fetches one row by its key: the scope asked of the
+    row found, in Python (`sees_path`), rather than compiled into the query as `within_scope`
+    (or `within_or_above`): the same rule, without building its Q objects for each request
+    (issue 19: the score save's profile). Outside the scope it does not exist, as there."""
+    found = get_visible_or_404(queryset, user, **lookup)
+    if not sees_path(user, path_of(found), or_above=or_above):
+        log.warning(
+            "not found or out of scope: user=%s model=%s lookup=%s",
+            getattr(user, "pk", None),
+            queryset.model.__name__,
+            lookup,
+        )
+        raise Http404
+    return found
+
+
 # --- Predicates ----------------------------------------------------------------------------
+
+
+def sees_path(user: Any, path: str, *, or_above: bool = False) -> bool:
+    """Whether a division path passes `within_scope` (with `or_above`, `within_or_above`):
+    the same prefixes, asked of one path. `tests/test_scope_in_python.py` holds the two equal
+    for every persona and division."""
+    if is_super(user):
+        return True
+    paths = read_paths(user)
+    return _within(path, paths) or (or_above and path in _ancestors(paths))
 
 
 def can_see_division(user: Any, division: Division) -> bool:

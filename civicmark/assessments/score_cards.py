@@ -5,16 +5,17 @@ scored", never a zero."""
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from civicmark.assessments.forms import ScoreCardForm, card_blank
+from civicmark.assessments.forms import ScoreCardForm, card_blank, card_entry
 from civicmark.assessments.services import ScoreErrors, scores_write
 from civicmark.core.errors import ApplicationError
 from civicmark.scoring.models import Score
+from civicmark.scoring.writer import ScoreEntry
 
 
 @dataclass
@@ -33,14 +34,42 @@ def cards(items: list[Any], mine: dict[int, Score], data: Any = None) -> list[Sc
     return [ScoreCardForm(data, item=i, score=mine.get(i.pk)) for i in items]
 
 
-def posted_cards(items: list[Any], data: Any) -> dict[int, ScoreCardForm]:
+class PostedCard:
+    """A posted card read without its form (`forms.card_entry`, the form's own fields); the
+    form is built only when the page is refused, to show each error beside its field and what
+    was typed (`form`). Saved through `cards_save` as a form is."""
+
+    def __init__(self, data: Any, item: Any) -> None:
+        self.data, self.item = data, item
+        self._entry = card_entry(data, item)
+        self._form: ScoreCardForm | None = None
+
+    def is_blank(self) -> bool:
+        return card_blank(self.data, self.item)
+
+    def entry(self) -> ScoreEntry | None:
+        return self._entry
+
+    def refuse(self, error: ApplicationError) -> None:
+        self.form.refuse(error)
+
+    @property
+    def form(self) -> ScoreCardForm:
+        if self._form is None:
+            self._form = ScoreCardForm(self.data, item=self.item)
+        return self._form
+
+
+def posted_cards(items: list[Any], data: Any) -> dict[int, PostedCard]:
     """Cards only for the items that hold an entry in `data` (the others are blank: nothing to
     save), by item id; a page is saved from these alone, and the full page built only to show a
     refusal (`cards`, reusing these so each keeps its error)."""
-    return {i.pk: ScoreCardForm(data, item=i) for i in items if not card_blank(data, i)}
+    return {i.pk: PostedCard(data, i) for i in items if not card_blank(data, i)}
 
 
-def cards_save(*, actor: Any, round_: Any, enrollment: Any, forms: list[ScoreCardForm]) -> Saved:
+def cards_save(
+    *, actor: Any, round_: Any, enrollment: Any, forms: Sequence[ScoreCardForm | PostedCard]
+) -> Saved:
     """Save every card that holds an entry, all or none. A box that is not a number, or the
     writer's refusal of an entry, is put on its card and nothing is written."""
     entries = [(form, form.entry()) for form in forms if not form.is_blank()]

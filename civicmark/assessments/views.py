@@ -41,7 +41,7 @@ from civicmark.assessments.models import SelfScore
 from civicmark.assessments.services import SELF_ASSESSABLE
 from civicmark.campaigns import parts
 from civicmark.campaigns.models import CombineRule
-from civicmark.campaigns.selectors import campaigns_for_user, rounds_for_user
+from civicmark.campaigns.selectors import campaigns_for_user, rounds_with_campaign
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.http import posted_uuid
 from civicmark.core.names import content_disposition
@@ -61,9 +61,13 @@ from civicmark.scoring.validate import occurrence_points
 def _round_or_404(request: HttpRequest, slug: str, number: int) -> Any:
     from civicmark.assessments import panels
 
-    round_ = authz.get_visible_or_404(
-        panels.with_choices(rounds_for_user(request.user)),
+    # The scope asked of the round found (the rule of `rounds_for_user`, in Python): a round
+    # page, the score save first of all, does not build the scope's Q objects (issue 19).
+    round_ = authz.get_seen_or_404(
+        panels.with_choices(rounds_with_campaign()),
         request.user,
+        lambda r: r.campaign.division.path,
+        or_above=True,
         campaign__slug=slug,
         number=number,
     )
@@ -184,11 +188,10 @@ def _parse(raw: str) -> Decimal | None:
 
 def _enrollment_or_404(request: HttpRequest, campaign: Any, code: str) -> Any:
     """The campaign's enrollment of the community with this code, if the person may see it."""
-    return authz.get_visible_or_404(
-        campaign.enrollments.select_related("community").filter(
-            authz.within_scope(request.user, "community__path")
-        ),
+    return authz.get_seen_or_404(
+        campaign.enrollments.select_related("community"),
         request.user,
+        lambda e: e.community.path,
         community__code=code,
     )
 
@@ -241,7 +244,7 @@ def score_community(request: HttpRequest, slug: str, number: int, code: str) -> 
         messages.error(request, saved.refusal)
         mine = _mine(request, round_, enrollment)
         forms = [
-            posted[i.pk]
+            posted[i.pk].form
             if i.pk in posted
             else ScoreCardForm(request.POST, item=i, score=mine.get(i.pk))
             for i in items

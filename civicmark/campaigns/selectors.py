@@ -39,9 +39,14 @@ def rounds_for_user(user: Any) -> QuerySet[AcceptanceRound]:
     """The acceptance rounds of the campaigns the person sees, with their campaign: a round page
     finds campaign and round in one query (the round pages add what the panels need, with
     `assessments.panels.with_choices`)."""
-    return AcceptanceRound.objects.select_related(
-        "campaign__division", "campaign__standard"
-    ).filter(authz.within_or_above(user, "campaign__division__path"))
+    return rounds_with_campaign().filter(authz.within_or_above(user, "campaign__division__path"))
+
+
+def rounds_with_campaign() -> QuerySet[AcceptanceRound]:
+    """Every round with its campaign, unscoped: for a page that fetches one round by its key
+    and asks the scope of it (`authz.get_seen_or_404(..., or_above=True)`), the rule of
+    `rounds_for_user` asked in Python."""
+    return AcceptanceRound.objects.select_related("campaign__division", "campaign__standard")
 
 
 def tasks_for_user(user: Any) -> QuerySet[Task]:
