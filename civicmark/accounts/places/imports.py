@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from civicmark.accounts import authz
 from civicmark.accounts.places.services import department_save, division_update, profile_update
 from civicmark.core import audit
-from civicmark.core.errors import ImportRefused, PlaceError
+from civicmark.core.errors import ApplicationError, ImportRefused, PlaceError
 from civicmark.core.names import is_plain
 from civicmark.core.tabular import (
     Column,
@@ -377,9 +377,18 @@ def _write_divisions(rows: list[_Row], *, actor: Any, via: str) -> ImportSummary
                 continue
             changed = False
             if (division.name, division.parent_id) != (row.name, getattr(parent, "pk", None)):
-                division_update(
-                    actor=actor, division=division, name=row.name, parent=parent, via=via
-                )
+                try:
+                    division_update(
+                        actor=actor, division=division, name=row.name, parent=parent, via=via
+                    )
+                except ApplicationError as exc:  # a move refused (a campaign's communities)
+                    raise ImportRefused(
+                        errors=[
+                            PlaceError(
+                                exc.message, row=row.number, column="parent", value=row.parent_code
+                            )
+                        ]
+                    ) from exc
                 changed = True
             if row.level == Level.COMMUNITY and _profile_differs(
                 profiles.get(row.code), row.profile

@@ -11,6 +11,7 @@ from civicmark.accounts import authz
 from civicmark.core import audit
 from civicmark.core.errors import ApplicationError, NotAllowed
 from civicmark.core.names import is_plain
+from civicmark.divisions import moves
 from civicmark.divisions.models import (
     PARENT_LEVEL,
     CommunityProfile,
@@ -181,6 +182,8 @@ def division_update(
         if not changed:
             return locked
         summary = name
+        if "path" in changed and (refused := moves.refusals(locked.path, new_path)):
+            raise ApplicationError(" ".join(refused))
         if "path" in changed:
             moved = _move_below(old_path=locked.path, new_path=new_path)
             summary = _("%(name)s (%(n)d divisions below moved with it)") % {
