@@ -48,6 +48,15 @@ def page(browser):  # noqa: ANN001, ANN201
     context.close()
 
 
+def sign_in_on(page, base: str, username: str, password: str = "x-secret-password-1") -> None:  # noqa: ANN001, S107
+    """Sign in on a page of one's own context (a phone's, say): the form, then the header."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button.btn-primary")
+    page.wait_for_selector("[data-testid=whoami]", state="attached")
+
+
 @pytest.fixture
 def sign_in(page, live_server):  # noqa: ANN001, ANN201
     def go(username: str, password: str = "x-secret-password-1"):  # noqa: S107

@@ -8,6 +8,7 @@ import pytest
 
 from civicmark.notifications.models import Event
 from civicmark.notifications.services import notify
+from tests.browser.conftest import sign_in_on
 
 SIZES = [{"width": 390, "height": 844}, {"width": 1366, "height": 900}]
 
@@ -39,11 +40,7 @@ def test_the_inbox_on_a_phone_and_a_desktop(world, browser, live_server, viewpor
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "community_staff")
-    page.fill("#id_password", "x-secret-password-1")
-    page.click("button.btn-primary")
-    page.wait_for_selector("[data-testid=whoami]", state="attached")
+    sign_in_on(page, live_server.url, "community_staff")
 
     badge = page.locator("[data-testid=unread-count]")
     assert badge.is_visible() and badge.inner_text().startswith("3")  # no menu opened
@@ -79,11 +76,7 @@ def test_tapping_a_notifications_title_on_a_phone_opens_it_and_marks_it_read(
     context = browser.new_context(viewport=SIZES[0], is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "community_staff")
-    page.fill("#id_password", "x-secret-password-1")
-    page.click("button.btn-primary")
-    page.wait_for_selector("[data-testid=whoami]", state="attached")
+    sign_in_on(page, live_server.url, "community_staff")
     page.click("[data-testid=inbox-link]")
     title = page.locator("[data-testid=notification-title]", has_text="自评材料已退回修改")
     # a long title wraps inside its card (a button does not wrap by itself)

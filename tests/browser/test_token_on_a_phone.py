@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import sign_in_on
+
 
 @pytest.mark.django_db(transaction=True)
 def test_the_secret_fits_a_phone_and_one_tap_selects_it_whole(world, browser, live_server):
@@ -13,11 +15,7 @@ def test_the_secret_fits_a_phone_and_one_tap_selects_it_whole(world, browser, li
     )
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "community_staff")
-    page.fill("#id_password", "x-secret-password-1")
-    page.click("button.btn-primary")
-    page.wait_for_selector("[data-testid=whoami]", state="attached")
+    sign_in_on(page, live_server.url, "community_staff")
     page.goto(f"{live_server.url}/accounts/tokens/")
     page.fill("input[name=name]", "外勤平板")
     page.click("main form button.btn-primary")
